@@ -1,0 +1,47 @@
+"""What the platform watches: devices, subjects (tracked people or households,
+enterprises) and venues, each tagged so scenarios can select them
+(``elderly_alone``, ``sales_venue``, ``sensitive``, ``filial`` ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A sensor or camera. Events that name it inherit its area, subject, building
+    and venue, so a device need not repeat what the world already knows."""
+
+    id: str
+    kind: str
+    area: str | None = None
+    subject: str | None = None
+    building: str | None = None
+    venue: str | None = None
+    tags: tuple[str, ...] = ()
+    lat: float | None = None
+    lon: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A tracked entity: an elderly person living alone, a household, an enterprise."""
+
+    id: str
+    area: str | None = None
+    tags: tuple[str, ...] = ()
+    name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """A place with rules of its own: a sales venue, an internet café, a restaurant."""
+
+    id: str
+    area: str | None = None
+    tags: tuple[str, ...] = ()
+    name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

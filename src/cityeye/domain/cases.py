@@ -1,0 +1,104 @@
+"""Cases (事件/工单): the unit of the closed loop 发现 → 上报 → 派遣 → 处置 → 反馈 → 结案.
+
+This module holds only the vocabulary (states, origins, roles, the timeline entry).
+Which transitions are legal, and who may make them, lives in ``cityeye.cases`` as one
+transition table, so the lifecycle is readable in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from cityeye.domain.alerts import Severity
+
+
+class CaseState(StrEnum):
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    HANDLED = "handled"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    ESCALATED = "escalated"
+    DISMISSED = "dismissed"
+    REOPENED = "reopened"
+    SELF_RESOLVED = "self_resolved"
+
+    @property
+    def zh(self) -> str:
+        return _ZH[self]
+
+    @property
+    def terminal(self) -> bool:
+        """No further transition is expected (a reopen starts from CLOSED explicitly)."""
+        return self in {CaseState.CLOSED, CaseState.DISMISSED, CaseState.SELF_RESOLVED}
+
+
+_ZH = {
+    CaseState.REPORTED: "已上报",
+    CaseState.DISPATCHED: "已派遣",
+    CaseState.ACCEPTED: "已受理",
+    CaseState.IN_PROGRESS: "处置中",
+    CaseState.HANDLED: "已处置",
+    CaseState.VERIFIED: "已核查",
+    CaseState.CLOSED: "已结案",
+    CaseState.RETURNED: "已退回",
+    CaseState.ESCALATED: "已升级",
+    CaseState.DISMISSED: "误报撤销",
+    CaseState.REOPENED: "已重启",
+    CaseState.SELF_RESOLVED: "自动消警",
+}
+
+
+class CaseOrigin(StrEnum):
+    """Where a case came from."""
+
+    ALERT = "alert"
+    CITIZEN = "citizen"
+    HOTLINE = "hotline"
+    PATROL = "patrol"
+    SUGGESTION = "suggestion"
+    RESOLUTION = "resolution"
+
+
+class HandlerRole(StrEnum):
+    LEAD = "lead"  # 主办
+    CO = "co"  # 协办
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One append-only line of a case's history: who did what, when and why."""
+
+    at: datetime
+    actor: str
+    action: str
+    from_state: CaseState | None
+    to_state: CaseState | None
+    note: str = ""
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Case:
+    """A case and its current state; its history is ``timeline``, never rewritten."""
+
+    id: str
+    origin: CaseOrigin
+    state: CaseState
+    severity: Severity
+    opened_at: datetime
+    title: str = ""
+    scenario: str | None = None
+    key: str | None = None
+    area: str | None = None
+    lead: str | None = None
+    co_handlers: list[str] = field(default_factory=list)
+    reporter: str | None = None
+    closed_at: datetime | None = None
+    rating: int | None = None
+    timeline: list[TimelineEntry] = field(default_factory=list)

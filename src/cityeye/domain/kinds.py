@@ -1,0 +1,116 @@
+"""The vocabulary of perception (城市眼): which event kinds exist and who emits them.
+
+One table, read by the simulator (what each device sends), by replay (which kinds are
+known; unknown ones are stored and counted, never refused), by the demo district (which
+devices to install) and by the glossary in ``docs/``. A scenario may read any kind,
+known here or not; this table is the documented core, not a whitelist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """An event kind with its names and the attributes it carries."""
+
+    kind: str
+    zh: str
+    en: str
+    attrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceKindInfo:
+    """A kind of device and the event kinds it emits."""
+
+    kind: str
+    zh: str
+    en: str
+    emits: tuple[str, ...]
+
+
+EVENT_KINDS: dict[str, KindInfo] = {
+    k.kind: k
+    for k in (
+        KindInfo("door.open", "门禁开门", "door opened", ("method",)),
+        KindInfo("door.closed", "门已关闭", "door closed"),
+        KindInfo("door.held_open", "门长时间未关", "door held open", ("seconds",)),
+        KindInfo("access.denied", "门禁拒绝通行", "access denied", ("reason",)),
+        KindInfo("motion.detected", "人体移动感应", "motion detected"),
+        KindInfo("water.flow", "用水流量", "water flow", ("litres",)),
+        KindInfo("button.sos", "一键呼救", "SOS button pressed"),
+        KindInfo("elevator.ebike_detected", "电梯电动车识别", "e-bike detected in lift"),
+        KindInfo("elevator.trapped", "电梯困人", "people trapped in lift"),
+        KindInfo("smoke.alarm", "烟感报警", "smoke alarm", ("building",)),
+        KindInfo("temperature.reading", "温感读数", "temperature reading", ("celsius",)),
+        KindInfo("gas.alarm", "燃气泄漏报警", "gas leak alarm", ("ppm",)),
+        KindInfo(
+            "meter.reading", "用电读数", "electric meter reading",
+            ("current_a", "rated_a", "leakage_ma"),
+        ),
+        KindInfo("bin.fill", "垃圾桶满溢度", "bin fill level", ("level",)),
+        KindInfo("camera.detection", "视频智能识别", "camera AI detection", ("label", "score")),
+        KindInfo("crowd.count", "人群计数", "crowd count", ("count", "elderly_ratio")),
+        KindInfo("parking.occupied", "车位占用", "parking space occupied"),
+        KindInfo("parking.freed", "车位释放", "parking space freed"),
+        KindInfo("water.level", "水位读数", "water level reading", ("cm",)),
+        KindInfo("structure.tilt", "房屋倾斜读数", "building tilt reading", ("degrees",)),
+        KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced"),
+        KindInfo(
+            "enterprise.indicator", "企业经营指标", "enterprise indicator (monthly)",
+            ("metric", "value"),
+        ),
+        KindInfo(
+            "enterprise.registration_change", "企业登记变更", "enterprise registration change",
+            ("new_district",),
+        ),
+        KindInfo("report.citizen", "居民随手拍", "resident report", ("category", "text")),
+        KindInfo("report.hotline", "12345热线工单", "12345 hotline report", ("category", "text")),
+        KindInfo(
+            "case.action", "工单处置动作", "case action",
+            ("scenario", "key", "action", "party", "note"),
+        ),
+    )
+}
+
+DEVICE_KINDS: dict[str, DeviceKindInfo] = {
+    d.kind: d
+    for d in (
+        DeviceKindInfo("door_sensor", "智能门磁", "door sensor", ("door.open",)),
+        DeviceKindInfo("motion_sensor", "人体感应器", "motion sensor", ("motion.detected",)),
+        DeviceKindInfo("water_meter", "智能水表", "smart water meter", ("water.flow",)),
+        DeviceKindInfo("sos_button", "一键呼救按钮", "SOS button", ("button.sos",)),
+        DeviceKindInfo(
+            "access_gate", "智能门禁", "smart access gate",
+            ("door.open", "access.denied", "door.held_open", "door.closed"),
+        ),
+        DeviceKindInfo(
+            "elevator_monitor", "电梯物联网", "elevator IoT monitor",
+            ("elevator.ebike_detected", "elevator.trapped"),
+        ),
+        DeviceKindInfo("smoke_detector", "烟感", "smoke detector", ("smoke.alarm",)),
+        DeviceKindInfo("temperature_sensor", "温感", "temperature sensor", ("temperature.reading",)),
+        DeviceKindInfo("gas_detector", "气感", "gas detector", ("gas.alarm",)),
+        DeviceKindInfo("power_meter", "电感（智慧用电）", "electrical safety meter", ("meter.reading",)),
+        DeviceKindInfo("bin_sensor", "垃圾桶满溢传感器", "bin fill sensor", ("bin.fill",)),
+        DeviceKindInfo("camera", "视频监控（雪亮工程）", "camera", ("camera.detection",)),
+        DeviceKindInfo("kitchen_camera", "食安慧眼", "kitchen camera", ("camera.detection",)),
+        DeviceKindInfo("crowd_counter", "客流计数", "crowd counter", ("crowd.count",)),
+        DeviceKindInfo(
+            "parking_sensor", "车位地磁", "parking sensor", ("parking.occupied", "parking.freed")
+        ),
+        DeviceKindInfo("water_level_sensor", "水位计", "water level sensor", ("water.level",)),
+        DeviceKindInfo("tilt_sensor", "住安宝", "building safety sensor", ("structure.tilt",)),
+        DeviceKindInfo("manhole_sensor", "智能井盖", "manhole sensor", ("manhole.displaced",)),
+    )
+}
+
+#: Kinds that show a person living alone is active (SCENARIOS.md "signs of life").
+SIGNS_OF_LIFE: tuple[str, ...] = ("door.open", "motion.detected", "water.flow")
+
+
+def is_known_kind(kind: str) -> bool:
+    """Whether ``kind`` is in the documented vocabulary (unknown kinds are still stored)."""
+    return kind in EVENT_KINDS

@@ -1,0 +1,83 @@
+"""Scenario specs (场景): the declarative rules of 云 analysis.
+
+A spec is data — loaded from YAML by ``cityeye.scenarios`` and stored as JSON — so an
+integrator can add a scenario without code and backtest it on recorded events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from cityeye.domain.alerts import Severity
+from cityeye.domain.parties import PartyKind
+
+
+class Module(StrEnum):
+    """The catalogue's modules (v3.0's four, plus 民生服务 and 企业服务)."""
+
+    CITY_MANAGEMENT = "city_management"  # 城市管理
+    PUBLIC_SECURITY = "public_security"  # 治安管理
+    EMERGENCY = "emergency"  # 应急管理
+    MARKET = "market"  # 市场监管
+    LIVELIHOOD = "livelihood"  # 民生服务
+    ENTERPRISE = "enterprise"  # 企业服务
+
+    @property
+    def zh(self) -> str:
+        return _ZH[self]
+
+
+_ZH = {
+    Module.CITY_MANAGEMENT: "城市管理",
+    Module.PUBLIC_SECURITY: "治安管理",
+    Module.EMERGENCY: "应急管理",
+    Module.MARKET: "市场监管",
+    Module.LIVELIHOOD: "民生服务",
+    Module.ENTERPRISE: "企业服务",
+}
+
+
+class TriggerType(StrEnum):
+    THRESHOLD = "threshold"
+    ABSENCE = "absence"
+    COUNT = "count"
+    DURATION = "duration"
+    COOCCURRENCE = "cooccurrence"
+    EVERY = "every"
+    BASELINE = "baseline"
+
+
+class KeyBy(StrEnum):
+    """The entity a scenario tracks (SCENARIOS.md "Key")."""
+
+    DEVICE = "device"
+    SUBJECT = "subject"
+    BUILDING = "building"
+    VENUE = "venue"
+    ENTERPRISE = "enterprise"
+    AREA = "area"
+    EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioSpec:
+    """One scenario. ``trigger`` and ``resolve`` hold the type-specific parameters
+    (validated by the engine's loader, which knows each trigger's schema)."""
+
+    id: str
+    module: Module
+    name_zh: str
+    name_en: str
+    reads: tuple[str, ...]
+    key: KeyBy
+    trigger_type: TriggerType
+    trigger: dict[str, Any]
+    severity: Severity
+    route: PartyKind
+    filter: str | None = None
+    resolve: dict[str, Any] | None = None
+    merge_window_s: int | None = None
+    sla: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,85 @@
+"""The world: the district's areas, parties, devices, subjects and venues.
+
+Everything a rule or a router needs to know that an event does not say itself — which
+grid a device is in, which subject is an elderly person living alone, who serves a
+community — is looked up here. The world is immutable data; building it from a file
+(and validating that file) is ``cityeye.world``'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from cityeye.domain.areas import Area, AreaLevel
+from cityeye.domain.assets import Device, Subject, Venue
+from cityeye.domain.events import Event
+from cityeye.domain.parties import Party
+
+#: Finds the grid code for a point (lat, lon), or ``None`` outside every grid.
+Locator = Callable[[float, float], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """A validated district. ``areas`` includes the district itself as the root."""
+
+    district: Area
+    timezone: str
+    areas: dict[str, Area]
+    parties: dict[str, Party] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    subjects: dict[str, Subject] = field(default_factory=dict)
+    venues: dict[str, Venue] = field(default_factory=dict)
+
+    def ancestors(self, code: str) -> Iterator[Area]:
+        """The area itself, then each parent up to the district."""
+        seen: set[str] = set()
+        current: str | None = code
+        while current is not None and current not in seen:
+            seen.add(current)
+            area = self.areas.get(current)
+            if area is None:
+                return
+            yield area
+            current = area.parent
+
+    def children(self, code: str) -> list[Area]:
+        """Direct children of an area, in code order."""
+        return sorted(
+            (a for a in self.areas.values() if a.parent == code), key=lambda a: a.code
+        )
+
+    def at_level(self, level: AreaLevel) -> list[Area]:
+        return sorted((a for a in self.areas.values() if a.level == level), key=lambda a: a.code)
+
+    def enclosing(self, code: str, level: AreaLevel) -> Area | None:
+        """The area at ``level`` that contains ``code`` (itself if it is at that level)."""
+        for area in self.ancestors(code):
+            if area.level == level:
+                return area
+        return None
+
+    def parties_serving(self, code: str) -> list[Party]:
+        """Parties whose declared areas include ``code`` exactly."""
+        return [p for p in self.parties.values() if code in p.areas]
+
+    def event_area(self, event: Event, locate: Locator | None = None) -> str | None:
+        """The area an event belongs to: its own ``area``, else its device's, else the
+        grid its coordinates fall in (when a locator is given)."""
+        if event.area is not None:
+            return event.area
+        if event.device_id is not None:
+            device = self.devices.get(event.device_id)
+            if device is not None and device.area is not None:
+                return device.area
+        if locate is not None and event.lat is not None and event.lon is not None:
+            return locate(event.lat, event.lon)
+        return None
+
+    def event_subject(self, event: Event) -> str | None:
+        """The event's subject, else the subject of the device that sent it."""
+        if event.subject is not None:
+            return event.subject
+        device = self.devices.get(event.device_id) if event.device_id else None
+        return device.subject if device else None

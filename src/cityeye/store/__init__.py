@@ -1,0 +1,6 @@
+"""Storage: SQLAlchemy tables, Alembic migrations and the :class:`Store` repository."""
+
+from cityeye.store.db import DEFAULT_URL, make_engine, migrate, normalise_url
+from cityeye.store.repo import DeadLetter, Store
+
+__all__ = ["DEFAULT_URL", "DeadLetter", "Store", "make_engine", "migrate", "normalise_url"]

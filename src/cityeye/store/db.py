@@ -1,0 +1,70 @@
+"""Database connection: one function turns a URL into a ready engine.
+
+SQLite is the embedded default (``sqlite:///cityeye.db``) so the two-command start needs
+no server; PostgreSQL (``postgresql://...``) is the same code for production.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "sqlite:///cityeye.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people write and pick cityeye's drivers.
+
+    ``postgresql://`` and ``postgres://`` use psycopg 3 (SQLAlchemy's default would be
+    psycopg2, which cityeye does not install).
+    """
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # WAL lets the web server read while ingest writes. synchronous=FULL makes a
+    # commit durable against power loss, not only a crash: an event is acknowledged
+    # only after its commit, and "nothing accepted is lost" must hold. Batching makes
+    # the extra fsync cheap.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str = DEFAULT_URL) -> Engine:
+    """An engine for ``url`` with cityeye's connection settings (no migration)."""
+    sa_url = make_url(normalise_url(url))
+    if sa_url.get_backend_name() == "sqlite":
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(sa_url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(sa_url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema up to the newest migration (idempotent)."""
+    command.upgrade(alembic_config(engine), "head")

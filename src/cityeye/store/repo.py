@@ -1,0 +1,470 @@
+"""Repositories: the only place that turns domain objects into rows and back.
+
+Everything above the store (replay, ingest, the engine's adapters, the web) talks to a
+:class:`Store`; no SQL appears outside this package.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cityeye.domain import (
+    Alert,
+    Area,
+    AreaLevel,
+    Case,
+    CaseOrigin,
+    CaseState,
+    Device,
+    Event,
+    HandlerRole,
+    Party,
+    PartyKind,
+    ScenarioSpec,
+    Severity,
+    Subject,
+    TimelineEntry,
+    Venue,
+    World,
+    is_known_kind,
+)
+from cityeye.store import tables as t
+from cityeye.store.db import DEFAULT_URL, make_engine, migrate
+
+#: Rows per INSERT statement; keeps SQLite under its bound-parameter limit.
+CHUNK = 500
+
+
+def _insert(conn: Connection, table: t.Table) -> Any:
+    """INSERT for the connection's dialect, so ON CONFLICT works on both databases."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Input that could not be accepted, kept with the reason and the raw bytes."""
+
+    received_at: datetime
+    channel: str
+    ref: str | None
+    field: str
+    reason: str
+    raw: str
+
+
+class Store:
+    """Persistent state of one cityeye installation."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_URL) -> Store:
+        """Connect and bring the schema to the newest migration."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ----------------------------------------------------------------- world
+    def save_world(self, world: World) -> None:
+        """Replace the stored world with ``world`` in one transaction.
+
+        Events, alerts and cases are kept: they reference areas and parties by code,
+        and history must survive a re-organised district.
+        """
+        with self.engine.begin() as conn:
+            for table in (t.party_areas, t.parties, t.devices, t.subjects, t.venues):
+                conn.execute(delete(table))
+            # children first: areas reference their parent
+            ordered = sorted(world.areas.values(), key=lambda a: -a.level.rank)
+            for area in ordered:
+                conn.execute(delete(t.areas).where(t.areas.c.code == area.code))
+            conn.execute(delete(t.areas))
+            by_rank = sorted(world.areas.values(), key=lambda a: (a.level.rank, a.code))
+            self._insert_rows(
+                conn,
+                t.areas,
+                [
+                    {
+                        "code": a.code,
+                        "name": a.name,
+                        "level": a.level.value,
+                        "parent_code": a.parent,
+                        "boundary": a.boundary,
+                        "extra": a.extra,
+                    }
+                    for a in by_rank
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.parties,
+                [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "kind": p.kind.value,
+                        "non_government": p.non_government,
+                        "extra": p.extra,
+                    }
+                    for p in world.parties.values()
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.party_areas,
+                [
+                    {"party_id": p.id, "area_code": code}
+                    for p in world.parties.values()
+                    for code in dict.fromkeys(p.areas)
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.subjects,
+                [
+                    {"id": s.id, "area_code": s.area, "name": s.name, "tags": list(s.tags),
+                     "extra": s.extra}
+                    for s in world.subjects.values()
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.venues,
+                [
+                    {"id": v.id, "area_code": v.area, "name": v.name, "tags": list(v.tags),
+                     "lat": v.extra.get("lat"), "lon": v.extra.get("lon"), "extra": v.extra}
+                    for v in world.venues.values()
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.devices,
+                [
+                    {"id": d.id, "kind": d.kind, "area_code": d.area, "subject_id": d.subject,
+                     "building": d.building, "venue_id": d.venue, "tags": list(d.tags),
+                     "lat": d.lat, "lon": d.lon, "extra": d.extra}
+                    for d in world.devices.values()
+                ],
+            )
+            self._set_meta(conn, "timezone", world.timezone)
+
+    def load_world(self) -> World | None:
+        """The stored world, or ``None`` before one was loaded."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.areas)).mappings().all()
+            root = next((r for r in rows if r["level"] == AreaLevel.DISTRICT.value), None)
+            if root is None:
+                return None
+            area_map = {
+                r["code"]: Area(
+                    r["code"], r["name"], AreaLevel(r["level"]), r["parent_code"],
+                    r["boundary"], r["extra"],
+                )
+                for r in rows
+            }
+            served: dict[str, list[str]] = {}
+            for row in conn.execute(
+                select(t.party_areas).order_by(t.party_areas.c.party_id, t.party_areas.c.area_code)
+            ):
+                served.setdefault(row.party_id, []).append(row.area_code)
+            parties = {
+                r["id"]: Party(
+                    r["id"], r["name"], PartyKind(r["kind"]), tuple(served.get(r["id"], ())),
+                    r["extra"],
+                )
+                for r in conn.execute(select(t.parties)).mappings()
+            }
+            subjects = {
+                r["id"]: Subject(r["id"], r["area_code"], tuple(r["tags"]), r["name"], r["extra"])
+                for r in conn.execute(select(t.subjects)).mappings()
+            }
+            venues = {
+                r["id"]: Venue(r["id"], r["area_code"], tuple(r["tags"]), r["name"], r["extra"])
+                for r in conn.execute(select(t.venues)).mappings()
+            }
+            devices = {
+                r["id"]: Device(
+                    r["id"], r["kind"], r["area_code"], r["subject_id"], r["building"],
+                    r["venue_id"], tuple(r["tags"]), r["lat"], r["lon"], r["extra"],
+                )
+                for r in conn.execute(select(t.devices)).mappings()
+            }
+            timezone = self._get_meta(conn, "timezone") or "Asia/Shanghai"
+        return World(
+            district=area_map[root["code"]],
+            timezone=str(timezone),
+            areas=area_map,
+            parties=parties,
+            devices=devices,
+            subjects=subjects,
+            venues=venues,
+        )
+
+    # ----------------------------------------------------------------- events
+    def add_events(
+        self, events: Sequence[Event], received_at: datetime, *, areas: Sequence[str | None] = ()
+    ) -> list[bool]:
+        """Store events idempotently on ``(source, id)``.
+
+        Returns, per input event, ``True`` if it was new and ``False`` if it was a
+        duplicate (already stored, or earlier in the same batch). The batch is one
+        transaction: when this returns, every new event is durable. ``areas``, when
+        given, is the resolved area of each event (from its device or coordinates).
+        """
+        if not events:
+            return []
+        rows: list[dict[str, Any]] = []
+        first_index: dict[tuple[str, str], int] = {}
+        for index, ev in enumerate(events):
+            pair = (ev.source, ev.id)
+            if pair in first_index:
+                continue
+            first_index[pair] = index
+            rows.append(
+                {
+                    "source": ev.source,
+                    "event_id": ev.id,
+                    "kind": ev.kind,
+                    "ts": ev.ts,
+                    "received_at": received_at,
+                    "device_id": ev.device_id,
+                    "subject": ev.subject,
+                    "area_code": areas[index] if areas else ev.area,
+                    "lat": ev.lat,
+                    "lon": ev.lon,
+                    "attrs": ev.attrs,
+                    "known_kind": is_known_kind(ev.kind),
+                    "late": False,
+                    "raw": orjson.dumps(ev.to_json()).decode(),
+                }
+            )
+        inserted: set[tuple[str, str]] = set()
+        with self.engine.begin() as conn:
+            for start in range(0, len(rows), CHUNK):
+                stmt = (
+                    _insert(conn, t.events)
+                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
+                    .returning(t.events.c.source, t.events.c.event_id)
+                )
+                result = conn.execute(stmt, rows[start : start + CHUNK])
+                inserted.update((r.source, r.event_id) for r in result)
+        return [
+            (ev.source, ev.id) in inserted and first_index[(ev.source, ev.id)] == i
+            for i, ev in enumerate(events)
+        ]
+
+    def event_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+
+    def event_counts_by_kind(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.events.c.kind, func.count()).group_by(t.events.c.kind)
+            ).all()
+        return {kind: int(n) for kind, n in sorted(rows)}
+
+    def event_counts_by_area(self, world: World, level: AreaLevel) -> dict[str, int]:
+        """Events per area at ``level``, rolling grids up to their enclosing area."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.events.c.area_code, func.count()).group_by(t.events.c.area_code)
+            ).all()
+        counts: Counter[str] = Counter()
+        for code, n in rows:
+            if code is None:
+                continue
+            area = world.enclosing(code, level)
+            if area is not None:
+                counts[area.code] += int(n)
+        return dict(counts)
+
+    def get_event(self, source: str, event_id: str) -> Event | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.events.c.raw).where(
+                    t.events.c.source == source, t.events.c.event_id == event_id
+                )
+            ).first()
+        if row is None:
+            return None
+        from cityeye.domain import parse_event  # local: keeps the import list honest
+
+        return parse_event(orjson.loads(row.raw))
+
+    # ----------------------------------------------------------------- dead letters
+    def add_dead_letters(self, letters: Iterable[DeadLetter]) -> int:
+        rows = [
+            {
+                "received_at": d.received_at,
+                "channel": d.channel,
+                "ref": d.ref,
+                "field": d.field,
+                "reason": d.reason,
+                "raw": d.raw,
+            }
+            for d in letters
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                self._insert_rows(conn, t.dead_letters, rows)
+        return len(rows)
+
+    def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.dead_letters).order_by(t.dead_letters.c.seq).limit(limit)
+            ).mappings()
+            return [
+                DeadLetter(r["received_at"], r["channel"], r["ref"], r["field"], r["reason"],
+                           r["raw"])
+                for r in rows
+            ]
+
+    # ----------------------------------------------------------------- scenarios
+    def save_scenario(self, spec: ScenarioSpec, spec_json: dict[str, Any], at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.scenarios).where(t.scenarios.c.id == spec.id))
+            conn.execute(
+                insert(t.scenarios).values(
+                    id=spec.id, module=spec.module.value, name_zh=spec.name_zh,
+                    name_en=spec.name_en, spec=spec_json, enabled=True, updated_at=at,
+                )
+            )
+
+    def scenario_json(self, scenario_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.scenarios.c.spec).where(t.scenarios.c.id == scenario_id)
+            ).first()
+        return None if row is None else dict(row.spec)
+
+    # ----------------------------------------------------------------- alerts
+    def save_alert(self, alert: Alert) -> None:
+        """Insert or replace an alert (its count and events grow while it is open)."""
+        values = {
+            "id": alert.id, "scenario": alert.scenario, "key": alert.key,
+            "severity": alert.severity.value, "opened_at": alert.opened_at,
+            "resolved_at": alert.resolved_at, "count": alert.count,
+            "event_ids": list(alert.event_ids), "area_code": alert.area,
+        }
+        with self.engine.begin() as conn:
+            stmt = _insert(conn, t.alerts).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}
+            )
+            conn.execute(stmt)
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.alerts).where(t.alerts.c.id == alert_id)).mappings().first()
+        if r is None:
+            return None
+        return Alert(
+            r["id"], r["scenario"], r["key"], Severity(r["severity"]), r["opened_at"],
+            r["resolved_at"], r["count"], list(r["event_ids"]), r["area_code"],
+        )
+
+    # ----------------------------------------------------------------- cases
+    def create_case(self, case: Case, alert_id: str | None = None) -> None:
+        """Store a new case with its handlers and its timeline so far."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.cases).values(
+                    id=case.id, origin=case.origin.value, state=case.state.value,
+                    severity=case.severity.value, title=case.title, scenario=case.scenario,
+                    key=case.key, alert_id=alert_id, area_code=case.area, lead_party=case.lead,
+                    reporter=case.reporter, opened_at=case.opened_at, closed_at=case.closed_at,
+                    rating=case.rating, version=1,
+                )
+            )
+            handlers = []
+            if case.lead:
+                handlers.append((case.lead, HandlerRole.LEAD))
+            handlers += [(p, HandlerRole.CO) for p in case.co_handlers if p != case.lead]
+            for party_id, role in handlers:
+                conn.execute(
+                    insert(t.case_handlers).values(
+                        case_id=case.id, party_id=party_id, role=role.value,
+                        assigned_at=case.opened_at,
+                    )
+                )
+            for entry in case.timeline:
+                self._append(conn, case.id, entry)
+
+    def append_timeline(self, case_id: str, entry: TimelineEntry) -> None:
+        """Add one history line (the table refuses updates and deletes)."""
+        with self.engine.begin() as conn:
+            self._append(conn, case_id, entry)
+
+    def get_case(self, case_id: str) -> Case | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).mappings().first()
+            if r is None:
+                return None
+            handlers = conn.execute(
+                select(t.case_handlers).where(t.case_handlers.c.case_id == case_id)
+                .order_by(t.case_handlers.c.assigned_at, t.case_handlers.c.party_id)
+            ).mappings().all()
+            timeline = [
+                TimelineEntry(
+                    e["at"], e["actor"], e["action"],
+                    CaseState(e["from_state"]) if e["from_state"] else None,
+                    CaseState(e["to_state"]) if e["to_state"] else None,
+                    e["note"], tuple(e["attachments"]),
+                )
+                for e in conn.execute(
+                    select(t.case_timeline).where(t.case_timeline.c.case_id == case_id)
+                    .order_by(t.case_timeline.c.seq)
+                ).mappings()
+            ]
+        return Case(
+            id=r["id"], origin=CaseOrigin(r["origin"]), state=CaseState(r["state"]),
+            severity=Severity(r["severity"]), opened_at=r["opened_at"], title=r["title"],
+            scenario=r["scenario"], key=r["key"], area=r["area_code"], lead=r["lead_party"],
+            co_handlers=[h["party_id"] for h in handlers if h["role"] == HandlerRole.CO.value],
+            reporter=r["reporter"], closed_at=r["closed_at"], rating=r["rating"],
+            timeline=timeline,
+        )
+
+    # ----------------------------------------------------------------- helpers
+    @staticmethod
+    def _append(conn: Connection, case_id: str, entry: TimelineEntry) -> None:
+        conn.execute(
+            insert(t.case_timeline).values(
+                case_id=case_id, at=entry.at, actor=entry.actor, action=entry.action,
+                from_state=entry.from_state.value if entry.from_state else None,
+                to_state=entry.to_state.value if entry.to_state else None,
+                note=entry.note, attachments=list(entry.attachments),
+            )
+        )
+
+    @staticmethod
+    def _insert_rows(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            if chunk:
+                conn.execute(insert(table), chunk)
+
+    @staticmethod
+    def _set_meta(conn: Connection, key: str, value: Any) -> None:
+        conn.execute(delete(t.meta).where(t.meta.c.key == key))
+        conn.execute(insert(t.meta).values(key=key, value=value))
+
+    @staticmethod
+    def _get_meta(conn: Connection, key: str) -> Any:
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).first()
+        return None if row is None else row.value

@@ -1,0 +1,219 @@
+"""The schema, one table per concept. Alembic migrations in ``migrations/`` build it;
+a test checks that the migrations and these definitions never drift apart."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from cityeye.store.types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+SeqId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSONType, nullable=False),
+)
+
+areas = Table(
+    "areas",
+    metadata,
+    Column("code", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("parent_code", ID, ForeignKey("areas.code"), nullable=True, index=True),
+    Column("boundary", JSONType, nullable=True),
+    Column("extra", JSONType, nullable=False),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("non_government", Boolean, nullable=False),
+    Column("extra", JSONType, nullable=False),
+)
+
+party_areas = Table(
+    "party_areas",
+    metadata,
+    Column("party_id", ID, ForeignKey("parties.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ID, ForeignKey("areas.code"), primary_key=True, index=True),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("area_code", ID, nullable=True, index=True),
+    Column("name", String(200), nullable=True),
+    Column("tags", JSONType, nullable=False),
+    Column("extra", JSONType, nullable=False),
+)
+
+venues = Table(
+    "venues",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("area_code", ID, nullable=True, index=True),
+    Column("name", String(200), nullable=True),
+    Column("tags", JSONType, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("extra", JSONType, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("area_code", ID, nullable=True, index=True),
+    Column("subject_id", ID, nullable=True),
+    Column("building", ID, nullable=True),
+    Column("venue_id", ID, nullable=True),
+    Column("tags", JSONType, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("extra", JSONType, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("source", String(128), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("kind", String(128), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("device_id", String(128), nullable=True),
+    Column("subject", String(128), nullable=True),
+    Column("area_code", String(128), nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("attrs", JSONType, nullable=False),
+    Column("known_kind", Boolean, nullable=False),
+    Column("late", Boolean, nullable=False, default=False),
+    Column("raw", Text, nullable=False),
+    UniqueConstraint("source", "event_id", name="uq_events_source_event_id"),
+    Index("ix_events_kind_ts", "kind", "ts"),
+    Index("ix_events_area_ts", "area_code", "ts"),
+    Index("ix_events_device_ts", "device_id", "ts"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("ref", String(256), nullable=True),
+    Column("field", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+scenarios = Table(
+    "scenarios",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("module", String(32), nullable=False),
+    Column("name_zh", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("spec", JSONType, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("scenario", String(128), nullable=False),
+    Column("key", String(256), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("count", Integer, nullable=False),
+    Column("event_ids", JSONType, nullable=False),
+    Column("area_code", String(128), nullable=True),
+    Index("ix_alerts_scenario_key", "scenario", "key"),
+    Index("ix_alerts_opened_at", "opened_at"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("origin", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("scenario", String(128), nullable=True),
+    Column("key", String(256), nullable=True),
+    Column("alert_id", String(128), nullable=True),
+    Column("area_code", String(128), nullable=True, index=True),
+    Column("lead_party", ID, nullable=True),
+    Column("reporter", String(128), nullable=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("rating", Integer, nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_cases_state", "state"),
+    Index("ix_cases_scenario_key", "scenario", "key"),
+)
+
+case_handlers = Table(
+    "case_handlers",
+    metadata,
+    Column("case_id", String(128), ForeignKey("cases.id"), primary_key=True),
+    Column("party_id", ID, primary_key=True),
+    Column("role", String(8), nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+)
+
+case_timeline = Table(
+    "case_timeline",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("case_id", String(128), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=True),
+    Column("note", Text, nullable=False),
+    Column("attachments", JSONType, nullable=False),
+)
+
+#: Tables whose rows may never be changed or removed (enforced by database triggers).
+APPEND_ONLY = ("case_timeline",)
+#: Tables whose rows may never be removed (raw evidence).
+NO_DELETE = ("events",)

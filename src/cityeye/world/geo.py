@@ -1,0 +1,39 @@
+"""Point → grid lookup (which 网格 a reported location falls in).
+
+An STRtree over grid boundaries answers a lookup in logarithmic time, so a resident's
+map pin or a camera's coordinates find their grid quickly even with thousands of grids.
+"""
+
+from __future__ import annotations
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from cityeye.domain import AreaLevel, World
+
+
+class GridLocator:
+    """Finds the grid containing a point. Points on a shared border go to the grid
+    with the smallest code, so the answer is deterministic."""
+
+    def __init__(self, world: World) -> None:
+        grids = [
+            a for a in world.areas.values() if a.level == AreaLevel.GRID and a.boundary
+        ]
+        grids.sort(key=lambda a: a.code)
+        self._codes = [a.code for a in grids]
+        self._geoms: list[BaseGeometry] = [shape(a.boundary) for a in grids]
+        self._tree = STRtree(self._geoms) if self._geoms else None
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __call__(self, lat: float, lon: float) -> str | None:
+        if self._tree is None:
+            return None
+        point = Point(lon, lat)  # GeoJSON order is (lon, lat)
+        hits = self._tree.query(point, predicate="intersects")
+        if len(hits) == 0:
+            return None
+        return self._codes[int(min(hits))]

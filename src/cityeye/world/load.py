@@ -1,0 +1,254 @@
+"""Validate a world file and build the domain :class:`~cityeye.domain.World`.
+
+Validation never stops at the first problem: every item of every section is checked on
+its own (shape first, then cross-references among the items that are well formed), and
+each problem carries its path in the file and its line, so one run of ``cityeye world
+validate`` lists everything a person has to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
+from cityeye.domain import (
+    Area,
+    AreaLevel,
+    Device,
+    Party,
+    Subject,
+    Venue,
+    World,
+)
+from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
+from cityeye.world.schema import (
+    AreaModel,
+    DeviceModel,
+    DistrictModel,
+    PartyModel,
+    SubjectModel,
+    VenueModel,
+    WorldFile,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "areas": AreaModel,
+    "parties": PartyModel,
+    "devices": DeviceModel,
+    "subjects": SubjectModel,
+    "venues": VenueModel,
+}
+_PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
+
+
+class WorldError(ValueError):
+    """The world file has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the world file")
+        self.problems = problems
+
+
+@dataclass(slots=True)
+class _Checker:
+    doc: SourceDoc
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, path: DataPath, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def model(self, cls: type[M], data: Any, path: DataPath) -> M | None:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                message = err["msg"]
+                if err["type"] in ("literal_error", "enum"):
+                    message += f" (got {err['input']!r})"
+                if err["type"] == "extra_forbidden":
+                    message = (
+                        f"unknown section; expected one of: district, {', '.join(_SECTIONS)}"
+                    )
+                elif err["type"] == "string_pattern_mismatch":
+                    message = "must be letters, digits or _ . : - (no spaces), at most 64 long"
+                    if loc and loc[0] == "tags" or (len(loc) > 1 and loc[-2] == "tags"):
+                        message = "tags are lower-case words such as elderly_alone"
+                self.add((*path, *loc), message)
+            return None
+
+    def items(self, section: str, cls: type[M]) -> list[tuple[int, M]]:
+        raw = self.doc.data.get(section, [])
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add((section,), "must be a list")
+            return []
+        out: list[tuple[int, M]] = []
+        for index, item in enumerate(raw):
+            model = self.model(cls, item, (section, index))
+            if model is not None:
+                out.append((index, model))
+        return out
+
+    def unique(self, section: str, items: Iterable[tuple[int, Any]], attr: str) -> None:
+        first: dict[str, int] = {}
+        for index, item in items:
+            value = getattr(item, attr)
+            if value in first:
+                self.add(
+                    (section, index, attr),
+                    f"{value!r} is already used by {section}[{first[value]}]",
+                )
+            else:
+                first[value] = index
+
+
+def _extra(model: BaseModel) -> dict[str, Any]:
+    return dict(model.model_extra or {})
+
+
+def _boundary_problem(boundary: dict[str, Any]) -> str | None:
+    if boundary.get("type") not in ("Polygon", "MultiPolygon"):
+        return f"must be a GeoJSON Polygon or MultiPolygon, got type {boundary.get('type')!r}"
+    try:
+        geom = shape(boundary)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        return f"is not valid GeoJSON ({exc})"
+    if geom.is_empty:
+        return "is empty"
+    if not geom.is_valid:
+        return f"is not a valid polygon: {explain_validity(geom)}"
+    return None
+
+
+def build_world(doc: SourceDoc) -> World:
+    """Check a parsed world file and build the :class:`World`, or raise
+    :class:`WorldError` with every problem found."""
+    check = _Checker(doc)
+    check.problems.extend(doc.problems)
+    if not isinstance(doc.data, dict):
+        check.add((), "must be a mapping with district, areas, parties, devices, ...")
+        check.problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise WorldError(check.problems)
+    unknown = sorted(set(doc.data) - set(WorldFile.model_fields))
+    for key in unknown:
+        check.add(
+            (key,), f"unknown section; expected one of: district, {', '.join(_SECTIONS)}"
+        )
+    district = check.model(DistrictModel, doc.data.get("district"), ("district",))
+    areas = check.items("areas", AreaModel)
+    parties = check.items("parties", PartyModel)
+    devices = check.items("devices", DeviceModel)
+    subjects = check.items("subjects", SubjectModel)
+    venues = check.items("venues", VenueModel)
+
+    check.unique("areas", areas, "code")
+    check.unique("parties", parties, "id")
+    check.unique("devices", devices, "id")
+    check.unique("subjects", subjects, "id")
+    check.unique("venues", venues, "id")
+
+    level_of: dict[str, str] = {a.code: a.level for _, a in areas}
+    if district is not None:
+        if district.code in level_of:
+            for index, a in areas:
+                if a.code == district.code:
+                    check.add(("areas", index, "code"), "is the district's own code")
+        level_of[district.code] = "district"
+    for index, a in areas:
+        parent_level = level_of.get(a.parent)
+        if parent_level is None:
+            check.add(("areas", index, "parent"), f"unknown area {a.parent!r}")
+        elif parent_level != _PARENT_LEVEL[a.level]:
+            check.add(
+                ("areas", index, "parent"),
+                f"a {a.level}'s parent must be a {_PARENT_LEVEL[a.level]}, "
+                f"but {a.parent!r} is a {parent_level}",
+            )
+        if a.boundary is not None:
+            problem = _boundary_problem(a.boundary)
+            if problem:
+                check.add(("areas", index, "boundary"), problem)
+
+    def area_ref(section: str, index: int, code: str | None, name: str = "area") -> None:
+        if code is not None and code not in level_of:
+            check.add((section, index, name), f"unknown area {code!r}")
+
+    for index, p in parties:
+        for j, code in enumerate(p.areas):
+            if code not in level_of:
+                check.add(("parties", index, "areas", j), f"unknown area {code!r}")
+    subject_ids = {s.id for _, s in subjects}
+    venue_ids = {v.id for _, v in venues}
+    for index, d in devices:
+        area_ref("devices", index, d.area)
+        if d.subject is not None and d.subject not in subject_ids:
+            check.add(("devices", index, "subject"), f"unknown subject {d.subject!r}")
+        if d.venue is not None and d.venue not in venue_ids:
+            check.add(("devices", index, "venue"), f"unknown venue {d.venue!r}")
+        if (d.lat is None) != (d.lon is None):
+            check.add(("devices", index), "lat and lon must be given together")
+    for index, s in subjects:
+        area_ref("subjects", index, s.area)
+    for index, v in venues:
+        area_ref("venues", index, v.area)
+        if (v.lat is None) != (v.lon is None):
+            check.add(("venues", index), "lat and lon must be given together")
+
+    if check.problems or district is None:
+        check.problems.sort(key=lambda p: (p.line or 0, p.path))
+        raise WorldError(check.problems)
+
+    root = Area(
+        code=district.code,
+        name=district.name,
+        level=AreaLevel.DISTRICT,
+        extra=_extra(district) | ({"name_en": district.name_en} if district.name_en else {}),
+    )
+    area_map = {root.code: root}
+    for _, a in areas:
+        area_map[a.code] = Area(
+            code=a.code,
+            name=a.name,
+            level=AreaLevel(a.level),
+            parent=a.parent,
+            boundary=a.boundary,
+            extra=_extra(a),
+        )
+    return World(
+        district=root,
+        timezone=district.timezone,
+        areas=area_map,
+        parties={
+            p.id: Party(p.id, p.name, p.kind, tuple(p.areas), _extra(p)) for _, p in parties
+        },
+        devices={
+            d.id: Device(
+                d.id, d.kind, d.area, d.subject, d.building, d.venue, tuple(d.tags),
+                d.lat, d.lon, _extra(d),
+            )
+            for _, d in devices
+        },
+        subjects={
+            s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s)) for _, s in subjects
+        },
+        venues={v.id: Venue(v.id, v.area, tuple(v.tags), v.name, _extra(v)) for _, v in venues},
+    )
+
+
+def load_world(path: Path) -> World:
+    """Read, validate and build a world file; raises :class:`WorldError`."""
+    try:
+        doc = read_source(path)
+    except SourceError as exc:
+        raise WorldError(exc.problems) from None
+    return build_world(doc)

@@ -1,0 +1,127 @@
+"""The world file's shape (a contract: other tools write these files).
+
+Each item allows extra fields, which are kept (``extra`` on the domain objects), so a
+tool can carry its own data through cityeye; unknown *top-level* keys are an error,
+since a misspelt section (``device:`` for ``devices:``) would otherwise load an empty
+world without a word.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from cityeye.domain import PartyKind
+
+#: Codes and ids: letters, digits and ``_.:-``; no spaces, so they work in URLs and CSVs.
+CODE_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+_CODE_RE = re.compile(CODE_PATTERN)
+
+
+def coerce_code(value: Any) -> Any:
+    """Area codes are often written unquoted (``330105``): accept integers as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+
+class DistrictModel(Item):
+    code: Code
+    name: Name
+    timezone: str = "Asia/Shanghai"
+    name_en: str | None = None
+
+    _code = field_validator("code", mode="before")(coerce_code)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+
+class AreaModel(Item):
+    code: Code
+    name: Name
+    level: Literal["street", "community", "grid"]
+    parent: Code
+    boundary: dict[str, Any] | None = None
+
+    _codes = field_validator("code", "parent", mode="before")(coerce_code)
+
+
+class PartyModel(Item):
+    id: Code
+    name: Name
+    kind: PartyKind
+    areas: list[Code] = Field(min_length=1)
+
+    _id = field_validator("id", mode="before")(coerce_code)
+
+    @field_validator("areas", mode="before")
+    @classmethod
+    def _area_codes(cls, value: Any) -> Any:
+        return [coerce_code(v) for v in value] if isinstance(value, list) else value
+
+
+class Located(Item):
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class DeviceModel(Located):
+    id: Code
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    area: Code | None = None
+    subject: Code | None = None
+    building: Code | None = None
+    venue: Code | None = None
+    tags: list[Tag] = Field(default_factory=list)
+
+    _codes = field_validator("id", "area", "subject", "building", "venue", mode="before")(
+        coerce_code
+    )
+
+
+class SubjectModel(Item):
+    id: Code
+    area: Code | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    name: Name | None = None
+
+    _codes = field_validator("id", "area", mode="before")(coerce_code)
+
+
+class VenueModel(Located):
+    id: Code
+    area: Code | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    name: Name | None = None
+
+    _codes = field_validator("id", "area", mode="before")(coerce_code)
+
+
+class WorldFile(BaseModel):
+    """The whole file. ``extra="forbid"``: a misspelt section is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    district: DistrictModel
+    areas: list[AreaModel] = Field(default_factory=list)
+    parties: list[PartyModel] = Field(default_factory=list)
+    devices: list[DeviceModel] = Field(default_factory=list)
+    subjects: list[SubjectModel] = Field(default_factory=list)
+    venues: list[VenueModel] = Field(default_factory=list)
