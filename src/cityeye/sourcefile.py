@@ -84,7 +84,9 @@ class SourceError(ValueError):
 def _walk(node: yaml.Node, path: DataPath, doc: SourceDoc, seen: set[int]) -> None:
     if id(node) in seen:
         doc.problems.append(
-            Problem(format_path(path), "YAML aliases (*name) are not allowed", node.start_mark.line + 1)
+            Problem(
+                format_path(path), "YAML aliases (*name) are not allowed", node.start_mark.line + 1
+            )
         )
         return
     seen.add(id(node))
@@ -103,6 +105,8 @@ def _walk(node: yaml.Node, path: DataPath, doc: SourceDoc, seen: set[int]) -> No
                 )
             keys.add(key)
             _walk(value_node, (*path, key), doc, seen)
+            # a person looks for the key, not for where its (block) value begins
+            doc.lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), doc, seen)

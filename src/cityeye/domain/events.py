@@ -81,6 +81,13 @@ def _text(obj: dict[str, Any], name: str, *, required: bool) -> str | None:
     return text
 
 
+def _required(obj: dict[str, Any], name: str) -> str:
+    text = _text(obj, name, required=True)
+    if text is None:  # pragma: no cover - _text raises for a missing required field
+        raise FieldError(name, "is required")
+    return text
+
+
 def parse_ts(value: object, name: str = "ts") -> datetime:
     """Parse an ISO-8601 time that carries its UTC offset."""
     if not isinstance(value, str):
@@ -124,16 +131,14 @@ def parse_event(obj: object) -> Event:
     if extra:
         name = sorted(map(str, extra))[0]
         raise FieldError(name, "is not an event field; put device-specific values under attrs")
-    event_id = _text(obj, "id", required=True)
-    kind = _text(obj, "kind", required=True)
-    assert event_id is not None and kind is not None
+    event_id = _required(obj, "id")
+    kind = _required(obj, "kind")
     if not KIND_RE.match(kind):
         raise FieldError(
             "kind", f"{kind!r} must be dotted lower-case words, e.g. door.open or smoke.alarm"
         )
     ts = parse_ts(obj.get("ts"))
-    source = _text(obj, "source", required=True)
-    assert source is not None
+    source = _required(obj, "source")
     lat = _coord(obj, "lat", 90.0)
     lon = _coord(obj, "lon", 180.0)
     if (lat is None) != (lon is None):

@@ -47,7 +47,9 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("temperature.reading", "温感读数", "temperature reading", ("celsius",)),
         KindInfo("gas.alarm", "燃气泄漏报警", "gas leak alarm", ("ppm",)),
         KindInfo(
-            "meter.reading", "用电读数", "electric meter reading",
+            "meter.reading",
+            "用电读数",
+            "electric meter reading",
             ("current_a", "rated_a", "leakage_ma"),
         ),
         KindInfo("bin.fill", "垃圾桶满溢度", "bin fill level", ("level",)),
@@ -59,17 +61,23 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("structure.tilt", "房屋倾斜读数", "building tilt reading", ("degrees",)),
         KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced"),
         KindInfo(
-            "enterprise.indicator", "企业经营指标", "enterprise indicator (monthly)",
+            "enterprise.indicator",
+            "企业经营指标",
+            "enterprise indicator (monthly)",
             ("metric", "value"),
         ),
         KindInfo(
-            "enterprise.registration_change", "企业登记变更", "enterprise registration change",
+            "enterprise.registration_change",
+            "企业登记变更",
+            "enterprise registration change",
             ("new_district",),
         ),
         KindInfo("report.citizen", "居民随手拍", "resident report", ("category", "text")),
         KindInfo("report.hotline", "12345热线工单", "12345 hotline report", ("category", "text")),
         KindInfo(
-            "case.action", "工单处置动作", "case action",
+            "case.action",
+            "工单处置动作",
+            "case action",
             ("scenario", "key", "action", "party", "note"),
         ),
     )
@@ -83,17 +91,25 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
         DeviceKindInfo("water_meter", "智能水表", "smart water meter", ("water.flow",)),
         DeviceKindInfo("sos_button", "一键呼救按钮", "SOS button", ("button.sos",)),
         DeviceKindInfo(
-            "access_gate", "智能门禁", "smart access gate",
+            "access_gate",
+            "智能门禁",
+            "smart access gate",
             ("door.open", "access.denied", "door.held_open", "door.closed"),
         ),
         DeviceKindInfo(
-            "elevator_monitor", "电梯物联网", "elevator IoT monitor",
+            "elevator_monitor",
+            "电梯物联网",
+            "elevator IoT monitor",
             ("elevator.ebike_detected", "elevator.trapped"),
         ),
         DeviceKindInfo("smoke_detector", "烟感", "smoke detector", ("smoke.alarm",)),
-        DeviceKindInfo("temperature_sensor", "温感", "temperature sensor", ("temperature.reading",)),
+        DeviceKindInfo(
+            "temperature_sensor", "温感", "temperature sensor", ("temperature.reading",)
+        ),
         DeviceKindInfo("gas_detector", "气感", "gas detector", ("gas.alarm",)),
-        DeviceKindInfo("power_meter", "电感（智慧用电）", "electrical safety meter", ("meter.reading",)),
+        DeviceKindInfo(
+            "power_meter", "电感（智慧用电）", "electrical safety meter", ("meter.reading",)
+        ),
         DeviceKindInfo("bin_sensor", "垃圾桶满溢传感器", "bin fill sensor", ("bin.fill",)),
         DeviceKindInfo("camera", "视频监控（雪亮工程）", "camera", ("camera.detection",)),
         DeviceKindInfo("kitchen_camera", "食安慧眼", "kitchen camera", ("camera.detection",)),

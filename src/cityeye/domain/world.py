@@ -46,9 +46,7 @@ class World:
 
     def children(self, code: str) -> list[Area]:
         """Direct children of an area, in code order."""
-        return sorted(
-            (a for a in self.areas.values() if a.parent == code), key=lambda a: a.code
-        )
+        return sorted((a for a in self.areas.values() if a.parent == code), key=lambda a: a.code)
 
     def at_level(self, level: AreaLevel) -> list[Area]:
         return sorted((a for a in self.areas.values() if a.level == level), key=lambda a: a.code)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cityeye.domain import (
@@ -43,7 +43,7 @@ from cityeye.store.db import DEFAULT_URL, make_engine, migrate
 CHUNK = 500
 
 
-def _insert(conn: Connection, table: t.Table) -> Any:
+def _insert(conn: Connection, table: Table) -> Any:
     """INSERT for the connection's dialect, so ON CONFLICT works on both databases."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -135,8 +135,13 @@ class Store:
                 conn,
                 t.subjects,
                 [
-                    {"id": s.id, "area_code": s.area, "name": s.name, "tags": list(s.tags),
-                     "extra": s.extra}
+                    {
+                        "id": s.id,
+                        "area_code": s.area,
+                        "name": s.name,
+                        "tags": list(s.tags),
+                        "extra": s.extra,
+                    }
                     for s in world.subjects.values()
                 ],
             )
@@ -144,8 +149,15 @@ class Store:
                 conn,
                 t.venues,
                 [
-                    {"id": v.id, "area_code": v.area, "name": v.name, "tags": list(v.tags),
-                     "lat": v.extra.get("lat"), "lon": v.extra.get("lon"), "extra": v.extra}
+                    {
+                        "id": v.id,
+                        "area_code": v.area,
+                        "name": v.name,
+                        "tags": list(v.tags),
+                        "lat": v.extra.get("lat"),
+                        "lon": v.extra.get("lon"),
+                        "extra": v.extra,
+                    }
                     for v in world.venues.values()
                 ],
             )
@@ -153,9 +165,18 @@ class Store:
                 conn,
                 t.devices,
                 [
-                    {"id": d.id, "kind": d.kind, "area_code": d.area, "subject_id": d.subject,
-                     "building": d.building, "venue_id": d.venue, "tags": list(d.tags),
-                     "lat": d.lat, "lon": d.lon, "extra": d.extra}
+                    {
+                        "id": d.id,
+                        "kind": d.kind,
+                        "area_code": d.area,
+                        "subject_id": d.subject,
+                        "building": d.building,
+                        "venue_id": d.venue,
+                        "tags": list(d.tags),
+                        "lat": d.lat,
+                        "lon": d.lon,
+                        "extra": d.extra,
+                    }
                     for d in world.devices.values()
                 ],
             )
@@ -170,8 +191,12 @@ class Store:
                 return None
             area_map = {
                 r["code"]: Area(
-                    r["code"], r["name"], AreaLevel(r["level"]), r["parent_code"],
-                    r["boundary"], r["extra"],
+                    r["code"],
+                    r["name"],
+                    AreaLevel(r["level"]),
+                    r["parent_code"],
+                    r["boundary"],
+                    r["extra"],
                 )
                 for r in rows
             }
@@ -182,7 +207,10 @@ class Store:
                 served.setdefault(row.party_id, []).append(row.area_code)
             parties = {
                 r["id"]: Party(
-                    r["id"], r["name"], PartyKind(r["kind"]), tuple(served.get(r["id"], ())),
+                    r["id"],
+                    r["name"],
+                    PartyKind(r["kind"]),
+                    tuple(served.get(r["id"], ())),
                     r["extra"],
                 )
                 for r in conn.execute(select(t.parties)).mappings()
@@ -197,8 +225,16 @@ class Store:
             }
             devices = {
                 r["id"]: Device(
-                    r["id"], r["kind"], r["area_code"], r["subject_id"], r["building"],
-                    r["venue_id"], tuple(r["tags"]), r["lat"], r["lon"], r["extra"],
+                    r["id"],
+                    r["kind"],
+                    r["area_code"],
+                    r["subject_id"],
+                    r["building"],
+                    r["venue_id"],
+                    tuple(r["tags"]),
+                    r["lat"],
+                    r["lon"],
+                    r["extra"],
                 )
                 for r in conn.execute(select(t.devices)).mappings()
             }
@@ -329,8 +365,9 @@ class Store:
                 select(t.dead_letters).order_by(t.dead_letters.c.seq).limit(limit)
             ).mappings()
             return [
-                DeadLetter(r["received_at"], r["channel"], r["ref"], r["field"], r["reason"],
-                           r["raw"])
+                DeadLetter(
+                    r["received_at"], r["channel"], r["ref"], r["field"], r["reason"], r["raw"]
+                )
                 for r in rows
             ]
 
@@ -340,8 +377,13 @@ class Store:
             conn.execute(delete(t.scenarios).where(t.scenarios.c.id == spec.id))
             conn.execute(
                 insert(t.scenarios).values(
-                    id=spec.id, module=spec.module.value, name_zh=spec.name_zh,
-                    name_en=spec.name_en, spec=spec_json, enabled=True, updated_at=at,
+                    id=spec.id,
+                    module=spec.module.value,
+                    name_zh=spec.name_zh,
+                    name_en=spec.name_en,
+                    spec=spec_json,
+                    enabled=True,
+                    updated_at=at,
                 )
             )
 
@@ -356,10 +398,15 @@ class Store:
     def save_alert(self, alert: Alert) -> None:
         """Insert or replace an alert (its count and events grow while it is open)."""
         values = {
-            "id": alert.id, "scenario": alert.scenario, "key": alert.key,
-            "severity": alert.severity.value, "opened_at": alert.opened_at,
-            "resolved_at": alert.resolved_at, "count": alert.count,
-            "event_ids": list(alert.event_ids), "area_code": alert.area,
+            "id": alert.id,
+            "scenario": alert.scenario,
+            "key": alert.key,
+            "severity": alert.severity.value,
+            "opened_at": alert.opened_at,
+            "resolved_at": alert.resolved_at,
+            "count": alert.count,
+            "event_ids": list(alert.event_ids),
+            "area_code": alert.area,
         }
         with self.engine.begin() as conn:
             stmt = _insert(conn, t.alerts).values(values)
@@ -374,8 +421,15 @@ class Store:
         if r is None:
             return None
         return Alert(
-            r["id"], r["scenario"], r["key"], Severity(r["severity"]), r["opened_at"],
-            r["resolved_at"], r["count"], list(r["event_ids"]), r["area_code"],
+            r["id"],
+            r["scenario"],
+            r["key"],
+            Severity(r["severity"]),
+            r["opened_at"],
+            r["resolved_at"],
+            r["count"],
+            list(r["event_ids"]),
+            r["area_code"],
         )
 
     # ----------------------------------------------------------------- cases
@@ -384,11 +438,21 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(t.cases).values(
-                    id=case.id, origin=case.origin.value, state=case.state.value,
-                    severity=case.severity.value, title=case.title, scenario=case.scenario,
-                    key=case.key, alert_id=alert_id, area_code=case.area, lead_party=case.lead,
-                    reporter=case.reporter, opened_at=case.opened_at, closed_at=case.closed_at,
-                    rating=case.rating, version=1,
+                    id=case.id,
+                    origin=case.origin.value,
+                    state=case.state.value,
+                    severity=case.severity.value,
+                    title=case.title,
+                    scenario=case.scenario,
+                    key=case.key,
+                    alert_id=alert_id,
+                    area_code=case.area,
+                    lead_party=case.lead,
+                    reporter=case.reporter,
+                    opened_at=case.opened_at,
+                    closed_at=case.closed_at,
+                    rating=case.rating,
+                    version=1,
                 )
             )
             handlers = []
@@ -398,7 +462,9 @@ class Store:
             for party_id, role in handlers:
                 conn.execute(
                     insert(t.case_handlers).values(
-                        case_id=case.id, party_id=party_id, role=role.value,
+                        case_id=case.id,
+                        party_id=party_id,
+                        role=role.value,
                         assigned_at=case.opened_at,
                     )
                 )
@@ -415,28 +481,46 @@ class Store:
             r = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).mappings().first()
             if r is None:
                 return None
-            handlers = conn.execute(
-                select(t.case_handlers).where(t.case_handlers.c.case_id == case_id)
-                .order_by(t.case_handlers.c.assigned_at, t.case_handlers.c.party_id)
-            ).mappings().all()
+            handlers = (
+                conn.execute(
+                    select(t.case_handlers)
+                    .where(t.case_handlers.c.case_id == case_id)
+                    .order_by(t.case_handlers.c.assigned_at, t.case_handlers.c.party_id)
+                )
+                .mappings()
+                .all()
+            )
             timeline = [
                 TimelineEntry(
-                    e["at"], e["actor"], e["action"],
+                    e["at"],
+                    e["actor"],
+                    e["action"],
                     CaseState(e["from_state"]) if e["from_state"] else None,
                     CaseState(e["to_state"]) if e["to_state"] else None,
-                    e["note"], tuple(e["attachments"]),
+                    e["note"],
+                    tuple(e["attachments"]),
                 )
                 for e in conn.execute(
-                    select(t.case_timeline).where(t.case_timeline.c.case_id == case_id)
+                    select(t.case_timeline)
+                    .where(t.case_timeline.c.case_id == case_id)
                     .order_by(t.case_timeline.c.seq)
                 ).mappings()
             ]
         return Case(
-            id=r["id"], origin=CaseOrigin(r["origin"]), state=CaseState(r["state"]),
-            severity=Severity(r["severity"]), opened_at=r["opened_at"], title=r["title"],
-            scenario=r["scenario"], key=r["key"], area=r["area_code"], lead=r["lead_party"],
+            id=r["id"],
+            origin=CaseOrigin(r["origin"]),
+            state=CaseState(r["state"]),
+            severity=Severity(r["severity"]),
+            opened_at=r["opened_at"],
+            title=r["title"],
+            scenario=r["scenario"],
+            key=r["key"],
+            area=r["area_code"],
+            lead=r["lead_party"],
             co_handlers=[h["party_id"] for h in handlers if h["role"] == HandlerRole.CO.value],
-            reporter=r["reporter"], closed_at=r["closed_at"], rating=r["rating"],
+            reporter=r["reporter"],
+            closed_at=r["closed_at"],
+            rating=r["rating"],
             timeline=timeline,
         )
 
@@ -445,15 +529,19 @@ class Store:
     def _append(conn: Connection, case_id: str, entry: TimelineEntry) -> None:
         conn.execute(
             insert(t.case_timeline).values(
-                case_id=case_id, at=entry.at, actor=entry.actor, action=entry.action,
+                case_id=case_id,
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
                 from_state=entry.from_state.value if entry.from_state else None,
                 to_state=entry.to_state.value if entry.to_state else None,
-                note=entry.note, attachments=list(entry.attachments),
+                note=entry.note,
+                attachments=list(entry.attachments),
             )
         )
 
     @staticmethod
-    def _insert_rows(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+    def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             if chunk:

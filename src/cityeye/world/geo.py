@@ -18,12 +18,12 @@ class GridLocator:
     with the smallest code, so the answer is deterministic."""
 
     def __init__(self, world: World) -> None:
-        grids = [
-            a for a in world.areas.values() if a.level == AreaLevel.GRID and a.boundary
-        ]
-        grids.sort(key=lambda a: a.code)
-        self._codes = [a.code for a in grids]
-        self._geoms: list[BaseGeometry] = [shape(a.boundary) for a in grids]
+        self._codes: list[str] = []
+        self._geoms: list[BaseGeometry] = []
+        for area in sorted(world.areas.values(), key=lambda a: a.code):
+            if area.level == AreaLevel.GRID and area.boundary is not None:
+                self._codes.append(area.code)
+                self._geoms.append(shape(area.boundary))
         self._tree = STRtree(self._geoms) if self._geoms else None
 
     def __len__(self) -> int:

@@ -75,12 +75,10 @@ class _Checker:
                 if err["type"] in ("literal_error", "enum"):
                     message += f" (got {err['input']!r})"
                 if err["type"] == "extra_forbidden":
-                    message = (
-                        f"unknown section; expected one of: district, {', '.join(_SECTIONS)}"
-                    )
+                    message = f"unknown section; expected one of: district, {', '.join(_SECTIONS)}"
                 elif err["type"] == "string_pattern_mismatch":
                     message = "must be letters, digits or _ . : - (no spaces), at most 64 long"
-                    if loc and loc[0] == "tags" or (len(loc) > 1 and loc[-2] == "tags"):
+                    if (loc and loc[0] == "tags") or (len(loc) > 1 and loc[-2] == "tags"):
                         message = "tags are lower-case words such as elderly_alone"
                 self.add((*path, *loc), message)
             return None
@@ -141,9 +139,7 @@ def build_world(doc: SourceDoc) -> World:
         raise WorldError(check.problems)
     unknown = sorted(set(doc.data) - set(WorldFile.model_fields))
     for key in unknown:
-        check.add(
-            (key,), f"unknown section; expected one of: district, {', '.join(_SECTIONS)}"
-        )
+        check.add((key,), f"unknown section; expected one of: district, {', '.join(_SECTIONS)}")
     district = check.model(DistrictModel, doc.data.get("district"), ("district",))
     areas = check.items("areas", AreaModel)
     parties = check.items("parties", PartyModel)
@@ -228,13 +224,19 @@ def build_world(doc: SourceDoc) -> World:
         district=root,
         timezone=district.timezone,
         areas=area_map,
-        parties={
-            p.id: Party(p.id, p.name, p.kind, tuple(p.areas), _extra(p)) for _, p in parties
-        },
+        parties={p.id: Party(p.id, p.name, p.kind, tuple(p.areas), _extra(p)) for _, p in parties},
         devices={
             d.id: Device(
-                d.id, d.kind, d.area, d.subject, d.building, d.venue, tuple(d.tags),
-                d.lat, d.lon, _extra(d),
+                d.id,
+                d.kind,
+                d.area,
+                d.subject,
+                d.building,
+                d.venue,
+                tuple(d.tags),
+                d.lat,
+                d.lon,
+                _extra(d),
             )
             for _, d in devices
         },

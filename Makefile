@@ -1,0 +1,49 @@
+# cityeye — the two commands: `make demo` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := demo
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+HOURS  ?= 24
+SEED   ?= 2021
+
+.PHONY: demo test lint typecheck unit integration demo-data clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: generate the Gongshu demo district, simulate a day, replay it, serve on :8000
+demo: demo-data
+	$(BIN)/cityeye serve --db sqlite:///$(DEMO)/replay/cityeye.db --host $(HOST) --port $(PORT)
+
+demo-data: $(STAMP)
+	$(BIN)/cityeye world demo --seed $(SEED) --out $(DEMO)/world.yaml
+	$(BIN)/cityeye world validate $(DEMO)/world.yaml
+	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --out $(DEMO)/events.jsonl
+	$(BIN)/cityeye replay $(DEMO)/events.jsonl --world $(DEMO)/world.yaml --out $(DEMO)/replay
+
+## test: lint, type-check, unit and integration tests
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+clean:
+	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""HTTP adapters: FastAPI app, JSON API, pages."""

@@ -1,0 +1,69 @@
+"""The web application: status page and JSON API.
+
+``create_app`` takes an open :class:`~cityeye.store.Store`, so tests and ``cityeye
+serve`` build the same app; nothing here reaches the network beyond the database, and
+every asset is served from the package (government networks are often offline).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from cityeye import __version__
+from cityeye.api.status import status_snapshot
+from cityeye.domain import EVENT_KINDS
+from cityeye.store import Store
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
+    """Rows for a horizontal bar chart, largest first, widths in percent of the max."""
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    peak = max((n for _, n in top), default=0) or 1
+    return [
+        {
+            "kind": kind,
+            "label": EVENT_KINDS[kind].zh if kind in EVENT_KINDS else "未知类型 unknown",
+            "count": n,
+            "pct": round(100 * n / peak, 1),
+        }
+        for kind, n in top
+    ]
+
+
+def create_app(store: Store) -> FastAPI:
+    app = FastAPI(
+        title="cityeye 城市眼·云共治",
+        version=__version__,
+        description="Urban co-governance: events → early warnings → closed-loop cases.",
+    )
+    templates = Jinja2Templates(directory=WEB / "templates")
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    app.state.store = store
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/v1/status", tags=["status"])
+    def api_status() -> dict[str, Any]:
+        """Loaded district, per-street counts, events by kind."""
+        return status_snapshot(store)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def status_page(request: Request) -> HTMLResponse:
+        snapshot = status_snapshot(store)
+        return templates.TemplateResponse(
+            request,
+            "status.html",
+            {"s": snapshot, "bars": bar_chart(snapshot["events_by_kind"]), "version": __version__},
+        )
+
+    return app

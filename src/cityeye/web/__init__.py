@@ -1,0 +1,1 @@
+"""Templates and static assets, served from the package (no CDN)."""

@@ -1,0 +1,171 @@
+"""Repository tests, run unchanged against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from cityeye.domain import (
+    Alert,
+    Case,
+    CaseOrigin,
+    CaseState,
+    Severity,
+    TimelineEntry,
+    parse_event,
+)
+from cityeye.store import DeadLetter, Store
+from cityeye.store.tables import metadata
+from cityeye.world import load_world
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+T0 = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cityeye.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = Store.open(url)
+    # each test starts from empty tables (the PostgreSQL database is per session)
+    with s.engine.begin() as conn:
+        if s.engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_delete"))
+            conn.execute(
+                text("ALTER TABLE case_timeline DISABLE TRIGGER case_timeline_append_only")
+            )
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("ALTER TABLE events ENABLE TRIGGER events_no_delete"))
+            conn.execute(text("ALTER TABLE case_timeline ENABLE TRIGGER case_timeline_append_only"))
+    yield s
+    s.close()
+
+
+def event(i: int, source: str = "gw", **attrs: object) -> object:
+    return parse_event(
+        {
+            "id": f"e{i}",
+            "kind": "door.open",
+            "ts": (T0 + timedelta(minutes=i)).isoformat(),
+            "source": source,
+            "device_id": "D1",
+            "attrs": attrs,
+        }
+    )
+
+
+def test_migrations_match_the_table_definitions(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    again = Store.open(store.engine.url.render_as_string(hide_password=False))
+    with again.engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    again.close()
+    assert version == "0001"
+
+
+def test_world_round_trip(store: Store) -> None:
+    world = load_world(FIXTURES / "world_small.yaml")
+    store.save_world(world)
+    assert store.load_world() == world
+    store.save_world(world)  # replacing is idempotent
+    assert store.load_world() == world
+
+
+def test_events_are_idempotent_on_source_and_id(store: Store) -> None:
+    batch = [event(1), event(2), event(1), event(1, source="other")]
+    assert store.add_events(batch, T0) == [True, True, False, True]  # type: ignore[arg-type]
+    assert store.add_events([event(2), event(3)], T0) == [False, True]  # type: ignore[list-item]
+    assert store.event_count() == 4
+    assert store.event_counts_by_kind() == {"door.open": 4}
+
+
+def test_stored_event_is_the_event_with_its_offset(store: Store) -> None:
+    original = parse_event(
+        {
+            "id": "x",
+            "kind": "smoke.alarm",
+            "ts": "2026-10-01T23:59:59.5+08:00",
+            "source": "gw",
+            "attrs": {"building": "B1", "text": "厨房 烟雾"},
+        }
+    )
+    store.add_events([original], T0)
+    assert store.get_event("gw", "x") == original
+    assert store.get_event("gw", "missing") is None
+
+
+def test_events_cannot_be_deleted(store: Store) -> None:
+    store.add_events([event(1)], T0)  # type: ignore[list-item]
+    with pytest.raises(DBAPIError), store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events"))
+    assert store.event_count() == 1
+
+
+def test_case_timeline_is_append_only(store: Store) -> None:
+    case = Case(
+        id="C1",
+        origin=CaseOrigin.ALERT,
+        state=CaseState.REPORTED,
+        severity=Severity.HIGH,
+        opened_at=T0,
+        title="烟感报警",
+        scenario="fire.smoke",
+        key="B1",
+        area="G0001",
+        lead="P-GW1",
+        co_handlers=["P-PM1"],
+        timeline=[TimelineEntry(T0, "engine", "open", None, CaseState.REPORTED, "预警开案")],
+    )
+    store.create_case(case)
+    step = TimelineEntry(
+        T0 + timedelta(minutes=1),
+        "dispatcher-1",
+        "dispatch",
+        CaseState.REPORTED,
+        CaseState.DISPATCHED,
+        "派给网格员",
+        ("photo-1.jpg",),
+    )
+    store.append_timeline("C1", step)
+    stored = store.get_case("C1")
+    assert stored is not None
+    assert stored.lead == "P-GW1"
+    assert stored.co_handlers == ["P-PM1"]
+    assert [e.action for e in stored.timeline] == ["open", "dispatch"]
+    assert stored.timeline[1] == step
+    for sql in ("UPDATE case_timeline SET note = 'rewritten'", "DELETE FROM case_timeline"):
+        with pytest.raises(DBAPIError), store.engine.begin() as conn:
+            conn.execute(text(sql))
+    assert store.get_case("C1").timeline[1].note == "派给网格员"  # type: ignore[union-attr]
+
+
+def test_alert_upsert_grows_in_place(store: Store) -> None:
+    alert = Alert("A1", "elevator.ebike", "EL1", Severity.MEDIUM, T0, event_ids=["e1"])
+    store.save_alert(alert)
+    alert.count, alert.event_ids, alert.severity = 3, ["e1", "e2", "e3"], Severity.HIGH
+    alert.resolved_at = T0 + timedelta(hours=1)
+    store.save_alert(alert)
+    assert store.get_alert("A1") == alert
+
+
+def test_dead_letters_keep_the_raw_input(store: Store) -> None:
+    store.add_dead_letters(
+        [DeadLetter(T0, "replay", "line 3", "ts", "has no UTC offset", '{"id": "x"}')]
+    )
+    [letter] = store.dead_letters()
+    assert (letter.ref, letter.field, letter.raw) == ("line 3", "ts", '{"id": "x"}')
