@@ -7,7 +7,6 @@ stderr; results go to stdout or files, so pipes stay clean.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -212,8 +211,3 @@ def kinds() -> None:
     for info in EVENT_KINDS.values():
         table.add_row(info.kind, info.zh, info.en, ", ".join(info.attrs))
     out.print(table)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app()
