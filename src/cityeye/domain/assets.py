@@ -44,4 +44,6 @@ class Venue:
     area: str | None = None
     tags: tuple[str, ...] = ()
     name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)

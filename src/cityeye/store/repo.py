@@ -154,8 +154,8 @@ class Store:
                         "area_code": v.area,
                         "name": v.name,
                         "tags": list(v.tags),
-                        "lat": v.extra.get("lat"),
-                        "lon": v.extra.get("lon"),
+                        "lat": v.lat,
+                        "lon": v.lon,
                         "extra": v.extra,
                     }
                     for v in world.venues.values()
@@ -220,7 +220,15 @@ class Store:
                 for r in conn.execute(select(t.subjects)).mappings()
             }
             venues = {
-                r["id"]: Venue(r["id"], r["area_code"], tuple(r["tags"]), r["name"], r["extra"])
+                r["id"]: Venue(
+                    r["id"],
+                    r["area_code"],
+                    tuple(r["tags"]),
+                    r["name"],
+                    r["lat"],
+                    r["lon"],
+                    r["extra"],
+                )
                 for r in conn.execute(select(t.venues)).mappings()
             }
             devices = {

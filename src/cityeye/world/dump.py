@@ -15,4 +15,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 def dump_world_file(data: dict[str, Any]) -> str:
     """YAML text for a world-file dict; ``load_world`` reads it back unchanged."""
     header = "# cityeye world file — see docs/world-file.md\n"
-    return header + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
+    return header + yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=120,
+        default_flow_style=None,  # lists of scalars (coordinates, tags) on one line
+    )

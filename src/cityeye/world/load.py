@@ -243,7 +243,10 @@ def build_world(doc: SourceDoc) -> World:
         subjects={
             s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s)) for _, s in subjects
         },
-        venues={v.id: Venue(v.id, v.area, tuple(v.tags), v.name, _extra(v)) for _, v in venues},
+        venues={
+            v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v))
+            for _, v in venues
+        },
     )
 
 
