@@ -29,6 +29,7 @@ from cityeye.sim import (
     simulate,
     write_jsonl,
 )
+from cityeye.sim.simulator import VERY_LATE_KINDS
 from cityeye.sourcefile import SourceDoc
 from cityeye.world import GridLocator, build_world
 
@@ -194,16 +195,7 @@ def test_some_arrive_late_within_the_lateness_and_a_few_beyond(
         elif behind > 600:
             beyond += 1
             assert ev.ts >= START  # history at the head is not "late"
-            assert ev.kind in (
-                "meter.reading",
-                "bin.fill",
-                "temperature.reading",
-                "motion.detected",
-                "water.flow",
-                "water.level",
-                "structure.tilt",
-                "crowd.count",
-            )
+            assert ev.kind in VERY_LATE_KINDS
             keys = {k for roles in plants.values() for ks in roles.values() for k in ks}
             assert ev.device not in keys
     assert 0.01 < within / len(delivered) < 0.03

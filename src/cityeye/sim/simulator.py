@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.domain import AreaLevel, Device, World
+from cityeye.sim.district import ROADS
 
 #: Allowed lateness the engine applies (SCENARIOS.md): late deliveries within it are
 #: reordered, beyond it they are flagged ``late``.
@@ -1574,28 +1575,11 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
         "想建议{place}在红茶议事会上讨论一下加装电梯的事。",
     ),
 }
-_ROADS = (
-    "莫干山路",
-    "湖墅南路",
-    "大关路",
-    "上塘路",
-    "丽水路",
-    "沈半路",
-    "登云路",
-    "湖州街",
-    "石祥路",
-    "香积寺路",
-    "小河路",
-    "长征桥路",
-    "台州路",
-    "半山路",
-    "康桥路",
-)
 
 
 def _report_text(rng: random.Random, category: str, place: str) -> str:
     template = rng.choice(_TEMPLATES.get(category, _TEMPLATES["other"]))
-    return template.format(place=place, road=rng.choice(_ROADS))
+    return template.format(place=place, road=rng.choice(ROADS))
 
 
 # --------------------------------------------------------------------------- public
