@@ -45,7 +45,6 @@ class TriggerType(StrEnum):
     COUNT = "count"
     DURATION = "duration"
     COOCCURRENCE = "cooccurrence"
-    EVERY = "every"
     BASELINE = "baseline"
 
 
@@ -63,8 +62,9 @@ class KeyBy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScenarioSpec:
-    """One scenario. ``trigger`` and ``resolve`` hold the type-specific parameters
-    (validated by the engine's loader, which knows each trigger's schema)."""
+    """One scenario as stored and listed. ``trigger``, ``upgrades`` and ``resolve`` hold
+    the type-specific parameters as plain data; ``cityeye.scenarios`` validates them and
+    compiles them for the engine."""
 
     id: str
     module: Module
@@ -72,12 +72,17 @@ class ScenarioSpec:
     name_en: str
     reads: tuple[str, ...]
     key: KeyBy
-    trigger_type: TriggerType
     trigger: dict[str, Any]
-    severity: Severity
+    severity: Severity | dict[str, Any]
     route: PartyKind
-    filter: str | None = None
+    tags: tuple[str, ...] = ()
+    when: dict[str, Any] | None = None
+    upgrades: tuple[dict[str, Any], ...] = ()
     resolve: dict[str, Any] | None = None
-    merge_window_s: int | None = None
+    merge_window_s: float | None = None
     sla: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trigger_type(self) -> TriggerType:
+        return TriggerType(self.trigger["type"])

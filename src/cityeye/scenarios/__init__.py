@@ -1,0 +1,22 @@
+"""云 (cloud analysis): scenario specs, triggers and the event-time engine."""
+
+from cityeye.scenarios.engine import AlertChange, Engine
+from cityeye.scenarios.spec import (
+    CATALOGUE,
+    LoadedScenario,
+    LoadResult,
+    ScenarioError,
+    load_catalogue,
+    load_scenarios,
+)
+
+__all__ = [
+    "CATALOGUE",
+    "AlertChange",
+    "Engine",
+    "LoadResult",
+    "LoadedScenario",
+    "ScenarioError",
+    "load_catalogue",
+    "load_scenarios",
+]

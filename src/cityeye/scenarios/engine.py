@@ -1,0 +1,575 @@
+"""The scenario engine: events in (any order within the lateness), alerts out.
+
+Semantics (SCENARIOS.md, "Engine semantics every scenario shares"):
+
+* **Event time.** Events are held in a reorder buffer and evaluated in ``(ts, source,
+  id)`` order once the clock — the largest ``ts`` seen minus ``lateness`` — has passed
+  them, so any arrival order within the lateness gives the same alerts.
+* **Late events** (older than the clock) are flagged; they may resolve an alert and
+  update memory that cannot raise (an absence's "last seen"), never open one.
+* **Duplicates** — an ``(source, id)`` already seen — are ignored and counted.
+* **Timers** (absence, durations, quiet periods) fire when the clock reaches them; at
+  :meth:`Engine.finish` the clock advances to the largest ``ts`` seen, not beyond.
+* **Merge**: while an alert for (scenario, key) is open, further firings join it. With
+  a ``merge_window``, a firing more than that after the alert's last match starts a
+  new incident: the open alert is closed as *superseded* at that moment and a new one
+  opens, so there is never more than one open alert per (scenario, key).
+* **Resolve / re-fire / upgrade** as each scenario's triggers say.
+
+Scale: one timer entry per (scenario, key) at most, whatever the event rate — a sign of
+life only moves the key's deadline; the heap entry is re-queued lazily when it comes
+due early — so a million registered people cost a million small heap entries, not one
+per event. No key is ever polled.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from cityeye.domain import Alert, Event, KeyBy, Severity, World
+from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
+from cityeye.scenarios.spec import CaseResolve, LoadedScenario, SeverityMap
+from cityeye.scenarios.triggers import Absence, Trigger, build_trigger
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """What happened to an alert, and which event (if any) caused it."""
+
+    kind: Literal["opened", "updated", "resolved"]
+    alert: Alert
+    event_id: str | None
+
+
+class _Upgrade:
+    __slots__ = ("rank", "scope", "severity", "trigger")
+
+    def __init__(self, severity: Severity, trigger: Trigger, scope: str) -> None:
+        self.severity, self.rank, self.trigger, self.scope = severity, severity.rank, trigger, scope
+
+
+class Rule:
+    """A scenario compiled for the engine."""
+
+    def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
+        cfg = loaded.config
+        values = WorldValues(district=world.district.code)
+        tz = cfg.timezone or world.timezone
+        self.index = index
+        self.id = cfg.id
+        self.key_by = cfg.key
+        self.reads = tuple(cfg.reads)
+        self.when: Predicate | None = (
+            compile_condition(cfg.when, "when", values) if cfg.when else None
+        )
+        self.trigger = build_trigger(cfg.trigger, "trigger", values, tz)
+        self.upgrades = [
+            _Upgrade(u.severity, build_trigger(u.trigger, "upgrade", values, tz), u.scope)
+            for u in cfg.upgrade
+        ]
+        self.resolve: Trigger | None = (
+            None
+            if isinstance(cfg.resolve, CaseResolve)
+            else build_trigger(cfg.resolve, "resolve", values, tz)
+        )
+        self.merge_window = cfg.merge_window
+        self.split_by = getter(cfg.split_by, "split_by") if cfg.split_by else None
+        if isinstance(cfg.severity, SeverityMap):
+            by, table, default = (
+                getter(cfg.severity.by, "by"),
+                cfg.severity.map,
+                cfg.severity.default,
+            )
+            self.severity_of: Callable[[Event | None], Severity] = lambda ev: (
+                table.get(str(by(ev)), default) if ev is not None else default
+            )
+        else:
+            fixed = cfg.severity
+            self.severity_of = lambda ev: fixed
+        self.tags = frozenset(cfg.tags)
+        self.eligible: frozenset[str] | None = None
+        if self.tags or self.registered:
+            self.eligible = _eligible(world, cfg.key, self.tags)
+        self.timezone = tz
+
+    @property
+    def registered(self) -> bool:
+        return any(
+            isinstance(t, Absence) and t.registered
+            for t in (self.trigger, *(u.trigger for u in self.upgrades))
+        )
+
+
+def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
+    """Keys that carry every tag (the registered population for absence timers)."""
+    if key in (KeyBy.SUBJECT, KeyBy.ENTERPRISE):
+        items: Iterable[Any] = world.subjects.values()
+    elif key == KeyBy.VENUE:
+        items = world.venues.values()
+    elif key == KeyBy.DEVICE:
+        items = world.devices.values()
+    else:
+        raise ValueError(f"tags and registered keys need a subject, venue or device key, not {key}")
+    return frozenset(i.id for i in items if tags <= set(i.tags))
+
+
+class KeyState:
+    """Everything the engine remembers about one (scenario, key)."""
+
+    __slots__ = (
+        "alert",
+        "area",
+        "deadline",
+        "key",
+        "last_match",
+        "n",
+        "queued",
+        "rs",
+        "rule",
+        "strict",
+        "ts",
+        "us",
+    )
+
+    def __init__(self, rule: int, key: str, upgrades: int) -> None:
+        self.rule = rule
+        self.key = key
+        self.alert: Alert | None = None
+        self.n = 0
+        self.ts: Any = None
+        self.us: list[Any] = [None] * upgrades
+        self.rs: Any = None
+        self.deadline: float | None = None
+        self.strict = False
+        self.queued: float | None = None
+        self.last_match = 0.0
+        self.area: str | None = None
+
+
+class _LocalClock:
+    """Seconds since local midnight, with the UTC offset cached per hour."""
+
+    def __init__(self, timezone: str) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.cache: dict[int, int] = {}
+
+    def __call__(self, t: float) -> int:
+        hour = int(t // 3600)
+        offset = self.cache.get(hour)
+        if offset is None:
+            delta = datetime.fromtimestamp(t, UTC).astimezone(self.tz).utcoffset()
+            offset = int(delta.total_seconds()) if delta else 0
+            self.cache[hour] = offset
+        return int(t + offset) % 86400
+
+
+def _dt(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+class Engine:
+    """Runs compiled scenarios over an event stream on event time."""
+
+    def __init__(
+        self,
+        scenarios: Iterable[LoadedScenario],
+        world: World,
+        *,
+        lateness_s: float = 600,
+        dedup_horizon_s: float = 6 * 3600,
+        on_alert: Callable[[AlertChange], None] | None = None,
+    ) -> None:
+        self.world = world
+        self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
+        self.lateness = float(lateness_s)
+        self.horizon = max(float(dedup_horizon_s), self.lateness)
+        self.on_alert = on_alert
+        self.by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for kind in rule.reads:
+                self.by_kind.setdefault(kind, []).append(rule)
+        self.local = _LocalClock(world.timezone)
+        self._devices = world.devices
+        # --- state (all of it goes into a snapshot) ---
+        self.states: dict[tuple[int, str], KeyState] = {}
+        self.alerts: list[Alert] = []
+        self._buffer: list[tuple[float, str, str, Event, str | None]] = []
+        self._timers: list[tuple[float, int, str, bool]] = []
+        self._seen_now: set[tuple[str, str]] = set()
+        self._seen_before: set[tuple[str, str]] = set()
+        self._rotate_at: float | None = None
+        self._max_t: float | None = None
+        self.clock: float | None = None
+        self._started: set[int] = set()
+        self.counts = {"events": 0, "duplicates": 0, "late": 0, "processed": 0, "unkeyed": 0}
+
+    # ------------------------------------------------------------------ input
+    def feed(self, event: Event, area: str | None = None) -> bool:
+        """Take one event as it arrives; returns ``False`` for a duplicate.
+
+        ``area`` is the event's resolved area when the caller knows it better than the
+        event does (a grid found from coordinates)."""
+        self.counts["events"] += 1
+        ident = (event.source, event.id)
+        if ident in self._seen_now or ident in self._seen_before:
+            self.counts["duplicates"] += 1
+            return False
+        self._seen_now.add(ident)
+        t = event.ts.timestamp()
+        if self.clock is not None and t < self.clock:
+            self.counts["late"] += 1
+            self._dispatch(event, t, area, late=True)
+            return True
+        heapq.heappush(self._buffer, (t, event.source, event.id, event, area))
+        if self._max_t is None or t > self._max_t:
+            self._max_t = t
+            self._advance(t - self.lateness)
+        return True
+
+    def is_late(self, event: Event) -> bool:
+        """Whether ``event`` would be late now (older than the clock)."""
+        return self.clock is not None and event.ts.timestamp() < self.clock
+
+    def advance_to(self, when: datetime) -> None:
+        """Move the clock as if an event at ``when`` had arrived (live service: the
+        wall clock keeps absence timers running when devices fall silent)."""
+        t = when.timestamp()
+        if self._max_t is None or t > self._max_t:
+            self._max_t = t
+            self._advance(t - self.lateness)
+
+    def finish(self) -> None:
+        """End of stream: release everything; the clock goes to the largest ts seen."""
+        if self._max_t is not None:
+            self._advance(self._max_t)
+
+    # ------------------------------------------------------------------ clock
+    def _advance(self, watermark: float) -> None:
+        if self.clock is not None and watermark <= self.clock:
+            return
+        buffer = self._buffer
+        while buffer and buffer[0][0] <= watermark:
+            t, _, _, event, area = heapq.heappop(buffer)
+            self._fire_timers(t)
+            self._dispatch(event, t, area, late=False)
+        self._fire_timers(watermark)
+        self.clock = watermark
+        if self._rotate_at is None:
+            self._rotate_at = watermark + self.horizon
+        elif watermark >= self._rotate_at:
+            # ids older than two horizons are forgotten; the store's unique (source, id)
+            # still refuses them, this only bounds the engine's memory
+            self._seen_before, self._seen_now = self._seen_now, set()
+            self._rotate_at = watermark + self.horizon
+
+    def _fire_timers(self, until: float) -> None:
+        timers = self._timers
+        while timers:
+            deadline, rule_index, key, strict = timers[0]
+            if deadline > until or (deadline == until and strict):
+                return
+            heapq.heappop(timers)
+            st = self.states.get((rule_index, key))
+            if st is None or st.queued != deadline:
+                continue  # superseded by an earlier entry
+            st.queued = None
+            if st.deadline is None:
+                continue
+            if st.deadline > deadline:  # moved later since queued: re-queue lazily
+                self._queue(st)
+                continue
+            self._on_time(self.rules[rule_index], st, deadline)
+
+    def _queue(self, st: KeyState) -> None:
+        if st.deadline is not None and (st.queued is None or st.deadline < st.queued):
+            st.queued = st.deadline
+            heapq.heappush(self._timers, (st.deadline, st.rule, st.key, st.strict))
+
+    def _reschedule(self, rule: Rule, st: KeyState) -> None:
+        best: float | None = None
+        strict = False
+        d = rule.trigger.deadline(st.ts)
+        if d is not None:
+            best, strict = d, rule.trigger.strict
+        for up, us in zip(rule.upgrades, st.us, strict=True):
+            d = up.trigger.deadline(us)
+            if d is not None and (best is None or d < best):
+                best, strict = d, up.trigger.strict
+        if rule.resolve is not None:
+            d = rule.resolve.deadline(st.rs)
+            if d is not None and (best is None or d < best):
+                best, strict = d, rule.resolve.strict
+        st.deadline, st.strict = best, strict
+        self._queue(st)
+
+    # ------------------------------------------------------------------ dispatch
+    def _key(self, rule: Rule, ev: Event, area: str | None) -> str | None:
+        by = rule.key_by
+        if by == KeyBy.DEVICE:
+            return ev.device_id
+        if by == KeyBy.EVENT:
+            return f"{ev.source}/{ev.id}"
+        if by == KeyBy.ENTERPRISE:
+            return ev.subject
+        device = self._devices.get(ev.device_id) if ev.device_id is not None else None
+        if by == KeyBy.SUBJECT:
+            return ev.subject or (device.subject if device else None)
+        if by == KeyBy.BUILDING:
+            building = ev.attrs.get("building")
+            return str(building) if building is not None else (device.building if device else None)
+        if by == KeyBy.VENUE:
+            venue = ev.attrs.get("venue")
+            return str(venue) if venue is not None else (device.venue if device else None)
+        return area or ev.area or (device.area if device else None)
+
+    def _area(self, ev: Event, area: str | None) -> str | None:
+        if area is not None or ev.area is not None:
+            return area or ev.area
+        device = self._devices.get(ev.device_id) if ev.device_id is not None else None
+        return device.area if device else None
+
+    def _dispatch(self, ev: Event, t: float, area: str | None, *, late: bool) -> None:
+        rules = self.by_kind.get(ev.kind)
+        if not rules:
+            return
+        self.counts["processed"] += 1
+        local_s = self.local(t)
+        for rule in rules:
+            if rule.when is not None and not rule.when(ev, local_s):
+                continue
+            if rule.index not in self._started and not late:
+                self._start_service(rule, t)
+            key = self._key(rule, ev, area)
+            if key is None:
+                self.counts["unkeyed"] += 1
+                continue
+            if rule.eligible is not None and key not in rule.eligible:
+                continue
+            if rule.split_by is not None:
+                part = rule.split_by(ev)
+                if isinstance(part, str | int):
+                    key = f"{key}/{part}"
+            st = self.states.get((rule.index, key))
+            if st is None:
+                st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+                st.area = self._area(ev, area)
+            self._step(rule, st, ev, t, local_s, late)
+
+    def _start_service(self, rule: Rule, t: float) -> None:
+        """The first event this scenario reads starts its service: registered keys
+        never seen start their absence timers now."""
+        self._started.add(rule.index)
+        if not rule.registered or rule.eligible is None:
+            return
+        for key in sorted(rule.eligible):
+            st = self.states.get((rule.index, key))
+            if st is None:
+                st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+                st.area = self._entity_area(rule.key_by, key)
+            st.ts = rule.trigger.arm(st.ts if st.ts is not None else rule.trigger.new_state(), t)
+            for i, up in enumerate(rule.upgrades):
+                base = st.us[i] if st.us[i] is not None else up.trigger.new_state()
+                st.us[i] = up.trigger.arm(base, t)
+            self._reschedule(rule, st)
+
+    def _entity_area(self, by: KeyBy, key: str) -> str | None:
+        table: dict[str, Any] = (
+            self.world.venues
+            if by == KeyBy.VENUE
+            else self.world.devices
+            if by == KeyBy.DEVICE
+            else self.world.subjects
+        )
+        entity = table.get(key)
+        return getattr(entity, "area", None)
+
+    def _step(
+        self, rule: Rule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
+    ) -> None:
+        alert = st.alert
+        resolve = rule.resolve
+        if resolve is not None:
+            if late and not resolve.late_ok:
+                st.rs = resolve.observe_late(st.rs, ev, t)
+            else:
+                st.rs, fired = resolve.on_event(st.rs, ev, t, local_s)
+                if fired and alert is not None:
+                    self._close(st, t, ev.id)
+                    alert = None
+        if late:
+            st.ts = rule.trigger.observe_late(st.ts, ev, t)
+            for i, up in enumerate(rule.upgrades):
+                st.us[i] = up.trigger.observe_late(st.us[i], ev, t)
+            if st.deadline is not None or rule.trigger.deadline(st.ts) is not None:
+                self._reschedule(rule, st)
+            return
+        st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+        if fired:
+            alert = self._match(rule, st, t, ev, alert, rule.trigger.evidence(st.ts, ev))
+        for i, up in enumerate(rule.upgrades):
+            st.us[i], up_fired = up.trigger.on_event(st.us[i], ev, t, local_s)
+            if up_fired and alert is not None:
+                self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id)
+        self._reschedule(rule, st)
+
+    def _on_time(self, rule: Rule, st: KeyState, now: float) -> None:
+        """The key's deadline came: run every trigger due at ``now``."""
+        alert = st.alert
+        if rule.resolve is not None and rule.resolve.deadline(st.rs) == now:
+            st.rs, fired = rule.resolve.on_time(st.rs, now)
+            if fired and alert is not None:
+                self._close(st, now, None)
+                alert = None
+        if rule.trigger.deadline(st.ts) == now:
+            st.ts, fired = rule.trigger.on_time(st.ts, now)
+            if fired:
+                evidence = rule.trigger.evidence(st.ts, None)
+                alert = self._match(rule, st, now, None, alert, evidence)
+        for i, up in enumerate(rule.upgrades):
+            if up.trigger.deadline(st.us[i]) == now:
+                st.us[i], up_fired = up.trigger.on_time(st.us[i], now)
+                if up_fired and alert is not None:
+                    self._upgrade(alert, up, up.trigger.evidence(st.us[i], None), None)
+        self._reschedule(rule, st)
+
+    # ------------------------------------------------------------------ alerts
+    def _upgrade(self, alert: Alert, up: _Upgrade, evidence: list[str], ev: str | None) -> None:
+        """An upgrade fired: raise the severity and add what proves it to the alert."""
+        if up.rank <= alert.severity.rank:
+            return
+        alert.severity = up.severity
+        alert.event_ids.extend(i for i in evidence if i not in alert.event_ids)
+        self._emit("updated", alert, ev)
+
+    def _match(
+        self,
+        rule: Rule,
+        st: KeyState,
+        t: float,
+        ev: Event | None,
+        alert: Alert | None,
+        evidence: list[str],
+    ) -> Alert:
+        """The main trigger fired: open an alert, or join the open one.
+
+        ``evidence`` are the events that made it fire (the five denials of a count, the
+        last sign of life before a silence); ``count`` is the number of matching events
+        the alert holds (1 for a silence)."""
+        if (
+            alert is not None
+            and rule.merge_window is not None
+            and t - st.last_match > rule.merge_window
+        ):
+            self._close(st, t, ev.id if ev else None)
+            alert = None
+        st.last_match = t
+        event_id = ev.id if ev is not None else None
+        if alert is None:
+            st.n += 1
+            alert = Alert(
+                id=f"{rule.id}/{st.key}/{st.n}",
+                scenario=rule.id,
+                key=st.key,
+                severity=rule.severity_of(ev),
+                opened_at=_dt(t),
+                count=max(1, len(evidence)) if ev is not None else 1,
+                event_ids=list(evidence),
+                area=st.area,
+            )
+            st.alert = alert
+            for i, up in enumerate(rule.upgrades):
+                if up.scope == "alert":
+                    st.us[i] = up.trigger.new_state()
+            self.alerts.append(alert)
+            self._emit("opened", alert, event_id)
+            return alert
+        alert.count += 1
+        if event_id is not None:
+            alert.event_ids.append(event_id)
+        self._emit("updated", alert, event_id)
+        return alert
+
+    def _close(self, st: KeyState, t: float, event_id: str | None) -> None:
+        alert = st.alert
+        if alert is None:
+            return
+        alert.resolved_at = _dt(t)
+        st.alert = None
+        self._emit("resolved", alert, event_id)
+
+    def _emit(
+        self, kind: Literal["opened", "updated", "resolved"], alert: Alert, ev: str | None
+    ) -> None:
+        if self.on_alert is not None:
+            self.on_alert(AlertChange(kind, alert, ev))
+
+    def resolve_alert(self, scenario: str, key: str, at: datetime) -> Alert | None:
+        """Close the open alert for (scenario, key) from outside — a handled or
+        dismissed case; returns it, or ``None`` if none was open."""
+        for rule in self.rules:
+            if rule.id == scenario:
+                st = self.states.get((rule.index, key))
+                if st is not None and st.alert is not None:
+                    alert = st.alert
+                    self._close(st, at.timestamp(), None)
+                    return alert
+        return None
+
+    # ------------------------------------------------------------------ introspection
+    def open_alerts(self) -> list[Alert]:
+        return [a for a in self.alerts if a.resolved_at is None]
+
+    def stats(self) -> dict[str, int]:
+        return self.counts | {
+            "buffered": len(self._buffer),
+            "timers": len(self._timers),
+            "keys": len(self.states),
+            "alerts": len(self.alerts),
+            "open_alerts": sum(1 for s in self.states.values() if s.alert is not None),
+        }
+
+    # ------------------------------------------------------------------ snapshot
+    def _fingerprint(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(r.id, r.reads) for r in self.rules]
+
+    def snapshot(self) -> bytes:
+        """Everything needed to resume after a restart: buffered events, every key's
+        memory, every timer, seen ids, alerts and clocks. Keep it as private as the
+        database: it is a pickle and must only ever be read back by cityeye."""
+        state = {
+            "version": SNAPSHOT_VERSION,
+            "rules": self._fingerprint(),
+            "states": self.states,
+            "alerts": self.alerts,
+            "buffer": self._buffer,
+            "timers": self._timers,
+            "seen": (self._seen_now, self._seen_before, self._rotate_at),
+            "clock": (self._max_t, self.clock),
+            "started": self._started,
+            "counts": self.counts,
+        }
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, data: bytes) -> None:
+        """Resume from :meth:`snapshot` (same scenarios, same order)."""
+        state = pickle.loads(data)  # our own snapshot, see snapshot()
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot version {state.get('version')} is not {SNAPSHOT_VERSION}")
+        if state["rules"] != self._fingerprint():
+            raise ValueError("snapshot was taken with different scenarios; replay instead")
+        self.states = state["states"]
+        self.alerts = state["alerts"]  # pickle keeps open alerts shared with their states
+        self._buffer = state["buffer"]
+        self._timers = state["timers"]
+        self._seen_now, self._seen_before, self._rotate_at = state["seen"]
+        self._max_t, self.clock = state["clock"]
+        self._started = state["started"]
+        self.counts = state["counts"]

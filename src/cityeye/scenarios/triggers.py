@@ -1,0 +1,530 @@
+"""Triggers: when a scenario fires, upgrades or resolves — one class per type, its
+configuration schema right beside it.
+
+Every trigger is a plain object with ``on_event`` / ``on_time`` methods driven by the
+engine's *event-time* clock (never the wall clock), so replaying history gives the same
+alerts as living through it. A trigger keeps its per-key memory in a small state object
+that the engine stores, snapshots and restores; the trigger itself is stateless and
+shared by all keys.
+
+The same trigger types serve three roles in a scenario: the main ``trigger`` (opens an
+alert, further firings join it), an ``upgrade`` (raises the open alert's severity) and
+``resolve`` (closes it). "No detection for 60 min" is an ``absence`` used as a resolve;
+"≥ 3 detections within 60 min" is a ``count`` used as an upgrade.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from cityeye.domain import Event, FieldError
+from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``"90s"``, ``"10m"``, ``"2h30m"``, ``"1d"`` or a number of seconds → seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value.strip())
+        if match and any(match.groups()):
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            return d * 86400 + h * 3600 + m * 60 + s
+    raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+Condition = dict[str, Any] | None
+
+
+class TriggerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    when: Condition = None
+
+
+# --------------------------------------------------------------------- base
+class Trigger:
+    """What every trigger can do. ``strict`` deadlines fire only once the clock has
+    passed them ("> 2 h"); others fire when the clock reaches them ("≥ 3 min")."""
+
+    strict = False
+    #: Timer-driven triggers arm for every registered key at the start of service.
+    registered = False
+    #: Whether a late (out-of-order) event may be given to :meth:`on_event`: true for
+    #: triggers whose memory does not depend on the order of events.
+    late_ok = False
+    #: Whether the trigger ever sets a deadline (fires by the clock, not by an event).
+    has_timer = False
+
+    def __init__(self, when: Predicate) -> None:
+        self.when = when
+
+    def new_state(self) -> Any:
+        return None
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        """Take one event (in time order); return the new state and whether it fired."""
+        raise NotImplementedError
+
+    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
+        """The clock reached :meth:`deadline`; return the new state and whether it fired."""
+        return st, False
+
+    def deadline(self, st: Any) -> float | None:
+        return None
+
+    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
+        """A late event: update memory that cannot raise (default: ignore it)."""
+        return st
+
+    def arm(self, st: Any, t: float) -> Any:
+        """Start of service for a registered key never seen."""
+        return st
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        """Ids of the events that made the trigger fire, so every alert can be
+        explained; by default the event in hand."""
+        return [ev.id] if ev is not None else []
+
+
+# --------------------------------------------------------------------- threshold
+class ThresholdConfig(TriggerConfig):
+    """Fires on every event that meets ``when`` (``{attrs.level: {gte: 90}}``).
+
+    As the main trigger of a scenario that is "armed" behaviour: the first reading over
+    the threshold opens the alert, later ones join it, and only a resolve re-arms it.
+    """
+
+    type: Literal["threshold"]
+
+
+class Threshold(Trigger):
+    late_ok = True
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        return None, self.when(ev, local_s)
+
+
+# --------------------------------------------------------------------- count
+class CountConfig(TriggerConfig):
+    """Fires when at least ``count`` matching events fall within ``window`` (sliding,
+    both ends inclusive): ``{type: count, count: 5, window: 10m}``."""
+
+    type: Literal["count"]
+    count: int = Field(ge=1, le=100_000)
+    window: Duration
+
+
+class Count(Trigger):
+    def __init__(self, when: Predicate, count: int, window: float) -> None:
+        super().__init__(when)
+        self.count, self.window = count, window
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        if not self.when(ev, local_s):
+            return st, False
+        times: deque[tuple[float, str]] = st if st is not None else deque()
+        times.append((t, ev.id))
+        horizon = t - self.window
+        while times[0][0] < horizon:
+            times.popleft()
+        # only the newest ``count`` matter; keeps memory bounded under a flood
+        while len(times) > self.count:
+            times.popleft()
+        return times, len(times) >= self.count
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        return [event_id for _, event_id in st]
+
+
+# --------------------------------------------------------------------- duration
+class DurationConfig(TriggerConfig):
+    """A condition that holds for at least ``for`` (as Home Assistant's ``for:``).
+
+    ``confirm: readings`` — every reading must meet ``when`` and a reading at least
+    ``for`` after the first one confirms it (a meter: "> 1.2 × rated in every reading
+    over ≥ 5 min"); a reading that does not meet it starts over.
+    ``confirm: timer`` — ``when`` starts a state, ``clear`` ends it, and the trigger
+    fires ``for`` after the start unless cleared first (a door held open, a car parked).
+    ``strict: true`` means "more than": the state must outlast ``for``.
+    """
+
+    type: Literal["duration"]
+    for_: Duration = Field(alias="for")
+    confirm: Literal["readings", "timer"] = "readings"
+    clear: Condition = None
+    strict: bool = False
+
+    @model_validator(mode="after")
+    def _clear_only_for_timer(self) -> DurationConfig:
+        if self.confirm == "timer" and self.clear is None:
+            raise ValueError("confirm: timer needs a clear condition (what ends the state)")
+        if self.confirm == "readings" and self.clear is not None:
+            raise ValueError(
+                "clear applies to confirm: timer; with readings any reading that does not "
+                "meet when starts over"
+            )
+        return self
+
+
+class DurationState:
+    __slots__ = ("fired", "start", "start_id")
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.start_id: str | None = None
+        self.fired = False
+
+
+class Held(Trigger):
+    def __init__(
+        self, when: Predicate, span: float, timer: bool, clear: Predicate | None, strict: bool
+    ) -> None:
+        super().__init__(when)
+        self.span, self.timer, self.clear, self.strict = span, timer, clear, strict
+        self.has_timer = timer
+
+    def new_state(self) -> DurationState:
+        return DurationState()
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        s: DurationState = st if st is not None else DurationState()
+        if self.timer:
+            assert self.clear is not None
+            if self.clear(ev, local_s):
+                s.start, s.fired = None, False
+            elif s.start is None and self.when(ev, local_s):
+                s.start, s.start_id, s.fired = t, ev.id, False
+            return s, False
+        if not self.when(ev, local_s):
+            s.start = None
+            return s, False
+        if s.start is None:
+            s.start, s.start_id = t, ev.id
+        held = t - s.start
+        return s, held > self.span if self.strict else held >= self.span
+
+    def deadline(self, st: Any) -> float | None:
+        s: DurationState | None = st
+        if not self.timer or s is None or s.start is None or s.fired:
+            return None
+        return s.start + self.span
+
+    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
+        s: DurationState = st
+        s.fired = True
+        return s, True
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        s: DurationState = st
+        ids = [s.start_id] if s.start_id else []
+        if ev is not None and ev.id not in ids:
+            ids.append(ev.id)
+        return ids
+
+
+# --------------------------------------------------------------------- absence
+class AbsenceConfig(TriggerConfig):
+    """No matching event for ``for``. With ``registered: true`` every registered key
+    (e.g. each subject tagged ``elderly_alone``) is watched from the start of service,
+    so a person never heard from at all raises the alert too."""
+
+    type: Literal["absence"]
+    for_: Duration = Field(alias="for")
+    registered: bool = False
+
+
+class AbsenceState:
+    __slots__ = ("fired", "last", "last_id")
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.last_id: str | None = None
+        self.fired = False
+
+
+class Absence(Trigger):
+    late_ok = True
+    has_timer = True
+
+    def __init__(self, when: Predicate, span: float, registered: bool) -> None:
+        super().__init__(when)
+        self.span, self.registered = span, registered
+
+    def new_state(self) -> AbsenceState:
+        return AbsenceState()
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        s: AbsenceState = st if st is not None else AbsenceState()
+        if self.when(ev, local_s) and (s.last is None or t >= s.last):
+            s.last, s.last_id, s.fired = t, ev.id, False
+        return s, False
+
+    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
+        return self.on_event(st, ev, t, 0)[0]
+
+    def arm(self, st: Any, t: float) -> Any:
+        s: AbsenceState = st if st is not None else AbsenceState()
+        if s.last is None:
+            s.last = t
+        return s
+
+    def deadline(self, st: Any) -> float | None:
+        s: AbsenceState | None = st
+        if s is None or s.last is None or s.fired:
+            return None
+        return s.last + self.span
+
+    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
+        s: AbsenceState = st
+        s.fired = True
+        return s, True
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        """The last event seen before the silence (none for a key never heard from)."""
+        s: AbsenceState = st
+        return [s.last_id] if s.last_id else []
+
+
+# --------------------------------------------------------------------- co-occurrence
+class CooccurrenceConfig(TriggerConfig):
+    """Two kinds of event for the same key within ``window`` of each other, in either
+    order: ``first`` and ``second`` are conditions; ``distinct: device_id`` demands the
+    two come from different devices (a second detector confirming the first)."""
+
+    type: Literal["cooccurrence"]
+    first: dict[str, Any]
+    second: dict[str, Any]
+    window: Duration
+    distinct: str | None = None
+
+
+class Cooccurrence(Trigger):
+    def __init__(
+        self,
+        when: Predicate,
+        first: Predicate,
+        second: Predicate,
+        window: float,
+        distinct: Callable[[Event], Any] | None,
+    ) -> None:
+        super().__init__(when)
+        self.first, self.second, self.window, self.distinct = first, second, window, distinct
+
+    def _hit(self, recent: deque[tuple[float, Any, str]], value: Any) -> str | None:
+        """The id of a recent event that pairs with one of ``value``, if any."""
+        for _, v, event_id in reversed(recent):
+            if self.distinct is None or v != value:
+                return str(event_id)
+        return None
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        is_a, is_b = self.first(ev, local_s), self.second(ev, local_s)
+        if not (is_a or is_b):
+            return st, False
+        firsts, seconds, _ = st if st is not None else (deque(), deque(), None)
+        horizon = t - self.window
+        for recent in (firsts, seconds):
+            while recent and recent[0][0] < horizon:
+                recent.popleft()
+        value = self.distinct(ev) if self.distinct else None
+        partner = (self._hit(seconds, value) if is_a else None) or (
+            self._hit(firsts, value) if is_b else None
+        )
+        if is_a:
+            firsts.append((t, value, ev.id))
+        if is_b:
+            seconds.append((t, value, ev.id))
+        return (firsts, seconds, partner), partner is not None
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        partner = st[2]
+        return [partner, ev.id] if ev is not None else [partner]
+
+
+# --------------------------------------------------------------------- baseline
+class BaselineConfig(TriggerConfig):
+    """Compare a value with the mean of its previous ``periods`` periods (one value per
+    calendar period, per ``group_by``): ``below: 0.5`` fires under half the mean,
+    ``recovered: 0.8`` fires at 80 % or more. Values under ``exclude_below`` × mean are
+    kept out of the baseline, so a bad month does not lower the bar it is judged by."""
+
+    type: Literal["baseline"]
+    field: str
+    group_by: str | None = None
+    periods: int = Field(default=3, ge=1, le=36)
+    period: Literal["day", "week", "month"] = "month"
+    below: float | None = Field(default=None, gt=0)
+    recovered: float | None = Field(default=None, gt=0)
+    exclude_below: float = Field(default=0.5, ge=0)
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> BaselineConfig:
+        if (self.below is None) == (self.recovered is None):
+            raise ValueError("give exactly one of below (fires low) or recovered (fires back up)")
+        return self
+
+
+class Baseline(Trigger):
+    def __init__(self, when: Predicate, cfg: BaselineConfig, timezone: str) -> None:
+        super().__init__(when)
+        self.value = getter(cfg.field, "field")
+        self.group = getter(cfg.group_by, "group_by") if cfg.group_by else None
+        self.cfg = cfg
+        self.tz = ZoneInfo(timezone)
+
+    def _period(self, t: float) -> int:
+        local = datetime.fromtimestamp(t, self.tz)
+        if self.cfg.period == "month":
+            return local.year * 12 + local.month
+        if self.cfg.period == "week":
+            return local.toordinal() // 7
+        return local.toordinal()
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        value = self.value(ev)
+        if not self.when(ev, local_s) or not isinstance(value, int | float):
+            return st, False
+        history: dict[Any, list[tuple[int, float]]] = st if st is not None else {}
+        group = self.group(ev) if self.group else None
+        series = history.setdefault(group, [])
+        period = self._period(t)
+        before = [v for p, v in series if p < period][-self.cfg.periods :]
+        fired = False
+        absorb = True
+        if len(before) == self.cfg.periods:
+            mean = sum(before) / len(before)
+            if self.cfg.below is not None:
+                fired = value < self.cfg.below * mean
+            else:
+                fired = value >= (self.cfg.recovered or 0) * mean
+            absorb = value >= self.cfg.exclude_below * mean
+        if absorb:
+            series[:] = [(p, v) for p, v in series if p != period][-self.cfg.periods :]
+            series.append((period, float(value)))
+        return history, fired
+
+
+# --------------------------------------------------------------------- any of
+class AnyOfConfig(BaseModel):
+    """Fires when any of its triggers fires, each keeping its own memory: "current
+    above 1.2 × rated for 5 min, *or* any leakage ≥ 30 mA"."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["any"]
+    of: list[AnyTrigger] = Field(min_length=2)
+
+
+class AnyOf(Trigger):
+    def __init__(self, parts: list[Trigger]) -> None:
+        super().__init__(lambda _ev, _t: True)
+        self.parts = parts
+        self.late_ok = all(p.late_ok for p in parts)
+        self.registered = any(p.registered for p in parts)
+        self.has_timer = any(p.has_timer for p in parts)
+        self._hits: list[int] = []
+        # one deadline per key: the engine needs one strictness; mixed parts are refused
+        self.strict = any(p.strict for p in parts)
+
+    def new_state(self) -> list[Any]:
+        return [p.new_state() for p in self.parts]
+
+    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+        states: list[Any] = st if st is not None else self.new_state()
+        self._hits = []
+        for i, part in enumerate(self.parts):
+            states[i], hit = part.on_event(states[i], ev, t, local_s)
+            if hit:
+                self._hits.append(i)
+        return states, bool(self._hits)
+
+    def deadline(self, st: Any) -> float | None:
+        if st is None:
+            return None
+        due = [d for p, s in zip(self.parts, st, strict=True) if (d := p.deadline(s)) is not None]
+        return min(due) if due else None
+
+    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
+        self._hits = []
+        for i, part in enumerate(self.parts):
+            if part.deadline(st[i]) == now:
+                st[i], hit = part.on_time(st[i], now)
+                if hit:
+                    self._hits.append(i)
+        return st, bool(self._hits)
+
+    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+        """Evidence of the parts that fired on the last call (the engine asks at once)."""
+        ids: list[str] = []
+        for i in self._hits:
+            ids += [x for x in self.parts[i].evidence(st[i], ev) if x not in ids]
+        return ids
+
+    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
+        states: list[Any] = st if st is not None else self.new_state()
+        return [p.observe_late(s, ev, t) for p, s in zip(self.parts, states, strict=True)]
+
+    def arm(self, st: Any, t: float) -> Any:
+        states: list[Any] = st if st is not None else self.new_state()
+        return [p.arm(s, t) for p, s in zip(self.parts, states, strict=True)]
+
+
+# --------------------------------------------------------------------- registry
+AnyTrigger = Annotated[
+    ThresholdConfig
+    | CountConfig
+    | DurationConfig
+    | AbsenceConfig
+    | CooccurrenceConfig
+    | BaselineConfig
+    | AnyOfConfig,
+    Field(discriminator="type"),
+]
+AnyOfConfig.model_rebuild()
+TRIGGER_TYPES = ("threshold", "count", "duration", "absence", "cooccurrence", "baseline", "any")
+
+
+def build_trigger(cfg: BaseModel, where: str, world: WorldValues, timezone: str) -> Trigger:
+    """Turn a validated trigger config into its runtime object."""
+    when = compile_condition(getattr(cfg, "when", None), f"{where}.when", world)
+    if isinstance(cfg, ThresholdConfig):
+        return Threshold(when)
+    if isinstance(cfg, CountConfig):
+        return Count(when, cfg.count, cfg.window)
+    if isinstance(cfg, DurationConfig):
+        clear = compile_condition(cfg.clear, f"{where}.clear", world) if cfg.clear else None
+        return Held(when, cfg.for_, cfg.confirm == "timer", clear, cfg.strict)
+    if isinstance(cfg, AbsenceConfig):
+        return Absence(when, cfg.for_, cfg.registered)
+    if isinstance(cfg, CooccurrenceConfig):
+        return Cooccurrence(
+            when,
+            compile_condition(cfg.first, f"{where}.first", world),
+            compile_condition(cfg.second, f"{where}.second", world),
+            cfg.window,
+            getter(cfg.distinct, f"{where}.distinct") if cfg.distinct else None,
+        )
+    if isinstance(cfg, AnyOfConfig):
+        parts = [
+            build_trigger(c, f"{where}.of[{i}]", world, timezone) for i, c in enumerate(cfg.of)
+        ]
+        if len({p.strict for p in parts if p.has_timer}) > 1:
+            raise FieldError(
+                f"{where}.of", "mixes strict and non-strict timers; split the scenario"
+            )
+        return AnyOf(parts)
+    if isinstance(cfg, BaselineConfig):
+        getter(cfg.field, f"{where}.field")
+        if cfg.group_by:
+            getter(cfg.group_by, f"{where}.group_by")
+        return Baseline(when, cfg, timezone)
+    raise TypeError(f"unknown trigger config {type(cfg).__name__}")  # pragma: no cover
