@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from cityeye.domain.errors import FieldError
 from cityeye.store import DEFAULT_URL, Store
 from cityeye.world import WorldError, dump_world_file, load_world
 
+if TYPE_CHECKING:
+    from cityeye.scenarios import LoadedScenario
+
 app = typer.Typer(
     help="城市眼·云共治 cityeye — urban co-governance: "
     "events → early warnings → closed-loop cases.",
@@ -30,7 +33,9 @@ app = typer.Typer(
 )
 world_app = typer.Typer(help="世界文件 World files: validate, load, generate the demo district.")
 db_app = typer.Typer(help="数据库 Database: migrations.")
+scenarios_app = typer.Typer(help="场景 Scenarios: validate and list the catalogue.")
 app.add_typer(world_app, name="world")
+app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(db_app, name="db")
 
 err = Console(stderr=True, soft_wrap=True)
@@ -146,25 +151,101 @@ def simulate(
     err.print(f"✓ simulated {count} events over {hours:g} h (seed {seed})")
 
 
+ScenarioDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--scenarios",
+        exists=True,
+        help="A scenario file or folder (repeatable); replaces the built-in catalogue "
+        "unless --with-builtin is given.",
+    ),
+]
+
+
+def _scenarios_or_exit(paths: list[Path] | None, with_builtin: bool) -> list[LoadedScenario]:
+    from cityeye.scenarios import ScenarioError, load_catalogue
+
+    try:
+        return load_catalogue(*(paths or []), builtin=with_builtin or not paths)
+    except ScenarioError as exc:
+        for line in exc.result.render_problems():
+            err.print(line, markup=False, highlight=False)
+        err.print(f"[red]✗ {len(exc.result.problems)} problem(s) in the scenarios / 场景有误[/red]")
+        raise typer.Exit(1) from None
+
+
+@scenarios_app.command("validate")
+def scenarios_validate(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders.")],
+) -> None:
+    """Check scenario files; report every problem with file, line and field."""
+    loaded = _scenarios_or_exit(paths, with_builtin=False)
+    out.print(f"[green]✓[/green] {len(loaded)} scenarios valid / 场景校验通过")
+
+
+@scenarios_app.command("list")
+def scenarios_list(
+    paths: ScenarioDirs = None,
+    with_builtin: Annotated[bool, typer.Option(help="Also list the built-in catalogue.")] = False,
+) -> None:
+    """Show the catalogue (built-in, or the given folders) as a table."""
+    loaded = _scenarios_or_exit(paths, with_builtin)
+    table = Table("id", "模块 module", "名称", "name", "key", "trigger", "severity", "route")
+    for item in sorted(loaded, key=lambda s: (s.module.value, s.id)):
+        c = item.config
+        severity = c.severity if isinstance(c.severity, str) else f"by {c.severity.by}"
+        table.add_row(
+            c.id,
+            item.module.zh,
+            c.name.zh,
+            c.name.en,
+            c.key.value,
+            c.trigger.type,
+            str(severity),
+            c.route.value,
+        )
+    out.print(table)
+    out.print(f"{len(loaded)} scenarios 个场景")
+
+
 @app.command()
 def replay(
     events: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
     world_file: Annotated[Path | None, typer.Option("--world", exists=True, dir_okay=False)] = None,
+    scenario_paths: ScenarioDirs = None,
+    with_builtin: Annotated[
+        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
+    ] = False,
+    lateness: Annotated[
+        str, typer.Option(help="How late an event may arrive and still count (10m, 90s).")
+    ] = "10m",
 ) -> None:
-    """Replay recorded events on event time: validate, de-duplicate, store, measure.
+    """Replay recorded events on event time: validate, de-duplicate, store, run the
+    scenarios (backtest: what would these rules have raised?), measure.
 
-    Writes OUT/metrics.json and a fresh OUT/cityeye.db. Bad lines are reported with
-    their line numbers and skipped; the replay always goes on.
+    Writes OUT/alerts.jsonl, OUT/metrics.json and a fresh OUT/cityeye.db. Bad lines
+    are reported with their line numbers and skipped; the replay always goes on.
     """
     from cityeye.replay import run_replay
+    from cityeye.scenarios.triggers import parse_duration
 
+    try:
+        lateness_s = float(parse_duration(lateness))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lateness") from None
+    scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     world = _world_or_exit(world_file) if world_file else None
     size = events.stat().st_size
     with _progress() as bar:
         task = bar.add_task("replay 回放", total=size)
         result = run_replay(
-            events, out_dir, world, progress=lambda done: bar.update(task, completed=done)
+            events,
+            out_dir,
+            world,
+            progress=lambda done: bar.update(task, completed=done),
+            scenarios=scenarios,
+            lateness_s=lateness_s,
         )
     for item in result.rejected_lines[:20]:
         err.print(f"{events}:{item['line']}: {item['field']}: {item['reason']}", markup=False)
@@ -176,7 +257,15 @@ def replay(
         f"{result.duplicates} duplicates 重复, {result.rejected} rejected 拒收"
         + (f"; unknown kinds 未知类型: {unknown}" if unknown else "")
     )
-    out.print(f"  → {out_dir / 'metrics.json'}")
+    alerts = result.alert_metrics()
+    out.print(
+        f"[green]✓[/green] {alerts['total']} alerts 预警 ({alerts['open']} open 未消警) "
+        f"from {len(scenarios)} scenarios 场景; {result.late} late events 迟到事件"
+    )
+    fired = {k: v for k, v in alerts["by_scenario"].items() if v}
+    if fired:
+        out.print("  " + ", ".join(f"{k} ×{v}" for k, v in fired.items()), highlight=False)
+    out.print(f"  → {out_dir / 'alerts.jsonl'}, {out_dir / 'metrics.json'}")
 
 
 @app.command()

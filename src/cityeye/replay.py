@@ -1,9 +1,10 @@
 """``cityeye replay``: run recorded events through the pipeline, with no server.
 
-Replay is how a district backtests: the same file always gives the same output files,
-byte for byte, because everything is driven by event time and written in sorted order.
-Today it validates, de-duplicates and stores the events and writes ``metrics.json``; the
-scenario engine and the case workflow plug in at :meth:`Replay._process`.
+Replay is how a district backtests ("what would this rule have raised last month?"):
+the same file always gives the same output files, byte for byte, because everything is
+driven by event time and written in sorted order. It validates, de-duplicates and stores
+the events, runs the scenario engine over them, and writes ``alerts.jsonl`` and
+``metrics.json``; the case workflow plugs in after the engine.
 
 A bad line never stops a replay: it is reported with its line number, field and reason
 (in ``metrics.json`` and the ``dead_letters`` table) and the next line goes on.
@@ -17,17 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.domain import Event, FieldError, World, is_known_kind
+from cityeye.domain import Alert, Event, FieldError, World, is_known_kind
 from cityeye.domain.areas import AreaLevel
 from cityeye.ingest import Rejection, decode_event, shorten
+from cityeye.scenarios import Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
 
 #: Events stored per transaction.
-BATCH = 2000
+BATCH = 5000
 #: How many rejected / duplicate lines are listed one by one in metrics.json (all are
 #: counted, and every rejected line is kept in the dead-letter table).
 LIST_LIMIT = 1000
@@ -51,9 +54,26 @@ class ReplayResult:
     last_ts: datetime | None = None
     rejected_lines: list[dict[str, Any]] = field(default_factory=list)
     duplicate_lines: list[dict[str, Any]] = field(default_factory=list)
+    late: int = 0
+    scenarios: list[str] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    def alert_metrics(self) -> dict[str, Any]:
+        by_scenario: Counter[str] = Counter(dict.fromkeys(self.scenarios, 0))
+        by_severity: Counter[str] = Counter()
+        for alert in self.alerts:
+            by_scenario[alert.scenario] += 1
+            by_severity[alert.severity.value] += 1
+        return {
+            "total": len(self.alerts),
+            "open": sum(1 for a in self.alerts if a.resolved_at is None),
+            "by_scenario": dict(sorted(by_scenario.items())),
+            "by_severity": dict(sorted(by_severity.items())),
+        }
 
     def to_metrics(self) -> dict[str, Any]:
         return {
+            "alerts": self.alert_metrics(),
             "input": {"lines": self.lines, "blank": self.blank},
             "events": {
                 "accepted": self.accepted,
@@ -63,6 +83,7 @@ class ReplayResult:
                 "unknown_kinds": dict(sorted(self.unknown_kinds.items())),
                 "by_street": dict(sorted(self.by_street.items())),
                 "without_area": self.without_area,
+                "late": self.late,
                 "first_ts": self.first_ts.isoformat() if self.first_ts else None,
                 "last_ts": self.last_ts.isoformat() if self.last_ts else None,
             },
@@ -77,14 +98,42 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield number, line.rstrip(b"\r\n")
 
 
+def alert_json(alert: Alert, tz: ZoneInfo) -> dict[str, Any]:
+    """One line of ``alerts.jsonl``; times in the district's zone."""
+    return {
+        "id": alert.id,
+        "scenario": alert.scenario,
+        "key": alert.key,
+        "severity": alert.severity.value,
+        "opened_at": alert.opened_at.astimezone(tz).isoformat(),
+        "resolved_at": alert.resolved_at.astimezone(tz).isoformat() if alert.resolved_at else None,
+        "count": alert.count,
+        "event_ids": alert.event_ids,
+        "area": alert.area,
+    }
+
+
+def sorted_alerts(alerts: list[Alert]) -> list[Alert]:
+    """The order of ``alerts.jsonl``: (opened_at, scenario, key), then id."""
+    return sorted(alerts, key=lambda a: (a.opened_at, a.scenario, a.key, a.id))
+
+
 class Replay:
     """One replay into a fresh database."""
 
-    def __init__(self, store: Store, world: World | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        world: World | None,
+        scenarios: list[LoadedScenario],
+        lateness_s: float = 600,
+    ) -> None:
         self.store = store
         self.world = world
         self.locate = GridLocator(world) if world else None
-        self.result = ReplayResult()
+        self.engine = Engine(scenarios, world or World.empty(), lateness_s=lateness_s)
+        self._late: list[tuple[str, str]] = []
+        self.result = ReplayResult(scenarios=[s.id for s in scenarios])
         self._pending: list[tuple[int, Event]] = []
         self._dead: list[DeadLetter] = []
         # A fixed arrival time keeps the stored database as reproducible as the output
@@ -165,7 +214,20 @@ class Replay:
         self._pending = []
 
     def _process(self, event: Event, area: str | None) -> None:
-        """Hand an accepted, new event to the analysis stages (engine: next issue)."""
+        """Hand an accepted, new event to the engine (in arrival order)."""
+        if self.engine.is_late(event):
+            self._late.append((event.source, event.id))
+        self.engine.feed(event, area)
+
+    def finish(self) -> None:
+        """End of input: store what is pending, let the engine's clock run out, keep
+        the alerts and the late flags."""
+        self.flush()
+        self.engine.finish()
+        self.result.late = len(self._late)
+        self.result.alerts = sorted_alerts(self.engine.alerts)
+        self.store.save_alerts(self.result.alerts)
+        self.store.mark_late(self._late)
 
 
 def run_replay(
@@ -173,17 +235,22 @@ def run_replay(
     out_dir: Path,
     world: World | None = None,
     progress: Callable[[int], None] | None = None,
+    scenarios: list[LoadedScenario] | None = None,
+    lateness_s: float = 600,
 ) -> ReplayResult:
     """Replay ``events_path`` into ``out_dir/cityeye.db`` (made fresh) and write
-    ``out_dir/metrics.json``. ``progress`` is told how many bytes were read so far."""
+    ``out_dir/alerts.jsonl`` and ``out_dir/metrics.json``. ``scenarios`` defaults to the
+    built-in catalogue; ``progress`` is told how many bytes were read so far."""
+    if scenarios is None:
+        scenarios = load_catalogue()
     out_dir.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         (out_dir / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
-    store = Store.open(f"sqlite:///{out_dir / DB_NAME}")
+    store = Store.open(f"sqlite:///{out_dir / DB_NAME}", durable=False)
     try:
         if world is not None:
             store.save_world(world)
-        replay = Replay(store, world)
+        replay = Replay(store, world, scenarios, lateness_s)
         done = 0
         with events_path.open("rb") as stream:
             for number, raw in read_lines(stream):
@@ -191,11 +258,15 @@ def run_replay(
                 done += len(raw) + 1
                 if progress is not None and number % 1000 == 0:
                     progress(done)
-        replay.flush()
+        replay.finish()
         if progress is not None:
             progress(done)
     finally:
         store.close()
+    tz = ZoneInfo(world.timezone if world else "Asia/Shanghai")
+    with (out_dir / "alerts.jsonl").open("wb") as stream:
+        for alert in replay.result.alerts:
+            stream.write(orjson.dumps(alert_json(alert, tz)) + b"\n")
     metrics = replay.result.to_metrics()
     (out_dir / "metrics.json").write_bytes(
         orjson.dumps(metrics, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

@@ -32,6 +32,12 @@ class World:
     subjects: dict[str, Subject] = field(default_factory=dict)
     venues: dict[str, Venue] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls, timezone: str = "Asia/Shanghai") -> World:
+        """A world with no areas or assets, for replaying events without a world file."""
+        root = Area("000000", "(no world)", AreaLevel.DISTRICT)
+        return cls(district=root, timezone=timezone, areas={root.code: root})
+
     def ancestors(self, code: str) -> Iterator[Area]:
         """The area itself, then each parent up to the district."""
         seen: set[str] = set()

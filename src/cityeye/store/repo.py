@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cityeye.domain import (
@@ -38,6 +38,7 @@ from cityeye.domain import (
 )
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
+from cityeye.store.types import sqlite_time
 
 #: Rows per INSERT statement; keeps SQLite under its bound-parameter limit.
 CHUNK = 500
@@ -68,9 +69,10 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL) -> Store:
-        """Connect and bring the schema to the newest migration."""
-        engine = make_engine(url)
+    def open(cls, url: str = DEFAULT_URL, *, durable: bool = True) -> Store:
+        """Connect and bring the schema to the newest migration. ``durable=False`` only
+        for scratch databases that can be rebuilt from their input (replay output)."""
+        engine = make_engine(url, durable=durable)
         migrate(engine)
         return cls(engine)
 
@@ -295,6 +297,56 @@ class Store:
                     "raw": orjson.dumps(ev.to_json()).decode(),
                 }
             )
+        if self.engine.dialect.name == "sqlite":
+            inserted = self._insert_events_sqlite(rows)
+        else:
+            inserted = self._insert_events_returning(rows)
+        return [
+            (ev.source, ev.id) in inserted and first_index[(ev.source, ev.id)] == i
+            for i, ev in enumerate(events)
+        ]
+
+    def _insert_events_sqlite(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        """SQLite: one prepared INSERT … ON CONFLICT DO NOTHING RETURNING per row on the
+        driver connection. Exact about which rows were new, even beside another writer,
+        and about five times faster than going through the ORM-level executemany."""
+        insert_sql = (
+            "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
+            " area_code, lat, lon, attrs, known_kind, late, raw)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (source, event_id) DO NOTHING RETURNING 1"
+        )
+        inserted: set[tuple[str, str]] = set()
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for r in rows:
+                    cursor.execute(
+                        insert_sql,
+                        (
+                            r["source"],
+                            r["event_id"],
+                            r["kind"],
+                            sqlite_time(r["ts"]),
+                            sqlite_time(r["received_at"]),
+                            r["device_id"],
+                            r["subject"],
+                            r["area_code"],
+                            r["lat"],
+                            r["lon"],
+                            orjson.dumps(r["attrs"]).decode(),
+                            r["known_kind"],
+                            r["late"],
+                            r["raw"],
+                        ),
+                    )
+                    if cursor.fetchone() is not None:
+                        inserted.add((r["source"], r["event_id"]))
+            finally:
+                cursor.close()
+        return inserted
+
+    def _insert_events_returning(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
         inserted: set[tuple[str, str]] = set()
         with self.engine.begin() as conn:
             for start in range(0, len(rows), CHUNK):
@@ -305,10 +357,35 @@ class Store:
                 )
                 result = conn.execute(stmt, rows[start : start + CHUNK])
                 inserted.update((r.source, r.event_id) for r in result)
-        return [
-            (ev.source, ev.id) in inserted and first_index[(ev.source, ev.id)] == i
-            for i, ev in enumerate(events)
-        ]
+        return inserted
+
+    def mark_late(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Flag events (by source and id) that arrived after the engine's clock had
+        passed them: they are kept, but could not raise an alert."""
+        marked = 0
+        with self.engine.begin() as conn:
+            for source, event_id in pairs:
+                result = conn.execute(
+                    update(t.events)
+                    .where(t.events.c.source == source, t.events.c.event_id == event_id)
+                    .values(late=True)
+                )
+                marked += result.rowcount
+        return marked
+
+    def late_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.events).where(t.events.c.late.is_(True))
+                ).scalar_one()
+            )
+
+    def save_alerts(self, alerts: Iterable[Alert]) -> None:
+        """Insert or replace many alerts in one transaction."""
+        with self.engine.begin() as conn:
+            for alert in alerts:
+                self._upsert_alert(conn, alert)
 
     def event_count(self) -> int:
         with self.engine.connect() as conn:
@@ -405,6 +482,11 @@ class Store:
     # ----------------------------------------------------------------- alerts
     def save_alert(self, alert: Alert) -> None:
         """Insert or replace an alert (its count and events grow while it is open)."""
+        with self.engine.begin() as conn:
+            self._upsert_alert(conn, alert)
+
+    @staticmethod
+    def _upsert_alert(conn: Connection, alert: Alert) -> None:
         values = {
             "id": alert.id,
             "scenario": alert.scenario,
@@ -416,12 +498,11 @@ class Store:
             "event_ids": list(alert.event_ids),
             "area_code": alert.area,
         }
-        with self.engine.begin() as conn:
-            stmt = _insert(conn, t.alerts).values(values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}
-            )
-            conn.execute(stmt)
+        stmt = _insert(conn, t.alerts).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}
+        )
+        conn.execute(stmt)
 
     def get_alert(self, alert_id: str) -> Alert | None:
         with self.engine.connect() as conn:

@@ -37,5 +37,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite dialect stores for a UTC datetime, for the few
+    hot paths that write through the driver directly."""
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
+
+
 #: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
