@@ -190,21 +190,31 @@ def scenarios_list(
 ) -> None:
     """Show the catalogue (built-in, or the given folders) as a table."""
     loaded = _scenarios_or_exit(paths, with_builtin)
-    table = Table("id", "模块 module", "名称", "name", "key", "trigger", "severity", "route")
+    header = ("id", "模块 module", "名称", "name", "key", "trigger", "severity", "route")
+    rows = []
     for item in sorted(loaded, key=lambda s: (s.module.value, s.id)):
         c = item.config
         severity = c.severity if isinstance(c.severity, str) else f"by {c.severity.by}"
-        table.add_row(
-            c.id,
-            item.module.zh,
-            c.name.zh,
-            c.name.en,
-            c.key.value,
-            c.trigger.type,
-            str(severity),
-            c.route.value,
+        rows.append(
+            (
+                c.id,
+                item.module.zh,
+                c.name.zh,
+                c.name.en,
+                c.key.value,
+                c.trigger.type,
+                str(severity),
+                c.route.value,
+            )
         )
-    out.print(table)
+    if out.is_terminal:
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    else:  # piped: one tab-separated line per scenario, easy to grep and sort
+        for row in (header, *rows):
+            out.print("\t".join(row), markup=False, highlight=False)
     out.print(f"{len(loaded)} scenarios 个场景")
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, Severity
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
@@ -59,6 +59,21 @@ class SeverityMap(BaseModel):
     by: str
     map: dict[str, Severity]
     default: Severity
+
+
+def _severity(value: Any) -> Any:
+    """One clear error for ``severity`` (a level, or a mapping read from the event)."""
+    if isinstance(value, str):
+        try:
+            return Severity(value)
+        except ValueError:
+            levels = ", ".join(s.value for s in Severity)
+            raise ValueError(
+                f"must be one of {levels}, or {{by, map, default}} (got {value!r})"
+            ) from None
+    if isinstance(value, dict):
+        return SeverityMap.model_validate(value)
+    return value
 
 
 class Upgrade(BaseModel):
@@ -96,7 +111,7 @@ class ScenarioConfig(BaseModel):
     tags: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(default_factory=list)
     when: dict[str, Any] | None = None
     trigger: AnyTrigger
-    severity: Severity | SeverityMap
+    severity: Annotated[Severity | SeverityMap, BeforeValidator(_severity)]
     upgrade: list[Upgrade] = Field(default_factory=list)
     resolve: ResolveSpec
     merge_window: Duration | None = None
@@ -205,20 +220,39 @@ def _check_compiles(
     return problems
 
 
+def _user_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """Drop the union tags pydantic puts into error locations (``resolve.count.count``
+    for a count trigger's ``count`` field): a tag stands right after the field of a
+    mapping whose ``type`` is that tag, and a user never wrote it."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and data.get("type") == part and part in _UNION_TAGS:
+            data = {k: v for k, v in data.items() if k != "type"} | {"type": None}
+            continue
+        out.append(part)
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            data = None
+    return tuple(out)
+
+
 def _pydantic_problems(
-    exc: ValidationError, base: tuple[str | int, ...], doc: SourceDoc
+    exc: ValidationError, base: tuple[str | int, ...], doc: SourceDoc, data: Any
 ) -> list[Problem]:
     out = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        msg = err["msg"]
+        loc = _user_path(tuple(err["loc"]), data)
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] in ("literal_error", "enum", "union_tag_invalid"):
             msg += f" (got {err.get('input')!r})"
         out.append(doc.problem((*base, *loc), msg))
     return out
 
 
-#: Pydantic puts the union member's tag into error locations; a user never wrote it.
+#: Trigger types (and ``case``) that pydantic uses as union tags.
 _UNION_TAGS = frozenset({*TRIGGER_TYPES, "case"})
 
 
@@ -234,14 +268,14 @@ def load_file(path: Path, result: LoadResult, seen: dict[str, str]) -> None:
     try:
         header = ScenarioFile.model_validate(doc.data)
     except ValidationError as exc:
-        result.problems.extend((name, p) for p in _pydantic_problems(exc, (), doc))
+        result.problems.extend((name, p) for p in _pydantic_problems(exc, (), doc, doc.data))
         return
     for index, raw in enumerate(header.scenarios):
         base: tuple[str | int, ...] = ("scenarios", index)
         try:
             cfg = ScenarioConfig.model_validate(raw)
         except ValidationError as exc:
-            result.problems.extend((name, p) for p in _pydantic_problems(exc, base, doc))
+            result.problems.extend((name, p) for p in _pydantic_problems(exc, base, doc, raw))
             continue
         problems = _check_compiles(cfg, base, doc)
         if cfg.id in seen:
