@@ -128,7 +128,8 @@ def _compare(
 
         def num(ev: Event, _t: int) -> bool:
             value = get(ev)
-            return _is_number(value) and bool(fn(value, operand))
+            kind = type(value)
+            return (kind is int or kind is float) and bool(fn(value, operand))
 
         return num
     if op == "eq":

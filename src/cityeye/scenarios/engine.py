@@ -99,6 +99,14 @@ class Rule:
         if self.tags or self.registered:
             self.eligible = _eligible(world, cfg.key, self.tags)
         self.timezone = tz
+        triggers = [self.trigger, *(u.trigger for u in self.upgrades)]
+        if self.resolve is not None:
+            triggers.append(self.resolve)
+        #: Whether any trigger sets deadlines; others never need the timer queue.
+        self.timed = any(t.has_timer for t in triggers)
+        #: Whether a condition reads the local time of day (``time:`` or ``expr``).
+        self.uses_time = _mentions_time(cfg.model_dump(by_alias=True))
+        self.key_of = _key_function(cfg.key, world)
 
     @property
     def registered(self) -> bool:
@@ -106,6 +114,61 @@ class Rule:
             isinstance(t, Absence) and t.registered
             for t in (self.trigger, *(u.trigger for u in self.upgrades))
         )
+
+
+def _mentions_time(spec: Any) -> bool:
+    if isinstance(spec, dict):
+        return "time" in spec or "expr" in spec or any(_mentions_time(v) for v in spec.values())
+    if isinstance(spec, list):
+        return any(_mentions_time(v) for v in spec)
+    return False
+
+
+KeyFunction = Callable[[Event, "str | None"], "str | None"]
+
+
+def _key_function(by: KeyBy, world: World) -> KeyFunction:
+    """How a scenario finds its key in an event, the world filling in what the event
+    does not say (SCENARIOS.md "Key")."""
+    devices = world.devices
+    if by == KeyBy.DEVICE:
+        return lambda ev, _area: ev.device_id
+    if by == KeyBy.EVENT:
+        return lambda ev, _area: f"{ev.source}/{ev.id}"
+    if by == KeyBy.ENTERPRISE:
+        return lambda ev, _area: ev.subject
+
+    def device_of(ev: Event) -> Any:
+        return devices.get(ev.device_id) if ev.device_id is not None else None
+
+    if by == KeyBy.SUBJECT:
+
+        def subject(ev: Event, _area: str | None) -> str | None:
+            if ev.subject is not None:
+                return ev.subject
+            device = device_of(ev)
+            return device.subject if device is not None else None
+
+        return subject
+    if by in (KeyBy.BUILDING, KeyBy.VENUE):
+        attr = "building" if by == KeyBy.BUILDING else "venue"
+
+        def from_attrs(ev: Event, _area: str | None) -> str | None:
+            value = ev.attrs.get(attr)
+            if value is not None:
+                return str(value)
+            device = device_of(ev)
+            return getattr(device, attr) if device is not None else None
+
+        return from_attrs
+
+    def area(ev: Event, resolved: str | None) -> str | None:
+        if resolved is not None or ev.area is not None:
+            return resolved or ev.area
+        device = device_of(ev)
+        return device.area if device is not None else None
+
+    return area
 
 
 def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
@@ -186,10 +249,16 @@ class Engine:
         lateness_s: float = 600,
         dedup_horizon_s: float = 6 * 3600,
         on_alert: Callable[[AlertChange], None] | None = None,
+        step_s: float = 1.0,
     ) -> None:
+        """``step_s``: the clock moves in steps of at least this much event time.
+        Results do not depend on it (events and timers are still taken in time order,
+        and a late event first releases everything before it); it only trades a
+        little alert latency — at most ``step_s`` of event time — for throughput."""
         self.world = world
         self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
+        self.step = max(0.0, float(step_s))
         self.horizon = max(float(dedup_horizon_s), self.lateness)
         self.on_alert = on_alert
         self.by_kind: dict[str, list[Rule]] = {}
@@ -197,6 +266,9 @@ class Engine:
             for kind in rule.reads:
                 self.by_kind.setdefault(kind, []).append(rule)
         self.local = _LocalClock(world.timezone)
+        self._time_kinds = {
+            kind: any(r.uses_time for r in rules) for kind, rules in self.by_kind.items()
+        }
         self._devices = world.devices
         # --- state (all of it goes into a snapshot) ---
         self.states: dict[tuple[int, str], KeyState] = {}
@@ -209,7 +281,7 @@ class Engine:
         self._max_t: float | None = None
         self.clock: float | None = None
         self._started: set[int] = set()
-        self.counts = {"events": 0, "duplicates": 0, "late": 0, "processed": 0, "unkeyed": 0}
+        self.events = self.duplicates = self.late = self.processed = self.unkeyed = 0
 
     # ------------------------------------------------------------------ input
     def feed(self, event: Event, area: str | None = None) -> bool:
@@ -217,26 +289,36 @@ class Engine:
 
         ``area`` is the event's resolved area when the caller knows it better than the
         event does (a grid found from coordinates)."""
-        self.counts["events"] += 1
+        self.events += 1
         ident = (event.source, event.id)
         if ident in self._seen_now or ident in self._seen_before:
-            self.counts["duplicates"] += 1
+            self.duplicates += 1
             return False
         self._seen_now.add(ident)
         t = event.ts.timestamp()
-        if self.clock is not None and t < self.clock:
-            self.counts["late"] += 1
+        max_t = self._max_t
+        if max_t is not None and t < max_t - self.lateness:
+            # late: first release everything the clock has passed, so the late event
+            # meets exactly the state it would have met with eager release
+            self._advance(max_t - self.lateness)
+            self.late += 1
             self._dispatch(event, t, area, late=True)
             return True
         heapq.heappush(self._buffer, (t, event.source, event.id, event, area))
-        if self._max_t is None or t > self._max_t:
+        if max_t is None or t > max_t:
             self._max_t = t
-            self._advance(t - self.lateness)
+            if self.clock is None or t - self.lateness >= self.clock + self.step:
+                self._advance(t - self.lateness)
         return True
 
     def is_late(self, event: Event) -> bool:
         """Whether ``event`` would be late now (older than the clock)."""
-        return self.clock is not None and event.ts.timestamp() < self.clock
+        return self._max_t is not None and event.ts.timestamp() < self._max_t - self.lateness
+
+    def flush(self) -> None:
+        """Release every event the clock has passed (see ``step_s``)."""
+        if self._max_t is not None:
+            self._advance(self._max_t - self.lateness)
 
     def advance_to(self, when: datetime) -> None:
         """Move the clock as if an event at ``when`` had arrived (live service: the
@@ -255,12 +337,14 @@ class Engine:
     def _advance(self, watermark: float) -> None:
         if self.clock is not None and watermark <= self.clock:
             return
-        buffer = self._buffer
+        buffer, timers = self._buffer, self._timers
         while buffer and buffer[0][0] <= watermark:
             t, _, _, event, area = heapq.heappop(buffer)
-            self._fire_timers(t)
+            if timers and timers[0][0] <= t:
+                self._fire_timers(t)
             self._dispatch(event, t, area, late=False)
-        self._fire_timers(watermark)
+        if timers and timers[0][0] <= watermark:
+            self._fire_timers(watermark)
         self.clock = watermark
         if self._rotate_at is None:
             self._rotate_at = watermark + self.horizon
@@ -311,25 +395,6 @@ class Engine:
         self._queue(st)
 
     # ------------------------------------------------------------------ dispatch
-    def _key(self, rule: Rule, ev: Event, area: str | None) -> str | None:
-        by = rule.key_by
-        if by == KeyBy.DEVICE:
-            return ev.device_id
-        if by == KeyBy.EVENT:
-            return f"{ev.source}/{ev.id}"
-        if by == KeyBy.ENTERPRISE:
-            return ev.subject
-        device = self._devices.get(ev.device_id) if ev.device_id is not None else None
-        if by == KeyBy.SUBJECT:
-            return ev.subject or (device.subject if device else None)
-        if by == KeyBy.BUILDING:
-            building = ev.attrs.get("building")
-            return str(building) if building is not None else (device.building if device else None)
-        if by == KeyBy.VENUE:
-            venue = ev.attrs.get("venue")
-            return str(venue) if venue is not None else (device.venue if device else None)
-        return area or ev.area or (device.area if device else None)
-
     def _area(self, ev: Event, area: str | None) -> str | None:
         if area is not None or ev.area is not None:
             return area or ev.area
@@ -340,16 +405,17 @@ class Engine:
         rules = self.by_kind.get(ev.kind)
         if not rules:
             return
-        self.counts["processed"] += 1
-        local_s = self.local(t)
+        self.processed += 1
+        local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
+        states = self.states
         for rule in rules:
             if rule.when is not None and not rule.when(ev, local_s):
                 continue
-            if rule.index not in self._started and not late:
+            if not late and rule.index not in self._started:
                 self._start_service(rule, t)
-            key = self._key(rule, ev, area)
+            key = rule.key_of(ev, area)
             if key is None:
-                self.counts["unkeyed"] += 1
+                self.unkeyed += 1
                 continue
             if rule.eligible is not None and key not in rule.eligible:
                 continue
@@ -357,9 +423,9 @@ class Engine:
                 part = rule.split_by(ev)
                 if isinstance(part, str | int):
                     key = f"{key}/{part}"
-            st = self.states.get((rule.index, key))
+            st = states.get((rule.index, key))
             if st is None:
-                st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+                st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
                 st.area = self._area(ev, area)
             self._step(rule, st, ev, t, local_s, late)
 
@@ -408,7 +474,7 @@ class Engine:
             st.ts = rule.trigger.observe_late(st.ts, ev, t)
             for i, up in enumerate(rule.upgrades):
                 st.us[i] = up.trigger.observe_late(st.us[i], ev, t)
-            if st.deadline is not None or rule.trigger.deadline(st.ts) is not None:
+            if rule.timed:
                 self._reschedule(rule, st)
             return
         st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
@@ -418,7 +484,8 @@ class Engine:
             st.us[i], up_fired = up.trigger.on_event(st.us[i], ev, t, local_s)
             if up_fired and alert is not None:
                 self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id)
-        self._reschedule(rule, st)
+        if rule.timed:
+            self._reschedule(rule, st)
 
     def _on_time(self, rule: Rule, st: KeyState, now: float) -> None:
         """The key's deadline came: run every trigger due at ``now``."""
@@ -527,6 +594,16 @@ class Engine:
     def open_alerts(self) -> list[Alert]:
         return [a for a in self.alerts if a.resolved_at is None]
 
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "events": self.events,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "processed": self.processed,
+            "unkeyed": self.unkeyed,
+        }
+
     def stats(self) -> dict[str, int]:
         return self.counts | {
             "buffered": len(self._buffer),
@@ -572,4 +649,10 @@ class Engine:
         self._seen_now, self._seen_before, self._rotate_at = state["seen"]
         self._max_t, self.clock = state["clock"]
         self._started = state["started"]
-        self.counts = state["counts"]
+        counts = state["counts"]
+        self.events, self.duplicates, self.late = (
+            counts["events"],
+            counts["duplicates"],
+            counts["late"],
+        )
+        self.processed, self.unkeyed = counts["processed"], counts["unkeyed"]
