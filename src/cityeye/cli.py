@@ -283,15 +283,27 @@ def serve(
     db: DbOption = DEFAULT_URL,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    scenario_paths: ScenarioDirs = None,
+    with_builtin: Annotated[
+        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
+    ] = False,
 ) -> None:
-    """Start the web server (status page, API)."""
+    """Start the web server: status page, API, and the scenario engine running live
+    on events posted to /api/v1/events."""
     import uvicorn
 
     from cityeye.api.app import create_app
+    from cityeye.pipeline import LivePipeline
 
     store = Store.open(db)
-    err.print(f"cityeye serving {db} on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    pipeline = LivePipeline(store, scenarios=_scenarios_or_exit(scenario_paths, with_builtin))
+    if pipeline.restored_events:
+        err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
+    err.print(
+        f"cityeye serving {db} on http://{host}:{port}/ with {len(pipeline.scenarios)} "
+        "scenarios live (Ctrl+C to stop)"
+    )
+    uvicorn.run(create_app(store, pipeline), host=host, port=port, log_level="info")
 
 
 @db_app.command("upgrade")

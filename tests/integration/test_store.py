@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -22,6 +23,7 @@ from cityeye.domain import (
     parse_event,
 )
 from cityeye.store import DeadLetter, Store
+from cityeye.store.db import alembic_config
 from cityeye.store.tables import metadata
 from cityeye.world import load_world
 
@@ -74,8 +76,11 @@ def test_migrating_twice_changes_nothing(store: Store) -> None:
     again = Store.open(store.engine.url.render_as_string(hide_password=False))
     with again.engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     again.close()
-    assert version == "0001"
+    head = ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
+    assert version == head
+    assert diff == []
 
 
 def test_world_round_trip(store: Store) -> None:

@@ -7,6 +7,9 @@ every asset is served from the package (government networks are often offline).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +19,24 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from cityeye import __version__
+from cityeye.api.events import router as events_router
 from cityeye.api.status import status_snapshot
 from cityeye.domain import EVENT_KINDS
+from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+SNAPSHOT_EVERY = 6
+
+
+def _tick_loop(pipeline: LivePipeline, stop: threading.Event, tick_s: float) -> None:
+    """Wall-clock heartbeat of the live engine (absence timers need no event)."""
+    ticks = 0
+    while not stop.wait(tick_s):
+        pipeline.tick()
+        ticks += 1
+        if ticks % SNAPSHOT_EVERY == 0:
+            pipeline.snapshot()
 
 
 def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
@@ -38,12 +54,40 @@ def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
     ]
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(
+    store: Store, pipeline: LivePipeline | None = None, *, tick_s: float = 5.0
+) -> FastAPI:
+    """The app. With a ``pipeline`` it also takes events live and runs the engine:
+    a background thread moves the engine's clock every ``tick_s`` seconds and
+    snapshots it every ``SNAPSHOT_EVERY`` ticks and at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        ticker = None
+        if pipeline is not None:
+            ticker = threading.Thread(
+                target=_tick_loop,
+                args=(pipeline, stop, tick_s),
+                name="cityeye-ticker",
+                daemon=True,
+            )
+            ticker.start()
+        yield
+        stop.set()
+        if ticker is not None:
+            ticker.join(timeout=10)
+        if pipeline is not None:
+            pipeline.snapshot()
+
     app = FastAPI(
         title="cityeye 城市眼·云共治",
         version=__version__,
         description="Urban co-governance: events → early warnings → closed-loop cases.",
+        lifespan=lifespan,
     )
+    if pipeline is not None:
+        app.include_router(events_router(pipeline))
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store

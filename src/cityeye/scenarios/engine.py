@@ -591,6 +591,13 @@ class Engine:
         return None
 
     # ------------------------------------------------------------------ introspection
+    def forget_resolved(self) -> int:
+        """Drop resolved alerts from memory (a live service has stored them already);
+        returns how many were dropped."""
+        before = len(self.alerts)
+        self.alerts = [a for a in self.alerts if a.resolved_at is None]
+        return before - len(self.alerts)
+
     def open_alerts(self) -> list[Alert]:
         return [a for a in self.alerts if a.resolved_at is None]
 

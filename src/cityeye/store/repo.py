@@ -35,6 +35,7 @@ from cityeye.domain import (
     Venue,
     World,
     is_known_kind,
+    parse_event,
 )
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
@@ -422,8 +423,6 @@ class Store:
             ).first()
         if row is None:
             return None
-        from cityeye.domain import parse_event  # local: keeps the import list honest
-
         return parse_event(orjson.loads(row.raw))
 
     # ----------------------------------------------------------------- dead letters
@@ -455,6 +454,63 @@ class Store:
                 )
                 for r in rows
             ]
+
+    # ----------------------------------------------------------------- engine state
+    def save_engine_state(self, name: str, data: bytes, last_seq: int, at: datetime) -> None:
+        """Keep the engine's snapshot and the last event sequence it had seen."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.engine_state).where(t.engine_state.c.name == name))
+            conn.execute(
+                insert(t.engine_state).values(name=name, data=data, last_seq=last_seq, taken_at=at)
+            )
+
+    def load_engine_state(self, name: str) -> tuple[bytes, int] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.engine_state.c.data, t.engine_state.c.last_seq).where(
+                    t.engine_state.c.name == name
+                )
+            ).first()
+        return None if row is None else (bytes(row.data), int(row.last_seq))
+
+    def last_event_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(select(func.coalesce(func.max(t.events.c.seq), 0))).scalar_one()
+            )
+
+    def events_after(self, seq: int, limit: int = 10_000) -> list[tuple[int, Event, str | None]]:
+        """Stored events after ``seq`` in arrival order, with their resolved area."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.events.c.seq, t.events.c.raw, t.events.c.area_code)
+                .where(t.events.c.seq > seq)
+                .order_by(t.events.c.seq)
+                .limit(limit)
+            ).all()
+        return [(int(r.seq), parse_event(orjson.loads(r.raw)), r.area_code) for r in rows]
+
+    def alerts(self, *, open_only: bool = False, limit: int = 1000) -> list[Alert]:
+        """Newest first."""
+        query = select(t.alerts).order_by(t.alerts.c.opened_at.desc(), t.alerts.c.id).limit(limit)
+        if open_only:
+            query = query.where(t.alerts.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Alert(
+                r["id"],
+                r["scenario"],
+                r["key"],
+                Severity(r["severity"]),
+                r["opened_at"],
+                r["resolved_at"],
+                r["count"],
+                list(r["event_ids"]),
+                r["area_code"],
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- scenarios
     def save_scenario(self, spec: ScenarioSpec, spec_json: dict[str, Any], at: datetime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -211,6 +212,15 @@ case_timeline = Table(
     Column("to_state", String(16), nullable=True),
     Column("note", Text, nullable=False),
     Column("attachments", JSONType, nullable=False),
+)
+
+engine_state = Table(
+    "engine_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("last_seq", SeqId, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 #: Tables whose rows may never be changed or removed (enforced by database triggers).

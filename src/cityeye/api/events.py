@@ -1,0 +1,88 @@
+"""``POST /api/v1/events`` and ``GET /api/v1/alerts``: the live path of ``cityeye serve``.
+
+A body is one JSON event, a JSON array of events, or NDJSON (one event per line), up to
+10,000 events and 16 MiB. Each item gets its own result (accepted, duplicate, or
+rejected with the field and the reason); a bad item never sinks the batch, and the
+response comes only after the accepted events are committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from cityeye.pipeline import LivePipeline
+
+MAX_BODY = 16 * 1024 * 1024
+MAX_ITEMS = 10_000
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it grows past :data:`MAX_BODY`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPException(413, f"body is {declared} bytes; at most {MAX_BODY} accepted")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(413, f"body is over {MAX_BODY} bytes; send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def split_items(body: bytes, content_type: str) -> list[bytes]:
+    """One raw item per event, from JSON (object or array) or NDJSON."""
+    if "ndjson" in content_type or "jsonlines" in content_type:
+        return [line for line in body.splitlines() if line.strip()]
+    stripped = body.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            items = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"body is not valid JSON: {exc}") from None
+        return [orjson.dumps(item) for item in items]
+    return [body]
+
+
+def router(pipeline: LivePipeline) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["events"])
+
+    @api.post("/events")
+    async def post_events(request: Request) -> dict[str, Any]:
+        """Submit events; per-item results, acknowledged after they are durable."""
+        body = await read_body(request)
+        items = split_items(body, request.headers.get("content-type", ""))
+        if len(items) > MAX_ITEMS:
+            raise HTTPException(413, f"{len(items)} events; at most {MAX_ITEMS} per request")
+        results = await run_in_threadpool(pipeline.ingest_raw, items, "http")
+        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        for r in results:
+            counts[r.status] += 1
+        return counts | {"results": [r.as_dict() for r in results]}
+
+    @api.get("/alerts")
+    def get_alerts(
+        open_only: bool = Query(False, alias="open"),
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        """Alerts, newest first."""
+        return [
+            {
+                "id": a.id,
+                "scenario": a.scenario,
+                "key": a.key,
+                "severity": a.severity.value,
+                "opened_at": a.opened_at.isoformat(),
+                "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+                "count": a.count,
+                "event_ids": a.event_ids,
+                "area": a.area,
+            }
+            for a in pipeline.store.alerts(open_only=open_only, limit=limit)
+        ]
+
+    return api
