@@ -10,6 +10,8 @@ const path = require("path");
 const TAB = "cityeye-bench";
 
 function fn(id, name, file, x, y, wires) {
+    // wires: node ids of the single output, or an array of arrays, one per output
+    const outputs = wires.length > 0 && Array.isArray(wires[0]) ? wires : [wires];
     const text = fs.readFileSync(path.join(__dirname, "functions", file), "utf8");
     const ini = text.indexOf("// @initialize\n");
     const body = text.indexOf("// @func\n");
@@ -26,7 +28,7 @@ function fn(id, name, file, x, y, wires) {
         z: TAB,
         name,
         func: text.slice(body + "// @func\n".length).trim() + "\n",
-        outputs: 1,
+        outputs: outputs.length,
         timeout: 0,
         noerr: 0,
         initialize: text.slice(ini + "// @initialize\n".length, body).trim() + "\n",
@@ -35,24 +37,11 @@ function fn(id, name, file, x, y, wires) {
         info,
         x,
         y,
-        wires: [wires],
+        wires: outputs,
     };
 }
 
 const RULES = ["elevator", "fire", "power", "elderly", "access"];
-// switch outputs, most frequent kinds first (it stops at the first match)
-const ROUTES = [
-    ["eq", "door.open", ["elderly"]],
-    ["eq", "meter.reading", ["power"]],
-    ["eq", "temperature.reading", ["fire"]],
-    ["eq", "access.denied", ["access"]],
-    ["eq", "motion.detected", ["elderly"]],
-    ["eq", "water.flow", ["elderly"]],
-    ["eq", "smoke.alarm", ["fire"]],
-    ["eq", "elevator.ebike_detected", ["elevator"]],
-    ["eq", "tick", ["elevator", "elderly", "access"]],
-    ["eq", "eos", RULES],
-];
 
 const flows = [
     {
@@ -77,22 +66,14 @@ const flows = [
         y: 200,
         wires: [["ingest"]],
     },
-    fn("ingest", "ingest: dedup, event time, reorder", "ingest.js", 310, 200, ["route"]),
-    {
-        id: "route",
-        type: "switch",
-        z: TAB,
-        name: "route by kind",
-        property: "topic",
-        propertyType: "msg",
-        rules: ROUTES.map(([t, v]) => ({ t, v, vt: "str" })),
-        checkall: "false",
-        repair: false,
-        outputs: ROUTES.length,
-        x: 540,
-        y: 200,
-        wires: ROUTES.map(([, , to]) => to),
-    },
+    fn(
+        "ingest",
+        "ingest: dedup, event time, route",
+        "ingest.js",
+        400,
+        200,
+        RULES.map((r) => [r])
+    ),
     fn("elevator", "elevator.ebike", "elevator_ebike.js", 760, 80, ["alerts"]),
     fn("fire", "fire.smoke", "fire_smoke.js", 760, 140, ["alerts"]),
     fn("power", "power.overload", "power_overload.js", 760, 200, ["alerts"]),

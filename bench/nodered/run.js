@@ -7,7 +7,8 @@
 // routing between nodes, the five rules — is what is measured, not a socket or an
 // HTTP server. Lines go in batches of BATCH with a turn of the event loop between
 // batches (Node-RED delivers messages between nodes asynchronously, with
-// setImmediate), which keeps the number of messages in flight bounded.
+// setImmediate), and no more than 4 batches ahead of the ingest node, which keeps
+// the number of messages in flight bounded.
 // The flow measures its own elapsed time (first message in the ingest node to the
 // last "eos" in the alerts node) and calls bench.done(result).
 //
@@ -66,6 +67,7 @@ async function main() {
         now: () => performance.now(),
         flowResultPath: path.join(opt.userDir, "result-flow.json"),
         done: (result) => done(result),
+        ingested: 0,
     };
     const RED = require("node-red");
     const settings = Object.assign({}, require("./settings.js"), {
@@ -101,7 +103,8 @@ async function main() {
                 lines += 1;
                 if (++inBatch === opt.batch) {
                     inBatch = 0;
-                    await new Promise((r) => setImmediate(r));
+                    do await new Promise((r) => setImmediate(r));
+                    while (lines - bench.ingested > 4 * opt.batch);
                     if (lines % opt.progress < opt.batch) {
                         process.stdout.write(`progress ${lines}\n`);
                         const rss = process.memoryUsage().rss;

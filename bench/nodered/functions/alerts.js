@@ -5,7 +5,7 @@
 // @initialize
 const RULES = ["elevator.ebike", "fire.smoke", "power.overload", "elderly.inactive", "access.forced"];
 const bench = global.get("bench");
-const st = { changes: {}, summaries: {}, ingest: null, alerts: 0 };
+const st = { bench: bench, changes: {}, summaries: {}, ingest: null, alerts: 0 };
 for (const r of RULES) st.changes[r] = { opened: 0, updated: 0, resolved: 0 };
 context.set("st", st);
 // @func
@@ -19,6 +19,7 @@ if (msg.topic === "eos") {
     st.summaries[msg.payload.rule] = msg.payload;
     st.ingest = msg.ingest;
     if (Object.keys(st.summaries).length === 5) {
+        const bench = st.bench;
         const elapsedMs = bench.now() - flow.get("t0");
         const result = {
             events: st.ingest.events,

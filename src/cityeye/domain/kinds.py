@@ -42,7 +42,8 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("water.flow", "用水流量", "water flow", ("litres",)),
         KindInfo("button.sos", "一键呼救", "SOS button pressed"),
         KindInfo("elevator.ebike_detected", "电梯电动车识别", "e-bike detected in lift"),
-        KindInfo("elevator.trapped", "电梯困人", "people trapped in lift"),
+        KindInfo("elevator.trapped", "电梯困人", "people trapped in lift", ("persons",)),
+        KindInfo("elevator.released", "电梯困人解除", "trapped people released"),
         KindInfo("smoke.alarm", "烟感报警", "smoke alarm", ("building",)),
         KindInfo("temperature.reading", "温感读数", "temperature reading", ("celsius",)),
         KindInfo("gas.alarm", "燃气泄漏报警", "gas leak alarm", ("ppm",)),
@@ -53,13 +54,35 @@ EVENT_KINDS: dict[str, KindInfo] = {
             ("current_a", "rated_a", "leakage_ma"),
         ),
         KindInfo("bin.fill", "垃圾桶满溢度", "bin fill level", ("level",)),
-        KindInfo("camera.detection", "视频智能识别", "camera AI detection", ("label", "score")),
-        KindInfo("crowd.count", "人群计数", "crowd count", ("count", "elderly_ratio")),
+        KindInfo(
+            "camera.detection", "视频智能识别", "camera AI detection", ("label", "score", "plate")
+        ),
+        KindInfo(
+            "camera.cleared",
+            "视频识别目标消失",
+            "camera detection cleared",
+            ("label", "plate"),
+        ),
+        KindInfo("crowd.count", "人群计数", "crowd count", ("count", "elderly_ratio", "capacity")),
         KindInfo("parking.occupied", "车位占用", "parking space occupied"),
         KindInfo("parking.freed", "车位释放", "parking space freed"),
-        KindInfo("water.level", "水位读数", "water level reading", ("cm",)),
+        KindInfo(
+            "water.level",
+            "水位读数",
+            "water level reading",
+            ("cm", "warning_cm", "guarantee_cm"),
+        ),
         KindInfo("structure.tilt", "房屋倾斜读数", "building tilt reading", ("degrees",)),
-        KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced"),
+        KindInfo("billboard.tilt", "广告牌倾角读数", "billboard tilt reading", ("degrees",)),
+        KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced", ("tilt_deg",)),
+        KindInfo("manhole.restored", "井盖复位", "manhole cover back in place"),
+        KindInfo("checkin.report", "定期报到签到", "scheduled check-in", ("method",)),
+        KindInfo(
+            "license.status",
+            "证照状态变更",
+            "licence status change",
+            ("venue", "license", "status"),
+        ),
         KindInfo(
             "enterprise.indicator",
             "企业经营指标",
@@ -72,8 +95,43 @@ EVENT_KINDS: dict[str, KindInfo] = {
             "enterprise registration change",
             ("new_district",),
         ),
-        KindInfo("report.citizen", "居民随手拍", "resident report", ("category", "text")),
-        KindInfo("report.hotline", "12345热线工单", "12345 hotline report", ("category", "text")),
+        KindInfo(
+            "enterprise.tax_arrears",
+            "企业欠税",
+            "enterprise tax arrears",
+            ("amount", "overdue_days"),
+        ),
+        KindInfo(
+            "enterprise.lawsuit",
+            "企业涉诉",
+            "lawsuit involving an enterprise",
+            ("role", "case_type", "amount"),
+        ),
+        KindInfo(
+            "enterprise.staff_change",
+            "企业人员变动",
+            "enterprise staff change",
+            ("change", "key", "role"),
+        ),
+        KindInfo(
+            "enterprise.lease",
+            "企业租约状态",
+            "enterprise premises lease",
+            ("days_left", "expires_on", "renewed"),
+        ),
+        KindInfo(
+            "enterprise.energy", "企业周用电量", "enterprise weekly electricity use", ("kwh",)
+        ),
+        KindInfo(
+            "enterprise.utility",
+            "企业水电气缴费状态",
+            "enterprise utility account status",
+            ("utility", "status", "months"),
+        ),
+        KindInfo("report.citizen", "居民随手拍", "resident report", ("category", "text", "venue")),
+        KindInfo(
+            "report.hotline", "12345热线工单", "12345 hotline report", ("category", "text", "venue")
+        ),
         KindInfo(
             "case.action",
             "工单处置动作",
@@ -100,7 +158,7 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
             "elevator_monitor",
             "电梯物联网",
             "elevator IoT monitor",
-            ("elevator.ebike_detected", "elevator.trapped"),
+            ("elevator.ebike_detected", "elevator.trapped", "elevator.released"),
         ),
         DeviceKindInfo("smoke_detector", "烟感", "smoke detector", ("smoke.alarm",)),
         DeviceKindInfo(
@@ -111,15 +169,29 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
             "power_meter", "电感（智慧用电）", "electrical safety meter", ("meter.reading",)
         ),
         DeviceKindInfo("bin_sensor", "垃圾桶满溢传感器", "bin fill sensor", ("bin.fill",)),
-        DeviceKindInfo("camera", "视频监控（雪亮工程）", "camera", ("camera.detection",)),
-        DeviceKindInfo("kitchen_camera", "食安慧眼", "kitchen camera", ("camera.detection",)),
+        DeviceKindInfo(
+            "camera", "视频监控（雪亮工程）", "camera", ("camera.detection", "camera.cleared")
+        ),
+        DeviceKindInfo(
+            "kitchen_camera", "食安慧眼", "kitchen camera", ("camera.detection", "camera.cleared")
+        ),
         DeviceKindInfo("crowd_counter", "客流计数", "crowd counter", ("crowd.count",)),
         DeviceKindInfo(
             "parking_sensor", "车位地磁", "parking sensor", ("parking.occupied", "parking.freed")
         ),
         DeviceKindInfo("water_level_sensor", "水位计", "water level sensor", ("water.level",)),
-        DeviceKindInfo("tilt_sensor", "住安宝", "building safety sensor", ("structure.tilt",)),
-        DeviceKindInfo("manhole_sensor", "智能井盖", "manhole sensor", ("manhole.displaced",)),
+        DeviceKindInfo(
+            "tilt_sensor",
+            "住安宝",
+            "building safety sensor",
+            ("structure.tilt", "billboard.tilt"),
+        ),
+        DeviceKindInfo(
+            "manhole_sensor",
+            "智能井盖",
+            "manhole sensor",
+            ("manhole.displaced", "manhole.restored"),
+        ),
     )
 }
 
