@@ -69,9 +69,13 @@ def _text(obj: dict[str, Any], name: str, *, required: bool) -> str | None:
     value = obj.get(name)
     # fast path for the common case: a short printable string (no control characters,
     # not all blank); anything else takes the careful path below
-    if type(value) is str and 0 < len(value) <= MAX_TEXT and value.isprintable():
-        if value[0] != " " or not value.isspace():
-            return value
+    if (
+        type(value) is str
+        and 0 < len(value) <= MAX_TEXT
+        and value.isprintable()
+        and not value.isspace()
+    ):
+        return value
     if value is None:
         if required:
             raise FieldError(name, "is required")

@@ -467,7 +467,9 @@ class Engine:
                 st.rs = resolve.observe_late(st.rs, ev, t)
             else:
                 st.rs, fired = resolve.on_event(st.rs, ev, t, local_s)
-                if fired and alert is not None:
+                # a late event from before the alert opened says nothing about it: a
+                # stale "level 40" must not close a newer "level 95"
+                if fired and alert is not None and t >= alert.opened_at.timestamp():
                     self._close(st, t, ev.id)
                     alert = None
         if late:
