@@ -1041,6 +1041,12 @@ class _Sim:
                     t = day + round(rng.uniform(6.5, 23.5) * _H)
                     label = rng.choices(names, weights)[0]
                     self.emit(t, "camera.detection", self._det(rng, label), device=cam)
+                    if label in _CLEARED_LABELS and rng.random() < 0.9:
+                        # the AI box reports the scene clear again: most parked cars and
+                        # stalls leave within minutes, some stay long enough to alert
+                        stay = rng.uniform(2, 9) if rng.random() < 0.75 else rng.uniform(12, 60)
+                        gone = t + round(stay * 60)
+                        self.emit(gone, "camera.cleared", {"label": label}, device=cam)
                 if "garbage_point" in cam.tags and cam.id not in special:
                     for _ in range(rng.randint(0, 2)):
                         window = rng.choice((7.2, 18.2))
@@ -1575,6 +1581,11 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
         "想建议{place}在红茶议事会上讨论一下加装电梯的事。",
     ),
 }
+
+
+#: Camera labels for a state that ends (a car parked, a stall set up, a lane blocked):
+#: the camera reports ``camera.cleared`` when it is over.
+_CLEARED_LABELS = frozenset({"illegal_parking", "fire_lane_blocked", "street_vending"})
 
 
 def _report_text(rng: random.Random, category: str, place: str) -> str:
