@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 ## demo: generate the Gongshu demo district, simulate a day, replay it, serve on :8000
 demo: demo-data
-	$(BIN)/cityeye serve --db sqlite:///$(DEMO)/replay/cityeye.db --host $(HOST) --port $(PORT)
+	$(BIN)/cityeye serve --db sqlite:///$(DEMO)/replay/cityeye.db --host $(HOST) --port $(PORT) --clock events
 
 demo-data: $(STAMP)
 	$(BIN)/cityeye world demo --seed $(SEED) --out $(DEMO)/world.yaml

@@ -287,9 +287,18 @@ def serve(
     with_builtin: Annotated[
         bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
     ] = False,
+    clock: Annotated[
+        str,
+        typer.Option(
+            help="wall: event time follows the wall clock (production); events: only "
+            "arriving events move it (a replayed day, a demo)."
+        ),
+    ] = "wall",
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events."""
+    if clock not in ("wall", "events"):
+        raise typer.BadParameter("use wall or events", param_hint="--clock")
     import uvicorn
 
     from cityeye.api.app import create_app
@@ -303,7 +312,8 @@ def serve(
         f"cityeye serving {db} on http://{host}:{port}/ with {len(pipeline.scenarios)} "
         "scenarios live (Ctrl+C to stop)"
     )
-    uvicorn.run(create_app(store, pipeline), host=host, port=port, log_level="info")
+    app_ = create_app(store, pipeline, wall_clock=clock == "wall")
+    uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 @db_app.command("upgrade")

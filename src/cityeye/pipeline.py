@@ -68,6 +68,7 @@ class LivePipeline:
         )
         self._lock = threading.Lock()
         self._last_seq = 0
+        store.save_scenarios([s.to_spec() for s in self.scenarios], datetime.now(UTC))
         self.restored_events = self._restore()
 
     # ------------------------------------------------------------------ recovery

@@ -25,6 +25,7 @@ import orjson
 from cityeye.domain import Alert, Event, FieldError, World, is_known_kind
 from cityeye.domain.areas import AreaLevel
 from cityeye.ingest import Rejection, decode_event, shorten
+from cityeye.pipeline import SNAPSHOT_NAME
 from cityeye.scenarios import Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
@@ -131,6 +132,7 @@ class Replay:
         self.store = store
         self.world = world
         self.locate = GridLocator(world) if world else None
+        self.scenarios = scenarios
         self.engine = Engine(scenarios, world or World.empty(), lateness_s=lateness_s)
         self._late: list[tuple[str, str]] = []
         self.result = ReplayResult(scenarios=[s.id for s in scenarios])
@@ -228,6 +230,11 @@ class Replay:
         self.result.alerts = sorted_alerts(self.engine.alerts)
         self.store.save_alerts(self.result.alerts)
         self.store.mark_late(self._late)
+        self.store.save_scenarios([s.to_spec() for s in self.scenarios], self._received_at)
+        # `cityeye serve` on this database carries on from exactly here
+        self.store.save_engine_state(
+            SNAPSHOT_NAME, self.engine.snapshot(), self.store.last_event_seq(), self._received_at
+        )
 
 
 def run_replay(

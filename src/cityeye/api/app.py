@@ -29,11 +29,15 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 SNAPSHOT_EVERY = 6
 
 
-def _tick_loop(pipeline: LivePipeline, stop: threading.Event, tick_s: float) -> None:
-    """Wall-clock heartbeat of the live engine (absence timers need no event)."""
+def _tick_loop(
+    pipeline: LivePipeline, stop: threading.Event, tick_s: float, wall_clock: bool
+) -> None:
+    """Heartbeat of the live engine: the wall clock moves event time on (absence
+    timers need no event), and the engine is snapshotted now and then."""
     ticks = 0
     while not stop.wait(tick_s):
-        pipeline.tick()
+        if wall_clock:
+            pipeline.tick()
         ticks += 1
         if ticks % SNAPSHOT_EVERY == 0:
             pipeline.snapshot()
@@ -54,12 +58,35 @@ def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
     ]
 
 
+def alert_chart(counts: dict[str, dict[str, int]], store: Store) -> list[dict[str, Any]]:
+    """Rows for the alerts chart: total per scenario, the open part shaded."""
+    names = store.scenario_names()
+    peak = max((c["total"] for c in counts.values()), default=0) or 1
+    rows = [
+        {
+            "scenario": scenario,
+            "label": names.get(scenario, scenario),
+            "total": c["total"],
+            "open": c["open"],
+            "pct": round(100 * c["total"] / peak, 1),
+            "open_pct": round(100 * c["open"] / peak, 1),
+        }
+        for scenario, c in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["total"], r["scenario"]))
+
+
 def create_app(
-    store: Store, pipeline: LivePipeline | None = None, *, tick_s: float = 5.0
+    store: Store,
+    pipeline: LivePipeline | None = None,
+    *,
+    tick_s: float = 5.0,
+    wall_clock: bool = True,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
-    a background thread moves the engine's clock every ``tick_s`` seconds and
-    snapshots it every ``SNAPSHOT_EVERY`` ticks and at shutdown."""
+    a background thread snapshots it every ``SNAPSHOT_EVERY`` ticks of ``tick_s``
+    seconds and at shutdown, and with ``wall_clock`` moves the engine's clock to now on
+    every tick (off for a replayed day, whose event time is not today)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -107,7 +134,12 @@ def create_app(
         return templates.TemplateResponse(
             request,
             "status.html",
-            {"s": snapshot, "bars": bar_chart(snapshot["events_by_kind"]), "version": __version__},
+            {
+                "s": snapshot,
+                "bars": bar_chart(snapshot["events_by_kind"]),
+                "alert_bars": alert_chart(snapshot["alerts_by_scenario"], store),
+                "version": __version__,
+            },
         )
 
     return app

@@ -54,6 +54,7 @@ def status_snapshot(store: Store) -> dict[str, Any]:
             "dead_letters": len(store.dead_letters(limit=100_000)),
         },
         "events_by_kind": by_kind,
+        "alerts_by_scenario": store.alert_counts(),
     }
     if world is not None:
         snapshot["district"] = {

@@ -41,6 +41,14 @@ from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
 from cityeye.store.types import sqlite_time
 
+
+def _plain(value: Any) -> Any:
+    """orjson fallback for the few non-JSON values in a spec (tuples are lists already)."""
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 #: Rows per INSERT statement; keeps SQLite under its bound-parameter limit.
 CHUNK = 500
 
@@ -490,6 +498,18 @@ class Store:
             ).all()
         return [(int(r.seq), parse_event(orjson.loads(r.raw)), r.area_code) for r in rows]
 
+    def alert_counts(self) -> dict[str, dict[str, int]]:
+        """Per scenario: all alerts and those still open."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    t.alerts.c.scenario,
+                    func.count(),
+                    func.count(t.alerts.c.id).filter(t.alerts.c.resolved_at.is_(None)),
+                ).group_by(t.alerts.c.scenario)
+            ).all()
+        return {s: {"total": int(n), "open": int(o)} for s, n, o in sorted(rows)}
+
     def alerts(self, *, open_only: bool = False, limit: int = 1000) -> list[Alert]:
         """Newest first."""
         query = select(t.alerts).order_by(t.alerts.c.opened_at.desc(), t.alerts.c.id).limit(limit)
@@ -527,6 +547,31 @@ class Store:
                     updated_at=at,
                 )
             )
+
+    def save_scenarios(self, specs: Iterable[ScenarioSpec], at: datetime) -> None:
+        """Record the scenarios in use (replacing what was there), so pages and
+        reports can name them and say what they were at the time."""
+        rows = [
+            {
+                "id": spec.id,
+                "module": spec.module.value,
+                "name_zh": spec.name_zh,
+                "name_en": spec.name_en,
+                "spec": orjson.loads(orjson.dumps(spec, default=_plain)),
+                "enabled": True,
+                "updated_at": at,
+            }
+            for spec in specs
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.scenarios))
+            self._insert_rows(conn, t.scenarios, rows)
+
+    def scenario_names(self) -> dict[str, str]:
+        """Scenario id → Chinese name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.scenarios.c.id, t.scenarios.c.name_zh)).all()
+        return {r.id: r.name_zh for r in rows}
 
     def scenario_json(self, scenario_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
