@@ -35,6 +35,8 @@ from cityeye.domain import Event, FieldError
 Predicate = Callable[[Event, int], bool]
 
 _MISSING = object()
+#: Exact types that count as numbers in comparisons (bool is not a number here).
+_NUMBER = frozenset({int, float})
 _FIELDS = ("id", "kind", "source", "device_id", "subject", "area")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -98,7 +100,7 @@ def _operand(raw: Any, where: str, world: WorldValues) -> tuple[bool, Any]:
 
         def computed(ev: Event) -> Any:
             value = get(ev)
-            return value * times + plus if _is_number(value) else _MISSING
+            return value * times + plus if type(value) in _NUMBER else _MISSING
 
         return True, computed
     return False, raw
@@ -119,7 +121,7 @@ def _compare(
             value, right = get(ev), other(ev)
             if value is _MISSING or right is _MISSING:
                 return False
-            if numeric and not (_is_number(value) and _is_number(right)):
+            if numeric and not (type(value) in _NUMBER and type(right) in _NUMBER):
                 return False
             return bool(fn(value, right))
 
@@ -128,8 +130,7 @@ def _compare(
 
         def num(ev: Event, _t: int) -> bool:
             value = get(ev)
-            kind = type(value)
-            return (kind is int or kind is float) and bool(fn(value, operand))
+            return type(value) in _NUMBER and bool(fn(value, operand))
 
         return num
     if op == "eq":

@@ -24,6 +24,7 @@ per event. No key is ever polled.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import pickle
 from collections.abc import Callable, Iterable
@@ -104,6 +105,16 @@ class Rule:
             triggers.append(self.resolve)
         #: Whether any trigger sets deadlines; others never need the timer queue.
         self.timed = any(t.has_timer for t in triggers)
+        #: (role, upgrade index, trigger) of each timed trigger; role 0 main, 1 upgrade,
+        #: 2 resolve — the engine looks only at these when it reschedules a key.
+        self.timed_parts: list[tuple[int, int, Trigger]] = []
+        if self.trigger.has_timer:
+            self.timed_parts.append((0, -1, self.trigger))
+        for i, up in enumerate(self.upgrades):
+            if up.trigger.has_timer:
+                self.timed_parts.append((1, i, up.trigger))
+        if self.resolve is not None and self.resolve.has_timer:
+            self.timed_parts.append((2, -1, self.resolve))
         #: Whether a condition reads the local time of day (``time:`` or ``expr``).
         self.uses_time = _mentions_time(cfg.model_dump(by_alias=True))
         self.key_of = _key_function(cfg.key, world)
@@ -377,22 +388,24 @@ class Engine:
             st.queued = st.deadline
             heapq.heappush(self._timers, (st.deadline, st.rule, st.key, st.strict))
 
-    def _reschedule(self, rule: Rule, st: KeyState) -> None:
+    @staticmethod
+    def _next_deadline(rule: Rule, st: KeyState) -> None:
+        """Set the key's next deadline: the earliest of its timed triggers'."""
         best: float | None = None
         strict = False
-        d = rule.trigger.deadline(st.ts)
-        if d is not None:
-            best, strict = d, rule.trigger.strict
-        for up, us in zip(rule.upgrades, st.us, strict=True):
-            d = up.trigger.deadline(us)
+        for role, index, trigger in rule.timed_parts:
+            state = st.ts if role == 0 else st.us[index] if role == 1 else st.rs
+            d = trigger.deadline(state)
             if d is not None and (best is None or d < best):
-                best, strict = d, up.trigger.strict
-        if rule.resolve is not None:
-            d = rule.resolve.deadline(st.rs)
-            if d is not None and (best is None or d < best):
-                best, strict = d, rule.resolve.strict
+                best, strict = d, trigger.strict
         st.deadline, st.strict = best, strict
-        self._queue(st)
+
+    def _reschedule(self, rule: Rule, st: KeyState) -> None:
+        self._next_deadline(rule, st)
+        best = st.deadline
+        if best is not None and (st.queued is None or best < st.queued):
+            st.queued = best
+            heapq.heappush(self._timers, (best, st.rule, st.key, st.strict))
 
     # ------------------------------------------------------------------ dispatch
     def _area(self, ev: Event, area: str | None) -> str | None:
@@ -435,27 +448,47 @@ class Engine:
         self._started.add(rule.index)
         if not rule.registered or rule.eligible is None:
             return
-        for key in sorted(rule.eligible):
-            st = self.states.get((rule.index, key))
+        # a million keys at once: queue them in bulk and heapify once (the heap's
+        # order is (deadline, rule, key), so the order of this loop does not matter),
+        # with the cyclic collector paused — it would rescan every new object many
+        # times over — and the long-lived result frozen out of its way afterwards
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._arm_all(rule, t)
+        finally:
+            if collecting:
+                gc.enable()
+            gc.freeze()
+
+    def _arm_all(self, rule: Rule, t: float) -> None:
+        states, table = self.states, self._entity_table(rule.key_by)
+        trigger, upgrades, n_up = rule.trigger, rule.upgrades, len(rule.upgrades)
+        queued: list[tuple[float, int, str, bool]] = []
+        for key in rule.eligible or ():
+            st = states.get((rule.index, key))
             if st is None:
-                st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
-                st.area = self._entity_area(rule.key_by, key)
-            st.ts = rule.trigger.arm(st.ts if st.ts is not None else rule.trigger.new_state(), t)
-            for i, up in enumerate(rule.upgrades):
+                st = states[(rule.index, key)] = KeyState(rule.index, key, n_up)
+                entity = table.get(key)
+                st.area = entity.area if entity is not None else None
+            st.ts = trigger.arm(st.ts if st.ts is not None else trigger.new_state(), t)
+            for i, up in enumerate(upgrades):
                 base = st.us[i] if st.us[i] is not None else up.trigger.new_state()
                 st.us[i] = up.trigger.arm(base, t)
-            self._reschedule(rule, st)
+            self._next_deadline(rule, st)
+            best = st.deadline
+            if best is not None and (st.queued is None or best < st.queued):
+                st.queued = best
+                queued.append((best, st.rule, st.key, st.strict))
+        self._timers.extend(queued)
+        heapq.heapify(self._timers)
 
-    def _entity_area(self, by: KeyBy, key: str) -> str | None:
-        table: dict[str, Any] = (
-            self.world.venues
-            if by == KeyBy.VENUE
-            else self.world.devices
-            if by == KeyBy.DEVICE
-            else self.world.subjects
-        )
-        entity = table.get(key)
-        return getattr(entity, "area", None)
+    def _entity_table(self, by: KeyBy) -> dict[str, Any]:
+        if by == KeyBy.VENUE:
+            return self.world.venues
+        if by == KeyBy.DEVICE:
+            return self.world.devices
+        return self.world.subjects
 
     def _step(
         self, rule: Rule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
