@@ -9,7 +9,7 @@ PORT   ?= 8000
 HOURS  ?= 24
 SEED   ?= 2021
 
-.PHONY: demo test lint typecheck unit integration demo-data clean
+.PHONY: demo test lint typecheck unit integration demo-data bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -44,6 +44,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+## bench: engine vs Node-RED (issue 3), ~12 min; BENCH_ARGS=--quick for a smoke run
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -353,7 +353,7 @@ class _Batch:
         n = ts_arr.size
 
         def col(x: Any, dtype: type) -> Any:
-            arr = np.asarray(x, dtype=dtype).ravel()
+            arr: np.ndarray[Any, Any] = np.asarray(x, dtype=dtype).ravel()
             return np.full(n, arr[0] if arr.size else 0, dtype=dtype) if arr.size <= 1 else arr
 
         return cls(
@@ -663,7 +663,7 @@ class _Gen:
     def temperature(self, budget: int) -> None:
         n = self.layout.n_buildings
         dev, t = self.periodic(n, budget)
-        hour = ((t + 0) / _H) % 24
+        hour = (t / _H) % 24  # START is local midnight
         c = 22 + 4 * np.sin((hour - 9) / 24 * 2 * math.pi) + self.rng.uniform(-0.8, 0.8, t.size)
         self.add(_Batch.make(t, K["temperature.reading"], self.off["TS"] + dev, np.round(c, 1)))
 
@@ -828,14 +828,8 @@ def _formatters(dev_ids: list[str], sources: list[str], grids: list[str]) -> lis
 def _ts_table() -> list[str]:
     """ISO strings (with +08:00) of every second from START: formatting a datetime per
     event would be half the generation time."""
-    tz_start = START
-    day = timedelta(seconds=1)
-    out = []
-    t = tz_start
-    for _ in range(TS_TABLE_S):
-        out.append(t.isoformat())
-        t += day
-    return out
+    second = timedelta(seconds=1)
+    return [(START + k * second).isoformat() for k in range(TS_TABLE_S)]
 
 
 def _sources(layout: Layout) -> list[str]:

@@ -238,8 +238,10 @@ def replay(
     are reported with their line numbers and skipped; the replay always goes on.
     """
     from cityeye.replay import run_replay
+    from cityeye.runtime import tune_gc
     from cityeye.scenarios.triggers import parse_duration
 
+    tune_gc()
     try:
         lateness_s = float(parse_duration(lateness))
     except ValueError as exc:
@@ -303,7 +305,9 @@ def serve(
 
     from cityeye.api.app import create_app
     from cityeye.pipeline import LivePipeline
+    from cityeye.runtime import tune_gc
 
+    tune_gc()
     store = Store.open(db)
     pipeline = LivePipeline(store, scenarios=_scenarios_or_exit(scenario_paths, with_builtin))
     if pipeline.restored_events:
