@@ -15,6 +15,26 @@ from cityeye.domain import Alert, Area, AreaLevel, Device, Event, Subject, Venue
 from cityeye.scenarios import Engine, load_catalogue
 
 CST = timezone(timedelta(hours=8))
+#: The normative scenarios of SCENARIOS.md (the table the tests hold the engine to).
+NORMATIVE = frozenset(
+    {
+        "elderly.inactive",
+        "elderly.sos",
+        "elevator.ebike",
+        "fire.smoke",
+        "power.overload",
+        "garbage.overflow",
+        "garbage.dumping",
+        "access.forced",
+        "access.held_open",
+        "health_products.gathering",
+        "venue.night_crowd",
+        "parking.filial_overstay",
+        "enterprise.abnormal",
+        "enterprise.relocation",
+        "citizen.report",
+    }
+)
 #: 2026-10-01 10:00 local time; minute offsets are added to it.
 T0 = datetime(2026, 10, 1, 10, 0, tzinfo=CST)
 _ids = count(1)

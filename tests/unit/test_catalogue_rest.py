@@ -34,31 +34,12 @@ import pytest
 
 from cityeye.domain import EVENT_KINDS, Alert, Device, Event, Module, Severity, Subject, Venue
 from cityeye.scenarios import Engine, LoadedScenario, load_catalogue
-from kit import T0, at, ev, small_world
+from kit import NORMATIVE, T0, at, ev, small_world
 
 H, D = 60, 1440
 WK = 7 * D
 LATE = 10  # the engine's default lateness, minutes
 
-NORMATIVE = frozenset(
-    {
-        "elderly.inactive",
-        "elderly.sos",
-        "elevator.ebike",
-        "fire.smoke",
-        "power.overload",
-        "garbage.overflow",
-        "garbage.dumping",
-        "access.forced",
-        "access.held_open",
-        "health_products.gathering",
-        "venue.night_crowd",
-        "parking.filial_overstay",
-        "enterprise.abnormal",
-        "enterprise.relocation",
-        "citizen.report",
-    }
-)
 
 WORLD = small_world(
     devices=[
