@@ -42,6 +42,21 @@ from cityeye.store.db import DEFAULT_URL, make_engine, migrate
 from cityeye.store.types import sqlite_time
 
 
+def _alert(r: Any) -> Alert:
+    """An ``alerts`` row as the domain's Alert."""
+    return Alert(
+        r["id"],
+        r["scenario"],
+        r["key"],
+        Severity(r["severity"]),
+        r["opened_at"],
+        r["resolved_at"],
+        r["count"],
+        list(r["event_ids"]),
+        r["area_code"],
+    )
+
+
 def _plain(value: Any) -> Any:
     """orjson fallback for the few non-JSON values in a spec (tuples are lists already)."""
     if isinstance(value, frozenset | set):
@@ -517,20 +532,7 @@ class Store:
             query = query.where(t.alerts.c.resolved_at.is_(None))
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [
-            Alert(
-                r["id"],
-                r["scenario"],
-                r["key"],
-                Severity(r["severity"]),
-                r["opened_at"],
-                r["resolved_at"],
-                r["count"],
-                list(r["event_ids"]),
-                r["area_code"],
-            )
-            for r in rows
-        ]
+        return [_alert(r) for r in rows]
 
     # ----------------------------------------------------------------- scenarios
     def save_scenario(self, spec: ScenarioSpec, spec_json: dict[str, Any], at: datetime) -> None:
@@ -608,19 +610,7 @@ class Store:
     def get_alert(self, alert_id: str) -> Alert | None:
         with self.engine.connect() as conn:
             r = conn.execute(select(t.alerts).where(t.alerts.c.id == alert_id)).mappings().first()
-        if r is None:
-            return None
-        return Alert(
-            r["id"],
-            r["scenario"],
-            r["key"],
-            Severity(r["severity"]),
-            r["opened_at"],
-            r["resolved_at"],
-            r["count"],
-            list(r["event_ids"]),
-            r["area_code"],
-        )
+        return None if r is None else _alert(r)
 
     # ----------------------------------------------------------------- cases
     def create_case(self, case: Case, alert_id: str | None = None) -> None:
