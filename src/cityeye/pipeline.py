@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cityeye.domain import Alert, Event, World
-from cityeye.ingest import Rejection, decode_event, shorten
+from cityeye.domain import Alert, Event, FieldError, World
+from cityeye.ingest import decode_event, shorten
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
@@ -107,20 +107,10 @@ class LivePipeline:
         for index, raw in enumerate(items):
             try:
                 good.append((index, decode_event(raw)))
-            except ValueError as exc:
-                field = getattr(exc, "field", "(event)")
-                reason = getattr(exc, "reason", str(exc))
-                results.append(ItemResult(index, "rejected", field=field, reason=reason))
-                rejection = Rejection(str(index), field, reason, shorten(raw))
+            except FieldError as exc:
+                results.append(ItemResult(index, "rejected", field=exc.field, reason=exc.reason))
                 dead.append(
-                    DeadLetter(
-                        now,
-                        channel,
-                        f"item {index}",
-                        rejection.field,
-                        rejection.reason,
-                        rejection.raw,
-                    )
+                    DeadLetter(now, channel, f"item {index}", exc.field, exc.reason, shorten(raw))
                 )
         if dead:
             self.store.add_dead_letters(dead)

@@ -18,6 +18,3 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason}

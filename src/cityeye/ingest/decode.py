@@ -30,9 +30,6 @@ class Rejection:
     reason: str
     raw: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"ref": self.ref, "field": self.field, "reason": self.reason}
-
 
 def _check_attrs(value: object, path: str, depth: int) -> None:
     """Refuse what storage cannot keep faithfully: NUL characters (PostgreSQL text

@@ -633,9 +633,6 @@ class Engine:
         self.alerts = [a for a in self.alerts if a.resolved_at is None]
         return before - len(self.alerts)
 
-    def open_alerts(self) -> list[Alert]:
-        return [a for a in self.alerts if a.resolved_at is None]
-
     @property
     def counts(self) -> dict[str, int]:
         return {

@@ -397,14 +397,6 @@ class Store:
                 marked += result.rowcount
         return marked
 
-    def late_count(self) -> int:
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(t.events).where(t.events.c.late.is_(True))
-                ).scalar_one()
-            )
-
     def save_alerts(self, alerts: Iterable[Alert]) -> None:
         """Insert or replace many alerts in one transaction."""
         with self.engine.begin() as conn:
@@ -535,21 +527,6 @@ class Store:
         return [_alert(r) for r in rows]
 
     # ----------------------------------------------------------------- scenarios
-    def save_scenario(self, spec: ScenarioSpec, spec_json: dict[str, Any], at: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(t.scenarios).where(t.scenarios.c.id == spec.id))
-            conn.execute(
-                insert(t.scenarios).values(
-                    id=spec.id,
-                    module=spec.module.value,
-                    name_zh=spec.name_zh,
-                    name_en=spec.name_en,
-                    spec=spec_json,
-                    enabled=True,
-                    updated_at=at,
-                )
-            )
-
     def save_scenarios(self, specs: Iterable[ScenarioSpec], at: datetime) -> None:
         """Record the scenarios in use (replacing what was there), so pages and
         reports can name them and say what they were at the time."""
@@ -574,13 +551,6 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.scenarios.c.id, t.scenarios.c.name_zh)).all()
         return {r.id: r.name_zh for r in rows}
-
-    def scenario_json(self, scenario_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.scenarios.c.spec).where(t.scenarios.c.id == scenario_id)
-            ).first()
-        return None if row is None else dict(row.spec)
 
     # ----------------------------------------------------------------- alerts
     def save_alert(self, alert: Alert) -> None:
