@@ -1,5 +1,6 @@
 """共治: the closed loop — case lifecycle, routing, deadlines, escalation, KPIs."""
 
+from cityeye.cases.book import CaseBook, Escalation, Tracking
 from cityeye.cases.lifecycle import (
     TRANSITIONS,
     Action,
@@ -10,5 +11,23 @@ from cityeye.cases.lifecycle import (
     allowed,
     apply,
 )
+from cityeye.cases.routing import escalation_target, route
+from cityeye.cases.sla import DEFAULT_SLA, Stage
 
-__all__ = ["TRANSITIONS", "Action", "Actor", "Role", "Rule", "TransitionError", "allowed", "apply"]
+__all__ = [
+    "DEFAULT_SLA",
+    "TRANSITIONS",
+    "Action",
+    "Actor",
+    "CaseBook",
+    "Escalation",
+    "Role",
+    "Rule",
+    "Stage",
+    "Tracking",
+    "TransitionError",
+    "allowed",
+    "apply",
+    "escalation_target",
+    "route",
+]

@@ -48,6 +48,7 @@ class AlertChange:
     kind: Literal["opened", "updated", "resolved"]
     alert: Alert
     event_id: str | None
+    at: datetime
 
 
 class _Upgrade:
@@ -518,7 +519,7 @@ class Engine:
         for i, up in enumerate(rule.upgrades):
             st.us[i], up_fired = up.trigger.on_event(st.us[i], ev, t, local_s)
             if up_fired and alert is not None:
-                self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id)
+                self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id, t)
         if rule.timed:
             self._reschedule(rule, st)
 
@@ -539,17 +540,19 @@ class Engine:
             if up.trigger.deadline(st.us[i]) == now:
                 st.us[i], up_fired = up.trigger.on_time(st.us[i], now)
                 if up_fired and alert is not None:
-                    self._upgrade(alert, up, up.trigger.evidence(st.us[i], None), None)
+                    self._upgrade(alert, up, up.trigger.evidence(st.us[i], None), None, now)
         self._reschedule(rule, st)
 
     # ------------------------------------------------------------------ alerts
-    def _upgrade(self, alert: Alert, up: _Upgrade, evidence: list[str], ev: str | None) -> None:
+    def _upgrade(
+        self, alert: Alert, up: _Upgrade, evidence: list[str], ev: str | None, t: float
+    ) -> None:
         """An upgrade fired: raise the severity and add what proves it to the alert."""
         if up.rank <= alert.severity.rank:
             return
         alert.severity = up.severity
         alert.event_ids.extend(i for i in evidence if i not in alert.event_ids)
-        self._emit("updated", alert, ev)
+        self._emit("updated", alert, ev, t)
 
     def _match(
         self,
@@ -591,12 +594,12 @@ class Engine:
                 if up.scope == "alert":
                     st.us[i] = up.trigger.new_state()
             self.alerts.append(alert)
-            self._emit("opened", alert, event_id)
+            self._emit("opened", alert, event_id, t)
             return alert
         alert.count += 1
         if event_id is not None:
             alert.event_ids.append(event_id)
-        self._emit("updated", alert, event_id)
+        self._emit("updated", alert, event_id, t)
         return alert
 
     def _close(self, st: KeyState, t: float, event_id: str | None) -> None:
@@ -605,13 +608,17 @@ class Engine:
             return
         alert.resolved_at = _dt(t)
         st.alert = None
-        self._emit("resolved", alert, event_id)
+        self._emit("resolved", alert, event_id, t)
 
     def _emit(
-        self, kind: Literal["opened", "updated", "resolved"], alert: Alert, ev: str | None
+        self,
+        kind: Literal["opened", "updated", "resolved"],
+        alert: Alert,
+        ev: str | None,
+        t: float,
     ) -> None:
         if self.on_alert is not None:
-            self.on_alert(AlertChange(kind, alert, ev))
+            self.on_alert(AlertChange(kind, alert, ev, _dt(t)))
 
     def resolve_alert(self, scenario: str, key: str, at: datetime) -> Alert | None:
         """Close the open alert for (scenario, key) from outside — a handled or

@@ -1,0 +1,289 @@
+"""The case book: alerts become cases, cases find their handlers, deadlines escalate.
+
+Everything runs on the event-time clock the engine gives it, so a replayed month gives
+the same cases, escalations and KPIs every time.
+
+* **Opening.** An alert opens a case, or joins the open case of the same (scenario, key)
+  — "the same e-bike in the same lift" stays one case. Each resident or hotline report
+  (the ``citizen.report`` scenario keys every report apart) is its own case.
+* **Upgrades.** A severity upgrade of the alert raises the case's severity and restarts
+  the clock of the current stage at the tighter deadline.
+* **Self-resolved.** An alert that resolves while its case is still waiting for dispatch
+  closes the case as self-resolved (counted apart from handled cases).
+* **Routing.** With ``auto_dispatch``, a new case goes straight to the party that
+  :func:`~cityeye.cases.routing.route` picks; without a party it waits for a dispatcher.
+* **Escalation.** A missed deadline escalates one level up the area hierarchy; a second
+  miss of the same stage goes up again.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cityeye.cases.lifecycle import Action, Actor, Role, apply
+from cityeye.cases.routing import escalation_target, route
+from cityeye.cases.sla import DEFAULT_SLA, Stage, next_limit, stage_of
+from cityeye.domain import (
+    Alert,
+    Case,
+    CaseOrigin,
+    CaseState,
+    PartyKind,
+    Severity,
+    TimelineEntry,
+    World,
+)
+
+SYSTEM = Actor("system", Role.SYSTEM)
+REPORT_SCENARIO = "citizen.report"
+
+
+@dataclass(slots=True)
+class Escalation:
+    at: datetime
+    stage: Stage
+    overdue_s: float
+    to: str | None
+
+
+@dataclass(slots=True)
+class Tracking:
+    """What the book keeps beside a case: its clock and its escalations."""
+
+    clock_start: datetime
+    alert_ids: list[str] = field(default_factory=list)
+    stage: Stage | None = None
+    deadline: datetime | None = None
+    escalations: list[Escalation] = field(default_factory=list)
+    served: tuple[str, ...] = ()  # areas of whoever is answerable now
+
+
+class CaseBook:
+    """All cases of a district, kept on event time."""
+
+    def __init__(
+        self,
+        world: World,
+        routes: Mapping[str, PartyKind],
+        *,
+        sla: dict[Severity, dict[Stage, int]] | None = None,
+        auto_dispatch: bool = True,
+    ) -> None:
+        self.world = world
+        self.routes = dict(routes)
+        self.sla = sla or DEFAULT_SLA
+        self.auto_dispatch = auto_dispatch
+        self.cases: dict[str, Case] = {}
+        self.tracking: dict[str, Tracking] = {}
+        self._open: dict[tuple[str, str], str] = {}
+        self._deadlines: list[tuple[datetime, str]] = []
+        self._load: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ alerts
+    def on_alert(self, kind: str, alert: Alert, at: datetime) -> Case | None:
+        """Take an alert change from the engine; returns the case it touched."""
+        self.advance(at)
+        key = (alert.scenario, alert.key)
+        case_id = self._open.get(key)
+        case = self.cases.get(case_id) if case_id else None
+        if kind == "opened":
+            if case is None:
+                return self._open_case(alert, at)
+            self._track(case).alert_ids.append(alert.id)
+            self._note(case, at, "alert_joined", f"预警 {alert.id} 并入")
+            return case
+        if case is None:
+            return None
+        if kind == "updated" and alert.severity.rank > case.severity.rank:
+            case.severity = alert.severity
+            track = self._track(case)
+            track.clock_start = at
+            self._note(case, at, "priority_raised", f"预警升级为 {alert.severity.value}")
+            self._schedule(case, tighter_only=True)
+        elif kind == "resolved" and case.state == CaseState.REPORTED:
+            self.act(case, Action.SELF_RESOLVE, SYSTEM, at, "预警已消警，派遣前自动结案")
+        return case
+
+    def _open_case(self, alert: Alert, at: datetime) -> Case:
+        case_id = f"C{len(self.cases) + 1:06d}"
+        origin = CaseOrigin.CITIZEN if alert.scenario == REPORT_SCENARIO else CaseOrigin.ALERT
+        case = Case(
+            id=case_id,
+            origin=origin,
+            state=CaseState.REPORTED,
+            severity=alert.severity,
+            opened_at=alert.opened_at,
+            title=f"{alert.scenario} · {alert.key}",
+            scenario=alert.scenario,
+            key=alert.key,
+            area=alert.area,
+        )
+        self.cases[case_id] = case
+        self.tracking[case_id] = Tracking(clock_start=alert.opened_at, alert_ids=[alert.id])
+        if alert.scenario != REPORT_SCENARIO:
+            self._open[(alert.scenario, alert.key)] = case_id
+        self._note(case, at, "open", f"由预警 {alert.id} 生成")
+        self._schedule(case)
+        kind = self.routes.get(alert.scenario)
+        if self.auto_dispatch and kind is not None:
+            party = route(self.world, kind, case.area, self._load)
+            if party is not None:
+                self.dispatch(case, party.id, SYSTEM, at)
+        return case
+
+    # ------------------------------------------------------------------ actions
+    def dispatch(self, case: Case, party_id: str, actor: Actor, at: datetime) -> None:
+        """Assign the lead (主办) and move the case to dispatched."""
+        party = self.world.parties.get(party_id)
+        self.act(case, Action.DISPATCH, actor, at, f"派给 {party.name if party else party_id}")
+        if case.lead:
+            self._load[case.lead] -= 1
+        case.lead = party_id
+        self._load[party_id] += 1
+        self._track(case).served = party.areas if party else ()
+
+    def add_co_handler(self, case: Case, party_id: str) -> None:
+        """A co-handler (协办) joins the case."""
+        if party_id != case.lead and party_id not in case.co_handlers:
+            case.co_handlers.append(party_id)
+
+    def act(
+        self,
+        case: Case,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        note: str = "",
+        attachments: tuple[str, ...] = (),
+    ) -> None:
+        """One lifecycle move (see :mod:`cityeye.cases.lifecycle`), then the deadline of
+        the stage the case is now in."""
+        self.advance(at)
+        apply(case, action, actor, at, note, attachments)
+        if case.state.terminal or case.state in (CaseState.HANDLED, CaseState.VERIFIED):
+            if case.lead and case.state.terminal:
+                self._load[case.lead] -= 1
+            if case.state.terminal and case.scenario and case.key:
+                self._open.pop((case.scenario, case.key), None)
+        if case.state == CaseState.REOPENED and case.scenario and case.key:
+            self._open[(case.scenario, case.key)] = case.id
+        self._schedule(case)
+
+    # ------------------------------------------------------------------ clock
+    def advance(self, now: datetime) -> None:
+        """Escalate every case whose deadline passed before ``now``."""
+        while self._deadlines and self._deadlines[0][0] < now:
+            deadline, case_id = heapq.heappop(self._deadlines)
+            case = self.cases[case_id]
+            track = self._track(case)
+            if track.deadline != deadline:
+                continue  # moved since: a stage was done or the clock restarted
+            self._escalate(case, deadline)
+
+    def _escalate(self, case: Case, deadline: datetime) -> None:
+        track = self._track(case)
+        assert track.stage is not None
+        kind = self.routes.get(case.scenario or "", PartyKind.GRID_WORKER)
+        target = escalation_target(self.world, kind, track.served, case.area)
+        limit = self.sla.get(case.severity, {}).get(track.stage, 0)
+        overdue = (deadline - track.clock_start).total_seconds() - limit
+        track.escalations.append(
+            Escalation(deadline, track.stage, overdue, target.id if target else None)
+        )
+        note = f"{track.stage.value} 超时，升级至 {target.name if target else '上级'}"
+        apply(case, Action.ESCALATE, SYSTEM, max(deadline, case.timeline[-1].at), note)
+        if target is not None:
+            track.served = target.areas
+        # the next miss of the same stage, one limit later, goes up again
+        track.clock_start = deadline
+        track.deadline = deadline + timedelta(seconds=limit)
+        heapq.heappush(self._deadlines, (track.deadline, case.id))
+
+    def _schedule(self, case: Case, *, tighter_only: bool = False) -> None:
+        track = self._track(case)
+        state = case.state
+        if state == CaseState.ESCALATED:  # work goes on in the stage it was in
+            state = next(
+                (
+                    e.from_state
+                    for e in reversed(case.timeline)
+                    if e.from_state is not None and e.from_state != CaseState.ESCALATED
+                ),
+                CaseState.REPORTED,
+            )
+        stage_limit = next_limit(self.sla, case.severity, stage_of(state))
+        if stage_limit is None:
+            track.stage, track.deadline = None, None
+            return
+        stage, limit = stage_limit
+        deadline = track.clock_start + timedelta(seconds=limit)
+        if tighter_only and track.deadline is not None and track.stage == stage:
+            deadline = min(deadline, track.deadline)
+        if track.stage == stage and track.deadline == deadline:
+            return
+        track.stage, track.deadline = stage, deadline
+        heapq.heappush(self._deadlines, (deadline, case.id))
+
+    # ------------------------------------------------------------------ helpers
+    def _track(self, case: Case) -> Tracking:
+        return self.tracking[case.id]
+
+    @staticmethod
+    def _note(case: Case, at: datetime, action: str, note: str) -> None:
+        """A timeline line that changes no state (an alert joined, a priority raised)."""
+        when = max(at, case.timeline[-1].at) if case.timeline else at
+        case.timeline.append(TimelineEntry(when, "system", action, case.state, case.state, note))
+
+    def open_case_for(self, scenario: str, key: str) -> Case | None:
+        case_id = self._open.get((scenario, key))
+        return self.cases.get(case_id) if case_id else None
+
+    def overdue(self, now: datetime) -> list[tuple[Case, timedelta]]:
+        """Open cases past their current deadline, most overdue first."""
+        out = [
+            (case, now - track.deadline)
+            for case_id, track in self.tracking.items()
+            if track.deadline is not None
+            and track.deadline < now
+            and not (case := self.cases[case_id]).state.terminal
+        ]
+        return sorted(out, key=lambda pair: -pair[1])
+
+    def to_json(self, case: Case) -> dict[str, Any]:
+        """One line of ``cases.jsonl``."""
+        track = self._track(case)
+
+        def iso(t: datetime | None) -> str | None:
+            return t.astimezone(UTC).isoformat() if t else None
+
+        return {
+            "id": case.id,
+            "origin": case.origin.value,
+            "scenario": case.scenario,
+            "key": case.key,
+            "area": case.area,
+            "severity": case.severity.value,
+            "lead": case.lead,
+            "co_handlers": case.co_handlers,
+            "alerts": track.alert_ids,
+            "states": [
+                {
+                    "at": iso(e.at),
+                    "action": e.action,
+                    "to": e.to_state.value if e.to_state else None,
+                    "actor": e.actor,
+                }
+                for e in case.timeline
+                if e.from_state != e.to_state or e.action == "open"
+            ],
+            "escalations": [
+                {"at": iso(x.at), "stage": x.stage.value, "to": x.to} for x in track.escalations
+            ],
+            "final_state": case.state.value,
+            "closed_at": iso(case.closed_at),
+        }

@@ -1,0 +1,57 @@
+"""Deadlines (时限) per severity and stage, on the engine's event-time clock.
+
+Defaults follow the issue and the "1520" grid discipline of the seeds (002): a critical
+case is accepted within 1 minute, reached within 5 and handled within 20. Every limit
+is measured from the case's clock start — its report, or the moment a severity upgrade
+restarted the clock — so a case that waits for a dispatcher is already losing time,
+which is what a resident experiences.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cityeye.domain import CaseState, Severity
+
+
+class Stage(StrEnum):
+    ACCEPT = "accept"  # 响应
+    ARRIVE = "arrive"  # 到场
+    HANDLE = "handle"  # 处置
+
+
+#: Seconds from the clock start, per severity and stage; a missing stage has no limit.
+DEFAULT_SLA: dict[Severity, dict[Stage, int]] = {
+    Severity.CRITICAL: {Stage.ACCEPT: 60, Stage.ARRIVE: 5 * 60, Stage.HANDLE: 20 * 60},
+    Severity.HIGH: {Stage.ACCEPT: 10 * 60, Stage.HANDLE: 2 * 3600},
+    Severity.MEDIUM: {Stage.ACCEPT: 3600, Stage.HANDLE: 24 * 3600},
+    Severity.LOW: {Stage.HANDLE: 72 * 3600},
+}
+
+_ORDER = (Stage.ACCEPT, Stage.ARRIVE, Stage.HANDLE)
+_STATE_STAGE = {
+    CaseState.REPORTED: Stage.ACCEPT,
+    CaseState.DISPATCHED: Stage.ACCEPT,
+    CaseState.RETURNED: Stage.ACCEPT,
+    CaseState.REOPENED: Stage.ACCEPT,
+    CaseState.ACCEPTED: Stage.ARRIVE,
+    CaseState.IN_PROGRESS: Stage.HANDLE,
+}
+
+
+def stage_of(state: CaseState) -> Stage | None:
+    """The stage a case in ``state`` is in (``None`` once handled)."""
+    return _STATE_STAGE.get(state)
+
+
+def next_limit(
+    sla: dict[Severity, dict[Stage, int]], severity: Severity, stage: Stage | None
+) -> tuple[Stage, int] | None:
+    """The first stage from ``stage`` on that has a limit for ``severity``."""
+    if stage is None:
+        return None
+    limits = sla.get(severity, {})
+    for candidate in _ORDER[_ORDER.index(stage) :]:
+        if candidate in limits:
+            return candidate, limits[candidate]
+    return None

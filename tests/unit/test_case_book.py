@@ -1,0 +1,174 @@
+"""Alerts become cases; cases find the party of the smallest enclosing area; deadlines
+run on event time and escalate one level up, then again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cityeye.cases import DEFAULT_SLA, Action, Actor, CaseBook, Role, Stage, route
+from cityeye.domain import (
+    Alert,
+    Area,
+    AreaLevel,
+    CaseState,
+    Party,
+    PartyKind,
+    Severity,
+    World,
+)
+from kit import T0, at
+
+AREAS = {
+    "D": Area("D", "拱墅区", AreaLevel.DISTRICT),
+    "S1": Area("S1", "小河街道", AreaLevel.STREET, "D"),
+    "C1": Area("C1", "长征桥社区", AreaLevel.COMMUNITY, "S1"),
+    "G1": Area("G1", "第1网格", AreaLevel.GRID, "C1"),
+    "G2": Area("G2", "第2网格", AreaLevel.GRID, "C1"),
+}
+PARTIES = [
+    Party("GW1", "张网格员", PartyKind.GRID_WORKER, ("G1",)),
+    Party("CO1", "长征桥社区居委会", PartyKind.COMMUNITY, ("C1",)),
+    Party("ST1", "小河街道办", PartyKind.GOVERNMENT, ("S1",)),
+    Party("CG", "区城管局", PartyKind.GOVERNMENT, ("D",)),
+    Party("PM1", "物业甲", PartyKind.PROPERTY, ("C1",)),
+    Party("PM2", "物业乙", PartyKind.PROPERTY, ("C1",)),
+]
+WORLD = World(
+    district=AREAS["D"],
+    timezone="Asia/Shanghai",
+    areas=AREAS,
+    parties={p.id: p for p in PARTIES},
+)
+ROUTES = {
+    "fire.smoke": PartyKind.GRID_WORKER,
+    "elevator.ebike": PartyKind.PROPERTY,
+    "garbage.dumping": PartyKind.GOVERNMENT,
+}
+HANDLER = Actor("GW1", Role.HANDLER)
+
+
+def alert(
+    scenario: str = "fire.smoke",
+    key: str = "B1",
+    severity: Severity = Severity.HIGH,
+    minutes: float = 0,
+    area: str = "G1",
+    n: int = 1,
+) -> Alert:
+    return Alert(f"{scenario}/{key}/{n}", scenario, key, severity, at(minutes), area=area)
+
+
+def test_routing_prefers_the_smallest_enclosing_area_then_least_load() -> None:
+    assert route(WORLD, PartyKind.GRID_WORKER, "G1").id == "GW1"  # type: ignore[union-attr]
+    assert route(WORLD, PartyKind.GRID_WORKER, "G2") is None  # no worker for G2 or above
+    assert route(WORLD, PartyKind.GOVERNMENT, "G2").id == "ST1"  # type: ignore[union-attr]
+    assert route(WORLD, PartyKind.PROPERTY, "G2").id == "PM1"  # type: ignore[union-attr]
+    assert route(WORLD, PartyKind.PROPERTY, "G2", {"PM1": 3, "PM2": 1}).id == "PM2"  # type: ignore[union-attr]
+    assert route(WORLD, PartyKind.GOVERNMENT, None).id == "CG"  # type: ignore[union-attr]
+
+
+def test_alert_opens_a_dispatched_case_and_the_same_key_joins_it() -> None:
+    book = CaseBook(WORLD, ROUTES)
+    first = book.on_alert("opened", alert(), at(0))
+    assert first is not None
+    assert (first.state, first.lead) == (CaseState.DISPATCHED, "GW1")
+    again = book.on_alert("opened", alert(n=2, minutes=1), at(1))
+    assert again is first
+    assert book.tracking[first.id].alert_ids == ["fire.smoke/B1/1", "fire.smoke/B1/2"]
+    other = book.on_alert("opened", alert(key="B2"), at(2))
+    assert other is not first
+
+
+def test_each_report_is_its_own_case() -> None:
+    book = CaseBook(WORLD, ROUTES)
+    a = book.on_alert("opened", alert("citizen.report", "app/1", Severity.LOW), at(0))
+    b = book.on_alert("opened", alert("citizen.report", "app/1", Severity.LOW, n=2), at(0))
+    assert a is not b
+
+
+def test_alert_resolved_before_dispatch_self_resolves_the_case() -> None:
+    book = CaseBook(WORLD, ROUTES, auto_dispatch=False)
+    case = book.on_alert("opened", alert(), at(0))
+    resolved = alert()
+    resolved.resolved_at = at(5)
+    book.on_alert("resolved", resolved, at(5))
+    assert case is not None
+    assert (case.state, case.closed_at) == (CaseState.SELF_RESOLVED, at(5))
+
+
+@pytest.mark.parametrize(
+    ("severity", "stage", "minutes"),
+    [
+        (Severity.CRITICAL, Stage.ACCEPT, 1),
+        (Severity.HIGH, Stage.ACCEPT, 10),
+        (Severity.MEDIUM, Stage.ACCEPT, 60),
+        (Severity.LOW, Stage.HANDLE, 72 * 60),
+    ],
+)
+def test_sla_defaults_for_the_first_stage(severity: Severity, stage: Stage, minutes: int) -> None:
+    book = CaseBook(WORLD, ROUTES)
+    case = book.on_alert("opened", alert(severity=severity), at(0))
+    assert case is not None
+    track = book.tracking[case.id]
+    assert (track.stage, track.deadline) == (stage, at(minutes))
+    assert DEFAULT_SLA[severity][stage] == minutes * 60
+
+
+def test_critical_follows_1520() -> None:
+    """Accept within 1 minute, arrive within 5, handled within 20 (from the report)."""
+    book = CaseBook(WORLD, ROUTES)
+    case = book.on_alert("opened", alert(severity=Severity.CRITICAL), at(0))
+    assert case is not None
+    track = book.tracking[case.id]
+    book.act(case, Action.ACCEPT, HANDLER, at(0.5))
+    assert (track.stage, track.deadline) == (Stage.ARRIVE, at(5))
+    book.act(case, Action.ARRIVE, HANDLER, at(4))
+    assert (track.stage, track.deadline) == (Stage.HANDLE, at(20))
+    book.act(case, Action.HANDLE, HANDLER, at(19), "已处置")
+    assert (track.stage, track.deadline) == (None, None)
+    book.advance(at(60))
+    assert track.escalations == []
+
+
+def test_missed_deadline_escalates_one_level_up_then_again() -> None:
+    book = CaseBook(WORLD, ROUTES)
+    case = book.on_alert("opened", alert(), at(0))  # high: accept within 10 min
+    assert case is not None
+    book.advance(at(10))  # exactly at the deadline: not missed yet
+    assert case.state == CaseState.DISPATCHED
+    book.advance(at(10.5))
+    track = book.tracking[case.id]
+    assert case.state == CaseState.ESCALATED
+    assert [(e.at, e.stage, e.to) for e in track.escalations] == [(at(10), Stage.ACCEPT, "CO1")]
+    book.advance(at(21))  # the next 10 minutes missed too
+    assert [e.to for e in track.escalations] == ["CO1", "ST1"]
+    book.act(case, Action.ACCEPT, HANDLER, at(22))  # work goes on
+    assert case.state == CaseState.ACCEPTED
+    assert book.overdue(at(22)) == []
+    assert book.overdue(at(200))[0][0] is case  # handled is due two hours later
+
+
+def test_upgrade_raises_priority_and_restarts_the_clock_tighter() -> None:
+    book = CaseBook(WORLD, ROUTES)
+    case = book.on_alert("opened", alert(severity=Severity.HIGH), at(0))
+    assert case is not None
+    upgraded = alert(severity=Severity.CRITICAL)
+    book.on_alert("updated", upgraded, at(3))
+    track = book.tracking[case.id]
+    assert case.severity == Severity.CRITICAL
+    assert (track.stage, track.deadline) == (Stage.ACCEPT, at(4))  # 1 min from the upgrade
+    assert any(e.action == "priority_raised" for e in case.timeline)
+
+
+def test_case_json_lists_states_and_escalations() -> None:
+    book = CaseBook(WORLD, ROUTES)
+    case = book.on_alert("opened", alert(), at(0))
+    assert case is not None
+    book.advance(at(11))
+    line = book.to_json(case)
+    assert [s["to"] for s in line["states"]] == ["reported", "dispatched", "escalated"]
+    assert line["escalations"][0]["to"] == "CO1"
+    assert line["lead"] == "GW1"
+    assert T0.utcoffset() == timedelta(hours=8)
