@@ -12,24 +12,29 @@ A bad line never stops a replay: it is reported with its line number, field and 
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.domain import Alert, Event, FieldError, World, is_known_kind
+from cityeye.cases import CaseBook, TransitionError
+from cityeye.cases.kpi import kpis
+from cityeye.domain import Alert, CaseState, Event, FieldError, World, is_known_kind
 from cityeye.domain.areas import AreaLevel
 from cityeye.ingest import Rejection, decode_event, shorten
 from cityeye.pipeline import SNAPSHOT_NAME
-from cityeye.scenarios import Engine, LoadedScenario, load_catalogue
+from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
 
+#: Case states that end the alert behind the case.
+_ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
 #: Events stored per transaction.
 BATCH = 5000
 #: How many rejected / duplicate lines are listed one by one in metrics.json (all are
@@ -58,6 +63,19 @@ class ReplayResult:
     late: int = 0
     scenarios: list[str] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    case_errors: list[dict[str, str]] = field(default_factory=list)
+    kpis: dict[str, Any] = field(default_factory=dict)
+
+    def case_metrics(self) -> dict[str, Any]:
+        states = Counter(c["final_state"] for c in self.cases)
+        return {
+            "total": len(self.cases),
+            "by_final_state": dict(sorted(states.items())),
+            "escalations": sum(len(c["escalations"]) for c in self.cases),
+            "rejected_actions": self.case_errors[:LIST_LIMIT],
+            "kpis": self.kpis,
+        }
 
     def alert_metrics(self) -> dict[str, Any]:
         by_scenario: Counter[str] = Counter(dict.fromkeys(self.scenarios, 0))
@@ -75,6 +93,7 @@ class ReplayResult:
     def to_metrics(self) -> dict[str, Any]:
         return {
             "alerts": self.alert_metrics(),
+            "cases": self.case_metrics(),
             "input": {"lines": self.lines, "blank": self.blank},
             "events": {
                 "accepted": self.accepted,
@@ -133,7 +152,11 @@ class Replay:
         self.world = world
         self.locate = GridLocator(world) if world else None
         self.scenarios = scenarios
-        self.engine = Engine(scenarios, world or World.empty(), lateness_s=lateness_s)
+        self.book = CaseBook(world or World.empty(), {s.id: s.config.route for s in scenarios})
+        self.engine = Engine(
+            scenarios, world or World.empty(), lateness_s=lateness_s, on_alert=self._on_alert
+        )
+        self._actions: list[tuple[float, str, str, Event]] = []
         self._late: list[tuple[str, str]] = []
         self.result = ReplayResult(scenarios=[s.id for s in scenarios])
         self._pending: list[tuple[int, Event]] = []
@@ -216,17 +239,51 @@ class Replay:
         self._pending = []
 
     def _process(self, event: Event, area: str | None) -> None:
-        """Hand an accepted, new event to the engine (in arrival order)."""
+        """Hand an accepted, new event to the engine (in arrival order); scripted case
+        actions wait until the engine's clock has passed them, so they meet the cases
+        exactly as they stood at their time."""
         if self.engine.is_late(event):
             self._late.append((event.source, event.id))
+        if event.kind == "case.action":
+            heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
         self.engine.feed(event, area)
+        if self._actions and self.engine.clock is not None:
+            self._apply_actions(self.engine.clock)
+
+    def _on_alert(self, change: AlertChange) -> None:
+        self.book.on_alert(change.kind, change.alert, change.at)
+
+    def _apply_actions(self, upto: float) -> None:
+        while self._actions and self._actions[0][0] <= upto:
+            _, _, _, event = heapq.heappop(self._actions)
+            try:
+                case = self.book.scripted(event.attrs, event.ts)
+            except (FieldError, TransitionError) as exc:
+                reason = exc.reason if isinstance(exc, TransitionError) else str(exc)
+                self.result.case_errors.append({"id": event.id, "reason": reason})
+                continue
+            if case.state in _ENDS_ALERT and case.scenario and case.key:
+                # a handled or dismissed case closes its alert ("resolves when: handled case")
+                self.engine.resolve_alert(case.scenario, case.key, event.ts)
 
     def finish(self) -> None:
         """End of input: store what is pending, let the engine's clock run out, keep
         the alerts and the late flags."""
         self.flush()
         self.engine.finish()
+        self._apply_actions(float("inf"))
+        if self.result.last_ts is not None:
+            self.book.advance(self.result.last_ts)
         self.result.late = len(self._late)
+        self.result.cases = [self.book.to_json(c) for c in self.book.cases.values()]
+        if self.result.first_ts is not None and self.result.last_ts is not None:
+            self.result.kpis = kpis(
+                self.book.cases.values(),
+                self.book.world.parties,
+                self.result.first_ts,
+                self.result.last_ts + timedelta(microseconds=1),
+                alerts=len(self.engine.alerts),
+            )
         self.result.alerts = sorted_alerts(self.engine.alerts)
         self.store.save_alerts(self.result.alerts)
         self.store.mark_late(self._late)
@@ -274,6 +331,9 @@ def run_replay(
     with (out_dir / "alerts.jsonl").open("wb") as stream:
         for alert in replay.result.alerts:
             stream.write(orjson.dumps(alert_json(alert, tz)) + b"\n")
+    with (out_dir / "cases.jsonl").open("wb") as stream:
+        for case in replay.result.cases:
+            stream.write(orjson.dumps(case) + b"\n")
     metrics = replay.result.to_metrics()
     (out_dir / "metrics.json").write_bytes(
         orjson.dumps(metrics, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

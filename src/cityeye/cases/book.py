@@ -33,6 +33,7 @@ from cityeye.domain import (
     Case,
     CaseOrigin,
     CaseState,
+    FieldError,
     PartyKind,
     Severity,
     TimelineEntry,
@@ -41,6 +42,20 @@ from cityeye.domain import (
 
 SYSTEM = Actor("system", Role.SYSTEM)
 REPORT_SCENARIO = "citizen.report"
+#: Who takes a scripted action when the script does not say (``case.action`` events).
+DEFAULT_ROLE = {
+    Action.DISPATCH: Role.DISPATCHER,
+    Action.ACCEPT: Role.HANDLER,
+    Action.ARRIVE: Role.HANDLER,
+    Action.HANDLE: Role.HANDLER,
+    Action.RETURN: Role.HANDLER,
+    Action.VERIFY: Role.VERIFIER,
+    Action.CLOSE: Role.DISPATCHER,
+    Action.DISMISS: Role.DISPATCHER,
+    Action.REOPEN: Role.REPORTER,
+    Action.ESCALATE: Role.DISPATCHER,
+    Action.SELF_RESOLVE: Role.SYSTEM,
+}
 
 
 @dataclass(slots=True)
@@ -81,6 +96,7 @@ class CaseBook:
         self.cases: dict[str, Case] = {}
         self.tracking: dict[str, Tracking] = {}
         self._open: dict[tuple[str, str], str] = {}
+        self._latest: dict[tuple[str, str], str] = {}
         self._deadlines: list[tuple[datetime, str]] = []
         self._load: Counter[str] = Counter()
 
@@ -127,6 +143,7 @@ class CaseBook:
         self.tracking[case_id] = Tracking(clock_start=alert.opened_at, alert_ids=[alert.id])
         if alert.scenario != REPORT_SCENARIO:
             self._open[(alert.scenario, alert.key)] = case_id
+        self._latest[(alert.scenario, alert.key)] = case_id
         self._note(case, at, "open", f"由预警 {alert.id} 生成")
         self._schedule(case)
         kind = self.routes.get(alert.scenario)
@@ -173,6 +190,55 @@ class CaseBook:
         if case.state == CaseState.REOPENED and case.scenario and case.key:
             self._open[(case.scenario, case.key)] = case.id
         self._schedule(case)
+
+    def scripted(self, attrs: Mapping[str, Any], at: datetime) -> Case:
+        """Apply a ``case.action`` event (``attrs``: scenario, key — or case —, action,
+        party, note, photos, role). Raises ``FieldError`` for a bad script and
+        ``TransitionError`` for a move the lifecycle refuses; nothing changes then."""
+        raw_action = attrs.get("action")
+        case_id = attrs.get("case")
+        if case_id is not None:
+            case = self.cases.get(str(case_id))
+            if case is None:
+                raise FieldError("attrs.case", f"no case {case_id!r}")
+        else:
+            scenario, key = attrs.get("scenario"), attrs.get("key")
+            if not isinstance(scenario, str) or not isinstance(key, str):
+                raise FieldError("attrs.key", "give case, or scenario and key")
+            latest = self._latest.get((scenario, key))
+            if latest is None:
+                raise FieldError("attrs.key", f"no case for {scenario} / {key}")
+            case = self.cases[latest]  # the newest, open or not (a closed one may reopen)
+        party = attrs.get("party")
+        if party is not None and party not in self.world.parties:
+            raise FieldError("attrs.party", f"unknown party {party!r}")
+        if raw_action == "co_handle":
+            if party is None:
+                raise FieldError("attrs.party", "co_handle needs the party")
+            self.add_co_handler(case, str(party))
+            self._note(case, at, "co_handle", f"协办 {party}")
+            return case
+        try:
+            action = Action(str(raw_action))
+        except ValueError:
+            options = ", ".join([*(a.value for a in Action), "co_handle"])
+            raise FieldError("attrs.action", f"{raw_action!r} is not one of {options}") from None
+        try:
+            role = Role(attrs.get("role") or DEFAULT_ROLE[action])
+        except ValueError:
+            raise FieldError("attrs.role", f"{attrs.get('role')!r} is not a role") from None
+        photos = attrs.get("photos") or ()
+        attachments = tuple(str(p) for p in photos) if isinstance(photos, list) else ()
+        note = str(attrs.get("note") or "")
+        if action == Action.DISPATCH:
+            if party is None:
+                raise FieldError("attrs.party", "dispatch needs the party")
+            self.dispatch(case, str(party), Actor(str(attrs.get("actor") or role.value), role), at)
+            return case
+        if role == Role.HANDLER and party is not None:
+            self.add_co_handler(case, str(party))  # a party that acts takes part
+        self.act(case, action, Actor(str(party or role.value), role), at, note, attachments)
+        return case
 
     # ------------------------------------------------------------------ clock
     def advance(self, now: datetime) -> None:
