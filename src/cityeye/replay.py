@@ -276,6 +276,8 @@ class Replay:
             self.book.advance(self.result.last_ts)
         self.result.late = len(self._late)
         self.result.cases = [self.book.to_json(c) for c in self.book.cases.values()]
+        for case in self.book.cases.values():
+            self.store.create_case(case, alert_id=self.book.tracking[case.id].alert_ids[0])
         if self.result.first_ts is not None and self.result.last_ts is not None:
             self.result.kpis = kpis(
                 self.book.cases.values(),

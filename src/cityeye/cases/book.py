@@ -263,8 +263,12 @@ class CaseBook:
         )
         note = f"{track.stage.value} 超时，升级至 {target.name if target else '上级'}"
         apply(case, Action.ESCALATE, SYSTEM, max(deadline, case.timeline[-1].at), note)
-        if target is not None:
-            track.served = target.areas
+        if target is None:
+            # nobody above: the top has been told; the case stays overdue (the cockpit
+            # shows by how much) rather than escalating into the void every hour
+            track.deadline = None
+            return
+        track.served = target.areas
         # the next miss of the same stage, one limit later, goes up again
         track.clock_start = deadline
         track.deadline = deadline + timedelta(seconds=limit)
