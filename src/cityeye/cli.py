@@ -8,9 +8,10 @@ stderr; results go to stdout or files, so pipes stay clean.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -131,6 +132,13 @@ def simulate(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of stdout.")
     ] = None,
+    responders: Annotated[
+        bool,
+        typer.Option(
+            help="Also script the handlers' case.action events (accept, handle, verify, "
+            "close, false alarms, co-handling, ratings) so the closed loop runs."
+        ),
+    ] = True,
 ) -> None:
     """Write a realistic event stream (JSON lines) for every normative scenario."""
     from cityeye.sim.simulator import simulate as run_simulation
@@ -141,7 +149,11 @@ def simulate(
     except FieldError as exc:
         raise typer.BadParameter(exc.reason, param_hint="--start") from None
     world = _world_or_exit(world_file)
-    events = run_simulation(world, start=start_ts, hours=hours, seed=seed)
+    events: Iterable[dict[str, Any]] = run_simulation(world, start=start_ts, hours=hours, seed=seed)
+    if responders:
+        from cityeye.sim.responders import with_responses
+
+        events = with_responses(events, world, seed=seed)
     if out_file is None:
         count = write_jsonl(events, sys.stdout.buffer)
         sys.stdout.buffer.flush()

@@ -10,6 +10,7 @@ import pytest
 
 from cityeye.replay import run_replay
 from cityeye.sim import build_demo_world, default_start, simulate
+from cityeye.sim.responders import with_responses
 from cityeye.sim.simulator import write_jsonl
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store
@@ -21,8 +22,9 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("sim")
     world = build_world(SourceDoc(data=build_demo_world(2021)))
     events = base / "events.jsonl"
+    stream_events = simulate(world, start=default_start(), hours=14, seed=7)
     with events.open("wb") as stream:
-        write_jsonl(simulate(world, start=default_start(), hours=8, seed=7), stream)
+        write_jsonl(with_responses(stream_events, world, seed=7), stream)
     run_replay(events, base / "a", world)
     run_replay(events, base / "b", world)
     return base / "a", base / "b"
@@ -30,7 +32,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_same_input_same_bytes(replayed: tuple[Path, Path]) -> None:
     a, b = replayed
-    for name in ("alerts.jsonl", "metrics.json"):
+    for name in ("alerts.jsonl", "cases.jsonl", "metrics.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "alerts.jsonl").stat().st_size > 0
 
@@ -62,3 +64,26 @@ def test_every_alert_lists_stored_events_of_the_kinds_it_reads(
     assert explained >= len(alerts) * 0.9  # only silences may lack events (never seen)
     opened = [a["opened_at"] for a in alerts]
     assert opened == sorted(opened)
+
+
+def test_kpis_recomputed_from_cases_jsonl(replayed: tuple[Path, Path]) -> None:
+    """The closed loop of a simulated morning, scripted by the responders: the KPIs in
+    metrics.json agree with a count done here from cases.jsonl alone."""
+    out, _ = replayed
+    world = build_world(SourceDoc(data=build_demo_world(2021)))
+    cases = [orjson.loads(x) for x in (out / "cases.jsonl").read_bytes().splitlines()]
+    kpi = orjson.loads((out / "metrics.json").read_bytes())["cases"]["kpis"]
+    closed = [c for c in cases if c["final_state"] == "closed"]
+    assert len(closed) == kpi["closed"] > 10
+
+    def social(case: dict[str, object]) -> bool:
+        ids = {case["lead"], *case["co_handlers"], *(s["actor"] for s in case["states"])}  # type: ignore[misc]
+        return any(i in world.parties and world.parties[i].non_government for i in ids)
+
+    assert kpi["co_governance_rate"] == round(sum(map(social, closed)) / len(closed), 4)
+    dismissed = [c for c in cases if c["final_state"] == "dismissed"]
+    assert kpi["dismissed"] == len(dismissed)
+    alerts = (out / "alerts.jsonl").read_bytes().count(b"\n")
+    assert kpi["false_alarm_rate"] == round(len(dismissed) / alerts, 4)
+    for name in ("handling_rate", "on_time_rate", "co_governance_rate"):
+        assert 0 < kpi[name] <= 1, name

@@ -212,6 +212,17 @@ class CaseBook:
         party = attrs.get("party")
         if party is not None and party not in self.world.parties:
             raise FieldError("attrs.party", f"unknown party {party!r}")
+        if raw_action == "rate":
+            rating = attrs.get("rating")
+            if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+                raise FieldError("attrs.rating", f"{rating!r} is not a whole number 1..5")
+            if case.state != CaseState.CLOSED:
+                raise FieldError(
+                    "attrs.action", f"only a closed case can be rated, not {case.state}"
+                )
+            case.rating = rating
+            self._note(case, at, "rate", f"居民评价 {rating} 星")
+            return case
         if raw_action == "co_handle":
             if party is None:
                 raise FieldError("attrs.party", "co_handle needs the party")

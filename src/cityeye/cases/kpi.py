@@ -7,9 +7,12 @@
 * 误报率 false-alarm rate = alerts dismissed as false / alerts
 * times to dispatch, accept, arrive and close (median and p90)
 
-A case is *due* at its final (handle) deadline; dismissed and self-resolved cases are
-neither due nor closed for the handling rate (they are counted apart). Rates are
-``None`` when their denominator is zero — "no cases" is not "100 %".
+A case is *due* in the period its final (handle) deadline falls in — or in the period it
+was closed, if it was closed before it fell due: a case handled early was due then, and
+counting it only as "closed" would push the rate over 100 % for any period shorter than
+the longest deadline. Dismissed and self-resolved cases are neither due nor closed for
+the handling rate (they are counted apart). Rates are ``None`` when their denominator
+is zero — "no cases" is not "100 %".
 """
 
 from __future__ import annotations
@@ -67,7 +70,12 @@ def kpis(
         for c in cases
         if c.state == CaseState.CLOSED and c.closed_at is not None and start <= c.closed_at < end
     ]
-    due = [c for c in cases if c.state not in _NOT_HANDLED and start <= due_at(c, sla) < end]
+    closed_ids = {c.id for c in closed}
+    due = [
+        c
+        for c in cases
+        if c.state not in _NOT_HANDLED and (c.id in closed_ids or start <= due_at(c, sla) < end)
+    ]
     on_time = [c for c in closed if c.closed_at is not None and c.closed_at <= due_at(c, sla)]
 
     def co_governed(case: Case) -> bool:

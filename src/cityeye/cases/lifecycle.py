@@ -71,12 +71,14 @@ TRANSITIONS: dict[tuple[CaseState, Action], Rule] = {
     (S.REPORTED, A.DISPATCH): _r(S.DISPATCHED, D, SYS),
     (S.REPORTED, A.DISMISS): _r(S.DISMISSED, D, reason=True),
     (S.REPORTED, A.SELF_RESOLVE): _r(S.SELF_RESOLVED, SYS),
+    (S.REPORTED, A.ESCALATE): _r(S.ESCALATED, SYS, D, reason=True),
     (S.DISPATCHED, A.ACCEPT): _r(S.ACCEPTED, H),
     (S.DISPATCHED, A.RETURN): _r(S.RETURNED, H, reason=True),
     (S.DISPATCHED, A.ESCALATE): _r(S.ESCALATED, SYS, D, reason=True),
     (S.DISPATCHED, A.DISMISS): _r(S.DISMISSED, D, reason=True),
     (S.RETURNED, A.DISPATCH): _r(S.DISPATCHED, D),
     (S.RETURNED, A.DISMISS): _r(S.DISMISSED, D, reason=True),
+    (S.RETURNED, A.ESCALATE): _r(S.ESCALATED, SYS, D, reason=True),
     (S.ESCALATED, A.ACCEPT): _r(S.ACCEPTED, H),
     (S.ESCALATED, A.DISPATCH): _r(S.DISPATCHED, D),
     (S.ESCALATED, A.ESCALATE): _r(S.ESCALATED, SYS, D, reason=True),
@@ -96,6 +98,7 @@ TRANSITIONS: dict[tuple[CaseState, Action], Rule] = {
     (S.CLOSED, A.REOPEN): _r(S.REOPENED, R, V, D, reason=True),
     (S.REOPENED, A.DISPATCH): _r(S.DISPATCHED, D),
     (S.REOPENED, A.ACCEPT): _r(S.ACCEPTED, H),
+    (S.REOPENED, A.ESCALATE): _r(S.ESCALATED, SYS, D, reason=True),
 }
 
 
