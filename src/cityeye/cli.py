@@ -289,7 +289,25 @@ def replay(
     fired = {k: v for k, v in alerts["by_scenario"].items() if v}
     if fired:
         out.print("  " + ", ".join(f"{k} ×{v}" for k, v in fired.items()), highlight=False)
-    out.print(f"  → {out_dir / 'alerts.jsonl'}, {out_dir / 'metrics.json'}")
+    cases = result.case_metrics()
+    if cases["total"]:
+        k = cases["kpis"]
+
+        def pct(value: float | None) -> str:
+            return "—" if value is None else f"{100 * value:.1f}%"
+
+        states = ", ".join(f"{s} ×{n}" for s, n in cases["by_final_state"].items())
+        out.print(f"[green]✓[/green] {cases['total']} cases 工单 ({states})", highlight=False)
+        out.print(
+            f"  处置率 handling {pct(k.get('handling_rate'))} · 按期办结率 on time "
+            f"{pct(k.get('on_time_rate'))} · 共治率 co-governance "
+            f"{pct(k.get('co_governance_rate'))} · 满意率 satisfaction "
+            f"{pct(k.get('satisfaction'))} · 误报率 false alarms {pct(k.get('false_alarm_rate'))}",
+            highlight=False,
+        )
+    out.print(
+        f"  → {out_dir / 'alerts.jsonl'}, {out_dir / 'cases.jsonl'}, {out_dir / 'metrics.json'}"
+    )
 
 
 @app.command()
