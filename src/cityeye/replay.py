@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.cases import CaseBook, TransitionError
-from cityeye.cases.kpi import kpis
-from cityeye.domain import Alert, CaseState, Event, FieldError, World, is_known_kind
-from cityeye.domain.areas import AreaLevel
+from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
+from cityeye.domain import Alert, AreaLevel, CaseState, Event, FieldError, World, is_known_kind
 from cityeye.ingest import Rejection, decode_event, shorten
 from cityeye.pipeline import SNAPSHOT_NAME
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
@@ -66,6 +65,7 @@ class ReplayResult:
     cases: list[dict[str, Any]] = field(default_factory=list)
     case_errors: list[dict[str, str]] = field(default_factory=list)
     kpis: dict[str, Any] = field(default_factory=dict)
+    kpis_by: dict[str, Any] = field(default_factory=dict)
 
     def case_metrics(self) -> dict[str, Any]:
         states = Counter(c["final_state"] for c in self.cases)
@@ -75,6 +75,7 @@ class ReplayResult:
             "escalations": sum(len(c["escalations"]) for c in self.cases),
             "rejected_actions": self.case_errors[:LIST_LIMIT],
             "kpis": self.kpis,
+            "kpis_by": self.kpis_by,
         }
 
     def alert_metrics(self) -> dict[str, Any]:
@@ -279,13 +280,18 @@ class Replay:
         for case in self.book.cases.values():
             self.store.create_case(case, alert_id=self.book.tracking[case.id].alert_ids[0])
         if self.result.first_ts is not None and self.result.last_ts is not None:
-            self.result.kpis = kpis(
-                self.book.cases.values(),
-                self.book.world.parties,
-                self.result.first_ts,
-                self.result.last_ts + timedelta(microseconds=1),
-                alerts=len(self.engine.alerts),
-            )
+            period = (self.result.first_ts, self.result.last_ts + timedelta(microseconds=1))
+            cases, parties = list(self.book.cases.values()), self.book.world.parties
+            self.result.kpis = kpis(cases, parties, *period, alerts=len(self.engine.alerts))
+            world = self.book.world
+            self.result.kpis_by = {
+                "street": breakdown(
+                    cases, parties, *period, by_area_level(world, AreaLevel.STREET)
+                ),
+                "scenario": breakdown(cases, parties, *period, lambda c: c.scenario),
+                "lead": breakdown(cases, parties, *period, lambda c: c.lead),
+                "day": breakdown(cases, parties, *period, by_day(world.timezone)),
+            }
         self.result.alerts = sorted_alerts(self.engine.alerts)
         self.store.save_alerts(self.result.alerts)
         self.store.mark_late(self._late)

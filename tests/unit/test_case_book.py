@@ -174,3 +174,51 @@ def test_case_json_lists_states_and_escalations() -> None:
     assert line["escalations"][0]["to"] == "CO1"
     assert line["lead"] == "GW1"
     assert T0.utcoffset() == timedelta(hours=8)
+
+
+def test_kpis_by_hand_computed_fixture() -> None:
+    """Four cases, counted by hand: two closed (one on time, one late, one co-handled by
+    a property company, one rated 5), one dismissed, one still open."""
+    from cityeye.cases.kpi import breakdown, by_area_level, kpis
+
+    book = CaseBook(WORLD, ROUTES)
+    a = book.on_alert("opened", alert(key="B1", severity=Severity.HIGH), at(0))
+    b = book.on_alert("opened", alert(key="B2", severity=Severity.HIGH, area="G2"), at(0))
+    c = book.on_alert("opened", alert(key="B3"), at(0))
+    d = book.on_alert("opened", alert(key="B4"), at(0))
+    assert a is not None
+    assert b is not None
+    assert c is not None
+    assert d is not None
+    book.act(c, Action.DISMISS, Actor("d", Role.DISPATCHER), at(3), "误报")
+    book.dispatch(b, "GW1", Actor("d", Role.DISPATCHER), at(4))  # no worker for G2
+    book.act(a, Action.ACCEPT, HANDLER, at(5))
+    book.act(b, Action.ACCEPT, HANDLER, at(5))
+    for case, handled_at in ((a, 60), (b, 150)):  # high: handle within 2 h
+        book.act(case, Action.HANDLE, HANDLER, at(handled_at), "done")
+        book.act(case, Action.VERIFY, Actor("CO1", Role.VERIFIER), at(handled_at + 1))
+        book.act(case, Action.CLOSE, Actor("d", Role.DISPATCHER), at(handled_at + 2))
+    book.add_co_handler(a, "PM1")
+    a.rating = 5
+    figures = kpis(book.cases.values(), WORLD.parties, at(0), at(24 * 60), alerts=4)
+    assert figures["closed"] == 2
+    assert figures["due"] == 3  # a, b (closed) and d (due at 2 h); c dismissed
+    assert figures["handling_rate"] == round(2 / 3, 4)
+    assert figures["on_time_rate"] == 0.5  # b closed at 152 min > 120
+    assert figures["co_governance_rate"] == 0.5  # only a had the property company
+    assert figures["satisfaction"] == 1.0
+    assert figures["false_alarm_rate"] == 0.25
+    assert figures["times"]["close"]["n"] == 2
+    by_grid = breakdown(
+        book.cases.values(), WORLD.parties, at(0), at(24 * 60), by_area_level(WORLD, AreaLevel.GRID)
+    )
+    assert by_grid["G1"]["closed"] == 1
+    assert by_grid["G2"]["closed"] == 1
+    by_street = breakdown(
+        book.cases.values(),
+        WORLD.parties,
+        at(0),
+        at(24 * 60),
+        by_area_level(WORLD, AreaLevel.STREET),
+    )
+    assert by_street["S1"]["closed"] == 2  # grids roll up to their street

@@ -17,12 +17,13 @@ is zero — "no cases" is not "100 %".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cityeye.cases.sla import DEFAULT_SLA, Stage
-from cityeye.domain import Case, CaseState, Party, Severity
+from cityeye.domain import AreaLevel, Case, CaseState, Party, Severity, World
 
 _NOT_HANDLED = {CaseState.DISMISSED, CaseState.SELF_RESOLVED}
 
@@ -117,3 +118,45 @@ def kpis(
         "self_resolved": sum(1 for c in cases if c.state == CaseState.SELF_RESOLVED),
         "times": {name: _quantiles(values) for name, values in times.items()},
     }
+
+
+def breakdown(
+    cases: Iterable[Case],
+    parties: Mapping[str, Party],
+    start: datetime,
+    end: datetime,
+    group: Callable[[Case], str | None],
+    *,
+    sla: Mapping[Severity, Mapping[Stage, int]] = DEFAULT_SLA,
+) -> dict[str, dict[str, Any]]:
+    """The same KPIs per group (an area rolled up to a level, a scenario, a party, a
+    day), groups in sorted order; cases whose group is ``None`` are left out."""
+    groups: dict[str, list[Case]] = {}
+    for case in cases:
+        name = group(case)
+        if name is not None:
+            groups.setdefault(name, []).append(case)
+    out = {}
+    for name in sorted(groups):
+        figures = kpis(groups[name], parties, start, end, sla=sla)
+        figures.pop("period")
+        out[name] = figures
+    return out
+
+
+def by_area_level(world: World, level: AreaLevel) -> Callable[[Case], str | None]:
+    """Group by the area at ``level`` enclosing the case's area (roll-up)."""
+
+    def group(case: Case) -> str | None:
+        if case.area is None:
+            return None
+        area = world.enclosing(case.area, level)
+        return area.code if area is not None else None
+
+    return group
+
+
+def by_day(timezone: str) -> Callable[[Case], str | None]:
+    """Group by the local day the case was opened."""
+    tz = ZoneInfo(timezone)
+    return lambda case: case.opened_at.astimezone(tz).date().isoformat()
