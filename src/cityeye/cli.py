@@ -311,6 +311,40 @@ def replay(
 
 
 @app.command()
+def report(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2026-10.")],
+    area: Annotated[str, typer.Option(help="Area name or code, e.g. 小河街道.")],
+    db: DbOption = DEFAULT_URL,
+    fmt: Annotated[str, typer.Option("--format", help="html or xlsx.")] = "html",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Output file.")] = None,
+) -> None:
+    """The monthly report (一表通): KPIs, trend, scenarios, sub-areas, worst overdue cases,
+    all derived from the stored cases."""
+    from cityeye.report import build_report, render_html, write_xlsx
+
+    if fmt not in ("html", "xlsx"):
+        raise typer.BadParameter("html or xlsx (pdf: print the html page)", param_hint="--format")
+    store = Store.open(db)
+    try:
+        data = build_report(store, month, area)
+    except FieldError as exc:
+        err.print(f"[red]✗ {exc.field}: {exc.reason}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    target = out_file or Path(f"report-{data.area.code}-{month}.{fmt}")
+    if fmt == "html":
+        target.write_text(render_html(data), encoding="utf-8")
+    else:
+        write_xlsx(data, target)
+    k = data.kpis
+    out.print(
+        f"[green]✓[/green] {data.area.name} {month}: {k['cases']} cases, {k['closed']} closed "
+        f"→ {target}"
+    )
+
+
+@app.command()
 def serve(
     db: DbOption = DEFAULT_URL,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

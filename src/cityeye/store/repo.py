@@ -627,52 +627,60 @@ class Store:
             self._append(conn, case_id, entry)
 
     def get_case(self, case_id: str) -> Case | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(select(t.cases).where(t.cases.c.id == case_id)).mappings().first()
-            if r is None:
-                return None
-            handlers = (
-                conn.execute(
-                    select(t.case_handlers)
-                    .where(t.case_handlers.c.case_id == case_id)
-                    .order_by(t.case_handlers.c.assigned_at, t.case_handlers.c.party_id)
-                )
-                .mappings()
-                .all()
-            )
-            timeline = [
-                TimelineEntry(
-                    e["at"],
-                    e["actor"],
-                    e["action"],
-                    CaseState(e["from_state"]) if e["from_state"] else None,
-                    CaseState(e["to_state"]) if e["to_state"] else None,
-                    e["note"],
-                    tuple(e["attachments"]),
-                )
-                for e in conn.execute(
-                    select(t.case_timeline)
-                    .where(t.case_timeline.c.case_id == case_id)
-                    .order_by(t.case_timeline.c.seq)
-                ).mappings()
-            ]
-        return Case(
-            id=r["id"],
-            origin=CaseOrigin(r["origin"]),
-            state=CaseState(r["state"]),
-            severity=Severity(r["severity"]),
-            opened_at=r["opened_at"],
-            title=r["title"],
-            scenario=r["scenario"],
-            key=r["key"],
-            area=r["area_code"],
-            lead=r["lead_party"],
-            co_handlers=[h["party_id"] for h in handlers if h["role"] == HandlerRole.CO.value],
-            reporter=r["reporter"],
-            closed_at=r["closed_at"],
-            rating=r["rating"],
-            timeline=timeline,
+        found = self.load_cases([case_id])
+        return found[0] if found else None
+
+    def load_cases(self, ids: Sequence[str] | None = None) -> list[Case]:
+        """Cases with their handlers and timelines (all, or those ``ids``), in id
+        order; three queries whatever the number of cases."""
+        cases_q = select(t.cases).order_by(t.cases.c.id)
+        handlers_q = select(t.case_handlers).order_by(
+            t.case_handlers.c.assigned_at, t.case_handlers.c.party_id
         )
+        timeline_q = select(t.case_timeline).order_by(t.case_timeline.c.seq)
+        if ids is not None:
+            cases_q = cases_q.where(t.cases.c.id.in_(ids))
+            handlers_q = handlers_q.where(t.case_handlers.c.case_id.in_(ids))
+            timeline_q = timeline_q.where(t.case_timeline.c.case_id.in_(ids))
+        co: dict[str, list[str]] = {}
+        timelines: dict[str, list[TimelineEntry]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(cases_q).mappings().all()
+            for h in conn.execute(handlers_q).mappings():
+                if h["role"] == HandlerRole.CO.value:
+                    co.setdefault(h["case_id"], []).append(h["party_id"])
+            for e in conn.execute(timeline_q).mappings():
+                timelines.setdefault(e["case_id"], []).append(
+                    TimelineEntry(
+                        e["at"],
+                        e["actor"],
+                        e["action"],
+                        CaseState(e["from_state"]) if e["from_state"] else None,
+                        CaseState(e["to_state"]) if e["to_state"] else None,
+                        e["note"],
+                        tuple(e["attachments"]),
+                    )
+                )
+        return [
+            Case(
+                id=r["id"],
+                origin=CaseOrigin(r["origin"]),
+                state=CaseState(r["state"]),
+                severity=Severity(r["severity"]),
+                opened_at=r["opened_at"],
+                title=r["title"],
+                scenario=r["scenario"],
+                key=r["key"],
+                area=r["area_code"],
+                lead=r["lead_party"],
+                co_handlers=co.get(r["id"], []),
+                reporter=r["reporter"],
+                closed_at=r["closed_at"],
+                rating=r["rating"],
+                timeline=timelines.get(r["id"], []),
+            )
+            for r in rows
+        ]
 
     # ----------------------------------------------------------------- helpers
     @staticmethod

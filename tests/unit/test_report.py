@@ -1,0 +1,98 @@
+"""The monthly report (一表通): derived from stored cases, in HTML and Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from test_replay_cases import action, line
+from typer.testing import CliRunner
+
+from cityeye.cli import app
+from cityeye.domain import FieldError
+from cityeye.replay import run_replay
+from cityeye.report import build_report, render_html
+from cityeye.store import Store
+from cityeye.world import load_world
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    base = tmp_path_factory.mktemp("report")
+    events = [
+        line(1, "smoke.alarm", "08:00", device_id="D2"),
+        action(2, "08:01", action="dispatch", party="P-GW1"),
+        action(3, "08:02", action="accept", party="P-GW1"),
+        action(4, "08:03", action="co_handle", party="P-PM1"),
+        action(5, "08:20", action="handle", party="P-GW1", note="已处理"),
+        action(6, "08:30", action="verify", role="verifier"),
+        action(7, "08:31", action="close"),
+        line(8, "crowd.count", "09:00", device_id="D3", attrs={"count": 30, "elderly_ratio": 0.8}),
+        line(9, "door.open", "23:00", device_id="D1"),
+    ]
+    path = base / "events.jsonl"
+    path.write_bytes(b"\n".join(events) + b"\n")
+    run_replay(path, base / "out", load_world(FIXTURES / "world_small.yaml"))
+    return f"sqlite:///{base / 'out' / 'cityeye.db'}"
+
+
+def test_report_counts_the_street_with_its_grids(db: str) -> None:
+    store = Store.open(db)
+    try:
+        report = build_report(store, "2026-10", "小河街道")
+    finally:
+        store.close()
+    assert (report.kpis["cases"], report.kpis["closed"]) == (2, 1)
+    assert report.kpis["co_governance_rate"] == 1.0
+    assert [c["name"] for c in report.children] == ["长征桥社区"]
+    assert [o["id"] for o in report.overdue] == ["C000002"]  # the crowd case nobody took
+    html = render_html(report)
+    assert "小河街道 · 2026-10 月度报告" in html
+    assert "100.0%" in html  # co-governance
+    assert "http" not in html  # no external asset
+
+
+def test_excel_report_has_the_same_figures(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--month",
+            "2026-10",
+            "--area",
+            "小河街道",
+            "--db",
+            db,
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    rows = {r[0]: r[1] for r in book["指标 KPIs"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["结案 closed"] == 1
+    assert rows["共治率 co-governance rate"] == 1.0
+    assert book.sheetnames == [
+        "指标 KPIs",
+        "趋势 Trend",
+        "场景 Scenarios",
+        "下级 Areas",
+        "超期 Overdue",
+    ]
+
+
+def test_unknown_area_and_bad_month_are_named(db: str) -> None:
+    store = Store.open(db)
+    try:
+        with pytest.raises(FieldError, match="did you mean .*小河街道"):
+            build_report(store, "2026-10", "小河")
+        with pytest.raises(FieldError, match="not a month"):
+            build_report(store, "October", "小河街道")
+    finally:
+        store.close()
