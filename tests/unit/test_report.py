@@ -90,7 +90,7 @@ def test_excel_report_has_the_same_figures(db: str, tmp_path: Path) -> None:
 def test_unknown_area_and_bad_month_are_named(db: str) -> None:
     store = Store.open(db)
     try:
-        with pytest.raises(FieldError, match="did you mean .*小河街道"):
+        with pytest.raises(FieldError, match=r"did you mean .*小河街道"):
             build_report(store, "2026-10", "小河")
         with pytest.raises(FieldError, match="not a month"):
             build_report(store, "October", "小河街道")
