@@ -25,6 +25,7 @@ import orjson
 
 from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
+from cityeye.cases.notify import ListNotifier
 from cityeye.domain import Alert, AreaLevel, CaseState, Event, FieldError, World, is_known_kind
 from cityeye.ingest import Rejection, decode_event, shorten
 from cityeye.pipeline import SNAPSHOT_NAME
@@ -32,6 +33,8 @@ from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogu
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
 
+#: Residents' and hotline reports: their ``attrs.reporter`` is told the outcome.
+REPORT_KINDS = frozenset({"report.citizen", "report.hotline"})
 #: Case states that end the alert behind the case.
 _ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
 #: Events stored per transaction.
@@ -153,7 +156,13 @@ class Replay:
         self.world = world
         self.locate = GridLocator(world) if world else None
         self.scenarios = scenarios
-        self.book = CaseBook(world or World.empty(), {s.id: s.config.route for s in scenarios})
+        self.notifier = ListNotifier()
+        self.book = CaseBook(
+            world or World.empty(),
+            {s.id: s.config.route for s in scenarios},
+            notifier=self.notifier,
+        )
+        self._reporters: dict[str, str] = {}
         self.engine = Engine(
             scenarios, world or World.empty(), lateness_s=lateness_s, on_alert=self._on_alert
         )
@@ -245,6 +254,9 @@ class Replay:
         exactly as they stood at their time."""
         if self.engine.is_late(event):
             self._late.append((event.source, event.id))
+        reporter = event.attrs.get("reporter")
+        if event.kind in REPORT_KINDS and isinstance(reporter, str):
+            self._reporters[event.id] = reporter
         if event.kind == "case.action":
             heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
         self.engine.feed(event, area)
@@ -252,7 +264,8 @@ class Replay:
             self._apply_actions(self.engine.clock)
 
     def _on_alert(self, change: AlertChange) -> None:
-        self.book.on_alert(change.kind, change.alert, change.at)
+        reporter = self._reporters.pop(change.event_id, None) if change.event_id else None
+        self.book.on_alert(change.kind, change.alert, change.at, reporter)
 
     def _apply_actions(self, upto: float) -> None:
         while self._actions and self._actions[0][0] <= upto:
@@ -342,6 +355,16 @@ def run_replay(
     with (out_dir / "cases.jsonl").open("wb") as stream:
         for case in replay.result.cases:
             stream.write(orjson.dumps(case) + b"\n")
+    with (out_dir / "notifications.jsonl").open("wb") as stream:
+        for note in replay.notifier.sent:
+            line = {
+                "case": note.case_id,
+                "to": note.to,
+                "kind": note.kind,
+                "text": note.text,
+                "at": note.at.astimezone(tz).isoformat(),
+            }
+            stream.write(orjson.dumps(line) + b"\n")
     metrics = replay.result.to_metrics()
     (out_dir / "metrics.json").write_bytes(
         orjson.dumps(metrics, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
+from cityeye.cases.notify import Notification, Notifier
 from cityeye.cases.routing import escalation_target, route
 from cityeye.cases.sla import DEFAULT_SLA, Stage, next_limit, stage_of
 from cityeye.domain import (
@@ -88,11 +89,13 @@ class CaseBook:
         *,
         sla: dict[Severity, dict[Stage, int]] | None = None,
         auto_dispatch: bool = True,
+        notifier: Notifier | None = None,
     ) -> None:
         self.world = world
         self.routes = dict(routes)
         self.sla = sla or DEFAULT_SLA
         self.auto_dispatch = auto_dispatch
+        self.notifier = notifier
         self.cases: dict[str, Case] = {}
         self.tracking: dict[str, Tracking] = {}
         self._open: dict[tuple[str, str], str] = {}
@@ -101,15 +104,20 @@ class CaseBook:
         self._load: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ alerts
-    def on_alert(self, kind: str, alert: Alert, at: datetime) -> Case | None:
-        """Take an alert change from the engine; returns the case it touched."""
+    def on_alert(
+        self, kind: str, alert: Alert, at: datetime, reporter: str | None = None
+    ) -> Case | None:
+        """Take an alert change from the engine; returns the case it touched.
+        ``reporter`` is who reported it (a resident's report), to be told the outcome."""
         self.advance(at)
         key = (alert.scenario, alert.key)
         case_id = self._open.get(key)
         case = self.cases.get(case_id) if case_id else None
         if kind == "opened":
             if case is None:
-                return self._open_case(alert, at)
+                case = self._open_case(alert, at)
+                case.reporter = reporter
+                return case
             self._track(case).alert_ids.append(alert.id)
             self._note(case, at, "alert_joined", f"预警 {alert.id} 并入")
             return case
@@ -182,6 +190,7 @@ class CaseBook:
         the stage the case is now in."""
         self.advance(at)
         apply(case, action, actor, at, note, attachments)
+        self._tell_reporter(case, at, note)
         if case.state.terminal or case.state in (CaseState.HANDLED, CaseState.VERIFIED):
             if case.lead and case.state.terminal:
                 self._load[case.lead] -= 1
@@ -250,6 +259,19 @@ class CaseBook:
             self.add_co_handler(case, str(party))  # a party that acts takes part
         self.act(case, action, Actor(str(party or role.value), role), at, note, attachments)
         return case
+
+    def _tell_reporter(self, case: Case, at: datetime, note: str) -> None:
+        """反馈: the reporter hears when the problem was handled and when the case is
+        closed (and may rate it)."""
+        if self.notifier is None or case.reporter is None:
+            return
+        if case.state == CaseState.HANDLED:
+            text = f"您反映的问题（{case.id}）已处置：{note or '已处理'}。"
+        elif case.state == CaseState.CLOSED:
+            text = f"您反映的问题（{case.id}）已结案，欢迎评价（1–5 星）。"
+        else:
+            return
+        self.notifier.send(Notification(case.id, case.reporter, case.state.value, text, at))
 
     # ------------------------------------------------------------------ clock
     def advance(self, now: datetime) -> None:

@@ -1,0 +1,53 @@
+"""Telling people what happened to their case (反馈): a notification record and a
+pluggable way to send it.
+
+The case book decides *when* to notify (the case was handled, it was closed and may be
+rated); a :class:`Notifier` decides *how*. Three ship with cityeye: kept in a list (tests,
+replay), posted to a webhook, and an SMS adapter interface a district wires to its own
+gateway — no SMS provider is assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    case_id: str
+    to: str
+    kind: str  # handled | closed
+    text: str
+    at: datetime
+
+
+class Notifier(Protocol):
+    def send(self, notification: Notification) -> None: ...
+
+
+class ListNotifier:
+    """Keeps what it was asked to send (replay writes it to notifications.jsonl)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+
+class SmsGateway(Protocol):
+    """What a district's SMS provider must offer."""
+
+    def send_sms(self, phone: str, text: str) -> None: ...
+
+
+class SmsNotifier:
+    """Sends the notification text to the reporter's phone through a gateway."""
+
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+
+    def send(self, notification: Notification) -> None:
+        self.gateway.send_sms(notification.to, notification.text)

@@ -1,0 +1,150 @@
+"""Feedback (反馈): photos kept safely, reporters told the outcome."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import orjson
+import pytest
+from test_replay_cases import line
+
+from cityeye.cases.notify import Notification, SmsNotifier
+from cityeye.domain import FieldError
+from cityeye.files import MAX_BYTES, AttachmentStore
+from cityeye.notifiers import WebhookNotifier
+from cityeye.replay import run_replay
+from cityeye.world import load_world
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+def test_photo_is_stored_once_under_its_hash(tmp_path: Path) -> None:
+    store = AttachmentStore(tmp_path)
+    ref = store.save(JPEG, "image/jpeg")
+    assert ref.startswith("sha256-")
+    assert ref.endswith(".jpg")
+    assert store.save(JPEG, "image/jpeg; charset=binary") == ref  # a retry: same file
+    assert store.read(ref) == JPEG
+    assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "words"),
+    [
+        (b"#!/bin/sh\nrm -rf /", "image/jpeg", "not a image/jpeg"),
+        (PNG, "image/jpeg", "not a image/jpeg"),
+        (JPEG, "application/pdf", "not one of"),
+        (b"", "image/png", "empty"),
+        (b"\xff\xd8\xff" + b"\x00" * MAX_BYTES, "image/jpeg", "at most"),
+    ],
+)
+def test_photos_that_are_not_what_they_claim_are_refused(
+    tmp_path: Path, data: bytes, content_type: str, words: str
+) -> None:
+    with pytest.raises(FieldError) as info:
+        AttachmentStore(tmp_path).save(data, content_type)
+    assert info.value.field == "photo"
+    assert words in info.value.reason
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "ref", ["../../etc/passwd", "sha256-abc.jpg", "sha256-" + "0" * 64 + ".sh"]
+)
+def test_references_cannot_escape_the_folder(tmp_path: Path, ref: str) -> None:
+    with pytest.raises(FieldError, match="not an attachment reference"):
+        AttachmentStore(tmp_path).read(ref)
+
+
+def test_reporter_is_told_when_handled_and_when_closed(tmp_path: Path) -> None:
+    def act(i: int, hhmm: str, **attrs: object) -> bytes:
+        return line(i, "case.action", hhmm, attrs={"case": "C000001"} | attrs)
+
+    events = [
+        line(
+            1,
+            "report.citizen",
+            "08:00",
+            area="G0001",
+            attrs={"category": "garbage", "text": "楼下垃圾没清", "reporter": "138****0001"},
+        ),
+        act(2, "08:30", action="accept", party="P-GW1"),
+        act(3, "09:00", action="handle", party="P-GW1", note="已清运"),
+        act(4, "09:10", action="verify", role="verifier"),
+        act(5, "09:11", action="close"),
+        act(6, "09:30", action="rate", rating=5),
+        line(7, "door.open", "10:00", device_id="D1"),
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b"\n".join(events) + b"\n")
+    run_replay(path, tmp_path / "out", load_world(FIXTURES / "world_small.yaml"))
+    sent = [
+        orjson.loads(x)
+        for x in (tmp_path / "out" / "notifications.jsonl").read_bytes().splitlines()
+    ]
+    assert [(n["to"], n["kind"]) for n in sent] == [
+        ("138****0001", "handled"),
+        ("138****0001", "closed"),
+    ]
+    assert "已清运" in sent[0]["text"]
+    metrics = orjson.loads((tmp_path / "out" / "metrics.json").read_bytes())
+    assert metrics["cases"]["kpis"]["satisfaction"] == 1.0
+
+
+NOTE = Notification("C1", "138****0001", "handled", "已处置", datetime(2026, 10, 1, tzinfo=UTC))
+
+
+def test_webhook_posts_the_notification_as_json() -> None:
+    received: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["content-length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    try:
+        WebhookNotifier(f"http://127.0.0.1:{server.server_port}/hook").send(NOTE)
+    finally:
+        thread.join(timeout=10)
+        server.server_close()
+    assert received == [
+        {
+            "case_id": "C1",
+            "to": "138****0001",
+            "kind": "handled",
+            "text": "已处置",
+            "at": "2026-10-01T00:00:00+00:00",
+        }
+    ]
+
+
+def test_sms_goes_through_the_district_gateway() -> None:
+    class Gateway:
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        def send_sms(self, phone: str, text: str) -> None:
+            self.sent.append((phone, text))
+
+    gateway = Gateway()
+    SmsNotifier(gateway).send(NOTE)
+    assert gateway.sent == [("138****0001", "已处置")]
+
+
+def test_webhook_url_must_be_http() -> None:
+    with pytest.raises(ValueError, match="http"):
+        WebhookNotifier("file:///etc/passwd")
