@@ -27,7 +27,7 @@ from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
 from cityeye.cases.notify import ListNotifier
 from cityeye.domain import Alert, AreaLevel, CaseState, Event, FieldError, World, is_known_kind
-from cityeye.ingest import Rejection, decode_event, shorten
+from cityeye.ingest import decode_event, shorten
 from cityeye.pipeline import SNAPSHOT_NAME
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
@@ -184,26 +184,21 @@ class Replay:
         try:
             event = decode_event(raw)
         except FieldError as exc:
-            self._reject(Rejection(str(number), exc.field, exc.reason, shorten(raw)))
+            self._reject(number, exc, raw)
             return
         self._pending.append((number, event))
         if len(self._pending) >= BATCH:
             self.flush()
 
-    def _reject(self, rejection: Rejection) -> None:
+    def _reject(self, number: int, exc: FieldError, raw: bytes) -> None:
         self.result.rejected += 1
         if len(self.result.rejected_lines) < LIST_LIMIT:
             self.result.rejected_lines.append(
-                {"line": int(rejection.ref), "field": rejection.field, "reason": rejection.reason}
+                {"line": number, "field": exc.field, "reason": exc.reason}
             )
         self._dead.append(
             DeadLetter(
-                self._received_at,
-                "replay",
-                f"line {rejection.ref}",
-                rejection.field,
-                rejection.reason,
-                rejection.raw,
+                self._received_at, "replay", f"line {number}", exc.field, exc.reason, shorten(raw)
             )
         )
 

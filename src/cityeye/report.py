@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
-from cityeye.domain import Area, AreaLevel, Case, FieldError, World
+from cityeye.domain import Area, AreaLevel, FieldError, World
 from cityeye.store import Store
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
@@ -71,18 +71,11 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
     area = find_area(world, area_text)
     start, end = month_bounds(month, world.timezone)
 
-    def inside(case: Case) -> bool:
-        return case.area is not None and any(
-            a.code == area.code for a in world.ancestors(case.area)
-        )
-
-    cases = [c for c in store.load_cases() if inside(c) and c.opened_at < end]
+    cases = [c for c in store.load_cases() if world.within(c.area, area.code) and c.opened_at < end]
     alerts = [
         a
         for a in store.alerts(limit=1_000_000)
-        if start <= a.opened_at < end
-        and a.area is not None
-        and any(x.code == area.code for x in world.ancestors(a.area))
+        if start <= a.opened_at < end and world.within(a.area, area.code)
     ]
     figures = kpis(cases, world.parties, start, end, alerts=len(alerts))
     daily = breakdown(cases, world.parties, start, end, by_day(world.timezone))

@@ -64,6 +64,10 @@ class World:
                 return area
         return None
 
+    def within(self, code: str | None, ancestor: str) -> bool:
+        """Whether area ``code`` is ``ancestor`` or lies inside it."""
+        return code is not None and any(a.code == ancestor for a in self.ancestors(code))
+
     def parties_serving(self, code: str) -> list[Party]:
         """Parties whose declared areas include ``code`` exactly."""
         return [p for p in self.parties.values() if code in p.areas]

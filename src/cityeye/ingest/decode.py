@@ -1,13 +1,11 @@
 """Raw bytes → :class:`~cityeye.domain.Event`, the one decoder every channel shares.
 
 JSON-lines files, HTTP batches and MQTT payloads all arrive as bytes; each item either
-becomes an event or a :class:`Rejection` naming the field and the reason, and the rest
-of the batch goes on.
+becomes an event or a ``FieldError`` naming the field and the reason, and the rest of
+the batch goes on.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import orjson
 
@@ -18,17 +16,6 @@ from cityeye.domain import Event, FieldError, parse_event
 MAX_EVENT_BYTES = 1024 * 1024
 #: Deepest nesting accepted inside ``attrs``.
 MAX_ATTRS_DEPTH = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """An input item that was not accepted, and why. ``ref`` locates it (a line
-    number, an index in a batch, an MQTT topic)."""
-
-    ref: str
-    field: str
-    reason: str
-    raw: str
 
 
 def _check_attrs(value: object, path: str, depth: int) -> None:

@@ -174,13 +174,7 @@ def _key_function(by: KeyBy, world: World) -> KeyFunction:
 
         return from_attrs
 
-    def area(ev: Event, resolved: str | None) -> str | None:
-        if resolved is not None or ev.area is not None:
-            return resolved or ev.area
-        device = device_of(ev)
-        return device.area if device is not None else None
-
-    return area
+    return lambda ev, resolved: resolved or world.event_area(ev)
 
 
 def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
@@ -281,7 +275,6 @@ class Engine:
         self._time_kinds = {
             kind: any(r.uses_time for r in rules) for kind, rules in self.by_kind.items()
         }
-        self._devices = world.devices
         # --- state (all of it goes into a snapshot) ---
         self.states: dict[tuple[int, str], KeyState] = {}
         self.alerts: list[Alert] = []
@@ -409,12 +402,6 @@ class Engine:
             heapq.heappush(self._timers, (best, st.rule, st.key, st.strict))
 
     # ------------------------------------------------------------------ dispatch
-    def _area(self, ev: Event, area: str | None) -> str | None:
-        if area is not None or ev.area is not None:
-            return area or ev.area
-        device = self._devices.get(ev.device_id) if ev.device_id is not None else None
-        return device.area if device else None
-
     def _dispatch(self, ev: Event, t: float, area: str | None, *, late: bool) -> None:
         rules = self.by_kind.get(ev.kind)
         if not rules:
@@ -440,7 +427,7 @@ class Engine:
             st = states.get((rule.index, key))
             if st is None:
                 st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
-                st.area = self._area(ev, area)
+                st.area = area or self.world.event_area(ev)
             self._step(rule, st, ev, t, local_s, late)
 
     def _start_service(self, rule: Rule, t: float) -> None:
