@@ -3,11 +3,13 @@ run on event time and escalate one level up, then again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from cityeye.cases import DEFAULT_SLA, Action, Actor, CaseBook, Role, Stage, route
+from cityeye.cases.routing import Plan, plan
 from cityeye.domain import (
     Alert,
     Area,
@@ -15,6 +17,7 @@ from cityeye.domain import (
     CaseState,
     Party,
     PartyKind,
+    RoutingRule,
     Severity,
     World,
 )
@@ -222,3 +225,52 @@ def test_kpis_by_hand_computed_fixture() -> None:
         by_area_level(WORLD, AreaLevel.STREET),
     )
     assert by_street["S1"]["closed"] == 2  # grids roll up to their street
+
+
+# ---------------------------------------------------------------- routing rules (data)
+RULES = (
+    RoutingRule(("elevator.ebike",), PartyKind.PROPERTY, co_handlers=(PartyKind.COMMUNITY,)),
+    RoutingRule(("fire.*",), party="CG"),
+    RoutingRule(("fire.smoke",), PartyKind.GRID_WORKER, area="G1"),
+    RoutingRule(("*",), PartyKind.GOVERNMENT, area="C1"),
+)
+RULED = replace(WORLD, routing=RULES)
+
+
+def test_the_most_specific_rule_wins() -> None:
+    # the exact scenario beats the pattern: fire.smoke in G1 goes to the grid worker
+    assert plan(RULED, "fire.smoke", "G1", None) == Plan(PartyKind.GRID_WORKER, rule=2)
+    # in G2 the G1 rule does not apply; "fire.*" beats the catch-all "*" of C1, and a
+    # fixed party brings its own kind (for escalation)
+    assert plan(RULED, "fire.smoke", "G2", None) == Plan(PartyKind.GOVERNMENT, "CG", rule=1)
+    # what no rule names falls to the catch-all, but only inside C1
+    assert plan(RULED, "garbage.dumping", "G2", None) == Plan(PartyKind.GOVERNMENT, rule=3)
+    assert plan(RULED, "garbage.dumping", "S1", PartyKind.GRID_WORKER) == Plan(
+        PartyKind.GRID_WORKER
+    )
+    # no rule at all: the scenario's own route
+    assert plan(WORLD, "elevator.ebike", "G1", PartyKind.PROPERTY) == Plan(PartyKind.PROPERTY)
+
+
+def test_the_smaller_area_wins_among_equally_specific_rules() -> None:
+    world = replace(
+        WORLD,
+        routing=(
+            RoutingRule(("fire.smoke",), PartyKind.GOVERNMENT),
+            RoutingRule(("fire.smoke",), PartyKind.PROPERTY, area="C1"),
+            RoutingRule(("fire.smoke",), PartyKind.VOLUNTEER, area="C1"),  # shadowed
+        ),
+    )
+    assert plan(world, "fire.smoke", "G1", None) == Plan(PartyKind.PROPERTY, rule=1)
+    assert plan(world, "fire.smoke", "S1", None) == Plan(PartyKind.GOVERNMENT, rule=0)
+
+
+def test_book_routes_by_the_world_rules_with_co_handlers() -> None:
+    book = CaseBook(RULED, ROUTES)
+    lift = book.on_alert("opened", alert("elevator.ebike", "EL1", area="G2"), at(0))
+    assert lift is not None
+    # property company leads, the community co-handles (协办), both from data
+    assert (lift.lead, lift.co_handlers) == ("PM1", ["CO1"])
+    fire = book.on_alert("opened", alert("fire.heat", "B9", area="D"), at(1))
+    assert fire is not None
+    assert fire.lead == "CG"

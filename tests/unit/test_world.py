@@ -151,3 +151,23 @@ def test_party_kinds_split_government_and_social() -> None:
         PartyKind.ENTERPRISE,
         PartyKind.SOCIAL_ORG,
     }
+
+
+def test_world_file_routing_errors_are_named() -> None:
+    text = """
+district: {code: "1", name: D}
+areas:
+  - {code: S, name: s, level: street, parent: "1"}
+parties:
+  - {id: P, name: p, kind: property, areas: [S]}
+routing:
+  - {scenarios: [fire.smoke], area: S}
+  - {scenarios: [fire.smoke], party: NOPE, area: X}
+  - {scenarios: ["Fire Smoke"], kind: property, co_handler: [community]}
+"""
+    found = problems_of(text)
+    assert any("w.yaml:8: routing[0]: give kind" in p for p in found), found
+    assert any("routing[1].party: unknown party 'NOPE'" in p for p in found), found
+    assert any("routing[1].area: unknown area 'X'" in p for p in found), found
+    assert any("routing[2].scenarios" in p for p in found), found
+    assert any("routing[2].co_handler" in p for p in found), found

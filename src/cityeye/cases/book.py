@@ -27,7 +27,7 @@ from typing import Any
 
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
 from cityeye.cases.notify import Notification, Notifier
-from cityeye.cases.routing import escalation_target, route
+from cityeye.cases.routing import escalation_target, plan, route
 from cityeye.cases.sla import DEFAULT_SLA, Stage, next_limit, stage_of
 from cityeye.domain import (
     Alert,
@@ -77,6 +77,7 @@ class Tracking:
     deadline: datetime | None = None
     escalations: list[Escalation] = field(default_factory=list)
     served: tuple[str, ...] = ()  # areas of whoever is answerable now
+    kind: PartyKind | None = None  # the kind of party the case was routed to
 
 
 class CaseBook:
@@ -154,11 +155,21 @@ class CaseBook:
         self._latest[(alert.scenario, alert.key)] = case_id
         self._note(case, at, "open", f"由预警 {alert.id} 生成")
         self._schedule(case)
-        kind = self.routes.get(alert.scenario)
-        if self.auto_dispatch and kind is not None:
-            party = route(self.world, kind, case.area, self._load)
-            if party is not None:
-                self.dispatch(case, party.id, SYSTEM, at)
+        how = plan(self.world, alert.scenario, case.area, self.routes.get(alert.scenario))
+        self.tracking[case_id].kind = how.kind
+        if not self.auto_dispatch:
+            return case
+        if how.party is not None:
+            lead = self.world.parties.get(how.party)
+        else:
+            lead = route(self.world, how.kind, case.area, self._load) if how.kind else None
+        if lead is not None:
+            self.dispatch(case, lead.id, SYSTEM, at)
+        for co_kind in how.co_handlers:
+            co = route(self.world, co_kind, case.area, self._load)
+            if co is not None and co.id != case.lead and co.id not in case.co_handlers:
+                self.add_co_handler(case, co.id)
+                self._note(case, at, "co_handle", f"协办 {co.name}（派遣规则）")
         return case
 
     # ------------------------------------------------------------------ actions
@@ -287,7 +298,7 @@ class CaseBook:
     def _escalate(self, case: Case, deadline: datetime) -> None:
         track = self._track(case)
         assert track.stage is not None
-        kind = self.routes.get(case.scenario or "", PartyKind.GRID_WORKER)
+        kind = track.kind or PartyKind.GRID_WORKER
         target = escalation_target(self.world, kind, track.served, case.area)
         limit = self.sla.get(case.severity, {}).get(track.stage, 0)
         overdue = (deadline - track.clock_start).total_seconds() - limit

@@ -11,6 +11,7 @@ from cityeye.domain.errors import FieldError
 from cityeye.domain.events import Event, parse_event, parse_ts
 from cityeye.domain.kinds import DEVICE_KINDS, EVENT_KINDS, SIGNS_OF_LIFE, is_known_kind
 from cityeye.domain.parties import Party, PartyKind
+from cityeye.domain.routing import RoutingRule
 from cityeye.domain.scenario import KeyBy, Module, ScenarioSpec, TriggerType
 from cityeye.domain.world import Locator, World
 
@@ -33,6 +34,7 @@ __all__ = [
     "Module",
     "Party",
     "PartyKind",
+    "RoutingRule",
     "ScenarioSpec",
     "Severity",
     "Subject",

@@ -15,6 +15,7 @@ from cityeye.domain.areas import Area, AreaLevel
 from cityeye.domain.assets import Device, Subject, Venue
 from cityeye.domain.events import Event
 from cityeye.domain.parties import Party
+from cityeye.domain.routing import RoutingRule
 
 #: Finds the grid code for a point (lat, lon), or ``None`` outside every grid.
 Locator = Callable[[float, float], "str | None"]
@@ -31,6 +32,7 @@ class World:
     devices: dict[str, Device] = field(default_factory=dict)
     subjects: dict[str, Subject] = field(default_factory=dict)
     venues: dict[str, Venue] = field(default_factory=dict)
+    routing: tuple[RoutingRule, ...] = ()
 
     @classmethod
     def empty(cls, timezone: str = "Asia/Shanghai") -> World:

@@ -28,6 +28,7 @@ from cityeye.domain import (
     HandlerRole,
     Party,
     PartyKind,
+    RoutingRule,
     ScenarioSpec,
     Severity,
     Subject,
@@ -111,7 +112,14 @@ class Store:
         and history must survive a re-organised district.
         """
         with self.engine.begin() as conn:
-            for table in (t.party_areas, t.parties, t.devices, t.subjects, t.venues):
+            for table in (
+                t.routing_rules,
+                t.party_areas,
+                t.parties,
+                t.devices,
+                t.subjects,
+                t.venues,
+            ):
                 conn.execute(delete(table))
             # children first: areas reference their parent
             ordered = sorted(world.areas.values(), key=lambda a: -a.level.rank)
@@ -206,6 +214,21 @@ class Store:
                     for d in world.devices.values()
                 ],
             )
+            self._insert_rows(
+                conn,
+                t.routing_rules,
+                [
+                    {
+                        "position": i,
+                        "scenarios": list(r.scenarios),
+                        "kind": r.kind.value if r.kind else None,
+                        "party_id": r.party,
+                        "area_code": r.area,
+                        "co_handlers": [k.value for k in r.co_handlers],
+                    }
+                    for i, r in enumerate(world.routing)
+                ],
+            )
             self._set_meta(conn, "timezone", world.timezone)
 
     def load_world(self) -> World | None:
@@ -272,6 +295,18 @@ class Store:
                 )
                 for r in conn.execute(select(t.devices)).mappings()
             }
+            routing = tuple(
+                RoutingRule(
+                    tuple(r["scenarios"]),
+                    PartyKind(r["kind"]) if r["kind"] else None,
+                    r["party_id"],
+                    r["area_code"],
+                    tuple(PartyKind(k) for k in r["co_handlers"]),
+                )
+                for r in conn.execute(
+                    select(t.routing_rules).order_by(t.routing_rules.c.position)
+                ).mappings()
+            )
             timezone = self._get_meta(conn, "timezone") or "Asia/Shanghai"
         return World(
             district=area_map[root["code"]],
@@ -281,6 +316,7 @@ class Store:
             devices=devices,
             subjects=subjects,
             venues=venues,
+            routing=routing,
         )
 
     # ----------------------------------------------------------------- events

@@ -214,6 +214,30 @@ case_timeline = Table(
     Column("attachments", JSONType, nullable=False),
 )
 
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("scenarios", JSONType, nullable=False),
+    Column("kind", String(32), nullable=True),
+    Column("party_id", ID, nullable=True),
+    Column("area_code", ID, nullable=True),
+    Column("co_handlers", JSONType, nullable=False),
+)
+
+#: The cockpit's KPI counters, kept up to date with every case change (see
+#: ``cityeye.cases.aggregate``): one row per (dimension, value, period, metric), with
+#: ``period`` a local day ``2026-10-05`` or a month ``2026-10``.
+kpi_counts = Table(
+    "kpi_counts",
+    metadata,
+    Column("dim", String(16), primary_key=True),
+    Column("value", String(128), primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("metric", String(24), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
 engine_state = Table(
     "engine_state",
     metadata,

@@ -22,6 +22,7 @@ from cityeye.domain import (
     AreaLevel,
     Device,
     Party,
+    RoutingRule,
     Subject,
     Venue,
     World,
@@ -32,6 +33,7 @@ from cityeye.world.schema import (
     DeviceModel,
     DistrictModel,
     PartyModel,
+    RoutingModel,
     SubjectModel,
     VenueModel,
     WorldFile,
@@ -45,6 +47,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "devices": DeviceModel,
     "subjects": SubjectModel,
     "venues": VenueModel,
+    "routing": RoutingModel,
 }
 _PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
 
@@ -146,6 +149,7 @@ def build_world(doc: SourceDoc) -> World:
     devices = check.items("devices", DeviceModel)
     subjects = check.items("subjects", SubjectModel)
     venues = check.items("venues", VenueModel)
+    routing = check.items("routing", RoutingModel)
 
     check.unique("areas", areas, "code")
     check.unique("parties", parties, "id")
@@ -193,6 +197,13 @@ def build_world(doc: SourceDoc) -> World:
             check.add(("devices", index, "venue"), f"unknown venue {d.venue!r}")
         if (d.lat is None) != (d.lon is None):
             check.add(("devices", index), "lat and lon must be given together")
+    party_ids = {p.id for _, p in parties}
+    for index, r in routing:
+        area_ref("routing", index, r.area)
+        if r.kind is None and r.party is None:
+            check.add(("routing", index), "give kind (the nearest party of that kind) or party")
+        if r.party is not None and r.party not in party_ids:
+            check.add(("routing", index, "party"), f"unknown party {r.party!r}")
     for index, s in subjects:
         area_ref("subjects", index, s.area)
     for index, v in venues:
@@ -247,6 +258,10 @@ def build_world(doc: SourceDoc) -> World:
             v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v))
             for _, v in venues
         },
+        routing=tuple(
+            RoutingRule(tuple(r.scenarios), r.kind, r.party, r.area, tuple(r.co_handlers))
+            for _, r in routing
+        ),
     )
 
 

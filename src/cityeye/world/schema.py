@@ -114,6 +114,29 @@ class VenueModel(Located):
     _codes = field_validator("id", "area", mode="before")(coerce_code)
 
 
+ScenarioPattern = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.*?\-]{1,128}$")]
+
+
+class RoutingModel(BaseModel):
+    """A routing rule (派遣规则). No extra keys: a misspelt ``co_handler`` would
+    silently route without the co-handler."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    scenarios: list[ScenarioPattern] = Field(min_length=1)
+    kind: PartyKind | None = None
+    party: Code | None = None
+    area: Code | None = None
+    co_handlers: list[PartyKind] = Field(default_factory=list)
+
+    _codes = field_validator("party", "area", mode="before")(coerce_code)
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class WorldFile(BaseModel):
     """The whole file. ``extra="forbid"``: a misspelt section is an error."""
 
@@ -125,3 +148,4 @@ class WorldFile(BaseModel):
     devices: list[DeviceModel] = Field(default_factory=list)
     subjects: list[SubjectModel] = Field(default_factory=list)
     venues: list[VenueModel] = Field(default_factory=list)
+    routing: list[RoutingModel] = Field(default_factory=list)

@@ -1,0 +1,45 @@
+"""routing_rules and kpi_counts: routing kept as data, KPI counters kept incrementally.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "routing_rules",
+        sa.Column("position", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("scenarios", _JSON, nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=True),
+        sa.Column("party_id", sa.String(length=64), nullable=True),
+        sa.Column("area_code", sa.String(length=64), nullable=True),
+        sa.Column("co_handlers", _JSON, nullable=False),
+        sa.PrimaryKeyConstraint("position", name=op.f("pk_routing_rules")),
+    )
+    op.create_table(
+        "kpi_counts",
+        sa.Column("dim", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=128), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("metric", sa.String(length=24), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("dim", "value", "period", "metric", name=op.f("pk_kpi_counts")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("kpi_counts")
+    op.drop_table("routing_rules")
