@@ -285,8 +285,11 @@ class Replay:
             self.book.advance(self.result.last_ts)
         self.result.late = len(self._late)
         self.result.cases = [self.book.to_json(c) for c in self.book.cases.values()]
-        for case in self.book.cases.values():
-            self.store.create_case(case, alert_id=self.book.tracking[case.id].alert_ids[0])
+        self.store.save_cases(
+            self.book.cases.values(),
+            alert_ids={c: track.alert_ids[0] for c, track in self.book.tracking.items()},
+            sla=self.book.sla,
+        )
         if self.result.first_ts is not None and self.result.last_ts is not None:
             period = (self.result.first_ts, self.result.last_ts + timedelta(microseconds=1))
             cases, parties = list(self.book.cases.values()), self.book.world.parties

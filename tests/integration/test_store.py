@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def test_case_timeline_is_append_only(store: Store) -> None:
         co_handlers=["P-PM1"],
         timeline=[TimelineEntry(T0, "engine", "open", None, CaseState.REPORTED, "预警开案")],
     )
-    store.create_case(case)
+    store.save_cases([case])
     step = TimelineEntry(
         T0 + timedelta(minutes=1),
         "dispatcher-1",
@@ -146,7 +147,9 @@ def test_case_timeline_is_append_only(store: Store) -> None:
         "派给网格员",
         ("photo-1.jpg",),
     )
-    store.append_timeline("C1", step)
+    case.timeline.append(step)
+    case.state = CaseState.DISPATCHED
+    store.save_cases([case])
     stored = store.get_case("C1")
     assert stored is not None
     assert stored.lead == "P-GW1"
@@ -157,6 +160,9 @@ def test_case_timeline_is_append_only(store: Store) -> None:
         with pytest.raises(DBAPIError), store.engine.begin() as conn:
             conn.execute(text(sql))
     assert store.get_case("C1").timeline[1].note == "派给网格员"  # type: ignore[union-attr]
+    rewritten = replace(case, timeline=[case.timeline[0]])
+    with pytest.raises(ValueError, match="cannot be rewritten"):
+        store.save_cases([rewritten])
 
 
 def test_alert_upsert_grows_in_place(store: Store) -> None:

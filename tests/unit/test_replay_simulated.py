@@ -3,7 +3,9 @@ alert explained by events that were really stored."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -87,3 +89,46 @@ def test_kpis_recomputed_from_cases_jsonl(replayed: tuple[Path, Path]) -> None:
     assert kpi["false_alarm_rate"] == round(len(dismissed) / alerts, 4)
     for name in ("handling_rate", "on_time_rate", "co_governance_rate"):
         assert 0 < kpi[name] <= 1, name
+    # the handling and on-time rates from the dates alone (each case due once)
+    start = datetime.fromisoformat(kpi["period"]["start"])
+    end = datetime.fromisoformat(kpi["period"]["end"])
+
+    def when(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+
+    due = 0
+    for case in cases:
+        closed_at, due_at = when(case["closed_at"]), when(case["due_at"])
+        assert due_at is not None
+        if case["final_state"] == "closed":
+            assert closed_at is not None
+            due += start <= min(closed_at, due_at) < end
+        elif case["final_state"] not in ("dismissed", "self_resolved"):
+            due += start <= due_at < end
+    on_time = sum(1 for c in closed if when(c["closed_at"]) <= when(c["due_at"]))  # type: ignore[operator]
+    assert (kpi["due"], kpi["on_time"]) == (due, on_time)
+    assert kpi["handling_rate"] == round(len(closed) / due, 4)
+    assert kpi["on_time_rate"] == round(on_time / len(closed), 4)
+    ratings = [c["rating"] for c in closed if c["rating"] is not None]
+    assert kpi["satisfaction"] == (
+        round(sum(r >= 4 for r in ratings) / len(ratings), 4) if ratings else None
+    )
+
+
+def test_stored_counters_agree_with_the_replayed_kpis(replayed: tuple[Path, Path]) -> None:
+    """The cockpit's counters, filled as the replay stored its cases, give the same
+    counts as metrics.json for the local days the replay covered."""
+    out, _ = replayed
+    kpi = orjson.loads((out / "metrics.json").read_bytes())["cases"]["kpis"]
+    zone = ZoneInfo("Asia/Shanghai")
+    first = datetime.fromisoformat(kpi["period"]["start"]).astimezone(zone).date()
+    last = datetime.fromisoformat(kpi["period"]["end"]).astimezone(zone).date()
+    store = Store.open(f"sqlite:///{out / 'cityeye.db'}")
+    try:
+        stored = store.kpi_summary("all", "", first - timedelta(days=1), last + timedelta(days=7))
+    finally:
+        store.close()
+    # the replayed period holds every case; only "due" may fall after it (open cases)
+    for name in ("cases", "closed", "on_time", "co_governed", "dismissed", "rated", "alerts"):
+        assert stored[name] == kpi[name], name
+    assert stored["due"] >= kpi["due"]

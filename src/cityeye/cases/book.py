@@ -28,7 +28,7 @@ from typing import Any
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
 from cityeye.cases.notify import Notification, Notifier
 from cityeye.cases.routing import escalation_target, plan, route
-from cityeye.cases.sla import DEFAULT_SLA, Stage, next_limit, stage_of
+from cityeye.cases.sla import DEFAULT_SLA, Stage, handle_limit, next_limit, stage_of
 from cityeye.domain import (
     Alert,
     Case,
@@ -128,6 +128,7 @@ class CaseBook:
             case.severity = alert.severity
             track = self._track(case)
             track.clock_start = at
+            case.due_at = min(filter(None, (case.due_at, self._handle_deadline(case, at))))
             self._note(case, at, "priority_raised", f"预警升级为 {alert.severity.value}")
             self._schedule(case, tighter_only=True)
         elif kind == "resolved" and case.state == CaseState.REPORTED:
@@ -148,6 +149,7 @@ class CaseBook:
             key=alert.key,
             area=alert.area,
         )
+        case.due_at = self._handle_deadline(case, alert.opened_at)
         self.cases[case_id] = case
         self.tracking[case_id] = Tracking(clock_start=alert.opened_at, alert_ids=[alert.id])
         if alert.scenario != REPORT_SCENARIO:
@@ -343,6 +345,11 @@ class CaseBook:
         track.stage, track.deadline = stage, deadline
         heapq.heappush(self._deadlines, (deadline, case.id))
 
+    def _handle_deadline(self, case: Case, start: datetime) -> datetime:
+        """When a case of this severity, with its clock started at ``start``, must be
+        handled (its last limit; 72 h for a severity with no limits)."""
+        return start + timedelta(seconds=handle_limit(self.sla, case.severity))
+
     # ------------------------------------------------------------------ helpers
     def _track(self, case: Case) -> Tracking:
         return self.tracking[case.id]
@@ -399,5 +406,7 @@ class CaseBook:
                 {"at": iso(x.at), "stage": x.stage.value, "to": x.to} for x in track.escalations
             ],
             "final_state": case.state.value,
+            "due_at": iso(case.due_at),
             "closed_at": iso(case.closed_at),
+            "rating": case.rating,
         }

@@ -9,6 +9,7 @@ which is what a resident experiences.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from cityeye.domain import CaseState, Severity
@@ -55,3 +56,10 @@ def next_limit(
         if candidate in limits:
             return candidate, limits[candidate]
     return None
+
+
+def handle_limit(sla: Mapping[Severity, Mapping[Stage, int]], severity: Severity) -> int:
+    """Seconds from the clock start by which a case must be handled: its severity's
+    handle limit, else its last limit, else 72 h."""
+    limits = sla.get(severity, {})
+    return limits.get(Stage.HANDLE) or max(limits.values(), default=72 * 3600)

@@ -101,4 +101,6 @@ class Case:
     reporter: str | None = None
     closed_at: datetime | None = None
     rating: int | None = None
+    #: The handling deadline (set by the case book; a severity upgrade may tighten it).
+    due_at: datetime | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)

@@ -7,15 +7,25 @@ Everything above the store (replay, ingest, the engine's adapters, the web) talk
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cityeye.cases.aggregate import (
+    DIMENSIONS,
+    Key,
+    alert_counts,
+    case_counts,
+    difference,
+    periods,
+    summarise,
+)
+from cityeye.cases.sla import DEFAULT_SLA, Stage
 from cityeye.domain import (
     Alert,
     Area,
@@ -25,6 +35,7 @@ from cityeye.domain import (
     CaseState,
     Device,
     Event,
+    FieldError,
     HandlerRole,
     Party,
     PartyKind,
@@ -65,6 +76,8 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+_AREA_DIMS = frozenset(level.value for level in AreaLevel)
+
 #: Rows per INSERT statement; keeps SQLite under its bound-parameter limit.
 CHUNK = 500
 
@@ -92,6 +105,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._world: World | None = None  # for the KPI counters' areas and time zone
 
     @classmethod
     def open(cls, url: str = DEFAULT_URL, *, durable: bool = True) -> Store:
@@ -230,6 +244,7 @@ class Store:
                 ],
             )
             self._set_meta(conn, "timezone", world.timezone)
+        self._world = world
 
     def load_world(self) -> World | None:
         """The stored world, or ``None`` before one was loaded."""
@@ -434,10 +449,19 @@ class Store:
         return marked
 
     def save_alerts(self, alerts: Iterable[Alert]) -> None:
-        """Insert or replace many alerts in one transaction."""
+        """Insert or replace many alerts in one transaction; an alert seen for the first
+        time is added to the KPI counters (the false-alarm rate's denominator)."""
+        alerts = list(alerts)
+        world = self._kpi_world()
         with self.engine.begin() as conn:
+            known = self._existing(conn, t.alerts.c.id, [a.id for a in alerts])
+            counts: Counter[Key] = Counter()
             for alert in alerts:
+                if alert.id not in known:
+                    counts.update(alert_counts(alert, world))
+                    known.add(alert.id)
                 self._upsert_alert(conn, alert)
+            self._add_counts(conn, counts)
 
     def event_count(self) -> int:
         with self.engine.connect() as conn:
@@ -553,8 +577,8 @@ class Store:
             ).all()
         return {s: {"total": int(n), "open": int(o)} for s, n, o in sorted(rows)}
 
-    def alerts(self, *, open_only: bool = False, limit: int = 1000) -> list[Alert]:
-        """Newest first."""
+    def alerts(self, *, open_only: bool = False, limit: int | None = 1000) -> list[Alert]:
+        """Newest first (all of them with ``limit=None``)."""
         query = select(t.alerts).order_by(t.alerts.c.opened_at.desc(), t.alerts.c.id).limit(limit)
         if open_only:
             query = query.where(t.alerts.c.resolved_at.is_(None))
@@ -619,48 +643,175 @@ class Store:
         return None if r is None else _alert(r)
 
     # ----------------------------------------------------------------- cases
-    def create_case(self, case: Case, alert_id: str | None = None) -> None:
-        """Store a new case with its handlers and its timeline so far."""
+    def save_cases(
+        self,
+        cases: Iterable[Case],
+        *,
+        alert_ids: Mapping[str, str] | None = None,
+        sla: Mapping[Severity, Mapping[Stage, int]] = DEFAULT_SLA,
+    ) -> None:
+        """Insert new cases and bring stored ones up to date — row, handlers, the
+        timeline lines not stored yet — and add the difference each makes to the KPI
+        counters, all in one transaction. A case's timeline only ever grows: one that
+        would drop stored lines is refused with ``ValueError``."""
+        cases = list(cases)
+        alert_ids = alert_ids or {}
+        world = self._kpi_world()
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(t.cases).values(
-                    id=case.id,
-                    origin=case.origin.value,
-                    state=case.state.value,
-                    severity=case.severity.value,
-                    title=case.title,
-                    scenario=case.scenario,
-                    key=case.key,
-                    alert_id=alert_id,
-                    area_code=case.area,
-                    lead_party=case.lead,
-                    reporter=case.reporter,
-                    opened_at=case.opened_at,
-                    closed_at=case.closed_at,
-                    rating=case.rating,
-                    version=1,
-                )
-            )
-            handlers = []
-            if case.lead:
-                handlers.append((case.lead, HandlerRole.LEAD))
-            handlers += [(p, HandlerRole.CO) for p in case.co_handlers if p != case.lead]
-            for party_id, role in handlers:
-                conn.execute(
-                    insert(t.case_handlers).values(
-                        case_id=case.id,
-                        party_id=party_id,
-                        role=role.value,
-                        assigned_at=case.opened_at,
+            known = self._existing(conn, t.cases.c.id, [c.id for c in cases])
+            old = {c.id: c for c in self._load_cases(conn, sorted(known))} if known else {}
+            counts: Counter[Key] = Counter()
+            new_rows, handlers, lines = [], [], []
+            for case in cases:
+                before = old.get(case.id)
+                stored = len(before.timeline) if before else 0
+                if before is not None and case.timeline[:stored] != before.timeline:
+                    raise ValueError(f"case {case.id}: the stored timeline cannot be rewritten")
+                row = self._case_row(case)
+                if before is None:
+                    row["alert_id"] = alert_ids.get(case.id)
+                    new_rows.append(row)
+                    counts.update(case_counts(case, world, sla))
+                else:
+                    conn.execute(
+                        update(t.cases)
+                        .where(t.cases.c.id == case.id)
+                        .values(**row, version=t.cases.c.version + 1)
                     )
-                )
-            for entry in case.timeline:
-                self._append(conn, case.id, entry)
+                    conn.execute(
+                        delete(t.case_handlers).where(t.case_handlers.c.case_id == case.id)
+                    )
+                    delta = difference(
+                        case_counts(case, world, sla), case_counts(before, world, sla)
+                    )
+                    counts.update(delta)
+                handlers += self._handler_rows(case)
+                lines += [self._timeline_row(case.id, e) for e in case.timeline[stored:]]
+            self._insert_rows(conn, t.cases, [r | {"version": 1} for r in new_rows])
+            self._insert_rows(conn, t.case_handlers, handlers)
+            self._insert_rows(conn, t.case_timeline, lines)
+            self._add_counts(conn, counts)
 
-    def append_timeline(self, case_id: str, entry: TimelineEntry) -> None:
-        """Add one history line (the table refuses updates and deletes)."""
+    @staticmethod
+    def _case_row(case: Case) -> dict[str, Any]:
+        return {
+            "id": case.id,
+            "origin": case.origin.value,
+            "state": case.state.value,
+            "severity": case.severity.value,
+            "title": case.title,
+            "scenario": case.scenario,
+            "key": case.key,
+            "area_code": case.area,
+            "lead_party": case.lead,
+            "reporter": case.reporter,
+            "opened_at": case.opened_at,
+            "closed_at": case.closed_at,
+            "rating": case.rating,
+            "due_at": case.due_at,
+        }
+
+    @staticmethod
+    def _handler_rows(case: Case) -> list[dict[str, Any]]:
+        handlers = [(case.lead, HandlerRole.LEAD)] if case.lead else []
+        handlers += [(p, HandlerRole.CO) for p in dict.fromkeys(case.co_handlers) if p != case.lead]
+        return [
+            {"case_id": case.id, "party_id": p, "role": role.value, "assigned_at": case.opened_at}
+            for p, role in handlers
+        ]
+
+    # ----------------------------------------------------------------- KPIs
+    def _kpi_world(self) -> World:
+        if self._world is None:
+            self._world = self.load_world() or World.empty()
+        return self._world
+
+    def _add_counts(self, conn: Connection, counts: Mapping[Key, int]) -> None:
+        rows = [
+            {"dim": d, "value": v, "period": p, "metric": m, "n": n}
+            for (d, v, p, m), n in counts.items()
+            if n
+        ]
+        if not rows:
+            return
+        stmt = _insert(conn, t.kpi_counts)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["dim", "value", "period", "metric"],
+            set_={"n": t.kpi_counts.c.n + stmt.excluded.n},
+        )
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(stmt, rows[start : start + CHUNK])
+
+    def rebuild_kpis(self, sla: Mapping[Severity, Mapping[Stage, int]] = DEFAULT_SLA) -> int:
+        """Recount every KPI counter from the stored cases and alerts (after the areas
+        were re-organised, say). Returns the number of counter rows."""
+        world = self._kpi_world()
+        counts: Counter[Key] = Counter()
+        for case in self.load_cases():
+            counts.update(case_counts(case, world, sla))
+        for alert in self.alerts(limit=None):
+            counts.update(alert_counts(alert, world))
         with self.engine.begin() as conn:
-            self._append(conn, case_id, entry)
+            conn.execute(delete(t.kpi_counts))
+            self._add_counts(conn, counts)
+        return sum(1 for n in counts.values() if n)
+
+    def kpi_summary(self, dim: str, value: str, first: date, last: date) -> dict[str, Any]:
+        """The KPIs of one area / scenario / party (``dim``, ``value``; ``"all"``, ``""``
+        for everything) over the local days ``first..last``, from the counters."""
+        rows = self._kpi_rows(dim, first, last, values=[value], by="dim")
+        return summarise((metric, n) for _, metric, n in rows)
+
+    def kpi_breakdown(
+        self, dim: str, first: date, last: date, *, within: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The KPIs of every value of ``dim`` (each street, each scenario, ...) over
+        ``first..last``; for an area level, ``within`` keeps the areas inside one area
+        (the communities of a street: drill-down)."""
+        values = None
+        if within is not None and dim in _AREA_DIMS:
+            world = self._kpi_world()
+            values = [
+                a.code for a in world.at_level(AreaLevel(dim)) if world.within(a.code, within)
+            ]
+        grouped: dict[str, list[tuple[str, int]]] = {}
+        for value, metric, n in self._kpi_rows(dim, first, last, values=values, by="value"):
+            grouped.setdefault(value, []).append((metric, n))
+        return {value: summarise(rows) for value, rows in sorted(grouped.items())}
+
+    def kpi_trend(self, dim: str, value: str, first: date, last: date) -> dict[str, dict[str, Any]]:
+        """The KPIs of one value day by day (the cockpit's trend line)."""
+        days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+        grouped: dict[str, list[tuple[str, int]]] = {}
+        for period, metric, n in self._kpi_rows(dim, first, last, values=[value], days=days):
+            grouped.setdefault(period, []).append((metric, n))
+        return {day: summarise(grouped.get(day, [])) for day in days}
+
+    def _kpi_rows(
+        self,
+        dim: str,
+        first: date,
+        last: date,
+        *,
+        values: Sequence[str] | None = None,
+        by: str = "period",
+        days: Sequence[str] | None = None,
+    ) -> list[tuple[str, str, int]]:
+        if dim not in DIMENSIONS:
+            raise FieldError("dim", f"{dim!r} is not one of {', '.join(DIMENSIONS)}")
+        if last < first:
+            raise FieldError("last", f"{last} is before {first}")
+        c = t.kpi_counts.c
+        group = {"dim": c.dim, "value": c.value, "period": c.period}[by]
+        query = (
+            select(group, c.metric, func.sum(c.n))
+            .where(c.dim == dim, c.period.in_(days if days is not None else periods(first, last)))
+            .group_by(group, c.metric)
+        )
+        if values is not None:
+            query = query.where(c.value.in_(values))
+        with self.engine.connect() as conn:
+            return [(str(g), str(m), int(n)) for g, m, n in conn.execute(query)]
 
     def get_case(self, case_id: str) -> Case | None:
         found = self.load_cases([case_id])
@@ -668,7 +819,16 @@ class Store:
 
     def load_cases(self, ids: Sequence[str] | None = None) -> list[Case]:
         """Cases with their handlers and timelines (all, or those ``ids``), in id
-        order; three queries whatever the number of cases."""
+        order; three queries per chunk of ids whatever the number of cases."""
+        with self.engine.connect() as conn:
+            if ids is None:
+                return self._load_cases(conn, None)
+            out: list[Case] = []
+            for start in range(0, len(ids), CHUNK):
+                out += self._load_cases(conn, ids[start : start + CHUNK])
+            return sorted(out, key=lambda c: c.id)
+
+    def _load_cases(self, conn: Connection, ids: Sequence[str] | None) -> list[Case]:
         cases_q = select(t.cases).order_by(t.cases.c.id)
         handlers_q = select(t.case_handlers).order_by(
             t.case_handlers.c.assigned_at, t.case_handlers.c.party_id
@@ -680,23 +840,22 @@ class Store:
             timeline_q = timeline_q.where(t.case_timeline.c.case_id.in_(ids))
         co: dict[str, list[str]] = {}
         timelines: dict[str, list[TimelineEntry]] = {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(cases_q).mappings().all()
-            for h in conn.execute(handlers_q).mappings():
-                if h["role"] == HandlerRole.CO.value:
-                    co.setdefault(h["case_id"], []).append(h["party_id"])
-            for e in conn.execute(timeline_q).mappings():
-                timelines.setdefault(e["case_id"], []).append(
-                    TimelineEntry(
-                        e["at"],
-                        e["actor"],
-                        e["action"],
-                        CaseState(e["from_state"]) if e["from_state"] else None,
-                        CaseState(e["to_state"]) if e["to_state"] else None,
-                        e["note"],
-                        tuple(e["attachments"]),
-                    )
+        rows = conn.execute(cases_q).mappings().all()
+        for h in conn.execute(handlers_q).mappings():
+            if h["role"] == HandlerRole.CO.value:
+                co.setdefault(h["case_id"], []).append(h["party_id"])
+        for e in conn.execute(timeline_q).mappings():
+            timelines.setdefault(e["case_id"], []).append(
+                TimelineEntry(
+                    e["at"],
+                    e["actor"],
+                    e["action"],
+                    CaseState(e["from_state"]) if e["from_state"] else None,
+                    CaseState(e["to_state"]) if e["to_state"] else None,
+                    e["note"],
+                    tuple(e["attachments"]),
                 )
+            )
         return [
             Case(
                 id=r["id"],
@@ -713,6 +872,7 @@ class Store:
                 reporter=r["reporter"],
                 closed_at=r["closed_at"],
                 rating=r["rating"],
+                due_at=r["due_at"],
                 timeline=timelines.get(r["id"], []),
             )
             for r in rows
@@ -720,19 +880,26 @@ class Store:
 
     # ----------------------------------------------------------------- helpers
     @staticmethod
-    def _append(conn: Connection, case_id: str, entry: TimelineEntry) -> None:
-        conn.execute(
-            insert(t.case_timeline).values(
-                case_id=case_id,
-                at=entry.at,
-                actor=entry.actor,
-                action=entry.action,
-                from_state=entry.from_state.value if entry.from_state else None,
-                to_state=entry.to_state.value if entry.to_state else None,
-                note=entry.note,
-                attachments=list(entry.attachments),
-            )
-        )
+    def _timeline_row(case_id: str, entry: TimelineEntry) -> dict[str, Any]:
+        return {
+            "case_id": case_id,
+            "at": entry.at,
+            "actor": entry.actor,
+            "action": entry.action,
+            "from_state": entry.from_state.value if entry.from_state else None,
+            "to_state": entry.to_state.value if entry.to_state else None,
+            "note": entry.note,
+            "attachments": list(entry.attachments),
+        }
+
+    @staticmethod
+    def _existing(conn: Connection, column: Any, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored in ``column``'s table."""
+        found: set[str] = set()
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
 
     @staticmethod
     def _insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

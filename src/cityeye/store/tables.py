@@ -186,6 +186,7 @@ cases = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("rating", Integer, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False, default=1),
     Index("ix_cases_state", "state"),
     Index("ix_cases_scenario_key", "scenario", "key"),

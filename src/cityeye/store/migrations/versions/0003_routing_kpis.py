@@ -1,4 +1,5 @@
-"""routing_rules and kpi_counts: routing kept as data, KPI counters kept incrementally.
+"""routing_rules, kpi_counts, cases.due_at: routing kept as data, KPI counters kept
+incrementally, the handling deadline the case book set.
 
 Revision ID: 0003
 Revises: 0002
@@ -9,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import cityeye.store.types
 
 revision = "0003"
 down_revision = "0002"
@@ -39,7 +42,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("dim", "value", "period", "metric", name=op.f("pk_kpi_counts")),
     )
 
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(
+            sa.Column("due_at", cityeye.store.types.UTCDateTime(timezone=True), nullable=True)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("due_at")
     op.drop_table("kpi_counts")
     op.drop_table("routing_rules")
