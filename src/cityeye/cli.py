@@ -315,15 +315,15 @@ def report(
     month: Annotated[str, typer.Option(help="The month, e.g. 2026-10.")],
     area: Annotated[str, typer.Option(help="Area name or code, e.g. 小河街道.")],
     db: DbOption = DEFAULT_URL,
-    fmt: Annotated[str, typer.Option("--format", help="html or xlsx.")] = "html",
+    fmt: Annotated[str, typer.Option("--format", help="html, xlsx or pdf.")] = "html",
     out_file: Annotated[Path | None, typer.Option("--out", help="Output file.")] = None,
 ) -> None:
     """The monthly report (一表通): KPIs, trend, scenarios, sub-areas, worst overdue cases,
     all derived from the stored cases."""
-    from cityeye.report import build_report, render_html, write_xlsx
+    from cityeye.report import build_report, render_html, write_pdf, write_xlsx
 
-    if fmt not in ("html", "xlsx"):
-        raise typer.BadParameter("html or xlsx (pdf: print the html page)", param_hint="--format")
+    if fmt not in ("html", "xlsx", "pdf"):
+        raise typer.BadParameter(f"{fmt!r}: give html, xlsx or pdf", param_hint="--format")
     store = Store.open(db)
     try:
         data = build_report(store, month, area)
@@ -335,6 +335,8 @@ def report(
     target = out_file or Path(f"report-{data.area.code}-{month}.{fmt}")
     if fmt == "html":
         target.write_text(render_html(data), encoding="utf-8")
+    elif fmt == "pdf":
+        write_pdf(data, target)
     else:
         write_xlsx(data, target)
     k = data.kpis

@@ -1,6 +1,6 @@
 """The monthly report (一表通): every figure derived from the stored cases, no manual entry.
 
-``cityeye report --month 2026-10 --area 小河街道 --format html|xlsx`` takes the district's
+``cityeye report --month 2026-10 --area 小河街道 --format html|xlsx|pdf`` takes the district's
 cases from the database, keeps those in the area (rolled up: a street's report counts
 its communities' and grids' cases), and computes the KPIs exactly as the cockpit does
 (:mod:`cityeye.cases.kpi`), the daily trend, the per-scenario counts, the figures per
@@ -27,6 +27,21 @@ _CHILD = {
     AreaLevel.STREET: AreaLevel.COMMUNITY,
     AreaLevel.COMMUNITY: AreaLevel.GRID,
 }
+
+
+#: The KPI lines of every format, in order.
+KPI_ROWS = (
+    ("处置率 handling rate", "handling_rate"),
+    ("按期办结率 on-time rate", "on_time_rate"),
+    ("共治率 co-governance rate", "co_governance_rate"),
+    ("满意率 satisfaction", "satisfaction"),
+    ("误报率 false-alarm rate", "false_alarm_rate"),
+    ("新增工单 cases opened", "cases"),
+    ("结案 closed", "closed"),
+    ("到期 due", "due"),
+    ("误报撤销 dismissed", "dismissed"),
+    ("自动消警 self-resolved", "self_resolved"),
+)
 
 
 @dataclass(slots=True)
@@ -155,17 +170,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     k = report.kpis
     sheet.append(["区域 area", report.area.name, "月份 month", report.month])
     sheet.append([])
-    for label, key in (
-        ("处置率 handling rate", "handling_rate"),
-        ("按期办结率 on-time rate", "on_time_rate"),
-        ("共治率 co-governance rate", "co_governance_rate"),
-        ("满意率 satisfaction", "satisfaction"),
-        ("误报率 false-alarm rate", "false_alarm_rate"),
-        ("结案 closed", "closed"),
-        ("到期 due", "due"),
-        ("误报撤销 dismissed", "dismissed"),
-        ("自动消警 self-resolved", "self_resolved"),
-    ):
+    for label, key in KPI_ROWS:
         sheet.append([label, k.get(key)])
     trend = book.create_sheet("趋势 Trend")
     trend.append(["日期 day", "工单 cases", "结案 closed", "处置率 handling rate"])
@@ -201,3 +206,134 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     for o in report.overdue:
         late.append([o["id"], o["scenario"], o["area"], o["state"], o["due"], o["overdue_h"]])
     book.save(path)
+
+
+def _percent(value: Any) -> str:
+    return "—" if value is None else f"{value:.1%}" if isinstance(value, float) else str(value)
+
+
+def write_pdf(report: MonthlyReport, path: Path) -> None:
+    """The report as a PDF (A4), with the daily trend as a bar chart.
+
+    Chinese text uses the Adobe CID font STSong-Light (宋体), which every PDF reader
+    carries for Simplified Chinese: nothing is downloaded and no font file has to be
+    shipped or found on the machine. ``invariant`` makes the same report the same
+    bytes."""
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=4)
+    heading = ParagraphStyle("h", fontName=font, fontSize=12, leading=16, spaceBefore=8)
+    body = ParagraphStyle("b", fontName=font, fontSize=8.5, leading=11)
+    grid = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
+        ]
+    )
+
+    def table(rows: list[list[Any]]) -> Table:
+        cells = [[Paragraph(_percent(v), body) for v in row] for row in rows]
+        out = Table(cells, repeatRows=1, hAlign="LEFT")
+        out.setStyle(grid)
+        return out
+
+    k = report.kpis
+    story: list[Any] = [
+        Paragraph(f"{report.area.name} {report.month} 月度报告 · Monthly report", title),
+        Paragraph(
+            f"区域代码 {report.area.code}；统计期 {report.start:%Y-%m-%d} 至 "
+            f"{report.end - timedelta(days=1):%Y-%m-%d}；全部数字由工单自动生成（一表通）。",
+            body,
+        ),
+        Paragraph("指标 · KPIs", heading),
+        table([["指标 KPI", "数值 value"], *([label, k.get(key)] for label, key in KPI_ROWS)]),
+        Paragraph("每日趋势 · Daily trend (工单 cases / 结案 closed)", heading),
+    ]
+    if report.trend:
+        chart = Drawing(170 * mm, 55 * mm)
+        bars = VerticalBarChart()
+        bars.x, bars.y, bars.width, bars.height = 10 * mm, 8 * mm, 155 * mm, 42 * mm
+        bars.data = [[d["cases"] for d in report.trend], [d["closed"] for d in report.trend]]
+        bars.categoryAxis.categoryNames = [d["day"][8:] for d in report.trend]
+        bars.categoryAxis.labels.fontSize = 6
+        bars.valueAxis.labels.fontSize = 6
+        bars.valueAxis.valueMin = 0
+        bars.bars[0].fillColor = colors.HexColor("#7aa6d8")
+        bars.bars[1].fillColor = colors.HexColor("#2e7d32")
+        chart.add(bars)
+        story.append(chart)
+    else:
+        story.append(Paragraph("本月无工单 · no cases this month", body))
+    if report.children:
+        story += [
+            Paragraph("下级区域 · Sub-areas", heading),
+            table(
+                [
+                    ["名称 name", "工单 cases", "处置率", "按期办结率", "共治率"],
+                    *(
+                        [
+                            c["name"],
+                            c["cases"],
+                            c["handling_rate"],
+                            c["on_time_rate"],
+                            c["co_governance_rate"],
+                        ]
+                        for c in report.children
+                    ),
+                ]
+            ),
+        ]
+    story += [
+        Paragraph("场景 · Scenarios", heading),
+        table(
+            [
+                ["场景 scenario", "名称 name", "工单 cases", "结案 closed", "按期 on time"],
+                *(
+                    [
+                        s["scenario"],
+                        report.names.get(s["scenario"], ""),
+                        s["cases"],
+                        s["closed"],
+                        s["on_time_rate"],
+                    ]
+                    for s in report.scenarios
+                ),
+            ]
+        ),
+        Paragraph("超期最严重的工单 · Worst overdue cases", heading),
+        table(
+            [
+                ["工单 case", "场景 scenario", "区域 area", "状态 state", "超期(小时) h"],
+                *(
+                    [o["id"], o["scenario"], o["area"], o["state"], o["overdue_h"]]
+                    for o in report.overdue
+                ),
+            ]
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        title=f"{report.area.name} {report.month}",
+        author="cityeye",
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        invariant=1,
+    )
+    doc.build(story)

@@ -4,7 +4,7 @@ run on event time and escalate one level up, then again."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -177,6 +177,9 @@ def test_case_json_lists_states_and_escalations() -> None:
     assert line["escalations"][0]["to"] == "CO1"
     assert line["lead"] == "GW1"
     assert T0.utcoffset() == timedelta(hours=8)
+    assert (line["due_at"], line["overdue_s"]) == (at(120).astimezone(UTC).isoformat(), 0.0)
+    book.advance(at(150))  # high: handled within 2 h, now half an hour past
+    assert book.to_json(case)["overdue_s"] == 30 * 60
 
 
 def test_kpis_by_hand_computed_fixture() -> None:

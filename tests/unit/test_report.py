@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from test_replay_cases import action, line
 from typer.testing import CliRunner
 
@@ -96,3 +97,27 @@ def test_unknown_area_and_bad_month_are_named(db: str) -> None:
             build_report(store, "October", "小河街道")
     finally:
         store.close()
+
+
+def test_pdf_report_has_the_same_figures_in_chinese(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "r.pdf"
+    args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", db]
+    result = CliRunner().invoke(app, [*args, "--format", "pdf", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out)
+    text = "".join(page.extract_text() for page in reader.pages)
+    for needed in ("小河街道 2026-10 月度报告", "处置率", "共治率", "100.0%", "C000002"):
+        assert needed in text, needed
+    # the chart is drawn, the font is the reader's own (nothing to download or ship)
+    raw = out.read_bytes()
+    assert b"STSong-Light" in raw
+    again = tmp_path / "again.pdf"
+    CliRunner().invoke(app, [*args, "--format", "pdf", "--out", str(again)])
+    assert again.read_bytes() == raw  # same report, same bytes
+
+
+def test_unknown_format_is_named(db: str) -> None:
+    args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", db, "--format", "doc"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "'doc': give html, xlsx or pdf" in result.output

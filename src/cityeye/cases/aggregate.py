@@ -2,7 +2,7 @@
 
 Recomputing the KPIs from a million cases takes a minute; the cockpit must answer while
 a person waits. So every case change adds its *difference* to a table of counters,
-one row per (dimension, value, period, metric):
+one row per (dimension, period, value, metric):
 
 * dimensions: ``all``; the case's area rolled up the hierarchy (``grid``,
   ``community``, ``street``, ``district``); ``scenario``; ``party`` (the lead, 主办);
@@ -23,6 +23,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -123,19 +124,31 @@ def periods(first: date, last: date) -> list[str]:
     return out
 
 
-def summarise(rows: Iterable[tuple[str, int]]) -> dict[str, Any]:
-    """The KPIs from ``(metric, count)`` rows summed over a selection of counters."""
+def summarise(rows: Iterable[tuple[str, int]], *, times: bool = True) -> dict[str, Any]:
+    """The KPIs from ``(metric, count)`` rows summed over a selection of counters
+    (``times=False``: the rows hold no histograms; ``times`` is then ``None``)."""
     counts: Counter[str] = Counter()
     histograms: dict[str, Counter[int]] = {name: Counter() for name in TIMES}
     for metric, n in rows:
-        if metric.startswith("t."):
-            _, stage, index = metric.split(".")
-            if stage in histograms:
-                histograms[stage][int(index)] += n
-        else:
+        binned = _histogram_metric(metric)
+        if binned is None:
             counts[metric] += n
+        elif binned[0] in histograms:
+            histograms[binned[0]][binned[1]] += n
     alerts = counts.get("alerts", 0)
-    return figures(counts, {s: _quantiles(h) for s, h in histograms.items()}, alerts)
+    out = figures(counts, {s: _quantiles(h) for s, h in histograms.items()}, alerts)
+    if not times:
+        out["times"] = None
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _histogram_metric(metric: str) -> tuple[str, int] | None:
+    """``t.close.93`` → ``("close", 93)``; ``None`` for a plain counter."""
+    if not metric.startswith("t."):
+        return None
+    _, stage, index = metric.split(".")
+    return stage, int(index)
 
 
 def _quantiles(histogram: Counter[int]) -> dict[str, float | None]:

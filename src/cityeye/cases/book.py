@@ -103,6 +103,7 @@ class CaseBook:
         self._latest: dict[tuple[str, str], str] = {}
         self._deadlines: list[tuple[datetime, str]] = []
         self._load: Counter[str] = Counter()
+        self.clock: datetime | None = None  # the latest event time the book has seen
 
     # ------------------------------------------------------------------ alerts
     def on_alert(
@@ -289,6 +290,8 @@ class CaseBook:
     # ------------------------------------------------------------------ clock
     def advance(self, now: datetime) -> None:
         """Escalate every case whose deadline passed before ``now``."""
+        if self.clock is None or now > self.clock:
+            self.clock = now
         while self._deadlines and self._deadlines[0][0] < now:
             deadline, case_id = heapq.heappop(self._deadlines)
             case = self.cases[case_id]
@@ -375,6 +378,14 @@ class CaseBook:
         ]
         return sorted(out, key=lambda pair: -pair[1])
 
+    def overdue_s(self, case: Case) -> float:
+        """How long past its handling deadline the case was closed, or is now (by the
+        book's clock) if still open; 0 if within it."""
+        end = case.closed_at if case.state.terminal else self.clock
+        if case.due_at is None or end is None:
+            return 0.0
+        return max(0.0, (end - case.due_at).total_seconds())
+
     def to_json(self, case: Case) -> dict[str, Any]:
         """One line of ``cases.jsonl``."""
         track = self._track(case)
@@ -407,6 +418,7 @@ class CaseBook:
             ],
             "final_state": case.state.value,
             "due_at": iso(case.due_at),
+            "overdue_s": self.overdue_s(case),
             "closed_at": iso(case.closed_at),
             "rating": case.rating,
         }

@@ -228,13 +228,14 @@ routing_rules = Table(
 
 #: The cockpit's KPI counters, kept up to date with every case change (see
 #: ``cityeye.cases.aggregate``): one row per (dimension, value, period, metric), with
-#: ``period`` a local day ``2026-10-05`` or a month ``2026-10``.
+#: ``period`` a local day ``2026-10-05`` or a month ``2026-10``. The key's order
+#: (dimension, period, value) makes "every street this month" one contiguous range.
 kpi_counts = Table(
     "kpi_counts",
     metadata,
     Column("dim", String(16), primary_key=True),
-    Column("value", String(128), primary_key=True),
     Column("period", String(10), primary_key=True),
+    Column("value", String(128), primary_key=True),
     Column("metric", String(24), primary_key=True),
     Column("n", BigInteger, nullable=False),
 )

@@ -35,11 +35,11 @@ def upgrade() -> None:
     op.create_table(
         "kpi_counts",
         sa.Column("dim", sa.String(length=16), nullable=False),
-        sa.Column("value", sa.String(length=128), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("value", sa.String(length=128), nullable=False),
         sa.Column("metric", sa.String(length=24), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("dim", "value", "period", "metric", name=op.f("pk_kpi_counts")),
+        sa.PrimaryKeyConstraint("dim", "period", "value", "metric", name=op.f("pk_kpi_counts")),
     )
 
     with op.batch_alter_table("cases") as batch:
