@@ -9,7 +9,7 @@ PORT   ?= 8000
 HOURS  ?= 24
 SEED   ?= 2021
 
-.PHONY: demo test lint typecheck unit integration demo-data bench clean
+.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -48,6 +48,11 @@ integration: $(STAMP)
 ## bench: engine vs Node-RED (issue 3), ~12 min; BENCH_ARGS=--quick for a smoke run
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py $(BENCH_ARGS)
+
+## bench-kpi: cockpit KPI queries over 1M cases / 10M events on SQLite (issue 4), ~25 min;
+## BENCH_ARGS=--quick for 100k / 1M
+bench-kpi: $(STAMP)
+	$(BIN)/python bench/kpi.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -95,14 +95,17 @@ def world_load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     db: DbOption = DEFAULT_URL,
 ) -> None:
-    """Validate a world file and store it (replacing the stored world)."""
+    """Validate a world file and store it (replacing the stored world). The KPI counters
+    are recounted, since areas may have moved (a grid to another community)."""
     world = _world_or_exit(file)
     store = Store.open(db)
     try:
         store.save_world(world)
+        with out.status("recounting KPI counters 重算指标计数…"):
+            rows = store.rebuild_kpis()
     finally:
         store.close()
-    out.print(f"[green]✓[/green] loaded into {db}: {_summary(world)}")
+    out.print(f"[green]✓[/green] loaded into {db}: {_summary(world)}; {rows} KPI counter rows")
 
 
 @world_app.command("demo")

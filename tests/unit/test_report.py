@@ -121,3 +121,33 @@ def test_unknown_format_is_named(db: str) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0
     assert "'doc': give html, xlsx or pdf" in result.output
+
+
+def test_world_load_recounts_the_kpi_counters(db: str, tmp_path: Path) -> None:
+    """Re-loading the world (areas may have moved) recounts the cockpit's counters."""
+    import shutil
+    from datetime import date
+
+    from sqlalchemy import text
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(db.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    store = Store.open(url)
+    month = (date(2026, 10, 1), date(2026, 10, 31))
+    try:
+        before = store.kpi_summary("street", "330105001", *month)
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM kpi_counts"))
+        assert store.kpi_summary("street", "330105001", *month)["cases"] == 0
+    finally:
+        store.close()
+    world = str(FIXTURES / "world_small.yaml")
+    result = CliRunner().invoke(app, ["world", "load", world, "--db", url])
+    assert result.exit_code == 0, result.output
+    store = Store.open(url)
+    try:
+        assert store.kpi_summary("street", "330105001", *month) == before
+        assert before["cases"] == 2
+    finally:
+        store.close()
