@@ -254,7 +254,7 @@ def replay(
     """
     from cityeye.replay import run_replay
     from cityeye.runtime import tune_gc
-    from cityeye.scenarios.triggers import parse_duration
+    from cityeye.sourcefile import parse_duration
 
     tune_gc()
     try:

@@ -11,11 +11,13 @@ last one).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BeforeValidator, Field
 
 try:  # the C loader is ~10x faster on large GeoJSON boundaries
     from yaml import CSafeLoader as _Loader
@@ -150,3 +152,22 @@ def read_source(path: Path) -> SourceDoc:
     except UnicodeDecodeError as exc:
         raise SourceError([Problem("(document)", f"not UTF-8 text ({exc.reason})")]) from None
     return parse_text(text)
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``"90s"``, ``"10m"``, ``"2h30m"``, ``"1d"`` or a number of seconds → seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value.strip())
+        if match and any(match.groups()):
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            return d * 86400 + h * 3600 + m * 60 + s
+    raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d")
+
+
+#: A positive duration in a source file, in seconds.
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]

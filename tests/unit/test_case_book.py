@@ -277,3 +277,16 @@ def test_book_routes_by_the_world_rules_with_co_handlers() -> None:
     fire = book.on_alert("opened", alert("fire.heat", "B9", area="D"), at(1))
     assert fire is not None
     assert fire.lead == "CG"
+
+
+def test_world_file_deadlines_replace_a_severitys_defaults() -> None:
+    world = replace(WORLD, sla={"high": {"handle": 3600}})  # no accept limit any more
+    book = CaseBook(world, ROUTES)
+    case = book.on_alert("opened", alert(severity=Severity.HIGH), at(0))
+    assert case is not None
+    assert case.due_at == at(60)
+    book.advance(at(30))  # 10 min would have escalated under the default accept limit
+    assert case.state == CaseState.DISPATCHED
+    book.advance(at(61))
+    assert case.state == CaseState.ESCALATED
+    assert book.sla[Severity.CRITICAL] == DEFAULT_SLA[Severity.CRITICAL]

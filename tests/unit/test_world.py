@@ -171,3 +171,20 @@ routing:
     assert any("routing[1].area: unknown area 'X'" in p for p in found), found
     assert any("routing[2].scenarios" in p for p in found), found
     assert any("routing[2].co_handler" in p for p in found), found
+
+
+def test_sla_section_is_read_in_seconds_and_checked() -> None:
+    assert load_world(FIXTURES / "world_small.yaml").sla == {"low": {"handle": 3 * 86400}}
+    text = """
+district: {code: "1", name: D}
+sla:
+  critical: {accept: 2m, handle: 30m}
+  urgent: {handle: 1h}
+  high: {respond: 10m, handle: soon}
+"""
+    found = problems_of(text)
+    assert any("sla.urgent" in p for p in found), found
+    assert any("sla.high.respond" in p for p in found), found
+    assert any("sla.high.handle" in p and "not a duration" in p for p in found), found
+    good = build_world(parse_text('district: {code: "1", name: D}\nsla: {critical: {handle: 30m}}'))
+    assert good.sla == {"critical": {"handle": 1800}}

@@ -28,7 +28,7 @@ from typing import Any
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
 from cityeye.cases.notify import Notification, Notifier
 from cityeye.cases.routing import escalation_target, plan, route
-from cityeye.cases.sla import DEFAULT_SLA, Stage, handle_limit, next_limit, stage_of
+from cityeye.cases.sla import Stage, handle_limit, next_limit, sla_for, stage_of
 from cityeye.domain import (
     Alert,
     Case,
@@ -94,7 +94,7 @@ class CaseBook:
     ) -> None:
         self.world = world
         self.routes = dict(routes)
-        self.sla = sla or DEFAULT_SLA
+        self.sla = sla or sla_for(world.sla)
         self.auto_dispatch = auto_dispatch
         self.notifier = notifier
         self.cases: dict[str, Case] = {}

@@ -63,3 +63,12 @@ def handle_limit(sla: Mapping[Severity, Mapping[Stage, int]], severity: Severity
     handle limit, else its last limit, else 72 h."""
     limits = sla.get(severity, {})
     return limits.get(Stage.HANDLE) or max(limits.values(), default=72 * 3600)
+
+
+def sla_for(overrides: Mapping[str, Mapping[str, int]]) -> dict[Severity, dict[Stage, int]]:
+    """The defaults with a world file's ``sla:`` laid over them: a severity named there
+    takes exactly the limits given (so a stage can be dropped), the others keep theirs."""
+    out = {severity: dict(limits) for severity, limits in DEFAULT_SLA.items()}
+    for severity, limits in overrides.items():
+        out[Severity(severity)] = {Stage(stage): int(s) for stage, s in limits.items()}
+    return out

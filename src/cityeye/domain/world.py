@@ -33,6 +33,9 @@ class World:
     subjects: dict[str, Subject] = field(default_factory=dict)
     venues: dict[str, Venue] = field(default_factory=dict)
     routing: tuple[RoutingRule, ...] = ()
+    #: Deadline overrides, seconds per severity and stage (``{"critical": {"handle":
+    #: 1800}}``); the case book lays them over its defaults.
+    sla: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, timezone: str = "Asia/Shanghai") -> World:

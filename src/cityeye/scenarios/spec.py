@@ -33,8 +33,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, Severity
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
-from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger, Duration, build_trigger
-from cityeye.sourcefile import Problem, SourceDoc, SourceError, format_path, read_source
+from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger, build_trigger
+from cityeye.sourcefile import Duration, Problem, SourceDoc, SourceError, format_path, read_source
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"

@@ -15,34 +15,18 @@ alert, further firings join it), an ``upgrade`` (raises the open alert's severit
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cityeye.domain import Event, FieldError
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
+from cityeye.sourcefile import Duration
 
-_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-
-
-def parse_duration(value: Any) -> Any:
-    """``"90s"``, ``"10m"``, ``"2h30m"``, ``"1d"`` or a number of seconds → seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        match = _DURATION_RE.match(value.strip())
-        if match and any(match.groups()):
-            d, h, m, s = (int(g or 0) for g in match.groups())
-            return d * 86400 + h * 3600 + m * 60 + s
-    raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d")
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 Condition = dict[str, Any] | None
 
 

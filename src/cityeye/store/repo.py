@@ -244,6 +244,7 @@ class Store:
                 ],
             )
             self._set_meta(conn, "timezone", world.timezone)
+            self._set_meta(conn, "sla", world.sla)
         self._world = world
 
     def load_world(self) -> World | None:
@@ -323,6 +324,7 @@ class Store:
                 ).mappings()
             )
             timezone = self._get_meta(conn, "timezone") or "Asia/Shanghai"
+            sla = self._get_meta(conn, "sla") or {}
         return World(
             district=area_map[root["code"]],
             timezone=str(timezone),
@@ -332,6 +334,7 @@ class Store:
             subjects=subjects,
             venues=venues,
             routing=routing,
+            sla=sla,
         )
 
     # ----------------------------------------------------------------- events

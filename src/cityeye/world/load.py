@@ -34,12 +34,18 @@ from cityeye.world.schema import (
     DistrictModel,
     PartyModel,
     RoutingModel,
+    SlaSection,
     SubjectModel,
     VenueModel,
     WorldFile,
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Sla(BaseModel):
+    sla: SlaSection
+
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "areas": AreaModel,
@@ -150,6 +156,8 @@ def build_world(doc: SourceDoc) -> World:
     subjects = check.items("subjects", SubjectModel)
     venues = check.items("venues", VenueModel)
     routing = check.items("routing", RoutingModel)
+    sla_raw = doc.data.get("sla")
+    sla = check.model(_Sla, {"sla": sla_raw}, ()) if sla_raw is not None else None
 
     check.unique("areas", areas, "code")
     check.unique("parties", parties, "id")
@@ -257,6 +265,10 @@ def build_world(doc: SourceDoc) -> World:
         venues={
             v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v))
             for _, v in venues
+        },
+        sla={
+            str(severity): {str(stage): int(seconds) for stage, seconds in limits.items()}
+            for severity, limits in (sla.sla if sla is not None else {}).items()
         },
         routing=tuple(
             RoutingRule(tuple(r.scenarios), r.kind, r.party, r.area, tuple(r.co_handlers))

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from cityeye.domain import PartyKind
+from cityeye.domain import PartyKind, Severity
+from cityeye.sourcefile import Duration
 
 #: Codes and ids: letters, digits and ``_.:-``; no spaces, so they work in URLs and CSVs.
 CODE_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
@@ -137,6 +138,12 @@ class RoutingModel(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
+Stage = Literal["accept", "arrive", "handle"]
+#: Deadlines per severity and stage (``critical: {accept: 1m, arrive: 5m, handle: 20m}``);
+#: a severity given here replaces that severity's default limits as a whole.
+SlaSection = dict[Severity, dict[Stage, Duration]]
+
+
 class WorldFile(BaseModel):
     """The whole file. ``extra="forbid"``: a misspelt section is an error."""
 
@@ -149,3 +156,4 @@ class WorldFile(BaseModel):
     subjects: list[SubjectModel] = Field(default_factory=list)
     venues: list[VenueModel] = Field(default_factory=list)
     routing: list[RoutingModel] = Field(default_factory=list)
+    sla: SlaSection = Field(default_factory=dict)
