@@ -41,6 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from sqlalchemy import text
 
 from cityeye.cases.kpi import kpis
+from cityeye.cases.sla import DEFAULT_SLA, handle_limit
 from cityeye.domain import (
     AreaLevel,
     Case,
@@ -61,12 +62,6 @@ HERE = Path(__file__).parent
 TZ = ZoneInfo("Asia/Shanghai")
 MONTH_START = datetime(2026, 10, 1, tzinfo=TZ)
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 31)
-HANDLE = {
-    Severity.CRITICAL: 20 * 60,
-    Severity.HIGH: 7200,
-    Severity.MEDIUM: 86400,
-    Severity.LOW: 3 * 86400,
-}
 
 
 def progress() -> Progress:
@@ -152,35 +147,21 @@ def synthetic_case(
         scenario=rng.choice(scenarios),
         key=f"k{i}",
         area=grid,
-        due_at=opened + timedelta(seconds=HANDLE[severity]),
+        due_at=opened + timedelta(seconds=handle_limit(DEFAULT_SLA, severity)),
     )
     line = [TimelineEntry(opened, "system", "open", None, CaseState.REPORTED, "")]
     fate = rng.random()
-    if fate < 0.05:
-        case.state, case.closed_at = (
-            CaseState.DISMISSED,
-            opened + timedelta(minutes=rng.uniform(1, 60)),
-        )
-        line.append(
-            TimelineEntry(
-                case.closed_at, "d", "dismiss", CaseState.REPORTED, CaseState.DISMISSED, "误报"
-            )
-        )
-    elif fate < 0.08:
-        case.state, case.closed_at = (
-            CaseState.SELF_RESOLVED,
-            opened + timedelta(minutes=rng.uniform(1, 30)),
-        )
-        line.append(
-            TimelineEntry(
-                case.closed_at,
-                "system",
-                "self_resolve",
-                CaseState.REPORTED,
-                CaseState.SELF_RESOLVED,
-                "",
-            )
-        )
+    # (chance so far, final state, action, actor, note, longest minutes to it)
+    ended_early = (
+        (0.05, CaseState.DISMISSED, "dismiss", "d", "误报", 60),
+        (0.08, CaseState.SELF_RESOLVED, "self_resolve", "system", "", 30),
+    )
+    early = next((e for e in ended_early if fate < e[0]), None)
+    if early is not None:
+        _, state, action, actor, note, minutes = early
+        case.state = state
+        case.closed_at = opened + timedelta(minutes=rng.uniform(1, minutes))
+        line.append(TimelineEntry(case.closed_at, actor, action, CaseState.REPORTED, state, note))
     else:
         parties = serving[grid]
         lead = rng.choice(parties) if parties else None
@@ -201,7 +182,7 @@ def synthetic_case(
         stop = len(steps) if fate < 0.95 else rng.randrange(1, len(steps))
         state = CaseState.REPORTED
         for action, to in steps[:stop]:
-            t += timedelta(seconds=rng.expovariate(1 / (HANDLE[severity] / 8)))
+            t += timedelta(seconds=rng.expovariate(1 / (handle_limit(DEFAULT_SLA, severity) / 8)))
             line.append(TimelineEntry(t, case.lead or "d", action, state, to, ""))
             state = to
         case.state = state

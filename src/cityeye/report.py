@@ -161,6 +161,23 @@ def render_html(report: MonthlyReport) -> str:
     return env.get_template("report.html").render(r=report, bars=bars)
 
 
+def scenario_table(report: MonthlyReport) -> list[list[Any]]:
+    """The per-scenario table, header first, as every format shows it."""
+    return [
+        ["场景 scenario", "名称 name", "工单 cases", "结案 closed", "按期 on time"],
+        *(
+            [
+                s["scenario"],
+                report.names.get(s["scenario"], ""),
+                s["cases"],
+                s["closed"],
+                s["on_time_rate"],
+            ]
+            for s in report.scenarios
+        ),
+    ]
+
+
 def write_xlsx(report: MonthlyReport, path: Path) -> None:
     from openpyxl import Workbook
 
@@ -177,17 +194,8 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     for d in report.trend:
         trend.append([d["day"], d["cases"], d["closed"], d["handling_rate"]])
     scen = book.create_sheet("场景 Scenarios")
-    scen.append(["场景 scenario", "名称 name", "工单 cases", "结案 closed", "按期 on time"])
-    for s in report.scenarios:
-        scen.append(
-            [
-                s["scenario"],
-                report.names.get(s["scenario"], ""),
-                s["cases"],
-                s["closed"],
-                s["on_time_rate"],
-            ]
-        )
+    for row in scenario_table(report):
+        scen.append(row)
     sub = book.create_sheet("下级 Areas")
     sub.append(["代码 code", "名称 name", "工单 cases", "处置率", "按期办结率", "共治率"])
     for c in report.children:
@@ -298,21 +306,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         ]
     story += [
         Paragraph("场景 · Scenarios", heading),
-        table(
-            [
-                ["场景 scenario", "名称 name", "工单 cases", "结案 closed", "按期 on time"],
-                *(
-                    [
-                        s["scenario"],
-                        report.names.get(s["scenario"], ""),
-                        s["cases"],
-                        s["closed"],
-                        s["on_time_rate"],
-                    ]
-                    for s in report.scenarios
-                ),
-            ]
-        ),
+        table(scenario_table(report)),
         Paragraph("超期最严重的工单 · Worst overdue cases", heading),
         table(
             [
