@@ -171,7 +171,7 @@ SCRIPTS = st.lists(
         st.sampled_from(["G1", "G2", "C1", None]),
         st.integers(0, 3 * 24 * 60),
         st.sampled_from(["open", "dismiss", "close", "resolve"]),
-        st.integers(1, 4 * 24 * 60),
+        st.integers(3, 4 * 24 * 60),  # handled after arrival (closed_loop arrives at +2)
         st.sampled_from([None, 1, 3, 4, 5]),
     ),
     max_size=25,
