@@ -1,6 +1,14 @@
 """Storage: SQLAlchemy tables, Alembic migrations and the :class:`Store` repository."""
 
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate, normalise_url
-from cityeye.store.repo import DeadLetter, Store
+from cityeye.store.repo import ApiToken, DeadLetter, Store
 
-__all__ = ["DEFAULT_URL", "DeadLetter", "Store", "make_engine", "migrate", "normalise_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "ApiToken",
+    "DeadLetter",
+    "Store",
+    "make_engine",
+    "migrate",
+    "normalise_url",
+]

@@ -98,6 +98,21 @@ class DeadLetter:
     field: str
     reason: str
     raw: str
+    #: The bytes exactly as received (``raw`` is a shortened readable copy).
+    payload: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An ingest token's public part; the secret is never stored, only its hash."""
+
+    id: str
+    device_id: str | None
+    source: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 class Store:
@@ -513,6 +528,7 @@ class Store:
                 "field": d.field,
                 "reason": d.reason,
                 "raw": d.raw,
+                "payload": d.payload,
             }
             for d in letters
         ]
@@ -528,16 +544,98 @@ class Store:
             ).mappings()
             return [
                 DeadLetter(
-                    r["received_at"], r["channel"], r["ref"], r["field"], r["reason"], r["raw"]
+                    r["received_at"],
+                    r["channel"],
+                    r["ref"],
+                    r["field"],
+                    r["reason"],
+                    r["raw"],
+                    bytes(r["payload"]) if r["payload"] is not None else None,
                 )
                 for r in rows
             ]
 
+    # ----------------------------------------------------------------- api tokens
+    def add_api_token(
+        self,
+        token_id: str,
+        secret_hash: str,
+        *,
+        label: str,
+        at: datetime,
+        device_id: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.api_tokens).values(
+                    id=token_id,
+                    secret_hash=secret_hash,
+                    device_id=device_id,
+                    source=source,
+                    label=label,
+                    created_at=at,
+                )
+            )
+
+    def api_token_hash(self, token_id: str) -> tuple[ApiToken, str] | None:
+        """The token and its secret's hash, or ``None`` if unknown."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.api_tokens).where(t.api_tokens.c.id == token_id)).first()
+        return None if row is None else (self._token(row), row.secret_hash)
+
+    def api_tokens(self) -> list[ApiToken]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.api_tokens).order_by(t.api_tokens.c.created_at))
+            return [self._token(r) for r in rows]
+
+    def revoke_api_token(self, token_id: str, at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t.api_tokens)
+                .where(t.api_tokens.c.id == token_id, t.api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+        return bool(done.rowcount)
+
+    def touch_api_token(self, token_id: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.api_tokens).where(t.api_tokens.c.id == token_id).values(last_used_at=at)
+            )
+
+    @staticmethod
+    def _token(r: Any) -> ApiToken:
+        return ApiToken(
+            r.id, r.device_id, r.source, r.label, r.created_at, r.revoked_at, r.last_used_at
+        )
+
+    # ----------------------------------------------------------------- clock marks
+    def add_clock_mark(self, name: str, after_seq: int, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.clock_marks).values(name=name, after_seq=after_seq, at=at))
+
+    def clock_marks(self, name: str, after_seq: int) -> list[tuple[int, datetime]]:
+        """Marks of ``name`` taken after event ``after_seq`` or later, in order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.clock_marks.c.after_seq, t.clock_marks.c.at)
+                .where(t.clock_marks.c.name == name, t.clock_marks.c.after_seq >= after_seq)
+                .order_by(t.clock_marks.c.seq)
+            )
+            return [(int(r.after_seq), r.at) for r in rows]
+
     # ----------------------------------------------------------------- engine state
     def save_engine_state(self, name: str, data: bytes, last_seq: int, at: datetime) -> None:
-        """Keep the engine's snapshot and the last event sequence it had seen."""
+        """Keep the engine's snapshot and the last event sequence it had seen; the clock
+        marks from before it are no longer needed for a restart."""
         with self.engine.begin() as conn:
             conn.execute(delete(t.engine_state).where(t.engine_state.c.name == name))
+            conn.execute(
+                delete(t.clock_marks).where(
+                    t.clock_marks.c.name == name, t.clock_marks.c.after_seq < last_seq
+                )
+            )
             conn.execute(
                 insert(t.engine_state).values(name=name, data=data, last_seq=last_seq, taken_at=at)
             )

@@ -139,6 +139,26 @@ dead_letters = Table(
     Column("field", String(128), nullable=False),
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
+    #: The bytes exactly as they arrived (up to the event size limit), for replaying a
+    #: fixed decoder over them; ``raw`` is a readable, shortened copy.
+    Column("payload", LargeBinary, nullable=True),
+)
+
+#: Per-device (or per-integration) API tokens for ingest. Only a SHA-256 of the secret
+#: is kept: the secret is 32 random bytes, so a fast hash is as strong as a slow one and
+#: costs microseconds on every request (argon2 is for the low-entropy passwords of
+#: people, see issue 6).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("device_id", ID, nullable=True, index=True),
+    Column("source", String(64), nullable=True),
+    Column("label", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
 )
 
 scenarios = Table(
@@ -247,6 +267,20 @@ engine_state = Table(
     Column("taken_at", UTCDateTime, nullable=False),
     Column("last_seq", SeqId, nullable=False),
     Column("data", LargeBinary, nullable=False),
+)
+
+#: Moments the wall clock moved a live engine on (``LivePipeline.tick``), each after the
+#: event ``after_seq``: a restart re-feeds the events after its snapshot *and* these
+#: marks in the same order, so timers fire where they fired before the restart and the
+#: cases they open get the same numbers.
+clock_marks = Table(
+    "clock_marks",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("after_seq", SeqId, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_clock_marks_name_after_seq", "name", "after_seq"),
 )
 
 #: Tables whose rows may never be changed or removed (enforced by database triggers).
