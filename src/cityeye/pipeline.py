@@ -97,9 +97,12 @@ class LivePipeline:
         return fed
 
     # ------------------------------------------------------------------ input
-    def ingest_raw(self, items: Iterable[bytes], channel: str) -> list[ItemResult]:
+    def ingest_raw(
+        self, items: Iterable[bytes], channel: str, *, ref: str | None = None
+    ) -> list[ItemResult]:
         """Decode, store and analyse a batch; bad items are dead-lettered with their
-        reason and the rest go on."""
+        reason and their exact bytes, and the rest go on. A dead letter's ref is
+        ``item N``, after ``ref`` when one is given (a topic, a file name)."""
         results: list[ItemResult] = []
         good: list[tuple[int, Event]] = []
         dead: list[DeadLetter] = []
@@ -109,8 +112,9 @@ class LivePipeline:
                 good.append((index, decode_event(raw)))
             except FieldError as exc:
                 results.append(ItemResult(index, "rejected", field=exc.field, reason=exc.reason))
+                where = f"item {index}" if ref is None else f"{ref} item {index}"
                 dead.append(
-                    DeadLetter(now, channel, f"item {index}", exc.field, exc.reason, shorten(raw))
+                    DeadLetter(now, channel, where, exc.field, exc.reason, shorten(raw), raw)
                 )
         if dead:
             self.store.add_dead_letters(dead)
