@@ -24,6 +24,8 @@ from cityeye.store import DEFAULT_URL, Store
 from cityeye.world import WorldError, dump_world_file, load_world
 
 if TYPE_CHECKING:
+    from cityeye.ingest.mqtt import MqttUrl
+    from cityeye.ingest.mqtt_map import MqttMap
     from cityeye.scenarios import LoadedScenario
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ scenarios_app = typer.Typer(help="场景 Scenarios: validate and list the catalo
 app.add_typer(world_app, name="world")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(db_app, name="db")
+import_app = typer.Typer(help="导入 Import: records from other systems, as events.")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -349,6 +353,31 @@ def report(
     )
 
 
+def _mqtt_or_exit(
+    url: str | None, topics: list[str] | None, map_path: Path | None
+) -> tuple[MqttUrl, MqttMap] | None:
+    """Check the MQTT options before anything starts: (url, map) or None."""
+    if url is None:
+        if topics or map_path:
+            raise typer.BadParameter("needs --mqtt URL", param_hint="--mqtt-topic/--mqtt-map")
+        return None
+    from cityeye.ingest.mqtt import parse_mqtt_url
+    from cityeye.ingest.mqtt_map import MqttMapError, default_map, load_mqtt_map
+
+    try:
+        parsed = parse_mqtt_url(url)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
+    try:
+        mapping = default_map(topics or (), load_mqtt_map(map_path) if map_path else None)
+    except MqttMapError as exc:
+        for field, reason in exc.problems:
+            err.print(f"{exc.source}: {field}: {reason}", markup=False, highlight=False)
+        err.print(f"[red]✗ {len(exc.problems)} problem(s) in the MQTT map / MQTT 映射有误[/red]")
+        raise typer.Exit(1) from None
+    return parsed, mapping
+
+
 @app.command()
 def serve(
     db: DbOption = DEFAULT_URL,
@@ -365,11 +394,39 @@ def serve(
             "arriving events move it (a replayed day, a demo)."
         ),
     ] = "wall",
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Also take events from this MQTT broker (QoS 1, persistent session): "
+            "mqtt://host:1883 or mqtts://host:8883; user:password@host and "
+            "?client_id=ID as needed.",
+        ),
+    ] = None,
+    mqtt_topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="FILTER",
+            help="With --mqtt: a topic filter carrying cityeye JSON events (repeatable; "
+            "default cityeye/events/# unless --mqtt-map names topics).",
+        ),
+    ] = None,
+    mqtt_map: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
+            help="With --mqtt: YAML rules mapping topics to kind/device, bare values and "
+            "Frigate (docs/ingest.md).",
+        ),
+    ] = None,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
-    on events posted to /api/v1/events."""
+    on events posted to /api/v1/events (and, with --mqtt, published over MQTT)."""
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
+    mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
     import uvicorn
 
     from cityeye.api.app import create_app
@@ -386,7 +443,27 @@ def serve(
         "scenarios live (Ctrl+C to stop)"
     )
     app_ = create_app(store, pipeline, wall_clock=clock == "wall")
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    subscriber = None
+    if mqtt_setup is not None:
+        import hashlib
+
+        from cityeye.ingest.mqtt import MqttIngest
+
+        # stable across restarts (the broker keeps QoS 1 messages for it while down)
+        # and distinct per installation
+        digest = hashlib.sha1(db.encode(), usedforsecurity=False).hexdigest()
+        broker, mapping = mqtt_setup
+        subscriber = MqttIngest(
+            pipeline, broker, mapping=mapping, client_id=f"cityeye-{digest[:10]}"
+        )
+        subscriber.start()
+        topics = ", ".join(subscriber.topics)
+        err.print(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {topics}")
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="info")
+    finally:
+        if subscriber is not None:
+            subscriber.stop()
 
 
 @db_app.command("upgrade")
@@ -405,3 +482,71 @@ def kinds() -> None:
     for info in EVENT_KINDS.values():
         table.add_row(info.kind, info.zh, info.en, ", ".join(info.attrs))
     out.print(table)
+
+
+@import_app.command("hotline")
+def import_hotline(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="The export: .csv or .xlsx.")
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="YAML: which column holds what (docs/ingest.md)."
+        ),
+    ],
+    db: DbOption = DEFAULT_URL,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write every rejected row (row, id, field, reason) here."),
+    ] = None,
+    scenario_paths: ScenarioDirs = None,
+    with_builtin: Annotated[
+        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
+    ] = False,
+) -> None:
+    """12345 热线导入: every row of a hotline export becomes a report.hotline event
+    (stored, de-duplicated on the ticket number, analysed like any event) or is
+    reported with its row number. Exit 0: all rows in; 1: some rows rejected (the
+    others are kept); 2: the mapping or the file cannot be used (nothing stored)."""
+    from rich.progress import MofNCompleteColumn
+
+    from cityeye.ingest.hotline import (
+        HotlineError,
+        import_sheet,
+        load_mapping,
+        print_summary,
+        read_sheet,
+        write_errors,
+    )
+    from cityeye.pipeline import LivePipeline
+
+    try:
+        spec = load_mapping(mapping)
+        sheet = read_sheet(file, spec)
+    except HotlineError as exc:
+        for line in exc.lines():
+            err.print(line, markup=False, highlight=False)
+        err.print("[red]✗ nothing imported / 未导入[/red]")
+        raise typer.Exit(2) from None
+    scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
+    store = Store.open(db)
+    try:
+        with err.status("starting the engine 启动引擎…"):
+            pipeline = LivePipeline(store, scenarios=scenarios)
+        columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress("{task.description}", *columns, console=err) as bar:
+            task = bar.add_task("12345 import 导入", total=len(sheet.rows))
+            result = import_sheet(
+                sheet,
+                spec,
+                pipeline,
+                ref=str(file),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    finally:
+        store.close()
+    if errors_file is not None:
+        write_errors(result.rejected, errors_file)
+    print_summary(result, out, errors_file=errors_file)
+    raise typer.Exit(result.exit_code)
