@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,6 +42,8 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(db_app, name="db")
 import_app = typer.Typer(help="导入 Import: records from other systems, as events.")
 app.add_typer(import_app, name="import")
+token_app = typer.Typer(help="接入令牌 Ingest tokens: per device or integration, hashed at rest.")
+app.add_typer(token_app, name="token")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -421,6 +423,13 @@ def serve(
             "Frigate (docs/ingest.md).",
         ),
     ] = None,
+    open_ingest: Annotated[
+        bool,
+        typer.Option(
+            help="Take POST /api/v1/events without a token (demo, closed lab network). "
+            "Off by default: devices send with `cityeye token add` tokens."
+        ),
+    ] = False,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events (and, with --mqtt, published over MQTT)."""
@@ -442,7 +451,7 @@ def serve(
         f"cityeye serving {db} on http://{host}:{port}/ with {len(pipeline.scenarios)} "
         "scenarios live (Ctrl+C to stop)"
     )
-    app_ = create_app(store, pipeline, wall_clock=clock == "wall")
+    app_ = create_app(store, pipeline, wall_clock=clock == "wall", open_ingest=open_ingest)
     subscriber = None
     if mqtt_setup is not None:
         import hashlib
@@ -482,6 +491,58 @@ def kinds() -> None:
     for info in EVENT_KINDS.values():
         table.add_row(info.kind, info.zh, info.en, ", ".join(info.attrs))
     out.print(table)
+
+
+@token_app.command("add")
+def token_add(
+    label: Annotated[str, typer.Option(help="Who holds it: '3号楼烟感网关', 'Open311 app'.")],
+    device: Annotated[
+        str | None, typer.Option(help="Only events of this device may be sent with it.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only events of this source may be sent with it.")
+    ] = None,
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Make an ingest token. The secret is printed once and never stored."""
+    from cityeye.api.tokens import issue
+
+    store = Store.open(db)
+    if device is not None:
+        world = store.load_world()
+        if world is not None and device not in world.devices:
+            err.print(f"[red]✗ --device {device}: no such device in the loaded world[/red]")
+            raise typer.Exit(2)
+    issued = issue(store, label=label, device_id=device, source=source)
+    err.print(f"token {issued.token.id} for {label} — keep the secret; it is not shown again:")
+    out.print(issued.secret, markup=False, highlight=False)
+
+
+@token_app.command("list")
+def token_list(db: DbOption = DEFAULT_URL) -> None:
+    """Ingest tokens (never their secrets)."""
+    table = Table("label", "device", "source", "created", "last used", "revoked")
+    table.add_column("id", no_wrap=True)
+    for tok in Store.open(db).api_tokens():
+        table.add_row(
+            tok.label,
+            tok.device_id or "*",
+            tok.source or "*",
+            f"{tok.created_at:%Y-%m-%d %H:%M}",
+            f"{tok.last_used_at:%Y-%m-%d %H:%M}" if tok.last_used_at else "",
+            f"{tok.revoked_at:%Y-%m-%d %H:%M}" if tok.revoked_at else "",
+            tok.id,
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, db: DbOption = DEFAULT_URL) -> None:
+    """Revoke a token at once (a lost or stolen device)."""
+    if not Store.open(db).revoke_api_token(token_id, datetime.now(UTC)):
+        err.print(f"[red]✗ no active token {token_id}[/red]")
+        raise typer.Exit(1)
+    err.print(f"token {token_id} revoked")
 
 
 @import_app.command("hotline")

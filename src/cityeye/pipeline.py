@@ -16,35 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cityeye.domain import Alert, Event, FieldError, World
-from cityeye.ingest import decode_event, shorten
+from cityeye.domain import Alert, Event, World
+from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
-from cityeye.store import DeadLetter, Store
+from cityeye.store import Store
 from cityeye.world import GridLocator
 
 SNAPSHOT_NAME = "live"
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    """What became of one submitted item."""
-
-    index: int
-    status: str  # accepted | duplicate | rejected
-    id: str | None = None
-    field: str | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"index": self.index, "status": self.status}
-        for name in ("id", "field", "reason"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        return out
 
 
 class LivePipeline:
@@ -98,26 +78,17 @@ class LivePipeline:
 
     # ------------------------------------------------------------------ input
     def ingest_raw(
-        self, items: Iterable[bytes], channel: str, *, ref: str | None = None
+        self,
+        items: Iterable[bytes],
+        channel: str,
+        *,
+        ref: str | None = None,
+        check: EventCheck | None = None,
     ) -> list[ItemResult]:
         """Decode, store and analyse a batch; bad items are dead-lettered with their
-        reason and their exact bytes, and the rest go on. A dead letter's ref is
-        ``item N``, after ``ref`` when one is given (a topic, a file name)."""
-        results: list[ItemResult] = []
-        good: list[tuple[int, Event]] = []
-        dead: list[DeadLetter] = []
-        now = datetime.now(UTC)
-        for index, raw in enumerate(items):
-            try:
-                good.append((index, decode_event(raw)))
-            except FieldError as exc:
-                results.append(ItemResult(index, "rejected", field=exc.field, reason=exc.reason))
-                where = f"item {index}" if ref is None else f"{ref} item {index}"
-                dead.append(
-                    DeadLetter(now, channel, where, exc.field, exc.reason, shorten(raw), raw)
-                )
-        if dead:
-            self.store.add_dead_letters(dead)
+        reason and their exact bytes (:func:`~cityeye.ingest.batch.decode_batch`), and
+        the rest go on."""
+        results, good = decode_batch(self.store, items, channel, ref=ref, check=check)
         results += self.ingest([e for _, e in good], indexes=[i for i, _ in good])
         return sorted(results, key=lambda r: r.index)
 

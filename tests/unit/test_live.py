@@ -39,7 +39,7 @@ def open_store(tmp_path: Path) -> Store:
 def test_post_batch_gets_a_result_per_item_and_alerts_are_kept(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     pipeline = LivePipeline(store)
-    client = TestClient(create_app(store, pipeline))
+    client = TestClient(create_app(store, pipeline, open_ingest=True))
     batch = [
         event(1, "smoke.alarm", 0, device_id="D2"),
         event(1, "smoke.alarm", 0, device_id="D2"),  # the same delivery twice
@@ -70,7 +70,7 @@ def test_post_batch_gets_a_result_per_item_and_alerts_are_kept(tmp_path: Path) -
 
 def test_ndjson_and_single_object_bodies(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    client = TestClient(create_app(store, LivePipeline(store)))
+    client = TestClient(create_app(store, LivePipeline(store), open_ingest=True))
     ndjson = b"\n".join(orjson.dumps(event(i, "door.open", i, device_id="D1")) for i in range(3))
     r = client.post(
         "/api/v1/events", content=ndjson, headers={"content-type": "application/x-ndjson"}
@@ -82,7 +82,7 @@ def test_ndjson_and_single_object_bodies(tmp_path: Path) -> None:
 
 def test_oversized_body_is_refused_with_413(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    client = TestClient(create_app(store, LivePipeline(store)))
+    client = TestClient(create_app(store, LivePipeline(store), open_ingest=True))
     r = client.post("/api/v1/events", content=b" " * (MAX_BODY + 1))
     assert r.status_code == 413
     assert "at most" in r.json()["detail"]

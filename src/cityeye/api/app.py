@@ -82,11 +82,13 @@ def create_app(
     *,
     tick_s: float = 5.0,
     wall_clock: bool = True,
+    open_ingest: bool = False,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
     a background thread snapshots it every ``SNAPSHOT_EVERY`` ticks of ``tick_s``
     seconds and at shutdown, and with ``wall_clock`` moves the engine's clock to now on
-    every tick (off for a replayed day, whose event time is not today)."""
+    every tick (off for a replayed day, whose event time is not today). ``open_ingest``
+    takes events without a token (demos, tests); production leaves it off."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -114,7 +116,7 @@ def create_app(
         lifespan=lifespan,
     )
     if pipeline is not None:
-        app.include_router(events_router(pipeline))
+        app.include_router(events_router(pipeline, open_ingest=open_ingest))
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from cityeye.api.tokens import TokenError, check_event, verify
+from cityeye.domain import Event
 from cityeye.pipeline import LivePipeline
 
 MAX_BODY = 16 * 1024 * 1024
@@ -48,17 +50,33 @@ def split_items(body: bytes, content_type: str) -> list[bytes]:
     return [body]
 
 
-def router(pipeline: LivePipeline) -> APIRouter:
+def router(pipeline: LivePipeline, *, open_ingest: bool = False) -> APIRouter:
+    """``open_ingest``: take events without a token (a demo, a closed lab network);
+    otherwise every request needs a device or integration token (``cityeye token``)."""
     api = APIRouter(prefix="/api/v1", tags=["events"])
 
     @api.post("/events")
-    async def post_events(request: Request) -> dict[str, Any]:
-        """Submit events; per-item results, acknowledged after they are durable."""
+    async def post_events(
+        request: Request,
+        authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
+    ) -> dict[str, Any]:
+        """Submit events; per-item results, acknowledged after they are durable. A
+        device token may only send its own device's events."""
+        check = None
+        if not open_ingest:
+            try:
+                token = await run_in_threadpool(verify, pipeline.store, authorization)
+            except TokenError as exc:
+                raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+            def check(event: Event) -> None:
+                check_event(token, event)
+
         body = await read_body(request)
         items = split_items(body, request.headers.get("content-type", ""))
         if len(items) > MAX_ITEMS:
             raise HTTPException(413, f"{len(items)} events; at most {MAX_ITEMS} per request")
-        results = await run_in_threadpool(pipeline.ingest_raw, items, "http")
+        results = await run_in_threadpool(lambda: pipeline.ingest_raw(items, "http", check=check))
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         for r in results:
             counts[r.status] += 1

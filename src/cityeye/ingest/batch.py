@@ -1,0 +1,70 @@
+"""A batch of raw items → events and per-item results, the first half of every channel.
+
+HTTP, MQTT and the bus publisher all take bytes from outside; each item either becomes
+an event (checked against what the sender may send) or a rejection that names the field
+and the reason and is kept as a dead letter with its exact bytes. The rest of the batch
+goes on. What happens to the good events next — stored and analysed here, or published
+to the bus — is the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cityeye.domain import Event, FieldError
+from cityeye.ingest.decode import decode_event, shorten
+from cityeye.store import DeadLetter, Store
+
+#: Raises :class:`FieldError` for an event its sender may not send (a device token
+#: sending for another device).
+EventCheck = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What became of one submitted item."""
+
+    index: int
+    status: str  # accepted | duplicate | rejected
+    id: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"index": self.index, "status": self.status}
+        for name in ("id", "field", "reason"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+def decode_batch(
+    store: Store,
+    items: Iterable[bytes],
+    channel: str,
+    *,
+    ref: str | None = None,
+    check: EventCheck | None = None,
+) -> tuple[list[ItemResult], list[tuple[int, Event]]]:
+    """(rejections, good events with their item index). Rejections are dead-lettered
+    before this returns; a dead letter's ref is ``item N``, after ``ref`` when given."""
+    rejected: list[ItemResult] = []
+    good: list[tuple[int, Event]] = []
+    dead: list[DeadLetter] = []
+    now = datetime.now(UTC)
+    for index, raw in enumerate(items):
+        try:
+            event = decode_event(raw)
+            if check is not None:
+                check(event)
+            good.append((index, event))
+        except FieldError as exc:
+            rejected.append(ItemResult(index, "rejected", field=exc.field, reason=exc.reason))
+            where = f"item {index}" if ref is None else f"{ref} item {index}"
+            dead.append(DeadLetter(now, channel, where, exc.field, exc.reason, shorten(raw), raw))
+    if dead:
+        store.add_dead_letters(dead)
+    return rejected, good
