@@ -64,6 +64,13 @@ class LivePipeline:
             except ValueError:
                 # scenarios changed since: rebuild from every stored event instead
                 self._last_seq = 0
+        # the wall clock's moves since the snapshot, each after the event it followed:
+        # re-applied in place, an event that was late before the restart is late again
+        marks: dict[int, list[datetime]] = {}
+        for after_seq, at in self.store.clock_marks(SNAPSHOT_NAME, self._last_seq):
+            marks.setdefault(after_seq, []).append(at)
+        for at in marks.pop(self._last_seq, ()):
+            self.engine.advance_to(at)
         fed = 0
         while True:
             batch = self.store.events_after(self._last_seq)
@@ -73,6 +80,8 @@ class LivePipeline:
                 self.engine.feed(event, area)
                 self._last_seq = seq
                 fed += 1
+                for at in marks.pop(seq, ()):
+                    self.engine.advance_to(at)
         self._save_changed()
         return fed
 
@@ -112,8 +121,12 @@ class LivePipeline:
 
     def tick(self, now: datetime | None = None) -> None:
         """Let the wall clock move event time on (absence timers, quiet periods)."""
+        at = now or datetime.now(UTC)
         with self._lock:
-            self.engine.advance_to(now or datetime.now(UTC))
+            if self.engine.clock_would_move(at):
+                # kept so a restart replays this move between the same two events
+                self.store.add_clock_mark(SNAPSHOT_NAME, self._last_seq, at)
+            self.engine.advance_to(at)
             self._save_changed()
             self.engine.forget_resolved()
 

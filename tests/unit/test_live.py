@@ -126,3 +126,25 @@ def test_restart_with_other_scenarios_rebuilds_from_all_events(tmp_path: Path) -
     assert second.restored_events == 1
     second.tick(T0 + timedelta(minutes=20))
     assert [a.scenario for a in store.alerts()] == ["access.held_open"]
+
+
+def test_restart_replays_the_wall_clock_between_the_same_events(tmp_path: Path) -> None:
+    """The wall clock moved on after the snapshot, so the next denial arrived late and
+    could not open an alert. After a crash the re-feed must meet the same clock: the
+    denial is late again and no alert appears that the live run never raised."""
+    store = open_store(tmp_path)
+    first = LivePipeline(store)
+    first.ingest_raw([orjson.dumps(event(1, "door.open", 0, device_id="D1"))], "test")
+    first.snapshot()
+    first.ingest_raw([orjson.dumps(event(9, "door.open", 1, device_id="D1"))], "test")
+    first.tick(T0 + timedelta(hours=2))  # a quiet night: wall time moves on
+    late = [orjson.dumps(event(i, "access.denied", i, device_id="D1")) for i in range(2, 8)]
+    first.ingest_raw(late, "test")  # six denials from 2 h ago: late, they open nothing
+    assert first.engine.late == 6
+    live_alerts = sorted(a.id for a in store.alerts())
+    assert not any(a.startswith("access.forced") for a in live_alerts)
+
+    second = LivePipeline(store)  # the process died before another snapshot
+    assert second.restored_events == 7
+    assert second.engine.late == 6  # late again, not evaluated as on time
+    assert sorted(a.id for a in store.alerts()) == live_alerts

@@ -333,6 +333,10 @@ class Engine:
             self._max_t = t
             self._advance(t - self.lateness)
 
+    def clock_would_move(self, when: datetime) -> bool:
+        """Whether :meth:`advance_to` ``when`` would move the clock."""
+        return self._max_t is None or when.timestamp() > self._max_t
+
     def finish(self) -> None:
         """End of stream: release everything; the clock goes to the largest ts seen."""
         if self._max_t is not None:
