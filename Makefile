@@ -9,7 +9,7 @@ PORT   ?= 8000
 HOURS  ?= 24
 SEED   ?= 2021
 
-.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi clean
+.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -53,6 +53,10 @@ bench: $(STAMP)
 ## BENCH_ARGS=--quick for 100k / 1M
 bench-kpi: $(STAMP)
 	$(BIN)/python bench/kpi.py $(BENCH_ARGS)
+
+## bench-ingest: HTTP and MQTT ingest vs a counting MQTT subscriber (issue 5); BENCH_ARGS=--quick
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache

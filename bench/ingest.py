@@ -1,0 +1,491 @@
+"""Benchmark of sustained ingest into ``cityeye serve`` over HTTP and MQTT (issue 5),
+against a ceiling: the same messages through the same broker to a subscriber that only
+counts them.
+
+    .venv/bin/python bench/ingest.py [--events N] [--batch B] [--threads T] [--quick]
+
+One run:
+
+1. **HTTP**: loads ``tests/fixtures/world_small.yaml`` into a fresh SQLite database,
+   starts ``cityeye serve --clock events --open-ingest`` as a subprocess (waits for
+   ``/healthz``), and posts ``--events`` events as NDJSON batches of ``--batch`` from
+   ``--threads`` client threads; per-request ack latency (the response comes after the
+   commit) and events/s. At the end every accepted event must be in the server's DB.
+2. **MQTT**: the same with ``--mqtt mqtt://127.0.0.1:1883 --mqtt-topic bench/<uuid>/#``;
+   the events are published at QoS 1 (at most ``--inflight`` unacknowledged); events/s
+   until all of them are in the DB, and publish→PUBACK latency (the broker's ack).
+3. **Ceiling**: the same payloads published to the same broker, received at QoS 1 by a
+   minimal paho subscriber in another process that only counts; events/s until it has
+   them all.
+
+Prints the table and the ratio cityeye MQTT / ceiling, and writes
+``bench/results/ingest-<date>[-quick].json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import orjson
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from cityeye.store import Store
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+WORLD = ROOT / "tests" / "fixtures" / "world_small.yaml"
+BROKER = ("127.0.0.1", 1883)
+TZ = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 11, 23, 0, 0, tzinfo=TZ)
+
+console = Console()
+
+
+def progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def payloads(n: int, prefix: str) -> list[bytes]:
+    """``n`` valid door events of device D1, ``ts`` increasing by 100 ms."""
+    return [
+        orjson.dumps(
+            {
+                "id": f"{prefix}-{i}",
+                "kind": "door.open",
+                "ts": (START + timedelta(milliseconds=100 * i)).isoformat(),
+                "source": "bench",
+                "device_id": "D1",
+                "attrs": {},
+            }
+        )
+        for i in range(n)
+    ]
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` in ms, nearest rank."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
+    """A fresh database with the small world and ``cityeye serve`` on it; yields
+    (base URL, database URL) once ``/healthz`` answers."""
+    db = f"sqlite:///{tmp / name}.db"
+    subprocess.run(
+        [PYTHON, "-m", "cityeye", "world", "load", str(WORLD), "--db", db],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    port = free_port()
+    log = (tmp / f"{name}.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *(PYTHON, "-m", "cityeye", "serve", "--db", db, "--port", str(port)),
+            *("--clock", "events", "--open-ingest", *extra),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"cityeye serve exited; see {tmp / name}.log")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("cityeye serve did not come up in 60 s")
+            time.sleep(0.05)
+        yield base, db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def bench_http(tmp: Path, events: list[bytes], batch: int, threads: int) -> dict[str, Any]:
+    batches: queue.Queue[bytes] = queue.Queue()
+    for i in range(0, len(events), batch):
+        batches.put(b"\n".join(events[i : i + batch]))
+    n_batches = batches.qsize()
+    latencies: list[float] = []
+    counts: dict[str, int] = defaultdict(int)
+    errors: list[str] = []
+    lock = threading.Lock()
+    with server(tmp, "http") as (base, db), progress() as bar:
+        task = bar.add_task("HTTP  ", total=len(events))
+
+        def client() -> None:
+            with httpx.Client(base_url=base, timeout=120) as http:
+                while True:
+                    try:
+                        body = batches.get_nowait()
+                    except queue.Empty:
+                        return
+                    t0 = time.perf_counter()
+                    r = http.post(
+                        "/api/v1/events",
+                        content=body,
+                        headers={"content-type": "application/x-ndjson"},
+                    )
+                    elapsed = time.perf_counter() - t0
+                    with lock:
+                        latencies.append(elapsed)
+                        if r.status_code != 200:
+                            errors.append(f"{r.status_code}: {r.text[:200]}")
+                            continue
+                        result = r.json()
+                        for key in ("accepted", "duplicate", "rejected"):
+                            counts[key] += result[key]
+                    bar.advance(task, body.count(b"\n") + 1)
+
+        workers = [threading.Thread(target=client) for _ in range(threads)]
+        t0 = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        seconds = time.perf_counter() - t0
+        stored = Store.open(db).event_count()
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
+    assert counts["accepted"] == len(events), dict(counts)
+    assert stored == counts["accepted"], (stored, dict(counts))
+    return {
+        "events": len(events),
+        "batch": batch,
+        "threads": threads,
+        "requests": n_batches,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(len(events) / seconds),
+        "ack_p50_ms": pct(latencies, 0.50),
+        "ack_p99_ms": pct(latencies, 0.99),
+        "ack_max_ms": round(max(latencies) * 1000, 2),
+        "stored": stored,
+        **dict(counts),
+    }
+
+
+class Publisher:
+    """QoS 1 publisher with at most ``inflight`` unacknowledged messages; records the
+    time from each publish call to its PUBACK."""
+
+    def __init__(self, inflight: int) -> None:
+        self.window = threading.Semaphore(inflight)
+        self.sent: list[tuple[int, float]] = []
+        self.acked: list[tuple[int, float]] = []
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4()}"
+        )
+        self.client.max_inflight_messages_set(inflight)
+        self.client.max_queued_messages_set(0)
+        self.client.on_publish = self._on_publish
+        self.client.connect(*BROKER)
+        self.client.loop_start()
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        self.acked.append((mid, time.perf_counter()))
+        self.window.release()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.window.acquire()
+        t0 = time.perf_counter()
+        info = self.client.publish(topic, payload, qos=1)
+        self.sent.append((info.mid, t0))
+
+    def wait_all(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < len(self.sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def latencies(self) -> list[float]:
+        """Pair the k-th send of a message id with its k-th ack (ids wrap at 65535)."""
+        acks: dict[int, list[float]] = defaultdict(list)
+        for mid, t in self.acked:
+            acks[mid].append(t)
+        seen: dict[int, int] = defaultdict(int)
+        out = []
+        for mid, t0 in self.sent:
+            k = seen[mid]
+            seen[mid] += 1
+            if k < len(acks[mid]):
+                out.append(acks[mid][k] - t0)
+        return out
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def publish_all(
+    events: list[bytes], topic: str, inflight: int, label: str, done: Any
+) -> tuple[float, Publisher]:
+    """Publish every payload; return the start time and the publisher. ``done()`` is
+    polled by the progress bar for how many have arrived at the far end."""
+    pub = Publisher(inflight)
+    with progress() as bar:
+        task = bar.add_task(label, total=len(events))
+        t0 = time.perf_counter()
+        for i, payload in enumerate(events):
+            pub.publish(topic, payload)
+            if i % 1000 == 0:
+                bar.update(task, completed=done())
+        pub.wait_all(30)
+        bar.update(task, completed=done())
+    return t0, pub
+
+
+def wait_for(current: Any, n: int, stall_s: float) -> tuple[int, float]:
+    """Poll ``current()`` until it reaches ``n`` or stops moving for ``stall_s``
+    seconds (messages the broker dropped never come); return the last value."""
+    value, moved = current(), time.perf_counter()
+    while value < n and time.perf_counter() - moved < stall_s:
+        time.sleep(0.02)
+        now = current()
+        if now != value:
+            value, moved = now, time.perf_counter()
+    return int(value), moved
+
+
+def bench_mqtt(tmp: Path, events: list[bytes], inflight: int, deadline_s: float) -> dict[str, Any]:
+    topic = f"bench/{uuid.uuid4()}"
+    mqtt_args = ("--mqtt", "mqtt://127.0.0.1:1883", "--mqtt-topic", f"{topic}/#")
+    with server(tmp, "mqtt", *mqtt_args) as (_, db):
+        store = Store.open(db)
+        # the subscription is made in the background: publish a probe until it lands
+        probe = Publisher(10)
+        limit = time.monotonic() + 60
+        k = 0
+        while store.event_count() == 0:
+            if time.monotonic() > limit:
+                raise RuntimeError("cityeye did not subscribe within 60 s")
+            probe.publish(f"{topic}/probe", payloads(1, f"probe{k}")[0])
+            k += 1
+            time.sleep(0.1)
+        probe.wait_all(10)
+        probe.close()
+        time.sleep(0.5)  # let late probes land before the baseline is taken
+        base = store.event_count()
+        t0, pub = publish_all(
+            events, f"{topic}/e", inflight, "MQTT  ", lambda: store.event_count() - base
+        )
+        stored, end = wait_for(lambda: store.event_count() - base, len(events), deadline_s)
+        seconds = end - t0
+        publish_s = max(t for _, t in pub.acked) - t0
+        lat = pub.latencies()
+        pub.close()
+    return {
+        "events": len(events),
+        "inflight": inflight,
+        "stored": stored,
+        "complete": stored == len(events),
+        "seconds": round(seconds, 2),
+        "events_per_s": round(stored / seconds),
+        "publish_seconds": round(publish_s, 2),
+        "puback_p50_ms": pct(lat, 0.50),
+        "puback_p99_ms": pct(lat, 0.99),
+    }
+
+
+def count_subscriber(topic: str, n: int, ready: Any, count: Any, last: Any) -> None:
+    """In its own process: subscribe at QoS 1, count, note the time of the n-th."""
+
+    def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        client.subscribe(topic, qos=1)
+
+    def on_subscribe(client: Any, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        ready.set()
+
+    def on_message(client: Any, userdata: Any, msg: Any) -> None:
+        count.value += 1
+        if count.value == n:
+            last.value = time.perf_counter()
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-count-{uuid.uuid4()}")
+    client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
+    client.on_message = on_message
+    client.connect(*BROKER)
+    client.loop_forever()
+
+
+def bench_ceiling(events: list[bytes], inflight: int, deadline_s: float) -> dict[str, Any]:
+    topic = f"bench/{uuid.uuid4()}"
+    ctx = mp.get_context("spawn")
+    ready = ctx.Event()
+    count = ctx.Value("q", 0, lock=False)
+    last = ctx.Value("d", 0.0, lock=False)
+    proc = ctx.Process(
+        target=count_subscriber, args=(f"{topic}/#", len(events), ready, count, last)
+    )
+    proc.start()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("counting subscriber did not subscribe within 30 s")
+        t0, pub = publish_all(events, f"{topic}/e", inflight, "ceiling", lambda: count.value)
+        received, end = wait_for(lambda: int(count.value), len(events), deadline_s)
+        if received >= len(events):
+            end = last.value
+        publish_s = max(t for _, t in pub.acked) - t0
+        lat = pub.latencies()
+        pub.close()
+    finally:
+        proc.terminate()
+        proc.join(10)
+    seconds = end - t0
+    return {
+        "events": len(events),
+        "inflight": inflight,
+        "received": received,
+        "complete": received >= len(events),
+        "seconds": round(seconds, 2),
+        "events_per_s": round(received / seconds),
+        "publish_seconds": round(publish_s, 2),
+        "puback_p50_ms": pct(lat, 0.50),
+        "puback_p99_ms": pct(lat, 0.99),
+    }
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {sys.version.split()[0]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=500, help="events per HTTP request")
+    parser.add_argument("--threads", type=int, default=3, help="HTTP client threads")
+    parser.add_argument("--inflight", type=int, default=1000, help="MQTT unacked publishes")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=15,
+        help="MQTT: give up after this many seconds without progress",
+    )
+    parser.add_argument("--quick", action="store_true", help="20,000 events")
+    args = parser.parse_args()
+    if args.quick:
+        args.events = 20_000
+    n = args.events
+    with tempfile.TemporaryDirectory(prefix="cityeye-ingest-") as tmp_name:
+        tmp = Path(tmp_name)
+        http = bench_http(tmp, payloads(n, "h"), args.batch, args.threads)
+        mqtt = bench_mqtt(tmp, payloads(n, "m"), args.inflight, args.deadline)
+        ceiling = bench_ceiling(payloads(n, "c"), args.inflight, args.deadline)
+    ratio = round(mqtt["events_per_s"] / ceiling["events_per_s"], 3)
+    out = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "database": "SQLite",
+        "events": n,
+        "http": http,
+        "mqtt": mqtt,
+        "ceiling": ceiling,
+        "ratio_mqtt_to_ceiling": ratio,
+    }
+    table = Table(title=f"ingest of {n:,} events ({out['machine']}, SQLite)")
+    for col in ("path", "events/s", "seconds", "ack p50 ms", "ack p99 ms", "stored / received"):
+        table.add_column(col, justify="left" if col == "path" else "right")
+    table.add_row(
+        f"cityeye HTTP ({args.threads} threads × {args.batch}/request)",
+        f"{http['events_per_s']:,}",
+        str(http["seconds"]),
+        str(http["ack_p50_ms"]),
+        str(http["ack_p99_ms"]),
+        f"{http['stored']:,}",
+    )
+    table.add_row(
+        "cityeye MQTT QoS 1 (until in the DB)",
+        f"{mqtt['events_per_s']:,}",
+        str(mqtt["seconds"]),
+        str(mqtt["puback_p50_ms"]),
+        str(mqtt["puback_p99_ms"]),
+        f"{mqtt['stored']:,}",
+    )
+    table.add_row(
+        "ceiling: Mosquitto → counting subscriber",
+        f"{ceiling['events_per_s']:,}",
+        str(ceiling["seconds"]),
+        str(ceiling["puback_p50_ms"]),
+        str(ceiling["puback_p99_ms"]),
+        f"{ceiling['received']:,}",
+    )
+    console.print(table)
+    console.print(
+        f"cityeye MQTT / ceiling = {ratio:.2f}; MQTT ack = PUBACK from the broker, "
+        "HTTP ack = response after commit"
+    )
+    if not mqtt["complete"] or not ceiling["complete"]:
+        console.print("[red]not every MQTT message arrived before the deadline[/red]")
+    suffix = "-quick" if args.quick else ""
+    (HERE / "results").mkdir(exist_ok=True)
+    path = HERE / "results" / f"ingest-{out['date']}{suffix}.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
