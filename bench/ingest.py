@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import platform
 import queue
 import socket
 import subprocess
@@ -54,6 +52,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from cityeye.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine as engine_bench  # bench/ is not a package: its own directory is on the path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -396,21 +397,10 @@ def bench_ceiling(events: list[bytes], inflight: int, deadline_s: float) -> dict
 
 
 def machine() -> str:
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 2**20:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {sys.version.split()[0]}"
+    """One line of the machine facts the engine benchmark records."""
+    m = engine_bench.machine()
+    mem = f", {m['memory_bytes'] / 2**30:.0f} GiB" if m["memory_bytes"] else ""
+    return f"{m['cpu']}, {m['cores']} cores{mem}, Python {m['python']}"
 
 
 def main() -> None:
