@@ -25,6 +25,7 @@ Prints the table and the ratio cityeye MQTT / ceiling, and writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import queue
@@ -60,7 +61,9 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 PYTHON = sys.executable
 WORLD = ROOT / "tests" / "fixtures" / "world_small.yaml"
-BROKER = ("127.0.0.1", 1883)
+#: The broker of the run: a private Mosquitto started by the bench (see
+#: :func:`private_broker`) unless ``--system-broker`` keeps the machine's on 1883.
+BROKER = ["127.0.0.1", 1883]
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 23, 0, 0, tzinfo=TZ)
 
@@ -230,7 +233,7 @@ class Publisher:
         self.client.max_inflight_messages_set(inflight)
         self.client.max_queued_messages_set(0)
         self.client.on_publish = self._on_publish
-        self.client.connect(*BROKER)
+        self.client.connect(str(BROKER[0]), int(BROKER[1]))
         self.client.loop_start()
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
@@ -299,7 +302,7 @@ def wait_for(current: Any, n: int, stall_s: float) -> tuple[int, float]:
 
 def bench_mqtt(tmp: Path, events: list[bytes], inflight: int, deadline_s: float) -> dict[str, Any]:
     topic = f"bench/{uuid.uuid4()}"
-    mqtt_args = ("--mqtt", "mqtt://127.0.0.1:1883", "--mqtt-topic", f"{topic}/#")
+    mqtt_args = ("--mqtt", f"mqtt://{BROKER[0]}:{BROKER[1]}", "--mqtt-topic", f"{topic}/#")
     with server(tmp, "mqtt", *mqtt_args) as (_, db):
         store = Store.open(db)
         # the subscription is made in the background: publish a probe until it lands
@@ -337,7 +340,9 @@ def bench_mqtt(tmp: Path, events: list[bytes], inflight: int, deadline_s: float)
     }
 
 
-def count_subscriber(topic: str, n: int, ready: Any, count: Any, last: Any) -> None:
+def count_subscriber(
+    broker: tuple[str, int], topic: str, n: int, ready: Any, count: Any, last: Any
+) -> None:
     """In its own process: subscribe at QoS 1, count, note the time of the n-th."""
 
     def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -355,7 +360,7 @@ def count_subscriber(topic: str, n: int, ready: Any, count: Any, last: Any) -> N
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
-    client.connect(*BROKER)
+    client.connect(*broker)
     client.loop_forever()
 
 
@@ -366,7 +371,8 @@ def bench_ceiling(events: list[bytes], inflight: int, deadline_s: float) -> dict
     count = ctx.Value("q", 0, lock=False)
     last = ctx.Value("d", 0.0, lock=False)
     proc = ctx.Process(
-        target=count_subscriber, args=(f"{topic}/#", len(events), ready, count, last)
+        target=count_subscriber,
+        args=((str(BROKER[0]), int(BROKER[1])), f"{topic}/#", len(events), ready, count, last),
     )
     proc.start()
     try:
@@ -403,6 +409,45 @@ def machine() -> str:
     return f"{m['cpu']}, {m['cores']} cores{mem}, Python {m['python']}"
 
 
+@contextmanager
+def private_broker(tmp: Path) -> Iterator[None]:
+    """A Mosquitto of the bench's own with production queue settings: the default
+    ``max_queued_messages 1000`` drops QoS 1 messages for a subscriber that falls
+    behind a burst (docs/ingest.md), which would measure the broker's config, not
+    cityeye."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_inflight_messages 1000\n"
+        f"log_dest file {tmp / 'mosquitto.log'}\n"
+    )
+    proc = subprocess.Popen(
+        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        end = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > end:
+                    raise SystemExit("could not start a private mosquitto") from None
+                time.sleep(0.05)
+        BROKER[:] = ["127.0.0.1", port]
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log = tmp / "mosquitto.log"
+        dropped = log.read_text().count("dropped") if log.exists() else 0
+        if dropped:
+            console.print(f"[red]the private broker logged {dropped} dropping episodes[/]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
@@ -416,6 +461,11 @@ def main() -> None:
         help="MQTT: give up after this many seconds without progress",
     )
     parser.add_argument("--quick", action="store_true", help="20,000 events")
+    parser.add_argument(
+        "--system-broker",
+        action="store_true",
+        help="use the machine's Mosquitto on 1883 (its own config) instead of a private one",
+    )
     args = parser.parse_args()
     if args.quick:
         args.events = 20_000
@@ -423,13 +473,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cityeye-ingest-") as tmp_name:
         tmp = Path(tmp_name)
         http = bench_http(tmp, payloads(n, "h"), args.batch, args.threads)
-        mqtt = bench_mqtt(tmp, payloads(n, "m"), args.inflight, args.deadline)
-        ceiling = bench_ceiling(payloads(n, "c"), args.inflight, args.deadline)
+        with contextlib.nullcontext() if args.system_broker else private_broker(tmp):
+            mqtt = bench_mqtt(tmp, payloads(n, "m"), args.inflight, args.deadline)
+            ceiling = bench_ceiling(payloads(n, "c"), args.inflight, args.deadline)
     ratio = round(mqtt["events_per_s"] / ceiling["events_per_s"], 3)
     out = {
         "date": date.today().isoformat(),
         "machine": machine(),
         "database": "SQLite",
+        "broker": "system (127.0.0.1:1883)" if args.system_broker else "private mosquitto",
         "events": n,
         "http": http,
         "mqtt": mqtt,
