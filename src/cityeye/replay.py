@@ -27,7 +27,8 @@ from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
 from cityeye.cases.notify import ListNotifier
 from cityeye.domain import Alert, AreaLevel, CaseState, Event, FieldError, World, is_known_kind
-from cityeye.ingest import decode_event, shorten
+from cityeye.ingest import decode_event
+from cityeye.ingest.batch import dead_letter
 from cityeye.pipeline import SNAPSHOT_NAME
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
@@ -197,9 +198,7 @@ class Replay:
                 {"line": number, "field": exc.field, "reason": exc.reason}
             )
         self._dead.append(
-            DeadLetter(
-                self._received_at, "replay", f"line {number}", exc.field, exc.reason, shorten(raw)
-            )
+            dead_letter(self._received_at, "replay", f"line {number}", exc.field, exc.reason, raw)
         )
 
     def _area(self, event: Event) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cityeye.domain import Event, FieldError
-from cityeye.ingest.decode import decode_event, shorten
+from cityeye.ingest.decode import MAX_EVENT_BYTES, decode_event, shorten
 from cityeye.store import DeadLetter, Store
 
 #: Raises :class:`FieldError` for an event its sender may not send (a device token
@@ -41,6 +41,16 @@ class ItemResult:
         return out
 
 
+def dead_letter(
+    at: datetime, channel: str, ref: str, field: str, reason: str, raw: bytes
+) -> DeadLetter:
+    """How every channel keeps refused input: a readable shortened copy, and the exact
+    bytes when they are within the event size limit (a bigger item is refused for its
+    size; keeping all of it would let a sender fill the database)."""
+    exact = raw if len(raw) <= MAX_EVENT_BYTES else None
+    return DeadLetter(at, channel, ref[:256], field, reason, shorten(raw), exact)
+
+
 def decode_batch(
     store: Store,
     items: Iterable[bytes],
@@ -64,7 +74,7 @@ def decode_batch(
         except FieldError as exc:
             rejected.append(ItemResult(index, "rejected", field=exc.field, reason=exc.reason))
             where = f"item {index}" if ref is None else f"{ref} item {index}"
-            dead.append(DeadLetter(now, channel, where, exc.field, exc.reason, shorten(raw), raw))
+            dead.append(dead_letter(now, channel, where, exc.field, exc.reason, raw))
     if dead:
         store.add_dead_letters(dead)
     return rejected, good

@@ -50,7 +50,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
 from cityeye.domain import FieldError
-from cityeye.ingest.decode import MAX_EVENT_BYTES, shorten
+from cityeye.ingest.batch import dead_letter
 from cityeye.ingest.mqtt_map import Mapped, MqttMap, default_map, map_message
 from cityeye.store import DeadLetter
 
@@ -293,10 +293,7 @@ class MqttIngest:
         except Exception as exc:  # an adapter bug must not stop the subscriber
             log.exception("mqtt: mapping a message on %s failed", m.topic)
             field, reason = "(adapter)", f"internal error: {type(exc).__name__}: {exc}"
-        exact = m.payload if len(m.payload) <= MAX_EVENT_BYTES else None
-        return DeadLetter(
-            m.arrival, CHANNEL, m.topic[:256], field, reason, shorten(m.payload), exact
-        )
+        return dead_letter(m.arrival, CHANNEL, m.topic, field, reason, m.payload)
 
     def _handle(self, batch: Sequence[_Received]) -> bool:
         """Store a batch; ``True`` once it is durable, ``False`` if stopping first."""
