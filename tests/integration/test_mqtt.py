@@ -8,17 +8,12 @@ made, so tests do not see each other's messages."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import orjson
 import paho.mqtt.client as paho
 import pytest
@@ -31,6 +26,7 @@ from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from conftest import require_service
+from serving import free_port, start_serve, wait_until_serving
 
 pytestmark = pytest.mark.integration
 
@@ -109,19 +105,6 @@ def subscribers(pipeline: LivePipeline) -> Iterator[Callable[..., MqttIngest]]:
         ingest.stop()
     for client_id in {i.client_id for i in made}:
         forget_session(client_id)
-
-
-def serving(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def forget_session(client_id: str) -> None:
@@ -273,28 +256,18 @@ def test_serve_with_mqtt(
     url = f"sqlite:///{tmp_path / 'c.db'}"
     client_id = f"t-{uuid.uuid4().hex[:10]}"
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cityeye",
-            "serve",
-            "--db",
-            url,
-            "--port",
-            str(port),
-            "--mqtt",
-            f"{BROKER}?client_id={client_id}",
-            "--mqtt-topic",
-            f"{prefix}/events/#",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    proc = start_serve(
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--mqtt",
+        f"{BROKER}?client_id={client_id}",
+        "--mqtt-topic",
+        f"{prefix}/events/#",
     )
     try:
-        wait_until(lambda: proc.poll() is not None or serving(port), "cityeye serve answering", 30)
-        assert proc.poll() is None, "cityeye serve exited"
+        wait_until_serving(f"http://127.0.0.1:{port}/healthz", proc)
         store = Store.open(url)
         try:
             # the subscription may still be on its way: publish until it lands

@@ -1,0 +1,42 @@
+"""`cityeye serve` as other tools run it: a real process on a free port, and a readiness
+check that polls until it answers (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_serve(*args: str) -> subprocess.Popen[bytes]:
+    """``python -m cityeye serve ARGS``, output captured for the failure message."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cityeye", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
+    """Readiness check: poll until the server answers, the process dies, or time is up."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"server did not answer on {url} within {deadline_s}s")
