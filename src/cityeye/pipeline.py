@@ -1,11 +1,13 @@
 """The live pipeline behind ``cityeye serve``: store, then analyse, then keep.
 
 An event is acknowledged only after it is committed to the database; only then is it
-fed to the same :class:`~cityeye.scenarios.Engine` that replay uses, and every alert it
-opens, grows or resolves is written back. The engine's memory is snapshotted into the
-database (with the sequence number of the last event it had seen) every few seconds
-and on shutdown, so a restart restores every timer and re-feeds only the events stored
-after the snapshot: nothing accepted is lost, nothing is counted twice.
+fed to the same :class:`~cityeye.analysis.Analysis` (engine and case book) that replay
+uses, and every alert it opens, grows or resolves and every case it opens or moves is
+written back. Its memory is snapshotted into the database (with the sequence number of
+the last event it had seen) every few seconds and on shutdown, so a restart restores
+every timer and case deadline and re-feeds only the events stored after the snapshot:
+nothing accepted is lost, nothing is counted twice, and the re-fed events give the
+same alert and case ids as before.
 
 The wall clock drives live time: :meth:`LivePipeline.tick` moves the engine's clock to
 "now", so a person who falls silent raises ``elderly.inactive`` even though no event
@@ -18,9 +20,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from cityeye.analysis import Analysis
+from cityeye.cases.notify import Notifier
 from cityeye.domain import Alert, Event, World
 from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
-from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
+from cityeye.scenarios import AlertChange, LoadedScenario, load_catalogue
 from cityeye.store import Store
 from cityeye.world import GridLocator
 
@@ -37,15 +41,21 @@ class LivePipeline:
         scenarios: Sequence[LoadedScenario] | None = None,
         *,
         lateness_s: float = 600,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.world = world or store.load_world() or World.empty()
         self.locate = GridLocator(self.world)
         self.scenarios = list(scenarios) if scenarios is not None else load_catalogue()
         self._changed: dict[str, Alert] = {}
-        self.engine = Engine(
-            self.scenarios, self.world, lateness_s=lateness_s, on_alert=self._on_alert
+        self.analysis = Analysis(
+            self.scenarios,
+            self.world,
+            lateness_s=lateness_s,
+            notifier=notifier,
+            on_alert=self._on_alert,
         )
+        self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
         self._last_seq = 0
         store.save_scenarios([s.to_spec() for s in self.scenarios], datetime.now(UTC))
@@ -59,10 +69,11 @@ class LivePipeline:
         if saved is not None:
             data, last_seq = saved
             try:
-                self.engine.restore(data)
+                self.analysis.restore(data)
                 self._last_seq = last_seq
             except ValueError:
-                # scenarios changed since: rebuild from every stored event instead
+                # scenarios changed since, or an older snapshot: rebuild from every
+                # stored event instead
                 self._last_seq = 0
         # the wall clock's moves since the snapshot, each after the event it followed:
         # re-applied in place, an event that was late before the restart is late again
@@ -70,18 +81,18 @@ class LivePipeline:
         for after_seq, at in self.store.clock_marks(SNAPSHOT_NAME, self._last_seq):
             marks.setdefault(after_seq, []).append(at)
         for at in marks.pop(self._last_seq, ()):
-            self.engine.advance_to(at)
+            self.analysis.advance_to(at)
         fed = 0
         while True:
             batch = self.store.events_after(self._last_seq)
             if not batch:
                 break
             for seq, event, area in batch:
-                self.engine.feed(event, area)
+                self.analysis.feed(event, area)
                 self._last_seq = seq
                 fed += 1
                 for at in marks.pop(seq, ()):
-                    self.engine.advance_to(at)
+                    self.analysis.advance_to(at)
         self._save_changed()
         return fed
 
@@ -111,8 +122,8 @@ class LivePipeline:
             self._last_seq = self.store.last_event_seq()
             for event, area, is_new in zip(events, areas, fresh, strict=True):
                 if is_new:
-                    self.engine.feed(event, area)
-            self.engine.flush()
+                    self.analysis.feed(event, area)
+            self.analysis.flush()
             self._save_changed()
         return [
             ItemResult(indexes[i] if indexes else i, "accepted" if new else "duplicate", id=e.id)
@@ -126,21 +137,23 @@ class LivePipeline:
             if self.engine.clock_would_move(at):
                 # kept so a restart replays this move between the same two events
                 self.store.add_clock_mark(SNAPSHOT_NAME, self._last_seq, at)
-            self.engine.advance_to(at)
+            self.analysis.advance_to(at)
             self._save_changed()
             self.engine.forget_resolved()
 
     def snapshot(self) -> None:
         with self._lock:
             self.store.save_engine_state(
-                SNAPSHOT_NAME, self.engine.snapshot(), self._last_seq, datetime.now(UTC)
+                SNAPSHOT_NAME, self.analysis.snapshot(), self._last_seq, datetime.now(UTC)
             )
 
-    # ------------------------------------------------------------------ alerts
+    # ------------------------------------------------------------------ output
     def _on_alert(self, change: AlertChange) -> None:
         self._changed[change.alert.id] = change.alert
 
     def _save_changed(self) -> None:
+        """Alerts first: a case row points at its first alert."""
         if self._changed:
             self.store.save_alerts(self._changed.values())
             self._changed = {}
+        self.analysis.save_cases(self.store)

@@ -12,7 +12,6 @@ A bad line never stops a replay: it is reported with its line number, field and 
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,21 +22,17 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.cases import CaseBook, TransitionError
+from cityeye.analysis import Analysis
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
 from cityeye.cases.notify import ListNotifier
-from cityeye.domain import Alert, AreaLevel, CaseState, Event, FieldError, World, is_known_kind
+from cityeye.domain import Alert, AreaLevel, Event, FieldError, World, is_known_kind
 from cityeye.ingest import decode_event
 from cityeye.ingest.batch import dead_letter
 from cityeye.pipeline import SNAPSHOT_NAME
-from cityeye.scenarios import AlertChange, Engine, LoadedScenario, load_catalogue
+from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
 
-#: Residents' and hotline reports: their ``attrs.reporter`` is told the outcome.
-REPORT_KINDS = frozenset({"report.citizen", "report.hotline"})
-#: Case states that end the alert behind the case.
-_ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
 #: Events stored per transaction.
 BATCH = 5000
 #: How many rejected / duplicate lines are listed one by one in metrics.json (all are
@@ -158,16 +153,10 @@ class Replay:
         self.locate = GridLocator(world) if world else None
         self.scenarios = scenarios
         self.notifier = ListNotifier()
-        self.book = CaseBook(
-            world or World.empty(),
-            {s.id: s.config.route for s in scenarios},
-            notifier=self.notifier,
+        self.analysis = Analysis(
+            scenarios, world or World.empty(), lateness_s=lateness_s, notifier=self.notifier
         )
-        self._reporters: dict[str, str] = {}
-        self.engine = Engine(
-            scenarios, world or World.empty(), lateness_s=lateness_s, on_alert=self._on_alert
-        )
-        self._actions: list[tuple[float, str, str, Event]] = []
+        self.engine, self.book = self.analysis.engine, self.analysis.book
         self._late: list[tuple[str, str]] = []
         self.result = ReplayResult(scenarios=[s.id for s in scenarios])
         self._pending: list[tuple[int, Event]] = []
@@ -243,52 +232,22 @@ class Replay:
         self._pending = []
 
     def _process(self, event: Event, area: str | None) -> None:
-        """Hand an accepted, new event to the engine (in arrival order); scripted case
-        actions wait until the engine's clock has passed them, so they meet the cases
-        exactly as they stood at their time."""
+        """Hand an accepted, new event to the engine and the case book (arrival order)."""
         if self.engine.is_late(event):
             self._late.append((event.source, event.id))
-        reporter = event.attrs.get("reporter")
-        if event.kind in REPORT_KINDS and isinstance(reporter, str):
-            self._reporters[event.id] = reporter
-        if event.kind == "case.action":
-            heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
-        self.engine.feed(event, area)
-        if self._actions and self.engine.clock is not None:
-            self._apply_actions(self.engine.clock)
-
-    def _on_alert(self, change: AlertChange) -> None:
-        reporter = self._reporters.pop(change.event_id, None) if change.event_id else None
-        self.book.on_alert(change.kind, change.alert, change.at, reporter)
-
-    def _apply_actions(self, upto: float) -> None:
-        while self._actions and self._actions[0][0] <= upto:
-            _, _, _, event = heapq.heappop(self._actions)
-            try:
-                case = self.book.scripted(event.attrs, event.ts)
-            except (FieldError, TransitionError) as exc:
-                reason = exc.reason if isinstance(exc, TransitionError) else str(exc)
-                self.result.case_errors.append({"id": event.id, "reason": reason})
-                continue
-            if case.state in _ENDS_ALERT and case.scenario and case.key:
-                # a handled or dismissed case closes its alert ("resolves when: handled case")
-                self.engine.resolve_alert(case.scenario, case.key, event.ts)
+        self.analysis.feed(event, area)
 
     def finish(self) -> None:
         """End of input: store what is pending, let the engine's clock run out, keep
         the alerts and the late flags."""
         self.flush()
-        self.engine.finish()
-        self._apply_actions(float("inf"))
-        if self.result.last_ts is not None:
-            self.book.advance(self.result.last_ts)
+        self.analysis.finish(self.result.last_ts)
         self.result.late = len(self._late)
+        self.result.case_errors = [
+            {"id": e.event_id, "reason": e.reason} for e in self.analysis.case_errors
+        ]
         self.result.cases = [self.book.to_json(c) for c in self.book.cases.values()]
-        self.store.save_cases(
-            self.book.cases.values(),
-            alert_ids={c: track.alert_ids[0] for c, track in self.book.tracking.items()},
-            sla=self.book.sla,
-        )
+        self.analysis.save_cases(self.store, self.book.cases.values())
         if self.result.first_ts is not None and self.result.last_ts is not None:
             period = (self.result.first_ts, self.result.last_ts + timedelta(microseconds=1))
             cases, parties = list(self.book.cases.values()), self.book.world.parties
@@ -308,7 +267,7 @@ class Replay:
         self.store.save_scenarios([s.to_spec() for s in self.scenarios], self._received_at)
         # `cityeye serve` on this database carries on from exactly here
         self.store.save_engine_state(
-            SNAPSHOT_NAME, self.engine.snapshot(), self.store.last_event_seq(), self._received_at
+            SNAPSHOT_NAME, self.analysis.snapshot(), self.store.last_event_seq(), self._received_at
         )
 
 

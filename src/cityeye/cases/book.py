@@ -91,8 +91,12 @@ class CaseBook:
         sla: dict[Severity, dict[Stage, int]] | None = None,
         auto_dispatch: bool = True,
         notifier: Notifier | None = None,
+        id_prefix: str = "C",
     ) -> None:
+        """``id_prefix``: case ids are the prefix and a running number; books that
+        run side by side (one per bus partition) each get their own prefix."""
         self.world = world
+        self.id_prefix = id_prefix
         self.routes = dict(routes)
         self.sla = sla or sla_for(world.sla)
         self.auto_dispatch = auto_dispatch
@@ -104,6 +108,7 @@ class CaseBook:
         self._deadlines: list[tuple[datetime, str]] = []
         self._load: Counter[str] = Counter()
         self.clock: datetime | None = None  # the latest event time the book has seen
+        self._touched: dict[str, None] = {}  # cases changed since take_touched()
 
     # ------------------------------------------------------------------ alerts
     def on_alert(
@@ -137,7 +142,7 @@ class CaseBook:
         return case
 
     def _open_case(self, alert: Alert, at: datetime) -> Case:
-        case_id = f"C{len(self.cases) + 1:06d}"
+        case_id = f"{self.id_prefix}{len(self.cases) + 1:06d}"
         origin = CaseOrigin.CITIZEN if alert.scenario == REPORT_SCENARIO else CaseOrigin.ALERT
         case = Case(
             id=case_id,
@@ -204,6 +209,7 @@ class CaseBook:
         the stage the case is now in."""
         self.advance(at)
         apply(case, action, actor, at, note, attachments)
+        self._touched[case.id] = None
         self._tell_reporter(case, at, note)
         if case.state.terminal or case.state in (CaseState.HANDLED, CaseState.VERIFIED):
             if case.lead and case.state.terminal:
@@ -312,6 +318,7 @@ class CaseBook:
         )
         note = f"{track.stage.value} 超时，升级至 {target.name if target else '上级'}"
         apply(case, Action.ESCALATE, SYSTEM, max(deadline, case.timeline[-1].at), note)
+        self._touched[case.id] = None
         if target is None:
             # nobody above: the top has been told; the case stays overdue (the cockpit
             # shows by how much) rather than escalating into the void every hour
@@ -357,11 +364,33 @@ class CaseBook:
     def _track(self, case: Case) -> Tracking:
         return self.tracking[case.id]
 
-    @staticmethod
-    def _note(case: Case, at: datetime, action: str, note: str) -> None:
+    def _note(self, case: Case, at: datetime, action: str, note: str) -> None:
         """A timeline line that changes no state (an alert joined, a priority raised)."""
         when = max(at, case.timeline[-1].at) if case.timeline else at
         case.timeline.append(TimelineEntry(when, "system", action, case.state, case.state, note))
+        self._touched[case.id] = None
+
+    def take_touched(self) -> list[Case]:
+        """The cases changed since the last call, in the order first touched. Every
+        change adds a timeline line, so this is what a store has to bring up to date."""
+        touched = [self.cases[case_id] for case_id in self._touched]
+        self._touched = {}
+        return touched
+
+    # ------------------------------------------------------------------ snapshot
+    _STATE = ("cases", "tracking", "_open", "_latest", "_deadlines", "_load", "clock")
+
+    def state(self) -> dict[str, Any]:
+        """What a restart needs back (the world, routes, deadlines and notifier come
+        from configuration, not from the snapshot)."""
+        return {name: getattr(self, name) for name in self._STATE} | {"prefix": self.id_prefix}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        if state.get("prefix") != self.id_prefix:
+            raise ValueError(f"snapshot is of book {state.get('prefix')!r}, not {self.id_prefix!r}")
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self._touched = {}
 
     def open_case_for(self, scenario: str, key: str) -> Case | None:
         case_id = self._open.get((scenario, key))

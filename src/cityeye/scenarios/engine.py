@@ -256,12 +256,18 @@ class Engine:
         dedup_horizon_s: float = 6 * 3600,
         on_alert: Callable[[AlertChange], None] | None = None,
         step_s: float = 1.0,
+        owns: Callable[[str, str], bool] | None = None,
     ) -> None:
         """``step_s``: the clock moves in steps of at least this much event time.
         Results do not depend on it (events and timers are still taken in time order,
         and a late event first releases everything before it); it only trades a
-        little alert latency — at most ``step_s`` of event time — for throughput."""
+        little alert latency — at most ``step_s`` of event time — for throughput.
+
+        ``owns(scenario, key)``: keep state only for the pairs it accepts (one
+        partition of a district spread over several workers, see
+        :meth:`route_keys`); ``None`` keeps them all."""
         self.world = world
+        self.owns = owns
         self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
         self.step = max(0.0, float(step_s))
@@ -315,6 +321,25 @@ class Engine:
             if self.clock is None or t - self.lateness >= self.clock + self.step:
                 self._advance(t - self.lateness)
         return True
+
+    def route_keys(self, event: Event, area: str | None = None) -> list[tuple[str, str]]:
+        """The (scenario, key) pairs ``event`` would touch, without touching them: what
+        a bus partitions on, so that each key's memory lives in one worker. The same
+        selection as feeding it (kind, ``when``, key, eligible keys); ``split_by``
+        parts stay with their key."""
+        rules = self.by_kind.get(event.kind)
+        if not rules:
+            return []
+        t = event.ts.timestamp()
+        local_s = self.local(t) if self._time_kinds.get(event.kind) else 0
+        pairs = []
+        for rule in rules:
+            if rule.when is not None and not rule.when(event, local_s):
+                continue
+            key = rule.key_of(event, area)
+            if key is not None and (rule.eligible is None or key in rule.eligible):
+                pairs.append((rule.id, key))
+        return pairs
 
     def is_late(self, event: Event) -> bool:
         """Whether ``event`` would be late now (older than the clock)."""
@@ -412,7 +437,7 @@ class Engine:
             return
         self.processed += 1
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
-        states = self.states
+        states, owns = self.states, self.owns
         for rule in rules:
             if rule.when is not None and not rule.when(ev, local_s):
                 continue
@@ -423,6 +448,8 @@ class Engine:
                 self.unkeyed += 1
                 continue
             if rule.eligible is not None and key not in rule.eligible:
+                continue
+            if owns is not None and not owns(rule.id, key):
                 continue
             if rule.split_by is not None:
                 part = rule.split_by(ev)
@@ -457,7 +484,10 @@ class Engine:
         states, table = self.states, self._entity_table(rule.key_by)
         trigger, upgrades, n_up = rule.trigger, rule.upgrades, len(rule.upgrades)
         queued: list[tuple[float, int, str, bool]] = []
+        owns = self.owns
         for key in rule.eligible or ():
+            if owns is not None and not owns(rule.id, key):
+                continue
             st = states.get((rule.index, key))
             if st is None:
                 st = states[(rule.index, key)] = KeyState(rule.index, key, n_up)

@@ -1,0 +1,171 @@
+"""Events → alerts → cases, on event time: the one place the two meet.
+
+Replay, the live service and a bus worker all run the same thing: the scenario
+:class:`~cityeye.scenarios.Engine` turns events into alert changes, the
+:class:`~cityeye.cases.CaseBook` turns those into cases, and ``case.action`` events
+(a dispatcher's or handler's move, scripted or sent by an app) are applied to the
+book once the engine's clock has passed them, so they meet each case exactly as it
+stood at their time. A handled or dismissed case closes its alert.
+
+Everything is decided by event time and arrival order, never by the wall clock, so
+the same events in the same order give the same alerts and the same case ids and
+timelines. That is what makes a snapshot plus a re-feed after a crash land exactly
+where the crashed process would have been.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cityeye.cases import CaseBook, TransitionError
+from cityeye.cases.notify import Notifier
+from cityeye.domain import Case, CaseState, Event, FieldError, World
+from cityeye.scenarios import AlertChange, Engine, LoadedScenario
+from cityeye.store import Store
+
+#: Residents' and hotline reports: their ``attrs.reporter`` is told the outcome.
+REPORT_KINDS = frozenset({"report.citizen", "report.hotline"})
+#: Case states that end the alert behind the case ("resolves when: handled case").
+ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
+#: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CaseError:
+    """A ``case.action`` event the book refused (no such case, a move not allowed)."""
+
+    event_id: str
+    reason: str
+
+
+class Analysis:
+    """The engine and the case book, fed together.
+
+    ``on_alert`` hears every alert change after the book has taken it (the live
+    service stores them). ``case_prefix`` keeps case ids apart when several workers
+    each keep a book of their own partition. ``owns`` (see
+    :class:`~cityeye.scenarios.Engine`) limits the engine to the (scenario, key) pairs
+    of one partition."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[LoadedScenario],
+        world: World,
+        *,
+        lateness_s: float = 600,
+        notifier: Notifier | None = None,
+        on_alert: Callable[[AlertChange], None] | None = None,
+        case_prefix: str = "C",
+        owns: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self.world = world
+        self.book = CaseBook(
+            world,
+            {s.id: s.config.route for s in scenarios},
+            notifier=notifier,
+            id_prefix=case_prefix,
+        )
+        self.engine = Engine(
+            scenarios, world, lateness_s=lateness_s, on_alert=self._on_alert, owns=owns
+        )
+        self._listener = on_alert
+        self._reporters: dict[str, str] = {}
+        self._actions: list[tuple[float, str, str, Event]] = []
+        self.case_errors: list[CaseError] = []
+
+    # ------------------------------------------------------------------ input
+    def feed(self, event: Event, area: str | None = None) -> bool:
+        """One new event (arrival order); returns ``False`` for a duplicate."""
+        reporter = event.attrs.get("reporter")
+        if event.kind in REPORT_KINDS and isinstance(reporter, str):
+            self._reporters[event.id] = reporter
+        if event.kind == "case.action":
+            heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
+        fresh = self.engine.feed(event, area)
+        self._apply_due()
+        return fresh
+
+    def flush(self) -> None:
+        """Release every event the engine's clock has passed, and the actions due."""
+        self.engine.flush()
+        self._apply_due()
+
+    def advance_to(self, at: datetime) -> None:
+        """Let the wall clock move time on (live service): engine timers, case
+        deadlines (escalations) and the actions due by then."""
+        self.engine.advance_to(at)
+        self._apply_due()
+        self.book.advance(at)
+
+    def finish(self, last: datetime | None = None) -> None:
+        """End of a recorded stream: release everything; deadlines run to ``last``."""
+        self.engine.finish()
+        self._apply_actions(float("inf"))
+        if last is not None:
+            self.book.advance(last)
+
+    # ------------------------------------------------------------------ cases
+    def _on_alert(self, change: AlertChange) -> None:
+        reporter = self._reporters.pop(change.event_id, None) if change.event_id else None
+        self.book.on_alert(change.kind, change.alert, change.at, reporter)
+        if self._listener is not None:
+            self._listener(change)
+
+    def _apply_due(self) -> None:
+        if self._actions and self.engine.clock is not None:
+            self._apply_actions(self.engine.clock)
+
+    def _apply_actions(self, upto: float) -> None:
+        while self._actions and self._actions[0][0] <= upto:
+            _, _, _, event = heapq.heappop(self._actions)
+            try:
+                case = self.book.scripted(event.attrs, event.ts)
+            except (FieldError, TransitionError) as exc:
+                reason = exc.reason if isinstance(exc, TransitionError) else str(exc)
+                self.case_errors.append(CaseError(event.id, reason))
+                continue
+            if case.state in ENDS_ALERT and case.scenario and case.key:
+                self.engine.resolve_alert(case.scenario, case.key, event.ts)
+
+    def take_changed_cases(self) -> list[Case]:
+        """The cases changed since the last call (to store them)."""
+        return self.book.take_touched()
+
+    def save_cases(self, store: Store, cases: Iterable[Case] | None = None) -> None:
+        """Store cases (default: those changed since the last save) with their first
+        alert, and their KPI counters under the book's deadlines."""
+        todo = list(cases) if cases is not None else self.take_changed_cases()
+        if not todo:
+            return
+        alert_ids = {c.id: self.book.tracking[c.id].alert_ids[0] for c in todo}
+        store.save_cases(todo, alert_ids=alert_ids, sla=self.book.sla)
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> bytes:
+        """Engine and book together (a pickle: keep it as private as the database)."""
+        state = {
+            "version": SNAPSHOT_VERSION,
+            "engine": self.engine.snapshot(),
+            "book": self.book.state(),
+            "reporters": self._reporters,
+            "actions": self._actions,
+        }
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, data: bytes) -> None:
+        """Resume from :meth:`snapshot`; ``ValueError`` if it does not fit."""
+        try:
+            state = pickle.loads(data)  # our own snapshot, see snapshot()
+        except Exception as exc:  # an unreadable blob is as good as none
+            raise ValueError(f"snapshot cannot be read: {exc}") from None
+        if not isinstance(state, Mapping) or state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError("snapshot is of another version; replay instead")
+        self.engine.restore(state["engine"])
+        self.book.load_state(state["book"])
+        self._reporters = state["reporters"]
+        self._actions = state["actions"]
