@@ -103,7 +103,7 @@ def test_a_revoked_token_stops_at_once_and_last_use_is_kept(store: Store) -> Non
 
 def test_secrets_are_never_stored(store: Store) -> None:
     issued = issue(store, label="Open311 app", source="open311")
-    secret = issued.secret.rsplit("_", 1)[1]
+    secret = issued.secret.split("_", 2)[2]  # ce_<id>_<secret>; the secret may hold "_"
     with store.engine.connect() as conn:
         dump = "\n".join(str(tuple(r)) for r in conn.execute(text("SELECT * FROM api_tokens")))
     assert issued.token.id in dump
