@@ -11,6 +11,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,9 @@ def require_service(name: str, host: str, port: int) -> None:
         pytest.skip(f"{message}; start it to run this integration test")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped (its sessions ended) afterwards."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     name = f"cityeye_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -59,6 +60,20 @@ def pg_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_fresh_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (several processes share it)."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

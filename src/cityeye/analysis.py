@@ -80,7 +80,10 @@ class Analysis:
 
     # ------------------------------------------------------------------ input
     def feed(self, event: Event, area: str | None = None) -> bool:
-        """One new event (arrival order); returns ``False`` for a duplicate."""
+        """One new event (arrival order); returns ``False`` for a duplicate (a bus
+        may deliver an event again after a crash: it changes nothing the second time)."""
+        if self.engine.has_seen(event):
+            return self.engine.feed(event, area)  # counted as a duplicate, nothing else
         reporter = event.attrs.get("reporter")
         if event.kind in REPORT_KINDS and isinstance(reporter, str):
             self._reporters[event.id] = reporter

@@ -26,6 +26,7 @@ from cityeye.world import WorldError, dump_world_file, load_world
 if TYPE_CHECKING:
     from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
+    from cityeye.pipeline import Intake
     from cityeye.scenarios import LoadedScenario
 
 app = typer.Typer(
@@ -44,6 +45,26 @@ import_app = typer.Typer(help="导入 Import: records from other systems, as eve
 app.add_typer(import_app, name="import")
 token_app = typer.Typer(help="接入令牌 Ingest tokens: per device or integration, hashed at rest.")
 app.add_typer(token_app, name="token")
+
+BusOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bus",
+        envvar="CITYEYE_BUS",
+        metavar="URL",
+        help="NATS JetStream (nats://host:4222): store events, then publish them for "
+        "`cityeye worker` processes instead of analysing them here (docs/scale-out.md).",
+    ),
+]
+PartitionsOption = Annotated[
+    int,
+    typer.Option(
+        envvar="CITYEYE_PARTITIONS",
+        min=1,
+        max=256,
+        help="With --bus: how many worker partitions (the same number everywhere).",
+    ),
+]
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -355,6 +376,23 @@ def report(
     )
 
 
+def _intake(
+    store: Store, scenarios: list[LoadedScenario], bus: str | None, partitions: int
+) -> Intake:
+    """Analyse here, or (``--bus``) store and publish for the workers."""
+    from cityeye.pipeline import LivePipeline
+
+    if bus is None:
+        return LivePipeline(store, scenarios=scenarios)
+    from cityeye.bus import BusError, BusPipeline
+
+    try:
+        return BusPipeline(store, bus, partitions=partitions, scenarios=scenarios)
+    except BusError as exc:
+        err.print(f"[red]✗ {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def _mqtt_or_exit(
     url: str | None, topics: list[str] | None, map_path: Path | None
 ) -> tuple[MqttUrl, MqttMap] | None:
@@ -430,9 +468,12 @@ def serve(
             "Off by default: devices send with `cityeye token add` tokens."
         ),
     ] = False,
+    bus: BusOption = None,
+    partitions: PartitionsOption = 1,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
-    on events posted to /api/v1/events (and, with --mqtt, published over MQTT)."""
+    on events posted to /api/v1/events (and, with --mqtt, published over MQTT); with
+    --bus the engine runs in `cityeye worker` processes instead."""
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
@@ -444,12 +485,14 @@ def serve(
 
     tune_gc()
     store = Store.open(db)
-    pipeline = LivePipeline(store, scenarios=_scenarios_or_exit(scenario_paths, with_builtin))
-    if pipeline.restored_events:
+    scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
+    pipeline = _intake(store, scenarios, bus, partitions)
+    if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
         err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
+    where = "live" if bus is None else f"in workers over {bus} ({partitions} partitions)"
     err.print(
-        f"cityeye serving {db} on http://{host}:{port}/ with {len(pipeline.scenarios)} "
-        "scenarios live (Ctrl+C to stop)"
+        f"cityeye serving {db} on http://{host}:{port}/ with {len(scenarios)} "
+        f"scenarios {where} (Ctrl+C to stop)"
     )
     app_ = create_app(store, pipeline, wall_clock=clock == "wall", open_ingest=open_ingest)
     subscriber = None
@@ -473,6 +516,80 @@ def serve(
     finally:
         if subscriber is not None:
             subscriber.stop()
+
+
+@app.command()
+def worker(
+    bus: Annotated[
+        str,
+        typer.Option(
+            "--bus", envvar="CITYEYE_BUS", metavar="URL", help="NATS JetStream: nats://host:4222"
+        ),
+    ],
+    partition: Annotated[int, typer.Option(min=0, help="Which partition this worker runs.")],
+    partitions: PartitionsOption = 1,
+    db: DbOption = DEFAULT_URL,
+    scenario_paths: ScenarioDirs = None,
+    with_builtin: Annotated[
+        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
+    ] = False,
+    clock: Annotated[
+        str, typer.Option(help="wall: the wall clock moves event time on; events: only events.")
+    ] = "wall",
+    lateness: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds events may arrive out of order (held that long, then late)."
+        ),
+    ] = 600,
+) -> None:
+    """扩展 Scale-out worker: run the scenario engine and the case book for one partition
+    of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
+    last snapshot, SIGKILL loses nothing (docs/scale-out.md)."""
+    import asyncio
+    import signal
+
+    from cityeye.bus import BusError, Worker
+
+    if clock not in ("wall", "events"):
+        raise typer.BadParameter("use wall or events", param_hint="--clock")
+    if partition >= partitions:
+        raise typer.BadParameter(
+            f"must be below --partitions {partitions}", param_hint="--partition"
+        )
+    store = Store.open(db)
+    try:
+        runner = Worker(
+            store,
+            bus,
+            partition=partition,
+            partitions=partitions,
+            scenarios=_scenarios_or_exit(scenario_paths, with_builtin),
+            wall_clock=clock == "wall",
+            lateness_s=lateness,
+        )
+        err.print(
+            f"worker {partition} of {partitions} on {bus}, database {db}; resuming after "
+            f"stream message {runner.seq}"
+        )
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            stats = await runner.run(stop)
+            err.print(
+                f"worker {partition} stopped: {stats.processed} processed, "
+                f"{stats.skipped} already in the snapshot, {stats.rejected} rejected"
+            )
+
+        asyncio.run(main())
+    except BusError as exc:
+        err.print(f"[red]✗ {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
 
 
 @db_app.command("upgrade")
@@ -565,6 +682,8 @@ def import_hotline(
     with_builtin: Annotated[
         bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
     ] = False,
+    bus: BusOption = None,
+    partitions: PartitionsOption = 1,
 ) -> None:
     """12345 热线导入: every row of a hotline export becomes a report.hotline event
     (stored, de-duplicated on the ticket number, analysed like any event) or is
@@ -580,7 +699,6 @@ def import_hotline(
         read_sheet,
         write_errors,
     )
-    from cityeye.pipeline import LivePipeline
 
     try:
         spec = load_mapping(mapping)
@@ -592,9 +710,10 @@ def import_hotline(
         raise typer.Exit(2) from None
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     store = Store.open(db)
+    pipeline: Intake | None = None
     try:
         with err.status("starting the engine 启动引擎…"):
-            pipeline = LivePipeline(store, scenarios=scenarios)
+            pipeline = _intake(store, scenarios, bus, partitions)
         columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress("{task.description}", *columns, console=err) as bar:
             task = bar.add_task("12345 import 导入", total=len(sheet.rows))
@@ -606,6 +725,8 @@ def import_hotline(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     finally:
+        if pipeline is not None:
+            pipeline.close()
         store.close()
     if errors_file is not None:
         write_errors(result.rejected, errors_file)

@@ -31,8 +31,62 @@ from cityeye.world import GridLocator
 SNAPSHOT_NAME = "live"
 
 
-class LivePipeline:
-    """Thread-safe: one lock serialises ingest, ticks and snapshots."""
+class Intake:
+    """What every ingest channel (HTTP, MQTT, Open311, hotline import) hands events
+    to: decode, store durably, then analyse here (:class:`LivePipeline`) or publish for
+    the workers of a bus (:class:`cityeye.bus.BusPipeline`)."""
+
+    store: Store
+    world: World
+    locate: GridLocator
+    scenarios: list[LoadedScenario]
+
+    def ingest_raw(
+        self,
+        items: Iterable[bytes],
+        channel: str,
+        *,
+        ref: str | None = None,
+        check: EventCheck | None = None,
+    ) -> list[ItemResult]:
+        """Decode, store and analyse a batch; bad items are dead-lettered with their
+        reason and their exact bytes (:func:`~cityeye.ingest.batch.decode_batch`), and
+        the rest go on."""
+        results, good = decode_batch(self.store, items, channel, ref=ref, check=check)
+        results += self.ingest([e for _, e in good], indexes=[i for i, _ in good])
+        return sorted(results, key=lambda r: r.index)
+
+    def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
+        """Store events (durable before this returns) and pass the new ones on."""
+        raise NotImplementedError
+
+    def is_late(self, event: Event) -> bool:
+        """Whether ``event`` is too old to raise an alert if it arrived now."""
+        raise NotImplementedError
+
+    def tick(self, now: datetime | None = None) -> None:
+        """The heartbeat (every few seconds)."""
+
+    def snapshot(self) -> None:
+        """Keep what a restart needs (now and then, and at shutdown)."""
+
+    def close(self) -> None:
+        """Shutdown: after the last snapshot."""
+
+
+def results_for(
+    events: Sequence[Event], fresh: Sequence[bool], indexes: Sequence[int]
+) -> list[ItemResult]:
+    """Accepted or duplicate, per item, as the store answered."""
+    return [
+        ItemResult(indexes[i] if indexes else i, "accepted" if new else "duplicate", id=e.id)
+        for i, (e, new) in enumerate(zip(events, fresh, strict=True))
+    ]
+
+
+class LivePipeline(Intake):
+    """One process: the engine and the case book run here, beside the API.
+    Thread-safe: one lock serialises ingest, ticks and snapshots."""
 
     def __init__(
         self,
@@ -97,21 +151,6 @@ class LivePipeline:
         return fed
 
     # ------------------------------------------------------------------ input
-    def ingest_raw(
-        self,
-        items: Iterable[bytes],
-        channel: str,
-        *,
-        ref: str | None = None,
-        check: EventCheck | None = None,
-    ) -> list[ItemResult]:
-        """Decode, store and analyse a batch; bad items are dead-lettered with their
-        reason and their exact bytes (:func:`~cityeye.ingest.batch.decode_batch`), and
-        the rest go on."""
-        results, good = decode_batch(self.store, items, channel, ref=ref, check=check)
-        results += self.ingest([e for _, e in good], indexes=[i for i, _ in good])
-        return sorted(results, key=lambda r: r.index)
-
     def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
         """Store events (durable before this returns), then feed the new ones."""
         if not events:
@@ -125,10 +164,10 @@ class LivePipeline:
                     self.analysis.feed(event, area)
             self.analysis.flush()
             self._save_changed()
-        return [
-            ItemResult(indexes[i] if indexes else i, "accepted" if new else "duplicate", id=e.id)
-            for i, (e, new) in enumerate(zip(events, fresh, strict=True))
-        ]
+        return results_for(events, fresh, indexes)
+
+    def is_late(self, event: Event) -> bool:
+        return self.engine.is_late(event)
 
     def tick(self, now: datetime | None = None) -> None:
         """Let the wall clock move event time on (absence timers, quiet periods)."""

@@ -22,16 +22,14 @@ from cityeye import __version__
 from cityeye.api.events import router as events_router
 from cityeye.api.status import status_snapshot
 from cityeye.domain import EVENT_KINDS
-from cityeye.pipeline import LivePipeline
+from cityeye.pipeline import Intake
 from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 SNAPSHOT_EVERY = 6
 
 
-def _tick_loop(
-    pipeline: LivePipeline, stop: threading.Event, tick_s: float, wall_clock: bool
-) -> None:
+def _tick_loop(pipeline: Intake, stop: threading.Event, tick_s: float, wall_clock: bool) -> None:
     """Heartbeat of the live engine: the wall clock moves event time on (absence
     timers need no event), and the engine is snapshotted now and then."""
     ticks = 0
@@ -78,7 +76,7 @@ def alert_chart(counts: dict[str, dict[str, int]], store: Store) -> list[dict[st
 
 def create_app(
     store: Store,
-    pipeline: LivePipeline | None = None,
+    pipeline: Intake | None = None,
     *,
     tick_s: float = 5.0,
     wall_clock: bool = True,
@@ -108,6 +106,7 @@ def create_app(
             ticker.join(timeout=10)
         if pipeline is not None:
             pipeline.snapshot()
+            pipeline.close()
 
     app = FastAPI(
         title="cityeye 城市眼·云共治",

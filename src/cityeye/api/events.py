@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
-from cityeye.pipeline import LivePipeline
+from cityeye.pipeline import Intake
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_ITEMS = 10_000
@@ -50,7 +50,7 @@ def split_items(body: bytes, content_type: str) -> list[bytes]:
     return [body]
 
 
-def router(pipeline: LivePipeline, *, open_ingest: bool = False) -> APIRouter:
+def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
     """``open_ingest``: take events without a token (a demo, a closed lab network);
     otherwise every request needs a device or integration token (``cityeye token``)."""
     api = APIRouter(prefix="/api/v1", tags=["events"])

@@ -62,7 +62,7 @@ from cityeye.sourcefile import DataPath, Problem, SourceError, format_path, read
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.pipeline import LivePipeline
+    from cityeye.pipeline import Intake
 
 #: Dead-letter channel and default event source of imported tickets.
 CHANNEL = "hotline"
@@ -928,7 +928,7 @@ class ImportResult:
 def import_sheet(
     sheet: Sheet,
     mapping: HotlineMapping,
-    pipeline: LivePipeline,
+    pipeline: Intake,
     *,
     ref: str,
     progress: Progress | None = None,
@@ -976,7 +976,7 @@ def import_sheet(
     for start in range(0, len(good), batch):
         chunk = good[start : start + batch]
         events = [e for _, e in chunk]
-        late = {(e.source, e.id) for e in events if pipeline.engine.is_late(e)}
+        late = {(e.source, e.id) for e in events if pipeline.is_late(e)}
         results = pipeline.ingest(events, indexes=[row for row, _ in chunk])
         marked = []
         for item, event in zip(results, events, strict=True):

@@ -55,7 +55,7 @@ from cityeye.ingest.mqtt_map import Mapped, MqttMap, default_map, map_message
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.pipeline import LivePipeline
+    from cityeye.pipeline import Intake
 
 log = logging.getLogger("cityeye.mqtt")
 
@@ -126,7 +126,7 @@ class MqttIngest:
 
     def __init__(
         self,
-        pipeline: LivePipeline,
+        pipeline: Intake,
         url: str | MqttUrl,
         *,
         topics: Sequence[str] = (),

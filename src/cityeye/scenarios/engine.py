@@ -341,6 +341,11 @@ class Engine:
                 pairs.append((rule.id, key))
         return pairs
 
+    def has_seen(self, event: Event) -> bool:
+        """Whether ``event`` (source, id) was fed within the duplicate horizon."""
+        ident = (event.source, event.id)
+        return ident in self._seen_now or ident in self._seen_before
+
     def is_late(self, event: Event) -> bool:
         """Whether ``event`` would be late now (older than the clock)."""
         return self._max_t is not None and event.ts.timestamp() < self._max_t - self.lateness

@@ -828,9 +828,12 @@ class Store:
         return self._world
 
     def _add_counts(self, conn: Connection, counts: Mapping[Key, int]) -> None:
+        """Add to the counters. Rows go in key order, so writers that touch the same
+        counters at once (workers of a bus) lock them in the same order: they wait
+        for each other instead of deadlocking."""
         rows = [
             {"dim": d, "value": v, "period": p, "metric": m, "n": n}
-            for (d, v, p, m), n in counts.items()
+            for (d, v, p, m), n in sorted(counts.items())
             if n
         ]
         if not rows:

@@ -1,0 +1,248 @@
+"""Scale-out over the real NATS JetStream at 127.0.0.1:4222 and a real PostgreSQL.
+
+Ingest stores and publishes; partitioned workers analyse. Three workers over the bus
+must raise exactly the alerts and open exactly the cases one process raises and opens,
+each key's state in one partition only. Each test runs in a namespace of its own (its
+own stream and subjects) and deletes the stream afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from cityeye.bus import NAMESPACE_ENV, BusPipeline, Names, Worker, WorkerStats, partition_of
+from cityeye.domain import Event, parse_event
+from cityeye.pipeline import LivePipeline
+from cityeye.scenarios import load_catalogue
+from cityeye.store import Store
+from cityeye.world import load_world
+from conftest import require_service
+from kit import at
+
+pytestmark = pytest.mark.integration
+
+NATS = "nats://127.0.0.1:4222"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEADLINE_S = 60.0
+
+
+def wait_until(condition: Callable[[], object], what: str, deadline_s: float = DEADLINE_S) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {deadline_s}s: {what}")
+
+
+@pytest.fixture
+def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Names]:
+    require_service("NATS", "127.0.0.1", 4222)
+    names = Names(f"t{uuid.uuid4().hex[:10]}")
+    monkeypatch.setenv(NAMESPACE_ENV, names.namespace)
+    yield names
+    asyncio.run(delete_stream(names))
+
+
+async def delete_stream(names: Names) -> None:
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(NATS)
+    try:
+        await nc.jetstream().delete_stream(names.stream)
+    except NotFoundError:
+        pass
+    finally:
+        await nc.close()
+
+
+def district_events() -> list[Event]:
+    """Resident reports across three grids, smoke in two buildings, five denials at
+    one gate: reports open a case each, smoke and denials an alert per key."""
+    raw: list[dict[str, object]] = []
+    for i in range(60):
+        raw.append(
+            {
+                "id": f"r{i}",
+                "kind": "report.citizen",
+                "ts": at(i * 0.5).isoformat(),
+                "source": "app",
+                "area": f"G000{1 + i % 3}",
+                "attrs": {"category": ("garbage", "road", "fire")[i % 3], "text": f"问题 {i}"},
+            }
+        )
+    for i in range(6):
+        raw.append(
+            {
+                "id": f"s{i}",
+                "kind": "smoke.alarm",
+                "ts": at(5 + i).isoformat(),
+                "source": "gw",
+                "device_id": "D2",
+            }
+        )
+    for i in range(5):
+        raw.append(
+            {
+                "id": f"d{i}",
+                "kind": "access.denied",
+                "ts": at(10 + i).isoformat(),
+                "source": "gw",
+                "device_id": "D1",
+            }
+        )
+    return sorted((parse_event(r) for r in raw), key=lambda e: e.ts)
+
+
+class Running:
+    """A worker on a thread of its own, as its own process would run it."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.stats: WorkerStats | None = None
+        self.error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10)
+        self.check()
+
+    def _main(self) -> None:
+        async def run() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            self.stats = await self.worker.run(self._stop)
+
+        try:
+            asyncio.run(run())  # which also cancels what the client left running
+        except BaseException as exc:  # handed to the test, not lost in the thread
+            self.error = exc
+            self._ready.set()
+
+    def check(self) -> bool:
+        if self.error is not None:
+            raise AssertionError(f"worker {self.worker.name} failed") from self.error
+        return True
+
+    def stop(self) -> WorkerStats:
+        assert self._stop is not None
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        self.check()
+        assert self.stats is not None, "the worker did not stop"
+        return self.stats
+
+
+def test_three_workers_raise_what_one_process_raises(
+    namespace: Names, pg_fresh_url: str, tmp_path: Path
+) -> None:
+    world = load_world(FIXTURES / "world_small.yaml")
+    scenarios = load_catalogue()
+    events = district_events()
+
+    alone = Store.open(f"sqlite:///{tmp_path / 'alone.db'}")
+    alone.save_world(world)
+    one = LivePipeline(alone, scenarios=scenarios, lateness_s=0)
+    one.ingest(events)
+    expected_alerts = {a.id for a in alone.alerts(limit=None)}
+    expected_cases = {(c.scenario, c.key) for c in alone.load_cases()}
+    assert len(expected_cases) >= 62  # 60 reports, smoke, the forced gate
+
+    store = Store.open(pg_fresh_url)
+    store.save_world(world)
+    ingest = BusPipeline(store, NATS, partitions=3, scenarios=scenarios)
+    workers = [
+        Running(
+            Worker(
+                Store.open(pg_fresh_url),
+                NATS,
+                partition=p,
+                partitions=3,
+                scenarios=scenarios,
+                lateness_s=0,
+                wall_clock=False,
+            )
+        )
+        for p in range(3)
+    ]
+    try:
+        for start in range(0, len(events), 10):
+            results = ingest.ingest(events[start : start + 10])
+            assert {r.status for r in results} == {"accepted"}
+        assert ingest.ingest(events[:3])[0].status == "duplicate"  # stored once, sent once
+        healthy = lambda: all(w.check() for w in workers)  # noqa: E731
+        wait_until(
+            lambda: healthy() and len(store.alerts(limit=None)) >= len(expected_alerts),
+            "all alerts",
+        )
+        wait_until(lambda: healthy() and len(store.load_cases()) >= len(expected_cases), "cases")
+    finally:
+        stats = [w.stop() for w in workers]
+        ingest.close()
+
+    assert {a.id for a in store.alerts(limit=None)} == expected_alerts
+    cases = store.load_cases()
+    assert {(c.scenario, c.key) for c in cases} == expected_cases
+    for case in cases:  # each case in the book of the partition that owns its key
+        assert case.scenario is not None
+        assert case.key is not None
+        assert case.id.startswith(f"C{partition_of(case.scenario, case.key, 3)}-")
+    # every published message was taken once; the partitions shared the work
+    assert sum(s.skipped for s in stats) == 0
+    assert all(s.processed > 0 for s in stats)
+    assert sum(s.processed for s in stats) == sum(
+        len(ingest.partitioner.of(e, world.event_area(e))) for e in events
+    )
+
+
+def test_restarted_ingest_publishes_what_a_crash_left_unpublished(
+    namespace: Names, pg_fresh_url: str
+) -> None:
+    """Stored but never published (the process died between commit and publish, or
+    another tool wrote the events): the next start publishes them, once."""
+    world = load_world(FIXTURES / "world_small.yaml")
+    store = Store.open(pg_fresh_url)
+    store.save_world(world)
+    events = district_events()[:20]
+    store.add_events(events, at(0), areas=[world.event_area(e) for e in events])
+    ingest = BusPipeline(store, NATS, partitions=2, scenarios=load_catalogue())
+    assert ingest.published == 20
+    ingest.close()
+    again = BusPipeline(store, NATS, partitions=2, scenarios=load_catalogue())
+    assert again.published == 0  # the mark moved after the stream's acknowledgement
+    with pytest.raises(Exception, match="partitions=2"):
+        BusPipeline(store, NATS, partitions=3, scenarios=load_catalogue())
+    again.close()
+    data = [orjson.loads(m) for m in asyncio.run(read_subject(namespace, "*"))]
+    assert sorted(d["event"]["id"] for d in data) == sorted(
+        e.id for e in events for _ in again.partitioner.of(e, world.event_area(e))
+    )
+
+
+async def read_subject(names: Names, partition: str) -> list[bytes]:
+    """Every message now in the stream for the subject (an ephemeral reader)."""
+    import nats
+
+    nc = await nats.connect(NATS)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(names.stream)
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(names.stream, seq)
+            out.append(msg.data)
+        return out
+    finally:
+        await nc.close()
