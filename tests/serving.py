@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import IO
 
 import httpx
 
@@ -18,14 +19,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_serve(*args: str) -> subprocess.Popen[bytes]:
-    """``python -m cityeye serve ARGS``, output captured for the failure message."""
+def start_cityeye(*args: str, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """``python -m cityeye ARGS`` (serve, worker), output captured for the failure
+    message (into ``log`` for a long run, where an unread pipe would fill and stall)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "cityeye", "serve", *args],
-        stdout=subprocess.PIPE,
+        [sys.executable, "-m", "cityeye", *args],
+        stdout=log if log is not None else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+
+
+def start_serve(*args: str) -> subprocess.Popen[bytes]:
+    return start_cityeye("serve", *args)
 
 
 def wait_until_serving(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:

@@ -542,6 +542,17 @@ def worker(
             min=0, help="Seconds events may arrive out of order (held that long, then late)."
         ),
     ] = 600,
+    snapshot_s: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="Seconds between snapshots; messages are acknowledged after each, so a "
+            "restart re-reads at most this much.",
+        ),
+    ] = 2.0,
+    snapshot_every: Annotated[
+        int, typer.Option(min=1, help="…or after this many messages, whichever is first.")
+    ] = 5000,
 ) -> None:
     """扩展 Scale-out worker: run the scenario engine and the case book for one partition
     of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
@@ -567,6 +578,8 @@ def worker(
             scenarios=_scenarios_or_exit(scenario_paths, with_builtin),
             wall_clock=clock == "wall",
             lateness_s=lateness,
+            snapshot_s=snapshot_s,
+            snapshot_every=snapshot_every,
         )
         err.print(
             f"worker {partition} of {partitions} on {bus}, database {db}; resuming after "
