@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -63,7 +64,10 @@ PUBLISH_CHUNK = 2000
 DUPLICATE_WINDOW_S = 120
 _CASE_PARTITION = re.compile(r"^C(\d+)-")
 
+#: Seconds a publish may wait for the stream's acknowledgement.
+PUBLISH_TIMEOUT_S = 10.0
 T = TypeVar("T")
+log = logging.getLogger("cityeye.bus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +255,7 @@ class BusPipeline(Intake):
         saved = store.load_engine_state(OUTBOX)
         self._mark = saved[1] if saved is not None else 0
         self._lateness = Engine(self.scenarios, self.world)  # is_late: a clock only
+        self.last_error: str | None = None
         self.published = self.publish_pending()
 
     def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
@@ -262,8 +267,19 @@ class BusPipeline(Intake):
             for event, new in zip(events, fresh, strict=True):
                 if new:
                     self._lateness.advance_to(event.ts)
-            self._publish_pending()
+            self._try_publish()
+        # acknowledged once committed, as without a bus: what could not be published
+        # now stays in the outbox for the next heartbeat
         return results_for(events, fresh, indexes)
+
+    def _try_publish(self) -> None:
+        try:
+            self._publish_pending()
+        except Exception as exc:  # NATS down or slow: the outbox keeps the events
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("publishing to %s failed (%s); retried on the next tick", self.url, exc)
+        else:
+            self.last_error = None
 
     def is_late(self, event: Event) -> bool:
         return self._lateness.is_late(event)
@@ -284,7 +300,7 @@ class BusPipeline(Intake):
                 for seq, event, area in batch
                 for p in self.partitioner.of(event, area)
             ]
-            self._loop.run(self._publish(messages))
+            self._loop.run(self._publish(messages), timeout=PUBLISH_TIMEOUT_S + 5)
             self._mark = batch[-1][0]
             self.store.save_engine_state(OUTBOX, b"", self._mark, datetime.now(UTC))
             done += len(batch)
@@ -293,12 +309,16 @@ class BusPipeline(Intake):
         """All at once; returns when the stream has acknowledged every one."""
         js = self._js
         await asyncio.gather(
-            *(js.publish(s, data, headers={"Nats-Msg-Id": mid}) for s, data, mid in messages)
+            *(
+                js.publish(s, data, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": mid})
+                for s, data, mid in messages
+            )
         )
 
     def tick(self, now: datetime | None = None) -> None:
         """Heartbeat: publish what a failed publish or another writer left behind."""
-        self.publish_pending()
+        with self._lock:
+            self._try_publish()
 
     def close(self) -> None:
         try:

@@ -237,6 +237,35 @@ def test_restarted_ingest_publishes_what_a_crash_left_unpublished(
     )
 
 
+def test_a_failed_publish_keeps_events_in_the_outbox(
+    namespace: Names, pg_fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NATS unreachable for a moment: the events are committed, so the sender is told
+    they are accepted; the next heartbeat publishes them, once."""
+    world = load_world(FIXTURES / "world_small.yaml")
+    store = Store.open(pg_fresh_url)
+    store.save_world(world)
+    ingest = BusPipeline(store, NATS, partitions=2, scenarios=load_catalogue())
+    events = district_events()[:10]
+    real = ingest._publish
+
+    async def down(messages: list[tuple[str, bytes, str]]) -> None:
+        raise ConnectionError("nats: no servers available for connection")
+
+    monkeypatch.setattr(ingest, "_publish", down)
+    assert {r.status for r in ingest.ingest(events)} == {"accepted"}
+    assert store.event_count() == 10
+    assert ingest.last_error is not None
+    assert "no servers" in ingest.last_error
+    monkeypatch.setattr(ingest, "_publish", real)
+    ingest.tick()
+    assert ingest.last_error is None
+    ingest.close()
+    published = [orjson.loads(m)["event"]["id"] for m in asyncio.run(read_subject(namespace, "*"))]
+    assert sorted(set(published)) == sorted(e.id for e in events)
+    assert len(published) == sum(len(ingest.partitioner.of(e, world.event_area(e))) for e in events)
+
+
 async def read_subject(names: Names, partition: str) -> list[bytes]:
     """Every message now in the stream for the subject (an ephemeral reader)."""
     import nats
