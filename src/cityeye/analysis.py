@@ -23,7 +23,7 @@ from datetime import datetime
 
 from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.notify import Notifier
-from cityeye.domain import Case, CaseState, Event, FieldError, World
+from cityeye.domain import Alert, Case, CaseState, Event, FieldError, World
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario
 from cityeye.store import Store
 
@@ -46,9 +46,9 @@ class CaseError:
 class Analysis:
     """The engine and the case book, fed together.
 
-    ``on_alert`` hears every alert change after the book has taken it (the live
-    service stores them). ``case_prefix`` keeps case ids apart when several workers
-    each keep a book of their own partition. ``owns`` (see
+    :meth:`save` stores the alerts and cases changed since the last save (the live
+    service and a worker call it after each batch). ``case_prefix`` keeps case ids
+    apart when several workers each keep a book of their own partition. ``owns`` (see
     :class:`~cityeye.scenarios.Engine`) limits the engine to the (scenario, key) pairs
     of one partition."""
 
@@ -59,7 +59,6 @@ class Analysis:
         *,
         lateness_s: float = 600,
         notifier: Notifier | None = None,
-        on_alert: Callable[[AlertChange], None] | None = None,
         case_prefix: str = "C",
         owns: Callable[[str, str], bool] | None = None,
     ) -> None:
@@ -73,7 +72,7 @@ class Analysis:
         self.engine = Engine(
             scenarios, world, lateness_s=lateness_s, on_alert=self._on_alert, owns=owns
         )
-        self._listener = on_alert
+        self._changed: dict[str, Alert] = {}
         self._reporters: dict[str, str] = {}
         self._actions: list[tuple[float, str, str, Event]] = []
         self.case_errors: list[CaseError] = []
@@ -116,8 +115,7 @@ class Analysis:
     def _on_alert(self, change: AlertChange) -> None:
         reporter = self._reporters.pop(change.event_id, None) if change.event_id else None
         self.book.on_alert(change.kind, change.alert, change.at, reporter)
-        if self._listener is not None:
-            self._listener(change)
+        self._changed[change.alert.id] = change.alert
 
     def _apply_due(self) -> None:
         if self._actions and self.engine.clock is not None:
@@ -135,18 +133,20 @@ class Analysis:
             if case.state in ENDS_ALERT and case.scenario and case.key:
                 self.engine.resolve_alert(case.scenario, case.key, event.ts)
 
-    def take_changed_cases(self) -> list[Case]:
-        """The cases changed since the last call (to store them)."""
-        return self.book.take_touched()
+    def save(self, store: Store) -> None:
+        """Store the alerts and the cases changed since the last save: alerts first (a
+        case row points at its first alert), cases with their KPI counters under the
+        book's deadlines."""
+        if self._changed:
+            store.save_alerts(self._changed.values())
+            self._changed = {}
+        self.save_cases(store, self.book.take_touched())
 
-    def save_cases(self, store: Store, cases: Iterable[Case] | None = None) -> None:
-        """Store cases (default: those changed since the last save) with their first
-        alert, and their KPI counters under the book's deadlines."""
-        todo = list(cases) if cases is not None else self.take_changed_cases()
-        if not todo:
-            return
-        alert_ids = {c.id: self.book.tracking[c.id].alert_ids[0] for c in todo}
-        store.save_cases(todo, alert_ids=alert_ids, sla=self.book.sla)
+    def save_cases(self, store: Store, cases: Iterable[Case]) -> None:
+        todo = list(cases)
+        if todo:
+            alert_ids = {c.id: self.book.tracking[c.id].alert_ids[0] for c in todo}
+            store.save_cases(todo, alert_ids=alert_ids, sla=self.book.sla)
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self) -> bytes:

@@ -45,10 +45,10 @@ from typing import Any, TypeVar
 import orjson
 
 from cityeye.analysis import Analysis
-from cityeye.domain import Alert, Event, FieldError, World, parse_event
+from cityeye.domain import Event, FieldError, World, parse_event
 from cityeye.ingest.batch import ItemResult, dead_letter
 from cityeye.pipeline import Intake, results_for
-from cityeye.scenarios import AlertChange, Engine, LoadedScenario
+from cityeye.scenarios import Engine, LoadedScenario
 from cityeye.store import Store
 from cityeye.world import GridLocator
 
@@ -371,12 +371,10 @@ class Worker:
         self.wall_clock, self.tick_s = wall_clock, tick_s
         self._ticked = 0.0
         self.snapshot_every, self.snapshot_s, self.fetch = snapshot_every, snapshot_s, fetch
-        self._changed: dict[str, Alert] = {}
         self.analysis = Analysis(
             list(scenarios),
             self.world,
             lateness_s=lateness_s,
-            on_alert=self._on_alert,
             case_prefix=case_prefix(partition),
             owns=owner(partition, partitions),
         )
@@ -394,15 +392,6 @@ class Worker:
             self._marks.setdefault(after, []).append(at)
         for at in self._marks.pop(self.seq, ()):
             self.analysis.advance_to(at)
-
-    def _on_alert(self, change: AlertChange) -> None:
-        self._changed[change.alert.id] = change.alert
-
-    def _save(self) -> None:
-        if self._changed:
-            self.store.save_alerts(self._changed.values())
-            self._changed = {}
-        self.analysis.save_cases(self.store)
 
     # ------------------------------------------------------------------ processing
     def take(self, seq: int, data: bytes) -> None:
@@ -438,10 +427,10 @@ class Worker:
                 self.store.add_clock_mark(self.name, self.seq, at)
             self.analysis.advance_to(at)
             self.analysis.engine.forget_resolved()
-        self._save()
+        self.analysis.save(self.store)
 
     def snapshot(self) -> None:
-        self._save()
+        self.analysis.save(self.store)
         self.store.save_engine_state(
             self.name, self.analysis.snapshot(), self.seq, datetime.now(UTC)
         )

@@ -66,6 +66,13 @@ PartitionsOption = Annotated[
     ),
 ]
 
+WithBuiltinOption = Annotated[
+    bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
+]
+LatenessOption = Annotated[
+    str, typer.Option(help="How late an event may arrive and still count (10m, 90s).")
+]
+
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -266,12 +273,8 @@ def replay(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
     world_file: Annotated[Path | None, typer.Option("--world", exists=True, dir_okay=False)] = None,
     scenario_paths: ScenarioDirs = None,
-    with_builtin: Annotated[
-        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
-    ] = False,
-    lateness: Annotated[
-        str, typer.Option(help="How late an event may arrive and still count (10m, 90s).")
-    ] = "10m",
+    with_builtin: WithBuiltinOption = False,
+    lateness: LatenessOption = "10m",
 ) -> None:
     """Replay recorded events on event time: validate, de-duplicate, store, run the
     scenarios (backtest: what would these rules have raised?), measure.
@@ -281,13 +284,9 @@ def replay(
     """
     from cityeye.replay import run_replay
     from cityeye.runtime import tune_gc
-    from cityeye.sourcefile import parse_duration
 
     tune_gc()
-    try:
-        lateness_s = float(parse_duration(lateness))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lateness") from None
+    lateness_s = _lateness_or_exit(lateness)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     world = _world_or_exit(world_file) if world_file else None
     size = events.stat().st_size
@@ -376,6 +375,15 @@ def report(
     )
 
 
+def _lateness_or_exit(value: str) -> float:
+    from cityeye.sourcefile import parse_duration
+
+    try:
+        return float(parse_duration(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lateness") from None
+
+
 def _intake(
     store: Store, scenarios: list[LoadedScenario], bus: str | None, partitions: int
 ) -> Intake:
@@ -424,9 +432,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     scenario_paths: ScenarioDirs = None,
-    with_builtin: Annotated[
-        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
-    ] = False,
+    with_builtin: WithBuiltinOption = False,
     clock: Annotated[
         str,
         typer.Option(
@@ -530,18 +536,11 @@ def worker(
     partitions: PartitionsOption = 1,
     db: DbOption = DEFAULT_URL,
     scenario_paths: ScenarioDirs = None,
-    with_builtin: Annotated[
-        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
-    ] = False,
+    with_builtin: WithBuiltinOption = False,
     clock: Annotated[
         str, typer.Option(help="wall: the wall clock moves event time on; events: only events.")
     ] = "wall",
-    lateness: Annotated[
-        float,
-        typer.Option(
-            min=0, help="Seconds events may arrive out of order (held that long, then late)."
-        ),
-    ] = 600,
+    lateness: LatenessOption = "10m",
     snapshot_s: Annotated[
         float,
         typer.Option(
@@ -577,7 +576,7 @@ def worker(
             partitions=partitions,
             scenarios=_scenarios_or_exit(scenario_paths, with_builtin),
             wall_clock=clock == "wall",
-            lateness_s=lateness,
+            lateness_s=_lateness_or_exit(lateness),
             snapshot_s=snapshot_s,
             snapshot_every=snapshot_every,
         )
@@ -692,9 +691,7 @@ def import_hotline(
         typer.Option("--errors", help="Write every rejected row (row, id, field, reason) here."),
     ] = None,
     scenario_paths: ScenarioDirs = None,
-    with_builtin: Annotated[
-        bool, typer.Option(help="With --scenarios: run the built-in catalogue too.")
-    ] = False,
+    with_builtin: WithBuiltinOption = False,
     bus: BusOption = None,
     partitions: PartitionsOption = 1,
 ) -> None:

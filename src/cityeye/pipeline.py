@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 
 from cityeye.analysis import Analysis
 from cityeye.cases.notify import Notifier
-from cityeye.domain import Alert, Event, World
+from cityeye.domain import Event, World
 from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
-from cityeye.scenarios import AlertChange, LoadedScenario, load_catalogue
+from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import Store
 from cityeye.world import GridLocator
 
@@ -101,13 +101,8 @@ class LivePipeline(Intake):
         self.world = world or store.load_world() or World.empty()
         self.locate = GridLocator(self.world)
         self.scenarios = list(scenarios) if scenarios is not None else load_catalogue()
-        self._changed: dict[str, Alert] = {}
         self.analysis = Analysis(
-            self.scenarios,
-            self.world,
-            lateness_s=lateness_s,
-            notifier=notifier,
-            on_alert=self._on_alert,
+            self.scenarios, self.world, lateness_s=lateness_s, notifier=notifier
         )
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
@@ -147,7 +142,7 @@ class LivePipeline(Intake):
                 fed += 1
                 for at in marks.pop(seq, ()):
                     self.analysis.advance_to(at)
-        self._save_changed()
+        self.analysis.save(self.store)
         return fed
 
     # ------------------------------------------------------------------ input
@@ -163,7 +158,7 @@ class LivePipeline(Intake):
                 if is_new:
                     self.analysis.feed(event, area)
             self.analysis.flush()
-            self._save_changed()
+            self.analysis.save(self.store)
         return results_for(events, fresh, indexes)
 
     def is_late(self, event: Event) -> bool:
@@ -177,7 +172,7 @@ class LivePipeline(Intake):
                 # kept so a restart replays this move between the same two events
                 self.store.add_clock_mark(SNAPSHOT_NAME, self._last_seq, at)
             self.analysis.advance_to(at)
-            self._save_changed()
+            self.analysis.save(self.store)
             self.engine.forget_resolved()
 
     def snapshot(self) -> None:
@@ -185,14 +180,3 @@ class LivePipeline(Intake):
             self.store.save_engine_state(
                 SNAPSHOT_NAME, self.analysis.snapshot(), self._last_seq, datetime.now(UTC)
             )
-
-    # ------------------------------------------------------------------ output
-    def _on_alert(self, change: AlertChange) -> None:
-        self._changed[change.alert.id] = change.alert
-
-    def _save_changed(self) -> None:
-        """Alerts first: a case row points at its first alert."""
-        if self._changed:
-            self.store.save_alerts(self._changed.values())
-            self._changed = {}
-        self.analysis.save_cases(self.store)

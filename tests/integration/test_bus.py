@@ -344,7 +344,7 @@ def test_sigkill_of_server_and_worker_loses_nothing_and_doubles_nothing(
             "--clock",
             "events",
             "--lateness",
-            "0",
+            "0s",
             "--snapshot-s",
             "600",
             "--snapshot-every",
