@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import IO
 
 import httpx
@@ -46,3 +47,13 @@ def wait_until_serving(url: str, proc: subprocess.Popen[bytes], deadline_s: floa
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"server did not answer on {url} within {deadline_s}s")
+
+
+def wait_until(condition: Callable[[], object], what: str, deadline_s: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {deadline_s}s: {what}")

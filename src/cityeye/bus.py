@@ -46,8 +46,8 @@ import orjson
 
 from cityeye.analysis import Analysis
 from cityeye.domain import Event, FieldError, World, parse_event
-from cityeye.ingest.batch import ItemResult, dead_letter
-from cityeye.pipeline import Intake, results_for
+from cityeye.ingest.batch import dead_letter
+from cityeye.pipeline import Intake
 from cityeye.scenarios import Engine, LoadedScenario
 from cityeye.store import Store
 from cityeye.world import GridLocator
@@ -258,19 +258,15 @@ class BusPipeline(Intake):
         self.last_error: str | None = None
         self.published = self.publish_pending()
 
-    def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
-        if not events:
-            return []
-        areas = [self.world.event_area(e, self.locate) for e in events]
-        with self._lock:
-            fresh = self.store.add_events(events, datetime.now(UTC), areas=areas)
-            for event, new in zip(events, fresh, strict=True):
-                if new:
-                    self._lateness.advance_to(event.ts)
-            self._try_publish()
-        # acknowledged once committed, as without a bus: what could not be published
-        # now stays in the outbox for the next heartbeat
-        return results_for(events, fresh, indexes)
+    def _stored(
+        self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
+    ) -> None:
+        for event, new in zip(events, fresh, strict=True):
+            if new:
+                self._lateness.advance_to(event.ts)
+        # acknowledged once committed, as without a bus: what cannot be published now
+        # stays in the outbox for the next heartbeat
+        self._try_publish()
 
     def _try_publish(self) -> None:
         try:

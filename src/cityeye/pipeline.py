@@ -56,8 +56,22 @@ class Intake:
         results += self.ingest([e for _, e in good], indexes=[i for i, _ in good])
         return sorted(results, key=lambda r: r.index)
 
+    _lock: threading.Lock
+
     def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
         """Store events (durable before this returns) and pass the new ones on."""
+        if not events:
+            return []
+        areas = [self.world.event_area(e, self.locate) for e in events]
+        with self._lock:
+            fresh = self.store.add_events(events, datetime.now(UTC), areas=areas)
+            self._stored(events, areas, fresh)
+        return results_for(events, fresh, indexes)
+
+    def _stored(
+        self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
+    ) -> None:
+        """What comes after the commit (under the lock): analyse, or publish."""
         raise NotImplementedError
 
     def is_late(self, event: Event) -> bool:
@@ -146,20 +160,15 @@ class LivePipeline(Intake):
         return fed
 
     # ------------------------------------------------------------------ input
-    def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
-        """Store events (durable before this returns), then feed the new ones."""
-        if not events:
-            return []
-        areas = [self.world.event_area(e, self.locate) for e in events]
-        with self._lock:
-            fresh = self.store.add_events(events, datetime.now(UTC), areas=areas)
-            self._last_seq = self.store.last_event_seq()
-            for event, area, is_new in zip(events, areas, fresh, strict=True):
-                if is_new:
-                    self.analysis.feed(event, area)
-            self.analysis.flush()
-            self.analysis.save(self.store)
-        return results_for(events, fresh, indexes)
+    def _stored(
+        self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
+    ) -> None:
+        self._last_seq = self.store.last_event_seq()
+        for event, area, is_new in zip(events, areas, fresh, strict=True):
+            if is_new:
+                self.analysis.feed(event, area)
+        self.analysis.flush()
+        self.analysis.save(self.store)
 
     def is_late(self, event: Event) -> bool:
         return self.engine.is_late(event)

@@ -13,9 +13,8 @@ import re
 import signal
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -30,22 +29,13 @@ from cityeye.store import Store
 from cityeye.world import load_world
 from conftest import require_service
 from kit import at
-from serving import free_port, start_cityeye, wait_until_serving
+from serving import free_port, start_cityeye, wait_until, wait_until_serving
 
 pytestmark = pytest.mark.integration
 
 NATS = "nats://127.0.0.1:4222"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEADLINE_S = 60.0
-
-
-def wait_until(condition: Callable[[], object], what: str, deadline_s: float = DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {deadline_s}s: {what}")
 
 
 @pytest.fixture
@@ -192,8 +182,13 @@ def test_three_workers_raise_what_one_process_raises(
         wait_until(
             lambda: healthy() and len(store.alerts(limit=None)) >= len(expected_alerts),
             "all alerts",
+            DEADLINE_S,
         )
-        wait_until(lambda: healthy() and len(store.load_cases()) >= len(expected_cases), "cases")
+        wait_until(
+            lambda: healthy() and len(store.load_cases()) >= len(expected_cases),
+            "cases",
+            DEADLINE_S,
+        )
     finally:
         stats = [w.stop() for w in workers]
         ingest.close()
@@ -372,6 +367,7 @@ def test_sigkill_of_server_and_worker_loses_nothing_and_doubles_nothing(
                     wait_until(
                         lambda: 0 < in_snapshot(0) < cases_in(0),
                         "worker 0 has cases its snapshot does not hold",
+                        DEADLINE_S,
                     )
                     procs["w0"].send_signal(signal.SIGKILL)
                     procs["w0"].wait()

@@ -9,7 +9,6 @@ made, so tests do not see each other's messages."""
 from __future__ import annotations
 
 import signal
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from conftest import require_service
-from serving import free_port, start_serve, wait_until_serving
+from serving import free_port, start_serve, wait_until, wait_until_serving
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +33,6 @@ HOST, PORT = "127.0.0.1", 1883
 BROKER = f"mqtt://{HOST}:{PORT}"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEADLINE_S = 10.0
-
-
-def wait_until(condition: Callable[[], object], what: str, deadline_s: float = DEADLINE_S) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {deadline_s}s: {what}")
 
 
 def stored(store: Store) -> dict[str, Event]:
