@@ -156,7 +156,9 @@ def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
         log.close()
 
 
-def bench_http(tmp: Path, events: list[bytes], batch: int, threads: int) -> dict[str, Any]:
+def bench_http(
+    tmp: Path, events: list[bytes], batch: int, threads: int, name: str = "http", *extra: str
+) -> dict[str, Any]:
     batches: queue.Queue[bytes] = queue.Queue()
     for i in range(0, len(events), batch):
         batches.put(b"\n".join(events[i : i + batch]))
@@ -165,8 +167,8 @@ def bench_http(tmp: Path, events: list[bytes], batch: int, threads: int) -> dict
     counts: dict[str, int] = defaultdict(int)
     errors: list[str] = []
     lock = threading.Lock()
-    with server(tmp, "http") as (base, db), progress() as bar:
-        task = bar.add_task("HTTP  ", total=len(events))
+    with server(tmp, name, *extra) as (base, db), progress() as bar:
+        task = bar.add_task(f"{name:6}", total=len(events))
 
         def client() -> None:
             with httpx.Client(base_url=base, timeout=120) as http:
@@ -199,11 +201,16 @@ def bench_http(tmp: Path, events: list[bytes], batch: int, threads: int) -> dict
         for w in workers:
             w.join()
         seconds = time.perf_counter() - t0
-        stored = Store.open(db).event_count()
+        store = Store.open(db)
+        stored = store.event_count()
+        outbox = store.load_engine_state("bus-published")
+        published_to = outbox[1] if outbox is not None else None
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
     assert counts["accepted"] == len(events), dict(counts)
     assert stored == counts["accepted"], (stored, dict(counts))
+    if extra:  # with --bus every stored event must be out on the stream by the ack
+        assert published_to == stored, (published_to, stored)
     return {
         "events": len(events),
         "batch": batch,
@@ -217,6 +224,30 @@ def bench_http(tmp: Path, events: list[bytes], batch: int, threads: int) -> dict
         "stored": stored,
         **dict(counts),
     }
+
+
+def bench_bus(tmp: Path, events: list[bytes], batch: int, threads: int, url: str) -> dict[str, Any]:
+    """HTTP into ``serve --bus`` (2 partitions, no workers: the ingest side alone):
+    store, then publish to JetStream and wait for its PubAck before answering."""
+    import asyncio
+    import os
+
+    import nats
+
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    os.environ["CITYEYE_BUS_NAMESPACE"] = namespace
+    try:
+        return bench_http(tmp, events, batch, threads, "bus", "--bus", url, "--partitions", "2")
+    finally:
+        del os.environ["CITYEYE_BUS_NAMESPACE"]
+
+        async def drop() -> None:
+            nc = await nats.connect(url)
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_stream(f"{namespace.upper()}_EVENTS")
+            await nc.close()
+
+        asyncio.run(drop())
 
 
 class Publisher:
@@ -462,6 +493,10 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="20,000 events")
     parser.add_argument(
+        "--bus", default="nats://127.0.0.1:4222", help="NATS JetStream for the bus row"
+    )
+    parser.add_argument("--no-bus", action="store_true", help="skip the bus row")
+    parser.add_argument(
         "--system-broker",
         action="store_true",
         help="use the machine's Mosquitto on 1883 (its own config) instead of a private one",
@@ -473,6 +508,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cityeye-ingest-") as tmp_name:
         tmp = Path(tmp_name)
         http = bench_http(tmp, payloads(n, "h"), args.batch, args.threads)
+        bus = None
+        if not args.no_bus:
+            bus = bench_bus(tmp, payloads(n, "b"), args.batch, args.threads, args.bus)
         with contextlib.nullcontext() if args.system_broker else private_broker(tmp):
             mqtt = bench_mqtt(tmp, payloads(n, "m"), args.inflight, args.deadline)
             ceiling = bench_ceiling(payloads(n, "c"), args.inflight, args.deadline)
@@ -484,6 +522,8 @@ def main() -> None:
         "broker": "system (127.0.0.1:1883)" if args.system_broker else "private mosquitto",
         "events": n,
         "http": http,
+        "http_bus": bus,
+        "ratio_bus_to_http": round(bus["events_per_s"] / http["events_per_s"], 3) if bus else None,
         "mqtt": mqtt,
         "ceiling": ceiling,
         "ratio_mqtt_to_ceiling": ratio,
@@ -499,6 +539,15 @@ def main() -> None:
         str(http["ack_p99_ms"]),
         f"{http['stored']:,}",
     )
+    if bus is not None:
+        table.add_row(
+            "cityeye HTTP --bus (stored + JetStream PubAck)",
+            f"{bus['events_per_s']:,}",
+            str(bus["seconds"]),
+            str(bus["ack_p50_ms"]),
+            str(bus["ack_p99_ms"]),
+            f"{bus['stored']:,}",
+        )
     table.add_row(
         "cityeye MQTT QoS 1 (until in the DB)",
         f"{mqtt['events_per_s']:,}",
@@ -516,6 +565,8 @@ def main() -> None:
         f"{ceiling['received']:,}",
     )
     console.print(table)
+    if bus is not None:
+        console.print(f"HTTP with --bus / without = {out['ratio_bus_to_http']:.2f}")
     console.print(
         f"cityeye MQTT / ceiling = {ratio:.2f}; MQTT ack = PUBACK from the broker, "
         "HTTP ack = response after commit"

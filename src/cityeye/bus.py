@@ -6,10 +6,13 @@ A district that outgrows it puts a JetStream stream between ingest and analysis:
 * **Ingest** (``cityeye serve --bus nats://…``) stores each event in the database first
   (the client's acknowledgement still means "durable"), then publishes it from the
   events table as from an outbox: every event after the last published sequence, to
-  the partitions that own it, each message with ``Nats-Msg-Id = <event seq>/<partition>``
-  so a re-publish after a crash is dropped by the stream. The outbox mark moves only
-  after the stream's PubAck, so an event committed just before a crash is published by
-  the next heartbeat or the next start — also events other tools wrote to the table.
+  the partitions that own it, up to 500 events a message (one publish per event would
+  make the client library the bottleneck), each message with
+  ``Nats-Msg-Id = <first seq>-<last seq>/<partition>`` so a re-publish after a crash is
+  dropped by the stream (and the workers' engines drop an event they have seen). The
+  outbox mark moves only after the stream's PubAck, so an event committed just before a
+  crash is published by the next heartbeat or the next start — also events other tools
+  wrote to the table.
 * **Partitions.** An event goes to the partition of each (scenario, key) pair it
   touches (``crc32("scenario|key") mod N``, see :meth:`Engine.route_keys`), so a key's
   memory — counts, timers, its open alert and case — lives in exactly one worker.
@@ -59,7 +62,10 @@ _NAMESPACE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 #: The outbox mark: the last event sequence published (an ``engine_state`` row).
 OUTBOX = "bus-published"
 #: How many events one outbox pass publishes before it moves the mark.
-PUBLISH_CHUNK = 2000
+PUBLISH_CHUNK = 5000
+#: At most this many events, and this many bytes, in one message.
+MESSAGE_EVENTS = 500
+MESSAGE_BYTES = 256 * 1024
 #: The stream drops a message id it saw within this window (seconds).
 DUPLICATE_WINDOW_S = 120
 _CASE_PARTITION = re.compile(r"^C(\d+)-")
@@ -134,20 +140,62 @@ class Partitioner:
         return sorted({partition_of(s, k, n) for s, k in self.engine.route_keys(event, area)})
 
 
+def pack(items: list[tuple[int, bytes]]) -> list[tuple[bytes, str]]:
+    """One partition's events (``(event seq, encoded item)``, in order) as messages of
+    up to :data:`MESSAGE_EVENTS` events and :data:`MESSAGE_BYTES`, each with its
+    message id ``<first seq>-<last seq>``: a publish per event would make the client
+    library, not the stream, the bottleneck."""
+    out: list[tuple[bytes, str]] = []
+    chunk: list[tuple[int, bytes]] = []
+    size = 0
+
+    def flush() -> None:
+        body = b"[" + b",".join(item for _, item in chunk) + b"]"
+        out.append((body, f"{chunk[0][0]}-{chunk[-1][0]}"))
+
+    for seq, item in items:
+        if chunk and (len(chunk) >= MESSAGE_EVENTS or size + len(item) > MESSAGE_BYTES):
+            flush()
+            chunk, size = [], 0
+        chunk.append((seq, item))
+        size += len(item) + 1
+    if chunk:
+        flush()
+    return out
+
+
 def encode(seq: int, event: Event, area: str | None) -> bytes:
-    return orjson.dumps({"seq": seq, "area": area, "event": event.to_json()})
+    """One event of a message; an event too big to travel goes by reference (the
+    worker reads it from the events table by its sequence number)."""
+    item = orjson.dumps({"seq": seq, "area": area, "event": event.to_json()})
+    return item if len(item) <= MESSAGE_BYTES else orjson.dumps({"seq": seq, "ref": True})
 
 
-def decode(data: bytes) -> tuple[Event, str | None]:
-    """A message's event and area; ``FieldError`` names what is wrong."""
+def unpack(data: bytes) -> list[Any]:
+    """A message's items; ``FieldError`` when it is not a list of objects."""
     try:
-        body = orjson.loads(data)
+        items = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise FieldError("message", f"not JSON: {exc}") from None
-    if not isinstance(body, dict) or not isinstance(body.get("event"), dict):
-        raise FieldError("message", "no event object")
-    area = body.get("area")
-    return parse_event(body["event"]), area if isinstance(area, str) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FieldError("message", "not a list of event objects")
+    return items
+
+
+def decode(item: dict[str, Any], store: Store) -> tuple[Event, str | None]:
+    """One item's event and area; ``FieldError`` names what is wrong."""
+    seq = item.get("seq")
+    if item.get("ref") is True:
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise FieldError("seq", "a reference needs the event's sequence number")
+        found = store.events_after(seq - 1, limit=1)
+        if not found or found[0][0] != seq:
+            raise FieldError("seq", f"no stored event {seq}")
+        return found[0][1], found[0][2]
+    if not isinstance(item.get("event"), dict):
+        raise FieldError("event", "no event object")
+    area = item.get("area")
+    return parse_event(item["event"]), area if isinstance(area, str) else None
 
 
 async def ensure_stream(js: Any, names: Names, partitions: int) -> None:
@@ -261,16 +309,18 @@ class BusPipeline(Intake):
     def _stored(
         self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
     ) -> None:
+        known = {}
         for event, new in zip(events, fresh, strict=True):
             if new:
                 self._lateness.advance_to(event.ts)
+                known[(event.source, event.id)] = event
         # acknowledged once committed, as without a bus: what cannot be published now
         # stays in the outbox for the next heartbeat
-        self._try_publish()
+        self._try_publish(known)
 
-    def _try_publish(self) -> None:
+    def _try_publish(self, known: dict[tuple[str, str], Event] | None = None) -> None:
         try:
-            self._publish_pending()
+            self._publish_pending(known)
         except Exception as exc:  # NATS down or slow: the outbox keeps the events
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("publishing to %s failed (%s); retried on the next tick", self.url, exc)
@@ -285,16 +335,23 @@ class BusPipeline(Intake):
         with self._lock:
             return self._publish_pending()
 
-    def _publish_pending(self) -> int:
+    def _publish_pending(self, known: dict[tuple[str, str], Event] | None = None) -> int:
         done = 0
         while True:
-            batch = self.store.events_after(self._mark, limit=PUBLISH_CHUNK)
+            batch = self.store.events_after(self._mark, limit=PUBLISH_CHUNK, known=known)
             if not batch:
                 return done
+            parts: dict[int, list[tuple[int, bytes]]] = {}
+            for seq, event, area in batch:
+                owners = self.partitioner.of(event, area)
+                if owners:
+                    item = encode(seq, event, area)
+                    for p in owners:
+                        parts.setdefault(p, []).append((seq, item))
             messages = [
-                (self.names.subject(p), encode(seq, event, area), f"{seq}/{p}")
-                for seq, event, area in batch
-                for p in self.partitioner.of(event, area)
+                (self.names.subject(p), body, f"{ident}/{p}")
+                for p, items in sorted(parts.items())
+                for body, ident in pack(items)
             ]
             self._loop.run(self._publish(messages), timeout=PUBLISH_TIMEOUT_S + 5)
             self._mark = batch[-1][0]
@@ -353,7 +410,7 @@ class Worker:
         tick_s: float = 5.0,
         snapshot_every: int = 5000,
         snapshot_s: float = 2.0,
-        fetch: int = 500,
+        fetch: int = 50,
     ) -> None:
         if not 0 <= partition < partitions:
             raise ValueError(f"partition {partition} is not in 0..{partitions - 1}")
@@ -390,25 +447,36 @@ class Worker:
             self.analysis.advance_to(at)
 
     # ------------------------------------------------------------------ processing
-    def take(self, seq: int, data: bytes) -> None:
-        """One message, in stream order."""
+    def take(self, seq: int, data: bytes) -> int:
+        """One message, in stream order; returns how many events it held."""
         self.stats.received += 1
         if seq <= self.seq:
             self.stats.skipped += 1
-            return
+            return 0
+        ref = f"{self.subject} seq {seq}"
+        letters = []
         try:
-            event, area = decode(data)
+            items = unpack(data)
         except FieldError as exc:
-            self.stats.rejected += 1
-            ref = f"{self.subject} seq {seq}"
-            letter = dead_letter(datetime.now(UTC), "bus", ref, exc.field, exc.reason, data)
-            self.store.add_dead_letters([letter])
-        else:
+            items = []
+            letters.append(dead_letter(datetime.now(UTC), "bus", ref, exc.field, exc.reason, data))
+        for n, item in enumerate(items):
+            try:
+                event, area = decode(item, self.store)
+            except FieldError as exc:
+                raw = orjson.dumps(item)
+                at = datetime.now(UTC)
+                letters.append(dead_letter(at, "bus", f"{ref} #{n}", exc.field, exc.reason, raw))
+                continue
             self.analysis.feed(event, area)
             self.stats.processed += 1
+        if letters:
+            self.stats.rejected += len(letters)
+            self.store.add_dead_letters(letters)
         self.seq = seq
         for at in self._marks.pop(seq, ()):
             self.analysis.advance_to(at)
+        return len(items)
 
     def after_batch(self, now: datetime | None = None) -> None:
         """Release what the clock has passed, let the wall clock move it on every
@@ -462,11 +530,12 @@ class Worker:
                     deliver_policy=DeliverPolicy.ALL,  # from the first left: seq + 1
                     ack_wait=120,
                     max_deliver=-1,
-                    max_ack_pending=4 * self.snapshot_every + 4 * self.fetch,
+                    max_ack_pending=4 * self.snapshot_every + 4 * self.fetch,  # messages <= events
                 ),
             )
             sub = await js.pull_subscribe_bind(self.durable, stream)
             held: list[Any] = []
+            events_since = 0
             last_snapshot = time.monotonic()
             while not stop.is_set():
                 try:
@@ -474,15 +543,15 @@ class Worker:
                 except (FetchTimeout, TimeoutError):  # nats raises either
                     msgs = []
                 for msg in msgs:
-                    self.take(msg.metadata.sequence.stream, msg.data)
+                    events_since += self.take(msg.metadata.sequence.stream, msg.data)
                     held.append(msg)
                 self.after_batch()
                 due = time.monotonic() - last_snapshot >= self.snapshot_s
-                if held and (len(held) >= self.snapshot_every or due):
+                if held and (events_since >= self.snapshot_every or due):
                     self.snapshot()
                     for msg in held:  # only now: the snapshot holds them
                         await msg.ack()
-                    held = []
+                    held, events_since = [], 0
                     last_snapshot = time.monotonic()
             self.snapshot()
             for msg in held:

@@ -550,7 +550,7 @@ def worker(
         ),
     ] = 2.0,
     snapshot_every: Annotated[
-        int, typer.Option(min=1, help="…or after this many messages, whichever is first.")
+        int, typer.Option(min=1, help="…or after this many events, whichever is first.")
     ] = 5000,
 ) -> None:
     """扩展 Scale-out worker: run the scenario engine and the case book for one partition

@@ -655,16 +655,35 @@ class Store:
                 conn.execute(select(func.coalesce(func.max(t.events.c.seq), 0))).scalar_one()
             )
 
-    def events_after(self, seq: int, limit: int = 10_000) -> list[tuple[int, Event, str | None]]:
-        """Stored events after ``seq`` in arrival order, with their resolved area."""
+    def events_after(
+        self, seq: int, limit: int = 10_000, known: Mapping[tuple[str, str], Event] | None = None
+    ) -> list[tuple[int, Event, str | None]]:
+        """Stored events after ``seq`` in arrival order, with their resolved area.
+        ``known``: events the caller holds already, by (source, id), taken as they are
+        instead of parsed again from the stored JSON (the bus outbox, right after it
+        stored them)."""
+        known = known or {}
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(t.events.c.seq, t.events.c.raw, t.events.c.area_code)
+                select(
+                    t.events.c.seq,
+                    t.events.c.source,
+                    t.events.c.event_id,
+                    t.events.c.raw,
+                    t.events.c.area_code,
+                )
                 .where(t.events.c.seq > seq)
                 .order_by(t.events.c.seq)
                 .limit(limit)
             ).all()
-        return [(int(r.seq), parse_event(orjson.loads(r.raw)), r.area_code) for r in rows]
+        return [
+            (
+                int(r.seq),
+                known.get((r.source, r.event_id)) or parse_event(orjson.loads(r.raw)),
+                r.area_code,
+            )
+            for r in rows
+        ]
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Per scenario: all alerts and those still open."""
