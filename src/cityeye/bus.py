@@ -408,8 +408,8 @@ class Worker:
         lateness_s: float = 600,
         wall_clock: bool = True,
         tick_s: float = 5.0,
-        snapshot_every: int = 5000,
-        snapshot_s: float = 2.0,
+        snapshot_every: int = 20_000,
+        snapshot_s: float = 10.0,
         fetch: int = 50,
     ) -> None:
         if not 0 <= partition < partitions:
@@ -435,7 +435,14 @@ class Worker:
         self.seq = 0
         saved = store.load_engine_state(self.name)
         if saved is not None:
-            self.analysis.restore(saved[0])  # a snapshot that does not fit is an error
+            try:
+                self.analysis.restore(saved[0])
+            except ValueError as exc:
+                raise BusError(
+                    f"the snapshot of {self.name} does not fit ({exc}); the scenarios or "
+                    "the version changed. Stop every process, delete the stream and the "
+                    "workers' engine_state rows, and start again (docs/scale-out.md)"
+                ) from None
             self.seq = saved[1]
         self.stats.restored_from = self.seq
         # wall-clock moves the last run made after its snapshot, by the message they

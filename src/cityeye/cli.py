@@ -548,10 +548,10 @@ def worker(
             help="Seconds between snapshots; messages are acknowledged after each, so a "
             "restart re-reads at most this much.",
         ),
-    ] = 2.0,
+    ] = 10.0,
     snapshot_every: Annotated[
         int, typer.Option(min=1, help="…or after this many events, whichever is first.")
-    ] = 5000,
+    ] = 20_000,
 ) -> None:
     """扩展 Scale-out worker: run the scenario engine and the case book for one partition
     of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
