@@ -368,8 +368,9 @@ class BusPipeline(Intake):
             )
         )
 
-    def tick(self, now: datetime | None = None) -> None:
-        """Heartbeat: publish what a failed publish or another writer left behind."""
+    def heartbeat(self) -> None:
+        """Publish what a failed publish or another writer left behind (event time is
+        the workers' business)."""
         with self._lock:
             self._try_publish()
 

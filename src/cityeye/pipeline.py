@@ -79,7 +79,11 @@ class Intake:
         raise NotImplementedError
 
     def tick(self, now: datetime | None = None) -> None:
-        """The heartbeat (every few seconds)."""
+        """The heartbeat (every few seconds) when the wall clock drives event time."""
+        self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """The heartbeat when only events move event time (a replayed day)."""
 
     def snapshot(self) -> None:
         """Keep what a restart needs (now and then, and at shutdown)."""

@@ -3,6 +3,7 @@ wall clock drives timers; a restart loses no timer and counts nothing twice."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -214,3 +215,18 @@ def test_restart_gives_the_same_cases_and_counts_them_once(tmp_path: Path) -> No
     ids = sorted(c.id for c in store.load_cases())
     assert ids == ["C000001", "C000002", "C000003", "C000004"]  # numbering carries on
     assert store.kpi_summary("all", "", day, day)["cases"] == counted["cases"] + 1
+
+
+def test_the_server_heartbeat_ticks_and_snapshots(tmp_path: Path) -> None:
+    """`cityeye serve`'s background heartbeat really runs: the wall clock reaches the
+    engine and snapshots are written without any event arriving (it once died at
+    start with a TypeError, and nothing said so)."""
+    store = open_store(tmp_path)
+    pipeline = LivePipeline(store)
+    assert store.load_engine_state("live") is None
+    with TestClient(create_app(store, pipeline, tick_s=0.01, open_ingest=True)):
+        end = time.monotonic() + 10
+        while store.load_engine_state("live") is None and time.monotonic() < end:
+            time.sleep(0.01)
+        assert store.load_engine_state("live") is not None, "no snapshot from the heartbeat"
+        assert pipeline.engine.clock is not None  # the wall clock moved it

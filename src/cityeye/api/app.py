@@ -7,6 +7,7 @@ every asset is served from the package (government networks are often offline).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,18 +28,26 @@ from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 SNAPSHOT_EVERY = 6
+log = logging.getLogger("cityeye.serve")
 
 
 def _tick_loop(pipeline: Intake, stop: threading.Event, tick_s: float, wall_clock: bool) -> None:
     """Heartbeat of the live engine: the wall clock moves event time on (absence
-    timers need no event), and the engine is snapshotted now and then."""
+    timers need no event), and the engine is snapshotted now and then. A failed beat
+    (the database away for a moment) is logged and the next one tries again: a
+    heartbeat that died would silently stop every timer and snapshot."""
     ticks = 0
     while not stop.wait(tick_s):
-        if wall_clock:
-            pipeline.tick()
-        ticks += 1
-        if ticks % SNAPSHOT_EVERY == 0:
-            pipeline.snapshot()
+        try:
+            if wall_clock:
+                pipeline.tick()
+            else:
+                pipeline.heartbeat()
+            ticks += 1
+            if ticks % SNAPSHOT_EVERY == 0:
+                pipeline.snapshot()
+        except Exception:
+            log.exception("heartbeat failed; trying again in %s s", tick_s)
 
 
 def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
@@ -95,7 +104,7 @@ def create_app(
         if pipeline is not None:
             ticker = threading.Thread(
                 target=_tick_loop,
-                args=(pipeline, stop, tick_s),
+                args=(pipeline, stop, tick_s, wall_clock),
                 name="cityeye-ticker",
                 daemon=True,
             )
