@@ -23,12 +23,10 @@ from datetime import datetime
 
 from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.notify import Notifier
-from cityeye.domain import Alert, Case, CaseState, Event, FieldError, World
+from cityeye.domain import REPORT_KINDS, Alert, Case, CaseState, Event, FieldError, World
 from cityeye.scenarios import AlertChange, Engine, LoadedScenario
 from cityeye.store import Store
 
-#: Residents' and hotline reports: their ``attrs.reporter`` is told the outcome.
-REPORT_KINDS = frozenset({"report.citizen", "report.hotline"})
 #: Case states that end the alert behind the case ("resolves when: handled case").
 ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
 #: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).

@@ -136,7 +136,7 @@ class Partitioner:
             scenario, key = event.attrs.get("scenario"), event.attrs.get("key")
             if isinstance(scenario, str) and isinstance(key, str):
                 return [partition_of(scenario, key, n)]
-            return [zlib.crc32(f"{event.source}/{event.id}".encode()) % n]  # refused there
+            return [zlib.crc32(event.ref.encode()) % n]  # refused there
         return sorted({partition_of(s, k, n) for s, k in self.engine.route_keys(event, area)})
 
 

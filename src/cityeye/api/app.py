@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from cityeye import __version__
 from cityeye.api.events import router as events_router
+from cityeye.api.open311 import router as open311_router
 from cityeye.api.status import status_snapshot
 from cityeye.domain import EVENT_KINDS
 from cityeye.pipeline import Intake
@@ -125,6 +126,7 @@ def create_app(
     )
     if pipeline is not None:
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
+        app.include_router(open311_router(pipeline, open_ingest=open_ingest))
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store

@@ -9,7 +9,15 @@ from cityeye.domain.assets import Device, Subject, Venue
 from cityeye.domain.cases import Case, CaseOrigin, CaseState, HandlerRole, TimelineEntry
 from cityeye.domain.errors import FieldError
 from cityeye.domain.events import Event, parse_event, parse_ts
-from cityeye.domain.kinds import DEVICE_KINDS, EVENT_KINDS, SIGNS_OF_LIFE, is_known_kind
+from cityeye.domain.kinds import (
+    DEVICE_KINDS,
+    EVENT_KINDS,
+    REPORT_CATEGORIES,
+    REPORT_KINDS,
+    SIGNS_OF_LIFE,
+    ReportCategory,
+    is_known_kind,
+)
 from cityeye.domain.parties import Party, PartyKind
 from cityeye.domain.routing import RoutingRule
 from cityeye.domain.scenario import KeyBy, Module, ScenarioSpec, TriggerType
@@ -18,6 +26,8 @@ from cityeye.domain.world import Locator, World
 __all__ = [
     "DEVICE_KINDS",
     "EVENT_KINDS",
+    "REPORT_CATEGORIES",
+    "REPORT_KINDS",
     "SIGNS_OF_LIFE",
     "Alert",
     "Area",
@@ -34,6 +44,7 @@ __all__ = [
     "Module",
     "Party",
     "PartyKind",
+    "ReportCategory",
     "RoutingRule",
     "ScenarioSpec",
     "Severity",

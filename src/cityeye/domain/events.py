@@ -49,6 +49,13 @@ class Event:
     lon: float | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def ref(self) -> str:
+        """``<source>/<id>``: unique across sources, as ids are only unique within one.
+        It is the key of a scenario that keys by event, so a resident's report and the
+        case it becomes are found by it."""
+        return f"{self.source}/{self.id}"
+
     def to_json(self) -> dict[str, Any]:
         """The event as its JSON object, absent optional fields left out."""
         out: dict[str, Any] = {

@@ -195,6 +195,101 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
     )
 }
 
+
+@dataclass(frozen=True, slots=True)
+class ReportCategory:
+    """A category of resident or hotline report (``attrs.category``): its names, the
+    group it is listed under and words a reporting app may search by."""
+
+    code: str
+    zh: str
+    en: str
+    group_zh: str
+    group_en: str
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Chinese first, English beside it: ``火灾隐患 Fire hazard``."""
+        return f"{self.zh} {self.en}"
+
+    @property
+    def group(self) -> str:
+        return f"{self.group_zh} {self.group_en}"
+
+
+#: Names of the report categories a reportable scenario reads (``citizen.report``'s
+#: ``severity.map`` keys, and ``prepaid_card`` of the hotline). Which categories can be
+#: reported comes from the loaded scenarios; this table only names them, and a category
+#: missing here is shown by its code.
+REPORT_CATEGORIES: dict[str, ReportCategory] = {
+    c.code: c
+    for c in (
+        ReportCategory("fire", "火灾隐患", "Fire hazard", "安全", "Safety", ("消防", "火", "fire")),
+        ReportCategory(
+            "safety", "安全隐患", "Safety hazard", "安全", "Safety", ("隐患", "危险", "hazard")
+        ),
+        ReportCategory("gas", "燃气问题", "Gas problem", "安全", "Safety", ("燃气", "煤气", "gas")),
+        ReportCategory(
+            "water",
+            "供排水问题",
+            "Water supply or drainage",
+            "市政设施",
+            "Infrastructure",
+            ("漏水", "积水", "停水", "water"),
+        ),
+        ReportCategory(
+            "road",
+            "道路设施",
+            "Road and street furniture",
+            "市政设施",
+            "Infrastructure",
+            ("道路", "坑洼", "井盖", "pothole"),
+        ),
+        ReportCategory(
+            "garbage",
+            "垃圾环卫",
+            "Garbage and street cleaning",
+            "市容环境",
+            "Environment",
+            ("垃圾", "环卫", "litter"),
+        ),
+        ReportCategory(
+            "noise", "噪声扰民", "Noise", "市容环境", "Environment", ("噪音", "扰民", "noise")
+        ),
+        ReportCategory(
+            "parking",
+            "违停与停车",
+            "Parking",
+            "交通",
+            "Traffic",
+            ("违停", "停车", "parking"),
+        ),
+        ReportCategory(
+            "greening",
+            "绿化养护",
+            "Trees and greenery",
+            "市容环境",
+            "Environment",
+            ("绿化", "树木", "tree"),
+        ),
+        ReportCategory(
+            "prepaid_card",
+            "预付卡纠纷",
+            "Prepaid card dispute",
+            "市场监管",
+            "Consumer protection",
+            ("预付卡", "退费", "prepaid"),
+        ),
+        ReportCategory("other", "其他问题", "Other", "其他", "Other", ("其他", "other")),
+    )
+}
+
+
+#: Residents' reports (the resident's app or Open311, the 12345 hotline): each becomes
+#: a case of its own, and its ``attrs.reporter`` is told the outcome.
+REPORT_KINDS: tuple[str, ...] = ("report.citizen", "report.hotline")
+
 #: Kinds that show a person living alone is active (SCENARIOS.md "signs of life").
 SIGNS_OF_LIFE: tuple[str, ...] = ("door.open", "motion.detected", "water.flow")
 

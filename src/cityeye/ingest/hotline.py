@@ -55,7 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rich.console import Console
 from rich.table import Table
 
-from cityeye.domain import Event, FieldError, World, parse_event
+from cityeye.domain import REPORT_CATEGORIES, Event, FieldError, World, parse_event
 from cityeye.domain.events import MAX_TEXT, MAX_TS, MIN_TS
 from cityeye.ingest.decode import shorten
 from cityeye.sourcefile import DataPath, Problem, SourceError, format_path, read_source
@@ -76,21 +76,9 @@ MAX_TEXT_CHARS = 4000
 #: How far ahead of now a ticket's time may be: a time in the future is a wrong clock or
 #: day and month swapped, and would push the live engine's clock ahead of the world.
 FUTURE_SLACK = timedelta(minutes=5)
-#: Categories the built-in catalogue reads (``citizen.report`` severities,
-#: ``market.prepaid_card``); a cell that already holds one of them needs no table entry.
-KNOWN_CATEGORIES = (
-    "fire",
-    "safety",
-    "gas",
-    "water",
-    "road",
-    "garbage",
-    "noise",
-    "parking",
-    "greening",
-    "prepaid_card",
-    "other",
-)
+#: Categories cityeye names (``REPORT_CATEGORIES``: those the built-in catalogue reads);
+#: a cell that already holds one of them needs no table entry.
+KNOWN_CATEGORIES = tuple(REPORT_CATEGORIES)
 #: Attributes the importer writes itself (``attrs:`` may not reuse them).
 _CORE_ATTRS = frozenset(
     {"category", "category_raw", "text", "text_truncated", "venue", "address", "phone"}

@@ -146,7 +146,7 @@ def _key_function(by: KeyBy, world: World) -> KeyFunction:
     if by == KeyBy.DEVICE:
         return lambda ev, _area: ev.device_id
     if by == KeyBy.EVENT:
-        return lambda ev, _area: f"{ev.source}/{ev.id}"
+        return lambda ev, _area: ev.ref
     if by == KeyBy.ENTERPRISE:
         return lambda ev, _area: ev.subject
 

@@ -1,0 +1,131 @@
+"""Residents' reports as service requests (Open311): the stored ``report.citizen`` and
+``report.hotline`` events, filtered, and the case each one became.
+
+A report becomes a case of the ``citizen.report`` scenario, which keys by event: the
+case's key is ``<source>/<event id>`` (:attr:`Event.ref`). These queries find
+both sides without the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import or_, select
+
+from cityeye.cases.book import REPORT_SCENARIO
+from cityeye.domain import REPORT_KINDS, Case, Event, parse_event
+from cityeye.store import tables as t
+from cityeye.store.repo import CHUNK, Store
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A stored report event and when it arrived."""
+
+    event: Event
+    received_at: datetime
+    area: str | None
+
+
+def _latest_state(scenario: str) -> Any:
+    """The state of the newest case of ``(scenario, source/event id)``, per event row."""
+    c, e = t.cases.c, t.events.c
+    return (
+        select(c.state)
+        .where(c.scenario == scenario, c.key == e.source + "/" + e.event_id)
+        .order_by(c.opened_at.desc(), c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def report_events(
+    store: Store,
+    *,
+    ids: Sequence[str] | None = None,
+    categories: Collection[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    case_states: Collection[str] | None = None,
+    without_case: bool = False,
+    scenario: str = REPORT_SCENARIO,
+    limit: int | None = 1000,
+) -> list[StoredReport]:
+    """Report events, newest first (event time, then arrival).
+
+    ``ids``: only these event ids (of any source). ``categories``: only these
+    ``attrs.category`` values. ``start`` / ``end``: event time, both ends included.
+    ``case_states`` / ``without_case``: only reports whose newest ``scenario`` case is
+    in one of ``case_states``, or (``without_case``) that have no case yet, or either
+    when both are given; neither given means any.
+    """
+    e = t.events.c
+    query = select(e.seq, e.ts, e.raw, e.received_at, e.area_code).where(e.kind.in_(REPORT_KINDS))
+    if categories is not None:
+        if not categories:
+            return []
+        query = query.where(e.attrs["category"].as_string().in_(sorted(categories)))
+    if start is not None:
+        query = query.where(e.ts >= start)
+    if end is not None:
+        query = query.where(e.ts <= end)
+    if case_states is not None or without_case:
+        state = _latest_state(scenario)
+        wanted = []
+        if case_states:
+            wanted.append(state.in_(sorted(case_states)))
+        if without_case:
+            wanted.append(state.is_(None))
+        if not wanted:
+            return []
+        query = query.where(or_(*wanted))
+    query = query.order_by(e.ts.desc(), e.seq.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    with store.engine.connect() as conn:
+        if ids is None:
+            rows = list(conn.execute(query).all())
+        else:
+            unique = list(dict.fromkeys(ids))
+            rows = []
+            for begin in range(0, len(unique), CHUNK):
+                chunk = unique[begin : begin + CHUNK]
+                rows += conn.execute(query.where(e.event_id.in_(chunk))).all()
+            rows.sort(key=lambda r: (r.ts, r.seq), reverse=True)
+            rows = rows[:limit] if limit is not None else rows
+    return [
+        StoredReport(parse_event(orjson.loads(r.raw)), r.received_at, r.area_code) for r in rows
+    ]
+
+
+def cases_by_key(
+    store: Store, keys: Sequence[str], scenario: str = REPORT_SCENARIO
+) -> dict[str, Case]:
+    """The newest case of ``(scenario, key)`` for each of ``keys`` (:attr:`Event.ref`)
+    that has one, with its handlers and timeline."""
+    c = t.cases.c
+    newest: dict[str, tuple[datetime, str]] = {}
+    unique = list(dict.fromkeys(keys))
+    with store.engine.connect() as conn:
+        for begin in range(0, len(unique), CHUNK):
+            chunk = unique[begin : begin + CHUNK]
+            rows = conn.execute(
+                select(c.id, c.key, c.opened_at).where(c.scenario == scenario, c.key.in_(chunk))
+            ).all()
+            for r in rows:
+                seen = newest.get(r.key)
+                if seen is None or (r.opened_at, r.id) > seen:
+                    newest[r.key] = (r.opened_at, r.id)
+    if not newest:
+        return {}
+    by_id = {case.id: case for case in store.load_cases(sorted(i for _, i in newest.values()))}
+    return {key: by_id[case_id] for key, (_, case_id) in newest.items() if case_id in by_id}
+
+
+def case_for(store: Store, key: str, scenario: str = REPORT_SCENARIO) -> Case | None:
+    """The newest case of ``(scenario, key)``, if there is one."""
+    return cases_by_key(store, [key], scenario).get(key)
