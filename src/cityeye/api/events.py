@@ -22,16 +22,17 @@ MAX_BODY = 16 * 1024 * 1024
 MAX_ITEMS = 10_000
 
 
-async def read_body(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it grows past :data:`MAX_BODY`."""
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refused with 413 as soon as it is declared or grows past ``limit``
+    (a hostile client never gets more than that into memory)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise HTTPException(413, f"body is {declared} bytes; at most {MAX_BODY} accepted")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body is {declared} bytes; at most {limit} accepted")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise HTTPException(413, f"body is over {MAX_BODY} bytes; send smaller batches")
+        if size > limit:
+            raise HTTPException(413, f"body is over {limit} bytes; send smaller batches")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -30,9 +30,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from cityeye.api.events import read_body
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
 from cityeye.domain.scenario import ScenarioSpec
@@ -554,14 +555,12 @@ async def read_form(request: Request) -> dict[str, list[str]]:
         raise Open311Error(
             400, "content-type: send application/x-www-form-urlencoded (photos by media_url)"
         )
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise Open311Error(413, f"body: over {MAX_BODY} bytes")
-        chunks.append(chunk)
     try:
-        body = b"".join(chunks).decode()
+        raw = await read_body(request, MAX_BODY)
+    except HTTPException as exc:
+        raise Open311Error(413, f"body: {exc.detail}") from None
+    try:
+        body = raw.decode()
     except UnicodeDecodeError:
         raise Open311Error(400, "body: is not UTF-8") from None
     form: dict[str, list[str]] = {}
