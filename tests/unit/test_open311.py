@@ -361,6 +361,14 @@ def test_non_form_body_is_refused(client: TestClient) -> None:
     assert errors_of(r, 400)[0].startswith("content-type:")
 
 
+def test_an_oversize_body_is_refused_with_413_and_nothing_stored(
+    client: TestClient, store: Store
+) -> None:
+    r = post(client, service_code="road", description="长" * 30_000, **IN_G0001)  # ~90 KB
+    assert errors_of(r, 413)[0].startswith("body:")
+    assert store.event_count() == 0
+
+
 # ---------------------------------------------------------------------- auth
 def test_without_open_ingest_a_valid_open311_token_is_needed(store: Store) -> None:
     client = client_for(LivePipeline(store, lateness_s=0), open_ingest=False)
