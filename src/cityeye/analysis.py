@@ -29,6 +29,8 @@ from cityeye.store import Store
 
 #: Case states that end the alert behind the case ("resolves when: handled case").
 ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
+#: How many refusals :attr:`Analysis.recent_errors` keeps.
+RECENT_ERRORS = 1000
 #: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).
 SNAPSHOT_VERSION = 1
 
@@ -39,6 +41,7 @@ class CaseError:
 
     event_id: str
     reason: str
+    field: str = "action"  # what was wrong: "if_version" is a conflict, not a mistake
 
 
 class Analysis:
@@ -74,6 +77,8 @@ class Analysis:
         self._reporters: dict[str, str] = {}
         self._actions: list[tuple[float, str, str, Event]] = []
         self.case_errors: list[CaseError] = []
+        #: The last refusals by event id, for a desk waiting on its own action.
+        self.recent_errors: dict[str, CaseError] = {}
 
     # ------------------------------------------------------------------ input
     def feed(self, event: Event, area: str | None = None) -> bool:
@@ -85,6 +90,13 @@ class Analysis:
         if event.kind in REPORT_KINDS and isinstance(reporter, str):
             self._reporters[event.id] = reporter
         if event.kind == "case.action":
+            if event.attrs.get("immediate") is True:
+                # a person at a desk: applied where it arrives in the stream, not when
+                # event time catches up (the lateness hold would keep them waiting);
+                # a re-feed meets it at the same place, so it replays the same
+                self.engine.feed(event, area)
+                self._apply(event)
+                return True
             heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
         fresh = self.engine.feed(event, area)
         self._apply_due()
@@ -122,14 +134,23 @@ class Analysis:
     def _apply_actions(self, upto: float) -> None:
         while self._actions and self._actions[0][0] <= upto:
             _, _, _, event = heapq.heappop(self._actions)
-            try:
-                case = self.book.scripted(event.attrs, event.ts)
-            except (FieldError, TransitionError) as exc:
-                reason = exc.reason if isinstance(exc, TransitionError) else str(exc)
-                self.case_errors.append(CaseError(event.id, reason))
-                continue
-            if case.state in ENDS_ALERT and case.scenario and case.key:
-                self.engine.resolve_alert(case.scenario, case.key, event.ts)
+            self._apply(event)
+
+    def _apply(self, event: Event) -> None:
+        try:
+            case = self.book.scripted(event.attrs, event.ts)
+        except (FieldError, TransitionError) as exc:
+            if isinstance(exc, TransitionError):
+                error = CaseError(event.id, exc.reason, "action")
+            else:
+                error = CaseError(event.id, str(exc), exc.field)
+            self.case_errors.append(error)
+            self.recent_errors[event.id] = error
+            while len(self.recent_errors) > RECENT_ERRORS:
+                self.recent_errors.pop(next(iter(self.recent_errors)))
+            return
+        if case.state in ENDS_ALERT and case.scenario and case.key:
+            self.engine.resolve_alert(case.scenario, case.key, event.ts)
 
     def save(self, store: Store) -> None:
         """Store the alerts and the cases changed since the last save: alerts first (a

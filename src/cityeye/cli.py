@@ -45,6 +45,8 @@ import_app = typer.Typer(help="导入 Import: records from other systems, as eve
 app.add_typer(import_app, name="import")
 token_app = typer.Typer(help="接入令牌 Ingest tokens: per device or integration, hashed at rest.")
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="用户 Users: people who sign in, with a role and the areas they see.")
+app.add_typer(user_app, name="user")
 
 BusOption = Annotated[
     str | None,
@@ -645,6 +647,68 @@ def token_add(
     issued = issue(store, label=label, device_id=device, source=source)
     err.print(f"token {issued.token.id} for {label} — keep the secret; it is not shown again:")
     out.print(issued.secret, markup=False, highlight=False)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option(help="admin, dispatcher, handler, leader or resident.")],
+    party: Annotated[
+        str | None, typer.Option(help="A handler's party (its areas bound what they see).")
+    ] = None,
+    area: Annotated[
+        list[str] | None,
+        typer.Option(help="A dispatcher's or leader's post: an area code (repeatable)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The name shown, e.g. 张网格员.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from stdin (scripts) instead of asking.")
+    ] = False,
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Add a user; the password is asked for (twice) or read from stdin, and stored
+    only as an argon2 hash."""
+    from cityeye.api.auth import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password 密码", hide_input=True, confirmation_prompt=True)
+    store = Store.open(db)
+    world = store.load_world() or World.empty()
+    try:
+        user = create_user(
+            store,
+            world,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            party_id=party,
+            areas=tuple(area or ()),
+        )
+    except FieldError as exc:
+        err.print(f"[red]✗ {exc.field}: {exc.reason}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    err.print(f"user {user.username} ({user.role.label}) added")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = DEFAULT_URL) -> None:
+    """Users, their roles and what bounds what they see (never passwords)."""
+    from cityeye.store.users import list_users
+
+    table = Table("username", "name", "role", "party", "areas", "disabled")
+    for u in list_users(Store.open(db)):
+        table.add_row(
+            u.username,
+            u.display_name,
+            u.role.value,
+            u.party_id or "",
+            " ".join(u.areas),
+            u.disabled_at.isoformat() if u.disabled_at else "",
+        )
+    out.print(table)
 
 
 @token_app.command("list")

@@ -238,6 +238,15 @@ class CaseBook:
             if latest is None:
                 raise FieldError("attrs.key", f"no case for {scenario} / {key}")
             case = self.cases[latest]  # the newest, open or not (a closed one may reopen)
+        expected = attrs.get("if_version")
+        if expected is not None and expected != self.version(case):
+            # two people acted on what they saw: the second change would overwrite the
+            # first one unseen, so it is refused (the desk answers 409 with the case)
+            raise FieldError(
+                "if_version",
+                f"case {case.id} is at version {self.version(case)}, not {expected!r}; "
+                "reload it and decide again",
+            )
         party = attrs.get("party")
         if party is not None and party not in self.world.parties:
             raise FieldError("attrs.party", f"unknown party {party!r}")
@@ -369,6 +378,11 @@ class CaseBook:
         when = max(at, case.timeline[-1].at) if case.timeline else at
         case.timeline.append(TimelineEntry(when, "system", action, case.state, case.state, note))
         self._touched[case.id] = None
+
+    @staticmethod
+    def version(case: Case) -> int:
+        """The case's version: every change adds a timeline line, so their count."""
+        return len(case.timeline)
 
     def take_touched(self) -> list[Case]:
         """The cases changed since the last call, in the order first touched. Every

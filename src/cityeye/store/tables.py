@@ -161,6 +161,36 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
 )
 
+#: People who sign in: role, and the party (a handler's) or the areas (a post) that
+#: bound what they see. Passwords only as argon2 hashes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("party_id", ID, nullable=True),
+    Column("areas", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+#: Signed-in sessions (browser cookie) and personal API tokens of users: only the
+#: SHA-256 of the secret is kept.
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
 scenarios = Table(
     "scenarios",
     metadata,

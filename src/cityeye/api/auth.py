@@ -1,0 +1,283 @@
+"""Signing in: users with argon2 passwords, sessions for pages, bearer tokens for the API.
+
+* **Passwords** are kept only as argon2id hashes (``argon2-cffi``'s defaults), checked in
+  constant time; an unknown username costs the same hash as a known one, so the
+  answer's timing does not say which usernames exist.
+* **Sessions** (pages): ``POST /api/v1/auth/login`` sets ``cityeye_session`` — HttpOnly,
+  SameSite=Lax, Secure over HTTPS, 12 hours — and a readable ``cityeye_csrf`` cookie.
+  A request that changes something with the session cookie must echo the CSRF value
+  in ``X-CSRF-Token`` (or a ``csrf_token`` form field): another site can make the
+  browser send the cookie, but cannot read the value.
+* **Bearer tokens** (API): ``Authorization: Bearer cu_<id>_<secret>``, the login's
+  ``token`` or a personal token from ``POST /api/v1/auth/tokens``; no CSRF needed
+  (browsers never add it on their own).
+
+Tokens are random; only their SHA-256 is stored (:mod:`cityeye.store.users`).
+"""
+
+# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
+# Annotated[..., Depends(current_user)] where current_user is a local of router()
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from cityeye.domain import FieldError, World
+from cityeye.domain.users import User, UserRole
+from cityeye.store import Store
+from cityeye.store import users as db
+
+PREFIX = "cu_"
+SESSION_COOKIE = "cityeye_session"
+CSRF_COOKIE = "cityeye_csrf"
+CSRF_HEADER = "x-csrf-token"
+SESSION_TTL = timedelta(hours=12)
+API_TOKEN_TTL = timedelta(days=365)
+MIN_PASSWORD = 10
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+_hasher = PasswordHasher()
+#: Verified against when the username is unknown (same cost as a real check).
+_DUMMY_HASH = _hasher.hash("cityeye-no-such-user")
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class AuthError(Exception):
+    """Not signed in, or the credentials are wrong (401)."""
+
+
+# ---------------------------------------------------------------------- users
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    store: Store,
+    world: World,
+    *,
+    username: str,
+    password: str,
+    role: UserRole | str,
+    display_name: str | None = None,
+    party_id: str | None = None,
+    areas: tuple[str, ...] = (),
+) -> User:
+    """Check and store a user; ``FieldError`` names what is wrong."""
+    if not USERNAME.match(username):
+        raise FieldError("username", "2–64 letters, digits, and _ . @ - (not first)")
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"at least {MIN_PASSWORD} characters")
+    try:
+        role = UserRole(role)
+    except ValueError:
+        raise FieldError("role", f"one of {', '.join(r.value for r in UserRole)}") from None
+    if role == UserRole.HANDLER:
+        if party_id is None or party_id not in world.parties:
+            raise FieldError("party", f"a handler needs a party of the district, not {party_id!r}")
+    elif party_id is not None and party_id not in world.parties:
+        raise FieldError("party", f"no party {party_id!r}")
+    unknown = [a for a in areas if a not in world.areas]
+    if unknown:
+        raise FieldError("areas", f"not areas of the district: {', '.join(unknown)}")
+    if role in (UserRole.DISPATCHER, UserRole.LEADER) and not areas:
+        raise FieldError("areas", f"a {role.value} needs the areas of their post")
+    user = User(
+        id=secrets.token_hex(8),
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        party_id=party_id,
+        areas=tuple(areas),
+        created_at=datetime.now(UTC),
+    )
+    try:
+        db.add_user(store, user, hash_password(password))
+    except db.UserExists as exc:
+        raise FieldError("username", str(exc)) from None
+    return user
+
+
+def check_password(store: Store, username: str, password: str) -> User:
+    """The user, if the password is theirs and they are active; else ``AuthError``."""
+    found = db.user_with_hash(store, username)
+    stored = found[1] if found is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise AuthError("wrong username or password") from None
+    if found is None:
+        raise AuthError("wrong username or password")
+    user = found[0]
+    if not user.active:
+        raise AuthError("this account is disabled")
+    if _hasher.check_needs_rehash(stored):  # stronger defaults since it was set
+        db.set_password_hash(store, user.id, hash_password(password))
+    return user
+
+
+# ---------------------------------------------------------------------- tokens
+def _sha(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(store: Store, user: User, kind: str, ttl: timedelta) -> str:
+    """A new token for ``user``; the returned string is the only copy."""
+    token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.add_token(store, token_id, user.id, _sha(secret), kind, now, now + ttl)
+    return f"{PREFIX}{token_id}_{secret}"
+
+
+def user_for_token(store: Store, value: str) -> User:
+    """The active user a token belongs to; ``AuthError`` if it is not good now."""
+    if not value.startswith(PREFIX) or len(value) > 200:
+        raise AuthError("not a cityeye user token")
+    token_id, sep, secret = value[len(PREFIX) :].partition("_")
+    found = db.token_with_hash(store, token_id) if sep and token_id and secret else None
+    digest = _sha(secret)  # also for unknown ids: timing says nothing
+    if found is None or not hmac.compare_digest(digest, found[1]):
+        raise AuthError("unknown token")
+    token = found[0]
+    now = datetime.now(UTC)
+    if token.revoked_at is not None:
+        raise AuthError("this token was revoked (signed out)")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise AuthError("this token has expired; sign in again")
+    user = db.get_user(store, token.user_id)
+    if user is None or not user.active:
+        raise AuthError("this account is disabled")
+    return user
+
+
+def csrf_for(session: str) -> str:
+    """The CSRF value that goes with a session: derived from its secret, so only who
+    holds the session can know it, and nothing more needs storing."""
+    return hmac.new(session.encode(), b"cityeye-csrf", hashlib.sha256).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------- requests
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        raise AuthError("Authorization must be 'Bearer cu_…'")
+    return value.strip()
+
+
+async def _csrf_value(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def current_user_dependency(store: Store) -> Callable[..., Any]:
+    """A FastAPI dependency: the signed-in user, or 401 (403 on a missing CSRF value)."""
+
+    async def current_user(request: Request) -> User:
+        try:
+            bearer = _bearer(request)
+            if bearer is not None:
+                return user_for_token(store, bearer)
+            session = request.cookies.get(SESSION_COOKIE)
+            if not session:
+                raise AuthError("sign in first (POST /api/v1/auth/login) or send a bearer token")
+            user = user_for_token(store, session)
+        except AuthError as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        if request.method in _UNSAFE:
+            sent = await _csrf_value(request)
+            if sent is None or not hmac.compare_digest(sent, csrf_for(session)):
+                raise HTTPException(403, "CSRF check failed: send the X-CSRF-Token header")
+        return user
+
+    return current_user
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class TokenRequest(BaseModel):
+    days: int = Field(default=365, ge=1, le=365)
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "party": user.party_id,
+        "areas": list(user.areas),
+    }
+
+
+def router(store: Store) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+    current_user = current_user_dependency(store)
+
+    @api.post("/login")
+    def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+        """Sign in: a session cookie for pages, and the same token as a bearer."""
+        try:
+            user = check_password(store, body.username, body.password)
+        except AuthError as exc:
+            raise HTTPException(401, str(exc)) from None
+        token = issue_token(store, user, "session", SESSION_TTL)
+        secure = request.url.scheme == "https"
+        max_age = int(SESSION_TTL.total_seconds())
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=max_age,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            path="/",
+        )
+        csrf = csrf_for(token)
+        response.set_cookie(
+            CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="lax", secure=secure
+        )
+        return {"user": user_json(user), "token": token, "csrf_token": csrf}
+
+    @api.post("/logout")
+    def logout(
+        request: Request, response: Response, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, str]:
+        """Sign out: the session (or the bearer token used) stops working now."""
+        value = _bearer(request) or request.cookies.get(SESSION_COOKIE, "")
+        token_id = value[len(PREFIX) :].partition("_")[0]
+        db.revoke_token(store, token_id, datetime.now(UTC))
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return {"signed_out": user.username}
+
+    @api.get("/me")
+    def me(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
+        return user_json(user)
+
+    @api.post("/tokens")
+    def new_token(
+        body: TokenRequest, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, str]:
+        """A personal API token (shown once), e.g. for a script or another system."""
+        return {"token": issue_token(store, user, "api", timedelta(days=body.days))}
+
+    return api

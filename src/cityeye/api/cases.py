@@ -1,0 +1,258 @@
+"""``/api/v1/cases``: the closed loop for people — list, detail with timeline, and moves.
+
+Every query goes through the signed-in user's area scope (:func:`scope_of`): a case
+outside it answers 404, exactly like a case that does not exist.
+
+A move (``POST /cases/{id}/actions``) is not written to the case directly: it becomes a
+``case.action`` event through the same intake as every other input, so it is stored,
+replayable and snapshot-safe, and with ``--bus`` it reaches the worker that keeps the
+case. It must carry ``If-Match`` with the version the person saw (the ``ETag`` of the
+case, the number of its timeline lines): if somebody else moved the case in between,
+the answer is 409 with the case as it is now, and nothing changes.
+"""
+
+# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
+# Annotated[..., Depends(current_user)] where current_user is a local of router()
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from cityeye.api.auth import current_user_dependency
+from cityeye.cases.book import DEFAULT_ROLE, CaseBook
+from cityeye.cases.lifecycle import Action, Role
+from cityeye.domain import Case, CaseState, Event, World
+from cityeye.domain.users import Scope, User, UserRole, below, scope_of
+from cityeye.pipeline import Intake, LivePipeline
+from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
+
+#: What each kind of user may ask for (the lifecycle then checks the case's state).
+MAY = {
+    UserRole.ADMIN: frozenset(Action) | {"co_handle"},
+    UserRole.DISPATCHER: frozenset(
+        {
+            Action.DISPATCH,
+            Action.CLOSE,
+            Action.DISMISS,
+            Action.ESCALATE,
+            Action.VERIFY,
+            Action.REOPEN,
+            "co_handle",
+        }
+    ),
+    UserRole.HANDLER: frozenset({Action.ACCEPT, Action.ARRIVE, Action.HANDLE, Action.RETURN}),
+    UserRole.LEADER: frozenset(),
+    UserRole.RESIDENT: frozenset(),
+}
+#: The lifecycle role a user acts in (an admin acts in the action's usual role).
+ACTS_AS = {UserRole.DISPATCHER: Role.DISPATCHER, UserRole.HANDLER: Role.HANDLER}
+
+
+def etag(case: Case) -> str:
+    return f'W/"{CaseBook.version(case)}"'
+
+
+def case_json(case: Case, world: World, *, timeline: bool = True) -> dict[str, Any]:
+    def iso(t: datetime | None) -> str | None:
+        return t.astimezone(UTC).isoformat() if t else None
+
+    def party(pid: str | None) -> dict[str, str] | None:
+        if pid is None:
+            return None
+        found = world.parties.get(pid)
+        return {"id": pid, "name": found.name if found else pid}
+
+    area = world.areas.get(case.area) if case.area else None
+    out: dict[str, Any] = {
+        "id": case.id,
+        "version": CaseBook.version(case),
+        "title": case.title,
+        "origin": case.origin.value,
+        "state": case.state.value,
+        "state_zh": case.state.zh,
+        "severity": case.severity.value,
+        "scenario": case.scenario,
+        "key": case.key,
+        "area": {"code": case.area, "name": area.name if area else case.area}
+        if case.area
+        else None,
+        "lead": party(case.lead),
+        "co_handlers": [party(p) for p in case.co_handlers],
+        "opened_at": iso(case.opened_at),
+        "due_at": iso(case.due_at),
+        "closed_at": iso(case.closed_at),
+        "rating": case.rating,
+    }
+    if timeline:
+        out["timeline"] = [
+            {
+                "at": iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_state.value if e.from_state else None,
+                "to": e.to_state.value if e.to_state else None,
+                "note": e.note,
+                "attachments": list(e.attachments),
+            }
+            for e in case.timeline
+        ]
+    return out
+
+
+class Move(BaseModel):
+    action: str = Field(max_length=32, description="dispatch, accept, handle, close, …")
+    party: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=2000)
+    photos: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
+
+
+def router(pipeline: Intake) -> APIRouter:
+    store, world = pipeline.store, pipeline.world
+    api = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+    current_user = current_user_dependency(store)
+
+    def scope(user: User) -> Scope:
+        return scope_of(user, world)
+
+    @api.get("")
+    def list_cases(
+        user: Annotated[User, Depends(current_user)],
+        state: Annotated[str | None, Query(description="comma-separated states")] = None,
+        scenario: Annotated[str | None, Query(max_length=128)] = None,
+        area: Annotated[
+            str | None, Query(max_length=128, description="and the areas below")
+        ] = None,
+        overdue: bool = False,
+        q: Annotated[str | None, Query(max_length=200, description="in the title")] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        """Cases the user may see, newest first, a page at a time."""
+        states = None
+        if state is not None:
+            states = [s.strip() for s in state.split(",") if s.strip()]
+            bad = [s for s in states if s not in CaseState.__members__.values()]
+            if bad:
+                options = ", ".join(s.value for s in CaseState)
+                raise HTTPException(422, f"state: {', '.join(bad)} not among {options}")
+        areas = None
+        if area is not None:
+            if area not in world.areas:
+                raise HTTPException(422, f"area: no area {area!r}")
+            areas = below(world, [area])
+        where = CaseFilter(
+            states=states,
+            scenario=scenario,
+            areas=areas,
+            overdue_at=datetime.now(UTC) if overdue else None,
+            text=q,
+        )
+        found, total = find_cases(
+            store, scope(user), where, offset=(page - 1) * per_page, limit=per_page
+        )
+        return {
+            "items": [case_json(c, world, timeline=False) for c in found],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+
+    @api.get("/{case_id}")
+    def get_case(
+        case_id: Annotated[str, Path(max_length=128)],
+        user: Annotated[User, Depends(current_user)],
+        response: Response,
+    ) -> dict[str, Any]:
+        """One case with its whole timeline; its ``ETag`` is the version to send back."""
+        case = visible_case(store, scope(user), case_id)
+        if case is None:
+            raise HTTPException(404, f"no case {case_id}")
+        response.headers["ETag"] = etag(case)
+        return case_json(case, world)
+
+    @api.post("/{case_id}/actions")
+    async def act(
+        case_id: Annotated[str, Path(max_length=128)],
+        move: Move,
+        user: Annotated[User, Depends(current_user)],
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        """Move the case on. 200 with the case when applied, 409 with the current
+        case when it changed since ``If-Match``, 422 when the lifecycle refuses, 202
+        when it went to a bus worker."""
+        case = await run_in_threadpool(visible_case, store, scope(user), case_id)
+        if case is None:
+            raise HTTPException(404, f"no case {case_id}")
+        if if_match is None:
+            raise HTTPException(428, "If-Match: send the ETag of the case you looked at")
+        try:
+            seen = int(if_match.removeprefix("W/").strip('"'))
+        except ValueError:
+            raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
+        allowed = MAY[user.role]
+        action: Action | str = move.action
+        if move.action != "co_handle":
+            try:
+                action = Action(move.action)
+            except ValueError:
+                raise HTTPException(422, f"action: {move.action!r} is not an action") from None
+        if action not in allowed:
+            raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
+        if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
+            raise HTTPException(403, "only the parties handling a case act on it")
+        if CaseBook.version(case) != seen:
+            return _conflict(case, world)
+        role = ACTS_AS.get(user.role) or (
+            DEFAULT_ROLE[action] if isinstance(action, Action) else Role.DISPATCHER
+        )
+        attrs: dict[str, Any] = {
+            "case": case.id,
+            "action": move.action,
+            "role": role.value,
+            "actor": user.username,
+            "note": move.note,
+            "photos": move.photos,
+            "if_version": seen,
+            "immediate": True,
+        }
+        if move.party is not None:
+            attrs["party"] = move.party
+        elif user.role == UserRole.HANDLER:
+            attrs["party"] = user.party_id
+        event = Event(
+            id=f"desk-{secrets.token_hex(8)}",
+            kind="case.action",
+            ts=datetime.now(UTC),
+            source="desk",
+            area=case.area,
+            attrs=attrs,
+        )
+        await run_in_threadpool(pipeline.ingest, [event])
+        if not isinstance(pipeline, LivePipeline):
+            return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
+        error = pipeline.analysis.recent_errors.get(event.id)
+        now = await run_in_threadpool(store.get_case, case.id)
+        assert now is not None
+        if error is not None and error.field == "if_version":
+            return _conflict(now, world)
+        if error is not None:
+            raise HTTPException(422, error.reason)
+        return JSONResponse(case_json(now, world), headers={"ETag": etag(now)})
+
+    return api
+
+
+def _conflict(case: Case, world: World) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": "the case changed since you looked at it; here it is now",
+            "current": case_json(case, world),
+        },
+        status_code=409,
+        headers={"ETag": etag(case)},
+    )

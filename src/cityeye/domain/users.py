@@ -1,0 +1,100 @@
+"""People who sign in, and what each may see and do.
+
+A street office runs cityeye for many parties at once, so what a person sees is bound
+by where they work: a grid worker of 小河 never sees 大关's cases. The bound is an
+area scope — the areas of the user's post (dispatchers, leaders) or of their party
+(handlers), with everything below them — and every case query goes through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from cityeye.domain.world import World
+
+
+class UserRole(StrEnum):
+    """What a person is in the system (not the lifecycle's actor roles)."""
+
+    ADMIN = "admin"  # runs the installation; sees everything
+    DISPATCHER = "dispatcher"  # 指挥中心: dispatches, closes, dismisses, within the post's areas
+    HANDLER = "handler"  # a party's worker: accepts, works and hands back its cases
+    LEADER = "leader"  # 领导: looks at everything in the post's areas, changes nothing
+    RESIDENT = "resident"  # reports and follows their own reports
+
+    @property
+    def label(self) -> str:
+        return {
+            UserRole.ADMIN: "管理员 admin",
+            UserRole.DISPATCHER: "调度员 dispatcher",
+            UserRole.HANDLER: "处置人员 handler",
+            UserRole.LEADER: "领导 leader",
+            UserRole.RESIDENT: "居民 resident",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    role: UserRole
+    party_id: str | None = None
+    areas: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The cases a user may see: those whose area is in ``areas`` (``None``: every
+    area) or that their ``party`` takes part in."""
+
+    areas: frozenset[str] | None
+    party: str | None = None
+    everything: bool = field(default=False)
+
+    def allows(self, area: str | None, parties: Iterable[str] = ()) -> bool:
+        if self.areas is None:
+            return True
+        if area is not None and area in self.areas:
+            return True
+        return self.party is not None and self.party in parties
+
+
+def below(world: World, roots: Iterable[str]) -> frozenset[str]:
+    """The areas ``roots`` and every area under them."""
+    children: dict[str, list[str]] = {}
+    for area in world.areas.values():
+        if area.parent is not None:
+            children.setdefault(area.parent, []).append(area.code)
+    out: set[str] = set()
+    todo = [r for r in roots if r in world.areas]
+    while todo:
+        code = todo.pop()
+        if code not in out:
+            out.add(code)
+            todo += children.get(code, ())
+    return frozenset(out)
+
+
+def scope_of(user: User, world: World) -> Scope:
+    """Admins see everything; a handler the areas its party serves and the cases its
+    party takes part in; dispatchers and leaders the areas of their post; residents
+    no case through this (they follow their own reports by tracking number)."""
+    if user.role == UserRole.ADMIN:
+        return Scope(None, everything=True)
+    if user.role == UserRole.HANDLER:
+        party = world.parties.get(user.party_id) if user.party_id else None
+        roots = party.areas if party is not None else ()
+        return Scope(below(world, roots), user.party_id)
+    if user.role in (UserRole.DISPATCHER, UserRole.LEADER):
+        return Scope(below(world, user.areas))
+    return Scope(frozenset())

@@ -1,0 +1,82 @@
+"""Cases as a person may see them: every query takes the user's :class:`Scope`, so no
+endpoint can forget the bound (a 小河 worker never sees 大关's cases)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import false, func, or_, select
+
+from cityeye.domain import Case, CaseState
+from cityeye.domain.users import Scope
+from cityeye.store import tables as t
+from cityeye.store.repo import Store
+
+TERMINAL = sorted(s.value for s in CaseState if s.terminal)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    states: Collection[str] | None = None
+    scenario: str | None = None
+    areas: Collection[str] | None = None  # already expanded to the areas below
+    overdue_at: datetime | None = None  # open and past due at this time
+    text: str | None = None
+
+
+def _visible(scope: Scope) -> Any:
+    c = t.cases.c
+    if scope.areas is None:
+        return None
+    parts = []
+    if scope.areas:
+        parts.append(c.area_code.in_(sorted(scope.areas)))
+    if scope.party is not None:
+        taking_part = select(t.case_handlers.c.case_id).where(
+            t.case_handlers.c.party_id == scope.party
+        )
+        parts.append(c.id.in_(taking_part))
+    return or_(*parts) if parts else false()
+
+
+def find_cases(
+    store: Store, scope: Scope, where: CaseFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[list[Case], int]:
+    """One page of the cases in ``scope`` matching ``where``, newest first, and how
+    many match in all."""
+    c = t.cases.c
+    conditions = []
+    visible = _visible(scope)
+    if visible is not None:
+        conditions.append(visible)
+    if where.states is not None:
+        conditions.append(c.state.in_(sorted(where.states)))
+    if where.scenario is not None:
+        conditions.append(c.scenario == where.scenario)
+    if where.areas is not None:
+        conditions.append(c.area_code.in_(sorted(where.areas)))
+    if where.overdue_at is not None:
+        conditions += [c.due_at < where.overdue_at, c.state.not_in(TERMINAL)]
+    if where.text:
+        escaped = where.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(c.title.ilike(f"%{escaped}%", escape="\\"))
+    ids_q = select(c.id).where(*conditions).order_by(c.opened_at.desc(), c.id.desc())
+    count_q = select(func.count()).select_from(t.cases).where(*conditions)
+    with store.engine.connect() as conn:
+        total = int(conn.execute(count_q).scalar_one())
+        ids = [r.id for r in conn.execute(ids_q.offset(offset).limit(limit))]
+    by_id = {case.id: case for case in store.load_cases(ids)} if ids else {}
+    return [by_id[i] for i in ids if i in by_id], total
+
+
+def visible_case(store: Store, scope: Scope, case_id: str) -> Case | None:
+    """The case, if it exists and ``scope`` may see it (else ``None``: not found and not
+    allowed look the same from outside)."""
+    case = store.get_case(case_id)
+    if case is None:
+        return None
+    parties = [case.lead, *case.co_handlers] if case.lead else list(case.co_handlers)
+    return case if scope.allows(case.area, [p for p in parties if p]) else None

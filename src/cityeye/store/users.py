@@ -1,0 +1,128 @@
+"""Users and their tokens (sessions and personal API tokens) in the database.
+
+Only hashes are stored: argon2 for passwords (made in :mod:`cityeye.api.auth`), SHA-256
+for token secrets (random, so a fast hash is enough)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cityeye.domain.users import User, UserRole
+from cityeye.store import tables as t
+from cityeye.store.repo import Store
+
+
+class UserExists(ValueError):
+    """The username is taken."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserToken:
+    id: str
+    user_id: str
+    kind: str  # "session" (browser cookie) or "api" (bearer)
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _user(r: Any) -> User:
+    return User(
+        r.id,
+        r.username,
+        r.display_name,
+        UserRole(r.role),
+        r.party_id,
+        tuple(r.areas or ()),
+        r.created_at,
+        r.disabled_at,
+    )
+
+
+def add_user(store: Store, user: User, password_hash: str) -> None:
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                insert(t.users).values(
+                    id=user.id,
+                    username=user.username,
+                    display_name=user.display_name,
+                    password_hash=password_hash,
+                    role=user.role.value,
+                    party_id=user.party_id,
+                    areas=list(user.areas),
+                    created_at=user.created_at,
+                )
+            )
+    except IntegrityError:
+        raise UserExists(f"username {user.username!r} is taken") from None
+
+
+def user_with_hash(store: Store, username: str) -> tuple[User, str] | None:
+    with store.engine.connect() as conn:
+        r = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+    return None if r is None else (_user(r), r.password_hash)
+
+
+def get_user(store: Store, user_id: str) -> User | None:
+    with store.engine.connect() as conn:
+        r = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+    return None if r is None else _user(r)
+
+
+def list_users(store: Store) -> list[User]:
+    with store.engine.connect() as conn:
+        return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
+
+
+def set_password_hash(store: Store, user_id: str, password_hash: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(t.users).where(t.users.c.id == user_id).values(password_hash=password_hash)
+        )
+
+
+def add_token(
+    store: Store,
+    token_id: str,
+    user_id: str,
+    secret_hash: str,
+    kind: str,
+    at: datetime,
+    expires_at: datetime | None,
+) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(t.user_tokens).values(
+                id=token_id,
+                user_id=user_id,
+                secret_hash=secret_hash,
+                kind=kind,
+                created_at=at,
+                expires_at=expires_at,
+            )
+        )
+
+
+def token_with_hash(store: Store, token_id: str) -> tuple[UserToken, str] | None:
+    with store.engine.connect() as conn:
+        r = conn.execute(select(t.user_tokens).where(t.user_tokens.c.id == token_id)).first()
+    if r is None:
+        return None
+    token = UserToken(r.id, r.user_id, r.kind, r.created_at, r.expires_at, r.revoked_at)
+    return token, r.secret_hash
+
+
+def revoke_token(store: Store, token_id: str, at: datetime) -> bool:
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            update(t.user_tokens)
+            .where(t.user_tokens.c.id == token_id, t.user_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+    return bool(done.rowcount)

@@ -1,0 +1,268 @@
+"""Signing in, roles, area scoping and the cases API (issue 6, parts 1–2).
+
+The district: 长征桥社区 (grids G0001, G0002) and 小河社区 (G0003). A resident's report
+in G0001 and one in G0003 each become a case. A dispatcher of 长征桥 must never see or
+touch the 小河 case, through any endpoint, and the other way round."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from cityeye.api.app import create_app
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user
+from cityeye.domain import FieldError
+from cityeye.pipeline import LivePipeline
+from cityeye.store import Store
+from cityeye.world import load_world
+from kit import at
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PASSWORD = "correct horse battery"
+USERS = {
+    "cz_dispatch": {"role": "dispatcher", "areas": ("330105001001",)},  # 长征桥
+    "xh_dispatch": {"role": "dispatcher", "areas": ("330105001002",)},  # 小河
+    "zhang": {"role": "handler", "party_id": "P-GW1"},  # grid worker of G0001
+    "boss": {"role": "leader", "areas": ("330105",)},
+    "root": {"role": "admin"},
+    "resident": {"role": "resident"},
+}
+
+
+def report(i: int, grid: str) -> bytes:
+    return orjson.dumps(
+        {
+            "id": f"r{i}",
+            "kind": "report.citizen",
+            "ts": at(i).isoformat(),
+            "source": "app",
+            "area": grid,
+            "attrs": {"category": "road", "text": f"路面坑洼 {i}"},
+        }
+    )
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[tuple[TestClient, Store, dict[str, str]]]:
+    store = Store.open(f"sqlite:///{tmp_path / 'auth.db'}")
+    world = load_world(FIXTURES / "world_small.yaml")
+    store.save_world(world)
+    for name, spec in USERS.items():
+        create_user(store, world, username=name, password=PASSWORD, **spec)  # type: ignore[arg-type]
+    pipeline = LivePipeline(store, lateness_s=0)
+    pipeline.ingest_raw([report(1, "G0001"), report(2, "G0003")], "test")
+    cases = {c.area: c.id for c in store.load_cases()}
+    assert set(cases) == {"G0001", "G0003"}
+    with TestClient(create_app(store, pipeline, wall_clock=False)) as client:
+        yield client, store, {"cz": cases["G0001"], "xh": cases["G0003"]}
+    store.close()
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    client.cookies.clear()  # this helper speaks bearer only
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+# ---------------------------------------------------------------------- users
+def test_users_are_checked_field_by_field(app: tuple[TestClient, Store, dict[str, str]]) -> None:
+    _, store, _ = app
+    world = store.load_world()
+    assert world is not None
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"username": "x", "password": PASSWORD, "role": "admin"}, "username"),
+        ({"username": "shorty", "password": "short", "role": "admin"}, "password"),
+        ({"username": "who", "password": PASSWORD, "role": "mayor"}, "role"),
+        ({"username": "h2", "password": PASSWORD, "role": "handler"}, "party"),
+        ({"username": "d2", "password": PASSWORD, "role": "dispatcher"}, "areas"),
+        ({"username": "d3", "password": PASSWORD, "role": "leader", "areas": ("X",)}, "areas"),
+        ({"username": "root", "password": PASSWORD, "role": "admin"}, "username"),  # taken
+    ]
+    for spec, field in bad:
+        with pytest.raises(FieldError) as exc:
+            create_user(store, world, **spec)
+        assert exc.value.field == field, spec
+
+
+def test_passwords_are_stored_as_argon2_only(app: tuple[TestClient, Store, dict[str, str]]) -> None:
+    _, store, _ = app
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT password_hash FROM users").all()
+    assert rows
+    assert all(r[0].startswith("$argon2id$") and PASSWORD not in r[0] for r in rows)
+
+
+# ---------------------------------------------------------------------- sessions
+def test_login_sets_a_safe_session_cookie_and_wrong_passwords_say_the_same(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    r = client.post("/api/v1/auth/login", json={"username": "zhang", "password": PASSWORD})
+    assert r.status_code == 200
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert r.json()["user"]["role"] == "handler"
+    wrong = client.post("/api/v1/auth/login", json={"username": "zhang", "password": "nope" * 3})
+    nobody = client.post("/api/v1/auth/login", json={"username": "ghost", "password": "x" * 12})
+    assert wrong.status_code == nobody.status_code == 401
+    assert wrong.json() == nobody.json()  # does not tell which usernames exist
+
+
+def test_a_cookie_session_needs_the_csrf_value_to_change_anything(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, ids = app
+    r = client.post("/api/v1/auth/login", json={"username": "cz_dispatch", "password": PASSWORD})
+    csrf = r.json()["csrf_token"]
+    assert client.cookies.get(CSRF_COOKIE) == csrf
+    detail = client.get(f"/api/v1/cases/{ids['cz']}")  # reading needs no CSRF
+    assert detail.status_code == 200
+    move = {"action": "dismiss", "note": "误报"}
+    headers = {"If-Match": detail.headers["etag"]}
+    forged = client.post(f"/api/v1/cases/{ids['cz']}/actions", json=move, headers=headers)
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["detail"]
+    ok = client.post(
+        f"/api/v1/cases/{ids['cz']}/actions", json=move, headers=headers | {"X-CSRF-Token": csrf}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["state"] == "dismissed"
+
+
+def test_logout_ends_the_token(app: tuple[TestClient, Store, dict[str, str]]) -> None:
+    client, _, _ = app
+    auth = bearer(client, "boss")
+    assert client.get("/api/v1/auth/me", headers=auth).json()["username"] == "boss"
+    assert client.post("/api/v1/auth/logout", headers=auth).status_code == 200
+    again = client.get("/api/v1/auth/me", headers=auth)
+    assert again.status_code == 401
+    assert "revoked" in again.json()["detail"]
+    assert client.get("/api/v1/cases").status_code == 401
+
+
+# ---------------------------------------------------------------------- scoping
+def every_case_endpoint(
+    client: TestClient, auth: dict[str, str], case_id: str
+) -> list[httpx.Response]:
+    """Each way the API can reach one case."""
+    return [
+        client.get(f"/api/v1/cases/{case_id}", headers=auth),
+        client.post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={"action": "dispatch", "party": "P-GW1"},
+            headers=auth | {"If-Match": 'W/"1"'},
+        ),
+        client.post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={"action": "accept"},
+            headers=auth | {"If-Match": 'W/"1"'},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("user", "mine", "theirs"),
+    [("cz_dispatch", "cz", "xh"), ("xh_dispatch", "xh", "cz"), ("zhang", "cz", "xh")],
+)
+def test_nobody_reaches_a_case_outside_their_areas(
+    app: tuple[TestClient, Store, dict[str, str]], user: str, mine: str, theirs: str
+) -> None:
+    client, store, ids = app
+    auth = bearer(client, user)
+    listed = client.get("/api/v1/cases", headers=auth).json()
+    assert [c["id"] for c in listed["items"]] == [ids[mine]]
+    assert listed["total"] == 1
+    # asking for the other community's area by name gives nothing either
+    other_area = "330105001002" if mine == "cz" else "330105001001"
+    filtered = client.get("/api/v1/cases", params={"area": other_area}, headers=auth).json()
+    assert filtered["items"] == []
+    before = store.get_case(ids[theirs])
+    for response in every_case_endpoint(client, auth, ids[theirs]):
+        assert response.status_code == 404, response.text  # not found == not allowed
+    assert store.get_case(ids[theirs]) == before  # and nothing changed
+    assert client.get(f"/api/v1/cases/{ids[mine]}", headers=auth).status_code == 200
+
+
+def test_admin_and_leader_see_all_but_a_leader_changes_nothing(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, ids = app
+    for user in ("root", "boss"):
+        auth = bearer(client, user)
+        assert client.get("/api/v1/cases", headers=auth).json()["total"] == 2
+    auth = bearer(client, "boss")
+    tag = client.get(f"/api/v1/cases/{ids['xh']}", headers=auth).headers["etag"]
+    r = client.post(
+        f"/api/v1/cases/{ids['xh']}/actions",
+        json={"action": "dismiss"},
+        headers=auth | {"If-Match": tag},
+    )
+    assert r.status_code == 403
+    resident = bearer(client, "resident")
+    assert client.get("/api/v1/cases", headers=resident).json()["total"] == 0
+
+
+# ---------------------------------------------------------------------- versions
+def test_two_dispatchers_cannot_overwrite_each_other(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    """Both looked at the unassigned 小河 case; the first dispatch wins, the second
+    gets 409 with the case as it is now, and nothing is overwritten."""
+    client, store, ids = app
+    first, second = bearer(client, "xh_dispatch"), bearer(client, "root")
+    seen = client.get(f"/api/v1/cases/{ids['xh']}", headers=first).headers["etag"]
+    assert client.get(f"/api/v1/cases/{ids['xh']}", headers=second).headers["etag"] == seen
+    url = f"/api/v1/cases/{ids['xh']}/actions"
+    won = client.post(
+        url, json={"action": "dispatch", "party": "P-PM1"}, headers=first | {"If-Match": seen}
+    )
+    assert won.status_code == 200, won.text
+    assert won.json()["lead"]["id"] == "P-PM1"
+    lost = client.post(
+        url, json={"action": "dispatch", "party": "P-CG"}, headers=second | {"If-Match": seen}
+    )
+    assert lost.status_code == 409
+    assert lost.json()["current"]["lead"]["id"] == "P-PM1"
+    assert lost.headers["etag"] == won.headers["etag"]
+    case = store.get_case(ids["xh"])
+    assert case is not None
+    assert case.lead == "P-PM1"
+    missing = client.post(url, json={"action": "close"}, headers=first)
+    assert missing.status_code == 428
+
+
+def test_a_handler_works_its_case_through_the_lifecycle(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, ids = app
+    auth = bearer(client, "zhang")
+    url = f"/api/v1/cases/{ids['cz']}"
+    case = client.get(url, headers=auth)
+    assert case.json()["lead"]["id"] == "P-GW1"  # routed to the grid worker
+    tag = case.headers["etag"]
+    for action in ("accept", "handle"):
+        body: dict[str, Any] = {"action": action, "note": f"{action} 已到场"}
+        if action == "handle":
+            body["photos"] = ["https://files.example/after.jpg"]
+        r = client.post(f"{url}/actions", json=body, headers=auth | {"If-Match": tag})
+        assert r.status_code == 200, r.text
+        tag = r.headers["etag"]
+    done = client.get(url, headers=auth).json()
+    assert done["state"] == "handled"
+    assert done["timeline"][-1]["attachments"] == ["https://files.example/after.jpg"]
+    assert done["timeline"][-1]["actor"] == "P-GW1"
+    # a handler may not close: that is the dispatcher's
+    r = client.post(f"{url}/actions", json={"action": "close"}, headers=auth | {"If-Match": tag})
+    assert r.status_code == 403
+    # the lifecycle refuses a move the state does not allow, saying why
+    r = client.post(f"{url}/actions", json={"action": "accept"}, headers=auth | {"If-Match": tag})
+    assert r.status_code == 422
+    assert "handled" in r.json()["detail"]
