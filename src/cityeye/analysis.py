@@ -93,8 +93,10 @@ class Analysis:
             if event.attrs.get("immediate") is True:
                 # a person at a desk: applied where it arrives in the stream, not when
                 # event time catches up (the lateness hold would keep them waiting);
-                # a re-feed meets it at the same place, so it replays the same
-                self.engine.feed(event, area)
+                # a re-feed meets it at the same place, so it replays the same. It
+                # stays out of the engine: its wall-clock time must not move event time
+                # (a replayed day at the desk), and a second delivery is refused by its
+                # if_version anyway.
                 self._apply(event)
                 return True
             heapq.heappush(self._actions, (event.ts.timestamp(), event.source, event.id, event))
