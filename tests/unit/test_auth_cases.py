@@ -288,3 +288,57 @@ def test_desk_moves_replay_the_same_after_a_crash(
     assert again.analysis.case_errors == []
     assert store.get_case(ids["xh"]) == before
     assert again.book.cases[ids["xh"]].lead == "P-PM1"
+
+
+# ---------------------------------------------------------------------- the district
+@pytest.mark.parametrize(
+    ("user", "mine", "other"),
+    [("cz_dispatch", "G0001", "330105001002"), ("xh_dispatch", "G0003", "330105001001")],
+)
+def test_alerts_devices_and_kpis_stay_inside_the_areas_too(
+    app: tuple[TestClient, Store, dict[str, str]], user: str, mine: str, other: str
+) -> None:
+    client, store, _ = app
+    auth = bearer(client, user)
+    alerts = client.get("/api/v1/alerts", headers=auth).json()
+    assert [a["area"] for a in alerts["items"]] == [mine]  # the other report's alert is not
+    assert len(store.alerts()) == 2
+    world = store.load_world()
+    assert world is not None
+    devices = client.get("/api/v1/devices", headers=auth).json()["items"]
+    own = {
+        a
+        for a in world.areas
+        if world.within(a, "330105001001" if mine == "G0001" else "330105001002")
+    }
+    assert devices
+    assert all(d["area"] in own for d in devices)
+    for path in ("/api/v1/alerts", "/api/v1/devices", "/api/v1/kpis"):
+        r = client.get(path, params={"area": other}, headers=auth)
+        assert r.status_code == 404, (path, r.text)
+    assert client.get("/api/v1/kpis", headers=auth).status_code == 422  # name an area
+    kpis = client.get(
+        "/api/v1/kpis",
+        params={"area": mine, "first": "2026-10-01", "last": "2026-10-01"},
+        headers=auth,
+    )
+    assert kpis.status_code == 200
+    assert kpis.json()["cases"] == 1
+
+
+def test_the_map_and_the_rules_are_the_same_for_everyone(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    auth = bearer(client, "zhang")
+    areas = client.get("/api/v1/areas", params={"boundaries": True}, headers=auth).json()
+    assert [a["code"] for a in areas][:2] == ["330105", "330105001"]
+    assert any(a["boundary"] for a in areas)
+    assert {p["id"] for p in client.get("/api/v1/parties", headers=auth).json()} >= {"P-GW1"}
+    scenarios = client.get("/api/v1/scenarios", headers=auth).json()
+    assert len(scenarios) == 40
+    root = bearer(client, "root")
+    district = client.get(
+        "/api/v1/kpis", params={"first": "2026-10-01", "last": "2026-10-01"}, headers=root
+    ).json()
+    assert district["cases"] == 2

@@ -11,7 +11,9 @@ import orjson
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
+from cityeye.api.auth import create_user, issue_token
 from cityeye.api.events import MAX_BODY
+from cityeye.domain.users import UserRole
 from cityeye.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
@@ -59,9 +61,14 @@ def test_post_batch_gets_a_result_per_item_and_alerts_are_kept(tmp_path: Path) -
     }
     assert store.event_count() == 2
     # events wait out the 10-minute lateness; the ticker moves the clock on
-    assert client.get("/api/v1/alerts").json() == []
+    assert client.get("/api/v1/alerts").status_code == 401  # alerts are for signed-in people
+    admin = create_user(
+        store, pipeline.world, username="root", password="p" * 12, role=UserRole.ADMIN
+    )
+    auth = {"Authorization": f"Bearer {issue_token(store, admin, 'api', timedelta(hours=1))}"}
+    assert client.get("/api/v1/alerts", headers=auth).json()["items"] == []
     pipeline.tick(T0 + timedelta(minutes=12))
-    alerts = client.get("/api/v1/alerts", params={"open": True}).json()
+    alerts = client.get("/api/v1/alerts", params={"open": True}, headers=auth).json()["items"]
     assert {(a["scenario"], a["key"]) for a in alerts} == {
         ("fire.smoke", "B2"),
         ("health_products.gathering", "V1"),

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from cityeye import __version__
 from cityeye.api.auth import router as auth_router
 from cityeye.api.cases import router as cases_router
+from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.open311 import router as open311_router
 from cityeye.api.status import status_snapshot
@@ -130,6 +131,7 @@ def create_app(
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
         app.include_router(open311_router(pipeline, open_ingest=open_ingest))
         app.include_router(cases_router(pipeline))
+        app.include_router(district_router(pipeline))
     app.include_router(auth_router(store))
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")

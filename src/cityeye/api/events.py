@@ -1,4 +1,4 @@
-"""``POST /api/v1/events`` and ``GET /api/v1/alerts``: the live path of ``cityeye serve``.
+"""``POST /api/v1/events``: the live path of ``cityeye serve``.
 
 A body is one JSON event, a JSON array of events, or NDJSON (one event per line), up to
 10,000 events and 16 MiB. Each item gets its own result (accepted, duplicate, or
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.tokens import TokenError, check_event, verify
@@ -82,26 +82,5 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
         for r in results:
             counts[r.status] += 1
         return counts | {"results": [r.as_dict() for r in results]}
-
-    @api.get("/alerts")
-    def get_alerts(
-        open_only: bool = Query(False, alias="open"),
-        limit: int = Query(100, ge=1, le=1000),
-    ) -> list[dict[str, Any]]:
-        """Alerts, newest first."""
-        return [
-            {
-                "id": a.id,
-                "scenario": a.scenario,
-                "key": a.key,
-                "severity": a.severity.value,
-                "opened_at": a.opened_at.isoformat(),
-                "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
-                "count": a.count,
-                "event_ids": a.event_ids,
-                "area": a.area,
-            }
-            for a in pipeline.store.alerts(open_only=open_only, limit=limit)
-        ]
 
     return api

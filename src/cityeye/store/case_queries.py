@@ -1,5 +1,6 @@
-"""Cases as a person may see them: every query takes the user's :class:`Scope`, so no
-endpoint can forget the bound (a 小河 worker never sees 大关's cases)."""
+"""Cases and alerts as a person may see them: every query takes the user's
+:class:`Scope`, so no endpoint can forget the bound (a 小河 worker never sees 大关's
+cases)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import false, func, or_, select
 
-from cityeye.domain import Case, CaseState
+from cityeye.domain import Alert, Case, CaseState
 from cityeye.domain.users import Scope
 from cityeye.store import tables as t
-from cityeye.store.repo import Store
+from cityeye.store.repo import Store, alert_from_row
 
 TERMINAL = sorted(s.value for s in CaseState if s.terminal)
 
@@ -80,3 +81,33 @@ def visible_case(store: Store, scope: Scope, case_id: str) -> Case | None:
         return None
     parties = [case.lead, *case.co_handlers] if case.lead else list(case.co_handlers)
     return case if scope.allows(case.area, [p for p in parties if p]) else None
+
+
+def find_alerts(
+    store: Store,
+    scope: Scope,
+    *,
+    open_only: bool = False,
+    scenario: str | None = None,
+    areas: Collection[str] | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Alert], int]:
+    """One page of the alerts in ``scope`` (by their area), newest first, and the
+    count of all that match."""
+    a = t.alerts.c
+    conditions: list[Any] = []
+    if scope.areas is not None:
+        conditions.append(a.area_code.in_(sorted(scope.areas)) if scope.areas else false())
+    if open_only:
+        conditions.append(a.resolved_at.is_(None))
+    if scenario is not None:
+        conditions.append(a.scenario == scenario)
+    if areas is not None:
+        conditions.append(a.area_code.in_(sorted(areas)))
+    query = select(t.alerts).where(*conditions).order_by(a.opened_at.desc(), a.id)
+    count_q = select(func.count()).select_from(t.alerts).where(*conditions)
+    with store.engine.connect() as conn:
+        total = int(conn.execute(count_q).scalar_one())
+        rows = conn.execute(query.offset(offset).limit(limit)).mappings().all()
+    return [alert_from_row(r) for r in rows], total

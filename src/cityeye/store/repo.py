@@ -54,7 +54,7 @@ from cityeye.store.db import DEFAULT_URL, make_engine, migrate
 from cityeye.store.types import sqlite_time
 
 
-def _alert(r: Any) -> Alert:
+def alert_from_row(r: Any) -> Alert:
     """An ``alerts`` row as the domain's Alert."""
     return Alert(
         r["id"],
@@ -704,7 +704,7 @@ class Store:
             query = query.where(t.alerts.c.resolved_at.is_(None))
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [_alert(r) for r in rows]
+        return [alert_from_row(r) for r in rows]
 
     # ----------------------------------------------------------------- scenarios
     def save_scenarios(self, specs: Iterable[ScenarioSpec], at: datetime) -> None:
@@ -760,7 +760,7 @@ class Store:
     def get_alert(self, alert_id: str) -> Alert | None:
         with self.engine.connect() as conn:
             r = conn.execute(select(t.alerts).where(t.alerts.c.id == alert_id)).mappings().first()
-        return None if r is None else _alert(r)
+        return None if r is None else alert_from_row(r)
 
     # ----------------------------------------------------------------- cases
     def save_cases(

@@ -1,0 +1,188 @@
+"""The district as the API shows it to signed-in people: areas (with boundaries, for
+the map), parties, devices, scenarios, alerts and KPIs.
+
+Areas, parties and scenarios are the same for everyone (they are the map and the
+rules). Devices, alerts and KPIs are bound by the user's area scope like cases: a
+device or alert outside it is never listed, and KPIs are only given for an area inside
+it (:func:`cityeye.domain.users.scope_of`).
+"""
+
+# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
+# Annotated[..., Depends(current_user)] where current_user is a local of router()
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from cityeye.api.auth import current_user_dependency
+from cityeye.domain import FieldError
+from cityeye.domain.users import User, below, scope_of
+from cityeye.pipeline import Intake
+from cityeye.store.case_queries import find_alerts
+
+#: The longest KPI period one request may ask for.
+MAX_KPI_DAYS = 400
+
+
+def router(pipeline: Intake) -> APIRouter:
+    store, world = pipeline.store, pipeline.world
+    api = APIRouter(prefix="/api/v1", tags=["district"])
+    current_user = current_user_dependency(store)
+    User_ = Annotated[User, Depends(current_user)]
+
+    def area_in_scope(user: User, code: str | None) -> set[str] | None:
+        """``code`` and the areas below it, refused with 404 outside the scope."""
+        if code is None:
+            return None
+        scope = scope_of(user, world)
+        if code not in world.areas or (scope.areas is not None and code not in scope.areas):
+            raise HTTPException(404, f"area: no area {code!r} for you")
+        return set(below(world, [code]))
+
+    @api.get("/areas")
+    def areas(user: User_, boundaries: bool = False) -> list[dict[str, Any]]:
+        """Every area of the district, parents first; ``boundaries`` adds GeoJSON."""
+        out = []
+        for a in sorted(world.areas.values(), key=lambda a: (a.level.rank, a.code)):
+            row: dict[str, Any] = {
+                "code": a.code,
+                "name": a.name,
+                "level": a.level.value,
+                "parent": a.parent,
+            }
+            if boundaries:
+                row["boundary"] = a.boundary
+            out.append(row)
+        return out
+
+    @api.get("/parties")
+    def parties(user: User_) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "kind": p.kind.value,
+                "areas": list(p.areas),
+                "non_government": p.non_government,
+            }
+            for p in sorted(world.parties.values(), key=lambda p: p.id)
+        ]
+
+    @api.get("/devices")
+    def devices(
+        user: User_,
+        area: Annotated[str | None, Query(max_length=128)] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """Devices in the user's areas (all for an admin), a page at a time."""
+        scope = scope_of(user, world)
+        wanted = area_in_scope(user, area)
+        found = [
+            d
+            for d in sorted(world.devices.values(), key=lambda d: d.id)
+            if (scope.areas is None or d.area in scope.areas)
+            and (wanted is None or d.area in wanted)
+        ]
+        start = (page - 1) * per_page
+        return {
+            "items": [
+                {"id": d.id, "kind": d.kind, "area": d.area, "tags": list(d.tags)}
+                for d in found[start : start + per_page]
+            ],
+            "page": page,
+            "per_page": per_page,
+            "total": len(found),
+        }
+
+    @api.get("/scenarios")
+    def scenarios(user: User_) -> list[dict[str, Any]]:
+        """The scenarios running, with their names, module and routing."""
+        out = []
+        for loaded in pipeline.scenarios:
+            spec = loaded.to_spec()
+            out.append(
+                {
+                    "id": spec.id,
+                    "module": spec.module.value,
+                    "name_zh": spec.name_zh,
+                    "name_en": spec.name_en,
+                    "reads": list(spec.reads),
+                    "trigger": spec.trigger["type"],
+                    "route": spec.route.value,
+                }
+            )
+        return out
+
+    @api.get("/alerts")
+    def alerts(
+        user: User_,
+        open_only: Annotated[bool, Query(alias="open")] = False,
+        scenario: Annotated[str | None, Query(max_length=128)] = None,
+        area: Annotated[str | None, Query(max_length=128)] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Alerts in the user's areas, newest first."""
+        found, total = find_alerts(
+            store,
+            scope_of(user, world),
+            open_only=open_only,
+            scenario=scenario,
+            areas=area_in_scope(user, area),
+            offset=(page - 1) * per_page,
+            limit=per_page,
+        )
+        return {
+            "items": [
+                {
+                    "id": a.id,
+                    "scenario": a.scenario,
+                    "key": a.key,
+                    "severity": a.severity.value,
+                    "opened_at": a.opened_at.astimezone(UTC).isoformat(),
+                    "resolved_at": a.resolved_at.astimezone(UTC).isoformat()
+                    if a.resolved_at
+                    else None,
+                    "count": a.count,
+                    "event_ids": a.event_ids,
+                    "area": a.area,
+                }
+                for a in found
+            ],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+
+    @api.get("/kpis")
+    def kpis(
+        user: User_,
+        area: Annotated[str | None, Query(max_length=128, description="default: all")] = None,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> dict[str, Any]:
+        """The KPIs (处置率, 按期办结率, 共治率, 满意率, …) of one area, or of the whole
+        district for those who see all of it, over local days ``first..last``
+        (default: the last 30 days)."""
+        scope = scope_of(user, world)
+        if area is None:
+            if scope.areas is not None:
+                raise HTTPException(422, "area: give one of your areas")
+            dim, value = "all", ""
+        else:
+            area_in_scope(user, area)
+            dim, value = world.areas[area].level.value, area
+        today = datetime.now(UTC).date()
+        last = last or today
+        first = first or last - timedelta(days=29)
+        if (last - first).days > MAX_KPI_DAYS:
+            raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")
+        try:
+            summary = store.kpi_summary(dim, value, first, last)
+        except FieldError as exc:
+            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
+
+    return api
