@@ -27,6 +27,7 @@ demo-data: $(STAMP)
 	$(BIN)/cityeye world validate $(DEMO)/world.yaml
 	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --out $(DEMO)/events.jsonl
 	$(BIN)/cityeye replay $(DEMO)/events.jsonl --world $(DEMO)/world.yaml --out $(DEMO)/replay
+	$(BIN)/cityeye user demo --db sqlite:///$(DEMO)/replay/cityeye.db
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

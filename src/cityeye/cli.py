@@ -693,6 +693,23 @@ def user_add(
     err.print(f"user {user.username} ({user.role.label}) added")
 
 
+@user_app.command("demo")
+def user_demo(db: DbOption = DEFAULT_URL) -> None:
+    """One user per role for the demo district, with fresh passwords, printed once."""
+    from cityeye.api.auth import demo_users
+
+    store = Store.open(db)
+    world = store.load_world()
+    if world is None:
+        err.print("[red]✗ no district in this database (cityeye world load / replay)[/red]")
+        raise typer.Exit(2)
+    table = Table("username", "password", "role", "sees", title="demo logins 演示账号")
+    for user, password in demo_users(store, world):
+        sees = user.party_id or " ".join(user.areas) or ("all" if user.role == "admin" else "")
+        table.add_row(user.username, password, user.role.label, sees)
+    out.print(table)
+
+
 @user_app.command("list")
 def user_list(db: DbOption = DEFAULT_URL) -> None:
     """Users, their roles and what bounds what they see (never passwords)."""

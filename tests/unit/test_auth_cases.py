@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
-from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user, demo_users
 from cityeye.domain import FieldError
 from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
@@ -342,3 +342,23 @@ def test_the_map_and_the_rules_are_the_same_for_everyone(
         "/api/v1/kpis", params={"first": "2026-10-01", "last": "2026-10-01"}, headers=root
     ).json()
     assert district["cases"] == 2
+
+
+def test_the_demo_has_one_login_per_role(app: tuple[TestClient, Store, dict[str, str]]) -> None:
+    client, store, _ = app
+    world = store.load_world()
+    assert world is not None
+    first = demo_users(store, world)
+    assert sorted(u.role.value for u, _ in first) == sorted(
+        ["admin", "dispatcher", "handler", "leader", "resident"]
+    )
+    for user, password in first:
+        r = client.post(
+            "/api/v1/auth/login", json={"username": user.username, "password": password}
+        )
+        assert r.status_code == 200, user.username
+    again = {u.username: p for u, p in demo_users(store, world)}
+    old = {u.username: p for u, p in first}
+    assert again["admin"] != old["admin"]  # printed once: a rerun sets new ones
+    r = client.post("/api/v1/auth/login", json={"username": "admin", "password": old["admin"]})
+    assert r.status_code == 401
