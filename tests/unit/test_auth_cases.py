@@ -25,6 +25,7 @@ from kit import at
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the signature is what is checked
 USERS = {
     "cz_dispatch": {"role": "dispatcher", "areas": ("330105001001",)},  # 长征桥
     "xh_dispatch": {"role": "dispatcher", "areas": ("330105001002",)},  # 小河
@@ -248,16 +249,31 @@ def test_a_handler_works_its_case_through_the_lifecycle(
     case = client.get(url, headers=auth)
     assert case.json()["lead"]["id"] == "P-GW1"  # routed to the grid worker
     tag = case.headers["etag"]
+    photo = client.post(
+        "/api/v1/attachments", content=PNG, headers=auth | {"content-type": "image/png"}
+    )
+    assert photo.status_code == 201, photo.text
+    ref = photo.json()["ref"]
+    outside = client.post(
+        f"{url}/actions",
+        json={"action": "accept", "photos": ["https://evil.example/x.jpg"]},
+        headers=auth | {"If-Match": tag},
+    )
+    assert outside.status_code == 422
+    assert "photos[0]" in outside.json()["detail"]
     for action in ("accept", "handle"):
         body: dict[str, Any] = {"action": action, "note": f"{action} 已到场"}
         if action == "handle":
-            body["photos"] = ["https://files.example/after.jpg"]
+            body["photos"] = [ref]
         r = client.post(f"{url}/actions", json=body, headers=auth | {"If-Match": tag})
         assert r.status_code == 200, r.text
         tag = r.headers["etag"]
     done = client.get(url, headers=auth).json()
     assert done["state"] == "handled"
-    assert done["timeline"][-1]["attachments"] == ["https://files.example/after.jpg"]
+    assert done["timeline"][-1]["attachments"] == [ref]
+    got = client.get(f"/api/v1/attachments/{ref}", headers=auth)
+    assert (got.status_code, got.content, got.headers["content-type"]) == (200, PNG, "image/png")
+    assert client.get(f"/api/v1/attachments/{ref}").status_code == 401
     assert done["timeline"][-1]["actor"] == "P-GW1"
     # a handler may not close: that is the dispatcher's
     r = client.post(f"{url}/actions", json={"action": "close"}, headers=auth | {"If-Match": tag})
@@ -362,3 +378,23 @@ def test_the_demo_has_one_login_per_role(app: tuple[TestClient, Store, dict[str,
     assert again["admin"] != old["admin"]  # printed once: a rerun sets new ones
     r = client.post("/api/v1/auth/login", json={"username": "admin", "password": old["admin"]})
     assert r.status_code == 401
+
+
+def test_an_upload_must_be_the_image_it_claims(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    auth = bearer(client, "zhang")
+    script = client.post(
+        "/api/v1/attachments",
+        content=b"<script>alert(1)</script>",
+        headers=auth | {"content-type": "image/jpeg"},
+    )
+    assert script.status_code == 422
+    assert "photo" in script.json()["detail"]
+    assert client.get("/api/v1/attachments/../../etc/passwd", headers=auth).status_code == 404
+    boss = bearer(client, "boss")
+    r = client.post(
+        "/api/v1/attachments", content=PNG, headers=boss | {"content-type": "image/png"}
+    )
+    assert r.status_code == 403

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from cityeye import __version__
+from cityeye.api.attachments import router as attachments_router
 from cityeye.api.auth import router as auth_router
 from cityeye.api.cases import router as cases_router
 from cityeye.api.district import router as district_router
@@ -27,6 +28,7 @@ from cityeye.api.events import router as events_router
 from cityeye.api.open311 import router as open311_router
 from cityeye.api.status import status_snapshot
 from cityeye.domain import EVENT_KINDS
+from cityeye.files import AttachmentStore
 from cityeye.pipeline import Intake
 from cityeye.store import Store
 
@@ -52,6 +54,14 @@ def _tick_loop(pipeline: Intake, stop: threading.Event, tick_s: float, wall_cloc
                 pipeline.snapshot()
         except Exception:
             log.exception("heartbeat failed; trying again in %s s", tick_s)
+
+
+def default_files_dir(store: Store) -> Path:
+    """Photos beside a SQLite database file; elsewhere ``./cityeye-files``."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).resolve().parent / "attachments"
+    return Path("cityeye-files").resolve()
 
 
 def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
@@ -94,12 +104,16 @@ def create_app(
     tick_s: float = 5.0,
     wall_clock: bool = True,
     open_ingest: bool = False,
+    files: Path | None = None,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
     a background thread snapshots it every ``SNAPSHOT_EVERY`` ticks of ``tick_s``
     seconds and at shutdown, and with ``wall_clock`` moves the engine's clock to now on
     every tick (off for a replayed day, whose event time is not today). ``open_ingest``
-    takes events without a token (demos, tests); production leaves it off."""
+    takes events without a token (demos, tests); production leaves it off. ``files``:
+    where photos are kept (default: ``attachments/`` beside a SQLite database, else
+    ``./cityeye-files``)."""
+    attachments = AttachmentStore(files or default_files_dir(store))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -130,9 +144,10 @@ def create_app(
     if pipeline is not None:
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
         app.include_router(open311_router(pipeline, open_ingest=open_ingest))
-        app.include_router(cases_router(pipeline))
+        app.include_router(cases_router(pipeline, attachments))
         app.include_router(district_router(pipeline))
     app.include_router(auth_router(store))
+    app.include_router(attachments_router(store, attachments))
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store

@@ -23,11 +23,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from cityeye.api.attachments import check_refs
 from cityeye.api.auth import current_user_dependency
 from cityeye.cases.book import DEFAULT_ROLE, CaseBook
 from cityeye.cases.lifecycle import Action, Role
-from cityeye.domain import Case, CaseState, Event, World
+from cityeye.domain import Case, CaseState, Event, FieldError, World
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
+from cityeye.files import AttachmentStore
 from cityeye.pipeline import Intake, LivePipeline
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
@@ -108,10 +110,12 @@ class Move(BaseModel):
     action: str = Field(max_length=32, description="dispatch, accept, handle, close, …")
     party: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=2000)
-    photos: list[Annotated[str, Field(max_length=2000)]] = Field(default=[], max_length=20)
+    photos: list[Annotated[str, Field(max_length=80)]] = Field(
+        default=[], max_length=20, description="references from POST /api/v1/attachments"
+    )
 
 
-def router(pipeline: Intake) -> APIRouter:
+def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
     store, world = pipeline.store, pipeline.world
     api = APIRouter(prefix="/api/v1/cases", tags=["cases"])
     current_user = current_user_dependency(store)
@@ -205,6 +209,10 @@ def router(pipeline: Intake) -> APIRouter:
             raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
         if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
             raise HTTPException(403, "only the parties handling a case act on it")
+        try:
+            check_refs(files, move.photos)
+        except FieldError as exc:
+            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         if CaseBook.version(case) != seen:
             return _conflict(case, world)
         role = ACTS_AS.get(user.role) or (

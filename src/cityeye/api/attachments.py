@@ -1,0 +1,69 @@
+"""``/api/v1/attachments``: photos for cases (a handler's "after" picture).
+
+The body is the image itself with its ``Content-Type`` (``image/jpeg``, ``image/png``,
+``image/webp``), as a phone's ``fetch(url, {body: file})`` sends it, so no multipart
+parser is needed. The answer is a reference (``sha256-….jpg``) to put in a move's
+``photos``; :class:`~cityeye.files.AttachmentStore` checks that the bytes are the image
+they claim to be and keeps one copy per content.
+"""
+
+# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
+# Annotated[..., Depends(current_user)] where current_user is a local of router()
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+
+from cityeye.api.auth import current_user_dependency
+from cityeye.api.events import read_body
+from cityeye.domain import FieldError
+from cityeye.domain.users import User, UserRole
+from cityeye.files import MAX_BYTES, TYPES, AttachmentStore
+from cityeye.store import Store
+
+
+def router(store: Store, files: AttachmentStore) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
+    current_user = current_user_dependency(store)
+
+    @api.post("", status_code=201)
+    async def upload(
+        request: Request, user: Annotated[User, Depends(current_user)]
+    ) -> dict[str, str]:
+        """Store one photo; returns its reference."""
+        if user.role == UserRole.LEADER:
+            raise HTTPException(403, "a leader adds nothing")
+        data = await read_body(request, MAX_BYTES)
+        try:
+            ref = files.save(data, request.headers.get("content-type", ""))
+        except FieldError as exc:
+            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        return {"ref": ref}
+
+    @api.get("/{ref}")
+    def download(
+        ref: Annotated[str, Path(max_length=80)], user: Annotated[User, Depends(current_user)]
+    ) -> Response:
+        try:
+            data = files.read(ref)
+        except (FieldError, FileNotFoundError):
+            raise HTTPException(404, f"no attachment {ref}") from None
+        kind = next(t for t, (ext, _) in TYPES.items() if ref.endswith(f".{ext}"))
+        # content-addressed: it never changes; and never sniffed as anything else
+        headers = {
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return Response(data, media_type=kind, headers=headers)
+
+    return api
+
+
+def check_refs(files: AttachmentStore, refs: list[str]) -> None:
+    """Every photo of a move must be an attachment uploaded here (no outside links
+    in a case's record); ``FieldError`` names the first that is not."""
+    for i, ref in enumerate(refs):
+        try:
+            files.read(ref)
+        except (FieldError, FileNotFoundError):
+            raise FieldError(f"photos[{i}]", f"{ref[:80]!r} is not an uploaded photo") from None
