@@ -398,3 +398,18 @@ def test_an_upload_must_be_the_image_it_claims(
         "/api/v1/attachments", content=PNG, headers=boss | {"content-type": "image/png"}
     )
     assert r.status_code == 403
+
+
+def test_bad_input_names_the_field_like_every_other_error(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    r = client.post("/api/v1/auth/login", json={"username": 5})
+    assert r.status_code == 422
+    body = r.json()
+    assert [e["field"] for e in body["errors"]] == ["username", "password"]
+    assert body["detail"].startswith("username: ")
+    auth = bearer(client, "root")
+    r = client.get("/api/v1/cases", params={"per_page": 0}, headers=auth)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "per_page"

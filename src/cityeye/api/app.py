@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -54,6 +55,18 @@ def _tick_loop(pipeline: Intake, stop: threading.Event, tick_s: float, wall_cloc
                 pipeline.snapshot()
         except Exception:
             log.exception("heartbeat failed; trying again in %s s", tick_s)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Bad input answers like every other error of the API — ``detail`` a sentence
+    naming the field and the reason — with each problem also listed in ``errors``."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for problem in exc.errors():
+        where = [str(p) for p in problem.get("loc", ()) if p not in ("body", "query", "path")]
+        errors.append({"field": ".".join(where) or "body", "reason": problem.get("msg", "")})
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
 
 def default_files_dir(store: Store) -> Path:
@@ -148,6 +161,7 @@ def create_app(
         app.include_router(district_router(pipeline))
     app.include_router(auth_router(store))
     app.include_router(attachments_router(store, attachments))
+    app.add_exception_handler(RequestValidationError, _validation_error)
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store
