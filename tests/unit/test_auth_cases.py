@@ -413,3 +413,37 @@ def test_bad_input_names_the_field_like_every_other_error(
     r = client.get("/api/v1/cases", params={"per_page": 0}, headers=auth)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "per_page"
+
+
+def test_the_cockpit_drills_down_within_the_scope(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    day = {"first": "2026-10-01", "last": "2026-10-01"}
+    boss = bearer(client, "boss")  # the whole district
+    streets = client.get(
+        "/api/v1/kpis/breakdown", params={"by": "community", "area": "330105"} | day, headers=boss
+    ).json()["rows"]
+    assert {(r["value"], r["name"], r["cases"]) for r in streets} == {
+        ("330105001001", "长征桥社区", 1),
+        ("330105001002", "小河社区", 1),
+    }
+    scenarios = client.get(
+        "/api/v1/kpis/breakdown", params={"by": "scenario", "area": "330105"} | day, headers=boss
+    ).json()["rows"]
+    assert [(r["value"], r["cases"]) for r in scenarios] == [("citizen.report", 2)]
+    trend = client.get("/api/v1/kpis/trend", params={"area": "330105"} | day, headers=boss)
+    assert [d["cases"] for d in trend.json()["days"]] == [2]
+    # a 长征桥 dispatcher drills into its own community only
+    cz = bearer(client, "cz_dispatch")
+    grids = client.get(
+        "/api/v1/kpis/breakdown", params={"by": "grid", "area": "330105001001"} | day, headers=cz
+    ).json()["rows"]
+    assert "G0001" in {r["value"] for r in grids} <= {"G0001", "G0002"}
+    for params in (
+        {"by": "community", "area": "330105"},  # above its post
+        {"by": "scenario", "area": "330105001001"},  # district-wide counters
+        {"by": "grid"},  # no area
+    ):
+        r = client.get("/api/v1/kpis/breakdown", params=params | day, headers=cz)
+        assert r.status_code in (404, 422), params

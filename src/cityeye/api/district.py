@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from cityeye.api.auth import current_user_dependency
-from cityeye.domain import FieldError
+from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.pipeline import Intake
 from cityeye.store.case_queries import find_alerts
@@ -156,6 +156,25 @@ def router(pipeline: Intake) -> APIRouter:
             "total": total,
         }
 
+    def period(first: date | None, last: date | None) -> tuple[date, date]:
+        last = last or datetime.now(UTC).date()
+        first = first or last - timedelta(days=29)
+        if (last - first).days > MAX_KPI_DAYS:
+            raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")
+        if last < first:
+            raise HTTPException(422, f"last: {last} is before first {first}")
+        return first, last
+
+    def where(user: User, area: str | None) -> tuple[str, str]:
+        """The counters' (dim, value) of ``area``, or of the district for those who
+        see all of it."""
+        if area is None:
+            if scope_of(user, world).areas is not None:
+                raise HTTPException(422, "area: give one of your areas")
+            return "all", ""
+        area_in_scope(user, area)
+        return world.areas[area].level.value, area
+
     @api.get("/kpis")
     def kpis(
         user: User_,
@@ -166,23 +185,56 @@ def router(pipeline: Intake) -> APIRouter:
         """The KPIs (处置率, 按期办结率, 共治率, 满意率, …) of one area, or of the whole
         district for those who see all of it, over local days ``first..last``
         (default: the last 30 days)."""
-        scope = scope_of(user, world)
-        if area is None:
-            if scope.areas is not None:
-                raise HTTPException(422, "area: give one of your areas")
-            dim, value = "all", ""
-        else:
-            area_in_scope(user, area)
-            dim, value = world.areas[area].level.value, area
-        today = datetime.now(UTC).date()
-        last = last or today
-        first = first or last - timedelta(days=29)
-        if (last - first).days > MAX_KPI_DAYS:
-            raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")
+        dim, value = where(user, area)
+        first, last = period(first, last)
         try:
             summary = store.kpi_summary(dim, value, first, last)
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
+
+    @api.get("/kpis/breakdown")
+    def breakdown(
+        user: User_,
+        by: Annotated[str, Query(pattern="^(street|community|grid|scenario|party)$")],
+        area: Annotated[str | None, Query(max_length=128, description="inside this area")] = None,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> dict[str, Any]:
+        """The KPIs of each street / community / grid inside ``area`` (the cockpit's
+        drill-down), or of each scenario or party there."""
+        first, last = period(first, last)
+        scope = scope_of(user, world)
+        if area is None and scope.areas is not None:
+            raise HTTPException(422, "area: give one of your areas")
+        if area is not None:
+            area_in_scope(user, area)
+        whole = area is None or world.areas[area].level == AreaLevel.DISTRICT
+        if by in ("scenario", "party") and not whole:
+            raise HTTPException(422, "by: scenarios and parties are counted district-wide only")
+        rows = store.kpi_breakdown(by, first, last, within=None if whole else area)
+        if scope.areas is not None and by not in ("scenario", "party"):
+            rows = {code: kpi for code, kpi in rows.items() if code in scope.areas}
+        names = {code: world.areas[code].name for code in rows if code in world.areas}
+        return {
+            "by": by,
+            "area": area,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "rows": [{"value": k, "name": names.get(k, k), **v} for k, v in rows.items()],
+        }
+
+    @api.get("/kpis/trend")
+    def trend(
+        user: User_,
+        area: Annotated[str | None, Query(max_length=128)] = None,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> dict[str, Any]:
+        """The KPIs of one area (or the district) day by day."""
+        dim, value = where(user, area)
+        first, last = period(first, last)
+        days = store.kpi_trend(dim, value, first, last)
+        return {"area": area, "days": [{"day": d, **k} for d, k in days.items()]}
 
     return api
