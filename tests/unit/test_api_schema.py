@@ -43,12 +43,15 @@ def test_no_server_errors(api_schema: Any) -> None:
     for operation in operations:
         if operation.path == "/api/v1/auth/logout":
             continue  # signing the fuzzer out would end the run's session
+        if operation.path == "/api/v1/alerts/stream":
+            continue  # never ends by design (its own test reads it with a limit)
 
         @given(case=operation.as_strategy())
         @settings(
             max_examples=25,
             deadline=None,
             database=None,
+            derandomize=True,  # the same requests every CI run (explore with more locally)
             suppress_health_check=list(HealthCheck),
         )
         def run(case: Any) -> None:

@@ -447,3 +447,32 @@ def test_the_cockpit_drills_down_within_the_scope(
     ):
         r = client.get("/api/v1/kpis/breakdown", params=params | day, headers=cz)
         assert r.status_code in (404, 422), params
+
+
+def read_stream(client: TestClient, auth: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """The alerts of a server-sent event stream that ends after ``limit``."""
+    with client.stream("GET", "/api/v1/alerts/stream", params=params, headers=auth) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())
+    out = []
+    for block in body.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if fields.get("event") == "alert":
+            out.append({"seq": int(fields["id"])} | orjson.loads(fields["data"]))
+    return out
+
+
+def test_the_live_alert_stream_shows_only_the_users_areas_and_resumes(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, store, _ = app
+    auth = bearer(client, "cz_dispatch")
+    first = read_stream(client, auth, after=0, limit=1)
+    assert [a["area"] for a in first] == ["G0001"]  # the 小河 alert was skipped
+    pipeline = LivePipeline(store, lateness_s=0)  # a second process on the same database
+    resume = store.last_alert_change()
+    pipeline.ingest_raw([report(3, "G0003"), report(4, "G0002")], "test")
+    new = read_stream(client, auth, after=resume, limit=1)
+    assert [(a["area"], a["scenario"]) for a in new] == [("G0002", "citizen.report")]
+    assert new[0]["seq"] > resume

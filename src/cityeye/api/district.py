@@ -10,19 +10,42 @@ it (:func:`cityeye.domain.users.scope_of`).
 # no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
 # Annotated[..., Depends(current_user)] where current_user is a local of router()
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+import orjson
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import current_user_dependency
-from cityeye.domain import AreaLevel, FieldError
+from cityeye.domain import Alert, AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.pipeline import Intake
 from cityeye.store.case_queries import find_alerts
 
-#: The longest KPI period one request may ask for.
+#: The live alert stream looks for changes this often, and says it is alive this often.
+POLL_S = 1.0
+HEARTBEAT_S = 15.0
+#: The longest KPI period one request may ask for, and the days one may name.
 MAX_KPI_DAYS = 400
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "scenario": a.scenario,
+        "key": a.key,
+        "severity": a.severity.value,
+        "opened_at": a.opened_at.astimezone(UTC).isoformat(),
+        "resolved_at": a.resolved_at.astimezone(UTC).isoformat() if a.resolved_at else None,
+        "count": a.count,
+        "event_ids": a.event_ids,
+        "area": a.area,
+    }
 
 
 def router(pipeline: Intake) -> APIRouter:
@@ -135,28 +158,16 @@ def router(pipeline: Intake) -> APIRouter:
             limit=per_page,
         )
         return {
-            "items": [
-                {
-                    "id": a.id,
-                    "scenario": a.scenario,
-                    "key": a.key,
-                    "severity": a.severity.value,
-                    "opened_at": a.opened_at.astimezone(UTC).isoformat(),
-                    "resolved_at": a.resolved_at.astimezone(UTC).isoformat()
-                    if a.resolved_at
-                    else None,
-                    "count": a.count,
-                    "event_ids": a.event_ids,
-                    "area": a.area,
-                }
-                for a in found
-            ],
+            "items": [alert_json(a) for a in found],
             "page": page,
             "per_page": per_page,
             "total": total,
         }
 
     def period(first: date | None, last: date | None) -> tuple[date, date]:
+        for name, day in (("first", first), ("last", last)):
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
         last = last or datetime.now(UTC).date()
         first = first or last - timedelta(days=29)
         if (last - first).days > MAX_KPI_DAYS:
@@ -174,6 +185,50 @@ def router(pipeline: Intake) -> APIRouter:
             return "all", ""
         area_in_scope(user, area)
         return world.areas[area].level.value, area
+
+    @api.get("/alerts/stream")
+    async def alert_stream(
+        request: Request,
+        user: User_,
+        after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+        limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+        last_event_id: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
+        """Server-sent events: each alert in the user's areas as it is opened, grows or
+        is resolved (``event: alert``, ``id``: resume with ``Last-Event-ID`` or
+        ``after``), from whichever process stored it. ``limit`` ends the stream after
+        that many alerts."""
+        scope = scope_of(user, world)
+        if after is None and last_event_id is not None and last_event_id.isdigit():
+            after = int(last_event_id)
+        cursor = after if after is not None else await run_in_threadpool(store.last_alert_change)
+
+        async def events() -> AsyncIterator[bytes]:
+            nonlocal cursor
+            sent, quiet = 0, 0.0
+            yield b"retry: 3000\n\n"
+            while not await request.is_disconnected():
+                changes = await run_in_threadpool(store.alert_changes_after, cursor)
+                for seq, alert in changes:
+                    cursor = seq
+                    if scope.areas is not None and alert.area not in scope.areas:
+                        continue
+                    data = orjson.dumps(alert_json(alert))
+                    yield b"id: %d\nevent: alert\ndata: %s\n\n" % (seq, data)
+                    sent += 1
+                    if limit is not None and sent >= limit:
+                        return
+                if changes:
+                    quiet = 0.0
+                    continue
+                if quiet >= HEARTBEAT_S:
+                    yield b": ping\n\n"  # keeps proxies from closing an idle stream
+                    quiet = 0.0
+                await asyncio.sleep(POLL_S)
+                quiet += POLL_S
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
     @api.get("/kpis")
     def kpis(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -480,6 +480,39 @@ class Store:
                     known.add(alert.id)
                 self._upsert_alert(conn, alert)
             self._add_counts(conn, counts)
+            if alerts:
+                now = datetime.now(UTC)
+                conn.execute(
+                    insert(t.alert_changes), [{"alert_id": a.id, "at": now} for a in alerts]
+                )
+                # the stream reads the last minutes; a day is plenty to keep
+                conn.execute(
+                    delete(t.alert_changes).where(t.alert_changes.c.at < now - timedelta(days=1))
+                )
+
+    def alert_changes_after(self, seq: int, limit: int = 500) -> list[tuple[int, Alert]]:
+        """Alerts stored after change ``seq``, in order, each as it is now (an alert
+        changed twice since comes once, at its last change)."""
+        ch, a = t.alert_changes.c, t.alerts.c
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(ch.seq, t.alerts)
+                    .join(t.alerts, a.id == ch.alert_id)
+                    .where(ch.seq > seq)
+                    .order_by(ch.seq)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+        latest = {r["id"]: (int(r["seq"]), alert_from_row(r)) for r in rows}
+        return sorted(latest.values(), key=lambda pair: pair[0])
+
+    def last_alert_change(self) -> int:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(func.max(t.alert_changes.c.seq))).scalar_one()
+        return int(found or 0)
 
     def event_count(self) -> int:
         with self.engine.connect() as conn:

@@ -219,6 +219,16 @@ alerts = Table(
     Index("ix_alerts_opened_at", "opened_at"),
 )
 
+#: Every time an alert is stored (opened, grown, resolved): the feed behind the
+#: cockpit's live alert stream, whoever wrote it (the live service or a bus worker).
+alert_changes = Table(
+    "alert_changes",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("alert_id", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+)
+
 cases = Table(
     "cases",
     metadata,
