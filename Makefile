@@ -9,7 +9,7 @@ PORT   ?= 8000
 HOURS  ?= 24
 SEED   ?= 2021
 
-.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest clean
+.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -28,6 +28,12 @@ demo-data: $(STAMP)
 	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --out $(DEMO)/events.jsonl
 	$(BIN)/cityeye replay $(DEMO)/events.jsonl --world $(DEMO)/world.yaml --out $(DEMO)/replay
 	$(BIN)/cityeye user demo --db sqlite:///$(DEMO)/replay/cityeye.db
+
+## screenshots: refresh docs/screenshots/ from the browser tests (needs chromium, node)
+screenshots: $(STAMP)
+	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
+	mkdir -p docs/screenshots
+	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

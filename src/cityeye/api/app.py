@@ -190,6 +190,15 @@ def create_app(
         """Loaded district, per-street counts, events by kind."""
         return status_snapshot(store)
 
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "login.html", {})
+
+    @app.get("/desk", response_class=HTMLResponse, include_in_schema=False)
+    def desk_page(request: Request) -> HTMLResponse:
+        """The handler desk (phone-sized); its script signs in or lists my cases."""
+        return templates.TemplateResponse(request, "desk.html", {})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request) -> HTMLResponse:
         snapshot = status_snapshot(store)

@@ -1,0 +1,37 @@
+// The handler desk in a real browser, phone-sized: sign in, see my case, accept it,
+// upload nothing, and never ask another host for anything. Prints a JSON report; the
+// pytest wrapper (tests/unit/test_browser.py) checks it and the database.
+import { chromium } from "playwright-core";
+
+const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM } = process.env;
+const report = { external: [], errors: [], cases: 0, title: null, accepted: false };
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+  const base = new URL(BASE);
+  page.on("request", (r) => {
+    if (new URL(r.url()).host !== base.host) report.external.push(r.url());
+  });
+  page.on("pageerror", (e) => report.errors.push(e.message));
+  await page.goto(new URL("/desk", base).href);
+  await page.waitForURL(/\/login\?next=/); // not signed in: sent to sign in, and back
+  await page.fill("input[name=username]", USERNAME);
+  await page.fill("input[name=password]", PASSWORD);
+  await page.click("form#login button");
+  await page.waitForURL(/\/desk$/);
+  await page.waitForSelector(".case");
+  report.cases = await page.locator(".case").count();
+  report.title = await page.locator(".case .title").first().textContent();
+  await page.locator(".case").first().click();
+  await page.waitForSelector("#detail .move button");
+  await page.click("text=受理 Accept");
+  await page.waitForSelector("#detail .meta >> text=已受理");
+  report.accepted = true;
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: SHOT, fullPage: true });
+} catch (e) {
+  report.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));
