@@ -118,21 +118,6 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield number, line.rstrip(b"\r\n")
 
 
-def alert_json(alert: Alert, tz: ZoneInfo) -> dict[str, Any]:
-    """One line of ``alerts.jsonl``; times in the district's zone."""
-    return {
-        "id": alert.id,
-        "scenario": alert.scenario,
-        "key": alert.key,
-        "severity": alert.severity.value,
-        "opened_at": alert.opened_at.astimezone(tz).isoformat(),
-        "resolved_at": alert.resolved_at.astimezone(tz).isoformat() if alert.resolved_at else None,
-        "count": alert.count,
-        "event_ids": alert.event_ids,
-        "area": alert.area,
-    }
-
-
 def sorted_alerts(alerts: list[Alert]) -> list[Alert]:
     """The order of ``alerts.jsonl``: (opened_at, scenario, key), then id."""
     return sorted(alerts, key=lambda a: (a.opened_at, a.scenario, a.key, a.id))
@@ -307,7 +292,7 @@ def run_replay(
     tz = ZoneInfo(world.timezone if world else "Asia/Shanghai")
     with (out_dir / "alerts.jsonl").open("wb") as stream:
         for alert in replay.result.alerts:
-            stream.write(orjson.dumps(alert_json(alert, tz)) + b"\n")
+            stream.write(orjson.dumps(alert.to_json(tz)) + b"\n")
     with (out_dir / "cases.jsonl").open("wb") as stream:
         for case in replay.result.cases:
             stream.write(orjson.dumps(case) + b"\n")

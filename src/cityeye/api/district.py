@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import current_user_dependency
-from cityeye.domain import Alert, AreaLevel, FieldError
+from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.pipeline import Intake
 from cityeye.store.case_queries import find_alerts
@@ -32,20 +32,6 @@ HEARTBEAT_S = 15.0
 #: The longest KPI period one request may ask for, and the days one may name.
 MAX_KPI_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def alert_json(a: Alert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "scenario": a.scenario,
-        "key": a.key,
-        "severity": a.severity.value,
-        "opened_at": a.opened_at.astimezone(UTC).isoformat(),
-        "resolved_at": a.resolved_at.astimezone(UTC).isoformat() if a.resolved_at else None,
-        "count": a.count,
-        "event_ids": a.event_ids,
-        "area": a.area,
-    }
 
 
 def router(pipeline: Intake) -> APIRouter:
@@ -158,7 +144,7 @@ def router(pipeline: Intake) -> APIRouter:
             limit=per_page,
         )
         return {
-            "items": [alert_json(a) for a in found],
+            "items": [a.to_json() for a in found],
             "page": page,
             "per_page": per_page,
             "total": total,
@@ -213,7 +199,7 @@ def router(pipeline: Intake) -> APIRouter:
                     cursor = seq
                     if scope.areas is not None and alert.area not in scope.areas:
                         continue
-                    data = orjson.dumps(alert_json(alert))
+                    data = orjson.dumps(alert.to_json())
                     yield b"id: %d\nevent: alert\ndata: %s\n\n" % (seq, data)
                     sent += 1
                     if limit is not None and sent >= limit:

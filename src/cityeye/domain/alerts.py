@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -43,3 +44,20 @@ class Alert:
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    def to_json(self, tz: tzinfo = UTC) -> dict[str, Any]:
+        """The alert as JSON (``alerts.jsonl``, the API, the live stream); times in
+        ``tz`` (the district's zone for files people read, UTC for the API)."""
+        return {
+            "id": self.id,
+            "scenario": self.scenario,
+            "key": self.key,
+            "severity": self.severity.value,
+            "opened_at": self.opened_at.astimezone(tz).isoformat(),
+            "resolved_at": self.resolved_at.astimezone(tz).isoformat()
+            if self.resolved_at
+            else None,
+            "count": self.count,
+            "event_ids": self.event_ids,
+            "area": self.area,
+        }
