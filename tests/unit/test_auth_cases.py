@@ -7,6 +7,7 @@ touch the 小河 case, through any endpoint, and the other way round."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
-from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user, demo_users
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle, create_user, demo_users
 from cityeye.domain import FieldError
 from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
@@ -476,3 +477,32 @@ def test_the_live_alert_stream_shows_only_the_users_areas_and_resumes(
     new = read_stream(client, auth, after=resume, limit=1)
     assert [(a["area"], a["scenario"]) for a in new] == [("G0002", "citizen.report")]
     assert new[0]["seq"] > resume
+
+
+def test_password_guessing_is_paused_after_five_failures(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, _, _ = app
+    for _ in range(5):
+        r = client.post("/api/v1/auth/login", json={"username": "zhang", "password": "guess" * 3})
+        assert r.status_code == 401
+    paused = client.post("/api/v1/auth/login", json={"username": "zhang", "password": PASSWORD})
+    assert paused.status_code == 429  # even the right password waits now
+    assert int(paused.headers["retry-after"]) > 0
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    now = [0.0]
+    throttle = Throttle(limit=2, window=timedelta(minutes=1), clock=lambda: now[0])
+    throttle.failed("user:a", "ip:1")
+    throttle.failed("user:a", "ip:1")
+    assert throttle.wait_s("user:a", "ip:2") == 60
+    assert throttle.wait_s("user:b", "ip:1") == 60  # the address is paused too
+    now[0] = 30.0
+    assert throttle.wait_s("user:a") == 30
+    now[0] = 61.0
+    assert throttle.wait_s("user:a", "ip:1") == 0
+    throttle.failed("user:c")
+    throttle.succeeded("user:c")
+    throttle.failed("user:c")
+    assert throttle.wait_s("user:c") == 0  # a success cleared the earlier failure

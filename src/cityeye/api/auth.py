@@ -22,6 +22,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -52,6 +54,55 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 class AuthError(Exception):
     """Not signed in, or the credentials are wrong (401)."""
+
+
+class Throttle:
+    """Failed sign-ins per username and per client address: after ``limit`` failures
+    within ``window``, further tries are refused (429) until the oldest failure ages
+    out. Guessing passwords then takes years instead of minutes; a success clears the
+    username's count. In memory: one process's view, reset by a restart."""
+
+    def __init__(
+        self,
+        limit: int = 5,
+        window: timedelta = timedelta(minutes=15),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window.total_seconds(), clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, ()) if now - t < self.window]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def wait_s(self, *keys: str) -> float:
+        """Seconds until another try is allowed (0: now)."""
+        now = self.clock()
+        with self._lock:
+            waits = [
+                recent[0] + self.window - now
+                for key in keys
+                if len(recent := self._recent(key, now)) >= self.limit
+            ]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(now)
+            if len(self._failures) > 100_000:  # a flood of names: forget the stale ones
+                for key in list(self._failures):
+                    self._recent(key, now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
 
 
 # ---------------------------------------------------------------------- users
@@ -277,17 +328,33 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def router(store: Store) -> APIRouter:
+def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
     api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+    throttle = throttle or Throttle()
     current_user = current_user_dependency(store)
 
     @api.post("/login")
     def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-        """Sign in: a session cookie for pages, and the same token as a bearer."""
+        """Sign in: a session cookie for pages, and the same token as a bearer. Five
+        failures for a username or from an address within 15 minutes pause sign-ins
+        for it (429 with Retry-After)."""
+        keys = (
+            f"user:{body.username.lower()}",
+            f"ip:{request.client.host if request.client else '?'}",
+        )
+        wait = throttle.wait_s(*keys)
+        if wait > 0:
+            raise HTTPException(
+                429,
+                "too many failed sign-ins; try again later",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
         try:
             user = check_password(store, body.username, body.password)
         except AuthError as exc:
+            throttle.failed(*keys)
             raise HTTPException(401, str(exc)) from None
+        throttle.succeeded(keys[0])
         token = issue_token(store, user, "session", SESSION_TTL)
         secure = request.url.scheme == "https"
         max_age = int(SESSION_TTL.total_seconds())
