@@ -29,6 +29,8 @@ from cityeye.store import Store
 
 #: Case states that end the alert behind the case ("resolves when: handled case").
 ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
+#: How much of a report's text a case title keeps.
+SUBJECT_CHARS = 40
 #: How many refusals :attr:`Analysis.recent_errors` keeps.
 RECENT_ERRORS = 1000
 #: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).
@@ -69,12 +71,14 @@ class Analysis:
             {s.id: s.config.route for s in scenarios},
             notifier=notifier,
             id_prefix=case_prefix,
+            names={s.id: s.config.name.zh for s in scenarios},
         )
         self.engine = Engine(
             scenarios, world, lateness_s=lateness_s, on_alert=self._on_alert, owns=owns
         )
         self._changed: dict[str, Alert] = {}
         self._reporters: dict[str, str] = {}
+        self._subjects: dict[str, str] = {}  # a report's words, for its case's title
         self._actions: list[tuple[float, str, str, Event]] = []
         self.case_errors: list[CaseError] = []
         #: The last refusals by event id, for a desk waiting on its own action.
@@ -86,9 +90,12 @@ class Analysis:
         may deliver an event again after a crash: it changes nothing the second time)."""
         if self.engine.has_seen(event):
             return self.engine.feed(event, area)  # counted as a duplicate, nothing else
-        reporter = event.attrs.get("reporter")
-        if event.kind in REPORT_KINDS and isinstance(reporter, str):
-            self._reporters[event.id] = reporter
+        if event.kind in REPORT_KINDS:
+            reporter, text = event.attrs.get("reporter"), event.attrs.get("text")
+            if isinstance(reporter, str):
+                self._reporters[event.id] = reporter
+            if isinstance(text, str) and text.strip():
+                self._subjects[event.id] = " ".join(text.split())[:SUBJECT_CHARS]
         if event.kind == "case.action":
             if event.attrs.get("immediate") is True:
                 # a person at a desk: applied where it arrives in the stream, not when
@@ -125,8 +132,11 @@ class Analysis:
 
     # ------------------------------------------------------------------ cases
     def _on_alert(self, change: AlertChange) -> None:
-        reporter = self._reporters.pop(change.event_id, None) if change.event_id else None
-        self.book.on_alert(change.kind, change.alert, change.at, reporter)
+        reporter = subject = None
+        if change.event_id:
+            reporter = self._reporters.pop(change.event_id, None)
+            subject = self._subjects.pop(change.event_id, None)
+        self.book.on_alert(change.kind, change.alert, change.at, reporter, subject)
         self._changed[change.alert.id] = change.alert
 
     def _apply_due(self) -> None:
@@ -177,6 +187,7 @@ class Analysis:
             "engine": self.engine.snapshot(),
             "book": self.book.state(),
             "reporters": self._reporters,
+            "subjects": self._subjects,
             "actions": self._actions,
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
@@ -192,4 +203,5 @@ class Analysis:
         self.engine.restore(state["engine"])
         self.book.load_state(state["book"])
         self._reporters = state["reporters"]
+        self._subjects = state.get("subjects", {})
         self._actions = state["actions"]

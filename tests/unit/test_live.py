@@ -182,6 +182,7 @@ def test_live_reports_become_cases_that_handlers_move(tmp_path: Path) -> None:
     assert set(cases) == {"gw/live-1", "gw/live-2"}  # a report is keyed by itself
     assert (cases["gw/live-1"].severity.value, cases["gw/live-1"].lead) == ("high", "P-GW1")
     assert cases["gw/live-1"].reporter == "R1"
+    assert cases["gw/live-1"].title == "社情民意·随手拍与热线 · 第1条"  # the scenario, their words
     pipeline.ingest_raw(
         [
             action(10, 13, "gw/live-1", "accept", party="P-GW1"),

@@ -92,11 +92,13 @@ class CaseBook:
         auto_dispatch: bool = True,
         notifier: Notifier | None = None,
         id_prefix: str = "C",
+        names: Mapping[str, str] | None = None,
     ) -> None:
         """``id_prefix``: case ids are the prefix and a running number; books that
         run side by side (one per bus partition) each get their own prefix."""
         self.world = world
         self.id_prefix = id_prefix
+        self.names = dict(names or {})  # scenario id → the name people read (for titles)
         self.routes = dict(routes)
         self.sla = sla or sla_for(world.sla)
         self.auto_dispatch = auto_dispatch
@@ -112,17 +114,23 @@ class CaseBook:
 
     # ------------------------------------------------------------------ alerts
     def on_alert(
-        self, kind: str, alert: Alert, at: datetime, reporter: str | None = None
+        self,
+        kind: str,
+        alert: Alert,
+        at: datetime,
+        reporter: str | None = None,
+        subject: str | None = None,
     ) -> Case | None:
         """Take an alert change from the engine; returns the case it touched.
-        ``reporter`` is who reported it (a resident's report), to be told the outcome."""
+        ``reporter`` is who reported it (a resident's report), to be told the outcome;
+        ``subject`` what it is about in their words (the title of a new case)."""
         self.advance(at)
         key = (alert.scenario, alert.key)
         case_id = self._open.get(key)
         case = self.cases.get(case_id) if case_id else None
         if kind == "opened":
             if case is None:
-                case = self._open_case(alert, at)
+                case = self._open_case(alert, at, subject)
                 case.reporter = reporter
                 return case
             self._track(case).alert_ids.append(alert.id)
@@ -141,7 +149,7 @@ class CaseBook:
             self.act(case, Action.SELF_RESOLVE, SYSTEM, at, "预警已消警，派遣前自动结案")
         return case
 
-    def _open_case(self, alert: Alert, at: datetime) -> Case:
+    def _open_case(self, alert: Alert, at: datetime, subject: str | None = None) -> Case:
         case_id = f"{self.id_prefix}{len(self.cases) + 1:06d}"
         origin = CaseOrigin.CITIZEN if alert.scenario == REPORT_SCENARIO else CaseOrigin.ALERT
         case = Case(
@@ -150,7 +158,7 @@ class CaseBook:
             state=CaseState.REPORTED,
             severity=alert.severity,
             opened_at=alert.opened_at,
-            title=f"{alert.scenario} · {alert.key}",
+            title=f"{self.names.get(alert.scenario, alert.scenario)} · {subject or alert.key}",
             scenario=alert.scenario,
             key=alert.key,
             area=alert.area,
