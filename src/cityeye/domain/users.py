@@ -9,7 +9,7 @@ area scope — the areas of the user's post (dispatchers, leaders) or of their p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -59,7 +59,6 @@ class Scope:
 
     areas: frozenset[str] | None
     party: str | None = None
-    everything: bool = field(default=False)
 
     def allows(self, area: str | None, parties: Iterable[str] = ()) -> bool:
         if self.areas is None:
@@ -90,7 +89,7 @@ def scope_of(user: User, world: World) -> Scope:
     party takes part in; dispatchers and leaders the areas of their post; residents
     no case through this (they follow their own reports by tracking number)."""
     if user.role == UserRole.ADMIN:
-        return Scope(None, everything=True)
+        return Scope(None)
     if user.role == UserRole.HANDLER:
         party = world.parties.get(user.party_id) if user.party_id else None
         roots = party.areas if party is not None else ()
