@@ -302,7 +302,9 @@ class BusPipeline(Intake):
             raise
         saved = store.load_engine_state(OUTBOX)
         self._mark = saved[1] if saved is not None else 0
-        self._lateness = Engine(self.scenarios, self.world)  # is_late: a clock only
+        # is_late needs only a clock: the partitioner's rules-only engine keeps one
+        # (route_keys reads no state), instead of compiling every scenario twice
+        self._lateness = self.partitioner.engine
         self.last_error: str | None = None
         self.published = self.publish_pending()
 
