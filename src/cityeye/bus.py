@@ -50,7 +50,7 @@ import orjson
 from cityeye.analysis import Analysis
 from cityeye.domain import Event, FieldError, World, parse_event
 from cityeye.ingest.batch import dead_letter
-from cityeye.pipeline import Intake
+from cityeye.pipeline import ClockMarks, Intake
 from cityeye.scenarios import Engine, LoadedScenario
 from cityeye.store import Store
 from cityeye.world import GridLocator
@@ -450,11 +450,7 @@ class Worker:
         self.stats.restored_from = self.seq
         # wall-clock moves the last run made after its snapshot, by the message they
         # followed: re-applied there so the re-fed messages meet the same clock
-        self._marks: dict[int, list[datetime]] = {}
-        for after, at in store.clock_marks(self.name, self.seq):
-            self._marks.setdefault(after, []).append(at)
-        for at in self._marks.pop(self.seq, ()):
-            self.analysis.advance_to(at)
+        self.marks = ClockMarks(store, self.name, self.analysis, self.seq)
 
     # ------------------------------------------------------------------ processing
     def take(self, seq: int, data: bytes) -> int:
@@ -484,8 +480,7 @@ class Worker:
             self.stats.rejected += len(letters)
             self.store.add_dead_letters(letters)
         self.seq = seq
-        for at in self._marks.pop(seq, ()):
-            self.analysis.advance_to(at)
+        self.marks.replay(seq)
         return len(items)
 
     def after_batch(self, now: datetime | None = None) -> None:
@@ -494,13 +489,9 @@ class Worker:
         it moved), store. ``now`` forces a tick at that time."""
         self.analysis.flush()
         due = self.wall_clock and time.monotonic() - self._ticked >= self.tick_s
-        if (now is not None or due) and not self._marks:
+        if (now is not None or due) and not self.marks.pending:
             self._ticked = time.monotonic()
-            at = now or datetime.now(UTC)
-            if self.analysis.engine.clock_would_move(at):
-                self.store.add_clock_mark(self.name, self.seq, at)
-            self.analysis.advance_to(at)
-            self.analysis.engine.forget_resolved()
+            self.marks.tick(self.seq, now or datetime.now(UTC))
         self.analysis.save(self.store)
 
     def snapshot(self) -> None:

@@ -31,6 +31,37 @@ from cityeye.world import GridLocator
 SNAPSHOT_NAME = "live"
 
 
+class ClockMarks:
+    """The wall clock's moves of one engine (``name``), kept in the database as marks
+    after the input sequence number they followed (an event's seq, or a stream
+    message's), so that a restart re-applies each at the same place: an event that was
+    late before the crash is late again, and timer alerts fire with the same ids."""
+
+    def __init__(self, store: Store, name: str, analysis: Analysis, after_seq: int) -> None:
+        self.store, self.name, self.analysis = store, name, analysis
+        self._pending: dict[int, list[datetime]] = {}
+        for after, at in store.clock_marks(name, after_seq):
+            self._pending.setdefault(after, []).append(at)
+        self.replay(after_seq)
+
+    @property
+    def pending(self) -> bool:
+        """Marks of the last run still ahead: the wall clock must wait for them."""
+        return bool(self._pending)
+
+    def replay(self, seq: int) -> None:
+        """Re-apply the moves that followed input ``seq`` (call after feeding it)."""
+        for at in self._pending.pop(seq, ()):
+            self.analysis.advance_to(at)
+
+    def tick(self, seq: int, at: datetime) -> None:
+        """Move the clock to ``at`` after input ``seq``, keeping the mark."""
+        if self.analysis.engine.clock_would_move(at):
+            self.store.add_clock_mark(self.name, seq, at)
+        self.analysis.advance_to(at)
+        self.analysis.engine.forget_resolved()
+
+
 class Intake:
     """What every ingest channel (HTTP, MQTT, Open311, hotline import) hands events
     to: decode, store durably, then analyse here (:class:`LivePipeline`) or publish for
@@ -142,13 +173,8 @@ class LivePipeline(Intake):
                 # scenarios changed since, or an older snapshot: rebuild from every
                 # stored event instead
                 self._last_seq = 0
-        # the wall clock's moves since the snapshot, each after the event it followed:
-        # re-applied in place, an event that was late before the restart is late again
-        marks: dict[int, list[datetime]] = {}
-        for after_seq, at in self.store.clock_marks(SNAPSHOT_NAME, self._last_seq):
-            marks.setdefault(after_seq, []).append(at)
-        for at in marks.pop(self._last_seq, ()):
-            self.analysis.advance_to(at)
+        # the wall clock's moves since the snapshot, each after the event it followed
+        self.marks = ClockMarks(self.store, SNAPSHOT_NAME, self.analysis, self._last_seq)
         fed = 0
         while True:
             batch = self.store.events_after(self._last_seq)
@@ -158,8 +184,7 @@ class LivePipeline(Intake):
                 self.analysis.feed(event, area)
                 self._last_seq = seq
                 fed += 1
-                for at in marks.pop(seq, ()):
-                    self.analysis.advance_to(at)
+                self.marks.replay(seq)
         self.analysis.save(self.store)
         return fed
 
@@ -181,12 +206,8 @@ class LivePipeline(Intake):
         """Let the wall clock move event time on (absence timers, quiet periods)."""
         at = now or datetime.now(UTC)
         with self._lock:
-            if self.engine.clock_would_move(at):
-                # kept so a restart replays this move between the same two events
-                self.store.add_clock_mark(SNAPSHOT_NAME, self._last_seq, at)
-            self.analysis.advance_to(at)
+            self.marks.tick(self._last_seq, at)
             self.analysis.save(self.store)
-            self.engine.forget_resolved()
 
     def snapshot(self) -> None:
         with self._lock:
