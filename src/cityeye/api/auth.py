@@ -33,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from cityeye.api.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain import FieldError, World
 from cityeye.domain.users import User, UserRole
 from cityeye.store import Store
@@ -224,27 +225,24 @@ def demo_users(store: Store, world: World) -> list[tuple[User, str]]:
 
 
 # ---------------------------------------------------------------------- tokens
-def _sha(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def issue_token(store: Store, user: User, kind: str, ttl: timedelta) -> str:
     """A new token for ``user``; the returned string is the only copy."""
-    token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    token_id, secret, whole = new_token(PREFIX, 8)
     now = datetime.now(UTC)
-    db.add_token(store, token_id, user.id, _sha(secret), kind, now, now + ttl)
-    return f"{PREFIX}{token_id}_{secret}"
+    db.add_token(store, token_id, user.id, hash_secret(secret), kind, now, now + ttl)
+    return whole
 
 
 def user_for_token(store: Store, value: str) -> User:
     """The active user a token belongs to; ``AuthError`` if it is not good now."""
     if not value.startswith(PREFIX) or len(value) > 200:
         raise AuthError("not a cityeye user token")
-    token_id, sep, secret = value[len(PREFIX) :].partition("_")
-    found = db.token_with_hash(store, token_id) if sep and token_id and secret else None
-    digest = _sha(secret)  # also for unknown ids: timing says nothing
-    if found is None or not hmac.compare_digest(digest, found[1]):
+    parts = split_token(value, PREFIX)
+    token_id, secret = parts if parts is not None else ("", "")
+    found = db.token_with_hash(store, token_id) if parts is not None else None
+    if not secret_matches(secret, found[1] if found else None):
         raise AuthError("unknown token")
+    assert found is not None
     token = found[0]
     now = datetime.now(UTC)
     if token.revoked_at is not None:
@@ -379,8 +377,9 @@ def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
     ) -> dict[str, str]:
         """Sign out: the session (or the bearer token used) stops working now."""
         value = _bearer(request) or request.cookies.get(SESSION_COOKIE, "")
-        token_id = value[len(PREFIX) :].partition("_")[0]
-        db.revoke_token(store, token_id, datetime.now(UTC))
+        parts = split_token(value, PREFIX)
+        if parts is not None:
+            db.revoke_token(store, parts[0], datetime.now(UTC))
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
         return {"signed_out": user.username}

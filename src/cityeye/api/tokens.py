@@ -37,23 +37,46 @@ class Issued:
     secret: str  # the whole ``ce_<id>_<secret>`` string, shown once
 
 
-def _hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
+    """What is stored of a token's secret (random and long: a fast hash is enough)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token(prefix: str, id_bytes: int) -> tuple[str, str, str]:
+    """A fresh token: its public id, its secret, and the whole string to hand out
+    (``<prefix><id>_<secret>``), shown once."""
+    token_id, secret = secrets.token_hex(id_bytes), secrets.token_urlsafe(32)
+    return token_id, secret, f"{prefix}{token_id}_{secret}"
+
+
+def split_token(value: str, prefix: str) -> tuple[str, str] | None:
+    """``<prefix><id>_<secret>`` → (id, secret); ``None`` when it is not one. The id
+    is hex, so the first ``_`` ends it; the secret may hold ``_`` itself."""
+    if not value.startswith(prefix) or len(value) > 200:
+        return None
+    token_id, sep, secret = value[len(prefix) :].partition("_")
+    return (token_id, secret) if sep and token_id and secret else None
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    """Constant-time check; the secret is hashed even when there is nothing to check
+    it against (an unknown id), so the answer's timing does not say which ids exist."""
+    digest = hash_secret(secret)
+    return stored_hash is not None and hmac.compare_digest(digest, stored_hash)
 
 
 def issue(
     store: Store, *, label: str, device_id: str | None = None, source: str | None = None
 ) -> Issued:
     """Make a token; the returned secret is the only copy there will ever be."""
-    token_id = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    token_id, secret, whole = new_token(PREFIX, 6)
     now = datetime.now(UTC)
     store.add_api_token(
-        token_id, _hash(secret), label=label, at=now, device_id=device_id, source=source
+        token_id, hash_secret(secret), label=label, at=now, device_id=device_id, source=source
     )
     found = store.api_token_hash(token_id)
     assert found is not None
-    return Issued(found[0], f"{PREFIX}{token_id}_{secret}")
+    return Issued(found[0], whole)
 
 
 def verify(store: Store, authorization: str | None) -> ApiToken:
@@ -64,14 +87,14 @@ def verify(store: Store, authorization: str | None) -> ApiToken:
     value = value.strip()
     if scheme.lower() != "bearer" or not value.startswith(PREFIX):
         raise TokenError("Authorization must be 'Bearer ce_<id>_<secret>'")
-    token_id, sep, secret = value[len(PREFIX) :].partition("_")
-    if not sep or not token_id or not secret or len(value) > 200:
+    parts = split_token(value, PREFIX)
+    if parts is None:
         raise TokenError("malformed token")
+    token_id, secret = parts
     found = store.api_token_hash(token_id)
-    # hash even for unknown ids, so timing does not tell which ids exist
-    digest = _hash(secret)
-    if found is None or not hmac.compare_digest(digest, found[1]):
+    if not secret_matches(secret, found[1] if found else None):
         raise TokenError("unknown token or wrong secret")
+    assert found is not None
     token = found[0]
     if token.revoked_at is not None:
         raise TokenError(f"token {token.id} was revoked at {token.revoked_at.isoformat()}")
