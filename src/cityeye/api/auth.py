@@ -101,6 +101,11 @@ class Throttle:
                 for key in list(self._failures):
                     self._recent(key, now)
 
+    def count(self, *keys: str) -> None:
+        """One more use of ``keys``, where every use counts (a rate limit, such as
+        the portal's anonymous reports per address), not only failures."""
+        self.failed(*keys)
+
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)

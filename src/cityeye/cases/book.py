@@ -269,6 +269,19 @@ class CaseBook:
             case.rating = rating
             self._note(case, at, "rate", f"居民评价 {rating} 星")
             return case
+        if raw_action == "progress":
+            # 进展: words or a photo on the way, without moving the case (the desk's
+            # "progress note"); versioned like every change, so If-Match still holds
+            if case.state.terminal:
+                raise FieldError("attrs.action", f"case {case.id} is {case.state}: no more notes")
+            photos = attrs.get("photos") or ()
+            attachments = tuple(str(p) for p in photos) if isinstance(photos, list) else ()
+            note = str(attrs.get("note") or "").strip()
+            if not note and not attachments:
+                raise FieldError("attrs.note", "a progress note needs words or a photo")
+            who = str(party or attrs.get("actor") or "system")
+            self._note(case, at, "progress", note, who, attachments)
+            return case
         if raw_action == "co_handle":
             if party is None:
                 raise FieldError("attrs.party", "co_handle needs the party")
@@ -278,7 +291,7 @@ class CaseBook:
         try:
             action = Action(str(raw_action))
         except ValueError:
-            options = ", ".join([*(a.value for a in Action), "co_handle"])
+            options = ", ".join([*(a.value for a in Action), "co_handle", "progress"])
             raise FieldError("attrs.action", f"{raw_action!r} is not one of {options}") from None
         try:
             role = Role(attrs.get("role") or DEFAULT_ROLE[action])
@@ -381,10 +394,20 @@ class CaseBook:
     def _track(self, case: Case) -> Tracking:
         return self.tracking[case.id]
 
-    def _note(self, case: Case, at: datetime, action: str, note: str) -> None:
-        """A timeline line that changes no state (an alert joined, a priority raised)."""
+    def _note(
+        self,
+        case: Case,
+        at: datetime,
+        action: str,
+        note: str,
+        actor: str = "system",
+        attachments: tuple[str, ...] = (),
+    ) -> None:
+        """A timeline line that changes no state (an alert joined, a priority raised, a
+        handler's progress note)."""
         when = max(at, case.timeline[-1].at) if case.timeline else at
-        case.timeline.append(TimelineEntry(when, "system", action, case.state, case.state, note))
+        entry = TimelineEntry(when, actor, action, case.state, case.state, note, attachments)
+        case.timeline.append(entry)
         self._touched[case.id] = None
 
     @staticmethod

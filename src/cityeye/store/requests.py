@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select
+from sqlalchemy import delete, insert, or_, select
 
 from cityeye.cases.book import REPORT_SCENARIO
 from cityeye.domain import REPORT_KINDS, Case, Event, parse_event
@@ -129,3 +129,55 @@ def cases_by_key(
 def case_for(store: Store, key: str, scenario: str = REPORT_SCENARIO) -> Case | None:
     """The newest case of ``(scenario, key)``, if there is one."""
     return cases_by_key(store, [key], scenario).get(key)
+
+
+# ---------------------------------------------------------------------- following
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """Who may follow a report and rate its result (see ``report_follows``)."""
+
+    report_id: str
+    key_hash: str
+    user_id: str | None
+    created_at: datetime
+
+
+def add_follow(store: Store, follow: Follow) -> None:
+    """Keep the follow key's hash of a new report (before its event is stored, so
+    an accepted report always has one)."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(t.report_follows).values(
+                report_id=follow.report_id,
+                key_hash=follow.key_hash,
+                user_id=follow.user_id,
+                created_at=follow.created_at,
+            )
+        )
+
+
+def drop_follow(store: Store, report_id: str) -> None:
+    """Forget the follow of a report that was not stored after all."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(t.report_follows).where(t.report_follows.c.report_id == report_id))
+
+
+def get_follow(store: Store, report_id: str) -> Follow | None:
+    with store.engine.connect() as conn:
+        r = conn.execute(
+            select(t.report_follows).where(t.report_follows.c.report_id == report_id)
+        ).first()
+    return None if r is None else Follow(r.report_id, r.key_hash, r.user_id, r.created_at)
+
+
+def followed_by(store: Store, user_id: str, limit: int = 200) -> list[str]:
+    """The reports a signed-in resident made, newest first."""
+    f = t.report_follows.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(f.report_id)
+            .where(f.user_id == user_id)
+            .order_by(f.created_at.desc(), f.report_id)
+            .limit(limit)
+        ).all()
+    return [r.report_id for r in rows]

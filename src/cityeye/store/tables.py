@@ -191,6 +191,19 @@ user_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 
+#: Who may follow a resident's report and rate its result: the portal hands the
+#: reporter a follow key once; only its SHA-256 is kept, and the user who was signed in
+#: when reporting (a resident), if any. ``report_id`` is the report event's id (its
+#: tracking number).
+report_follows = Table(
+    "report_follows",
+    metadata,
+    Column("report_id", String(128), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 scenarios = Table(
     "scenarios",
     metadata,
