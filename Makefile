@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-HOURS  ?= 24
+HOURS  ?= 48
 SEED   ?= 2021
+SPEED  ?= 60
+LIVE   := $(DEMO)/live/cityeye.db
 
 .PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest clean screenshots
 
@@ -18,22 +20,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: generate the Gongshu demo district, simulate a day, replay it, serve on :8000
+## demo: generate the Gongshu demo district, simulate two days, serve the last one live on
+## :8000 at SPEED simulated seconds per second (60: an hour a minute; docs/demo.md)
 demo: demo-data
-	$(BIN)/cityeye serve --db sqlite:///$(DEMO)/replay/cityeye.db --host $(HOST) --port $(PORT) --clock events
+	@echo "cockpit 驾驶舱  http://$(HOST):$(PORT)/cockpit"
+	@echo "desk 处置端     http://$(HOST):$(PORT)/desk"
+	@echo "portal 居民端   http://$(HOST):$(PORT)/portal"
+	@echo "API docs 接口   http://$(HOST):$(PORT)/docs"
+	@echo "replaying $(DEMO)/events.jsonl at $(SPEED)x (make demo SPEED=600 for faster)"
+	$(BIN)/cityeye serve --db sqlite:///$(LIVE) --host $(HOST) --port $(PORT) --replay $(DEMO)/events.jsonl --speed $(SPEED)
 
+## demo-data: the district, the simulated days (and their offline backtest in demo/replay),
+## a fresh live database with the district and one demo login per role
 demo-data: $(STAMP)
 	$(BIN)/cityeye world demo --seed $(SEED) --out $(DEMO)/world.yaml
 	$(BIN)/cityeye world validate $(DEMO)/world.yaml
 	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --out $(DEMO)/events.jsonl
 	$(BIN)/cityeye replay $(DEMO)/events.jsonl --world $(DEMO)/world.yaml --out $(DEMO)/replay
-	$(BIN)/cityeye user demo --db sqlite:///$(DEMO)/replay/cityeye.db
+	mkdir -p $(dir $(LIVE)) && rm -f $(LIVE) $(LIVE)-wal $(LIVE)-shm
+	$(BIN)/cityeye world load $(DEMO)/world.yaml --db sqlite:///$(LIVE)
+	$(BIN)/cityeye user demo --db sqlite:///$(LIVE)
 
 ## screenshots: refresh docs/screenshots/ from the browser tests (needs chromium, node)
 screenshots: $(STAMP)
 	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
 	mkdir -p docs/screenshots
-	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py
+	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

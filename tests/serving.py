@@ -4,14 +4,17 @@ check that polls until it answers (never a fixed sleep)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -57,3 +60,30 @@ def wait_until(condition: Callable[[], object], what: str, deadline_s: float = 1
             return
         time.sleep(0.05)
     raise AssertionError(f"not within {deadline_s}s: {what}")
+
+
+#: The browser tests' node project (playwright-core) and the repository's fixtures.
+BROWSER = Path(__file__).resolve().parent / "browser"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def browser_tools() -> tuple[str, str]:
+    """node and Chromium for the browser tests (tests/browser, playwright-core). A
+    laptop without them skips with what to install; under ``CI=true`` (``.ci/run``
+    installs them) the test fails instead."""
+    node, chromium = shutil.which("node"), shutil.which("chromium")
+    missing = []
+    if node is None:
+        missing.append("node (apt-get install nodejs)")
+    if chromium is None:
+        missing.append("chromium (apt-get install chromium)")
+    if not (BROWSER / "node_modules" / "playwright-core").is_dir():
+        missing.append("playwright-core (npm ci --prefix tests/browser)")
+    if missing:
+        message = "browser test needs " + ", ".join(missing)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and {message}; .ci/run installs them")
+        pytest.skip(message)
+    assert node is not None
+    assert chromium is not None
+    return node, chromium

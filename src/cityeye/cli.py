@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,9 +24,11 @@ from cityeye.store import DEFAULT_URL, Store
 from cityeye.world import WorldError, dump_world_file, load_world
 
 if TYPE_CHECKING:
+    from cityeye.clock import ReplayClock
+    from cityeye.feeder import ReplayFeeder
     from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
-    from cityeye.pipeline import Intake
+    from cityeye.pipeline import Intake, LivePipeline
     from cityeye.scenarios import LoadedScenario
 
 app = typer.Typer(
@@ -387,13 +389,18 @@ def _lateness_or_exit(value: str) -> float:
 
 
 def _intake(
-    store: Store, scenarios: list[LoadedScenario], bus: str | None, partitions: int
+    store: Store,
+    scenarios: list[LoadedScenario],
+    bus: str | None,
+    partitions: int,
+    lateness_s: float = 600,
 ) -> Intake:
-    """Analyse here, or (``--bus``) store and publish for the workers."""
+    """Analyse here, or (``--bus``) store and publish for the workers (whose own
+    ``--lateness`` then counts)."""
     from cityeye.pipeline import LivePipeline
 
     if bus is None:
-        return LivePipeline(store, scenarios=scenarios)
+        return LivePipeline(store, scenarios=scenarios, lateness_s=lateness_s)
     from cityeye.bus import BusError, BusPipeline
 
     try:
@@ -478,12 +485,43 @@ def serve(
     ] = False,
     bus: BusOption = None,
     partitions: PartitionsOption = 1,
+    lateness: LatenessOption = "10m",
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="EVENTS.jsonl",
+            help="Demo: feed this recorded (simulated) day into the live engine as it "
+            "happens, on a simulated clock that also drives the API's 'now' (docs/demo.md).",
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            min=0, max=1_000_000, help="With --replay: simulated seconds per real second."
+        ),
+    ] = 60.0,
+    replay_from: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HH:MM|ISO",
+            help="With --replay: where the simulated clock starts, a time of the file's "
+            "last day (07:30) or ISO-8601 with offset; default that day's midnight. "
+            "Earlier events are fed at once.",
+        ),
+    ] = None,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events (and, with --mqtt, published over MQTT); with
     --bus the engine runs in `cityeye worker` processes instead."""
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
+    if replay is not None and (bus is not None or clock != "wall"):
+        raise typer.BadParameter(
+            "--replay runs the engine here on its own clock: not with --bus or --clock events",
+            param_hint="--replay",
+        )
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
     import uvicorn
 
@@ -494,7 +532,7 @@ def serve(
     tune_gc()
     store = Store.open(db)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
-    pipeline = _intake(store, scenarios, bus, partitions)
+    pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
     if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
         err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
     where = "live" if bus is None else f"in workers over {bus} ({partitions} partitions)"
@@ -502,7 +540,18 @@ def serve(
         f"cityeye serving {db} on http://{host}:{port}/ with {len(scenarios)} "
         f"scenarios {where} (Ctrl+C to stop)"
     )
-    app_ = create_app(store, pipeline, wall_clock=clock == "wall", open_ingest=open_ingest)
+    replay_clock, feeder = None, None
+    if replay is not None:
+        assert isinstance(pipeline, LivePipeline)
+        replay_clock, feeder = _replay_feeder(pipeline, replay, speed, replay_from)
+    app_ = create_app(
+        store,
+        pipeline,
+        wall_clock=clock == "wall",
+        open_ingest=open_ingest,
+        clock=replay_clock,
+        feeder=feeder,
+    )
     subscriber = None
     if mqtt_setup is not None:
         import hashlib
@@ -524,6 +573,37 @@ def serve(
     finally:
         if subscriber is not None:
             subscriber.stop()
+
+
+def _replay_feeder(
+    pipeline: LivePipeline, path: Path, speed: float, start: str | None
+) -> tuple[ReplayClock, ReplayFeeder]:
+    """The simulated clock and the feeder of ``serve --replay``. The clock starts at
+    ``start`` (default the file's last day's midnight), or where the engine had got to
+    if this database was already replaying (a restart carries on, it does not rewind)."""
+    from zoneinfo import ZoneInfo
+
+    from cityeye.clock import ReplayClock
+    from cityeye.feeder import ReplayFeeder, replay_start
+
+    tz = pipeline.world.timezone
+    resumed = pipeline.engine.latest
+    try:
+        begin = replay_start(path, tz, start, resumed)
+    except ValueError as exc:
+        hint = "--replay" if start is None else "--replay-from"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    if begin == resumed:
+        err.print(f"replay resumes at {begin.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}")
+    clock = ReplayClock(begin, speed)
+
+    def say(line: str) -> None:
+        err.print(line, markup=False, highlight=False)
+
+    settle = timedelta(seconds=pipeline.engine.lateness)
+    feeder = ReplayFeeder(pipeline, path, clock, settle=settle, say=say)
+    say(f"replaying {path} from {begin.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} at {speed:g}×")
+    return clock, feeder
 
 
 @app.command()

@@ -506,3 +506,46 @@ def test_the_throttle_forgets_after_its_window() -> None:
     throttle.succeeded("user:c")
     throttle.failed("user:c")
     assert throttle.wait_s("user:c") == 0  # a success cleared the earlier failure
+
+
+def test_a_progress_note_adds_words_and_a_photo_without_moving_the_case(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, store, ids = app
+    auth = bearer(client, "zhang")
+    url = f"/api/v1/cases/{ids['cz']}"
+    case = client.get(url, headers=auth)
+    state, tag = case.json()["state"], case.headers["etag"]
+    ref = client.post(
+        "/api/v1/attachments", content=PNG, headers=auth | {"content-type": "image/png"}
+    ).json()["ref"]
+    empty = client.post(
+        f"{url}/actions", json={"action": "progress"}, headers=auth | {"If-Match": tag}
+    )
+    assert empty.status_code == 422
+    assert "note" in empty.json()["detail"]
+    r = client.post(
+        f"{url}/actions",
+        json={"action": "progress", "note": "材料已到，明早施工", "photos": [ref]},
+        headers=auth | {"If-Match": tag},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == state  # no state change
+    last = r.json()["timeline"][-1]
+    assert (last["action"], last["actor"], last["attachments"]) == ("progress", "P-GW1", [ref])
+    assert r.headers["etag"] != tag  # a new version: a move on the old view is a conflict
+    stale = client.post(
+        f"{url}/actions", json={"action": "progress", "note": "x"}, headers=auth | {"If-Match": tag}
+    )
+    assert stale.status_code == 409
+    leader = bearer(client, "boss")
+    tag = client.get(url, headers=leader).headers["etag"]
+    r = client.post(
+        f"{url}/actions",
+        json={"action": "progress", "note": "x"},
+        headers=leader | {"If-Match": tag},
+    )
+    assert r.status_code == 403
+    saved = store.get_case(ids["cz"])
+    assert saved is not None
+    assert saved.timeline[-1].note == "材料已到，明早施工"

@@ -8,43 +8,21 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from cityeye.cli import app as cli
 from cityeye.store import Store
-from serving import free_port, start_serve, wait_until_serving
+from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-BROWSER = ROOT / "tests" / "browser"
-FIXTURES = ROOT / "tests" / "fixtures"
 PASSWORD = "handler-pass-123"
 
 
-def tools() -> tuple[str, str]:
-    node, chromium = shutil.which("node"), shutil.which("chromium")
-    missing = []
-    if node is None:
-        missing.append("node (apt-get install nodejs)")
-    if chromium is None:
-        missing.append("chromium (apt-get install chromium)")
-    if not (BROWSER / "node_modules" / "playwright-core").is_dir():
-        missing.append("playwright-core (npm ci --prefix tests/browser)")
-    if missing:
-        message = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and {message}; .ci/run installs them")
-        pytest.skip(message)
-    assert node is not None
-    assert chromium is not None
-    return node, chromium
-
-
 def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> None:
-    node, chromium = tools()
+    node, chromium = browser_tools()
     db = f"sqlite:///{tmp_path / 'desk.db'}"
     runner = CliRunner()
     loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
@@ -127,3 +105,125 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
     assert case.state.value == "accepted"
     assert case.timeline[-1].actor == "P-GW1"
     store.close()
+
+
+def close_the_case_in(base: str, grid: str) -> None:
+    """An admin takes the case of ``grid`` through the whole loop over HTTP."""
+    with httpx.Client(base_url=base, timeout=10) as http:
+        login = http.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+        [case] = http.get("/api/v1/cases", params={"area": grid}, headers=auth).json()["items"]
+        for action in ("accept", "arrive", "handle", "verify", "close"):
+            seen = http.get(f"/api/v1/cases/{case['id']}", headers=auth).headers["etag"]
+            moved = http.post(
+                f"/api/v1/cases/{case['id']}/actions",
+                json={"action": action, "note": "已处理"},
+                headers=auth | {"If-Match": seen},
+            )
+            assert moved.status_code == 200, moved.text
+        assert moved.json()["state"] == "closed"
+
+
+def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
+    """The cockpit at 1920×1080: boundaries, KPI tiles with numbers, a drill into the
+    street, an alert posted over HTTP arriving in the live stream without a reload,
+    English remembered, a tile opening its cases, and nothing from another host."""
+    node, chromium = browser_tools()
+    db = f"sqlite:///{tmp_path / 'cockpit.db'}"
+    runner = CliRunner()
+    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
+    assert loaded.exit_code == 0, loaded.output
+    added = runner.invoke(
+        cli,
+        [
+            *("user", "add", "boss", "--role", "leader", "--area", "330105"),
+            *("--name", "区领导", "--password-stdin", "--db", db),
+        ],
+        input=PASSWORD + "\n",
+    )
+    assert added.exit_code == 0, added.output
+    admin = runner.invoke(
+        cli,
+        ["user", "add", "root", "--role", "admin", "--password-stdin", "--db", db],
+        input=PASSWORD + "\n",
+    )
+    assert admin.exit_code == 0, admin.output
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def ts(minutes: int) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat()
+
+    reports = [("G0001", "路面坑洼"), ("G0002", "垃圾满溢"), ("G0003", "路灯不亮")]
+    before = [
+        {
+            "id": f"r{i}",
+            "kind": "report.citizen",
+            "ts": ts(-60 + i),
+            "source": "app",
+            "area": grid,
+            "attrs": {"category": "road", "text": text},
+        }
+        for i, (grid, text) in enumerate(reports)
+    ] + [{"id": "t0", "kind": "door.open", "ts": ts(-30), "source": "gw", "device_id": "D1"}]
+    # while the page watches: a smoke alarm, and a later event past the 10 min lateness hold
+    live = [
+        {"id": "s1", "kind": "smoke.alarm", "ts": ts(-20), "source": "gw", "device_id": "D2"},
+        {"id": "t1", "kind": "door.open", "ts": ts(0), "source": "gw", "device_id": "D1"},
+    ]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_serve("--db", db, "--port", str(port), "--clock", "events", "--open-ingest")
+    try:
+        wait_until_serving(f"{base}/healthz", proc)
+        r = httpx.post(f"{base}/api/v1/events", json=before, timeout=10)
+        assert r.json()["accepted"] == len(before)
+        close_the_case_in(base, "G0001")  # one handled, so the rates have something
+        shot = tmp_path / "cockpit.png"
+        run = subprocess.run(
+            [node, str(BROWSER / "cockpit.mjs")],
+            env=os.environ
+            | {
+                "BASE": base,
+                "USERNAME": "boss",
+                "PASSWORD": PASSWORD,
+                "SHOT": str(shot),
+                "CHROMIUM": chromium,
+                "LIVE_EVENTS": json.dumps(live),
+            },
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=BROWSER,
+        )
+        assert run.returncode == 0, run.stderr
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert report["errors"] == []
+    assert report["external"] == []  # nothing from another host: works offline
+    assert report["boundaries"] == 3  # the street, drawn as its three grids
+    assert report["tiles"]["opened"] == "3"
+    assert report["tiles"]["open"] == "2"
+    assert report["tiles"]["handling_rate"].endswith("%")  # closed / due, as a rate
+    assert report["tiles"]["false_alarm_rate"] == "0.0%"
+    assert report["street"] == "小河街道"
+    assert report["crumbs"] == ["拱墅区", "小河街道"]
+    assert report["communities"] == ["长征桥社区", "小河社区"]
+    assert report["posted"] == len(live)
+    assert [a["scenario"] for a in report["live"]] == ["fire.smoke"]
+    assert "烟感" in report["live"][0]["text"]
+    assert report["liveReloads"] == 0  # arrived through the stream, not a reload
+    assert report["markers"] >= 1
+    assert report["english"] == {
+        "tile": "Handling rate",
+        "stream": "Live alerts",
+        "lang": "en",
+    }
+    assert report["remembered"] == "Handling rate"
+    assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
+    assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
+    assert shot.stat().st_size > 30_000
+    keep = os.environ.get("CITYEYE_SCREENSHOTS")  # `make screenshots` refreshes the docs'
+    if keep:
+        shutil.copy(shot, Path(keep) / "cockpit.png")

@@ -8,9 +8,11 @@ every asset is served from the package (government networks are often offline).
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +27,15 @@ from cityeye import __version__
 from cityeye.api.attachments import router as attachments_router
 from cityeye.api.auth import router as auth_router
 from cityeye.api.cases import router as cases_router
+from cityeye.api.clock import router as clock_router
 from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.open311 import router as open311_router
+from cityeye.api.portal import router as portal_router
 from cityeye.api.status import status_snapshot
+from cityeye.clock import Clock, WallClock
 from cityeye.domain import EVENT_KINDS
+from cityeye.feeder import ReplayFeeder
 from cityeye.files import AttachmentStore
 from cityeye.pipeline import Intake
 from cityeye.store import Store
@@ -39,16 +45,23 @@ SNAPSHOT_EVERY = 6
 log = logging.getLogger("cityeye.serve")
 
 
-def _tick_loop(pipeline: Intake, stop: threading.Event, tick_s: float, wall_clock: bool) -> None:
-    """Heartbeat of the live engine: the wall clock moves event time on (absence
-    timers need no event), and the engine is snapshotted now and then. A failed beat
+def _tick_loop(
+    pipeline: Intake,
+    stop: threading.Event,
+    tick_s: float,
+    wall_clock: bool,
+    now: Callable[[], datetime] | None = None,
+) -> None:
+    """Heartbeat of the live engine: the clock (``now``: the app's clock, the wall
+    clock or a replayed day's) moves event time on (absence timers need no event), and
+    the engine is snapshotted now and then. A failed beat
     (the database away for a moment) is logged and the next one tries again: a
     heartbeat that died would silently stop every timer and snapshot."""
     ticks = 0
     while not stop.wait(tick_s):
         try:
             if wall_clock:
-                pipeline.tick()
+                pipeline.tick(now() if now is not None else None)
             else:
                 pipeline.heartbeat()
             ticks += 1
@@ -119,6 +132,8 @@ def create_app(
     wall_clock: bool = True,
     open_ingest: bool = False,
     files: Path | None = None,
+    clock: Clock | None = None,
+    feeder: ReplayFeeder | None = None,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
     a background thread snapshots it every ``SNAPSHOT_EVERY`` ticks of ``tick_s``
@@ -126,8 +141,13 @@ def create_app(
     every tick (off for a replayed day, whose event time is not today). ``open_ingest``
     takes events without a token (demos, tests); production leaves it off. ``files``:
     where photos are kept (default: ``attachments/`` beside a SQLite database, else
-    ``./cityeye-files``)."""
+    ``./cityeye-files``). ``clock``: what "now" is everywhere in the API and for the
+    heartbeat (default the wall clock; a :class:`~cityeye.clock.ReplayClock` for a
+    replayed day). ``feeder``: a replayed day to feed in while serving (``cityeye serve
+    --replay``); the heartbeat then never moves the engine past what it has fed."""
     attachments = AttachmentStore(files or default_files_dir(store))
+    clock = clock or WallClock()
+    engine_now = feeder.engine_time if feeder is not None else clock.now
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -136,12 +156,16 @@ def create_app(
         if pipeline is not None:
             ticker = threading.Thread(
                 target=_tick_loop,
-                args=(pipeline, stop, tick_s, wall_clock),
+                args=(pipeline, stop, tick_s, wall_clock, engine_now),
                 name="cityeye-ticker",
                 daemon=True,
             )
             ticker.start()
+        if feeder is not None:
+            feeder.start()
         yield
+        if feeder is not None:
+            feeder.stop()
         stop.set()
         if ticker is not None:
             ticker.join(timeout=10)
@@ -171,15 +195,18 @@ def create_app(
 
     if pipeline is not None:
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
-        app.include_router(open311_router(pipeline, open_ingest=open_ingest))
-        app.include_router(cases_router(pipeline, attachments))
-        app.include_router(district_router(pipeline))
+        app.include_router(open311_router(pipeline, open_ingest=open_ingest, clock=clock))
+        app.include_router(cases_router(pipeline, attachments, clock))
+        app.include_router(district_router(pipeline, clock))
+        app.include_router(portal_router(pipeline, attachments, now=clock.now))
     app.include_router(auth_router(store))
+    app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
     app.include_router(attachments_router(store, attachments))
     app.add_exception_handler(RequestValidationError, _validation_error)
     templates = Jinja2Templates(directory=WEB / "templates")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store
+    app.state.clock = clock  # what "now" is, for every router (cityeye.clock)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -198,6 +225,18 @@ def create_app(
     def desk_page(request: Request) -> HTMLResponse:
         """The handler desk (phone-sized); its script signs in or lists my cases."""
         return templates.TemplateResponse(request, "desk.html", {})
+
+    @app.get("/cockpit", response_class=HTMLResponse, include_in_schema=False)
+    def cockpit_page(request: Request) -> HTMLResponse:
+        """The command centre's cockpit (big screen); its script signs in or draws.
+        Map tiles only when ``CITYEYE_TILES`` names a tile URL (offline by default)."""
+        tiles = os.environ.get("CITYEYE_TILES", "")
+        return templates.TemplateResponse(request, "cockpit.html", {"tiles": tiles})
+
+    @app.get("/portal", response_class=HTMLResponse, include_in_schema=False)
+    def portal_page(request: Request) -> HTMLResponse:
+        """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""
+        return templates.TemplateResponse(request, "portal.html", {})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request) -> HTMLResponse:

@@ -15,27 +15,34 @@ the answer is 409 with the case as it is now, and nothing changes.
 # Annotated[..., Depends(current_user)] where current_user is a local of router()
 
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from cityeye.analysis import CaseError
 from cityeye.api.attachments import check_refs
 from cityeye.api.auth import current_user_dependency
 from cityeye.cases.book import DEFAULT_ROLE, CaseBook
 from cityeye.cases.lifecycle import Action, Role
+from cityeye.clock import Clock, WallClock
 from cityeye.domain import Case, CaseState, Event, FieldError, World
+from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
 from cityeye.pipeline import Intake, LivePipeline
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
+#: The days a case filter may name (as the KPIs: cityeye.api.district).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 #: What each kind of user may ask for (the lifecycle then checks the case's state).
 MAY = {
-    UserRole.ADMIN: frozenset(Action) | {"co_handle"},
+    UserRole.ADMIN: frozenset(Action) | {"co_handle", "progress"},
     UserRole.DISPATCHER: frozenset(
         {
             Action.DISPATCH,
@@ -45,14 +52,34 @@ MAY = {
             Action.VERIFY,
             Action.REOPEN,
             "co_handle",
+            "progress",
         }
     ),
-    UserRole.HANDLER: frozenset({Action.ACCEPT, Action.ARRIVE, Action.HANDLE, Action.RETURN}),
+    UserRole.HANDLER: frozenset(
+        {Action.ACCEPT, Action.ARRIVE, Action.HANDLE, Action.RETURN, "progress"}
+    ),
     UserRole.LEADER: frozenset(),
     UserRole.RESIDENT: frozenset(),
 }
+#: Moves that are not lifecycle actions: a co-handler joins; a progress note.
+NOTES = frozenset({"co_handle", "progress"})
 #: The lifecycle role a user acts in (an admin acts in the action's usual role).
 ACTS_AS = {UserRole.DISPATCHER: Role.DISPATCHER, UserRole.HANDLER: Role.HANDLER}
+
+
+def local_day_bounds(timezone: str) -> Callable[..., datetime | None]:
+    """``bound(day, start=True)``: the first moment of the local ``day`` in
+    ``timezone``; ``start=False``: the first moment after it (``None`` for no day)."""
+    zone: tzinfo = ZoneInfo(timezone)
+
+    def bound(day: date | None, *, start: bool) -> datetime | None:
+        if day is None:
+            return None
+        if not start:
+            day = day + timedelta(days=1)
+        return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+    return bound
 
 
 def etag(case: Case) -> str:
@@ -115,8 +142,11 @@ class Move(BaseModel):
     )
 
 
-def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
+def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None) -> APIRouter:
+    """``clock``: "now" for overdue and for the time of a move (a replayed day's
+    simulated time in a demo, so deadlines do not jump; default the wall clock)."""
     store, world = pipeline.store, pipeline.world
+    clock = clock or WallClock()
     api = APIRouter(prefix="/api/v1/cases", tags=["cases"])
     current_user = current_user_dependency(store)
 
@@ -133,10 +163,20 @@ def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
         ] = None,
         overdue: bool = False,
         q: Annotated[str | None, Query(max_length=200, description="in the title")] = None,
+        module: Annotated[
+            str | None, Query(max_length=64, description="the scenarios of one module")
+        ] = None,
+        party: Annotated[str | None, Query(max_length=64, description="lead or co-handler")] = None,
+        opened_first: Annotated[date | None, Query(description="opened on or after")] = None,
+        opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
+        closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
+        closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         per_page: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
-        """Cases the user may see, newest first, a page at a time."""
+        """Cases the user may see, newest first, a page at a time. The days are the
+        district's local days, as the KPIs count them (the cockpit drills through its
+        figures to the cases behind them)."""
         states = None
         if state is not None:
             states = [s.strip() for s in state.split(",") if s.strip()]
@@ -149,12 +189,36 @@ def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
             if area not in world.areas:
                 raise HTTPException(422, f"area: no area {area!r}")
             areas = below(world, [area])
+        scenarios = None
+        if module is not None:
+            if module not in {m.value for m in Module}:
+                options = ", ".join(m.value for m in Module)
+                raise HTTPException(422, f"module: {module!r} not among {options}")
+            scenarios = {s.id for s in pipeline.scenarios if s.module.value == module}
+        if party is not None and party not in world.parties:
+            raise HTTPException(422, f"party: no party {party!r}")
+        days = {
+            "opened_first": opened_first,
+            "opened_last": opened_last,
+            "closed_first": closed_first,
+            "closed_last": closed_last,
+        }
+        for name, day in days.items():
+            if day is not None and not EARLIEST <= day <= LATEST:
+                raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
+        since = local_day_bounds(world.timezone)
         where = CaseFilter(
             states=states,
             scenario=scenario,
             areas=areas,
-            overdue_at=datetime.now(UTC) if overdue else None,
+            overdue_at=clock.now() if overdue else None,
             text=q,
+            scenarios=scenarios,
+            party=party,
+            opened_since=since(opened_first, start=True),
+            opened_before=since(opened_last, start=False),
+            closed_since=since(closed_first, start=True),
+            closed_before=since(closed_last, start=False),
         )
         found, total = find_cases(
             store, scope(user), where, offset=(page - 1) * per_page, limit=per_page
@@ -200,7 +264,7 @@ def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
             raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
         allowed = MAY[user.role]
         action: Action | str = move.action
-        if move.action != "co_handle":
+        if move.action not in NOTES:
             try:
                 action = Action(move.action)
             except ValueError:
@@ -235,17 +299,15 @@ def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
         event = Event(
             id=f"desk-{secrets.token_hex(8)}",
             kind="case.action",
-            ts=datetime.now(UTC),
+            ts=clock.now(),
             source="desk",
             area=case.area,
             attrs=attrs,
         )
-        await run_in_threadpool(pipeline.ingest, [event])
-        if not isinstance(pipeline, LivePipeline):
+        applied = await submit_action(pipeline, event)
+        if applied is None:
             return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
-        error = pipeline.analysis.recent_errors.get(event.id)
-        now = await run_in_threadpool(store.get_case, case.id)
-        assert now is not None
+        now, error = applied
         if error is not None and error.field == "if_version":
             return _conflict(now, world)
         if error is not None:
@@ -253,6 +315,20 @@ def router(pipeline: Intake, files: AttachmentStore) -> APIRouter:
         return JSONResponse(case_json(now, world), headers={"ETag": etag(now)})
 
     return api
+
+
+async def submit_action(pipeline: Intake, event: Event) -> tuple[Case, CaseError | None] | None:
+    """Send one ``case.action`` event through the intake, as every change to a case
+    goes (so it is stored, replayable and snapshot-safe), and say how it went: the
+    case as it is now and the book's refusal if any; ``None`` when a bus worker will
+    apply it later (answer 202)."""
+    await run_in_threadpool(pipeline.ingest, [event])
+    if not isinstance(pipeline, LivePipeline):
+        return None
+    error = pipeline.analysis.recent_errors.get(event.id)
+    case = await run_in_threadpool(pipeline.store.get_case, str(event.attrs["case"]))
+    assert case is not None
+    return case, error
 
 
 def _conflict(case: Case, world: World) -> JSONResponse:

@@ -12,8 +12,9 @@ it (:func:`cityeye.domain.users.scope_of`).
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -21,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import current_user_dependency
+from cityeye.clock import Clock, WallClock
 from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.pipeline import Intake
@@ -34,8 +36,10 @@ MAX_KPI_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-def router(pipeline: Intake) -> APIRouter:
+def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
+    """``clock``: "today" for the KPIs' default period (a replayed day's, in a demo)."""
     store, world = pipeline.store, pipeline.world
+    clock = clock or WallClock()
     api = APIRouter(prefix="/api/v1", tags=["district"])
     current_user = current_user_dependency(store)
     User_ = Annotated[User, Depends(current_user)]
@@ -154,7 +158,7 @@ def router(pipeline: Intake) -> APIRouter:
         for name, day in (("first", first), ("last", last)):
             if day is not None and not EARLIEST <= day <= LATEST:
                 raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
-        last = last or datetime.now(UTC).date()
+        last = last or clock.now().astimezone(ZoneInfo(world.timezone)).date()
         first = first or last - timedelta(days=29)
         if (last - first).days > MAX_KPI_DAYS:
             raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")

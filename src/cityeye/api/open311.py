@@ -35,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.events import read_body
 from cityeye.api.tokens import TokenError, check_event, verify
+from cityeye.clock import Clock, WallClock
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.ingest.hotline import mask_numbers, mask_phone
@@ -417,9 +418,12 @@ def parse_query(params: Mapping[str, str], now: datetime) -> Query:
 
 
 # ---------------------------------------------------------------------- router
-def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
+def router(pipeline: Intake, *, open_ingest: bool = False, clock: Clock | None = None) -> APIRouter:
     """The GeoReport v2 endpoints over ``pipeline``'s scenarios and store.
-    ``open_ingest``: take requests without an ``api_key`` (demos, tests)."""
+    ``open_ingest``: take requests without an ``api_key`` (demos, tests). ``clock``:
+    the time of a new request and of the default search window (a replayed day's
+    simulated time in a demo: a report must not arrive months after the day it joins)."""
+    clock = clock or WallClock()
     api = APIRouter(prefix=PREFIX, tags=["open311"])
     store = pipeline.store
     services = {s.code: s for s in services_of(pipeline.scenarios)}
@@ -504,7 +508,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
 
     def submit(fmt: str, form: Mapping[str, list[str]], token: ApiToken | None) -> Response:
         for _ in range(5):  # a tracking number already taken: draw another
-            now = datetime.now(UTC)
+            now = clock.now()
             event = parse_request(form, services, now)
             if token is not None:
                 try:
@@ -527,7 +531,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
     def get_requests(fmt: str, request: Request) -> Response:
         try:
             check_format(fmt)
-            query = parse_query(request.query_params, datetime.now(UTC))
+            query = parse_query(request.query_params, clock.now())
             rows = find(query)
         except Open311Error as exc:
             return error_response(fmt, exc)

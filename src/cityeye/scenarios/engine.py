@@ -346,6 +346,12 @@ class Engine:
         ident = (event.source, event.id)
         return ident in self._seen_now or ident in self._seen_before
 
+    @property
+    def latest(self) -> datetime | None:
+        """The largest event time seen or advanced to (a restarted replay resumes
+        there); ``None`` before anything."""
+        return None if self._max_t is None else datetime.fromtimestamp(self._max_t, UTC)
+
     def is_late(self, event: Event) -> bool:
         """Whether ``event`` would be late now (older than the clock)."""
         return self._max_t is not None and event.ts.timestamp() < self._max_t - self.lateness

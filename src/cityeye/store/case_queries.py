@@ -26,6 +26,12 @@ class CaseFilter:
     areas: Collection[str] | None = None  # already expanded to the areas below
     overdue_at: datetime | None = None  # open and past due at this time
     text: str | None = None
+    scenarios: Collection[str] | None = None  # any of these (a module's scenarios)
+    party: str | None = None  # the lead or a co-handler
+    opened_since: datetime | None = None  # opened in [since, before)
+    opened_before: datetime | None = None
+    closed_since: datetime | None = None  # ended (closed, dismissed, ...) in [since, before)
+    closed_before: datetime | None = None
 
 
 def _visible(scope: Scope) -> Any:
@@ -61,6 +67,21 @@ def find_cases(
         conditions.append(c.area_code.in_(sorted(where.areas)))
     if where.overdue_at is not None:
         conditions += [c.due_at < where.overdue_at, c.state.not_in(TERMINAL)]
+    if where.scenarios is not None:
+        conditions.append(c.scenario.in_(sorted(where.scenarios)))
+    if where.party is not None:
+        handling = select(t.case_handlers.c.case_id).where(
+            t.case_handlers.c.party_id == where.party
+        )
+        conditions.append(or_(c.lead_party == where.party, c.id.in_(handling)))
+    if where.opened_since is not None:
+        conditions.append(c.opened_at >= where.opened_since)
+    if where.opened_before is not None:
+        conditions.append(c.opened_at < where.opened_before)
+    if where.closed_since is not None:
+        conditions.append(c.closed_at >= where.closed_since)
+    if where.closed_before is not None:
+        conditions.append(c.closed_at < where.closed_before)
     if where.text:
         escaped = where.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(c.title.ilike(f"%{escaped}%", escape="\\"))

@@ -7,22 +7,50 @@
 // first, and a queued move only keeps their references).
 "use strict";
 (function () {
-  const OPEN = "dispatched,accepted,in_progress,returned,reopened,escalated";
   const QUEUE = "cityeye.desk.queue";
-  const ACTIONS = {
-    // state → the moves a handler can make there (the server's lifecycle decides)
+  const WORKING = ["dispatched", "accepted", "in_progress", "returned", "reopened", "escalated"];
+  // role → state → the moves offered there (the server's lifecycle has the last word)
+  const HANDLER = {
     dispatched: ["accept", "return"],
     reopened: ["accept", "return"],
     escalated: ["accept", "arrive", "handle", "return"],
-    accepted: ["arrive", "handle", "return"],
-    in_progress: ["handle", "return"],
+    accepted: ["arrive", "handle", "progress", "return"],
+    in_progress: ["handle", "progress", "return"],
   };
+  const DISPATCHER = {
+    reported: ["dispatch", "dismiss"],
+    returned: ["dispatch", "dismiss"],
+    escalated: ["dispatch", "dismiss", "progress"],
+    reopened: ["dispatch", "progress"],
+    dispatched: ["progress"],
+    accepted: ["progress"],
+    in_progress: ["progress"],
+    handled: ["verify", "reopen"],
+    verified: ["close"],
+  };
+  const MOVES = { handler: HANDLER, dispatcher: DISPATCHER, admin: DISPATCHER };
+  const LISTED = {
+    handler: WORKING,
+    dispatcher: ["reported", "handled", "verified", ...WORKING],
+    admin: ["reported", "handled", "verified", ...WORKING],
+    leader: ["reported", "handled", "verified", ...WORKING],
+  };
+  const REASON = new Set(["return", "dismiss", "reopen", "handle"]); // these must say why
+  const DANGER = new Set(["return", "dismiss", "reopen"]);
   const LABEL = {
     accept: "受理 Accept",
     arrive: "到场 On site",
     handle: "处置完成 Handled",
     return: "退回 Return",
+    progress: "记录进展 Progress note",
+    dispatch: "派遣 Dispatch",
+    dismiss: "误报撤销 Dismiss",
+    verify: "核查通过 Verify",
+    reopen: "重新处置 Reopen",
+    close: "结案 Close",
   };
+  let parties = [];
+  let parents = {};
   const list = document.getElementById("list");
   const detail = document.getElementById("detail");
   let me = null;
@@ -58,7 +86,8 @@
   }
 
   async function loadList() {
-    const r = await api("/api/v1/cases?per_page=200&state=" + OPEN);
+    const states = LISTED[me.role] || WORKING;
+    const r = await api("/api/v1/cases?per_page=200&state=" + states.join(","));
     const body = await r.json();
     const cases = body.items.sort((a, b) => (a.due_at || "9999").localeCompare(b.due_at || "9999"));
     list.replaceChildren();
@@ -88,22 +117,53 @@
     tl.className = "timeline";
     for (const e of c.timeline) {
       const li = document.createElement("li");
-      li.append(text("time", new Date(e.at).toLocaleString("zh-CN", { hour12: false })), text("span", [e.action, e.actor, e.note].filter(Boolean).join(" · ")));
+      li.append(text("time", new Date(e.at).toLocaleString("zh-CN", { hour12: false })), text("span", [LABEL[e.action] || e.action, e.actor, e.note].filter(Boolean).join(" · ")));
+      for (const ref of e.attachments || []) {
+        const img = document.createElement("img");
+        img.className = "thumb";
+        img.alt = "照片 photo";
+        img.src = "/api/v1/attachments/" + encodeURIComponent(ref);
+        li.append(img);
+      }
       tl.append(li);
     }
     detail.append(tl);
-    const moves = ACTIONS[c.state] || [];
+    const moves = (MOVES[me.role] || {})[c.state] || [];
     if (!moves.length) return;
     const form = document.getElementById("moves").content.firstElementChild.cloneNode(true);
     const buttons = form.querySelector(".buttons");
+    if (moves.includes("dispatch")) form.prepend(partyPicker(c));
     for (const action of moves) {
-      const b = text("button", LABEL[action], action === "return" ? "danger" : "");
+      const b = text("button", LABEL[action], DANGER.has(action) ? "danger" : action === "progress" ? "secondary" : "");
       b.type = "button";
       b.addEventListener("click", () => submit(c, etag, action, form));
       buttons.append(b);
     }
     detail.append(form);
     detail.scrollIntoView({ behavior: "smooth" });
+  }
+
+  function covers(party, area) {
+    // a party serves an area when the area lies inside one of the party's areas
+    for (let a = area; a; a = parents[a]) if (party.areas.includes(a)) return true;
+    return false;
+  }
+
+  function partyPicker(c) {
+    const label = text("label", "派往 ");
+    label.append(text("span", "Send to", ""));
+    label.lastChild.lang = "en";
+    const select = document.createElement("select");
+    select.name = "party";
+    const area = c.area ? c.area.code : null;
+    const near = parties.filter((p) => area && covers(p, area));
+    for (const p of [...near, ...parties.filter((p) => !near.includes(p))]) {
+      const o = text("option", p.name + (p.non_government ? " · 共治 co-gov" : ""));
+      o.value = p.id;
+      select.append(o);
+    }
+    label.append(select);
+    return label;
   }
 
   async function upload(file) {
@@ -121,21 +181,22 @@
     return api("/api/v1/cases/" + encodeURIComponent(move.id) + "/actions", {
       method: "POST",
       headers: { "content-type": "application/json", "if-match": move.etag, "x-csrf-token": csrf() },
-      body: JSON.stringify({ action: move.action, note: move.note, photos: move.photos }),
+      body: JSON.stringify({ action: move.action, note: move.note, photos: move.photos, ...(move.party ? { party: move.party } : {}) }),
     });
   }
 
   async function submit(c, etag, action, form) {
     const error = form.querySelector(".error");
     const note = form.note.value.trim();
-    if (action === "return" && !note) {
-      error.textContent = "退回须说明原因 A return needs the reason";
+    if (REASON.has(action) && !note) {
+      error.textContent = "请填写原因 Say why in the note";
       error.hidden = false;
       return;
     }
     for (const b of form.querySelectorAll("button")) b.disabled = true; // no double submit
     error.hidden = true;
     const move = { id: c.id, etag, action, note, photos: [] };
+    if (action === "dispatch") move.party = form.party.value;
     try {
       const file = form.photo.files[0];
       if (file) move.photos.push(await upload(file));
@@ -202,6 +263,11 @@
     const r = await api("/api/v1/auth/me");
     me = await r.json();
     document.getElementById("who").textContent = me.display_name + " (" + me.role + ")";
+    if (me.role !== "handler") {
+      const [p, a] = await Promise.all([api("/api/v1/parties"), api("/api/v1/areas")]);
+      parties = await p.json();
+      for (const area of await a.json()) parents[area.code] = area.parent;
+    }
     showNet();
     await flush();
     await loadList();

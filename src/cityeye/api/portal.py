@@ -1,0 +1,399 @@
+"""The resident portal's API (``/api/v1/portal``): report a problem without an account,
+get a tracking number, follow it, rate the result.
+
+A report is the same ``report.citizen`` event an Open311 client makes (one parser,
+:func:`cityeye.api.open311.parse_request`, checks both), from source ``portal``; it
+becomes a case of the ``citizen.report`` scenario like any other. What the portal adds:
+
+* **A follow key**, shown once with the tracking number and kept only as its SHA-256
+  (``report_follows``). The tracking number is enough to see the status (Open311
+  lists it publicly anyway); rating the result needs the key, or being the signed-in
+  resident who reported. So a neighbour who reads the number off a screen cannot rate
+  someone else's case.
+* **Limits for anonymous callers**: reports and photos per client address per hour
+  (HTTP 429 with ``Retry-After``), photos checked to be the images they claim to be,
+  a pin outside the district refused with the field named.
+* **Optional sign-in**: a resident who is signed in has their reports listed
+  (``GET mine``) on any device; one who is not keeps the numbers and keys on the phone.
+"""
+
+# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
+# Annotated[..., Depends(...)] where the dependencies are locals of router()
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from cityeye.api.attachments import check_refs
+from cityeye.api.auth import SESSION_COOKIE, Throttle, current_user_dependency
+from cityeye.api.cases import submit_action
+from cityeye.api.events import read_body
+from cityeye.api.open311 import Open311Error, new_request_id, parse_request, services_of
+from cityeye.api.tokens import hash_secret
+from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
+from cityeye.domain.users import User, UserRole
+from cityeye.files import MAX_BYTES, AttachmentStore
+from cityeye.pipeline import Intake
+from cityeye.store.requests import (
+    Follow,
+    add_follow,
+    cases_by_key,
+    drop_follow,
+    followed_by,
+    get_follow,
+    report_events,
+)
+
+SOURCE = "portal"
+#: Per client address and hour: reports, and photos (a report may carry up to
+#: MAX_PHOTOS). Generous for a person, tight for a script.
+REPORTS_PER_HOUR = 10
+PHOTOS_PER_HOUR = 30
+MAX_PHOTOS = 4
+#: The portal's field names → the Open311 names the shared parser reports errors by.
+_FIELDS = {
+    "category": "service_code",
+    "text": "description",
+    "lat": "lat",
+    "lon": "long",
+    "address": "address_string",
+    "contact": "phone",
+}
+_BACK = {v: k for k, v in _FIELDS.items()}
+
+#: What a resident reads for each case state: Chinese, English.
+STATE_WORDS: dict[CaseState, tuple[str, str]] = {
+    CaseState.REPORTED: ("已受理，待派遣", "Received, awaiting dispatch"),
+    CaseState.DISPATCHED: ("已派遣至处置单位", "Sent to the responsible unit"),
+    CaseState.ACCEPTED: ("处置单位已接单", "Accepted by the unit"),
+    CaseState.IN_PROGRESS: ("正在处置", "Being handled"),
+    CaseState.HANDLED: ("已处置，待核查", "Handled, being checked"),
+    CaseState.VERIFIED: ("核查通过", "Checked"),
+    CaseState.CLOSED: ("已办结", "Closed"),
+    CaseState.RETURNED: ("退回重新派遣", "Returned, to be re-sent"),
+    CaseState.ESCALATED: ("已升级处理", "Escalated"),
+    CaseState.REOPENED: ("已重新处理", "Reopened"),
+    CaseState.DISMISSED: ("经核实不需处置", "Found to need no action"),
+    CaseState.SELF_RESOLVED: ("问题已自行消除", "Resolved by itself"),
+}
+
+
+class NewReport(BaseModel):
+    """A resident's report: what, where (a map pin, or an address), and optionally
+    photos (references from ``POST photos``) and a phone number to be told the outcome
+    (kept masked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(max_length=64)
+    text: str | None = Field(default=None, max_length=4000)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+    photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    contact: str | None = Field(default=None, max_length=40)
+
+
+class Rating(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5, description="1 (poor) .. 5 (very good)")
+    comment: str | None = Field(default=None, max_length=500)
+
+
+def _client(request: Request) -> str:
+    return f"ip:{request.client.host if request.client else '?'}"
+
+
+def _limited(throttle: Throttle, key: str, what: str) -> None:
+    wait = throttle.wait_s(key)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"{what}: too many from this address; try again later",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+
+
+def _form(body: NewReport) -> dict[str, list[str]]:
+    """The report as the Open311 form the shared parser reads."""
+    form: dict[str, list[str]] = {}
+    for name, open311 in _FIELDS.items():
+        value = getattr(body, name)
+        if value is not None:
+            form[open311] = [repr(value) if isinstance(value, float) else str(value)]
+    return form
+
+
+def _portal_errors(exc: Open311Error) -> HTTPException:
+    """The parser's ``service_code: …`` problems under the portal's field names."""
+    errors = []
+    for description in exc.descriptions:
+        field, _, reason = description.partition(": ")
+        errors.append(f"{_BACK.get(field, field)}: {reason}")
+    return HTTPException(422, "; ".join(errors))
+
+
+def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any]:
+    """What a resident sees of their report: what they sent, and where the case is,
+    step by step (states and times; no names of staff, no internal notes)."""
+    category = str(report.attrs.get("category", ""))
+    known = REPORT_CATEGORIES.get(category)
+    out: dict[str, Any] = {
+        "tracking": report.id,
+        "category": {
+            "code": category,
+            "zh": known.zh if known else category,
+            "en": known.en if known else category,
+        },
+        "text": report.attrs.get("text"),
+        "address": report.attrs.get("address"),
+        "lat": report.lat,
+        "lon": report.lon,
+        "reported_at": report.ts.isoformat(),
+        "state": None,
+        "state_zh": "已收到，正在立案",
+        "state_en": "Received, a case is being opened",
+        "steps": [],
+        "rating": None,
+        "can_rate": False,
+    }
+    if case is None:
+        return out
+    zh, en = STATE_WORDS[case.state]
+    steps = []
+    for entry in case.timeline:
+        if entry.to_state is None or entry.to_state == entry.from_state:
+            continue
+        step_zh, step_en = STATE_WORDS[entry.to_state]
+        steps.append(
+            {
+                "at": entry.at.isoformat(),
+                "state": entry.to_state.value,
+                "zh": step_zh,
+                "en": step_en,
+            }
+        )
+    out.update(
+        state=case.state.value,
+        state_zh=zh,
+        state_en=en,
+        steps=steps,
+        rating=case.rating,
+        can_rate=can_rate and case.state == CaseState.CLOSED and case.rating is None,
+    )
+    return out
+
+
+def router(
+    pipeline: Intake,
+    files: AttachmentStore,
+    *,
+    reports: Throttle | None = None,
+    photos: Throttle | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> APIRouter:
+    """``reports`` / ``photos``: the per-address limits (default: REPORTS_PER_HOUR and
+    PHOTOS_PER_HOUR an hour); ``now``: the clock reports are dated by."""
+    api = APIRouter(prefix="/api/v1/portal", tags=["portal"])
+    store, world = pipeline.store, pipeline.world
+    limits = reports or Throttle(REPORTS_PER_HOUR, timedelta(hours=1))
+    photo_limits = photos or Throttle(PHOTOS_PER_HOUR, timedelta(hours=1))
+    services = {s.code: s for s in services_of(pipeline.scenarios)}
+    signed_in = current_user_dependency(store)
+
+    async def maybe_user(request: Request) -> User | None:
+        """The signed-in resident, or nobody: reporting needs no account. A session
+        cookie that is sent must be valid and come with its CSRF value."""
+        if request.headers.get("authorization") is None and not request.cookies.get(SESSION_COOKIE):
+            return None
+        user: User = await signed_in(request)
+        return user
+
+    Someone = Annotated[User | None, Depends(maybe_user)]
+
+    def report_and_case(tracking: str) -> tuple[Event, Case | None]:
+        found = report_events(store, ids=[tracking], limit=1)
+        if not found:
+            raise HTTPException(404, f"tracking: no report {tracking[:80]!r}")
+        event = found[0].event
+        return event, cases_by_key(store, [event.ref]).get(event.ref)
+
+    def may_rate(tracking: str, key: str | None, user: User | None) -> bool:
+        follow = get_follow(store, tracking)
+        if follow is None:
+            return False
+        if key is not None and hmac.compare_digest(hash_secret(key), follow.key_hash):
+            return True
+        return user is not None and follow.user_id is not None and user.id == follow.user_id
+
+    @api.get("/categories")
+    def categories() -> list[dict[str, str]]:
+        """What can be reported, in the order the scenarios list them."""
+        out = []
+        for code, service in services.items():
+            known = REPORT_CATEGORIES.get(code)
+            out.append(
+                {
+                    "code": code,
+                    "zh": known.zh if known else code,
+                    "en": known.en if known else code,
+                    "group": service.group,
+                }
+            )
+        return out
+
+    @api.get("/map")
+    def district_map() -> dict[str, Any]:
+        """The streets, communities and grids as GeoJSON, for placing a pin (public: it
+        is the map of the district, nothing more)."""
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"code": a.code, "name": a.name, "level": a.level.value},
+                "geometry": a.boundary,
+            }
+            for a in sorted(world.areas.values(), key=lambda a: (a.level.rank, a.code))
+            if a.boundary is not None and a.level != AreaLevel.DISTRICT
+        ]
+        return {"type": "FeatureCollection", "features": features}
+
+    @api.post("/photos", status_code=201)
+    async def upload_photo(request: Request) -> dict[str, str]:
+        """One photo (the image itself as the body, with its Content-Type); returns the
+        reference to put in a report's ``photos``."""
+        key = _client(request)
+        _limited(photo_limits, key, "photos")
+        data = await read_body(request, MAX_BYTES)
+        try:
+            ref = files.save(data, request.headers.get("content-type", ""))
+        except FieldError as exc:
+            raise HTTPException(422, f"photo: {exc.reason}") from None
+        photo_limits.count(key)
+        return {"ref": ref}
+
+    @api.post("/reports", status_code=201)
+    def new_report(body: NewReport, request: Request, user: Someone) -> dict[str, Any]:
+        """Report a problem. Answers the tracking number and the follow key, which is
+        shown this once: keep it to rate the result."""
+        key = _client(request)
+        _limited(limits, key, "reports")
+        if user is not None and user.role != UserRole.RESIDENT:
+            raise HTTPException(403, "staff report through the desk or the hotline import")
+        if (
+            body.lat is not None
+            and body.lon is not None
+            and pipeline.locate(body.lat, body.lon) is None
+        ):
+            raise HTTPException(
+                422, "lat: the pin is outside the district; move it or type an address"
+            )
+        try:
+            check_refs(files, body.photos)
+        except FieldError as exc:
+            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        for _ in range(5):  # a tracking number already taken: draw another
+            at = now()
+            try:
+                event = parse_request(_form(body), services, at)
+            except Open311Error as exc:
+                raise _portal_errors(exc) from None
+            attrs = dict(event.attrs)
+            if body.photos:
+                attrs["photos"] = list(body.photos)
+            event = replace(event, id=new_request_id(at), source=SOURCE, attrs=attrs)
+            follow_key = secrets.token_urlsafe(18)
+            try:
+                add_follow(
+                    store,
+                    Follow(event.id, hash_secret(follow_key), user.id if user else None, at),
+                )
+            except Exception:  # the number is taken (a follow exists): draw another
+                continue
+            result = pipeline.ingest([event])[0]
+            if result.status == "accepted":
+                limits.count(key)
+                return {
+                    "tracking": event.id,
+                    "follow_key": follow_key,
+                    "notice": "已收到，立案后派往处置单位。请保存编号和查询码，"
+                    "凭它们查询进度、评价结果。"
+                    " Received; it becomes a case for the responsible unit. Keep the number "
+                    "and the key to follow it and rate the result.",
+                }
+            drop_follow(store, event.id)
+            if result.status != "duplicate":
+                raise HTTPException(422, f"{result.field or 'report'}: {result.reason}")
+        raise HTTPException(503, "tracking: could not draw a free tracking number; try again")
+
+    @api.get("/reports/{tracking}")
+    def report_status(
+        tracking: Annotated[str, Path(max_length=64)],
+        user: Someone,
+        follow_key: Annotated[str | None, Header(max_length=64)] = None,
+    ) -> dict[str, Any]:
+        """Where a report stands. ``Follow-Key`` (or being its signed-in reporter) also
+        says whether it can be rated now."""
+        event, case = report_and_case(tracking)
+        return status_of(event, case, may_rate(tracking, follow_key, user))
+
+    @api.get("/mine")
+    def mine(user: Annotated[User, Depends(signed_in)]) -> list[dict[str, Any]]:
+        """The signed-in resident's reports, newest first."""
+        ids = followed_by(store, user.id)
+        reports = {r.event.id: r.event for r in report_events(store, ids=ids, limit=len(ids) or 1)}
+        cases = cases_by_key(store, [e.ref for e in reports.values()])
+        return [status_of(reports[i], cases.get(reports[i].ref), True) for i in ids if i in reports]
+
+    @api.post("/reports/{tracking}/rating")
+    async def rate(
+        tracking: Annotated[str, Path(max_length=64)],
+        body: Rating,
+        user: Someone,
+        follow_key: Annotated[str | None, Header(max_length=64)] = None,
+    ) -> JSONResponse:
+        """Rate the result of a closed case, once: 1..5 and a comment. Needs the follow
+        key (``Follow-Key`` header) or the signed-in reporter."""
+        allowed = await run_in_threadpool(may_rate, tracking, follow_key, user)
+        event, case = await run_in_threadpool(report_and_case, tracking)
+        if not allowed:
+            raise HTTPException(
+                403, "Follow-Key: only the reporter rates; send the key you were given"
+            )
+        if case is None or case.state != CaseState.CLOSED:
+            raise HTTPException(409, "rating: the case is not closed yet")
+        if case.rating is not None:
+            raise HTTPException(409, "rating: this case has been rated already")
+        action = Event(
+            id=f"portal-rate-{secrets.token_hex(8)}",
+            kind="case.action",
+            ts=now(),
+            source=SOURCE,
+            area=case.area,
+            attrs={
+                "case": case.id,
+                "action": "rate",
+                "role": "reporter",
+                "actor": "resident",
+                "rating": body.rating,
+                "note": body.comment or "",
+                "immediate": True,
+            },
+        )
+        applied = await submit_action(pipeline, action)
+        if applied is None:
+            return JSONResponse({"accepted": action.id, "tracking": tracking}, status_code=202)
+        case, error = applied
+        if error is not None:
+            raise HTTPException(409, f"rating: {error.reason}")
+        return JSONResponse(status_of(event, case, False))
+
+    return api

@@ -1,0 +1,701 @@
+// The cockpit (驾驶舱) for the command centre's big screen.
+//
+// Drill-down district → street → community → grid on a map of GeoJSON boundaries and a
+// table of the same children with their KPIs; open alerts as markers and a live alert
+// stream (server-sent events); KPI tiles; the trend, per-scenario and per-module charts.
+// Every number opens the cases behind it (GET /api/v1/cases with the same filters).
+// The period is the 30 days up to "today" as the server's clock says (GET /api/v1/clock;
+// the browser's date when there is none); figures refresh every 10 s.
+// Everything comes from this server: no tiles unless a tile URL is configured.
+"use strict";
+(function () {
+  const REFRESH_MS = 10000;
+  const DAYS = 30;
+  const LANG_KEY = "cityeye.cockpit.lang";
+  const COLOUR_KEY = "cityeye.cockpit.colour";
+  const OPEN = "reported,dispatched,accepted,in_progress,handled,verified,returned,escalated,reopened";
+  const CHILD = { district: "street", street: "community", community: "grid" };
+  const SEV = { low: "#3498db", medium: "#f5b041", high: "#e67e22", critical: "#e74c3c" };
+  const MODULES = ["city_management", "public_security", "emergency", "market", "livelihood", "enterprise"];
+
+  const T = {
+    zh: {
+      title: "城市眼·云共治 驾驶舱", logout: "退出", map: "辖区地图", children: "下级区域",
+      stream: "实时预警", trend: "逐日趋势", by_scenario: "分场景（全区）", by_module: "分模块（全区）",
+      close: "关闭", more: "更多", connecting: "连接中…", live: "实时", offline: "已断开",
+      handling_rate: "处置率", on_time_rate: "按期办结率", co_governance_rate: "共治率",
+      satisfaction: "满意率", false_alarm_rate: "误报率", open: "在办工单", overdue: "超期工单",
+      opened: "新增工单", closed: "办结", due: "应办", name: "区域", alerts: "预警",
+      street: "街道", community: "社区", grid: "网格", district: "全区",
+      colour_rate: "着色：处置率", colour_cases: "着色：工单数", no_data: "无数据",
+      cases: "工单", cases_of: "工单列表", total: "共", items: "件", back: "返回列表",
+      timeline: "时间线", no_cases: "没有工单", no_alerts: "暂无预警", opened_on: "上报",
+      due_on: "时限", only_district: "场景统计只按全区计（需全区权限）",
+      state_closed: "已办结", state_dismissed: "误报撤销", state_open: "在办", day: "日期",
+      severity: { low: "低", medium: "中", high: "高", critical: "紧急" },
+      module: {
+        city_management: "城市管理", public_security: "治安管理", emergency: "应急管理",
+        market: "市场监管", livelihood: "民生服务", enterprise: "企业服务",
+      },
+      resolved: "已消警", count_times: "次", speed: "倍速", few: "少", many: "多", dismissed: "误报撤销", open_alerts: "地图上在办预警",
+    },
+    en: {
+      title: "cityeye cockpit", logout: "Sign out", map: "Map", children: "Sub-areas",
+      stream: "Live alerts", trend: "Day by day", by_scenario: "By scenario (district)",
+      by_module: "By module (district)", close: "Close", more: "More", connecting: "Connecting…",
+      live: "Live", offline: "Disconnected",
+      handling_rate: "Handling rate", on_time_rate: "On-time rate",
+      co_governance_rate: "Co-governance rate", satisfaction: "Satisfaction",
+      false_alarm_rate: "False-alarm rate", open: "Open cases", overdue: "Overdue",
+      opened: "New cases", closed: "Closed", due: "Due", name: "Area", alerts: "Alerts",
+      street: "Street", community: "Community", grid: "Grid", district: "District",
+      colour_rate: "Colour: handling rate", colour_cases: "Colour: cases", no_data: "No data",
+      cases: "Cases", cases_of: "Cases", total: "", items: "in all", back: "Back to the list",
+      timeline: "Timeline", no_cases: "No cases", no_alerts: "No alerts yet", opened_on: "Reported",
+      due_on: "Due", only_district: "Scenarios are counted district-wide only",
+      state_closed: "Closed", state_dismissed: "Dismissed (false alarm)", state_open: "Open",
+      day: "Day",
+      severity: { low: "low", medium: "medium", high: "high", critical: "critical" },
+      module: {
+        city_management: "City management", public_security: "Public security",
+        emergency: "Emergency", market: "Market supervision", livelihood: "Livelihood",
+        enterprise: "Enterprise",
+      },
+      resolved: "resolved", count_times: "×", speed: "speed", few: "few", many: "many", dismissed: "Dismissed", open_alerts: "open alerts on the map:",
+    },
+  };
+
+  const TILES = [
+    { key: "handling_rate", rate: true, num: "closed", den: "due", cases: "closed" },
+    { key: "on_time_rate", rate: true, num: "on_time", den: "closed", cases: "closed" },
+    { key: "co_governance_rate", rate: true, num: "co_governed", den: "closed", cases: "closed" },
+    { key: "satisfaction", rate: true, num: "satisfied", den: "rated", cases: "closed" },
+    { key: "false_alarm_rate", rate: true, num: "dismissed", den: "alerts", cases: "dismissed", lowGood: true },
+    { key: "opened", count: "cases", cases: "opened" },
+    { key: "open", cases: "open" },
+    { key: "overdue", cases: "overdue", alarm: true },
+  ];
+
+  const state = {
+    lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh",
+    colour: localStorage.getItem(COLOUR_KEY) === "cases" ? "cases" : "rate",
+    me: null, areas: {}, kids: {}, root: null, district: null, area: null,
+    scenarios: {}, first: null, last: null, clock: null, noClock: false, gen: 0,
+    kpi: null, open: null, overdue: null, rows: {}, trend: null, byScenario: null,
+    alerts: new Map(), stream: [], filter: null, page: 1, timer: null,
+  };
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => T[state.lang][key] ?? T.zh[key] ?? key;
+
+  // ------------------------------------------------------------------ helpers
+  function csrf() {
+    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  async function api(path, options = {}) {
+    const r = await fetch(path, { credentials: "same-origin", ...options });
+    if (r.status === 401) {
+      location.assign("/login?next=" + encodeURIComponent(location.pathname));
+      return new Promise(() => {}); // the page is leaving
+    }
+    return r;
+  }
+
+  async function json(path) {
+    const r = await api(path);
+    if (!r.ok) throw new Error(path + ": " + r.status);
+    return r.json();
+  }
+
+  function el(tag, content, cls) {
+    const e = document.createElement(tag);
+    if (content !== undefined && content !== null) e.textContent = content; // never innerHTML
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function qs(params) {
+    const u = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, v);
+    return u.toString();
+  }
+
+  const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
+  const isoDay = (d) => d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  function addDays(day, n) {
+    const [y, m, d] = day.split("-").map(Number);
+    return isoDay(new Date(y, m - 1, d + n));
+  }
+  function when(iso) {
+    return iso ? new Date(iso).toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "";
+  }
+  function rateClass(r, lowGood) {
+    if (r === null || r === undefined) return "";
+    if (lowGood) return r <= 0.2 ? "good" : r <= 0.5 ? "warn" : "bad";
+    return r >= 0.9 ? "good" : r >= 0.75 ? "warn" : "bad";
+  }
+  const areaName = (code) => (state.areas[code] ? state.areas[code].name : code || "");
+  function scenarioName(id) {
+    const s = state.scenarios[id];
+    if (!s) return id || "";
+    return state.lang === "en" ? s.name_en || s.name_zh : s.name_zh;
+  }
+  function within(code, root) {
+    for (let c = code; c; c = state.areas[c] && state.areas[c].parent) if (c === root) return true;
+    return false;
+  }
+  const period = () => ({ first: state.first, last: state.last });
+
+  // ------------------------------------------------------------------ language
+  function applyLang() {
+    document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
+    for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
+    $("lang").textContent = state.lang === "en" ? "中" : "EN";
+    setLive(state.liveState || "connecting");
+    crumbs();
+    showPeriod();
+    renderTiles();
+    renderTable();
+    styleMap();
+    legend();
+    renderCharts();
+    renderStream();
+    if (!$("cases").hidden && state.filter) showCases(state.filter, false);
+  }
+
+  $("lang").addEventListener("click", () => {
+    state.lang = state.lang === "en" ? "zh" : "en";
+    localStorage.setItem(LANG_KEY, state.lang);
+    applyLang();
+  });
+  $("colour").addEventListener("click", () => {
+    state.colour = mode() === "rate" ? "cases" : "rate";
+    localStorage.setItem(COLOUR_KEY, state.colour);
+    styleMap();
+    legend();
+  });
+  $("logout").addEventListener("click", async (ev) => {
+    ev.preventDefault();
+    await api("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": csrf() } });
+    location.assign("/login?next=/cockpit");
+  });
+
+  function setLive(s) {
+    state.liveState = s;
+    $("live").textContent = t(s);
+    $("live").className = "live" + (s === "live" ? " on" : "");
+  }
+
+  // ------------------------------------------------------------------ period
+  async function loadClock() {
+    if (!state.noClock) {
+      try {
+        const r = await api("/api/v1/clock");
+        if (r.status === 404) state.noClock = true;
+        else if (r.ok) state.clock = await r.json();
+      } catch (e) {
+        state.clock = null; // network hiccup: keep the browser's date this time
+      }
+    }
+    const today = state.clock && state.clock.day ? state.clock.day : isoDay(new Date());
+    state.last = today;
+    state.first = addDays(today, 1 - DAYS);
+  }
+
+  function showPeriod() {
+    const speed = state.clock && state.clock.speed ? " · " + t("speed") + " ×" + state.clock.speed : "";
+    $("period").textContent = state.first ? state.first + " — " + state.last + speed : "";
+  }
+
+  // ------------------------------------------------------------------ map
+  const map = L.map("map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
+  const tileUrl = document.body.dataset.tiles;
+  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map); // only when configured
+  const shapesLayer = L.layerGroup().addTo(map);
+  const alertLayer = L.layerGroup().addTo(map);
+  let shapes = {}; // child code → its L.geoJSON layer
+
+  function geometries(code, depth = 0) {
+    // the area's own boundary, else its children's (a street drawn as its grids)
+    const a = state.areas[code];
+    if (!a || depth > 6) return [];
+    if (a.boundary) return [a.boundary];
+    return (state.kids[code] || []).flatMap((k) => geometries(k, depth + 1));
+  }
+
+  function bbox(code) {
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    const walk = (c) => {
+      if (typeof c[0] === "number") {
+        minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
+        minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
+      } else c.forEach(walk);
+    };
+    for (const g of geometries(code)) if (g.coordinates) walk(g.coordinates);
+    return minX === Infinity ? null : { minX, minY, maxX, maxY };
+  }
+
+  function children(code) {
+    return CHILD[state.areas[code] && state.areas[code].level] ? state.kids[code] || [] : [];
+  }
+
+  function drawMap() {
+    shapesLayer.clearLayers();
+    shapes = {};
+    const kids = children(state.area);
+    const draw = kids.length ? kids : [state.area]; // a grid: draw itself
+    for (const code of draw) {
+      const geo = geometries(code);
+      if (!geo.length) continue;
+      const layer = L.geoJSON({ type: "FeatureCollection", features: geo.map((g) => ({ type: "Feature", properties: { code }, geometry: g })) });
+      layer.on("click", () => kids.length && drill(code));
+      layer.bindTooltip(tooltip(code), { sticky: true });
+      layer.addTo(shapesLayer);
+      shapes[code] = layer;
+    }
+    const bounds = L.featureGroup(Object.values(shapes)).getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    styleMap();
+  }
+
+  function tooltip(code) {
+    const k = state.rows[code];
+    return areaName(code) + (k ? " · " + t("handling_rate") + " " + pct(k.handling_rate) + " · " + t("opened") + " " + k.cases : " · " + t("no_data"));
+  }
+
+  function mode() {
+    // by handling rate unless no sub-area has one yet (nothing due): then by cases
+    const rated = Object.values(state.rows).some((r) => r.handling_rate !== null && r.handling_rate !== undefined);
+    return state.colour === "rate" && rated ? "rate" : "cases";
+  }
+
+  function fill(code) {
+    const k = state.rows[code];
+    if (mode() === "cases") {
+      const peak = Math.max(1, ...Object.values(state.rows).map((r) => r.cases || 0));
+      const n = k ? k.cases || 0 : 0;
+      if (!n) return "#1c3148";
+      const a = 0.25 + 0.75 * (n / peak);
+      return "rgba(63,167,255," + a.toFixed(2) + ")";
+    }
+    if (!k || k.handling_rate === null || k.handling_rate === undefined) return "#1c3148";
+    return k.handling_rate >= 0.9 ? "#1e8449" : k.handling_rate >= 0.75 ? "#b7950b" : "#a93226";
+  }
+
+  function styleMap() {
+    for (const [code, layer] of Object.entries(shapes)) {
+      layer.setStyle({ color: "#7fb3e6", weight: 1.5, fillColor: fill(code), fillOpacity: 0.65 });
+      layer.setTooltipContent(tooltip(code)); // an open tooltip follows the new figures
+    }
+  }
+
+  function legend() {
+    const box = $("legend");
+    box.replaceChildren();
+    $("colour").textContent = t(mode() === "rate" ? "colour_rate" : "colour_cases");
+    const items = mode() === "cases"
+      ? [["rgba(63,167,255,.3)", t("few")], ["rgba(63,167,255,1)", t("many")], ["#1c3148", t("no_data")]]
+      : [["#1e8449", "≥90%"], ["#b7950b", "75–90%"], ["#a93226", "<75%"], ["#1c3148", t("no_data")]];
+    for (const [c, label] of items) {
+      const s = el("span", label);
+      const i = el("i");
+      i.style.background = c;
+      s.prepend(i);
+      box.append(s);
+    }
+  }
+
+  function alertPoint(a) {
+    const code = a.area && state.areas[a.area] ? a.area : state.area;
+    const b = bbox(code) || bbox(state.area);
+    if (!b) return null;
+    let h = 0;
+    for (const ch of a.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    // spread the alerts of one area around its middle, the same place on every screen
+    const jx = ((h % 1000) / 1000 - 0.5) * 0.5, jy = (((h >>> 10) % 1000) / 1000 - 0.5) * 0.5;
+    return [b.minY + (b.maxY - b.minY) * (0.5 + jy), b.minX + (b.maxX - b.minX) * (0.5 + jx)];
+  }
+
+  function markAlert(a) {
+    const old = state.alerts.get(a.id);
+    if (old) alertLayer.removeLayer(old);
+    state.alerts.delete(a.id);
+    if (a.resolved_at || !a.area || !within(a.area, state.area)) return;
+    const at = alertPoint(a);
+    if (!at) return;
+    const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
+    m.bindTooltip(() => scenarioName(a.scenario) + " · " + t("severity")[a.severity] + " · " + areaName(a.area));
+    m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
+    m.addTo(alertLayer);
+    state.alerts.set(a.id, m);
+  }
+
+  async function loadAlerts() {
+    const gen = state.gen;
+    const body = await json("/api/v1/alerts?" + qs({ open: "true", area: state.area, per_page: 500 }));
+    if (gen !== state.gen) return;
+    alertLayer.clearLayers();
+    state.alerts.clear();
+    body.items.forEach(markAlert);
+  }
+
+  // ------------------------------------------------------------------ drill-down
+  function crumbs() {
+    const nav = $("crumbs");
+    nav.replaceChildren();
+    if (!state.area) return;
+    const path = [];
+    for (let c = state.area; c; c = state.areas[c] && state.areas[c].parent) {
+      path.unshift(c);
+      if (c === state.root) break;
+    }
+    path.forEach((code, i) => {
+      if (i) nav.append(el("span", "›", "sep"));
+      const b = el("button", areaName(code));
+      b.type = "button";
+      b.dataset.code = code;
+      if (code === state.area) b.setAttribute("aria-current", "page");
+      else b.addEventListener("click", () => drill(code));
+      nav.append(b);
+    });
+  }
+
+  function drill(code) {
+    if (code === state.area) return;
+    state.area = code;
+    state.gen += 1;
+    state.rows = {};
+    crumbs();
+    drawMap();
+    renderTable();
+    loadAlerts().catch(console.warn);
+    refresh();
+  }
+
+  // ------------------------------------------------------------------ KPIs
+  async function refresh() {
+    const gen = state.gen;
+    clearTimeout(state.timer);
+    try {
+      await loadClock();
+      if (gen !== state.gen) return;
+      showPeriod();
+      const p = period();
+      const level = state.areas[state.area].level;
+      const by = CHILD[level];
+      const caseCount = (f) => json("/api/v1/cases?" + qs({ ...f, area: state.area, per_page: 1 })).then((b) => b.total);
+      const jobs = [
+        json("/api/v1/kpis?" + qs({ area: state.area, ...p })),
+        by ? json("/api/v1/kpis/breakdown?" + qs({ by, area: state.area, ...p })) : Promise.resolve({ rows: [] }),
+        json("/api/v1/kpis/trend?" + qs({ area: state.area, ...p })),
+        caseCount({ state: OPEN }),
+        caseCount({ overdue: "true" }),
+        state.district ? json("/api/v1/kpis/breakdown?" + qs({ by: "scenario", area: state.district, ...p })) : Promise.resolve(null),
+      ];
+      const [kpi, bd, trend, open, overdue, scen] = await Promise.all(jobs);
+      if (gen !== state.gen) return;
+      Object.assign(state, { kpi, trend, open, overdue, byScenario: scen });
+      state.rows = Object.fromEntries(bd.rows.map((r) => [r.value, r]));
+      renderTiles();
+      renderTable();
+      styleMap();
+      legend();
+      renderCharts();
+    } catch (e) {
+      console.warn("refresh failed", e); // try again at the next beat
+    } finally {
+      if (gen === state.gen) state.timer = setTimeout(refresh, REFRESH_MS);
+    }
+  }
+
+  function tileCases(tile) {
+    const p = period();
+    if (tile.cases === "closed") return { state: "closed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_closed") };
+    if (tile.cases === "dismissed") return { state: "dismissed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_dismissed") };
+    if (tile.cases === "opened") return { opened_first: p.first, opened_last: p.last, label: t("opened") };
+    if (tile.cases === "open") return { state: OPEN, label: t("open") };
+    return { overdue: "true", label: t("overdue") };
+  }
+
+  function renderTiles() {
+    const box = $("tiles");
+    box.replaceChildren();
+    const k = state.kpi;
+    for (const tile of TILES) {
+      const b = el("button", null, "tile");
+      b.type = "button";
+      b.dataset.kpi = tile.key;
+      let value = "—", sub = "", cls = "";
+      if (tile.rate && k) {
+        value = pct(k[tile.key]);
+        sub = (k[tile.num] ?? 0) + " / " + (k[tile.den] ?? 0);
+        cls = rateClass(k[tile.key], tile.lowGood);
+      } else if (tile.count && k) {
+        value = String(k[tile.count] ?? 0);
+        sub = t("closed") + " " + (k.closed ?? 0);
+      } else if (tile.key === "open" && state.open !== null) {
+        value = String(state.open);
+      } else if (tile.key === "overdue" && state.overdue !== null) {
+        value = String(state.overdue);
+        cls = state.overdue > 0 ? "bad" : "good";
+      }
+      if (cls) b.classList.add(cls);
+      b.append(el("span", t(tile.key), "label"), el("b", value), el("span", sub, "sub"));
+      b.addEventListener("click", () => showCases({ area: state.area, ...tileCases(tile) }));
+      box.append(b);
+    }
+  }
+
+  const COLS = [
+    { key: "cases", label: "opened", f: () => ({ opened_first: state.first, opened_last: state.last }) },
+    { key: "closed", label: "closed", f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
+    { key: "handling_rate", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
+    { key: "on_time_rate", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
+    { key: "co_governance_rate", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
+    { key: "satisfaction", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
+    { key: "dismissed", label: "dismissed", count: true, f: () => ({ state: "dismissed", closed_first: state.first, closed_last: state.last }) },
+  ];
+
+  function renderTable() {
+    const kids = state.area ? children(state.area) : [];
+    const level = state.area && CHILD[state.areas[state.area].level];
+    $("table-title").textContent = t("children") + (level ? " · " + t(level) : "");
+    const head = el("tr");
+    head.append(el("th", t("name")));
+    for (const c of COLS) head.append(el("th", t(c.label || c.key)));
+    $("table").tHead.replaceChildren(head);
+    const body = $("table").tBodies[0];
+    body.replaceChildren();
+    for (const code of kids) {
+      const k = state.rows[code];
+      const tr = el("tr");
+      tr.dataset.code = code;
+      const name = el("td", areaName(code), "name");
+      name.addEventListener("click", () => drill(code));
+      tr.append(name);
+      for (const c of COLS) {
+        const v = k ? k[c.key] : null;
+        const td = el("td", c.rate ? pct(v) : v === null || v === undefined ? "0" : String(v), "num " + (c.rate ? rateClass(v) : ""));
+        td.addEventListener("click", () => showCases({ area: code, ...c.f(), label: areaName(code) + " · " + t(c.label || c.key) }));
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    if (!kids.length) {
+      const tr = el("tr");
+      const td = el("td", t("no_data"), "muted");
+      td.colSpan = COLS.length + 1;
+      tr.append(td);
+      body.append(tr);
+    }
+  }
+
+  // ------------------------------------------------------------------ charts
+  const axis = { axisLine: { lineStyle: { color: "#5d7590" } }, axisLabel: { color: "#9fb3c8" }, splitLine: { lineStyle: { color: "#1f3550" } } };
+  const charts = {
+    trend: echarts.init($("chart-trend")),
+    scenario: echarts.init($("chart-scenario")),
+    module: echarts.init($("chart-module")),
+  };
+  // the panels settle after the tiles and the font arrive: follow their size, not the window's
+  const fit = new ResizeObserver(() => {
+    Object.values(charts).forEach((c) => c.resize());
+    map.invalidateSize();
+  });
+  for (const id of ["chart-trend", "chart-scenario", "chart-module", "map"]) fit.observe($(id));
+
+  function renderCharts() {
+    const text = { color: "#e6eef7", fontFamily: "cityeye-sans, system-ui, sans-serif" };
+    const tooltip = { trigger: "axis", backgroundColor: "#132a44", borderColor: "#2c4a6e", textStyle: { color: "#e6eef7" } };
+    const legend = { textStyle: { color: "#c7d5e4" }, top: 0 };
+    const days = state.trend ? state.trend.days : [];
+    charts.trend.setOption({
+      textStyle: text, tooltip, legend, grid: { left: 44, right: 48, top: 30, bottom: 26 },
+      xAxis: { type: "category", data: days.map((d) => d.day.slice(5)), ...axis },
+      yAxis: [{ type: "value", minInterval: 1, ...axis }, { type: "value", min: 0, max: 100, axisLabel: { color: "#9fb3c8", formatter: "{value}%" }, splitLine: { show: false } }],
+      series: [
+        { name: t("opened"), type: "bar", data: days.map((d) => d.cases), itemStyle: { color: "#3fa7ff" } },
+        { name: t("closed"), type: "bar", data: days.map((d) => d.closed), itemStyle: { color: "#2ecc71" } },
+        { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
+      ],
+    }, true);
+
+    const rows = state.byScenario ? state.byScenario.rows.filter((r) => r.cases || r.closed || r.alerts) : [];
+    rows.sort((a, b) => (b.cases || 0) - (a.cases || 0));
+    const top = rows.slice(0, 12).reverse();
+    const none = !state.district ? t("only_district") : t("no_data");
+    charts.scenario.setOption({
+      textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
+      title: top.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
+      grid: { left: 150, right: 20, top: 28, bottom: 22 },
+      xAxis: { type: "value", minInterval: 1, ...axis },
+      yAxis: { type: "category", data: top.map((r) => scenarioName(r.value)), ...axis, axisLabel: { color: "#c7d5e4", width: 140, overflow: "truncate" } },
+      series: [
+        { name: t("opened"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.cases, id: r.value })), itemStyle: { color: "#3fa7ff" } },
+        { name: t("closed"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.closed, id: r.value })), itemStyle: { color: "#2ecc71" } },
+      ],
+    }, true);
+
+    const mods = {};
+    for (const r of state.byScenario ? state.byScenario.rows : []) {
+      const m = state.scenarios[r.value] ? state.scenarios[r.value].module : null;
+      if (!m) continue;
+      mods[m] = mods[m] || { cases: 0, closed: 0, due: 0 };
+      mods[m].cases += r.cases || 0;
+      mods[m].closed += r.closed || 0;
+      mods[m].due += r.due || 0;
+    }
+    const mk = MODULES.filter((m) => mods[m]);
+    charts.module.setOption({
+      textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
+      title: mk.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
+      grid: { left: 44, right: 20, top: 28, bottom: 26 },
+      xAxis: { type: "category", data: mk.map((m) => t("module")[m]), ...axis },
+      yAxis: { type: "value", minInterval: 1, ...axis },
+      series: [
+        { name: t("opened"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
+        { name: t("closed"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
+      ],
+    }, true);
+  }
+
+  function closedOrOpened(seriesIndex) {
+    return seriesIndex === 1
+      ? { state: "closed", closed_first: state.first, closed_last: state.last }
+      : { opened_first: state.first, opened_last: state.last };
+  }
+  charts.trend.on("click", (p) => {
+    const day = state.trend && state.trend.days[p.dataIndex] ? state.trend.days[p.dataIndex].day : null;
+    if (!day) return;
+    const f = p.seriesIndex === 0 ? { opened_first: day, opened_last: day } : { state: "closed", closed_first: day, closed_last: day };
+    showCases({ area: state.area, ...f, label: day + " · " + p.seriesName });
+  });
+  charts.scenario.on("click", (p) => {
+    if (!p.data || !p.data.id) return;
+    showCases({ area: state.district, scenario: p.data.id, ...closedOrOpened(p.seriesIndex), label: scenarioName(p.data.id) + " · " + p.seriesName });
+  });
+  charts.module.on("click", (p) => {
+    if (!p.data || !p.data.id) return;
+    showCases({ area: state.district, module: p.data.id, ...closedOrOpened(p.seriesIndex), label: t("module")[p.data.id] + " · " + p.seriesName });
+  });
+
+  // ------------------------------------------------------------------ live alerts
+  function renderStream() {
+    const box = $("stream");
+    box.replaceChildren();
+    if (!state.stream.length) box.append(el("li", t("no_alerts"), "empty"));
+    for (const { a, live } of state.stream) {
+      const li = el("li", null, "sev-" + a.severity + (live ? " live" : "") + (a.resolved_at ? " resolved" : ""));
+      li.dataset.scenario = a.scenario;
+      li.dataset.id = a.id;
+      li.append(el("span", when(a.resolved_at || a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
+      const meta = [t("severity")[a.severity] || a.severity, areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
+      li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
+      li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
+      box.append(li);
+    }
+    $("stream-count").textContent = t("open_alerts") + " " + state.alerts.size;
+  }
+
+  async function loadStream() {
+    const area = state.root;
+    const body = await json("/api/v1/alerts?" + qs({ area, per_page: 30 }));
+    const seen = new Set(state.stream.map((s) => s.a.id));
+    for (const a of body.items) if (!seen.has(a.id)) state.stream.push({ a, live: false });
+    renderStream();
+  }
+
+  function connect() {
+    const source = new EventSource("/api/v1/alerts/stream");
+    source.onopen = () => setLive("live");
+    source.onerror = () => setLive(source.readyState === EventSource.CLOSED ? "offline" : "connecting");
+    source.addEventListener("alert", (ev) => {
+      const a = JSON.parse(ev.data);
+      state.stream = state.stream.filter((s) => s.a.id !== a.id);
+      state.stream.unshift({ a, live: true });
+      state.stream.length = Math.min(state.stream.length, 60);
+      markAlert(a);
+      renderStream();
+    });
+  }
+
+  // ------------------------------------------------------------------ cases
+  const CASE_PAGE = 50;
+  async function showCases(filter, reset = true) {
+    state.filter = filter;
+    if (reset) state.page = 1;
+    const drawer = $("cases");
+    drawer.hidden = false;
+    $("case-detail").hidden = true;
+    $("cases-list").hidden = false;
+    $("cases-title").textContent = filter.label || t("cases_of");
+    const params = { ...filter };
+    delete params.label;
+    const parts = [areaName(filter.area)];
+    if (filter.opened_first) parts.push(t("opened_on") + " " + filter.opened_first + (filter.opened_last !== filter.opened_first ? "—" + filter.opened_last : ""));
+    if (filter.closed_first) parts.push(t("closed") + " " + filter.closed_first + (filter.closed_last !== filter.closed_first ? "—" + filter.closed_last : ""));
+    const body = await json("/api/v1/cases?" + qs({ ...params, page: state.page, per_page: CASE_PAGE }));
+    if (state.filter !== filter) return;
+    $("cases-filter").textContent = parts.filter(Boolean).join(" · ") + " · " + (t("total") + " " + body.total + " " + t("items")).trim();
+    const list = $("cases-list");
+    if (state.page === 1) list.replaceChildren();
+    if (!body.total) list.append(el("li", t("no_cases"), "empty"));
+    for (const c of body.items) {
+      const li = el("li", null, "case sev-" + c.severity);
+      li.dataset.id = c.id;
+      li.append(el("span", c.state_zh + (state.lang === "en" ? " " + c.state : ""), "state"), el("div", c.title, "title"));
+      li.append(el("div", [c.id, c.area ? c.area.name : "", t("opened_on") + " " + when(c.opened_at), c.due_at ? t("due_on") + " " + when(c.due_at) : ""].filter(Boolean).join(" · "), "meta"));
+      li.addEventListener("click", () => showCase(c.id));
+      list.append(li);
+    }
+    $("cases-more").hidden = state.page * CASE_PAGE >= body.total;
+  }
+
+  async function showCase(id) {
+    const c = await json("/api/v1/cases/" + encodeURIComponent(id));
+    const box = $("case-detail");
+    box.replaceChildren();
+    const back = el("button", t("back"), "ghost");
+    back.type = "button";
+    back.addEventListener("click", () => { box.hidden = true; $("cases-list").hidden = false; $("cases-more").hidden = false; });
+    box.append(back, el("h3", c.title), el("p", [c.id, c.state_zh, t("severity")[c.severity] || c.severity, c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
+    box.append(el("h4", t("timeline")));
+    const ol = el("ol");
+    for (const e of c.timeline) {
+      const li = el("li");
+      li.append(el("time", when(e.at)), el("span", [e.action, e.actor, e.to, e.note].filter(Boolean).join(" · ")));
+      ol.append(li);
+    }
+    box.append(ol);
+    $("cases-list").hidden = true;
+    $("cases-more").hidden = true;
+    box.hidden = false;
+  }
+
+  $("cases-close").addEventListener("click", () => { $("cases").hidden = true; state.filter = null; });
+  $("cases-more").addEventListener("click", () => { state.page += 1; showCases(state.filter, false); });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") $("cases").hidden = true; });
+
+  // ------------------------------------------------------------------ start
+  (async function start() {
+    const me = await json("/api/v1/auth/me");
+    state.me = me;
+    $("who").textContent = me.display_name + " (" + me.role + ")";
+    const [areas, scenarios] = await Promise.all([json("/api/v1/areas?boundaries=true"), json("/api/v1/scenarios")]);
+    for (const a of areas) {
+      state.areas[a.code] = a;
+      if (a.parent) (state.kids[a.parent] = state.kids[a.parent] || []).push(a.code);
+    }
+    for (const s of scenarios) state.scenarios[s.id] = s;
+    const district = areas.find((a) => !a.parent);
+    const posts = me.areas.filter((c) => state.areas[c]);
+    state.root = posts.length ? posts[0] : district.code;
+    state.district = me.role === "admin" || state.root === district.code ? district.code : null;
+    state.area = state.root;
+    applyLang();
+    drawMap();
+    connect();
+    await Promise.all([loadAlerts(), loadStream(), refresh()]).catch(console.warn);
+  })();
+})();

@@ -1,0 +1,306 @@
+// The resident portal (居民随手拍): report a problem with a category, words, a photo and
+// a place (a pin on the district's map, or an address); get a tracking number and a
+// follow key; follow the case; rate the result once it is closed.
+//
+// No account is needed. The numbers and keys of this phone's reports stay in
+// localStorage, so "Mine" lists them on the next visit; a signed-in resident also gets
+// the reports they made on other devices. The map is the district's own boundaries
+// (GeoJSON from the server), so it works with no tile server and no network but ours.
+"use strict";
+(function () {
+  const MINE = "cityeye.portal.reports";
+  const $ = (id) => document.getElementById(id);
+  let pin = null;
+  let marker = null;
+  let map = null;
+
+  function text(tag, content, cls) {
+    const el = document.createElement(tag);
+    el.textContent = content; // never innerHTML: what residents type comes back here
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function csrf() {
+    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function headers(extra) {
+    const h = { ...extra };
+    const token = csrf();
+    if (token) h["x-csrf-token"] = token; // signed in: the session cookie needs it
+    return h;
+  }
+
+  function saved() {
+    try { return JSON.parse(localStorage.getItem(MINE) || "[]"); } catch (e) { return []; }
+  }
+
+  function remember(tracking, key) {
+    const all = saved().filter((r) => r.tracking !== tracking);
+    all.unshift({ tracking, key, at: new Date().toISOString() });
+    localStorage.setItem(MINE, JSON.stringify(all.slice(0, 50)));
+  }
+
+  function keyFor(tracking) {
+    const found = saved().find((r) => r.tracking === tracking);
+    return found ? found.key : "";
+  }
+
+  function showError(el, message) {
+    el.textContent = message;
+    el.hidden = !message;
+  }
+
+  // ------------------------------------------------------------------ tabs
+  function show(tab) {
+    for (const b of document.querySelectorAll(".tabs button")) {
+      b.setAttribute("aria-selected", String(b.dataset.tab === tab));
+    }
+    for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== tab;
+    if (tab === "report" && map) map.invalidateSize();
+    if (tab === "mine") loadMine();
+  }
+  for (const b of document.querySelectorAll(".tabs button")) {
+    b.addEventListener("click", () => show(b.dataset.tab));
+  }
+
+  // ------------------------------------------------------------------ report
+  async function loadCategories() {
+    const r = await fetch("/api/v1/portal/categories");
+    const select = $("report-form").category;
+    for (const c of await r.json()) {
+      const o = text("option", c.zh + " " + c.en);
+      o.value = c.code;
+      select.append(o);
+    }
+  }
+
+  function place(lat, lon) {
+    pin = { lat, lon };
+    $("pin-text").textContent = "已选位置 Pin: " + lat.toFixed(5) + ", " + lon.toFixed(5);
+    if (!map) return;
+    if (marker) marker.setLatLng([lat, lon]);
+    else marker = L.circleMarker([lat, lon], { radius: 9, color: "#c0392b", fillOpacity: 0.8 }).addTo(map);
+  }
+
+  async function loadMap() {
+    const r = await fetch("/api/v1/portal/map");
+    const shapes = await r.json();
+    map = L.map("map", { attributionControl: false, zoomSnap: 0.25 });
+    const layer = L.geoJSON(shapes, {
+      style: (f) => ({
+        className: "area-" + f.properties.code,
+        ...({
+          street: { color: "#1f6fb2", weight: 2.5, fill: false },
+          community: { color: "#5d6d7e", weight: 1.2, fillColor: "#d6eaf8", fillOpacity: 0.3 },
+        }[f.properties.level] || { color: "#aab7b8", weight: 0.5, fillColor: "#ebf5fb", fillOpacity: 0.2 }),
+      }),
+      onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+    }).addTo(map);
+    if (shapes.features.length) map.fitBounds(layer.getBounds());
+    else map.setView([30.3, 120.15], 12);
+    map.on("click", (e) => place(e.latlng.lat, e.latlng.lng));
+  }
+
+  $("locate").addEventListener("click", () => {
+    if (!navigator.geolocation) return;
+    navigator.geolocation.getCurrentPosition(
+      (p) => { place(p.coords.latitude, p.coords.longitude); map.panTo([p.coords.latitude, p.coords.longitude]); },
+      () => showError($("report-form").querySelector(".error"), "无法获取位置，请点地图或填地址 No location: tap the map or type an address"),
+    );
+  });
+
+  async function uploadPhoto(file) {
+    const r = await fetch("/api/v1/portal/photos", {
+      method: "POST", headers: headers({ "content-type": file.type }), body: file,
+    });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.detail);
+    return body.ref;
+  }
+
+  $("report-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const error = form.querySelector(".error");
+    const button = form.querySelector("button[type=submit]");
+    if (!form.category.value) return showError(error, "请选择问题类别 Choose a category");
+    const address = form.address.value.trim();
+    if (!pin && !address) return showError(error, "请在地图上选位置或填写地址 Place a pin or type an address");
+    button.disabled = true; // one tap, one report
+    showError(error, "");
+    try {
+      const body = { category: form.category.value, photos: [] };
+      const words = form.text.value.trim();
+      if (words) body.text = words;
+      if (pin) { body.lat = pin.lat; body.lon = pin.lon; }
+      if (address) body.address = address;
+      const contact = form.contact.value.trim();
+      if (contact) body.contact = contact;
+      const file = form.photo.files[0];
+      if (file) body.photos.push(await uploadPhoto(file));
+      const r = await fetch("/api/v1/portal/reports", {
+        method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+      });
+      const answer = await r.json();
+      if (!r.ok) throw new Error(answer.detail);
+      remember(answer.tracking, answer.follow_key);
+      $("receipt-tracking").textContent = answer.tracking;
+      $("receipt-key").textContent = answer.follow_key;
+      $("receipt-notice").textContent = answer.notice;
+      form.hidden = true;
+      $("receipt").hidden = false;
+      form.reset();
+      pin = null;
+      if (marker) { marker.remove(); marker = null; }
+      $("pin-text").textContent = "未选位置 No pin";
+    } catch (e) {
+      const offline = e instanceof TypeError;
+      showError(error, offline ? "网络不通，未提交；内容已保留，联网后再点提交 Not sent (offline); your report is kept, send it again when online"
+        : "未提交 Not sent: " + e.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $("receipt-again").addEventListener("click", () => {
+    $("receipt").hidden = true;
+    $("report-form").hidden = false;
+    if (map) map.invalidateSize();
+  });
+  $("receipt-track").addEventListener("click", () => {
+    const tracking = $("receipt-tracking").textContent;
+    $("receipt").hidden = true;
+    $("report-form").hidden = false;
+    track(tracking, keyFor(tracking));
+  });
+
+  // ------------------------------------------------------------------ follow
+  function fmt(iso) {
+    return new Date(iso).toLocaleString("zh-CN", { hour12: false });
+  }
+
+  function renderStatus(s, key) {
+    const box = $("status");
+    box.hidden = false;
+    box.replaceChildren(
+      text("h2", s.tracking),
+      text("p", s.category.zh + " " + s.category.en, "meta"),
+      text("p", s.state_zh + " " + s.state_en, "state"),
+    );
+    if (s.text) box.append(text("p", s.text));
+    if (s.address) box.append(text("p", "地址 Address: " + s.address, "meta"));
+    const tl = document.createElement("ol");
+    tl.className = "timeline";
+    const first = document.createElement("li");
+    first.append(text("time", fmt(s.reported_at)), text("span", "已提交 Reported"));
+    tl.append(first);
+    for (const step of s.steps) {
+      const li = document.createElement("li");
+      li.append(text("time", fmt(step.at)), text("span", step.zh + " " + step.en));
+      tl.append(li);
+    }
+    box.append(tl);
+    if (s.rating) box.append(text("p", "您的评价 Your rating: " + "★".repeat(s.rating) + "☆".repeat(5 - s.rating), "rated"));
+    if (s.can_rate) box.append(rateForm(s, key));
+  }
+
+  function rateForm(s, key) {
+    const form = $("rate-form").content.firstElementChild.cloneNode(true);
+    const stars = form.querySelector(".stars");
+    const send = form.querySelector("button[type=submit]");
+    let chosen = 0;
+    for (let n = 1; n <= 5; n++) {
+      const b = text("button", "★");
+      b.type = "button";
+      b.setAttribute("role", "radio");
+      b.setAttribute("aria-label", n + " 星 stars");
+      b.dataset.stars = String(n);
+      b.addEventListener("click", () => {
+        chosen = n;
+        for (const o of stars.children) o.classList.toggle("on", Number(o.dataset.stars) <= n);
+        send.disabled = false;
+      });
+      stars.append(b);
+    }
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      send.disabled = true;
+      const error = form.querySelector(".error");
+      try {
+        const body = { rating: chosen };
+        const comment = form.comment.value.trim();
+        if (comment) body.comment = comment;
+        const r = await fetch("/api/v1/portal/reports/" + encodeURIComponent(s.tracking) + "/rating", {
+          method: "POST",
+          headers: headers({ "content-type": "application/json", "follow-key": key || "" }),
+          body: JSON.stringify(body),
+        });
+        const answer = await r.json();
+        if (!r.ok) throw new Error(answer.detail);
+        renderStatus(answer, key);
+      } catch (e) {
+        showError(error, "未提交 Not sent: " + e.message);
+        send.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  async function track(tracking, key) {
+    show("track");
+    const form = $("track-form");
+    form.tracking.value = tracking;
+    form.key.value = key || "";
+    const error = form.querySelector(".error");
+    showError(error, "");
+    const h = headers({});
+    if (key) h["follow-key"] = key;
+    try {
+      const r = await fetch("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: h });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.detail);
+      renderStatus(body, key);
+    } catch (e) {
+      $("status").hidden = true;
+      showError(error, "查询不到 Not found: " + e.message);
+    }
+  }
+
+  $("track-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const tracking = ev.target.tracking.value.trim().toUpperCase();
+    track(tracking, ev.target.key.value.trim() || keyFor(tracking));
+  });
+
+  async function loadMine() {
+    const list = $("mine-list");
+    list.replaceChildren();
+    const rows = new Map(saved().map((r) => [r.tracking, r]));
+    const me = await fetch("/api/v1/portal/mine", { headers: headers({}) });
+    if (me.ok) for (const s of await me.json()) if (!rows.has(s.tracking)) rows.set(s.tracking, { tracking: s.tracking, key: "" });
+    if (!rows.size) list.append(text("p", "本机还没有上报记录 No reports from this phone yet", "empty"));
+    for (const r of rows.values()) {
+      const b = text("button", "", "card report-row");
+      b.type = "button";
+      b.append(text("div", r.tracking, "title"));
+      if (r.at) b.append(text("div", fmt(r.at), "meta"));
+      b.addEventListener("click", () => track(r.tracking, r.key));
+      list.append(b);
+    }
+  }
+
+  (async function start() {
+    const me = await fetch("/api/v1/auth/me");
+    if (me.ok) {
+      const user = await me.json();
+      $("signin").hidden = true;
+      $("who").textContent = user.display_name;
+    }
+    await Promise.all([loadCategories(), loadMap()]);
+    const wanted = new URLSearchParams(location.hash.slice(1)).get("track");
+    if (wanted) track(wanted, keyFor(wanted));
+  })();
+})();

@@ -1,0 +1,92 @@
+// The cockpit on a big screen (1920×1080) in a real browser: sign in as a leader, see
+// the boundaries and the KPI tiles, drill into a street, watch an alert raised by an
+// event posted over HTTP arrive in the live stream without a reload, switch to English
+// (remembered over a reload), open the cases behind a tile, and never ask another host
+// for anything. Prints a JSON report; tests/unit/test_browser.py checks it.
+import { chromium } from "playwright-core";
+
+const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM, LIVE_EVENTS } = process.env;
+const report = {
+  external: [], errors: [], boundaries: 0, tiles: {}, street: null, communities: [],
+  crumbs: [], live: [], posted: null, english: {}, remembered: null, cases: 0, caseTitles: [],
+  detail: null, markers: 0, reloads: 0,
+};
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+try {
+  const context = await browser.newContext({
+    viewport: { width: 1920, height: 1080 }, locale: "zh-CN", timezoneId: "Asia/Shanghai",
+  });
+  const page = await context.newPage();
+  const base = new URL(BASE);
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.protocol !== "data:" && url.host !== base.host) report.external.push(r.url());
+  });
+  page.on("pageerror", (e) => report.errors.push(e.message));
+  page.on("framenavigated", (f) => { if (f === page.mainFrame()) report.reloads += 1; });
+
+  await page.goto(new URL("/cockpit", base).href);
+  await page.waitForURL(/\/login\?next=%2Fcockpit|\/login\?next=\/cockpit/); // not signed in
+  await page.fill("input[name=username]", USERNAME);
+  await page.fill("input[name=password]", PASSWORD);
+  await page.click("form#login button");
+  await page.waitForURL(/\/cockpit$/);
+
+  // the map draws the children's boundaries; the tiles show numbers
+  const shapes = "#map path.leaflet-interactive:not(.alert-marker)";
+  await page.waitForSelector(shapes);
+  report.boundaries = await page.locator(shapes).count();
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="open"] b')?.textContent || ""));
+  for (const key of ["opened", "open", "overdue", "handling_rate", "false_alarm_rate"]) {
+    report.tiles[key] = await page.locator(`.tile[data-kpi="${key}"] b`).textContent();
+  }
+  await page.waitForSelector("#chart-trend canvas");
+
+  // click the street on the map: its communities fill the table and the map
+  report.street = await page.locator("#table td.name").first().textContent();
+  await page.locator(shapes).first().click();
+  await page.waitForFunction((s) => document.querySelector("#crumbs [aria-current]")?.textContent === s, report.street);
+  await page.waitForFunction(() => document.querySelectorAll("#table td.name").length > 0);
+  report.communities = await page.locator("#table td.name").allTextContents();
+  report.crumbs = await page.locator("#crumbs button").allTextContents();
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
+
+  // an event posted over HTTP raises an alert: it arrives in the stream, no reload
+  await page.waitForSelector("#live.on"); // the stream is connected
+  const before = report.reloads;
+  const r = await fetch(new URL("/api/v1/events", base), {
+    method: "POST", headers: { "content-type": "application/json" }, body: LIVE_EVENTS,
+  });
+  report.posted = (await r.json()).accepted;
+  await page.waitForSelector("#stream li.live", { timeout: 20000 });
+  report.live = await page.locator("#stream li.live").evaluateAll((els) => els.map((e) => ({ scenario: e.dataset.scenario, text: e.textContent })));
+  report.markers = await page.locator("#map path.alert-marker").count();
+  report.liveReloads = report.reloads - before;
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: SHOT });
+
+  // English, remembered over a reload
+  await page.click("#lang");
+  report.english.tile = await page.locator('.tile[data-kpi="handling_rate"] .label').textContent();
+  report.english.stream = await page.locator(".stream-panel h2").textContent();
+  report.english.lang = await page.evaluate(() => document.documentElement.lang);
+  await page.reload();
+  await page.waitForSelector('.tile[data-kpi="handling_rate"] .label');
+  report.remembered = await page.locator('.tile[data-kpi="handling_rate"] .label').textContent();
+
+  // a tile opens the cases behind it
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
+  await page.click('.tile[data-kpi="opened"]');
+  await page.waitForSelector("#cases:not([hidden]) #cases-list li.case");
+  report.cases = await page.locator("#cases-list li.case").count();
+  report.caseTitles = await page.locator("#cases-list li.case .title").allTextContents();
+  await page.locator("#cases-list li.case").first().click();
+  await page.waitForSelector("#case-detail:not([hidden]) ol li");
+  report.detail = await page.locator("#case-detail h3").textContent();
+} catch (e) {
+  report.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));

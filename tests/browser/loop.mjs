@@ -1,0 +1,137 @@
+// The whole closed loop in real browsers, one person a browser context:
+//   a resident reports on the portal (no account: category, words, photo, map pin) →
+//   the dispatcher of that community dispatches it at the desk → the handler accepts
+//   it, then marks it handled with a photo → the dispatcher verifies and closes it →
+//   the resident rates it on the portal → the leader's cockpit tile 满意率 changes.
+// Also: the admin signs in too, and no page asks any other host for anything.
+// Prints a JSON report on its last line; tests/unit/test_browser_loop.py checks it.
+import { chromium } from "playwright-core";
+
+const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, HANDLER, LEADER, ADMIN, AREA } = process.env;
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAF0lEQVR42mP8z8BQz0AEYBxVSF+FAP5FDvcfRYWgAAAAAElFTkSuQmCC",
+  "base64",
+);
+const report = { external: [], errors: [], steps: [], tracking: null, before: null, after: null };
+const base = new URL(BASE);
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+
+async function person(viewport) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  const page = await context.newPage();
+  page.on("request", (r) => {
+    if (!r.url().startsWith("data:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
+  });
+  page.on("pageerror", (e) => report.errors.push(e.message));
+  return page;
+}
+
+async function signIn(page, where, username) {
+  await page.goto(new URL(where, base).href);
+  await page.waitForURL(/\/login\?next=/);
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", PASSWORD);
+  await page.click("form#login button");
+  await page.waitForURL(new RegExp(where + "$"));
+}
+
+async function move(page, label, note) {
+  if (note) await page.fill("#detail form.move textarea[name=note]", note);
+  await page.click(`#detail form.move button:has-text("${label}")`);
+}
+
+function phone() {
+  return { width: 390, height: 844 };
+}
+
+try {
+  // the leader's cockpit first, to see the tile before
+  const leader = await person({ width: 1920, height: 1080 });
+  await signIn(leader, "/cockpit", LEADER);
+  const tile = leader.locator("button.tile[data-kpi=satisfaction] b");
+  await tile.waitFor();
+  await leader.waitForFunction(() => {
+    const b = document.querySelector("button.tile[data-kpi=satisfaction] b");
+    return b && b.textContent.trim() !== "" && b.textContent.trim() !== "…";
+  });
+  report.before = (await tile.textContent()).trim();
+  report.steps.push("cockpit");
+
+  // 1. the resident reports, without an account
+  const resident = await person(phone());
+  await resident.goto(new URL("/portal", base).href);
+  await resident.waitForSelector("select[name=category] option[value=road]", { state: "attached" });
+  await resident.selectOption("select[name=category]", "road");
+  await resident.fill("textarea[name=text]", "3 号楼楼道灯不亮，晚上很黑");
+  await resident.setInputFiles("input[name=photo]", { name: "lamp.png", mimeType: "image/png", buffer: PNG });
+  await resident.locator(`path.area-${AREA}`).click();
+  await resident.waitForSelector("#pin-text >> text=已选位置");
+  await resident.evaluate(() => document.fonts.ready);
+  if (SHOTS) await resident.screenshot({ path: SHOTS + "/portal.png", fullPage: true });
+  await resident.click("#report-form button[type=submit]");
+  await resident.waitForSelector("#receipt:not([hidden])");
+  report.tracking = (await resident.textContent("#receipt-tracking")).trim();
+  report.followKeyShown = (await resident.textContent("#receipt-key")).trim().length >= 20;
+  report.steps.push("reported");
+
+  // 2. the dispatcher of that community sends it to the property company
+  const dispatcher = await person(phone());
+  await signIn(dispatcher, "/desk", DISPATCHER);
+  await dispatcher.locator(".case", { hasText: "楼道灯" }).first().click();
+  await dispatcher.waitForSelector("#detail select[name=party]");
+  await dispatcher.selectOption("#detail select[name=party]", process.env.PARTY);
+  await move(dispatcher, "派遣 Dispatch", "请物业尽快修复");
+  await dispatcher.waitForSelector("#detail .meta >> text=已派遣");
+  report.steps.push("dispatched");
+
+  // 3. the handler accepts, then marks it handled with a photo
+  const handler = await person(phone());
+  await signIn(handler, "/desk", HANDLER);
+  await handler.locator(".case", { hasText: "楼道灯" }).first().click();
+  await move(handler, "受理 Accept");
+  await handler.waitForSelector("#detail .meta >> text=已受理");
+  await handler.setInputFiles("#detail input[name=photo]", { name: "fixed.png", mimeType: "image/png", buffer: PNG });
+  await move(handler, "处置完成 Handled", "已更换灯泡");
+  await handler.waitForSelector("#detail .meta >> text=已处置");
+  await handler.waitForSelector("#detail ol.timeline img.thumb");
+  report.steps.push("handled");
+
+  // 4. the dispatcher checks and closes it
+  await dispatcher.reload();
+  await dispatcher.locator(".case", { hasText: "楼道灯" }).first().click();
+  await move(dispatcher, "核查通过 Verify");
+  await dispatcher.waitForSelector("#detail .meta >> text=已核查");
+  await move(dispatcher, "结案 Close");
+  await dispatcher.waitForSelector("#detail .meta >> text=已结案");
+  report.steps.push("closed");
+
+  // 5. the resident follows it from "Mine" and rates it
+  await resident.click("button[data-tab=mine]");
+  await resident.locator(".report-row", { hasText: report.tracking }).click();
+  await resident.waitForSelector("#status .state >> text=已办结");
+  await resident.click('#status .stars button[data-stars="5"]');
+  await resident.fill("#status textarea[name=comment]", "修得很快，谢谢");
+  await resident.click("#status form.rate button[type=submit]");
+  await resident.waitForSelector("#status .rated");
+  report.steps.push("rated");
+
+  // 6. the cockpit's tile moves without a reload
+  await leader.waitForFunction(
+    (before) => document.querySelector("button.tile[data-kpi=satisfaction] b").textContent.trim() !== before,
+    report.before,
+    { timeout: 60000 },
+  );
+  report.after = (await tile.textContent()).trim();
+  report.steps.push("cockpit moved");
+
+  // the admin signs in too (every role has now used the product)
+  const admin = await person({ width: 1280, height: 800 });
+  await signIn(admin, "/desk", ADMIN);
+  await admin.waitForSelector(".case, .empty");
+  report.steps.push("admin");
+} catch (e) {
+  report.errors.push(String(e));
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));
