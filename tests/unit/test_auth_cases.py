@@ -549,3 +549,61 @@ def test_a_progress_note_adds_words_and_a_photo_without_moving_the_case(
     saved = store.get_case(ids["cz"])
     assert saved is not None
     assert saved.timeline[-1].note == "材料已到，明早施工"
+
+
+#: Endpoints that take an area and must refuse one outside the caller's scope, with
+#: the other parameters they need.
+AREA_PARAM = {
+    "/api/v1/alerts": {},
+    "/api/v1/devices": {},
+    "/api/v1/kpis": {},
+    "/api/v1/kpis/breakdown": {"by": "grid"},
+    "/api/v1/kpis/trend": {},
+}
+#: Endpoints that reach one case (every_case_endpoint tries them across areas).
+ONE_CASE = {"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/actions"}
+#: Everything else, and why area scoping does not apply or is tested elsewhere.
+NOT_AREA_SCOPED = {
+    "/api/v1/cases": "filtered to the scope in SQL (test_nobody_reaches_a_case_outside_…)",
+    "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
+    "/api/v1/events": "ingest: device and source tokens, not people",
+    "/open311/v2/services.{fmt}": "the public standard: categories",
+    "/open311/v2/services/{code}.{fmt}": "the public standard: a category",
+    "/open311/v2/requests.{fmt}": "the public standard: requests without reporters",
+    "/open311/v2/requests/{request_id}.{fmt}": "the public standard: one request",
+    "/api/v1/areas": "the map, the same for everyone",
+    "/api/v1/parties": "who handles what, the same for everyone",
+    "/api/v1/scenarios": "the rules, the same for everyone",
+    "/api/v1/portal/categories": "public: what residents may report",
+    "/api/v1/portal/map": "public: the district's boundaries",
+    "/api/v1/portal/photos": "anonymous upload, rate-limited",
+    "/api/v1/portal/reports": "anonymous report, rate-limited",
+    "/api/v1/portal/reports/{tracking}": "one report's progress, no staff names",
+    "/api/v1/portal/reports/{tracking}/rating": "the reporter only (test_portal.py)",
+    "/api/v1/portal/mine": "the signed-in resident's own reports",
+    "/api/v1/auth/login": "signing in",
+    "/api/v1/auth/logout": "signing out",
+    "/api/v1/auth/me": "oneself",
+    "/api/v1/auth/tokens": "one's own token",
+    "/api/v1/clock": "the time; changing it is for admins (test_demo_replay.py)",
+    "/api/v1/attachments": "upload by signed-in staff",
+    "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
+    "/api/v1/status": "counts per street, no case or alert content",
+}
+
+
+@pytest.mark.parametrize(("user", "other"), [("cz_dispatch", "G0003"), ("xh_dispatch", "G0001")])
+def test_every_endpoint_is_scoped_or_says_why(
+    app: tuple[TestClient, Store, dict[str, str]], user: str, other: str
+) -> None:
+    """A new endpoint fails this until someone decides how it is scoped; each one that
+    takes an area is asked for an area of the other community and refuses."""
+    client, _, _ = app
+    paths = set(client.app.openapi()["paths"])  # type: ignore[attr-defined]
+    unclassified = paths - set(AREA_PARAM) - ONE_CASE - set(NOT_AREA_SCOPED)
+    assert not unclassified, f"decide how these are scoped: {sorted(unclassified)}"
+    assert not (set(AREA_PARAM) | ONE_CASE | set(NOT_AREA_SCOPED)) - paths  # no stale rows
+    auth = bearer(client, user)
+    for path, extra in AREA_PARAM.items():
+        r = client.get(path, params={"area": other, **extra}, headers=auth)
+        assert r.status_code == 404, (path, r.text)
