@@ -395,6 +395,10 @@
       ];
       const [kpi, bd, trend, open, overdue, scen] = await Promise.all(jobs);
       if (gen !== state.gen) return;
+      // a new installation (or the demo) has a few days of data in a 30-day window:
+      // leave out the empty days before the first one, but show a week at least
+      const first = trend.days.findIndex((d) => d.cases || d.closed);
+      trend.days = trend.days.slice(Math.max(0, Math.min(first < 0 ? 0 : first, trend.days.length - 7)));
       Object.assign(state, { kpi, trend, open, overdue, byScenario: scen });
       state.rows = Object.fromEntries(bd.rows.map((r) => [r.value, r]));
       renderTiles();

@@ -48,6 +48,11 @@
     verify: "核查通过 Verify",
     reopen: "重新处置 Reopen",
     close: "结案 Close",
+    open: "立案 Opened",
+    escalate: "升级 Escalated",
+    co_handle: "协办 Co-handling",
+    rate: "居民评价 Rated",
+    self_resolve: "自动消警 Resolved itself",
   };
   let parties = [];
   let parents = {};
