@@ -209,6 +209,7 @@
       const body = await r.json();
       if (r.status === 409) return render(body.current, r.headers.get("etag"), "工单已被他人更新，请重新确认 Changed by someone else: check again");
       if (!r.ok) throw new Error(body.detail);
+      if (r.status === 202) return settle(c, etag); // a bus worker applies it: wait for it
       render(body, r.headers.get("etag"));
       loadList();
     } catch (e) {
@@ -221,6 +222,22 @@
       }
     } finally {
       for (const b of form.querySelectorAll("button")) b.disabled = false;
+    }
+  }
+
+  async function settle(c, etag, tries = 0) {
+    // under --bus the move is queued for the worker that holds the case (202): look
+    // again until the case's version moves on, then show it as it is
+    const r = await api("/api/v1/cases/" + encodeURIComponent(c.id));
+    const now = r.ok ? r.headers.get("etag") : etag;
+    if (r.ok && now !== etag) {
+      render(await r.json(), now);
+      loadList();
+    } else if (tries < 20) {
+      render(c, etag, "已提交，处理中… Sent, being applied…");
+      setTimeout(() => settle(c, etag, tries + 1), 1000);
+    } else {
+      render(c, etag, "已提交，稍后刷新查看 Sent: refresh in a moment to see it");
     }
   }
 

@@ -240,6 +240,7 @@
         });
         const answer = await r.json();
         if (!r.ok) throw new Error(answer.detail);
+        if (r.status === 202) return track(s.tracking, key); // applied by a worker shortly
         renderStatus(answer, key);
       } catch (e) {
         showError(error, "未提交 Not sent: " + e.message);
