@@ -145,3 +145,15 @@ def run(
 
 def only(alerts: list[Alert], scenario: str) -> list[Alert]:
     return [a for a in alerts if a.scenario == scenario]
+
+
+def photo(kind: str = "image/png", *, colour: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    """A small real image of ``kind`` (the attachment store decodes every photo)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    fmt = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}[kind]
+    Image.new("RGB", (16, 16), colour).save(out, format=fmt)
+    return out.getvalue()

@@ -486,6 +486,15 @@ def serve(
     bus: BusOption = None,
     partitions: PartitionsOption = 1,
     lateness: LatenessOption = "10m",
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            metavar="IPS",
+            help="The reverse proxies whose X-Forwarded-For is believed (comma-separated "
+            "addresses, or *); default 127.0.0.1. The portal's per-address limits count "
+            "the client the proxy names, not the proxy.",
+        ),
+    ] = None,
     replay: Annotated[
         Path | None,
         typer.Option(
@@ -569,7 +578,9 @@ def serve(
         topics = ", ".join(subscriber.topics)
         err.print(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {topics}")
     try:
-        uvicorn.run(app_, host=host, port=port, log_level="info")
+        uvicorn.run(
+            app_, host=host, port=port, log_level="info", forwarded_allow_ips=forwarded_allow_ips
+        )
     finally:
         if subscriber is not None:
             subscriber.stop()

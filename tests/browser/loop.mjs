@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 
 const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, HANDLER, LEADER, ADMIN, AREA } = process.env;
 const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAF0lEQVR42mP8z8BQz0AEYBxVSF+FAP5FDvcfRYWgAAAAAElFTkSuQmCC",
+  "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGUlEQVR4nGM8UaHBQApgIkn1qIZRDUNKAwCAnAGIOXIt/QAAAABJRU5ErkJggg==",
   "base64",
 );
 const report = { external: [], errors: [], steps: [], tracking: null, before: null, after: null };

@@ -6,6 +6,7 @@ touch the 小河 case, through any endpoint, and the other way round."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +23,11 @@ from cityeye.domain import FieldError
 from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
-from kit import at
+from kit import at, photo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the signature is what is checked
+PNG = photo()
 USERS = {
     "cz_dispatch": {"role": "dispatcher", "areas": ("330105001001",)},  # 长征桥
     "xh_dispatch": {"role": "dispatcher", "areas": ("330105001002",)},  # 小河
@@ -607,3 +608,43 @@ def test_every_endpoint_is_scoped_or_says_why(
     for path, extra in AREA_PARAM.items():
         r = client.get(path, params={"area": other, **extra}, headers=auth)
         assert r.status_code == 404, (path, r.text)
+
+
+def test_a_rate_limit_lets_exactly_its_number_through_at_once() -> None:
+    """Checked and counted together: twenty requests arriving at the same moment get
+    three passes from a limit of three, not twenty."""
+    throttle = Throttle(3, timedelta(hours=1), clock=lambda: 0.0)
+    waits: list[float] = []
+    start = threading.Barrier(20)
+
+    def one() -> None:
+        start.wait()
+        waits.append(throttle.take("ip:203.0.113.9"))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(w == 0 for w in waits) == [False] * 17 + [True] * 3
+    assert throttle.take("ip:198.51.100.1") == 0  # another address is not held up
+
+
+def test_a_handler_acts_for_their_own_party_only(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    client, store, ids = app
+    auth = bearer(client, "zhang")  # the grid worker P-GW1
+    url = f"/api/v1/cases/{ids['cz']}"
+    tag = client.get(url, headers=auth).headers["etag"]
+    for action in ("progress", "accept"):
+        r = client.post(
+            f"{url}/actions",
+            json={"action": action, "party": "P-PM1", "note": "以物业名义"},
+            headers=auth | {"If-Match": tag},
+        )
+        assert r.status_code == 403, r.text
+        assert r.json()["detail"].startswith("party")
+    case = store.get_case(ids["cz"])
+    assert case is not None
+    assert "P-PM1" not in case.co_handlers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from PIL import Image
 from test_replay_cases import line
 
 from cityeye.cases.notify import Notification, SmsNotifier
@@ -18,10 +20,11 @@ from cityeye.files import MAX_BYTES, AttachmentStore
 from cityeye.notifiers import WebhookNotifier
 from cityeye.replay import run_replay
 from cityeye.world import load_world
+from kit import photo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+JPEG = photo("image/jpeg")
+PNG = photo()
 
 
 def test_photo_is_stored_once_under_its_hash(tmp_path: Path) -> None:
@@ -30,8 +33,49 @@ def test_photo_is_stored_once_under_its_hash(tmp_path: Path) -> None:
     assert ref.startswith("sha256-")
     assert ref.endswith(".jpg")
     assert store.save(JPEG, "image/jpeg; charset=binary") == ref  # a retry: same file
-    assert store.read(ref) == JPEG
+    with Image.open(io.BytesIO(store.read(ref))) as kept:
+        assert (kept.format, kept.size) == ("JPEG", (16, 16))
     assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+def test_a_photo_keeps_the_picture_but_not_where_it_was_taken(tmp_path: Path) -> None:
+    """A resident's photo must not publish the GPS position of their home."""
+    exif = Image.Exif()
+    exif[0x8825] = {2: (30.0, 18.0, 5.0), 4: (120.0, 6.0, 1.0)}  # GPSInfo: lat, lon
+    exif[0x010F] = "PhoneMaker"  # Make
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 200, 30)).save(out, format="JPEG", exif=exif)
+    assert b"PhoneMaker" in out.getvalue()
+    store = AttachmentStore(tmp_path)
+    kept = store.read(store.save(out.getvalue(), "image/jpeg"))
+    assert b"PhoneMaker" not in kept
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.size == (32, 24)
+        assert not image.getexif()
+
+
+def test_the_same_photo_sent_twice_at_once_is_stored_once(tmp_path: Path) -> None:
+    """A phone retrying on a bad network: both uploads get the same reference."""
+    store = AttachmentStore(tmp_path)
+    big = io.BytesIO()
+    Image.effect_noise((800, 600), 60).convert("RGB").save(big, format="PNG")
+    refs: list[str] = []
+    errors: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            refs.append(store.save(big.getvalue(), "image/png"))
+        except BaseException as exc:  # collected: the test fails on any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(refs)) == 1
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [refs[0]]
 
 
 @pytest.mark.parametrize(
@@ -42,6 +86,8 @@ def test_photo_is_stored_once_under_its_hash(tmp_path: Path) -> None:
         (JPEG, "application/pdf", "not one of"),
         (b"", "image/png", "empty"),
         (b"\xff\xd8\xff" + b"\x00" * MAX_BYTES, "image/jpeg", "at most"),
+        (b"\xff\xd8\xff<script>alert(1)</script>", "image/jpeg", "does not decode"),
+        (PNG[:40], "image/png", "does not decode"),  # cut off on the way
     ],
 )
 def test_photos_that_are_not_what_they_claim_are_refused(

@@ -626,3 +626,21 @@ def test_a_dismissed_case_is_closed(store: Store) -> None:
     (parsed,) = xml_rows(row, "service_requests", "request")
     assert parsed["status"] == "closed"
     assert parsed["status_notes"] == "重复上报"
+
+
+def test_working_notes_between_staff_are_not_published(store: Store) -> None:
+    pipeline = LivePipeline(store, lateness_s=0)
+    client = client_for(pipeline)
+    request_id = report(client)
+    pipeline.ingest(
+        [
+            action(request_id, 5, "accept", role="handler"),
+            action(request_id, 6, "progress", role="handler", note="内部：业主电话 138xxxx"),
+        ]
+    )
+    pipeline.tick(datetime.now(UTC) + timedelta(seconds=10))
+    case = case_for(store, f"open311/{request_id}")
+    assert case is not None
+    assert case.timeline[-1].action == "progress"  # it is on the case
+    row = client.get(f"{V2}/requests/{request_id}.json").json()[0]
+    assert "内部" not in str(row)

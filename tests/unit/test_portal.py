@@ -20,15 +20,18 @@ from fastapi.testclient import TestClient
 from cityeye.api.app import create_app
 from cityeye.api.auth import Throttle, create_user
 from cityeye.api.portal import router
+from cityeye.cases.book import CaseBook
+from cityeye.domain import Event
 from cityeye.files import AttachmentStore
 from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store.requests import get_follow
 from cityeye.world import load_world
+from kit import photo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo()
 IN_G0003 = {"lat": 30.315, "lon": 120.11}
 Portal = tuple[TestClient, Store]
 
@@ -48,6 +51,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         create_user(store, world, username=name, password=PASSWORD, **spec)
     pipeline = LivePipeline(store, lateness_s=0)
     app = create_app(store, pipeline, wall_clock=False, files=tmp_path / "files")
+    app.state.pipeline = pipeline  # for the tests that feed events directly
     with TestClient(app) as client:
         yield client, store
     store.close()
@@ -207,14 +211,72 @@ def test_bad_reports_name_the_field_and_the_reason(portal: Portal) -> None:
     assert client.get("/api/v1/portal/reports/311-20000101-XXXXXX").status_code == 404
 
 
-def test_staff_do_not_report_as_residents(portal: Portal) -> None:
-    client, _ = portal
-    r = client.post(
-        "/api/v1/portal/reports",
-        json={"category": "road", **IN_G0003},
-        headers=bearer(client, "zhang"),
-    )
-    assert r.status_code == 403
+def test_staff_and_stale_sessions_report_like_anyone(portal: Portal) -> None:
+    """A member of staff (or a signed-out session) on the same browser is nobody to
+    the portal: the report goes in, linked to no account."""
+    client, store = portal
+    staff = bearer(client, "zhang")
+    r = client.post("/api/v1/portal/reports", json={"category": "road", **IN_G0003}, headers=staff)
+    assert r.status_code == 201, r.text
+    follow = get_follow(store, r.json()["tracking"])
+    assert follow is not None
+    assert follow.user_id is None
+    login = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD})
+    client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": login.json()["csrf_token"]})
+    client.cookies.set("cityeye_session", login.json()["token"])  # revoked, still sent
+    r = client.post("/api/v1/portal/reports", json={"category": "road", **IN_G0003})
+    assert r.status_code == 201, r.text
+
+
+def test_a_resent_report_is_the_same_report(portal: Portal) -> None:
+    """The page makes the follow key and sends it again when the answer was lost: the
+    second send answers the first report instead of making another."""
+    client, store = portal
+    body = {"category": "road", **IN_G0003, "follow_key": "k" * 12 + "-phone-made_1"}
+    first = client.post("/api/v1/portal/reports", json=body)
+    again = client.post("/api/v1/portal/reports", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["tracking"] == first.json()["tracking"]
+    reports = [e for _, e, _ in store.events_after(0) if e.kind == "report.citizen"]
+    assert len(reports) == 1
+    short = client.post("/api/v1/portal/reports", json=body | {"follow_key": "short"})
+    assert short.status_code == 422
+    assert short.json()["detail"].startswith("follow_key")
+
+
+def test_two_ratings_at_once_count_once(portal: Portal) -> None:
+    client, store = portal
+    sent = send_report(client)
+    case_id = close_case(client, sent["tracking"])
+    pipeline = client.app.state.pipeline  # type: ignore[attr-defined]
+    case = store.get_case(case_id)
+    assert case is not None
+    seen = CaseBook.version(case)
+
+    def rating(i: int, stars: int) -> Event:
+        return Event(
+            id=f"rate-{i}",
+            kind="case.action",
+            ts=case.closed_at,  # type: ignore[arg-type]
+            source="portal",
+            area=case.area,
+            attrs={
+                "case": case_id,
+                "action": "rate",
+                "role": "reporter",
+                "rating": stars,
+                "note": "评价",
+                "if_version": seen,
+                "immediate": True,
+            },
+        )
+
+    pipeline.ingest([rating(1, 5), rating(2, 1)])  # both saw the same version
+    final = store.get_case(case_id)
+    assert final is not None
+    assert final.rating == 5
+    assert [e.action for e in final.timeline].count("rate") == 1
+    assert final.timeline[-1].note == "居民评价 5 星：评价"  # the comment is kept
 
 
 def test_a_signed_in_cookie_needs_its_csrf_value(portal: Portal) -> None:

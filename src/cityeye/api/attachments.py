@@ -13,6 +13,7 @@ they claim to be and keeps one copy per content.
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.auth import current_user_dependency
 from cityeye.api.events import read_body
@@ -35,7 +36,8 @@ def router(store: Store, files: AttachmentStore) -> APIRouter:
             raise HTTPException(403, "a leader adds nothing")
         data = await read_body(request, MAX_BYTES)
         try:
-            ref = files.save(data, request.headers.get("content-type", ""))
+            # decoding and encoding a 10 MB photo takes a moment: not on the event loop
+            ref = await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         return {"ref": ref}

@@ -57,6 +57,11 @@ class AuthError(Exception):
     """Not signed in, or the credentials are wrong (401)."""
 
 
+#: The most names or addresses a throttle remembers (a flood of made-up ones must not
+#: grow memory without end).
+MAX_KEYS = 100_000
+
+
 class Throttle:
     """Failed sign-ins per username and per client address: after ``limit`` failures
     within ``window``, further tries are refused (429) until the oldest failure ages
@@ -81,30 +86,45 @@ class Throttle:
             self._failures.pop(key, None)
         return kept
 
+    def _wait(self, keys: tuple[str, ...], now: float) -> float:
+        waits = [
+            recent[0] + self.window - now
+            for key in keys
+            if len(recent := self._recent(key, now)) >= self.limit
+        ]
+        return max(waits, default=0.0)
+
+    def _add(self, keys: tuple[str, ...], now: float) -> None:
+        for key in keys:
+            self._failures.setdefault(key, []).append(now)
+        if len(self._failures) > MAX_KEYS:  # a flood of names or addresses
+            for key in list(self._failures):
+                self._recent(key, now)  # forget the stale ones
+            for key in list(self._failures)[: len(self._failures) - MAX_KEYS // 2]:
+                del self._failures[key]  # still too many: the oldest go
+
     def wait_s(self, *keys: str) -> float:
         """Seconds until another try is allowed (0: now)."""
         now = self.clock()
         with self._lock:
-            waits = [
-                recent[0] + self.window - now
-                for key in keys
-                if len(recent := self._recent(key, now)) >= self.limit
-            ]
-        return max(waits, default=0.0)
+            return self._wait(keys, now)
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
         with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, []).append(now)
-            if len(self._failures) > 100_000:  # a flood of names: forget the stale ones
-                for key in list(self._failures):
-                    self._recent(key, now)
+            self._add(keys, now)
 
-    def count(self, *keys: str) -> None:
-        """One more use of ``keys``, where every use counts (a rate limit, such as
-        the portal's anonymous reports per address), not only failures."""
-        self.failed(*keys)
+    def take(self, *keys: str) -> float:
+        """One use of ``keys`` where every use counts (a rate limit, such as the
+        portal's anonymous reports per address): 0 and counted when all are under the
+        limit, else the seconds to wait and nothing counted. Checked and counted under
+        one lock, so requests that arrive together cannot all slip under it."""
+        now = self.clock()
+        with self._lock:
+            wait = self._wait(keys, now)
+            if wait <= 0:
+                self._add(keys, now)
+            return wait
 
     def succeeded(self, key: str) -> None:
         with self._lock:

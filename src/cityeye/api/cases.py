@@ -273,6 +273,8 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
             raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
         if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
             raise HTTPException(403, "only the parties handling a case act on it")
+        if user.role == UserRole.HANDLER and move.party not in (None, user.party_id):
+            raise HTTPException(403, "party: a handler acts for their own party only")
         try:
             check_refs(files, move.photos)
         except FieldError as exc:

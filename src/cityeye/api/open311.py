@@ -325,6 +325,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+#: The moves whose note a reporter may read (who has it, what was done, why it needed
+#: nothing, why it was opened again); the working notes between staff — a progress
+#: note, a return's or an escalation's reason, a rating's comment — stay inside.
+RESIDENT_NOTES = frozenset({"dispatch", "handle", "verify", "close", "dismiss", "reopen"})
+
+
+def resident_notes(case: Case) -> list[str]:
+    """The notes of ``case`` a reporter may read, oldest first."""
+    return [e.note for e in case.timeline if e.note and e.action in RESIDENT_NOTES]
+
+
 def request_row(
     report: StoredReport, case: Case | None, parties: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -333,7 +344,7 @@ def request_row(
     category = attrs.get("category")
     code = str(category) if category is not None else None
     closed = case is not None and case.state in CLOSED_STATES
-    notes = [e.note for e in case.timeline if e.note] if case is not None else []
+    notes = resident_notes(case) if case is not None else []
     if case is None:
         notice = "已收到，等待立案 Received, waiting to become a case"
     else:

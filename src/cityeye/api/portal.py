@@ -21,6 +21,7 @@ becomes a case of the ``citizen.report`` scenario like any other. What the porta
 # Annotated[..., Depends(...)] where the dependencies are locals of router()
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,6 +32,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from cityeye.api.attachments import check_refs
 from cityeye.api.auth import SESSION_COOKIE, Throttle, current_user_dependency
@@ -38,6 +40,7 @@ from cityeye.api.cases import submit_action
 from cityeye.api.events import read_body
 from cityeye.api.open311 import Open311Error, new_request_id, parse_request, services_of
 from cityeye.api.tokens import hash_secret
+from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole
 from cityeye.files import MAX_BYTES, AttachmentStore
@@ -47,6 +50,7 @@ from cityeye.store.requests import (
     add_follow,
     cases_by_key,
     drop_follow,
+    follow_with_key,
     followed_by,
     get_follow,
     report_events,
@@ -100,6 +104,14 @@ class NewReport(BaseModel):
     address: str | None = Field(default=None, max_length=500)
     photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
     contact: str | None = Field(default=None, max_length=40)
+    follow_key: str | None = Field(
+        default=None,
+        min_length=20,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="a random key the page made (≥ 20 characters): the follow key, and "
+        "what makes a re-sent report the same report",
+    )
 
 
 class Rating(BaseModel):
@@ -110,11 +122,23 @@ class Rating(BaseModel):
 
 
 def _client(request: Request) -> str:
-    return f"ip:{request.client.host if request.client else '?'}"
+    """Whom a limit counts: the client's address (as uvicorn gives it, which behind a
+    proxy is the forwarded one only with ``serve --forwarded-allow-ips``), and for IPv6
+    its /64, since one line gets a whole /64 to draw addresses from."""
+    host = request.client.host if request.client else "?"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"ip:{host}"
+    if address.version == 6:
+        return f"ip:{ipaddress.ip_network(f'{host}/64', strict=False)}"
+    return f"ip:{address}"
 
 
 def _limited(throttle: Throttle, key: str, what: str) -> None:
-    wait = throttle.wait_s(key)
+    """Count one try of ``what`` from ``key`` before doing anything (a failed try
+    counts too: a script sending junk is limited like one sending reports)."""
+    wait = throttle.take(key)
     if wait > 0:
         raise HTTPException(
             429,
@@ -140,6 +164,16 @@ def _portal_errors(exc: Open311Error) -> HTTPException:
         field, _, reason = description.partition(": ")
         errors.append(f"{_BACK.get(field, field)}: {reason}")
     return HTTPException(422, "; ".join(errors))
+
+
+def receipt(tracking: str, follow_key: str) -> dict[str, str]:
+    return {
+        "tracking": tracking,
+        "follow_key": follow_key,
+        "notice": "已收到，立案后派往处置单位。请保存编号和查询码，凭它们查询进度、评价结果。"
+        " Received; it becomes a case for the responsible unit. Keep the number and the key "
+        "to follow it and rate the result.",
+    }
 
 
 def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any]:
@@ -211,12 +245,22 @@ def router(
     signed_in = current_user_dependency(store)
 
     async def maybe_user(request: Request) -> User | None:
-        """The signed-in resident, or nobody: reporting needs no account. A session
-        cookie that is sent must be valid and come with its CSRF value."""
-        if request.headers.get("authorization") is None and not request.cookies.get(SESSION_COOKIE):
+        """The signed-in resident, or nobody: reporting needs no account. A bearer
+        token must be valid (401); a stale session cookie, or a member of staff signed
+        in on the same browser, is treated as nobody; a valid resident session must
+        come with its CSRF value (403)."""
+        if request.headers.get("authorization") is not None:
+            user: User = await signed_in(request)
+        elif request.cookies.get(SESSION_COOKIE):
+            try:
+                user = await signed_in(request)
+            except HTTPException as exc:
+                if exc.status_code == 401:
+                    return None
+                raise
+        else:
             return None
-        user: User = await signed_in(request)
-        return user
+        return user if user.role == UserRole.RESIDENT else None
 
     Someone = Annotated[User | None, Depends(maybe_user)]
 
@@ -270,24 +314,26 @@ def router(
     async def upload_photo(request: Request) -> dict[str, str]:
         """One photo (the image itself as the body, with its Content-Type); returns the
         reference to put in a report's ``photos``."""
-        key = _client(request)
-        _limited(photo_limits, key, "photos")
+        _limited(photo_limits, _client(request), "photos")
         data = await read_body(request, MAX_BYTES)
         try:
-            ref = files.save(data, request.headers.get("content-type", ""))
+            ref = await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
         except FieldError as exc:
             raise HTTPException(422, f"photo: {exc.reason}") from None
-        photo_limits.count(key)
         return {"ref": ref}
 
     @api.post("/reports", status_code=201)
-    def new_report(body: NewReport, request: Request, user: Someone) -> dict[str, Any]:
+    def new_report(body: NewReport, request: Request, user: Someone) -> Any:
         """Report a problem. Answers the tracking number and the follow key, which is
-        shown this once: keep it to rate the result."""
-        key = _client(request)
-        _limited(limits, key, "reports")
-        if user is not None and user.role != UserRole.RESIDENT:
-            raise HTTPException(403, "staff report through the desk or the hotline import")
+        shown this once: keep it to rate the result. A page that made its own
+        ``follow_key`` sends it again when it re-sends the report (the answer was lost
+        on a bad network): the report it already made is answered (200), not a second
+        one."""
+        _limited(limits, _client(request), "reports")
+        if body.follow_key is not None:
+            made = follow_with_key(store, hash_secret(body.follow_key))
+            if made is not None:
+                return JSONResponse(receipt(made.report_id, body.follow_key), status_code=200)
         if (
             body.lat is not None
             and body.lon is not None
@@ -300,6 +346,7 @@ def router(
             check_refs(files, body.photos)
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        follow_key = body.follow_key or secrets.token_urlsafe(18)
         for _ in range(5):  # a tracking number already taken: draw another
             at = now()
             try:
@@ -310,25 +357,21 @@ def router(
             if body.photos:
                 attrs["photos"] = list(body.photos)
             event = replace(event, id=new_request_id(at), source=SOURCE, attrs=attrs)
-            follow_key = secrets.token_urlsafe(18)
+            follow = Follow(event.id, hash_secret(follow_key), user.id if user else None, at)
             try:
-                add_follow(
-                    store,
-                    Follow(event.id, hash_secret(follow_key), user.id if user else None, at),
-                )
-            except Exception:  # the number is taken (a follow exists): draw another
-                continue
-            result = pipeline.ingest([event])[0]
+                add_follow(store, follow)  # first: an accepted report always has its key
+            except IntegrityError:
+                made = follow_with_key(store, follow.key_hash)
+                if made is not None:  # the same page's retry, at the same moment
+                    return JSONResponse(receipt(made.report_id, follow_key), status_code=200)
+                continue  # the number is taken: draw another
+            try:
+                result = pipeline.ingest([event])[0]
+            except BaseException:
+                drop_follow(store, event.id)
+                raise
             if result.status == "accepted":
-                limits.count(key)
-                return {
-                    "tracking": event.id,
-                    "follow_key": follow_key,
-                    "notice": "已收到，立案后派往处置单位。请保存编号和查询码，"
-                    "凭它们查询进度、评价结果。"
-                    " Received; it becomes a case for the responsible unit. Keep the number "
-                    "and the key to follow it and rate the result.",
-                }
+                return receipt(event.id, follow_key)
             drop_follow(store, event.id)
             if result.status != "duplicate":
                 raise HTTPException(422, f"{result.field or 'report'}: {result.reason}")
@@ -385,6 +428,8 @@ def router(
                 "actor": "resident",
                 "rating": body.rating,
                 "note": body.comment or "",
+                # two ratings sent at once: the book takes the first, refuses the other
+                "if_version": CaseBook.version(case),
                 "immediate": True,
             },
         )

@@ -266,8 +266,13 @@ class CaseBook:
                 raise FieldError(
                     "attrs.action", f"only a closed case can be rated, not {case.state}"
                 )
+            if case.rating is not None:
+                raise FieldError("attrs.rating", f"case {case.id} has been rated already")
             case.rating = rating
-            self._note(case, at, "rate", f"居民评价 {rating} 星")
+            comment = str(attrs.get("note") or "").strip()
+            self._note(
+                case, at, "rate", f"居民评价 {rating} 星" + (f"：{comment}" if comment else "")
+            )
             return case
         if raw_action == "progress":
             # 进展: words or a photo on the way, without moving the case (the desk's

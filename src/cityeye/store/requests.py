@@ -162,12 +162,19 @@ def drop_follow(store: Store, report_id: str) -> None:
         conn.execute(delete(t.report_follows).where(t.report_follows.c.report_id == report_id))
 
 
-def get_follow(store: Store, report_id: str) -> Follow | None:
+def _one_follow(store: Store, condition: Any) -> Follow | None:
     with store.engine.connect() as conn:
-        r = conn.execute(
-            select(t.report_follows).where(t.report_follows.c.report_id == report_id)
-        ).first()
+        r = conn.execute(select(t.report_follows).where(condition)).first()
     return None if r is None else Follow(r.report_id, r.key_hash, r.user_id, r.created_at)
+
+
+def get_follow(store: Store, report_id: str) -> Follow | None:
+    return _one_follow(store, t.report_follows.c.report_id == report_id)
+
+
+def follow_with_key(store: Store, key_hash: str) -> Follow | None:
+    """The report a follow key belongs to (a phone re-sending a report it made)."""
+    return _one_follow(store, t.report_follows.c.key_hash == key_hash)
 
 
 def followed_by(store: Store, user_id: str, limit: int = 200) -> list[str]:

@@ -199,7 +199,7 @@ report_follows = Table(
     "report_follows",
     metadata,
     Column("report_id", String(128), primary_key=True),
-    Column("key_hash", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
     Column("user_id", String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True),
     Column("created_at", UTCDateTime, nullable=False),
 )

@@ -32,6 +32,8 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("report_id", name=op.f("pk_report_follows")),
+        # the key a phone made for a report is also its retry key: one report per key
+        sa.UniqueConstraint("key_hash", name=op.f("uq_report_follows_key_hash")),
     )
     op.create_index(op.f("ix_report_follows_user_id"), "report_follows", ["user_id"])
 

@@ -260,8 +260,10 @@
   }
 
   function tooltip(code) {
+    // an element, not a string: Leaflet puts a string in as HTML, and names come
+    // from the district's configuration
     const k = state.rows[code];
-    return areaName(code) + (k ? " · " + t("handling_rate") + " " + pct(k.handling_rate) + " · " + t("opened") + " " + k.cases : " · " + t("no_data"));
+    return el("span", areaName(code) + (k ? " · " + t("handling_rate") + " " + pct(k.handling_rate) + " · " + t("opened") + " " + k.cases : " · " + t("no_data")));
   }
 
   function mode() {
@@ -325,7 +327,7 @@
     const at = alertPoint(a);
     if (!at) return;
     const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
-    m.bindTooltip(() => scenarioName(a.scenario) + " · " + t("severity")[a.severity] + " · " + areaName(a.area));
+    m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + t("severity")[a.severity] + " · " + areaName(a.area)));
     m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
     m.addTo(alertLayer);
     state.alerts.set(a.id, m);

@@ -9,6 +9,7 @@
 "use strict";
 (function () {
   const MINE = "cityeye.portal.reports";
+  const PENDING = "cityeye.portal.pending"; // the key of a report sent but not yet answered
   const $ = (id) => document.getElementById(id);
   let pin = null;
   let marker = null;
@@ -97,7 +98,7 @@
           community: { color: "#5d6d7e", weight: 1.2, fillColor: "#d6eaf8", fillOpacity: 0.3 },
         }[f.properties.level] || { color: "#aab7b8", weight: 0.5, fillColor: "#ebf5fb", fillOpacity: 0.2 }),
       }),
-      onEachFeature: (f, l) => l.bindTooltip(f.properties.name, { sticky: true }),
+      onEachFeature: (f, l) => l.bindTooltip(text("span", f.properties.name), { sticky: true }),
     }).addTo(map);
     if (shapes.features.length) map.fitBounds(layer.getBounds());
     else map.setView([30.3, 120.15], 12);
@@ -121,6 +122,13 @@
     return body.ref;
   }
 
+  function newKey() {
+    // made here, kept until the server answers: a report re-sent after a lost answer
+    // carries the same key, and the server answers the report it already made
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   $("report-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = ev.target;
@@ -132,7 +140,12 @@
     button.disabled = true; // one tap, one report
     showError(error, "");
     try {
-      const body = { category: form.category.value, photos: [] };
+      let key = localStorage.getItem(PENDING);
+      if (!key) {
+        key = newKey();
+        localStorage.setItem(PENDING, key);
+      }
+      const body = { category: form.category.value, photos: [], follow_key: key };
       const words = form.text.value.trim();
       if (words) body.text = words;
       if (pin) { body.lat = pin.lat; body.lon = pin.lon; }
@@ -147,6 +160,7 @@
       const answer = await r.json();
       if (!r.ok) throw new Error(answer.detail);
       remember(answer.tracking, answer.follow_key);
+      localStorage.removeItem(PENDING);
       $("receipt-tracking").textContent = answer.tracking;
       $("receipt-key").textContent = answer.follow_key;
       $("receipt-notice").textContent = answer.notice;
@@ -158,7 +172,8 @@
       $("pin-text").textContent = "未选位置 No pin";
     } catch (e) {
       const offline = e instanceof TypeError;
-      showError(error, offline ? "网络不通，未提交；内容已保留，联网后再点提交 Not sent (offline); your report is kept, send it again when online"
+      if (!offline) localStorage.removeItem(PENDING); // refused: a corrected report is a new one
+      showError(error, offline ? "网络不通或未收到回复；内容已保留，联网后再点提交（不会重复上报）No answer (offline?); your report is kept: send it again when online (it will not be doubled)"
         : "未提交 Not sent: " + e.message);
     } finally {
       button.disabled = false;
