@@ -3,11 +3,12 @@
 //   the dispatcher of that community dispatches it at the desk → the handler accepts
 //   it, then marks it handled with a photo → the dispatcher verifies and closes it →
 //   the resident rates it on the portal → the leader's cockpit tile 满意率 changes.
-// Also: the admin signs in too, and no page asks any other host for anything.
+// Also: the admin signs in; a resident who signs in finds their report on another
+// phone; and no page asks any other host for anything.
 // Prints a JSON report on its last line; tests/unit/test_browser_loop.py checks it.
 import { chromium } from "playwright-core";
 
-const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, HANDLER, LEADER, ADMIN, AREA } = process.env;
+const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, HANDLER, LEADER, ADMIN, RESIDENT, AREA } = process.env;
 const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAGUlEQVR4nGM8UaHBQApgIkn1qIZRDUNKAwCAnAGIOXIt/QAAAABJRU5ErkJggg==",
   "base64",
@@ -129,6 +130,30 @@ try {
   await signIn(admin, "/desk", ADMIN);
   await admin.waitForSelector(".case, .empty");
   report.steps.push("admin");
+
+  // a resident who signs in (optional) reports, and finds it on another phone
+  const li = await person(phone());
+  await li.goto(new URL("/login?next=/portal", base).href);
+  await li.fill("input[name=username]", RESIDENT);
+  await li.fill("input[name=password]", PASSWORD);
+  await li.click("form#login button");
+  await li.waitForURL(/\/portal$/);
+  await li.waitForSelector("select[name=category] option[value=road]", { state: "attached" });
+  await li.selectOption("select[name=category]", "road");
+  await li.fill("textarea[name=text]", "小区门口路面塌陷");
+  await li.locator(`path.area-${AREA}`).click();
+  await li.click("#report-form button[type=submit]");
+  await li.waitForSelector("#receipt:not([hidden])");
+  report.signedInTracking = (await li.textContent("#receipt-tracking")).trim();
+  const another = await person(phone()); // nothing on this phone: the account remembers
+  await another.goto(new URL("/login?next=/portal", base).href);
+  await another.fill("input[name=username]", RESIDENT);
+  await another.fill("input[name=password]", PASSWORD);
+  await another.click("form#login button");
+  await another.waitForURL(/\/portal$/);
+  await another.click("button[data-tab=mine]");
+  await another.locator(".report-row", { hasText: report.signedInTracking }).waitFor();
+  report.steps.push("resident signed in");
 } catch (e) {
   report.errors.push(String(e));
 } finally {

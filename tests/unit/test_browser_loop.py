@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from cityeye.cli import app as cli
 from cityeye.store import Store
+from cityeye.store.requests import get_follow
+from cityeye.store.users import list_users
 from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
 
 PASSWORD = "loop-pass-1234"
@@ -25,6 +27,7 @@ PEOPLE = {
     "pm_li": ("--role", "handler", "--party", "P-PM1"),  # 绿城物业 (co-governing)
     "boss": ("--role", "leader", "--area", "330105"),
     "root": ("--role", "admin"),
+    "li": ("--role", "resident"),
 }
 
 
@@ -62,6 +65,7 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
                 "HANDLER": "pm_li",
                 "LEADER": "boss",
                 "ADMIN": "root",
+                "RESIDENT": "li",
                 "PARTY": "P-PM1",
                 "AREA": "G0003",
             },
@@ -86,6 +90,7 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
         "rated",
         "cockpit moved",
         "admin",
+        "resident signed in",
     ]
     assert report["followKeyShown"]
     assert report["before"] == "—"  # nothing rated yet
@@ -94,8 +99,13 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
     if keep:
         shutil.copy(shots / "portal.png", Path(keep) / "portal.png")
     store = Store.open(db)
-    [case] = store.load_cases()
+    case, signed_in = sorted(store.load_cases(), key=lambda c: c.opened_at)
+    li = next(u for u in list_users(store) if u.username == "li")
+    follow = get_follow(store, report["signedInTracking"])
     store.close()
+    assert signed_in.key == f"portal/{report['signedInTracking']}"
+    assert follow is not None
+    assert follow.user_id == li.id  # the signed-in resident's report is theirs
     assert case.key == f"portal/{report['tracking']}"
     assert case.area == "G0003"
     assert case.state.value == "closed"

@@ -18,9 +18,11 @@
       const body = await r.json();
       if (!r.ok) throw new Error(body.detail || r.status);
       const next = new URLSearchParams(location.search).get("next");
-      const home = body.user.role === "handler" ? "/desk" : "/";
-      // only a path of this site, never another host
-      location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : home);
+      const HOME = { handler: "/desk", dispatcher: "/desk", leader: "/cockpit", admin: "/cockpit", resident: "/portal" };
+      const home = HOME[body.user.role] || "/";
+      // only a path of this site, never another host ("//x" and "/\x" are hosts too)
+      const own = next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\");
+      location.assign(own ? next : home);
     } catch (e) {
       error.textContent = "登录失败 Sign-in failed: " + e.message;
       error.hidden = false;
