@@ -20,7 +20,8 @@
       const next = new URLSearchParams(location.search).get("next");
       const HOME = { handler: "/desk", dispatcher: "/desk", leader: "/cockpit", admin: "/cockpit", resident: "/portal" };
       const home = HOME[body.user.role] || "/";
-      // only a path of this site, never another host ("//x" and "/\x" are hosts too)
+      // only a path of this site, never another host (two slashes, or a slash and a
+      // backslash, at the start name a host)
       const own = next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\");
       location.assign(own ? next : home);
     } catch (e) {
