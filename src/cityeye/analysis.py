@@ -31,8 +31,11 @@ from cityeye.store import Store
 ENDS_ALERT = frozenset({CaseState.HANDLED, CaseState.DISMISSED, CaseState.CLOSED})
 #: How much of a report's text a case title keeps.
 SUBJECT_CHARS = 40
-#: How many refusals :attr:`Analysis.recent_errors` keeps.
+#: How many refusals :attr:`Analysis.recent_errors` keeps (the desk's answers).
 RECENT_ERRORS = 1000
+#: How many refusals :attr:`Analysis.case_errors` lists (a replay's report shows the
+#: first ones; a live process running for months must not keep every mistake).
+MAX_CASE_ERRORS = 10_000
 #: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).
 SNAPSHOT_VERSION = 1
 
@@ -80,7 +83,8 @@ class Analysis:
         self._reporters: dict[str, str] = {}
         self._subjects: dict[str, str] = {}  # a report's words, for its case's title
         self._actions: list[tuple[float, str, str, Event]] = []
-        self.case_errors: list[CaseError] = []
+        self.case_errors: list[CaseError] = []  # the first MAX_CASE_ERRORS
+        self.case_error_count = 0
         #: The last refusals by event id, for a desk waiting on its own action.
         self.recent_errors: dict[str, CaseError] = {}
 
@@ -156,7 +160,9 @@ class Analysis:
                 error = CaseError(event.id, exc.reason, "action")
             else:
                 error = CaseError(event.id, str(exc), exc.field)
-            self.case_errors.append(error)
+            self.case_error_count += 1
+            if len(self.case_errors) < MAX_CASE_ERRORS:
+                self.case_errors.append(error)
             self.recent_errors[event.id] = error
             while len(self.recent_errors) > RECENT_ERRORS:
                 self.recent_errors.pop(next(iter(self.recent_errors)))

@@ -63,6 +63,7 @@ class ReplayResult:
     alerts: list[Alert] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     case_errors: list[dict[str, str]] = field(default_factory=list)
+    case_error_count: int = 0
     kpis: dict[str, Any] = field(default_factory=dict)
     kpis_by: dict[str, Any] = field(default_factory=dict)
 
@@ -73,6 +74,7 @@ class ReplayResult:
             "by_final_state": dict(sorted(states.items())),
             "escalations": sum(len(c["escalations"]) for c in self.cases),
             "rejected_actions": self.case_errors[:LIST_LIMIT],
+            "rejected_action_count": self.case_error_count,
             "kpis": self.kpis,
             "kpis_by": self.kpis_by,
         }
@@ -228,6 +230,7 @@ class Replay:
         self.flush()
         self.analysis.finish(self.result.last_ts)
         self.result.late = len(self._late)
+        self.result.case_error_count = self.analysis.case_error_count
         self.result.case_errors = [
             {"id": e.event_id, "reason": e.reason} for e in self.analysis.case_errors
         ]

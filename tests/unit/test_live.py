@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
@@ -238,3 +239,20 @@ def test_the_server_heartbeat_ticks_and_snapshots(tmp_path: Path) -> None:
             time.sleep(0.01)
         assert store.load_engine_state("live") is not None, "no snapshot from the heartbeat"
         assert pipeline.engine.clock is not None  # the wall clock moved it
+
+
+def test_a_long_running_service_keeps_a_bounded_list_of_refused_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Months of mistyped moves must not grow memory: the first ones are listed, all
+    are counted, and the desk still gets each answer (recent_errors)."""
+    import cityeye.analysis
+
+    monkeypatch.setattr(cityeye.analysis, "MAX_CASE_ERRORS", 2)
+    store = Store.open(f"sqlite:///{tmp_path / 'errors.db'}")
+    pipeline = LivePipeline(store, lateness_s=0)
+    pipeline.ingest_raw([action(i, i, "gw/none", "accept") for i in range(1, 6)], "test")
+    assert [e.event_id for e in pipeline.analysis.case_errors] == ["live-1", "live-2"]
+    assert pipeline.analysis.case_error_count == 5
+    assert "live-5" in pipeline.analysis.recent_errors
+    store.close()
