@@ -560,6 +560,9 @@ AREA_PARAM = {
     "/api/v1/kpis": {},
     "/api/v1/kpis/breakdown": {"by": "grid"},
     "/api/v1/kpis/trend": {},
+    "/api/v1/participation/suggestions": {},
+    "/api/v1/participation/groups": {},
+    "/api/v1/participation/stats": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/actions"}
@@ -590,6 +593,24 @@ NOT_AREA_SCOPED = {
     "/api/v1/attachments": "upload by signed-in staff",
     "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
     "/api/v1/status": "counts per street, no case or alert content",
+    "/api/v1/participation/suggestions/{suggestion_id}/answer": "404 outside the scope, then "
+    "the workflow's area check (test_participation.py)",
+    "/api/v1/participation/suggestions/{suggestion_id}/case": "as answer",
+    "/api/v1/participation/suggestions/{suggestion_id}/topic": "as answer",
+    "/api/v1/participation/topics": "public list of topics (no personal data); creating one "
+    "needs a post covering the area (test_participation.py)",
+    "/api/v1/participation/topics/{topic_id}": "the public record of a topic",
+    "/api/v1/participation/topics/{topic_id}/advance": "the workflow: dispatcher of the area",
+    "/api/v1/participation/topics/{topic_id}/meetings": "the workflow: dispatcher of the area",
+    "/api/v1/participation/topics/{topic_id}/ballot": "the workflow: dispatcher of the area",
+    "/api/v1/participation/topics/{topic_id}/ballot/close": "the workflow: dispatcher of the area",
+    "/api/v1/participation/topics/{topic_id}/votes": "verified residents of the area only",
+    "/api/v1/participation/topics/{topic_id}/resolution": "the workflow: dispatcher of the area",
+    "/api/v1/participation/meetings/{meeting_id}/participants": "dispatcher of the topic's area",
+    "/api/v1/participation/meetings/{meeting_id}/sign-in": "the meeting's own participants",
+    "/api/v1/participation/meetings/{meeting_id}/turns": "the meeting's signed-in participants",
+    "/api/v1/participation/meetings/{meeting_id}/minutes": "dispatcher of the topic's area",
+    "/api/v1/participation/meetings/{meeting_id}/decisions": "dispatcher of the topic's area",
 }
 
 

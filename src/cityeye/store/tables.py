@@ -336,6 +336,146 @@ clock_marks = Table(
     Index("ix_clock_marks_name_after_seq", "name", "after_seq"),
 )
 
+# ---------------------------------------------------------------------- participation
+#: 社情民意: residents' suggestions (portal, volunteers, workers), their group (the
+#: incremental grouper's), the staff's answer, and the case or topic each became.
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("area_code", ID, nullable=False),
+    Column("photos", JSONType, nullable=False),
+    Column("author", String(32), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("group_id", String(64), nullable=True, index=True),
+    Column("terms", JSONType, nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("answered_by", String(64), nullable=True),
+    Column("case_key", String(256), nullable=True),
+    Column("topic_id", ID, nullable=True, index=True),
+    Index("ix_suggestions_area_created", "area_code", "created_at"),
+)
+
+#: 红茶议事会 topics: the step each is at, its deadline, and its voting rules (fractions
+#: as text, "2/3").
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("area_code", ID, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("step_due_at", UTCDateTime, nullable=True),
+    Column("quorum", String(16), nullable=False),
+    Column("majority", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+#: The public record of each topic: every step it entered, when, by whom.
+topic_steps = Table(
+    "topic_steps",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("topic_id", ID, ForeignKey("topics.id"), nullable=False, index=True),
+    Column("step", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("topic_id", ID, ForeignKey("topics.id"), nullable=False, index=True),
+    Column("mode", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("agenda", JSONType, nullable=False),
+    Column("minutes", Text, nullable=False),
+    Column("decisions", JSONType, nullable=False),
+)
+
+meeting_participants = Table(
+    "meeting_participants",
+    metadata,
+    Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("role", String(32), nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("name", String(128), nullable=False),
+    Column("signed_in_at", UTCDateTime, nullable=True),
+)
+
+meeting_turns = Table(
+    "meeting_turns",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("meeting_id", ID, ForeignKey("meetings.id"), nullable=False, index=True),
+    Column("speaker", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+#: What a topic's residents vote on; ``eligible`` is fixed when it closes.
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("topic_id", ID, ForeignKey("topics.id"), primary_key=True),
+    Column("options", JSONType, nullable=False),
+    Column("opens_at", UTCDateTime, nullable=True),
+    Column("closes_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("eligible", Integer, nullable=True),
+)
+
+#: Who voted (one row per resident and topic: the key refuses a second vote) — and
+#: nothing about what they chose.
+vote_roll = Table(
+    "vote_roll",
+    metadata,
+    Column("topic_id", ID, ForeignKey("topics.id"), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+)
+
+#: What was chosen: a counter per option, no voter, no time, no order (written in the
+#: same transaction as the roll row, so the two always agree).
+vote_choices = Table(
+    "vote_choices",
+    metadata,
+    Column("topic_id", ID, ForeignKey("topics.id"), primary_key=True),
+    Column("option", String(200), primary_key=True),
+    Column("votes", Integer, nullable=False),
+)
+
+resolutions = Table(
+    "resolutions",
+    metadata,
+    Column("topic_id", ID, ForeignKey("topics.id"), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+)
+
+#: Each action of a resolution is a case in the closed loop (key ``council/<topic>-<n>``).
+resolution_actions = Table(
+    "resolution_actions",
+    metadata,
+    Column("topic_id", ID, ForeignKey("topics.id"), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("title", String(200), nullable=False),
+    Column("party", ID, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("case_key", String(256), nullable=False),
+)
+
 #: Tables whose rows may never be changed or removed (enforced by database triggers).
 APPEND_ONLY = ("case_timeline",)
 #: Tables whose rows may never be removed (raw evidence).

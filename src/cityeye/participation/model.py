@@ -1,0 +1,218 @@
+"""社情民意 and 红茶议事会: what residents suggest, and how a topic is deliberated.
+
+Plain frozen values; the workflow (:mod:`.workflow`) decides how a topic moves, the
+votes (:mod:`.votes`) who may vote and what a ballot decided, the store
+(``cityeye.store.participation``) keeps them.
+
+The six steps of the 红茶议事会 method, as Xiaohe Street runs it: 提出议题 → 广开言路 →
+民主协商 → 拟订方案 → 居民表决 → 形成决议.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from fractions import Fraction
+
+
+class Channel(StrEnum):
+    """Where a suggestion came from."""
+
+    PORTAL = "portal"  # a resident, on the portal (signed in or not)
+    VOLUNTEER = "volunteer"  # a volunteer, signed in as a handler
+    WORKER = "worker"  # a grid or community worker, signed in as a handler
+
+
+class TopicKind(StrEnum):
+    """An estate matter (the owners of one estate decide: Civil Code art. 278) or a
+    public one (the neighbourhood's)."""
+
+    ESTATE = "estate"
+    PUBLIC = "public"
+
+
+class TopicStep(StrEnum):
+    """The six steps, in order."""
+
+    PROPOSE = "propose"
+    OPINIONS = "opinions"
+    CONSULT = "consult"
+    DRAFT = "draft"
+    VOTE = "vote"
+    RESOLVE = "resolve"
+
+    @property
+    def zh(self) -> str:
+        return _STEP_NAMES[self][0]
+
+    @property
+    def en(self) -> str:
+        return _STEP_NAMES[self][1]
+
+    @property
+    def order(self) -> int:
+        return list(TopicStep).index(self)
+
+    @property
+    def next(self) -> TopicStep | None:
+        steps = list(TopicStep)
+        i = steps.index(self)
+        return steps[i + 1] if i + 1 < len(steps) else None
+
+
+_STEP_NAMES = {
+    TopicStep.PROPOSE: ("提出议题", "Raise the topic"),
+    TopicStep.OPINIONS: ("广开言路", "Hear every view"),
+    TopicStep.CONSULT: ("民主协商", "Deliberate"),
+    TopicStep.DRAFT: ("拟订方案", "Draft the plan"),
+    TopicStep.VOTE: ("居民表决", "Residents vote"),
+    TopicStep.RESOLVE: ("形成决议", "Resolve"),
+}
+
+
+class MeetingMode(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class ParticipantRole(StrEnum):
+    RESIDENT = "resident"
+    PROPERTY = "property"  # 物业
+    OWNERS_COMMITTEE = "owners_committee"  # 业委会
+    COMMUNITY = "community"  # 社区
+    DEPARTMENT = "department"  # 职能部门
+
+
+#: Civil Code art. 278: two thirds of the owners take part; a decision needs more than
+#: half of those taking part (ordinary matters).
+ESTATE_QUORUM = Fraction(2, 3)
+ESTATE_MAJORITY = Fraction(1, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """When a ballot decides: at least ``quorum`` of the eligible voted, and the
+    winning option has more than ``majority`` of the votes cast."""
+
+    quorum: Fraction = ESTATE_QUORUM
+    majority: Fraction = ESTATE_MAJORITY
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    id: str
+    channel: Channel
+    category: str
+    text: str
+    area: str
+    created_at: datetime
+    photos: tuple[str, ...] = ()
+    author: str | None = None  # a user id; None for an anonymous resident
+    group_id: str | None = None
+    terms: tuple[str, ...] = ()  # the classifier's top terms
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    #: the key (``participation/<id>``) of the case it became, if it did
+    case_key: str | None = None
+    topic_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One line of a topic's public record."""
+
+    step: TopicStep
+    at: datetime
+    actor: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    title: str
+    description: str
+    area: str
+    kind: TopicKind
+    step: TopicStep
+    created_at: datetime
+    step_due_at: datetime | None = None
+    rules: Rules = field(default_factory=Rules)
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    id: str
+    topic_id: str
+    mode: MeetingMode
+    at: datetime
+    place: str = ""
+    agenda: tuple[str, ...] = ()
+    minutes: str = ""
+    decisions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    meeting_id: str
+    n: int  # its number in the meeting
+    role: ParticipantRole
+    user_id: str | None = None
+    name: str = ""
+    signed_in_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    meeting_id: str
+    speaker: int  # the participant's number
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    topic_id: str
+    options: tuple[str, ...]
+    closes_at: datetime | None = None
+    opens_at: datetime | None = None
+    closed_at: datetime | None = None
+    #: how many were eligible when it closed (the roll is fixed then)
+    eligible: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a closed ballot decided."""
+
+    eligible: int
+    voters: int
+    counts: dict[str, int]
+    quorum_met: bool
+    winner: str | None
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionAction:
+    n: int
+    title: str
+    party: str
+    due_at: datetime
+    case_key: str  # ``council/<topic>-<n>``: the case in the closed loop
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    topic_id: str
+    text: str
+    at: datetime
+    actor: str
+    actions: tuple[ResolutionAction, ...] = ()
