@@ -62,6 +62,7 @@
     for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== tab;
     if (tab === "report" && map) map.invalidateSize();
     if (tab === "mine") loadMine();
+    if (tab === "topics") loadTopics();
   }
   for (const b of document.querySelectorAll(".tabs button")) {
     b.addEventListener("click", () => show(b.dataset.tab));
@@ -103,6 +104,7 @@
     if (shapes.features.length) map.fitBounds(layer.getBounds());
     else map.setView([30.3, 120.15], 12);
     map.on("click", (e) => place(e.latlng.lat, e.latlng.lng));
+    return shapes;
   }
 
   $("locate").addEventListener("click", () => {
@@ -308,15 +310,187 @@
     }
   }
 
-  (async function start() {
-    const me = await fetch("/api/v1/auth/me");
-    if (me.ok) {
-      const user = await me.json();
-      $("signin").hidden = true;
-      $("who").textContent = user.display_name;
+  // ------------------------------------------------------------------ suggestions
+  const P = "/api/v1/participation";
+  let me = null;
+
+  function fillAreas(shapes) {
+    // suggestions are about a community (or, where a district has no communities
+    // drawn, a grid): the same list the map shows
+    const select = $("suggest-form").area;
+    const communities = shapes.features.filter((f) => f.properties.level === "community");
+    const rows = communities.length ? communities : shapes.features.filter((f) => f.properties.level === "grid");
+    for (const f of rows) {
+      const o = text("option", f.properties.name);
+      o.value = f.properties.code;
+      select.append(o);
     }
-    await Promise.all([loadCategories(), loadMap()]);
-    const wanted = new URLSearchParams(location.hash.slice(1)).get("track");
+    if (me && me.areas && me.areas.length) select.value = me.areas[0];
+  }
+
+  $("suggest-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const error = form.querySelector(".error");
+    const button = form.querySelector("button[type=submit]");
+    const words = form.text.value.trim();
+    if (!form.area.value) return showError(error, "请选择社区 Choose your community");
+    if (!words) return showError(error, "请写下您的建议 Write your suggestion");
+    button.disabled = true;
+    showError(error, "");
+    try {
+      const r = await fetch(P + "/suggestions", {
+        method: "POST",
+        headers: headers({ "content-type": "application/json" }),
+        body: JSON.stringify({ text: words, area: form.area.value, channel: "portal" }),
+      });
+      const answer = await r.json();
+      if (!r.ok) throw new Error(answer.detail);
+      const box = $("suggest-receipt");
+      box.replaceChildren(
+        text("h2", "谢谢您的建议 Thank you"),
+        text("p", "编号 Number: " + answer.id, "meta"),
+        text("p", "归类 Sorted as: " + answer.category.zh + " " + answer.category.en),
+        text("p", "社区会逐条答复；很多人关心的事会提交红茶议事会，在“议事”里公开讨论和表决。 The community answers each one; what many care about goes to the 红茶议事会, discussed and voted on under Topics.", "hint"),
+      );
+      box.hidden = false;
+      form.text.value = "";
+    } catch (e) {
+      showError(error, "未提交 Not sent: " + e.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // ------------------------------------------------------------------ topics
+  const SIX = ["提出议题", "广开言路", "民主协商", "拟订方案", "居民表决", "形成决议"];
+
+  async function loadTopics() {
+    const list = $("topic-list");
+    const r = await fetch(P + "/topics?per_page=50");
+    const body = await r.json();
+    list.replaceChildren();
+    if (!body.items.length) list.append(text("p", "暂无议题 No topics yet", "empty"));
+    for (const t of body.items) {
+      const b = text("button", "", "card topic-row");
+      b.type = "button";
+      b.dataset.topic = t.id;
+      const head = text("div", "", "title");
+      head.append(text("span", t.step.zh, "badge"), document.createTextNode(t.title));
+      b.append(head, text("div", t.area.name + " · " + t.step.en, "meta"));
+      b.addEventListener("click", () => openTopic(t.id));
+      list.append(b);
+    }
+  }
+
+  function progress(t) {
+    // the six steps of the method, the ones done, the one the topic is at
+    const bar = text("div", "", "steps");
+    SIX.forEach((name, i) => bar.append(text("span", name, i < t.step.order ? "done" : i === t.step.order ? "now" : "")));
+    return bar;
+  }
+
+  async function openTopic(id, message) {
+    const r = await fetch(P + "/topics/" + encodeURIComponent(id));
+    if (!r.ok) return;
+    const t = await r.json();
+    const box = $("topic");
+    box.hidden = false;
+    box.dataset.topic = t.id;
+    box.dataset.step = t.step.code;
+    box.replaceChildren(text("h2", t.title), text("p", t.area.name + " · " + t.step.zh + " " + t.step.en, "meta"), progress(t));
+    if (message) box.append(text("p", message, "rated"));
+    if (t.description) box.append(text("p", t.description));
+    const record = document.createElement("ol");
+    record.className = "timeline";
+    for (const step of t.steps) {
+      const li = document.createElement("li");
+      li.append(text("time", fmt(step.at)), text("span", [step.zh + " " + step.en, step.note].filter(Boolean).join(" · ")));
+      record.append(li);
+    }
+    box.append(text("h3", "议事记录 Record"), record);
+    for (const m of t.meetings) {
+      box.append(text("h3", "红茶议事会 Meeting · " + (m.mode === "online" ? "线上 online" : "线下 offline") + " · " + fmt(m.at)));
+      if (m.place) box.append(text("p", m.place, "meta"));
+      if (m.minutes) box.append(text("p", "纪要 Minutes: " + m.minutes));
+      for (const d of m.decisions) box.append(text("p", "决定 Decision: " + d));
+    }
+    if (t.ballot && !t.ballot.closed && t.step.code === "vote") box.append(voteForm(t));
+    if (t.tally) box.append(tallyView(t));
+    if (t.resolution) {
+      box.append(text("h3", "决议 Resolution"), text("p", t.resolution.text));
+      const ul = document.createElement("ul");
+      for (const a of t.resolution.actions) {
+        const state = a.case ? a.case.state_zh + " " + a.case.state_en : "立案中 being opened";
+        ul.append(text("li", a.title + " · " + a.party.name + " · " + state));
+      }
+      box.append(ul);
+    }
+    box.scrollIntoView({ behavior: "smooth" });
+  }
+
+  function voteForm(t) {
+    const form = text("div", "", "vote");
+    form.append(text("h3", "居民表决 Vote"));
+    if (!me || me.role !== "resident") {
+      const a = text("a", "登录后表决（本社区经核实的居民，一人一票） Sign in to vote (verified residents of the area, one vote each)");
+      a.href = "/login?next=" + encodeURIComponent("/portal#topic=" + t.id);
+      form.append(a);
+      return form;
+    }
+    const error = text("p", "", "error");
+    error.hidden = true;
+    for (const option of t.ballot.options) {
+      const b = text("button", option);
+      b.type = "button";
+      b.dataset.choice = option;
+      b.addEventListener("click", async () => {
+        for (const x of form.querySelectorAll("button")) x.disabled = true; // one vote
+        const r = await fetch(P + "/topics/" + encodeURIComponent(t.id) + "/votes", {
+          method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify({ choice: option }),
+        });
+        const answer = await r.json();
+        if (r.ok) return openTopic(t.id, "已投票，谢谢 Your vote is in: thank you");
+        showError(error, (r.status === 409 ? "已投过票或表决已结束 Voted already or closed: " : "未能投票 Not counted: ") + answer.detail);
+      });
+      form.append(b);
+    }
+    form.append(error);
+    return form;
+  }
+
+  function tallyView(t) {
+    const box = text("div", "", "tally");
+    const y = t.tally;
+    box.append(text("h3", "表决结果 Result"));
+    box.append(text("p", "应参与 eligible " + y.eligible + " · 参与 voted " + y.voters + (y.quorum_met ? " · 达到法定人数 quorum met" : " · 未达法定人数 no quorum")));
+    const most = Math.max(1, ...Object.values(y.counts));
+    for (const [option, n] of Object.entries(y.counts)) {
+      box.append(text("div", option + " · " + n));
+      const bar = text("div", "", "bar");
+      bar.style.width = Math.round((100 * n) / most) + "%";
+      box.append(bar);
+    }
+    box.append(text("p", y.passed ? "通过：" + y.winner + " Passed" : "未通过 Not passed", y.passed ? "rated" : "error"));
+    return box;
+  }
+
+  (async function start() {
+    const who = await fetch("/api/v1/auth/me");
+    if (who.ok) {
+      me = await who.json();
+      $("signin").hidden = true;
+      $("who").textContent = me.display_name;
+    }
+    const [, shapes] = await Promise.all([loadCategories(), loadMap()]);
+    fillAreas(shapes);
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const wanted = hash.get("track");
     if (wanted) track(wanted, keyFor(wanted));
+    const topic = hash.get("topic");
+    if (topic) {
+      show("topics");
+      openTopic(topic);
+    }
   })();
 })();

@@ -1,0 +1,97 @@
+"""One topic from a suggestion to a resolution in real browsers (issue 7): a verified
+resident suggests on the portal, the 小河 dispatcher takes it through the six steps,
+two of three verified residents vote on the portal, the resolution's action becomes a
+case sent to the property company, and the portal shows the public record.
+tests/browser/council.mjs drives the pages; this checks what it saw and the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cityeye.cli import app as cli
+from cityeye.store import Store
+from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
+
+PASSWORD = "council-pass-1234"
+GRID = "G0003"  # 小河社区第1网格
+PEOPLE = {
+    "xh_disp": ("--role", "dispatcher", "--area", "330105001002"),
+    "li": ("--role", "resident", "--area", GRID),
+    "wang": ("--role", "resident", "--area", GRID),
+    "zhao": ("--role", "resident", "--area", GRID),
+}
+
+
+def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path) -> None:
+    node, chromium = browser_tools()
+    db = f"sqlite:///{tmp_path / 'council.db'}"
+    runner = CliRunner()
+    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
+    assert loaded.exit_code == 0, loaded.output
+    for name, options in PEOPLE.items():
+        added = runner.invoke(
+            cli,
+            ["user", "add", name, *options, "--password-stdin", "--db", db],
+            input=PASSWORD + "\n",
+        )
+        assert added.exit_code == 0, added.output
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    proc = start_serve("--db", db, "--port", str(port), "--lateness", "0s")
+    try:
+        wait_until_serving(f"{base}/healthz", proc)
+        run = subprocess.run(
+            [node, str(BROWSER / "council.mjs")],
+            env=os.environ
+            | {
+                "BASE": base,
+                "PASSWORD": PASSWORD,
+                "SHOTS": str(shots),
+                "CHROMIUM": chromium,
+                "DISPATCHER": "xh_disp",
+                "RESIDENTS": "li,wang,zhao",
+                "AREA": GRID,
+                "PARTY": "P-PM1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=BROWSER,
+        )
+        assert run.returncode == 0, run.stderr
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    print(json.dumps(report, ensure_ascii=False))  # shown when a step fails
+    assert report["errors"] == []
+    assert report["external"] == []
+    assert report["steps"] == [
+        "suggested",
+        "to the vote",
+        "voted",
+        "resolved",
+        "public record",
+    ]
+    assert "停车" in report["category"]  # classified as parking
+    assert (report["atVote"], report["atResolve"]) == ("vote", "resolve")
+    assert "参与 voted 2" in report["tally"]  # two of three: the 2/3 quorum is met
+    assert "通过" in report["tally"]
+    assert "东门空地改建停车位" in report["resolutionShown"]
+    keep = os.environ.get("CITYEYE_SCREENSHOTS")
+    if keep:
+        shutil.copy(shots / "topic.png", Path(keep) / "topic.png")
+    store = Store.open(db)
+    cases = [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
+    store.close()
+    assert len(cases) == 1  # the resolution's action, in the closed loop
+    assert cases[0].key == f"council/{report['topic']}-1"
+    assert cases[0].lead == "P-PM1"
