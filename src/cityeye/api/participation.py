@@ -40,7 +40,7 @@ from cityeye.api.attachments import check_refs
 from cityeye.api.auth import SESSION_COOKIE, Throttle, current_user_dependency
 from cityeye.api.portal import STATE_WORDS, _client, _limited
 from cityeye.cases.book import REPORT_SCENARIO
-from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError
+from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
 from cityeye.participation.model import (
@@ -352,6 +352,13 @@ def router(
     def area_name(code: str) -> dict[str, str]:
         found = world.areas.get(code)
         return {"code": code, "name": found.name if found else code}
+
+    def community_of(code: str) -> str:
+        """The community an area lies in (itself for a community or above)."""
+        area = world.areas.get(code)
+        while area is not None and area.level == AreaLevel.GRID and area.parent:
+            area = world.areas.get(area.parent)
+        return area.code if area is not None else code
 
     def known_area(field: str, code: str) -> str:
         if code not in world.areas:
@@ -719,7 +726,9 @@ def router(
         suggestion_id: Annotated[str, Path(max_length=64)], body: ToTopic, user: Person
     ) -> dict[str, Any]:
         """Put the suggestion on a topic: an existing one (``topic_id``, whose area holds
-        the suggestion's) or a new one in the suggestion's area (``title``)."""
+        the suggestion's) or a new one (``title``) for the suggestion's community — a
+        红茶议事会 is the community's, so all its verified residents vote, and the
+        resolution's actions go to the parties named, not to one grid's worker."""
         s = the_suggestion(suggestion_id, user)
         if (body.topic_id is None) == (body.title is None):
             raise HTTPException(422, "topic_id: give topic_id or title, one of them")
@@ -732,7 +741,7 @@ def router(
                 )
         else:
             assert body.title is not None
-            topic = new_topic(user, body.title, s.text, s.area, body.kind, Rules())
+            topic = new_topic(user, body.title, s.text, community_of(s.area), body.kind, Rules())
         db.link_topic(store, s.id, topic.id)
         return topic_summary(topic)
 
