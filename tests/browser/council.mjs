@@ -84,6 +84,16 @@ try {
   await step("召开红茶议事会"); // → 民主协商
   const meeting = await api("POST", `${T}/meetings`, { mode: "offline", at: new Date().toISOString(), place: "社区红茶议事厅", agenda: ["停车位方案"] });
   await api("PUT", `/api/v1/participation/meetings/${meeting.body.id}/minutes`, { text: "物业、业委会、居民代表同意先做方案并表决" });
+  // the online meeting: the resident who raised it takes part from the portal
+  const online = await api("POST", `${T}/meetings`, { mode: "online", at: new Date().toISOString(), agenda: ["听取居民意见"] });
+  await api("POST", `/api/v1/participation/meetings/${online.body.id}/participants`, { role: "resident", user: residents[0] });
+  await api("POST", `/api/v1/participation/meetings/${online.body.id}/participants`, { role: "property", name: "绿城物业" });
+  await li.goto(new URL(`/portal#topic=${report.topic}`, base).href);
+  await li.reload();
+  await li.fill("#topic form.speak textarea", "东门空地晚上可以给下班的居民停车，白天留给老人活动");
+  await li.click("#topic form.speak button");
+  await li.waitForSelector("#topic ol.turns li >> text=东门空地晚上可以");
+  report.steps.push("spoke online");
   await step("议事会协商一致，拟订方案"); // → 拟订方案
   await api("PUT", `${T}/ballot`, { options: ["同意改建", "不同意"] });
   report.atVote = await step("方案公示，居民表决"); // → 居民表决

@@ -76,6 +76,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert report["external"] == []
     assert report["steps"] == [
         "suggested",
+        "spoke online",
         "to the vote",
         "voted",
         "resolved",

@@ -414,6 +414,7 @@
       if (m.place) box.append(text("p", m.place, "meta"));
       if (m.minutes) box.append(text("p", "纪要 Minutes: " + m.minutes));
       for (const d of m.decisions) box.append(text("p", "决定 Decision: " + d));
+      if (m.mode === "online") box.append(discussion(t, m));
     }
     if (t.ballot && !t.ballot.closed && t.step.code === "vote") box.append(voteForm(t));
     if (t.tally) box.append(tallyView(t));
@@ -427,6 +428,50 @@
       box.append(ul);
     }
     box.scrollIntoView({ behavior: "smooth" });
+  }
+
+  const ROLE = { resident: "居民 resident", property: "物业 property", owners_committee: "业委会 owners' committee", community: "社区 community", department: "部门 department" };
+
+  function discussion(t, m) {
+    // the online meeting: speaker turns in order (residents by their seat number,
+    // never by name), and for a signed-in participant: sign in, then speak
+    const box = text("div", "", "discussion");
+    const list = document.createElement("ol");
+    list.className = "timeline turns";
+    for (const turn of m.turns) {
+      const li = document.createElement("li");
+      li.append(text("time", fmt(turn.at)), text("span", "#" + turn.speaker + " " + (ROLE[turn.role] || "") + "：" + turn.text));
+      list.append(li);
+    }
+    box.append(list);
+    if (!me || t.step.code === "resolve") return box;
+    const form = document.createElement("form");
+    form.className = "speak";
+    const area = document.createElement("textarea");
+    area.name = "text";
+    area.maxLength = 4000;
+    area.rows = 2;
+    const send = text("button", "发言 Speak");
+    send.type = "submit";
+    const error = text("p", "", "error");
+    error.hidden = true;
+    form.append(area, send, error);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (!area.value.trim()) return;
+      send.disabled = true;
+      const post = (path, body) => fetch(P + "/meetings/" + encodeURIComponent(m.id) + path, {
+        method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+      });
+      await post("/sign-in", {}); // 签到 first (again is harmless)
+      const r = await post("/turns", { text: area.value.trim() });
+      const answer = await r.json();
+      send.disabled = false;
+      if (!r.ok) return showError(error, "未发出 Not sent: " + answer.detail);
+      openTopic(t.id);
+    });
+    box.append(form);
+    return box;
   }
 
   function voteForm(t) {
