@@ -9,7 +9,7 @@ const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM, LIVE_EVENTS } = process.env;
 const report = {
   external: [], errors: [], boundaries: 0, tiles: {}, street: null, communities: [],
   crumbs: [], live: [], posted: null, english: {}, remembered: null, cases: 0, caseTitles: [],
-  detail: null, markers: 0, reloads: 0,
+  detail: null, markers: 0, reloads: 0, participation: {},
 };
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 try {
@@ -42,6 +42,12 @@ try {
     report.tiles[key] = await page.locator(`.tile[data-kpi="${key}"] b`).textContent();
   }
   await page.waitForSelector("#chart-trend canvas");
+  // 社情民意与议事: the participation figures of the area, and its top groups
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#participation [data-stat="topics_raised"] b')?.textContent || ""));
+  for (const key of ["suggestions_month", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"]) {
+    report.participation[key] = await page.locator(`#participation [data-stat="${key}"] b`).textContent();
+  }
+  report.participation.groups_list = await page.locator("#participation-groups li").allTextContents();
 
   // click the street on the map: its communities fill the table and the map
   report.street = await page.locator("#table td.name").first().textContent();
@@ -70,6 +76,7 @@ try {
   await page.click("#lang");
   report.english.tile = await page.locator('.tile[data-kpi="handling_rate"] .label').textContent();
   report.english.stream = await page.locator(".stream-panel h2").textContent();
+  report.english.participation = await page.locator('#participation [data-stat="suggestions_month"] .label').textContent();
   report.english.lang = await page.evaluate(() => document.documentElement.lang);
   await page.reload();
   await page.waitForSelector('.tile[data-kpi="handling_rate"] .label');

@@ -51,52 +51,57 @@ try {
   report.category = await li.textContent("#suggest-receipt p:nth-of-type(2)");
   report.steps.push("suggested");
 
-  // 2. the dispatcher takes it to the council and through the steps
+  // 2. the dispatcher, on the council page, makes the suggestion a topic and moves it
   const staff = await person(screen);
   await signIn(staff, DISPATCHER, "/council");
-  report.council = await staff.title();
-  const api = async (method, path, body) => {
-    // the staff page's own session: the same cookie and CSRF value it uses
-    return staff.evaluate(
-      async ([method, path, body]) => {
-        const csrf = (document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/) || [])[1] || "";
-        const r = await fetch(path, {
-          method,
-          headers: { "content-type": "application/json", "x-csrf-token": decodeURIComponent(csrf) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: r.status, body: await r.json() };
-      },
-      [method, path, body],
-    );
+  await staff.locator("#groups button.group").first().click();
+  const item = staff.locator(`#suggestions li.suggestion[data-id="${report.suggestion}"]`);
+  await item.locator("input[name=title]").fill("东门空地改建停车场");
+  await item.locator("[data-action=to-topic]").click();
+  await staff.waitForSelector("#topic[data-step=propose]");
+  report.topic = await staff.getAttribute("#topic", "data-id");
+  const advance = async (note, to) => {
+    await staff.fill("#advance-note", note);
+    await staff.click("#advance-button");
+    await staff.waitForSelector(`#topic[data-step=${to}]`);
+    return to;
   };
-  const P = "/api/v1/participation";
-  const made = await api("POST", `${P}/suggestions/${report.suggestion}/topic`, { title: "东门空地改建停车场", kind: "estate" });
-  if (made.status !== 200 && made.status !== 201) throw new Error("topic: " + JSON.stringify(made.body));
-  report.topic = made.body.id;
-  const T = `${P}/topics/${report.topic}`;
-  const step = async (note) => {
-    const r = await api("POST", `${T}/advance`, { note });
-    if (r.status !== 200) throw new Error("advance: " + JSON.stringify(r.body));
-    return r.body.step.code;
+  const meeting = async (mode, place) => {
+    await staff.selectOption("#new-meeting select[name=mode]", mode);
+    await staff.fill("#new-meeting input[name=place]", place);
+    await staff.fill("#new-meeting textarea[name=agenda]", "停车位方案");
+    const before = await staff.locator("#meetings li.meeting").count();
+    await staff.click("#new-meeting [data-action=create-meeting]");
+    await staff.waitForFunction((n) => document.querySelectorAll("#meetings li.meeting").length > n, before);
+    return staff.locator("#meetings li.meeting", { hasText: place }); // listed by time, not by creation
   };
-  await step("征集居民意见两周"); // → 广开言路
-  await step("召开红茶议事会"); // → 民主协商
-  const meeting = await api("POST", `${T}/meetings`, { mode: "offline", at: new Date().toISOString(), place: "社区红茶议事厅", agenda: ["停车位方案"] });
-  await api("PUT", `/api/v1/participation/meetings/${meeting.body.id}/minutes`, { text: "物业、业委会、居民代表同意先做方案并表决" });
+  await advance("征集居民意见两周", "opinions");
+  await advance("召开红茶议事会", "consult");
+  const offline = await meeting("offline", "社区红茶议事厅");
+  await offline.locator("textarea[name=minutes]").fill("物业、业委会、居民代表同意先做方案并表决");
+  const [saved] = await Promise.all([
+    staff.waitForResponse((r) => r.url().endsWith("/minutes") && r.request().method() === "PUT"),
+    offline.locator("[data-action=save-minutes]").click(),
+  ]);
+  if (!saved.ok()) throw new Error("minutes: " + saved.status());
   // the online meeting: the resident who raised it takes part from the portal
-  const online = await api("POST", `${T}/meetings`, { mode: "online", at: new Date().toISOString(), agenda: ["听取居民意见"] });
-  await api("POST", `/api/v1/participation/meetings/${online.body.id}/participants`, { role: "resident", user: residents[0] });
-  await api("POST", `/api/v1/participation/meetings/${online.body.id}/participants`, { role: "property", name: "绿城物业" });
+  const online = await meeting("online", "线上议事群");
+  await online.locator("select[name=role]").selectOption("resident");
+  await online.locator("input[name=user]").fill(residents[0]);
+  await online.locator("[data-action=add-participant]").click();
+  await online.locator(".participants li[data-n]").waitFor();
+  last = li;
   await li.goto(new URL(`/portal#topic=${report.topic}`, base).href);
   await li.reload();
   await li.fill("#topic form.speak textarea", "东门空地晚上可以给下班的居民停车，白天留给老人活动");
   await li.click("#topic form.speak button");
   await li.waitForSelector("#topic ol.turns li >> text=东门空地晚上可以");
   report.steps.push("spoke online");
-  await step("议事会协商一致，拟订方案"); // → 拟订方案
-  await api("PUT", `${T}/ballot`, { options: ["同意改建", "不同意"] });
-  report.atVote = await step("方案公示，居民表决"); // → 居民表决
+  await advance("议事会协商一致，拟订方案", "draft");
+  await staff.fill("#ballot-form textarea[name=options]", "同意改建\n不同意");
+  await staff.click("#ballot-form [data-action=save-ballot]");
+  await staff.waitForSelector("#ballot-options li");
+  report.atVote = await advance("方案公示，居民表决", "vote");
   report.steps.push("to the vote");
 
   // 3. two of the three verified residents vote on the portal
@@ -112,13 +117,21 @@ try {
   report.steps.push("voted");
 
   // 4. the vote is closed, the resolution written, its action becomes a case
-  await api("POST", `${T}/ballot/close`, {});
-  report.atResolve = await step("表决通过");
-  const resolved = await api("POST", `${T}/resolution`, {
-    text: "东门空地改建为 20 个停车位，由物业实施",
-    actions: [{ title: "东门空地改建停车位", party: PARTY, due_days: 30 }],
-  });
-  if (resolved.status !== 201) throw new Error("resolution: " + JSON.stringify(resolved.body));
+  await staff.reload();
+  await staff.waitForSelector("#close-ballot");
+  await staff.click("#close-ballot");
+  await staff.waitForSelector("#tally[data-passed=true]");
+  report.atResolve = await advance("表决通过", "resolve");
+  await staff.fill("#resolution-form textarea[name=text]", "东门空地改建为 20 个停车位，由物业实施");
+  const row = staff.locator("#action-rows .action-row").first();
+  await row.locator("[name=action_title]").fill("东门空地改建停车位");
+  await row.locator("select[name=party]").selectOption(PARTY);
+  await row.locator("[name=due_days]").fill("30");
+  await staff.click("#resolve");
+  await staff.waitForSelector("#actions li.action");
+  await staff.evaluate(() => document.fonts.ready);
+  await staff.evaluate(() => window.scrollTo(0, 0)); // the groups, the topic and its six steps
+  if (SHOTS) await staff.screenshot({ path: SHOTS + "/council.png" });
   report.steps.push("resolved");
 
   // 5. anyone sees the whole record on the portal, the action's case with it

@@ -219,6 +219,17 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
         "tile": "Handling rate",
         "stream": "Live alerts",
         "lang": "en",
+        "participation": "Suggestions this month",
+    }
+    # 社情民意与议事: no suggestions nor topics yet, every figure a number
+    assert report["participation"] == {
+        "suggestions_month": "0",
+        "groups": "0",
+        "topics_raised": "0",
+        "topics_resolved": "0",
+        "actions": "0",
+        "actions_completed": "0",
+        "groups_list": ["暂无建议"],
     }
     assert report["remembered"] == "Handling rate"
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm

@@ -1,7 +1,9 @@
 """One topic from a suggestion to a resolution in real browsers (issue 7): a verified
-resident suggests on the portal, the 小河 dispatcher takes it through the six steps,
-two of three verified residents vote on the portal, the resolution's action becomes a
-case sent to the property company, and the portal shows the public record.
+resident suggests on the portal, the 小河 dispatcher takes it through the six steps on
+the council page (an offline meeting with minutes, an online one where the resident
+speaks from the portal, a ballot), two of three verified residents vote on the portal,
+the dispatcher closes the vote and resolves, the resolution's action becomes a case
+sent to the property company, and the portal shows the public record.
 tests/browser/council.mjs drives the pages; this checks what it saw and the database."""
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "东门空地改建停车位" in report["resolutionShown"]
     keep = os.environ.get("CITYEYE_SCREENSHOTS")
     if keep:
-        shutil.copy(shots / "topic.png", Path(keep) / "topic.png")
+        for name in ("topic.png", "council.png"):
+            shutil.copy(shots / name, Path(keep) / name)
     store = Store.open(db)
     cases = [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
     store.close()

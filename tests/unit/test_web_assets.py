@@ -237,7 +237,7 @@ def test_no_template_or_first_party_asset_references_an_external_host() -> None:
     )
 
 
-@pytest.mark.parametrize("path", ["/", "/docs", "/login", "/desk", "/cockpit"])
+@pytest.mark.parametrize("path", ["/", "/docs", "/login", "/desk", "/cockpit", "/council"])
 def test_served_pages_load_nothing_from_another_host(client: TestClient, path: str) -> None:
     """What the browser gets, not only the templates: FastAPI's own /docs page loads
     Swagger UI from a CDN, so cityeye serves its own from the package."""

@@ -228,6 +228,11 @@ def create_app(
         """The handler desk (phone-sized); its script signs in or lists my cases."""
         return templates.TemplateResponse(request, "desk.html", {})
 
+    @app.get("/council", response_class=HTMLResponse, include_in_schema=False)
+    def council_page(request: Request) -> HTMLResponse:
+        """社情民意与议事 for community staff (tablet/desktop): suggestions and topics."""
+        return templates.TemplateResponse(request, "council.html", {})
+
     @app.get("/cockpit", response_class=HTMLResponse, include_in_schema=False)
     def cockpit_page(request: Request) -> HTMLResponse:
         """The command centre's cockpit (big screen); its script signs in or draws.

@@ -38,6 +38,9 @@
         market: "市场监管", livelihood: "民生服务", enterprise: "企业服务",
       },
       resolved: "已消警", count_times: "次", speed: "倍速", few: "少", many: "多", dismissed: "误报撤销", open_alerts: "地图上在办预警",
+      participation: "社情民意与议事", p_suggestions_month: "本月建议", p_groups: "建议分组",
+      p_topics_raised: "议题", p_topics_resolved: "已决议", p_actions: "决议行动",
+      p_actions_completed: "已完成行动", p_top: "热点建议", p_none: "暂无建议", p_more: "详情",
     },
     en: {
       title: "cityeye cockpit", logout: "Sign out", map: "Map", children: "Sub-areas",
@@ -62,6 +65,11 @@
         enterprise: "Enterprise",
       },
       resolved: "resolved", count_times: "×", speed: "speed", few: "few", many: "many", dismissed: "Dismissed", open_alerts: "open alerts on the map:",
+      participation: "Participation", p_suggestions_month: "Suggestions this month",
+      p_groups: "Suggestion groups", p_topics_raised: "Topics raised",
+      p_topics_resolved: "Topics resolved", p_actions: "Actions",
+      p_actions_completed: "Actions completed", p_top: "Top suggestion groups",
+      p_none: "No suggestions yet", p_more: "Details",
     },
   };
 
@@ -82,7 +90,7 @@
     me: null, areas: {}, kids: {}, root: null, district: null, area: null,
     scenarios: {}, first: null, last: null, clock: null, noClock: false, gen: 0,
     kpi: null, open: null, overdue: null, rows: {}, trend: null, byScenario: null,
-    alerts: new Map(), stream: [], filter: null, page: 1, timer: null,
+    alerts: new Map(), stream: [], filter: null, page: 1, timer: null, participation: null,
   };
   const $ = (id) => document.getElementById(id);
   const t = (key) => T[state.lang][key] ?? T.zh[key] ?? key;
@@ -161,6 +169,7 @@
     legend();
     renderCharts();
     renderStream();
+    renderParticipation();
     if (!$("cases").hidden && state.filter) showCases(state.filter, false);
   }
 
@@ -376,9 +385,52 @@
   }
 
   // ------------------------------------------------------------------ KPIs
+  // 社情民意与议事: GET /api/v1/participation/stats and the area's largest suggestion
+  // groups; apart from the other figures, so a failure here leaves them be
+  const P_FIGURES = ["suggestions_month", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"];
+  async function loadParticipation(gen) {
+    try {
+      const area = encodeURIComponent(state.area);
+      const [stats, groups] = await Promise.all([
+        json("/api/v1/participation/stats?area=" + area),
+        json("/api/v1/participation/groups?area=" + area),
+      ]);
+      if (gen !== state.gen) return;
+      state.participation = { stats, groups: groups.slice(0, 5) };
+    } catch (e) {
+      if (gen !== state.gen) return;
+      state.participation = null; // not for this role, or not served: dashes
+    }
+    renderParticipation();
+  }
+
+  function renderParticipation() {
+    const p = state.participation;
+    const figures = $("participation-figures");
+    figures.replaceChildren();
+    for (const key of P_FIGURES) {
+      const d = el("div", null, "pfig");
+      d.dataset.stat = key;
+      const v = p && p.stats[key] !== undefined ? String(p.stats[key]) : "—";
+      d.append(el("b", v), el("span", t("p_" + key), "label"));
+      figures.append(d);
+    }
+    const list = $("participation-groups");
+    list.replaceChildren();
+    if (p && !p.groups.length) list.append(el("li", t("p_none"), "muted"));
+    for (const g of p ? p.groups : []) {
+      const li = el("li");
+      li.dataset.group = g.id;
+      li.title = (state.lang === "en" ? g.category.en : g.category.zh) + " · " + g.areas.map((a) => a.name).join(", ");
+      li.append(el("b", String(g.count)), el("span", g.label || g.terms.join(" · ")));
+      list.append(li);
+    }
+  }
+
   async function refresh() {
     const gen = state.gen;
     clearTimeout(state.timer);
+    loadParticipation(gen);
     try {
       await loadClock();
       if (gen !== state.gen) return;
