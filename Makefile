@@ -31,7 +31,8 @@ demo: demo-data
 	$(BIN)/cityeye serve --db sqlite:///$(LIVE) --host $(HOST) --port $(PORT) --replay $(DEMO)/events.jsonl --speed $(SPEED)
 
 ## demo-data: the district, the simulated days (and their offline backtest in demo/replay),
-## a fresh live database with the district and one demo login per role
+## a fresh live database with the district, one demo login per role, and the month before
+## the replay of 社情民意 and 红茶议事会 (docs/participation.md)
 demo-data: $(STAMP)
 	$(BIN)/cityeye world demo --seed $(SEED) --out $(DEMO)/world.yaml
 	$(BIN)/cityeye world validate $(DEMO)/world.yaml
@@ -40,12 +41,13 @@ demo-data: $(STAMP)
 	mkdir -p $(dir $(LIVE)) && rm -f $(LIVE) $(LIVE)-wal $(LIVE)-shm
 	$(BIN)/cityeye world load $(DEMO)/world.yaml --db sqlite:///$(LIVE)
 	$(BIN)/cityeye user demo --db sqlite:///$(LIVE)
+	$(BIN)/cityeye participation demo --db sqlite:///$(LIVE) --seed $(SEED) --events $(DEMO)/events.jsonl
 
 ## screenshots: refresh docs/screenshots/ from the browser tests (needs chromium, node)
 screenshots: $(STAMP)
 	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
 	mkdir -p docs/screenshots
-	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py
+	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py tests/unit/test_browser_council.py
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

@@ -1,0 +1,210 @@
+"""`cityeye participation demo`: the demo district's month of suggestions and topics at
+every step, seeded through the participation service (three days here, to be quick)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from cityeye.api.auth import demo_users
+from cityeye.cli import app
+from cityeye.clock import ReplayClock
+from cityeye.domain import CaseState, World
+from cityeye.feeder import ReplayFeeder
+from cityeye.files import AttachmentStore
+from cityeye.participation.demo import AlreadySeeded, Summary, month_before, seed
+from cityeye.participation.model import TopicStep
+from cityeye.participation.votes import tally
+from cityeye.pipeline import LivePipeline
+from cityeye.sim.district import build_demo_world
+from cityeye.sourcefile import SourceDoc
+from cityeye.store import Store, tables
+from cityeye.store import participation as db
+from cityeye.world import build_world
+
+START = datetime(2026, 9, 1, tzinfo=timezone(timedelta(hours=8)))
+DAYS = 3
+CLOSED = CaseState.CLOSED
+
+
+@cache
+def gongshu() -> World:
+    return build_world(SourceDoc(data=build_demo_world(2021)))
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Summary, Path]]:
+    where = tmp_path_factory.mktemp("demo")
+    store = Store.open(f"sqlite:///{where / 'demo.db'}")
+    world = gongshu()
+    store.save_world(world)
+    demo_users(store, world)
+    pipeline = LivePipeline(store, world)
+    summary = seed(pipeline, AttachmentStore(where / "files"), start=START, days=DAYS, seed=7)
+    pipeline.close()
+    yield store, summary, where
+    store.close()
+
+
+def test_a_month_of_suggestions_grouped_and_answered(
+    seeded: tuple[Store, Summary, Path],
+) -> None:
+    store, summary, _ = seeded
+    stored = db.all_suggestions(store)
+    assert len(stored) == summary.suggestions > 200
+    assert all(START <= s.created_at < START + timedelta(days=DAYS) for s in stored)
+    assert {s.channel.value for s in stored} == {"portal", "volunteer", "worker"}
+    assert all(s.group_id and s.category for s in stored)
+    assert len({s.group_id for s in stored}) == summary.groups < len(stored)
+    answered = [s for s in stored if s.answer]
+    assert len(answered) == summary.answered > 0
+    assert all(s.answered_at and s.answered_at < START + timedelta(days=DAYS) for s in answered)
+    assert store.load_engine_state(db.GROUPER_STATE) is not None  # the API continues it
+
+
+def test_topics_at_every_step_of_xiaohe(seeded: tuple[Store, Summary, Path]) -> None:
+    store, summary, _ = seeded
+    world = gongshu()
+    topics, total = db.list_topics(store, None, None, offset=0, limit=100)
+    assert total == len(summary.topic_ids)
+    assert {t.step for t in topics} == set(TopicStep)
+    assert summary.topics == {step: sum(t.step == step for t in topics) for step in TopicStep}
+    xiaohe = next(a.code for a in world.areas.values() if a.name == "小河街道")
+    for t in topics:
+        assert world.within(t.area, xiaohe)
+        assert db.suggestions_of(store, t.id)  # from a group of suggestions
+        steps = [r.step for r in db.steps_of(store, t.id)]
+        assert steps == list(TopicStep)[: t.step.order + 1]
+        meetings = db.meetings_of(store, t.id)
+        if t.step.order >= TopicStep.CONSULT.order:
+            modes = {m.mode.value for m in meetings}
+            assert modes == {"online", "offline"}
+            assert all(m.minutes for m in meetings)
+            assert any(m.decisions for m in meetings)
+            assert any(db.turns(store, m.id) for m in meetings)
+            assert any(len(db.participants(store, m.id)) >= 4 for m in meetings)
+
+
+def test_votes_are_anonymous_and_one_failed_its_quorum(
+    seeded: tuple[Store, Summary, Path],
+) -> None:
+    store, summary, _ = seeded
+    topics, _ = db.list_topics(store, None, None, offset=0, limit=100)
+    outcomes = []
+    votes = 0
+    for t in topics:
+        ballot = db.get_ballot(store, t.id)
+        counts = db.vote_counts(store, t.id)
+        votes += sum(counts.values())
+        if ballot is not None and ballot.closed:
+            outcomes.append((t.step, tally(counts, ballot.eligible or 0, t.rules)))
+    assert votes == summary.votes > 0
+    failed = [r for step, r in outcomes if step == TopicStep.VOTE]
+    assert len(failed) == summary.failed_quorum == 1
+    assert not failed[0].quorum_met
+    assert not failed[0].passed
+    assert all(r.passed for step, r in outcomes if step == TopicStep.RESOLVE)
+    # the roll says who voted, the counters what was chosen: nothing joins them
+    with store.engine.connect() as conn:
+        roll = conn.execute(select(tables.vote_roll)).all()
+        choices = conn.execute(select(tables.vote_choices)).all()
+    assert len(roll) == votes == sum(r.votes for r in choices)
+    assert set(tables.vote_roll.c.keys()) == {"topic_id", "user_id"}
+    assert set(tables.vote_choices.c.keys()) == {"topic_id", "option", "votes"}
+
+
+def test_resolved_actions_are_cases_led_by_their_parties(
+    seeded: tuple[Store, Summary, Path],
+) -> None:
+    store, summary, _ = seeded
+    world = gongshu()
+    cases = {c.key: c for c in store.load_cases()}
+    topics, _ = db.list_topics(store, None, TopicStep.RESOLVE, offset=0, limit=100)
+    made = 0
+    for t in topics:
+        resolution = db.get_resolution(store, t.id)
+        assert resolution is not None
+        assert resolution.actions
+        for a in resolution.actions:
+            case = cases[a.case_key]
+            assert case.lead == a.party in world.parties
+            assert case.opened_at < START + timedelta(days=DAYS)  # before the replayed day
+            made += 1
+    assert made == summary.cases > 0
+    closed = [c for c in cases.values() if c.key.startswith("council/") and c.state == CLOSED]
+    assert len(closed) == summary.completed > 0
+    assert all(c.closed_at and c.closed_at < START + timedelta(days=DAYS) for c in closed)
+
+
+def test_a_second_run_refuses(seeded: tuple[Store, Summary, Path]) -> None:
+    store, summary, where = seeded
+    pipeline = LivePipeline(store, gongshu())
+    try:
+        with pytest.raises(AlreadySeeded, match="seeded on"):
+            seed(pipeline, AttachmentStore(where / "files"), start=START, days=DAYS)
+    finally:
+        pipeline.close()
+    assert len(db.all_suggestions(store)) == summary.suggestions  # nothing added
+    result = CliRunner().invoke(
+        app, ["participation", "demo", "--db", str(store.engine.url), "--days", "1"]
+    )
+    assert result.exit_code == 1
+    assert "seeded already" in result.output
+
+
+def test_the_month_ends_where_the_replay_begins(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    first = {"id": "e1", "kind": "report.citizen", "ts": "2026-07-01T09:00:00+08:00"}
+    events.write_bytes(orjson.dumps({**first, "source": "x", "attrs": {}}) + b"\n")
+    start = month_before(events, "Asia/Shanghai", 30)
+    assert start == datetime(2026, 6, 1, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_the_replay_acts_on_its_own_cases_after_the_seeded_ones(
+    seeded: tuple[Store, Summary, Path], tmp_path: Path
+) -> None:
+    """The simulated day's scripted actions name its cases C000001 …; in the seeded
+    database those come after the month's resolution cases, so the feeder renumbers."""
+    store, summary, _ = seeded
+    world = gongshu()
+    grid = sorted(a.code for a in world.areas.values() if a.level.value == "grid")[0]
+    t = START + timedelta(days=DAYS + 1)
+    lines = [
+        {
+            "id": "r1",
+            "kind": "report.citizen",
+            "ts": t.isoformat(),
+            "source": "portal",
+            "area": grid,
+            "attrs": {"category": "garbage", "text": "垃圾桶满了"},
+        },
+        {
+            "id": "act-C000001-1",
+            "kind": "case.action",
+            "ts": (t + timedelta(minutes=5)).isoformat(),
+            "source": "desk",
+            "attrs": {"case": "C000001", "action": "accept"},
+        },
+    ]
+    path = tmp_path / "day.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    pipeline = LivePipeline(store, world, lateness_s=0)
+    before = {c.id: c.state for c in store.load_cases()}
+    assert len(before) == summary.cases
+    feeder = ReplayFeeder(pipeline, path, ReplayClock(t + timedelta(hours=1), speed=0))
+    assert feeder.case_offset == summary.cases
+    assert feeder.step() == 2
+    pipeline.tick(t + timedelta(hours=1))
+    pipeline.close()
+    after = {c.id: c for c in store.load_cases()}
+    mine = after[f"C{summary.cases + 1:06d}"]
+    assert mine.key == "portal/r1"
+    assert mine.state.value == "accepted"
+    assert {i: after[i].state for i in before} == before  # the seeded cases untouched
