@@ -3,6 +3,7 @@ check that polls until it answers (never a fixed sleep)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -87,3 +88,71 @@ def browser_tools() -> tuple[str, str]:
     assert node is not None
     assert chromium is not None
     return node, chromium
+
+
+def run_in_browser(
+    tmp_path: Path,
+    script: str,
+    *,
+    users: dict[str, tuple[str, ...]],
+    password: str,
+    env: dict[str, str],
+    serve: tuple[str, ...] = (),
+    before: Callable[[str], None] | None = None,
+    world: Path = FIXTURES / "world_small.yaml",
+) -> tuple[dict[str, object], str]:
+    """A browser test's frame: a database with ``world`` and ``users`` (name → the
+    ``cityeye user add`` options), a real ``cityeye serve`` on it (with ``serve``
+    options), ``before(base_url)`` if given, then ``tests/browser/<script>`` under node
+    with BASE, PASSWORD, CHROMIUM, SHOTS (a folder for screenshots) and ``env``. Returns
+    the JSON report the script prints last, and the database URL to check."""
+    from typer.testing import CliRunner
+
+    from cityeye.cli import app as cli
+
+    node, chromium = browser_tools()
+    db = f"sqlite:///{tmp_path / 'browser.db'}"
+    runner = CliRunner()
+    loaded = runner.invoke(cli, ["world", "load", str(world), "--db", db])
+    assert loaded.exit_code == 0, loaded.output
+    for name, options in users.items():
+        added = runner.invoke(
+            cli,
+            ["user", "add", name, *options, "--password-stdin", "--db", db],
+            input=password + "\n",
+        )
+        assert added.exit_code == 0, added.output
+    shots = tmp_path / "shots"
+    shots.mkdir(exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_serve("--db", db, "--port", str(port), *serve)
+    try:
+        wait_until_serving(f"{base}/healthz", proc)
+        if before is not None:
+            before(base)
+        run = subprocess.run(
+            [node, str(BROWSER / script)],
+            env=os.environ
+            | {"BASE": base, "PASSWORD": password, "CHROMIUM": chromium, "SHOTS": str(shots)}
+            | env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=BROWSER,
+        )
+        assert run.returncode == 0, run.stderr
+        report: dict[str, object] = json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    print(json.dumps(report, ensure_ascii=False))  # shown when a check fails
+    return report, db
+
+
+def keep_screenshots(tmp_path: Path, *names: str) -> None:
+    """``make screenshots`` (CITYEYE_SCREENSHOTS=docs/screenshots) keeps these."""
+    keep = os.environ.get("CITYEYE_SCREENSHOTS")
+    if keep:
+        for name in names:
+            shutil.copy(tmp_path / "shots" / name, Path(keep) / name)

@@ -5,52 +5,19 @@ run skips with what to install; under ``CI=true`` (``.ci/run`` installs them) it
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from typer.testing import CliRunner
 
-from cityeye.cli import app as cli
 from cityeye.store import Store
-from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
+from serving import keep_screenshots, run_in_browser
 
 PASSWORD = "handler-pass-123"
 
 
 def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> None:
-    node, chromium = browser_tools()
-    db = f"sqlite:///{tmp_path / 'desk.db'}"
-    runner = CliRunner()
-    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
-    assert loaded.exit_code == 0, loaded.output
-    added = runner.invoke(
-        cli,
-        [
-            "user",
-            "add",
-            "zhang",
-            "--role",
-            "handler",
-            "--party",
-            "P-GW1",
-            "--name",
-            "张网格员",
-            "--password-stdin",
-            "--db",
-            db,
-        ],
-        input=PASSWORD + "\n",
-    )
-    assert added.exit_code == 0, added.output
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_serve("--db", db, "--port", str(port), "--clock", "events", "--open-ingest")
-    try:
-        wait_until_serving(f"{base}/healthz", proc)
+    def post_a_report(base: str) -> None:
         events = [
             {
                 "id": "r1",
@@ -71,35 +38,23 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
         ]
         r = httpx.post(f"{base}/api/v1/events", json=events, timeout=10)
         assert r.json()["accepted"] == 2
-        shot = tmp_path / "desk.png"
-        run = subprocess.run(
-            [node, str(BROWSER / "desk.mjs")],
-            env=os.environ
-            | {
-                "BASE": base,
-                "USERNAME": "zhang",
-                "PASSWORD": PASSWORD,
-                "SHOT": str(shot),
-                "CHROMIUM": chromium,
-            },
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=BROWSER,
-        )
-        assert run.returncode == 0, run.stderr
-        report = json.loads(run.stdout.strip().splitlines()[-1])
-    finally:
-        proc.terminate()
-        proc.wait(15)
+
+    shot = tmp_path / "shots" / "desk.png"
+    report, db = run_in_browser(
+        tmp_path,
+        "desk.mjs",
+        users={"zhang": ("--role", "handler", "--party", "P-GW1", "--name", "张网格员")},
+        password=PASSWORD,
+        serve=("--clock", "events", "--open-ingest"),
+        before=post_a_report,
+        env={"USERNAME": "zhang", "SHOT": str(shot)},
+    )
     assert report["errors"] == []
     assert report["external"] == []  # nothing from another host: works offline
     assert report["cases"] == 1
     assert report["accepted"]
     assert shot.stat().st_size > 10_000
-    keep = os.environ.get("CITYEYE_SCREENSHOTS")  # `make screenshots` refreshes the README's
-    if keep:
-        shutil.copy(shot, Path(keep) / "desk.png")
+    keep_screenshots(tmp_path, "desk.png")
     store = Store.open(db)
     [case] = store.load_cases()
     assert case.state.value == "accepted"
@@ -128,26 +83,6 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     """The cockpit at 1920×1080: boundaries, KPI tiles with numbers, a drill into the
     street, an alert posted over HTTP arriving in the live stream without a reload,
     English remembered, a tile opening its cases, and nothing from another host."""
-    node, chromium = browser_tools()
-    db = f"sqlite:///{tmp_path / 'cockpit.db'}"
-    runner = CliRunner()
-    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
-    assert loaded.exit_code == 0, loaded.output
-    added = runner.invoke(
-        cli,
-        [
-            *("user", "add", "boss", "--role", "leader", "--area", "330105"),
-            *("--name", "区领导", "--password-stdin", "--db", db),
-        ],
-        input=PASSWORD + "\n",
-    )
-    assert added.exit_code == 0, added.output
-    admin = runner.invoke(
-        cli,
-        ["user", "add", "root", "--role", "admin", "--password-stdin", "--db", db],
-        input=PASSWORD + "\n",
-    )
-    assert admin.exit_code == 0, admin.output
     now = datetime.now(UTC).replace(microsecond=0)
 
     def ts(minutes: int) -> str:
@@ -170,36 +105,25 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
         {"id": "s1", "kind": "smoke.alarm", "ts": ts(-20), "source": "gw", "device_id": "D2"},
         {"id": "t1", "kind": "door.open", "ts": ts(0), "source": "gw", "device_id": "D1"},
     ]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_serve("--db", db, "--port", str(port), "--clock", "events", "--open-ingest")
-    try:
-        wait_until_serving(f"{base}/healthz", proc)
+
+    def post_and_close(base: str) -> None:
         r = httpx.post(f"{base}/api/v1/events", json=before, timeout=10)
         assert r.json()["accepted"] == len(before)
         close_the_case_in(base, "G0001")  # one handled, so the rates have something
-        shot = tmp_path / "cockpit.png"
-        run = subprocess.run(
-            [node, str(BROWSER / "cockpit.mjs")],
-            env=os.environ
-            | {
-                "BASE": base,
-                "USERNAME": "boss",
-                "PASSWORD": PASSWORD,
-                "SHOT": str(shot),
-                "CHROMIUM": chromium,
-                "LIVE_EVENTS": json.dumps(live),
-            },
-            capture_output=True,
-            text=True,
-            timeout=180,
-            cwd=BROWSER,
-        )
-        assert run.returncode == 0, run.stderr
-        report = json.loads(run.stdout.strip().splitlines()[-1])
-    finally:
-        proc.terminate()
-        proc.wait(15)
+
+    shot = tmp_path / "shots" / "cockpit.png"
+    report, _ = run_in_browser(
+        tmp_path,
+        "cockpit.mjs",
+        users={
+            "boss": ("--role", "leader", "--area", "330105", "--name", "区领导"),
+            "root": ("--role", "admin"),
+        },
+        password=PASSWORD,
+        serve=("--clock", "events", "--open-ingest"),
+        before=post_and_close,
+        env={"USERNAME": "boss", "SHOT": str(shot), "LIVE_EVENTS": json.dumps(live)},
+    )
     assert report["errors"] == []
     assert report["external"] == []  # nothing from another host: works offline
     assert report["boundaries"] == 3  # the street, drawn as its three grids
@@ -235,6 +159,4 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
     assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
     assert shot.stat().st_size > 30_000
-    keep = os.environ.get("CITYEYE_SCREENSHOTS")  # `make screenshots` refreshes the docs'
-    if keep:
-        shutil.copy(shot, Path(keep) / "cockpit.png")
+    keep_screenshots(tmp_path, "cockpit.png")

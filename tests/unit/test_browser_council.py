@@ -8,17 +8,10 @@ tests/browser/council.mjs drives the pages; this checks what it saw and the data
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from cityeye.cli import app as cli
 from cityeye.store import Store
-from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
+from serving import keep_screenshots, run_in_browser
 
 PASSWORD = "council-pass-1234"
 GRID = "G0003"  # 小河社区第1网格
@@ -31,49 +24,14 @@ PEOPLE = {
 
 
 def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path) -> None:
-    node, chromium = browser_tools()
-    db = f"sqlite:///{tmp_path / 'council.db'}"
-    runner = CliRunner()
-    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
-    assert loaded.exit_code == 0, loaded.output
-    for name, options in PEOPLE.items():
-        added = runner.invoke(
-            cli,
-            ["user", "add", name, *options, "--password-stdin", "--db", db],
-            input=PASSWORD + "\n",
-        )
-        assert added.exit_code == 0, added.output
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    shots = tmp_path / "shots"
-    shots.mkdir()
-    proc = start_serve("--db", db, "--port", str(port), "--lateness", "0s")
-    try:
-        wait_until_serving(f"{base}/healthz", proc)
-        run = subprocess.run(
-            [node, str(BROWSER / "council.mjs")],
-            env=os.environ
-            | {
-                "BASE": base,
-                "PASSWORD": PASSWORD,
-                "SHOTS": str(shots),
-                "CHROMIUM": chromium,
-                "DISPATCHER": "xh_disp",
-                "RESIDENTS": "li,wang,zhao",
-                "AREA": GRID,
-                "PARTY": "P-PM1",
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=BROWSER,
-        )
-        assert run.returncode == 0, run.stderr
-        report = json.loads(run.stdout.strip().splitlines()[-1])
-    finally:
-        proc.terminate()
-        proc.wait(15)
-    print(json.dumps(report, ensure_ascii=False))  # shown when a step fails
+    report, db = run_in_browser(
+        tmp_path,
+        "council.mjs",
+        users=PEOPLE,
+        password=PASSWORD,
+        serve=("--lateness", "0s"),
+        env={"DISPATCHER": "xh_disp", "RESIDENTS": "li,wang,zhao", "AREA": GRID, "PARTY": "P-PM1"},
+    )
     assert report["errors"] == []
     assert report["external"] == []
     assert report["steps"] == [
@@ -89,10 +47,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "参与 voted 2" in report["tally"]  # two of three: the 2/3 quorum is met
     assert "通过" in report["tally"]
     assert "东门空地改建停车位" in report["resolutionShown"]
-    keep = os.environ.get("CITYEYE_SCREENSHOTS")
-    if keep:
-        for name in ("topic.png", "council.png"):
-            shutil.copy(shots / name, Path(keep) / name)
+    keep_screenshots(tmp_path, "topic.png", "council.png")
     store = Store.open(db)
     cases = [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
     store.close()

@@ -6,19 +6,12 @@ drives the pages; this checks what it saw and what the database holds afterwards
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from cityeye.cli import app as cli
 from cityeye.store import Store
 from cityeye.store.requests import get_follow
 from cityeye.store.users import list_users
-from serving import BROWSER, FIXTURES, browser_tools, free_port, start_serve, wait_until_serving
+from serving import keep_screenshots, run_in_browser
 
 PASSWORD = "loop-pass-1234"
 #: who signs in: (username, role options)
@@ -32,53 +25,24 @@ PEOPLE = {
 
 
 def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) -> None:
-    node, chromium = browser_tools()
-    db = f"sqlite:///{tmp_path / 'loop.db'}"
-    runner = CliRunner()
-    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
-    assert loaded.exit_code == 0, loaded.output
-    for name, options in PEOPLE.items():
-        added = runner.invoke(
-            cli,
-            ["user", "add", name, *options, "--password-stdin", "--db", db],
-            input=PASSWORD + "\n",
-        )
-        assert added.exit_code == 0, added.output
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    shots = tmp_path / "shots"
-    shots.mkdir()
     # no lateness hold: a report becomes a case as it arrives (the default holds
     # events 10 min for stragglers, see docs/ingest.md)
-    proc = start_serve("--db", db, "--port", str(port), "--lateness", "0s")
-    try:
-        wait_until_serving(f"{base}/healthz", proc)
-        run = subprocess.run(
-            [node, str(BROWSER / "loop.mjs")],
-            env=os.environ
-            | {
-                "BASE": base,
-                "PASSWORD": PASSWORD,
-                "SHOTS": str(shots),
-                "CHROMIUM": chromium,
-                "DISPATCHER": "xh_disp",
-                "HANDLER": "pm_li",
-                "LEADER": "boss",
-                "ADMIN": "root",
-                "RESIDENT": "li",
-                "PARTY": "P-PM1",
-                "AREA": "G0003",
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=BROWSER,
-        )
-        assert run.returncode == 0, run.stderr
-        report = json.loads(run.stdout.strip().splitlines()[-1])
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    report, db = run_in_browser(
+        tmp_path,
+        "loop.mjs",
+        users=PEOPLE,
+        password=PASSWORD,
+        serve=("--lateness", "0s"),
+        env={
+            "DISPATCHER": "xh_disp",
+            "HANDLER": "pm_li",
+            "LEADER": "boss",
+            "ADMIN": "root",
+            "RESIDENT": "li",
+            "PARTY": "P-PM1",
+            "AREA": "G0003",
+        },
+    )
     assert report["errors"] == []
     assert report["external"] == []  # every page works with the network off
     assert report["steps"] == [
@@ -95,9 +59,7 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
     assert report["followKeyShown"]
     assert report["before"] == "—"  # nothing rated yet
     assert report["after"] == "100.0%"  # one rating, 5 stars
-    keep = os.environ.get("CITYEYE_SCREENSHOTS")  # `make screenshots` refreshes the README's
-    if keep:
-        shutil.copy(shots / "portal.png", Path(keep) / "portal.png")
+    keep_screenshots(tmp_path, "portal.png")
     store = Store.open(db)
     case, signed_in = sorted(store.load_cases(), key=lambda c: c.opened_at)
     li = next(u for u in list_users(store) if u.username == "li")

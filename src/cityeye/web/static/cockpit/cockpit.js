@@ -96,19 +96,7 @@
   const t = (key) => T[state.lang][key] ?? T.zh[key] ?? key;
 
   // ------------------------------------------------------------------ helpers
-  function csrf() {
-    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
-  async function api(path, options = {}) {
-    const r = await fetch(path, { credentials: "same-origin", ...options });
-    if (r.status === 401) {
-      location.assign("/login?next=" + encodeURIComponent(location.pathname));
-      return new Promise(() => {}); // the page is leaving
-    }
-    return r;
-  }
+  const { csrf, api } = window.cityeye; // static/session.js
 
   async function json(path) {
     const r = await api(path);

@@ -37,19 +37,7 @@
   const $ = (id) => document.getElementById(id);
 
   // ------------------------------------------------------------------ helpers
-  function csrf() {
-    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
-  async function api(path, options = {}) {
-    const r = await fetch(path, { credentials: "same-origin", ...options });
-    if (r.status === 401) {
-      location.assign("/login?next=" + encodeURIComponent(location.pathname));
-      return new Promise(() => {}); // the page is leaving: nothing more to do here
-    }
-    return r;
-  }
+  const { csrf, api } = window.cityeye; // static/session.js
 
   function reason(body, status) {
     // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors

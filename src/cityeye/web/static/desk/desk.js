@@ -60,19 +60,7 @@
   const detail = document.getElementById("detail");
   let me = null;
 
-  function csrf() {
-    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
-  async function api(path, options = {}) {
-    const r = await fetch(path, { credentials: "same-origin", ...options });
-    if (r.status === 401) {
-      location.assign("/login?next=" + encodeURIComponent(location.pathname));
-      return new Promise(() => {}); // the page is leaving: nothing more to do here
-    }
-    return r;
-  }
+  const { csrf, api } = window.cityeye; // static/session.js
 
   function text(tag, content, cls) {
     const el = document.createElement(tag);

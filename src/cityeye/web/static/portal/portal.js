@@ -22,10 +22,7 @@
     return el;
   }
 
-  function csrf() {
-    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
+  const { csrf } = window.cityeye; // static/session.js
 
   function headers(extra) {
     const h = { ...extra };
