@@ -5,6 +5,7 @@
 //   with minutes, a ballot) → two of the three verified residents vote on the portal →
 //   the dispatcher closes the vote and writes the resolution with an action → the
 //   portal shows the result and the action's case.
+// Also a volunteer (民情快递) records a neighbour's suggestion door to door.
 // Prints a JSON report on its last line; tests/unit/test_browser_council.py checks it.
 import { chromium } from "playwright-core";
 
@@ -67,13 +68,19 @@ try {
     return to;
   };
   const meeting = async (mode, place) => {
+    const ids = () => staff.$$eval("#meetings li.meeting", (all) => all.map((m) => m.dataset.id));
+    await staff.waitForLoadState("networkidle"); // the record re-drawn after the last change
+    const before = await ids();
     await staff.selectOption("#new-meeting select[name=mode]", mode);
     await staff.fill("#new-meeting input[name=place]", place);
     await staff.fill("#new-meeting textarea[name=agenda]", "停车位方案");
-    const before = await staff.locator("#meetings li.meeting").count();
     await staff.click("#new-meeting [data-action=create-meeting]");
-    await staff.waitForFunction((n) => document.querySelectorAll("#meetings li.meeting").length > n, before);
-    return staff.locator("#meetings li.meeting", { hasText: place }); // listed by time, not by creation
+    await staff.waitForFunction(
+      (n) => document.querySelectorAll("#meetings li.meeting").length > n,
+      before.length,
+    );
+    const made = (await ids()).find((id) => !before.includes(id));
+    return staff.locator(`#meetings li.meeting[data-id="${made}"]`); // listed by time, not by creation
   };
   await advance("征集居民意见两周", "opinions");
   await advance("召开红茶议事会", "consult");
@@ -144,6 +151,17 @@ try {
   await anyone.evaluate(() => document.fonts.ready);
   if (SHOTS) await anyone.screenshot({ path: SHOTS + "/topic.png", fullPage: true });
   report.steps.push("public record");
+
+  // 6. a volunteer collecting door to door (民情快递) writes down a neighbour's words
+  const volunteer = await person(phone);
+  await signIn(volunteer, process.env.VOLUNTEER, "/portal");
+  await volunteer.click("button[data-tab=suggest]");
+  await volunteer.selectOption("#suggest-form select[name=channel]", "volunteer");
+  await volunteer.selectOption("#suggest-form select[name=area]", AREA);
+  await volunteer.fill("#suggest-form textarea[name=text]", "3 幢的王阿姨说楼道灯坏了一个月了，晚上下楼看不见");
+  await volunteer.click("#suggest-form button[type=submit]");
+  await volunteer.waitForSelector("#suggest-receipt:not([hidden])");
+  report.steps.push("door to door");
 } catch (e) {
   report.errors.push(String(e));
   if (last) report.shown = (await last.textContent("main").catch(() => "")).slice(0, 2000);

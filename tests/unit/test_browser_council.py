@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cityeye.store import Store
+from cityeye.store.participation import all_suggestions
 from serving import keep_screenshots, run_in_browser
 
 PASSWORD = "council-pass-1234"
@@ -20,6 +21,7 @@ PEOPLE = {
     "li": ("--role", "resident", "--area", GRID),
     "wang": ("--role", "resident", "--area", GRID),
     "zhao": ("--role", "resident", "--area", GRID),
+    "vol_chen": ("--role", "handler", "--party", "P-C1"),  # a volunteer of the community
 }
 
 
@@ -30,7 +32,13 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
         users=PEOPLE,
         password=PASSWORD,
         serve=("--lateness", "0s"),
-        env={"DISPATCHER": "xh_disp", "RESIDENTS": "li,wang,zhao", "AREA": GRID, "PARTY": "P-PM1"},
+        env={
+            "DISPATCHER": "xh_disp",
+            "RESIDENTS": "li,wang,zhao",
+            "VOLUNTEER": "vol_chen",
+            "AREA": GRID,
+            "PARTY": "P-PM1",
+        },
     )
     assert report["errors"] == []
     assert report["external"] == []
@@ -41,6 +49,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
         "voted",
         "resolved",
         "public record",
+        "door to door",
     ]
     assert "停车" in report["category"]  # classified as parking
     assert (report["atVote"], report["atResolve"]) == ("vote", "resolve")
@@ -50,7 +59,9 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     keep_screenshots(tmp_path, "topic.png", "council.png")
     store = Store.open(db)
     cases = [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
+    channels = sorted(s.channel.value for s in all_suggestions(store))
     store.close()
+    assert channels == ["portal", "volunteer"]
     assert len(cases) == 1  # the resolution's action, in the closed loop
     assert cases[0].key == f"council/{report['topic']}-1"
     assert cases[0].lead == "P-PM1"

@@ -323,6 +323,21 @@
       select.append(o);
     }
     if (me && me.areas && me.areas.length) select.value = me.areas[0];
+    if (me && me.role === "handler") {
+      // a volunteer collecting door to door (民情快递) or a worker, signed in, writes
+      // down what residents said: the suggestion says how it came in
+      const channel = document.createElement("select");
+      channel.name = "channel";
+      for (const [value, label] of [["volunteer", "民情快递（志愿者上门收集）Volunteer, door to door"], ["worker", "工作人员记录 Recorded by a worker"]]) {
+        const o = text("option", label);
+        o.value = value;
+        channel.append(o);
+      }
+      const label = text("label", "来源 ");
+      label.append(text("span", "Channel"), channel);
+      label.children[0].lang = "en";
+      $("suggest-form").prepend(label);
+    }
   }
 
   $("suggest-form").addEventListener("submit", async (ev) => {
@@ -339,7 +354,7 @@
       const r = await fetch(P + "/suggestions", {
         method: "POST",
         headers: headers({ "content-type": "application/json" }),
-        body: JSON.stringify({ text: words, area: form.area.value, channel: "portal" }),
+        body: JSON.stringify({ text: words, area: form.area.value, channel: form.channel ? form.channel.value : "portal" }),
       });
       const answer = await r.json();
       if (!r.ok) throw new Error(answer.detail);
