@@ -13,11 +13,10 @@ A restart is safe: the server resumes the clock where the engine had got to, the
 feeder reads the file from the top again, and the events already stored come back as
 duplicates (the store keys them by ``(source, id)``), so nothing is analysed twice.
 
-A simulated file's scripted ``case.action`` events name their cases as a book that saw
-only that file numbered them (``C000001`` …). When the live database had cases before
-the file begins (``cityeye participation demo`` seeds a month of resolutions whose
-actions are cases), the file's cases are numbered after those, so the feeder shifts
-the numbers it reads by that many (:attr:`ReplayFeeder.case_offset`).
+A simulated file's scripted ``case.action`` events name their cases by scenario, key and
+the time they opened, not by number, so cases the live database had before the file
+(``cityeye participation demo``'s resolutions) or that people make while it plays (a
+resident's report on the portal) do not move them onto other cases.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -80,14 +78,7 @@ class ReplayFeeder:
         self._next_progress: datetime | None = None
         self.read = self.accepted = self.duplicates = self.rejected = 0
         self.done = False
-        book = getattr(pipeline, "book", None)  # the live engine's, if it runs here
-        self.case_prefix: str = book.id_prefix if book is not None else "C"
-        self.case_offset = 0
-        first = self._peek()
-        if book is not None and first is not None:
-            # the cases the database had before the file begins (also on a restart)
-            self.case_offset = sum(1 for c in book.cases.values() if c.opened_at < first.ts)
-            self._next = self._renumbered(first)
+        self._peek()
 
     # ------------------------------------------------------------------ reading
     def _peek(self) -> Event | None:
@@ -103,26 +94,13 @@ class ReplayFeeder:
             if not raw.strip():
                 continue
             try:
-                self._next = self._renumbered(decode_event(raw))
+                self._next = decode_event(raw)
             except FieldError as exc:
                 self.rejected += 1
                 where = f"{self.path.name} line {number}"
                 letter = dead_letter(self.clock.now(), CHANNEL, where, exc.field, exc.reason, raw)
                 self.pipeline.store.add_dead_letters([letter])
         return self._next
-
-    def _renumbered(self, event: Event) -> Event:
-        """A scripted action on a case of the file, renamed by :attr:`case_offset`."""
-        if not self.case_offset or event.kind != "case.action":
-            return event
-        case, prefix = event.attrs.get("case"), self.case_prefix
-        if not isinstance(case, str) or not case.startswith(prefix):
-            return event
-        number = case[len(prefix) :]
-        if not number.isdigit():
-            return event
-        renamed = f"{prefix}{int(number) + self.case_offset:06d}"
-        return replace(event, attrs={**event.attrs, "case": renamed})
 
     def step(self) -> int:
         """Hand over every event the clock has passed, in file order; how many."""

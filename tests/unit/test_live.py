@@ -256,3 +256,24 @@ def test_a_long_running_service_keeps_a_bounded_list_of_refused_moves(
     assert pipeline.analysis.case_error_count == 5
     assert "live-5" in pipeline.analysis.recent_errors
     store.close()
+
+
+def test_a_scripted_action_names_its_case_by_when_it_opened(tmp_path: Path) -> None:
+    """Simulated responders address a case by scenario, key and opening time, so a
+    case opened live before it (a person's report during a replayed day) does not
+    move the action onto another case; a wrong opening time is refused by name."""
+    store = open_store(tmp_path)
+    pipeline = LivePipeline(store, lateness_s=0)
+    pipeline.ingest_raw([report(1, 0), report(2, 1)], "test")
+    opened = at(1).isoformat()
+
+    def named(i: int, when: str) -> bytes:
+        return action(i, 5, "gw/live-2", "accept", party="P-GW1", opened=when)
+
+    pipeline.ingest_raw([named(3, opened), named(4, at(3).isoformat())], "test")
+    cases = {c.key: c for c in store.load_cases()}
+    assert cases["gw/live-2"].state.value == "accepted"
+    assert cases["gw/live-1"].state.value != "accepted"
+    [refused] = pipeline.analysis.case_errors
+    assert (refused.event_id, refused.field) == ("live-4", "attrs.opened")
+    store.close()

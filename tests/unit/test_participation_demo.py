@@ -170,27 +170,39 @@ def test_the_month_ends_where_the_replay_begins(tmp_path: Path) -> None:
 def test_the_replay_acts_on_its_own_cases_after_the_seeded_ones(
     seeded: tuple[Store, Summary, Path], tmp_path: Path
 ) -> None:
-    """The simulated day's scripted actions name its cases C000001 …; in the seeded
-    database those come after the month's resolution cases, so the feeder renumbers."""
+    """A simulated day's scripted actions name their case by scenario, key and the
+    time it opened: in the seeded database the day's cases are numbered after the
+    month's resolution cases, and a resident's report made while it plays adds
+    another, yet each action lands on its own case."""
     store, summary, _ = seeded
     world = gongshu()
     grid = sorted(a.code for a in world.areas.values() if a.level.value == "grid")[0]
     t = START + timedelta(days=DAYS + 1)
-    lines = [
-        {
-            "id": "r1",
+
+    def report(i: int, minutes: int) -> dict[str, object]:
+        return {
+            "id": f"r{i}",
             "kind": "report.citizen",
-            "ts": t.isoformat(),
+            "ts": (t + timedelta(minutes=minutes)).isoformat(),
             "source": "portal",
             "area": grid,
-            "attrs": {"category": "garbage", "text": "垃圾桶满了"},
-        },
+            "attrs": {"category": "garbage", "text": f"垃圾桶满了 {i}"},
+        }
+
+    lines = [
+        report(1, 0),
+        report(2, 1),
         {
-            "id": "act-C000001-1",
+            "id": "act-r2-1",
             "kind": "case.action",
             "ts": (t + timedelta(minutes=5)).isoformat(),
             "source": "desk",
-            "attrs": {"case": "C000001", "action": "accept"},
+            "attrs": {
+                "scenario": "citizen.report",
+                "key": "portal/r2",
+                "opened": (t + timedelta(minutes=1)).isoformat(),
+                "action": "accept",
+            },
         },
     ]
     path = tmp_path / "day.jsonl"
@@ -199,12 +211,10 @@ def test_the_replay_acts_on_its_own_cases_after_the_seeded_ones(
     before = {c.id: c.state for c in store.load_cases()}
     assert len(before) == summary.cases
     feeder = ReplayFeeder(pipeline, path, ReplayClock(t + timedelta(hours=1), speed=0))
-    assert feeder.case_offset == summary.cases
-    assert feeder.step() == 2
+    assert feeder.step() == 3
     pipeline.tick(t + timedelta(hours=1))
     pipeline.close()
-    after = {c.id: c for c in store.load_cases()}
-    mine = after[f"C{summary.cases + 1:06d}"]
-    assert mine.key == "portal/r1"
-    assert mine.state.value == "accepted"
-    assert {i: after[i].state for i in before} == before  # the seeded cases untouched
+    after = {c.key: c for c in store.load_cases()}
+    assert after["portal/r2"].state.value == "accepted"  # its own case, whatever its number
+    assert after["portal/r1"].state.value != "accepted"
+    assert {c.id: c.state for c in after.values() if c.id in before} == before  # untouched

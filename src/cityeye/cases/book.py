@@ -39,6 +39,7 @@ from cityeye.domain import (
     Severity,
     TimelineEntry,
     World,
+    parse_ts,
 )
 
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -246,6 +247,9 @@ class CaseBook:
             if latest is None:
                 raise FieldError("attrs.key", f"no case for {scenario} / {key}")
             case = self.cases[latest]  # the newest, open or not (a closed one may reopen)
+            opened = attrs.get("opened")
+            if opened is not None:
+                case = self._opened_at(scenario, key, opened, case)
         expected = attrs.get("if_version")
         if expected is not None and expected != self.version(case):
             # two people acted on what they saw: the second change would overwrite the
@@ -314,6 +318,21 @@ class CaseBook:
             self.add_co_handler(case, str(party))  # a party that acts takes part
         self.act(case, action, Actor(str(party or role.value), role), at, note, attachments)
         return case
+
+    def _opened_at(self, scenario: str, key: str, opened: object, newest: Case) -> Case:
+        """The case of (scenario, key) opened at ``opened`` (ISO time): how a script
+        names a case without its number, which depends on every case opened before it
+        (a live demo where people report while a simulated day is replayed)."""
+        try:
+            when = parse_ts(opened, "attrs.opened")
+        except FieldError:
+            raise FieldError("attrs.opened", f"{opened!r} is not an ISO time") from None
+        if newest.opened_at == when:
+            return newest  # nearly always: the newest case of the key
+        for case in self.cases.values():
+            if case.scenario == scenario and case.key == key and case.opened_at == when:
+                return case
+        raise FieldError("attrs.opened", f"no case for {scenario} / {key} opened at {opened}")
 
     def _tell_reporter(self, case: Case, at: datetime, note: str) -> None:
         """反馈: the reporter hears when the problem was handled and when the case is

@@ -86,7 +86,15 @@ def _script(case: Case, world: World, seed: int) -> Iterator[dict[str, Any]]:
             "kind": "case.action",
             "ts": at.isoformat(),
             "source": "desk",
-            "attrs": {"case": case.id, "action": action} | attrs,
+            # the case by what it is, not by its number: the number depends on every
+            # case opened before it, and a live demo adds cases of its own
+            "attrs": {
+                "scenario": scenario,
+                "key": case.key,
+                "opened": start.isoformat(),
+                "action": action,
+            }
+            | attrs,
         }
 
     late = rng.random() < 0.08
