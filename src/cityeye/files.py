@@ -109,6 +109,15 @@ class AttachmentStore:
     def read(self, ref: str) -> bytes:
         return self._path(ref).read_bytes()
 
+    def check(self, refs: list[str]) -> None:
+        """Every photo a case or a report names must be one uploaded here (no outside
+        links in the record); ``FieldError`` names the first that is not."""
+        for i, ref in enumerate(refs):
+            try:
+                self._path(ref).stat()
+            except (FieldError, FileNotFoundError):
+                raise FieldError(f"photos[{i}]", f"{ref[:80]!r} is not an uploaded photo") from None
+
     def _path(self, ref: str) -> Path:
         if not _REF.match(ref):
             raise FieldError("photo", f"{ref[:80]!r} is not an attachment reference")

@@ -59,13 +59,3 @@ def router(store: Store, files: AttachmentStore) -> APIRouter:
         return Response(data, media_type=kind, headers=headers)
 
     return api
-
-
-def check_refs(files: AttachmentStore, refs: list[str]) -> None:
-    """Every photo of a move must be an attachment uploaded here (no outside links
-    in a case's record); ``FieldError`` names the first that is not."""
-    for i, ref in enumerate(refs):
-        try:
-            files.read(ref)
-        except (FieldError, FileNotFoundError):
-            raise FieldError(f"photos[{i}]", f"{ref[:80]!r} is not an uploaded photo") from None

@@ -20,6 +20,7 @@ Tokens are random; only their SHA-256 is stored (:mod:`cityeye.store.users`).
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import threading
@@ -329,6 +330,54 @@ def current_user_dependency(store: Store) -> Callable[..., Any]:
         return user
 
     return current_user
+
+
+def optional_user_dependency(store: Store) -> Callable[..., Any]:
+    """A FastAPI dependency for pages that need no account (the resident portal):
+    whoever is signed in, or ``None``. A bearer token must be valid (401); a stale
+    session cookie is nobody (a resident who signed out long ago can still report);
+    a valid session must come with its CSRF value on a change (403)."""
+    signed_in = current_user_dependency(store)
+
+    async def maybe_user(request: Request) -> User | None:
+        if request.headers.get("authorization") is None and not request.cookies.get(SESSION_COOKIE):
+            return None
+        try:
+            user: User = await signed_in(request)
+        except HTTPException as exc:
+            if exc.status_code == 401 and request.headers.get("authorization") is None:
+                return None
+            raise
+        return user
+
+    return maybe_user
+
+
+def client_key(request: Request) -> str:
+    """Whom a per-address limit counts: the client's address (as uvicorn gives it,
+    which behind a proxy is the forwarded one only with ``serve --forwarded-allow-ips``),
+    and for IPv6 its /64, since one line gets a whole /64 to draw addresses from."""
+    host = request.client.host if request.client else "?"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"ip:{host}"
+    if address.version == 6:
+        return f"ip:{ipaddress.ip_network(f'{host}/64', strict=False)}"
+    return f"ip:{address}"
+
+
+def take_or_refuse(throttle: Throttle, key: str, what: str) -> None:
+    """Count one try of ``what`` from ``key`` before doing anything, or refuse it (429
+    with Retry-After). A failed try counts too: a script sending junk is limited like
+    one sending reports."""
+    wait = throttle.take(key)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"{what}: too many from this address; try again later",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
 
 
 class Login(BaseModel):

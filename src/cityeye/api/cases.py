@@ -26,7 +26,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from cityeye.analysis import CaseError
-from cityeye.api.attachments import check_refs
 from cityeye.api.auth import current_user_dependency
 from cityeye.cases.book import DEFAULT_ROLE, CaseBook
 from cityeye.cases.lifecycle import Action, Role
@@ -276,7 +275,7 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
         if user.role == UserRole.HANDLER and move.party not in (None, user.party_id):
             raise HTTPException(403, "party: a handler acts for their own party only")
         try:
-            check_refs(files, move.photos)
+            files.check(move.photos)
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         if CaseBook.version(case) != seen:

@@ -31,8 +31,14 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from cityeye.api.auth import SESSION_COOKIE, Throttle, current_user_dependency
-from cityeye.api.portal import STATE_WORDS, _client, _limited
+from cityeye.api.auth import (
+    Throttle,
+    client_key,
+    current_user_dependency,
+    optional_user_dependency,
+    take_or_refuse,
+)
+from cityeye.api.portal import STATE_WORDS
 from cityeye.domain import Case, FieldError
 from cityeye.domain.users import User, UserRole, below
 from cityeye.files import AttachmentStore
@@ -244,21 +250,7 @@ def router(
     )
 
     # ------------------------------------------------------------------ helpers
-    async def maybe_user(request: Request) -> User | None:
-        """Whoever is signed in, or nobody (a bearer token must be valid; a stale
-        session cookie is nobody)."""
-        if request.headers.get("authorization") is not None:
-            user: User = await signed_in(request)
-            return user
-        if request.cookies.get(SESSION_COOKIE):
-            try:
-                cookie_user: User = await signed_in(request)
-            except HTTPException as exc:
-                if exc.status_code == 401:
-                    return None
-                raise
-            return cookie_user
-        return None
+    maybe_user = optional_user_dependency(store)
 
     Someone = Annotated[User | None, Depends(maybe_user)]
     Person = Annotated[User, Depends(signed_in)]
@@ -399,7 +391,7 @@ def router(
         handler and says so (``channel: volunteer`` / ``worker``)."""
         author = None
         if body.channel == Channel.PORTAL:
-            _limited(throttle, _client(request), "suggestions")
+            take_or_refuse(throttle, client_key(request), "suggestions")
             if user is not None and user.role == UserRole.RESIDENT:
                 author = user.id
         else:

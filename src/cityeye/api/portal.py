@@ -21,7 +21,6 @@ becomes a case of the ``citizen.report`` scenario like any other. What the porta
 # Annotated[..., Depends(...)] where the dependencies are locals of router()
 
 import hmac
-import ipaddress
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -34,8 +33,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from cityeye.api.attachments import check_refs
-from cityeye.api.auth import SESSION_COOKIE, Throttle, current_user_dependency
+from cityeye.api.auth import (
+    Throttle,
+    client_key,
+    current_user_dependency,
+    optional_user_dependency,
+    take_or_refuse,
+)
 from cityeye.api.cases import submit_action
 from cityeye.api.events import read_body
 from cityeye.api.open311 import Open311Error, new_request_id, parse_request, services_of
@@ -119,32 +123,6 @@ class Rating(BaseModel):
 
     rating: int = Field(ge=1, le=5, description="1 (poor) .. 5 (very good)")
     comment: str | None = Field(default=None, max_length=500)
-
-
-def _client(request: Request) -> str:
-    """Whom a limit counts: the client's address (as uvicorn gives it, which behind a
-    proxy is the forwarded one only with ``serve --forwarded-allow-ips``), and for IPv6
-    its /64, since one line gets a whole /64 to draw addresses from."""
-    host = request.client.host if request.client else "?"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return f"ip:{host}"
-    if address.version == 6:
-        return f"ip:{ipaddress.ip_network(f'{host}/64', strict=False)}"
-    return f"ip:{address}"
-
-
-def _limited(throttle: Throttle, key: str, what: str) -> None:
-    """Count one try of ``what`` from ``key`` before doing anything (a failed try
-    counts too: a script sending junk is limited like one sending reports)."""
-    wait = throttle.take(key)
-    if wait > 0:
-        raise HTTPException(
-            429,
-            f"{what}: too many from this address; try again later",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
 
 
 def _form(body: NewReport) -> dict[str, list[str]]:
@@ -244,23 +222,13 @@ def router(
     services = {s.code: s for s in services_of(pipeline.scenarios)}
     signed_in = current_user_dependency(store)
 
+    anyone = optional_user_dependency(store)
+
     async def maybe_user(request: Request) -> User | None:
-        """The signed-in resident, or nobody: reporting needs no account. A bearer
-        token must be valid (401); a stale session cookie, or a member of staff signed
-        in on the same browser, is treated as nobody; a valid resident session must
-        come with its CSRF value (403)."""
-        if request.headers.get("authorization") is not None:
-            user: User = await signed_in(request)
-        elif request.cookies.get(SESSION_COOKIE):
-            try:
-                user = await signed_in(request)
-            except HTTPException as exc:
-                if exc.status_code == 401:
-                    return None
-                raise
-        else:
-            return None
-        return user if user.role == UserRole.RESIDENT else None
+        """The signed-in resident, or nobody: reporting needs no account, and a
+        member of staff signed in on the same browser reports as anyone does."""
+        user: User | None = await anyone(request)
+        return user if user is not None and user.role == UserRole.RESIDENT else None
 
     Someone = Annotated[User | None, Depends(maybe_user)]
 
@@ -314,7 +282,7 @@ def router(
     async def upload_photo(request: Request) -> dict[str, str]:
         """One photo (the image itself as the body, with its Content-Type); returns the
         reference to put in a report's ``photos``."""
-        _limited(photo_limits, _client(request), "photos")
+        take_or_refuse(photo_limits, client_key(request), "photos")
         data = await read_body(request, MAX_BYTES)
         try:
             ref = await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
@@ -329,7 +297,7 @@ def router(
         ``follow_key`` sends it again when it re-sends the report (the answer was lost
         on a bad network): the report it already made is answered (200), not a second
         one."""
-        _limited(limits, _client(request), "reports")
+        take_or_refuse(limits, client_key(request), "reports")
         if body.follow_key is not None:
             made = follow_with_key(store, hash_secret(body.follow_key))
             if made is not None:
@@ -343,7 +311,7 @@ def router(
                 422, "lat: the pin is outside the district; move it or type an address"
             )
         try:
-            check_refs(files, body.photos)
+            files.check(body.photos)
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         follow_key = body.follow_key or secrets.token_urlsafe(18)

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.api.attachments import check_refs
 from cityeye.cases.book import REPORT_SCENARIO
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
 from cityeye.domain.users import User, UserRole, below, scope_of
@@ -332,7 +331,7 @@ class Participation:
         to check (the API: anyone on the portal, a handler for the others)."""
         text_value = words("text", text)
         self.known_area("area", area)
-        check_refs(self.files, list(photos))
+        self.files.check(list(photos))
         tools = text_tools()
         if category is not None and category not in tools.CATEGORY_CODES:
             raise FieldError(
