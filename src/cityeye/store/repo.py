@@ -113,6 +113,7 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    area: str | None = None  # its events must fall in this area or below it
 
 
 class Store:
@@ -570,6 +571,12 @@ class Store:
                 self._insert_rows(conn, t.dead_letters, rows)
         return len(rows)
 
+    def dead_letter_count(self) -> int:
+        """How many dead letters there are, counted by the database (the status page
+        needs only the number, not up to a megabyte of raw bytes per letter)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.dead_letters)).scalar_one())
+
     def dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -598,6 +605,7 @@ class Store:
         at: datetime,
         device_id: str | None = None,
         source: str | None = None,
+        area: str | None = None,
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -608,6 +616,7 @@ class Store:
                     source=source,
                     label=label,
                     created_at=at,
+                    area_code=area,
                 )
             )
 
@@ -640,7 +649,14 @@ class Store:
     @staticmethod
     def _token(r: Any) -> ApiToken:
         return ApiToken(
-            r.id, r.device_id, r.source, r.label, r.created_at, r.revoked_at, r.last_used_at
+            r.id,
+            r.device_id,
+            r.source,
+            r.label,
+            r.created_at,
+            r.revoked_at,
+            r.last_used_at,
+            r.area_code,
         )
 
     # ----------------------------------------------------------------- clock marks

@@ -159,6 +159,8 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
+    # held to one area and below (a street's gateway); NULL: the whole district
+    Column("area_code", ID, nullable=True),
 )
 
 #: People who sign in: role, and the party (a handler's) or the areas (a post) that
