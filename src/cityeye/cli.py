@@ -726,18 +726,25 @@ def token_add(
     source: Annotated[
         str | None, typer.Option(help="Only events of this source may be sent with it.")
     ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="Only events in this area (a street, a community) or below it."),
+    ] = None,
     db: DbOption = DEFAULT_URL,
 ) -> None:
-    """Make an ingest token. The secret is printed once and never stored."""
+    """Make an ingest token. The secret is printed once and never stored. No ingest
+    token may send a person's case move (docs/security.md)."""
     from cityeye.api.tokens import issue
 
     store = Store.open(db)
-    if device is not None:
-        world = store.load_world()
-        if world is not None and device not in world.devices:
-            err.print(f"[red]✗ --device {device}: no such device in the loaded world[/red]")
-            raise typer.Exit(2)
-    issued = issue(store, label=label, device_id=device, source=source)
+    world = store.load_world()
+    if device is not None and world is not None and device not in world.devices:
+        err.print(f"[red]✗ --device {device}: no such device in the loaded world[/red]")
+        raise typer.Exit(2)
+    if area is not None and (world is None or area not in world.areas):
+        err.print(f"[red]✗ --area {area}: no such area in the loaded world[/red]")
+        raise typer.Exit(2)
+    issued = issue(store, label=label, device_id=device, source=source, area=area)
     err.print(f"token {issued.token.id} for {label} — keep the secret; it is not shown again:")
     out.print(issued.secret, markup=False, highlight=False)
 
@@ -824,13 +831,14 @@ def user_list(db: DbOption = DEFAULT_URL) -> None:
 @token_app.command("list")
 def token_list(db: DbOption = DEFAULT_URL) -> None:
     """Ingest tokens (never their secrets)."""
-    table = Table("label", "device", "source", "created", "last used", "revoked")
+    table = Table("label", "device", "source", "area", "created", "last used", "revoked")
     table.add_column("id", no_wrap=True)
     for tok in Store.open(db).api_tokens():
         table.add_row(
             tok.label,
             tok.device_id or "*",
             tok.source or "*",
+            tok.area or "*",
             f"{tok.created_at:%Y-%m-%d %H:%M}",
             f"{tok.last_used_at:%Y-%m-%d %H:%M}" if tok.last_used_at else "",
             f"{tok.revoked_at:%Y-%m-%d %H:%M}" if tok.revoked_at else "",

@@ -16,7 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
+from cityeye.ingest.scope import check_from_outside
 from cityeye.pipeline import Intake
+from cityeye.store import ApiToken
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_ITEMS = 10_000
@@ -62,16 +64,21 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
         authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
     ) -> dict[str, Any]:
         """Submit events; per-item results, acknowledged after they are durable. A
-        device token may only send its own device's events."""
-        check = None
+        device token may only send its own device's events, of the kinds its device
+        emits, where the world has it; no token may send a person's case move."""
+
+        token: ApiToken | None = None
         if not open_ingest:
             try:
                 token = await run_in_threadpool(verify, pipeline.store, authorization)
             except TokenError as exc:
                 raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
-            def check(event: Event) -> None:
-                check_event(token, event)
+        def check(event: Event) -> None:
+            if token is None:  # open ingest: still the rules of every outside channel
+                check_from_outside(event, pipeline.world)
+            else:
+                check_event(token, event, pipeline.world, pipeline.locate)
 
         body = await read_body(request)
         items = split_items(body, request.headers.get("content-type", ""))

@@ -523,7 +523,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False, clock: Clock | None =
             event = parse_request(form, services, now)
             if token is not None:
                 try:
-                    check_event(token, event)
+                    check_event(token, event, pipeline.world, pipeline.locate)
                 except FieldError as exc:
                     raise Open311Error(403, f"api_key: {exc.reason}") from None
             result = pipeline.ingest([event])

@@ -6,9 +6,22 @@ made, and stored only as its SHA-256. Because the secret is random and long, a f
 hash is as safe as a slow one and costs microseconds per request (argon2 is for the
 passwords people choose, issue 6). Comparison is constant-time.
 
-A token bound to a device may only send events of that device (a stolen meter's token
-cannot forge a smoke alarm); one bound to a source only events of that source; one bound
-to neither is a gateway's or an integration's and may send any.
+What a token may send (:func:`check_event`, issue 14), whoever holds it:
+
+* **never a person's move** (:data:`~cityeye.domain.PEOPLE_KINDS`: a dispatch, a
+  dismissal, a rating). People act signed in, through ``/api/v1/cases/{id}/actions``
+  and the portal, where their role, party and area are checked; a desk integration
+  does the same with a user token of a handler account (``POST /api/v1/auth/tokens``),
+  held to that account's party and areas;
+* **a device of the world speaks as the world knows it**: only the event kinds its
+  device kind emits, and no ``area``, ``subject``, ``attrs.building`` or
+  ``attrs.venue`` other than the world's (leave them out: the world fills them in);
+* a token **bound to a device** sends for that device only, and the device must be in
+  the loaded world (a stolen meter's token cannot forge a smoke alarm, nor an SOS);
+* a token **bound to a source** sends events of that source only;
+* a token **bound to an area** (``cityeye token add --area``) sends only events whose
+  area, as the service resolves it, is that area or lies inside it;
+* a token bound to none of these is a district gateway's and may send any other event.
 """
 
 from __future__ import annotations
@@ -19,7 +32,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cityeye.domain import Event, FieldError
+from cityeye.domain import Event, FieldError, World
+from cityeye.domain.world import Locator
+from cityeye.ingest.scope import check_device_claims, check_not_a_person
 from cityeye.store import ApiToken, Store
 
 PREFIX = "ce_"
@@ -66,13 +81,24 @@ def secret_matches(secret: str, stored_hash: str | None) -> bool:
 
 
 def issue(
-    store: Store, *, label: str, device_id: str | None = None, source: str | None = None
+    store: Store,
+    *,
+    label: str,
+    device_id: str | None = None,
+    source: str | None = None,
+    area: str | None = None,
 ) -> Issued:
     """Make a token; the returned secret is the only copy there will ever be."""
     token_id, secret, whole = new_token(PREFIX, 6)
     now = datetime.now(UTC)
     store.add_api_token(
-        token_id, hash_secret(secret), label=label, at=now, device_id=device_id, source=source
+        token_id,
+        hash_secret(secret),
+        label=label,
+        at=now,
+        device_id=device_id,
+        source=source,
+        area=area,
     )
     found = store.api_token_hash(token_id)
     assert found is not None
@@ -104,14 +130,35 @@ def verify(store: Store, authorization: str | None) -> ApiToken:
     return token
 
 
-def check_event(token: ApiToken, event: Event) -> None:
-    """Refuse an event the token may not send, naming the field."""
-    if token.device_id is not None and event.device_id != token.device_id:
-        raise FieldError(
-            "device_id",
-            f"token {token.id} sends for device {token.device_id} only, not {event.device_id}",
-        )
+def check_event(token: ApiToken, event: Event, world: World, locate: Locator | None = None) -> None:
+    """Refuse an event ``token`` may not send, naming the field (see the module's
+    docstring for the rules). ``world`` is the district the service runs;
+    ``locate`` finds the grid of coordinates, as the service does when it stores."""
+    check_not_a_person(event)
+    if token.device_id is not None:
+        if event.device_id != token.device_id:
+            raise FieldError(
+                "device_id",
+                f"token {token.id} sends for device {token.device_id} only, not {event.device_id}",
+            )
+        if token.device_id not in world.devices:
+            raise FieldError(
+                "device_id",
+                f"device {token.device_id} is not in the loaded world; load it "
+                "(`cityeye world load`) before its token can send",
+            )
     if token.source is not None and event.source != token.source:
         raise FieldError(
             "source", f"token {token.id} sends for source {token.source} only, not {event.source}"
         )
+    device = world.devices.get(event.device_id) if event.device_id is not None else None
+    if device is not None:
+        check_device_claims(device, event, strict=token.device_id is not None)
+    if token.area is not None:
+        area = world.event_area(event, locate)
+        if not world.within(area, token.area):
+            raise FieldError(
+                "area",
+                f"token {token.id} sends for area {token.area} and below only; "
+                + ("this event has no area" if area is None else f"this event is in {area}"),
+            )

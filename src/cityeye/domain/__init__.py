@@ -12,6 +12,7 @@ from cityeye.domain.events import Event, parse_event, parse_ts
 from cityeye.domain.kinds import (
     DEVICE_KINDS,
     EVENT_KINDS,
+    PEOPLE_KINDS,
     REPORT_CATEGORIES,
     REPORT_KINDS,
     SIGNS_OF_LIFE,
@@ -26,6 +27,7 @@ from cityeye.domain.world import Locator, World
 __all__ = [
     "DEVICE_KINDS",
     "EVENT_KINDS",
+    "PEOPLE_KINDS",
     "REPORT_CATEGORIES",
     "REPORT_KINDS",
     "SIGNS_OF_LIFE",

@@ -290,6 +290,12 @@ REPORT_CATEGORIES: dict[str, ReportCategory] = {
 #: a case of its own, and its ``attrs.reporter`` is told the outcome.
 REPORT_KINDS: tuple[str, ...] = ("report.citizen", "report.hotline")
 
+#: Kinds only people send, signed in, through the API (``/api/v1/cases/{id}/actions``,
+#: the portal's rating): a dispatcher's or handler's move, a resident's rating. No
+#: ingest credential (a device's, a source's, a gateway's token, or an MQTT client)
+#: may send them: a stolen sensor token must not close, dismiss or rate a case.
+PEOPLE_KINDS: frozenset[str] = frozenset({"case.action"})
+
 #: Kinds that show a person living alone is active (SCENARIOS.md "signs of life").
 SIGNS_OF_LIFE: tuple[str, ...] = ("door.open", "motion.detected", "water.flow")
 

@@ -52,6 +52,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from cityeye.domain import FieldError
 from cityeye.ingest.batch import dead_letter
 from cityeye.ingest.mqtt_map import Mapped, MqttMap, default_map, map_message
+from cityeye.ingest.scope import check_from_outside
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
@@ -287,7 +288,10 @@ class MqttIngest:
 
     def _map(self, m: _Received) -> Mapped | DeadLetter:
         try:
-            return map_message(self.mapping, m.topic, m.payload, m.arrival)
+            mapped = map_message(self.mapping, m.topic, m.payload, m.arrival)
+            if mapped.event is not None:  # a client of the broker is no person
+                check_from_outside(mapped.event, self.pipeline.world)
+            return mapped
         except FieldError as exc:
             field, reason = exc.field, exc.reason
         except Exception as exc:  # an adapter bug must not stop the subscriber
