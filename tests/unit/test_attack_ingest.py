@@ -128,7 +128,8 @@ def test_finding_01_a_door_sensor_token_cannot_raise_an_sos_elsewhere(
         ("rejected", "attrs.venue"),
         ("accepted", None),
     ]
-    assert "door_sensor" in results[0]["reason"] and "button.sos" in results[0]["reason"]
+    assert "door_sensor" in results[0]["reason"]
+    assert "button.sos" in results[0]["reason"]
     assert "G0001" in results[1]["reason"]
     assert not any(a.scenario == "elderly.sos" for a in store.alerts())
 
@@ -149,7 +150,8 @@ def test_finding_01_a_source_token_cannot_rate_a_case(store: Store, pipeline: Li
     )
     assert (refused["status"], refused["field"]) == ("rejected", "kind")
     case = store.get_case(case_id)
-    assert case is not None and case.rating is None
+    assert case is not None
+    assert case.rating is None
 
 
 def test_finding_01_a_gateway_token_held_to_a_street_cannot_send_for_another(
@@ -215,8 +217,10 @@ def test_finding_01_mqtt_clients_cannot_send_case_moves_or_forge_devices(
     move = mapped(1, event(1, "case.action", attrs={"case": "C000001", "action": "close"}))
     sos = mapped(2, event(2, "button.sos", device_id="D1"))
     fine = mapped(3, event(3, "door.open", device_id="D1"))
-    assert isinstance(move, DeadLetter) and move.field == "kind"
-    assert isinstance(sos, DeadLetter) and sos.field == "kind"
+    assert isinstance(move, DeadLetter)
+    assert move.field == "kind"
+    assert isinstance(sos, DeadLetter)
+    assert sos.field == "kind"
     assert not isinstance(fine, DeadLetter)
 
 
