@@ -79,7 +79,8 @@ class Analysis:
         self.engine = Engine(
             scenarios, world, lateness_s=lateness_s, on_alert=self._on_alert, owns=owns
         )
-        self._changed: dict[str, Alert] = {}
+        self._changed: dict[str, Alert] = {}  # alerts changed since the last save
+        self._unsaved: dict[str, Case] = {}  # cases taken from the book, not yet stored
         self._reporters: dict[str, str] = {}
         self._subjects: dict[str, str] = {}  # a report's words, for its case's title
         self._actions: list[tuple[float, str, str, Event]] = []
@@ -171,13 +172,28 @@ class Analysis:
             self.engine.resolve_alert(case.scenario, case.key, event.ts)
 
     def save(self, store: Store) -> None:
-        """Store the alerts and the cases changed since the last save: alerts first (a
-        case row points at its first alert), cases with their KPI counters under the
-        book's deadlines."""
+        """Store the alerts and the cases changed since the last successful save:
+        alerts first (a case row points at its first alert), cases with their KPI
+        counters under the book's deadlines.
+
+        What changed stays pending until its own transaction has committed: a save
+        that fails (the database went away mid-batch) loses nothing, and the next save
+        — the next batch or heartbeat — writes it (issue 14, finding 9). Each store
+        write is idempotent (an alert or a case is brought up to date, a timeline only
+        grows, KPI counters move by the difference), so writing again is safe."""
         if self._changed:
             store.save_alerts(self._changed.values())
             self._changed = {}
-        self.save_cases(store, self.book.take_touched())
+        for case in self.book.take_touched():
+            self._unsaved[case.id] = case
+        if self._unsaved:
+            self.save_cases(store, self._unsaved.values())
+            self._unsaved = {}
+
+    @property
+    def pending_saves(self) -> int:
+        """Alerts and cases changed but not yet stored (0 after a successful save)."""
+        return len(self._changed) + len(self._unsaved) + self.book.touched_count
 
     def save_cases(self, store: Store, cases: Iterable[Case]) -> None:
         todo = list(cases)
@@ -195,6 +211,10 @@ class Analysis:
             "reporters": self._reporters,
             "subjects": self._subjects,
             "actions": self._actions,
+            # changes a failed save left pending: a restart from this snapshot does not
+            # re-feed the events that made them, so it must still store them
+            "unsaved_alerts": list(self._changed.values()),
+            "unsaved_cases": [*self._unsaved, *self.book.touched_ids()],
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -211,3 +231,5 @@ class Analysis:
         self._reporters = state["reporters"]
         self._subjects = state.get("subjects", {})
         self._actions = state["actions"]
+        self._changed = {a.id: a for a in state.get("unsaved_alerts", ())}
+        self._unsaved = {i: self.book.cases[i] for i in state.get("unsaved_cases", ())}

@@ -16,9 +16,13 @@ arrives to say so.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from cityeye.analysis import Analysis
 from cityeye.cases.notify import Notifier
@@ -29,6 +33,7 @@ from cityeye.store import Store
 from cityeye.world import GridLocator
 
 SNAPSHOT_NAME = "live"
+log = logging.getLogger("cityeye.pipeline")
 
 
 class ClockMarks:
@@ -156,6 +161,9 @@ class LivePipeline(Intake):
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
         self._last_seq = 0
+        self.write_failures = 0  # saves after a commit that failed (and were kept)
+        self.snapshot_s: float | None = None  # the last snapshot: how long it held ingest
+        self.snapshot_bytes: int | None = None
         store.save_scenarios([s.to_spec() for s in self.scenarios], datetime.now(UTC))
         self.restored_events = self._restore()
 
@@ -180,11 +188,15 @@ class LivePipeline(Intake):
             batch = self.store.events_after(self._last_seq)
             if not batch:
                 break
+            late = []
             for seq, event, area in batch:
+                if self.engine.is_late(event):
+                    late.append((event.source, event.id))
                 self.analysis.feed(event, area)
                 self._last_seq = seq
                 fed += 1
                 self.marks.replay(seq)
+            self.store.mark_late(late)  # a crash may have come before they were marked
         self.analysis.save(self.store)
         return fed
 
@@ -193,11 +205,30 @@ class LivePipeline(Intake):
         self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
     ) -> None:
         self._last_seq = self.store.last_event_seq()
+        late = []
         for event, area, is_new in zip(events, areas, fresh, strict=True):
             if is_new:
+                if self.engine.is_late(event):
+                    late.append((event.source, event.id))
                 self.analysis.feed(event, area)
         self.analysis.flush()
-        self.analysis.save(self.store)
+        if late:  # as replay does: the events table says which arrived too late
+            self._try(lambda: self.store.mark_late(late), "marking late events")
+        self._save()
+
+    def _save(self) -> None:
+        self._try(lambda: self.analysis.save(self.store), "saving alerts and cases")
+
+    def _try(self, write: Callable[[], object], what: str) -> None:
+        """A write after the events are committed: they are acknowledged whatever
+        happens here. A database error is logged and counted; what was not written
+        stays pending in memory (and in the next snapshot) and the next batch or
+        heartbeat writes it (issue 14, finding 9)."""
+        try:
+            write()
+        except SQLAlchemyError as exc:
+            self.write_failures += 1
+            log.warning("%s failed (%s); kept and retried", what, exc.__class__.__name__)
 
     def is_late(self, event: Event) -> bool:
         return self.engine.is_late(event)
@@ -207,10 +238,14 @@ class LivePipeline(Intake):
         at = now or datetime.now(UTC)
         with self._lock:
             self.marks.tick(self._last_seq, at)
-            self.analysis.save(self.store)
+            self._save()
 
     def snapshot(self) -> None:
+        """Keep engine and book with the last event fed; pending saves are tried first
+        and, if they still fail, travel inside the snapshot."""
         with self._lock:
-            self.store.save_engine_state(
-                SNAPSHOT_NAME, self.analysis.snapshot(), self._last_seq, datetime.now(UTC)
-            )
+            self._save()
+            started = time.perf_counter()
+            data = self.analysis.snapshot()
+            self.store.save_engine_state(SNAPSHOT_NAME, data, self._last_seq, datetime.now(UTC))
+            self.snapshot_s, self.snapshot_bytes = time.perf_counter() - started, len(data)

@@ -436,8 +436,17 @@ class CaseBook:
 
     @staticmethod
     def version(case: Case) -> int:
-        """The case's version: every change adds a timeline line, so their count."""
-        return len(case.timeline)
+        """The case's version (:attr:`Case.version`)."""
+        return case.version
+
+    @property
+    def touched_count(self) -> int:
+        """How many cases changed since :meth:`take_touched`."""
+        return len(self._touched)
+
+    def touched_ids(self) -> list[str]:
+        """The ids of the cases changed since :meth:`take_touched` (left in place)."""
+        return list(self._touched)
 
     def take_touched(self) -> list[Case]:
         """The cases changed since the last call, in the order first touched. Every

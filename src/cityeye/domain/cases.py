@@ -104,3 +104,9 @@ class Case:
     #: The handling deadline (set by the case book; a severity upgrade may tighten it).
     due_at: datetime | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def version(self) -> int:
+        """Every change adds a timeline line, so their count: the same in memory, in
+        the database and after a crash's re-feed (a count of saves would drift)."""
+        return len(self.timeline)

@@ -473,23 +473,45 @@ class Store:
         alerts = list(alerts)
         world = self._kpi_world()
         with self.engine.begin() as conn:
-            known = self._existing(conn, t.alerts.c.id, [a.id for a in alerts])
+            stored = self._alert_marks(conn, [a.id for a in alerts])
             counts: Counter[Key] = Counter()
+            changed = []
             for alert in alerts:
-                if alert.id not in known:
+                mark = (alert.severity.value, alert.resolved_at, alert.count)
+                if alert.id not in stored:
                     counts.update(alert_counts(alert, world))
-                    known.add(alert.id)
+                elif stored[alert.id] == mark:
+                    continue  # a re-feed after a restart: nothing new to store or stream
+                stored[alert.id] = mark
                 self._upsert_alert(conn, alert)
+                changed.append(alert)
             self._add_counts(conn, counts)
-            if alerts:
+            if changed:
                 now = datetime.now(UTC)
                 conn.execute(
-                    insert(t.alert_changes), [{"alert_id": a.id, "at": now} for a in alerts]
+                    insert(t.alert_changes), [{"alert_id": a.id, "at": now} for a in changed]
                 )
                 # the stream reads the last minutes; a day is plenty to keep
                 conn.execute(
                     delete(t.alert_changes).where(t.alert_changes.c.at < now - timedelta(days=1))
                 )
+
+    @staticmethod
+    def _alert_marks(
+        conn: Connection, ids: Sequence[str]
+    ) -> dict[str, tuple[str, datetime | None, int]]:
+        """What tells a stored alert's version: severity, resolution and count (an
+        alert only ever changes in these; its events grow with its count)."""
+        a = t.alerts.c
+        marks: dict[str, tuple[str, datetime | None, int]] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = conn.execute(
+                select(a.id, a.severity, a.resolved_at, a.count).where(
+                    a.id.in_(ids[start : start + CHUNK])
+                )
+            )
+            marks.update({r.id: (r.severity, r.resolved_at, r.count) for r in rows})
+        return marks
 
     def alert_changes_after(self, seq: int, limit: int = 500) -> list[tuple[int, Alert]]:
         """Alerts stored after change ``seq``, in order, each as it is now (an alert
@@ -674,6 +696,27 @@ class Store:
             )
             return [(int(r.after_seq), r.at) for r in rows]
 
+    # ----------------------------------------------------------------- installation
+    def installation_id(self) -> str:
+        """This installation's random id, made on first use and kept with the data
+        (the ``meta`` row ``installation``): a recreated database is another
+        installation, a restored one the same. The bus names its messages with it."""
+        import secrets
+
+        from sqlalchemy.exc import IntegrityError
+
+        with self.engine.connect() as conn:
+            found = self._get_meta(conn, "installation")
+        if isinstance(found, str):
+            return found
+        try:  # two processes starting on a new database: the first insert wins
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.meta).values(key="installation", value=secrets.token_hex(8)))
+        except IntegrityError:
+            pass
+        with self.engine.connect() as conn:
+            return str(self._get_meta(conn, "installation"))
+
     # ----------------------------------------------------------------- engine state
     def save_engine_state(self, name: str, data: bytes, last_seq: int, at: datetime) -> None:
         """Keep the engine's snapshot and the last event sequence it had seen; the clock
@@ -842,11 +885,7 @@ class Store:
                     new_rows.append(row)
                     counts.update(case_counts(case, world, sla))
                 else:
-                    conn.execute(
-                        update(t.cases)
-                        .where(t.cases.c.id == case.id)
-                        .values(**row, version=t.cases.c.version + 1)
-                    )
+                    conn.execute(update(t.cases).where(t.cases.c.id == case.id).values(**row))
                     conn.execute(
                         delete(t.case_handlers).where(t.case_handlers.c.case_id == case.id)
                     )
@@ -856,7 +895,7 @@ class Store:
                     counts.update(delta)
                 handlers += self._handler_rows(case)
                 lines += [self._timeline_row(case.id, e) for e in case.timeline[stored:]]
-            self._insert_rows(conn, t.cases, [r | {"version": 1} for r in new_rows])
+            self._insert_rows(conn, t.cases, new_rows)
             self._insert_rows(conn, t.case_handlers, handlers)
             self._insert_rows(conn, t.case_timeline, lines)
             self._add_counts(conn, counts)
@@ -878,6 +917,7 @@ class Store:
             "closed_at": case.closed_at,
             "rating": case.rating,
             "due_at": case.due_at,
+            "version": case.version,
         }
 
     @staticmethod
@@ -917,16 +957,31 @@ class Store:
     def rebuild_kpis(self, sla: Mapping[Severity, Mapping[Stage, int]] = DEFAULT_SLA) -> int:
         """Recount every KPI counter from the stored cases and alerts (after the areas
         were re-organised, say). Returns the number of counter rows."""
+        counts = self.recount_kpis(sla)
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.kpi_counts))
+            self._add_counts(conn, counts)
+        return sum(1 for n in counts.values() if n)
+
+    def recount_kpis(
+        self, sla: Mapping[Severity, Mapping[Stage, int]] = DEFAULT_SLA
+    ) -> Counter[Key]:
+        """What every KPI counter should hold, counted afresh from the stored cases and
+        alerts (:meth:`rebuild_kpis` writes it; ``cityeye check`` compares it)."""
         world = self._kpi_world()
         counts: Counter[Key] = Counter()
         for case in self.load_cases():
             counts.update(case_counts(case, world, sla))
         for alert in self.alerts(limit=None):
             counts.update(alert_counts(alert, world))
-        with self.engine.begin() as conn:
-            conn.execute(delete(t.kpi_counts))
-            self._add_counts(conn, counts)
-        return sum(1 for n in counts.values() if n)
+        return counts
+
+    def kpi_counters(self) -> dict[Key, int]:
+        """The KPI counters as stored (non-zero ones)."""
+        c = t.kpi_counts.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.dim, c.value, c.period, c.metric, c.n).where(c.n != 0))
+            return {(r.dim, r.value, r.period, r.metric): int(r.n) for r in rows}
 
     def kpi_summary(self, dim: str, value: str, first: date, last: date) -> dict[str, Any]:
         """The KPIs of one area / scenario / party (``dim``, ``value``; ``"all"``, ``""``
