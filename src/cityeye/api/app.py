@@ -18,10 +18,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from cityeye import __version__
 from cityeye.api.attachments import router as attachments_router
@@ -30,10 +30,11 @@ from cityeye.api.cases import router as cases_router
 from cityeye.api.clock import router as clock_router
 from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
+from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
 from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
-from cityeye.api.status import status_snapshot
+from cityeye.api.status import CachedStatus
 from cityeye.clock import Clock, WallClock
 from cityeye.domain import EVENT_KINDS
 from cityeye.feeder import ReplayFeeder
@@ -149,6 +150,9 @@ def create_app(
     attachments = AttachmentStore(files or default_files_dir(store))
     clock = clock or WallClock()
     engine_now = feeder.engine_time if feeder is not None else clock.now
+    # set when the server is told to stop (cityeye.api.server) or at the latest when the
+    # app shuts down: long-lived answers (the live alert stream) end on it
+    stopping = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -165,6 +169,7 @@ def create_app(
         if feeder is not None:
             feeder.start()
         yield
+        stopping.set()
         if feeder is not None:
             feeder.stop()
         stop.set()
@@ -172,6 +177,7 @@ def create_app(
             ticker.join(timeout=10)
         if pipeline is not None:
             pipeline.snapshot()
+            log.info("engine snapshot saved; stopped")
             pipeline.close()
 
     app = FastAPI(
@@ -182,17 +188,6 @@ def create_app(
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is packaged
         redoc_url=None,
     )
-
-    @app.get("/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        """The API explorer, entirely from the package (works with the network off)."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="cityeye API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        )
 
     if pipeline is not None:
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
@@ -206,18 +201,29 @@ def create_app(
     app.include_router(attachments_router(store, attachments))
     app.add_exception_handler(RequestValidationError, _validation_error)
     templates = Jinja2Templates(directory=WEB / "templates")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        """The API explorer, entirely from the package (works with the network off),
+        started by a static script: the CSP allows no inline one."""
+        openapi_url = app.openapi_url or "/openapi.json"
+        return templates.TemplateResponse(request, "docs.html", {"openapi_url": openapi_url})
+
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store
+    app.state.stopping = stopping
     app.state.clock = clock  # what "now" is, for every router (cityeye.clock)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    status = CachedStatus(store)  # public and polled: computed at most every 1.5 s
+
     @app.get("/api/v1/status", tags=["status"])
     def api_status() -> dict[str, Any]:
         """Loaded district, per-street counts, events by kind."""
-        return status_snapshot(store)
+        return status.get()
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request) -> HTMLResponse:
@@ -247,7 +253,7 @@ def create_app(
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request) -> HTMLResponse:
-        snapshot = status_snapshot(store)
+        snapshot = status.get()
         return templates.TemplateResponse(
             request,
             "status.html",
@@ -259,4 +265,13 @@ def create_app(
             },
         )
 
+    # Outside everything else, FastAPI's own error pages included: every response gets
+    # the security headers, and no body over its limit reaches a parser.
+    csp = content_security_policy(os.environ.get("CITYEYE_TILES", ""))
+    inner = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return SecurityHeaders(BodyLimit(inner()), csp)
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
     return app

@@ -193,11 +193,17 @@ def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
             after = int(last_event_id)
         cursor = after if after is not None else await run_in_threadpool(store.last_alert_change)
 
+        # the server is stopping: end the stream (the browser reconnects to the next
+        # server with Last-Event-ID) rather than hold the shutdown until it goes away
+        stopping = getattr(request.app.state, "stopping", None)
+
         async def events() -> AsyncIterator[bytes]:
             nonlocal cursor
             sent, quiet = 0, 0.0
             yield b"retry: 3000\n\n"
-            while not await request.is_disconnected():
+            while not (stopping is not None and stopping.is_set()):
+                if await request.is_disconnected():
+                    return
                 changes = await run_in_threadpool(store.alert_changes_after, cursor)
                 for seq, alert in changes:
                     cursor = seq

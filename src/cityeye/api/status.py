@@ -6,7 +6,10 @@ the API can never disagree.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from cityeye.domain import AreaLevel, World
@@ -51,7 +54,7 @@ def status_snapshot(store: Store) -> dict[str, Any]:
         "streets": [],
         "totals": {
             "events": sum(by_kind.values()),
-            "dead_letters": len(store.dead_letters(limit=100_000)),
+            "dead_letters": store.dead_letter_count(),
         },
         "events_by_kind": by_kind,
         "alerts_by_scenario": store.alert_counts(),
@@ -76,3 +79,34 @@ def status_snapshot(store: Store) -> dict[str, Any]:
             "venues": len(world.venues),
         }
     return snapshot
+
+
+#: How long a computed status is answered again (seconds). The page is public: a
+#: crowd refreshing it costs one computation per interval, not one per request.
+STATUS_TTL_S = 1.5
+
+
+class CachedStatus:
+    """:func:`status_snapshot` of ``store``, computed at most once per ``ttl_s``: the
+    first caller after it goes stale computes it, callers arriving meanwhile wait for
+    that answer instead of each querying the database again."""
+
+    def __init__(
+        self,
+        store: Store,
+        ttl_s: float = STATUS_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._value: dict[str, Any] | None = None
+        self._at = 0.0
+
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            if self._value is None or self.clock() - self._at >= self.ttl_s:
+                self._value = status_snapshot(self.store)
+                self._at = self.clock()
+            return self._value
