@@ -11,6 +11,16 @@
 * **Bearer tokens** (API): ``Authorization: Bearer cu_<id>_<secret>``, the login's
   ``token`` or a personal token from ``POST /api/v1/auth/tokens``; no CSRF needed
   (browsers never add it on their own).
+* **Known devices**: a successful sign-in also gives the browser ``cityeye_device``, a
+  long-lived random token bound to the user (HttpOnly, sent only to
+  ``/api/v1/auth``). It signs nobody in; it only lets that user's sign-ins from that
+  browser be paced on their own, so someone guessing elsewhere cannot lock the owner
+  out (:class:`SignInGuard`).
+* **Revoking**: every request looks its token and user up again, so a revoked token
+  or a disabled user stops working at once, open sessions included. Logout revokes
+  the token it was called with; a password change or reset, ``cityeye user revoke``
+  and ``cityeye user disable`` revoke every token of the user; a person lists and
+  revokes their own tokens (``GET``/``DELETE /api/v1/auth/tokens``), an admin anyone's.
 
 Tokens are random; only their SHA-256 is stored (:mod:`cityeye.store.users`).
 """
@@ -25,13 +35,14 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from cityeye.api.tokens import hash_secret, new_token, secret_matches, split_token
@@ -44,8 +55,12 @@ PREFIX = "cu_"
 SESSION_COOKIE = "cityeye_session"
 CSRF_COOKIE = "cityeye_csrf"
 CSRF_HEADER = "x-csrf-token"
+DEVICE_COOKIE = "cityeye_device"
 SESSION_TTL = timedelta(hours=12)
 API_TOKEN_TTL = timedelta(days=365)
+DEVICE_TTL = timedelta(days=365)
+#: The kinds of user token; a ``device`` token is never a credential.
+KIND_SESSION, KIND_API, KIND_DEVICE = "session", "api", "device"
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 _hasher = PasswordHasher()
@@ -64,10 +79,11 @@ MAX_KEYS = 100_000
 
 
 class Throttle:
-    """Failed sign-ins per username and per client address: after ``limit`` failures
-    within ``window``, further tries are refused (429) until the oldest failure ages
-    out. Guessing passwords then takes years instead of minutes; a success clears the
-    username's count. In memory: one process's view, reset by a restart."""
+    """Uses per key (such as a client address): after ``limit`` within ``window``,
+    further ones are refused (429) until the oldest ages out — the portal's anonymous
+    reports, photos and suggestions per address. (Sign-ins are paced by
+    :class:`SignInGuard`, which no one else's failures can lock.) In memory: one
+    process's view, reset by a restart."""
 
     def __init__(
         self,
@@ -130,6 +146,137 @@ class Throttle:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How sign-in failures counted under one key slow the next try: the first
+    ``free`` cost nothing, then each waits ``base_s`` doubled per failure, up to
+    ``cap_s``."""
+
+    free: int
+    base_s: float
+    cap_s: float
+
+    def delay(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return min(self.cap_s, self.base_s * 2.0 ** min(failures - self.free, 40))
+
+
+#: Per (username, address) and per known device: five free, then 2 s, 4 s, … 15 min.
+PAIR = Pace(5, 2.0, 900.0)
+#: Per username from anywhere but its known devices: higher and slower, so that many
+#: addresses together are paced too (about 100 tries a day once reached).
+USERNAME_CEILING = Pace(30, 10.0, 900.0)
+#: Per address over every username (one address trying many names).
+ADDRESS_CEILING = Pace(20, 2.0, 900.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One key a sign-in is paced by; ``own``: the key is the trying person's own
+    (their address with the username, or their known device), cleared by a success;
+    the shared ceilings only take back the try a success counted."""
+
+    key: str
+    pace: Pace
+    own: bool
+
+
+class SignInGuard:
+    """Paces failed sign-ins without locking anyone out (and without a CAPTCHA).
+
+    A try from an address counts under (username, address), under the username from
+    anywhere and under the address; a try that brings a valid known-device cookie for
+    that username counts only under that device. Each key's failures make the next try
+    wait longer (:class:`Pace`), so guessing from one place slows to a crawl at once,
+    from many places soon after, while the owner signing in from another address (or,
+    during a distributed attack, from a known device) is not held up. Every try is
+    counted before the password is checked, under one lock, so parallel guesses cannot
+    slip past; a success clears the person's own keys and takes its try back from the
+    shared ones. Failures are forgotten after ``forget`` without any. In memory: one
+    process's view, reset by a restart."""
+
+    def __init__(
+        self,
+        *,
+        pair: Pace = PAIR,
+        username: Pace = USERNAME_CEILING,
+        address: Pace = ADDRESS_CEILING,
+        device: Pace = PAIR,
+        forget: timedelta = timedelta(days=1),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pair, self.username, self.address, self.device = pair, username, address, device
+        self.forget, self.clock = forget.total_seconds(), clock
+        self._failures: dict[str, tuple[int, float]] = {}  # key: (failures, last)
+        self._lock = threading.Lock()
+
+    def gates(self, username: str, address: str, device: str | None = None) -> tuple[Gate, ...]:
+        """The keys a try for ``username`` from ``address`` (``client_key``) counts
+        under, or, with a known ``device`` (its token id), only that device's."""
+        if device is not None:
+            return (Gate(f"device:{device}", self.device, True),)
+        name = username.lower()
+        return (
+            Gate(f"pair:{name}|{address}", self.pair, True),
+            Gate(f"user:{name}", self.username, False),
+            Gate(f"addr:{address}", self.address, False),
+        )
+
+    def _count(self, key: str, now: float) -> tuple[int, float]:
+        found = self._failures.get(key)
+        if found is not None and now - found[1] >= self.forget:
+            del self._failures[key]
+            return 0, now
+        return found or (0, now)
+
+    def _wait(self, gates: Sequence[Gate], now: float) -> float:
+        waits = [0.0]
+        for gate in gates:
+            n, last = self._count(gate.key, now)
+            if n:
+                waits.append(last + gate.pace.delay(n) - now)
+        return max(waits)
+
+    def wait_s(self, gates: Sequence[Gate]) -> float:
+        """Seconds until the next try is allowed (0: now)."""
+        now = self.clock()
+        with self._lock:
+            return self._wait(gates, now)
+
+    def attempt(self, gates: Sequence[Gate]) -> float:
+        """A try: 0, and it counts as a failure until :meth:`succeeded` says
+        otherwise; or the seconds to wait, and nothing counted."""
+        now = self.clock()
+        with self._lock:
+            wait = self._wait(gates, now)
+            if wait > 0:
+                return wait
+            for gate in gates:
+                n, _ = self._count(gate.key, now)
+                self._failures.pop(gate.key, None)  # to the end: the newest
+                self._failures[gate.key] = (n + 1, now)
+            if len(self._failures) > MAX_KEYS:  # a flood of names or addresses
+                for key in list(self._failures):
+                    self._count(key, now)  # forget the stale ones
+                for key in list(self._failures)[: len(self._failures) - MAX_KEYS // 2]:
+                    del self._failures[key]  # still too many: the oldest go
+            return 0.0
+
+    def succeeded(self, gates: Sequence[Gate]) -> None:
+        """The try was right: the person's own keys are cleared, the shared ones no
+        longer count it."""
+        with self._lock:
+            for gate in gates:
+                found = self._failures.get(gate.key)
+                if found is None:
+                    continue
+                if gate.own or found[0] <= 1:
+                    del self._failures[gate.key]
+                else:
+                    self._failures[gate.key] = (found[0] - 1, found[1])
 
 
 # ---------------------------------------------------------------------- users
@@ -201,6 +348,43 @@ def check_password(store: Store, username: str, password: str) -> User:
     return user
 
 
+def find_user(store: Store, username: str) -> User:
+    """The user called ``username``; ``FieldError`` if there is none."""
+    found = db.user_with_hash(store, username)
+    if found is None:
+        raise FieldError("username", f"no user {username!r}")
+    return found[0]
+
+
+def change_password(store: Store, username: str, password: str) -> int:
+    """A new password (a change or a reset): every session, API token and known
+    device of the user is revoked with it. Returns how many tokens were revoked."""
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"at least {MIN_PASSWORD} characters")
+    user = find_user(store, username)
+    return db.set_password_hash(
+        store, user.id, hash_password(password), revoke_at=datetime.now(UTC)
+    )
+
+
+def disable_user(store: Store, username: str) -> int:
+    """The user can no longer sign in, and every token of theirs stops working now
+    (sessions already open included). Returns how many tokens were revoked."""
+    user = find_user(store, username)
+    return db.set_disabled(store, user.id, user.disabled_at or datetime.now(UTC))
+
+
+def enable_user(store: Store, username: str) -> None:
+    """The user may sign in again (what was revoked stays revoked)."""
+    db.set_disabled(store, find_user(store, username).id, None)
+
+
+def revoke_user(store: Store, username: str) -> int:
+    """Revoke every session, API token and known device of the user, keeping the
+    account (they sign in again). Returns how many tokens were revoked."""
+    return db.revoke_user_tokens(store, find_user(store, username).id, datetime.now(UTC))
+
+
 def demo_users(store: Store, world: World) -> list[tuple[User, str]]:
     """One user per role for a demo district, each with a fresh random password
     (returned: shown once). Run again, it gives the same users new passwords."""
@@ -242,8 +426,10 @@ def demo_users(store: Store, world: World) -> list[tuple[User, str]]:
     for spec in wanted:
         password = secrets.token_urlsafe(9)
         found = db.user_with_hash(store, spec["username"])
-        if found is not None:
-            db.set_password_hash(store, found[0].id, hash_password(password))
+        if found is not None:  # a reset: the old password's sessions and tokens end
+            db.set_password_hash(
+                store, found[0].id, hash_password(password), revoke_at=datetime.now(UTC)
+            )
             out.append((found[0], password))
         else:
             out.append((create_user(store, world, password=password, **spec), password))
@@ -271,6 +457,8 @@ def user_for_token(store: Store, value: str) -> User:
     assert found is not None
     token = found[0]
     now = datetime.now(UTC)
+    if token.kind == KIND_DEVICE:  # marks a known browser; signs nobody in
+        raise AuthError("unknown token")
     if token.revoked_at is not None:
         raise AuthError("this token was revoked (signed out)")
     if token.expires_at is not None and token.expires_at <= now:
@@ -279,6 +467,27 @@ def user_for_token(store: Store, value: str) -> User:
     if user is None or not user.active:
         raise AuthError("this account is disabled")
     return user
+
+
+def known_device(store: Store, value: str | None, username: str) -> str | None:
+    """The id of the known-device token ``value``, if it is good now and was given to
+    ``username``; else ``None``."""
+    parts = split_token(value, PREFIX) if value else None
+    if parts is None:
+        return None
+    found = db.token_with_hash(store, parts[0])
+    if not secret_matches(parts[1], found[1] if found else None):
+        return None
+    assert found is not None
+    token = found[0]
+    if token.kind != KIND_DEVICE or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
+        return None
+    owner = db.get_user(store, token.user_id)
+    if owner is None or owner.username.lower() != username.lower():
+        return None
+    return token.id
 
 
 def csrf_for(session: str) -> str:
@@ -400,21 +609,43 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
+def token_json(token: db.UserToken, current: str | None = None) -> dict[str, Any]:
+    """A token as its owner may see it: never the secret nor its hash."""
+    return {
+        "id": token.id,
+        "kind": token.kind,
+        "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "current": token.id == current,
+    }
+
+
+def _presented(request: Request) -> str | None:
+    """The id of the token this request signed in with (bearer, else session)."""
+    try:
+        value = _bearer(request)
+    except AuthError:
+        return None
+    parts = split_token(value or request.cookies.get(SESSION_COOKIE, ""), PREFIX)
+    return parts[0] if parts is not None else None
+
+
+def router(store: Store, guard: SignInGuard | None = None) -> APIRouter:
     api = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-    throttle = throttle or Throttle()
+    guard = guard or SignInGuard()
     current_user = current_user_dependency(store)
 
     @api.post("/login")
     def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
-        """Sign in: a session cookie for pages, and the same token as a bearer. Five
-        failures for a username or from an address within 15 minutes pause sign-ins
-        for it (429 with Retry-After)."""
-        keys = (
-            f"user:{body.username.lower()}",
-            f"ip:{request.client.host if request.client else '?'}",
-        )
-        wait = throttle.wait_s(*keys)
+        """Sign in: a session cookie for pages, and the same token as a bearer, and the
+        browser becomes a known device of the user (``cityeye_device``). Failures make
+        the next try from the same address wait longer and longer (429 with
+        Retry-After): per username and address, then per username from anywhere and
+        per address; a known device of the user is paced only by its own failures, so
+        nobody elsewhere can lock its owner out."""
+        device = known_device(store, request.cookies.get(DEVICE_COOKIE), body.username)
+        gates = guard.gates(body.username, client_key(request), device)
+        wait = guard.attempt(gates)
         if wait > 0:
             raise HTTPException(
                 429,
@@ -424,10 +655,9 @@ def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
         try:
             user = check_password(store, body.username, body.password)
         except AuthError as exc:
-            throttle.failed(*keys)
             raise HTTPException(401, str(exc)) from None
-        throttle.succeeded(keys[0])
-        token = issue_token(store, user, "session", SESSION_TTL)
+        guard.succeeded(gates)
+        token = issue_token(store, user, KIND_SESSION, SESSION_TTL)
         secure = request.url.scheme == "https"
         max_age = int(SESSION_TTL.total_seconds())
         response.set_cookie(
@@ -443,6 +673,16 @@ def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
         response.set_cookie(
             CSRF_COOKIE, csrf, max_age=max_age, httponly=False, samesite="lax", secure=secure
         )
+        if device is None:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                issue_token(store, user, KIND_DEVICE, DEVICE_TTL),
+                max_age=int(DEVICE_TTL.total_seconds()),
+                httponly=True,
+                samesite="strict",
+                secure=secure,
+                path=api.prefix,
+            )
         return {"user": user_json(user), "token": token, "csrf_token": csrf}
 
     @api.post("/logout")
@@ -466,7 +706,44 @@ def router(store: Store, throttle: Throttle | None = None) -> APIRouter:
     def new_token(
         body: TokenRequest, user: Annotated[User, Depends(current_user)]
     ) -> dict[str, str]:
-        """A personal API token (shown once), e.g. for a script or another system."""
-        return {"token": issue_token(store, user, "api", timedelta(days=body.days))}
+        """A personal API token (shown once), e.g. for a script or another system. It
+        outlives a logout; a password change, ``cityeye user revoke`` or ``DELETE
+        /api/v1/auth/tokens/{id}`` ends it."""
+        return {"token": issue_token(store, user, KIND_API, timedelta(days=body.days))}
+
+    @api.get("/tokens")
+    def list_tokens(
+        request: Request,
+        user: Annotated[User, Depends(current_user)],
+        username: Annotated[
+            str | None, Query(alias="user", max_length=64, description="admins: whose")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        """The caller's sessions, API tokens and known devices that still work, newest
+        first (never a secret); ``current`` marks the one this request came with. An
+        admin may ask for anyone's (``user``)."""
+        whose = user
+        if username is not None and username != user.username:
+            if user.role != UserRole.ADMIN:
+                raise HTTPException(403, "only an admin sees another user's tokens")
+            try:
+                whose = find_user(store, username)
+            except FieldError:
+                raise HTTPException(404, f"no user {username!r}") from None
+        current = _presented(request)
+        return [token_json(t, current) for t in db.tokens_of(store, whose.id, datetime.now(UTC))]
+
+    @api.delete("/tokens/{token_id}")
+    def revoke(
+        token_id: Annotated[str, Path(max_length=32)],
+        user: Annotated[User, Depends(current_user)],
+    ) -> dict[str, str]:
+        """Revoke one of the caller's tokens (a session elsewhere, a script's token, a
+        known device); an admin may revoke anyone's. It stops working at once."""
+        found = db.token_with_hash(store, token_id)
+        if found is None or (found[0].user_id != user.id and user.role != UserRole.ADMIN):
+            raise HTTPException(404, "no such token of yours")
+        db.revoke_token(store, token_id, datetime.now(UTC))
+        return {"revoked": token_id}
 
     return api

@@ -205,6 +205,10 @@ def _step_json(step: TopicStep) -> dict[str, Any]:
     return {"code": step.value, "zh": step.zh, "en": step.en, "order": step.order}
 
 
+#: Who moved a topic's step, as the public sees it (staff see the username).
+STAFF_LABEL = "社区工作人员 community staff"
+
+
 def _case_json(case: Case | None) -> dict[str, Any] | None:
     if case is None:
         return None
@@ -334,13 +338,22 @@ def router(
             ],
         }
 
-    def topic_record(t: Topic) -> dict[str, Any]:
+    def topic_record(t: Topic, viewer: User | None) -> dict[str, Any]:
+        """The topic's record; who moved each step is named (by username) only to
+        staff: the public sees :data:`STAFF_LABEL`, so the record gives no one a
+        username to guess passwords for."""
         ballot = db.get_ballot(store, t.id)
         result = service.tally_of(t, ballot)
         resolution = db.get_resolution(store, t.id)
+        staff = viewer is not None and viewer.role in STAFF
         out = topic_summary(t)
         out["steps"] = [
-            {**_step_json(r.step), "at": _iso(r.at), "actor": r.actor, "note": r.note}
+            {
+                **_step_json(r.step),
+                "at": _iso(r.at),
+                "actor": r.actor if staff else STAFF_LABEL,
+                "note": r.note,
+            }
             for r in db.steps_of(store, t.id)
         ]
         out["meetings"] = [meeting_json(m) for m in db.meetings_of(store, t.id)]
@@ -508,7 +521,7 @@ def router(
             quorum=body.quorum,
             majority=body.majority,
         )
-        return topic_record(topic)
+        return topic_record(topic, user)
 
     @api.get("/topics")
     @_domain
@@ -532,10 +545,11 @@ def router(
 
     @api.get("/topics/{topic_id}")
     @_domain
-    def get_topic(topic_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    def get_topic(topic_id: Annotated[str, Path(max_length=64)], user: Someone) -> dict[str, Any]:
         """The public record of a topic: its steps, meetings, ballot, the tally once the
-        ballot is closed, and the resolution with each action's case."""
-        return topic_record(service.topic(topic_id))
+        ballot is closed, and the resolution with each action's case. Who moved each
+        step is a username for staff, "社区工作人员 community staff" for everyone else."""
+        return topic_record(service.topic(topic_id), user)
 
     @api.post("/topics/{topic_id}/advance")
     @_domain
@@ -543,7 +557,7 @@ def router(
         topic_id: Annotated[str, Path(max_length=64)], body: Note, user: Person
     ) -> dict[str, Any]:
         """The next step (see the workflow); 403 for who, 409 for a guard."""
-        return topic_record(service.advance(user, topic_id, body.note))
+        return topic_record(service.advance(user, topic_id, body.note), user)
 
     # ------------------------------------------------------------------ meetings
     @api.post("/topics/{topic_id}/meetings", status_code=201)
@@ -616,7 +630,7 @@ def router(
             quorum=body.quorum,
             majority=body.majority,
         )
-        return topic_record(topic)
+        return topic_record(topic, user)
 
     @api.post("/topics/{topic_id}/votes", status_code=201)
     @_domain
@@ -633,7 +647,7 @@ def router(
     def close(topic_id: Annotated[str, Path(max_length=64)], user: Person) -> dict[str, Any]:
         """Close the vote (not before its ``closes_at``): the eligible are counted as
         they are now, and the tally is published."""
-        return topic_record(service.close_ballot(user, topic_id))
+        return topic_record(service.close_ballot(user, topic_id), user)
 
     # ------------------------------------------------------------------ resolution
     @api.post("/topics/{topic_id}/resolution", status_code=201)
@@ -644,7 +658,7 @@ def router(
         """形成决议: the resolution, and its actions, each a case in the closed loop sent
         to its party (``council/<topic>-<n>``)."""
         actions = [WantedAction(a.title, a.party, a.due_days) for a in body.actions]
-        return topic_record(service.resolve(user, topic_id, body.text, actions))
+        return topic_record(service.resolve(user, topic_id, body.text, actions), user)
 
     # ------------------------------------------------------------------ the cockpit
     @api.get("/stats")

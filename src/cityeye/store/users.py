@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cityeye.domain.users import User, UserRole
@@ -80,11 +80,41 @@ def list_users(store: Store) -> list[User]:
         return [_user(r) for r in conn.execute(select(t.users).order_by(t.users.c.username))]
 
 
-def set_password_hash(store: Store, user_id: str, password_hash: str) -> None:
+def set_password_hash(
+    store: Store, user_id: str, password_hash: str, *, revoke_at: datetime | None = None
+) -> int:
+    """A new hash; with ``revoke_at`` (a password change or reset, not a rehash), every
+    session, API token and known device of the user is revoked in the same
+    transaction. Returns how many tokens were revoked."""
     with store.engine.begin() as conn:
         conn.execute(
             update(t.users).where(t.users.c.id == user_id).values(password_hash=password_hash)
         )
+        return _revoke_all(conn, user_id, revoke_at) if revoke_at is not None else 0
+
+
+def set_disabled(store: Store, user_id: str, at: datetime | None) -> int:
+    """Disable the user at ``at`` and revoke all their tokens at once (one
+    transaction), or enable them again (``None``; their tokens stay revoked).
+    Returns how many tokens were revoked."""
+    with store.engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(disabled_at=at))
+        return _revoke_all(conn, user_id, at) if at is not None else 0
+
+
+def revoke_user_tokens(store: Store, user_id: str, at: datetime) -> int:
+    """Revoke every session, API token and known device of the user; how many."""
+    with store.engine.begin() as conn:
+        return _revoke_all(conn, user_id, at)
+
+
+def _revoke_all(conn: Connection, user_id: str, at: datetime) -> int:
+    done = conn.execute(
+        update(t.user_tokens)
+        .where(t.user_tokens.c.user_id == user_id, t.user_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return int(done.rowcount or 0)
 
 
 def add_token(
@@ -109,13 +139,32 @@ def add_token(
         )
 
 
+def _token(r: Any) -> UserToken:
+    return UserToken(r.id, r.user_id, r.kind, r.created_at, r.expires_at, r.revoked_at)
+
+
+def tokens_of(store: Store, user_id: str, at: datetime) -> list[UserToken]:
+    """The user's tokens still good at ``at`` (not revoked, not expired), newest first."""
+    c = t.user_tokens.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.user_tokens)
+            .where(
+                c.user_id == user_id,
+                c.revoked_at.is_(None),
+                or_(c.expires_at.is_(None), c.expires_at > at),
+            )
+            .order_by(c.created_at.desc(), c.id)
+        )
+        return [_token(r) for r in rows]
+
+
 def token_with_hash(store: Store, token_id: str) -> tuple[UserToken, str] | None:
     with store.engine.connect() as conn:
         r = conn.execute(select(t.user_tokens).where(t.user_tokens.c.id == token_id)).first()
     if r is None:
         return None
-    token = UserToken(r.id, r.user_id, r.kind, r.created_at, r.expires_at, r.revoked_at)
-    return token, r.secret_hash
+    return _token(r), r.secret_hash
 
 
 def revoke_token(store: Store, token_id: str, at: datetime) -> bool:
