@@ -521,11 +521,23 @@ def serve(
         str | None,
         typer.Option(
             metavar="IPS",
-            help="The reverse proxies whose X-Forwarded-For is believed (comma-separated "
-            "addresses, or *); default 127.0.0.1. The portal's per-address limits count "
-            "the client the proxy names, not the proxy.",
+            help="The reverse proxies whose X-Forwarded-For/-Proto is believed "
+            "(comma-separated addresses or networks, or *); default none, not even "
+            "127.0.0.1. The portal's per-address limits count the client the proxy "
+            "names, not the proxy.",
         ),
     ] = None,
+    timeout_headers: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a client has to send a request's line and headers."),
+    ] = 10.0,
+    timeout_body: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a client has, after its headers, to send the body."),
+    ] = 60.0,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(min=1, help="Seconds an idle kept-alive connection stays open.")
+    ] = 5,
     replay: Annotated[
         Path | None,
         typer.Option(
@@ -563,8 +575,7 @@ def serve(
             param_hint="--replay",
         )
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
-    import uvicorn
-
+    from cityeye.api import server
     from cityeye.api.app import create_app
     from cityeye.pipeline import LivePipeline
     from cityeye.runtime import tune_gc
@@ -609,8 +620,14 @@ def serve(
         topics = ", ".join(subscriber.topics)
         err.print(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {topics}")
     try:
-        uvicorn.run(
-            app_, host=host, port=port, log_level="info", forwarded_allow_ips=forwarded_allow_ips
+        server.run(
+            app_,
+            host=host,
+            port=port,
+            forwarded_allow_ips=forwarded_allow_ips,
+            header_timeout_s=timeout_headers,
+            body_timeout_s=timeout_body,
+            keep_alive_s=timeout_keep_alive,
         )
     finally:
         if subscriber is not None:

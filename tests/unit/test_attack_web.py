@@ -9,23 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import create_user
 from cityeye.api.hardening import DEFAULT_BODY_LIMIT
+from cityeye.api.portal import REPORTS_PER_HOUR
+from cityeye.cli import app as cli
 from cityeye.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
 from cityeye.world import load_world
-from serving import wait_until
+from serving import free_port, start_cityeye, wait_until, wait_until_serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -260,3 +269,176 @@ def test_finding_07_no_page_has_inline_script_or_event_handler(
                 assert not tag.strip(), f"{path}: inline script {tag[:80]!r}"
             assert not re.search(r"<[^>]+\son[a-z]+\s*=", page, re.I), path
             assert "javascript:" not in page.lower(), path
+
+
+# -- a real `cityeye serve`: addresses, the access log, slow clients ------------------
+
+
+def prepared_db(tmp_path: Path, **users: str) -> str:
+    """A SQLite database with the small district and ``users`` (name → role)."""
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    runner = CliRunner()
+    loaded = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
+    assert loaded.exit_code == 0, loaded.output
+    for name, role in users.items():
+        added = runner.invoke(
+            cli,
+            ["user", "add", name, "--role", role, "--password-stdin", "--db", db],
+            input=PASSWORD + "\n",
+        )
+        assert added.exit_code == 0, added.output
+    return db
+
+
+class Served:
+    """A running ``cityeye serve`` whose output goes to a file the tests read."""
+
+    def __init__(self, tmp_path: Path, *options: str) -> None:
+        self.db = prepared_db(tmp_path, root="admin")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "serve.log"
+        self.log_file = self.log_path.open("wb")
+        self.proc = start_cityeye(
+            "serve", "--db", self.db, "--port", str(self.port), *options, log=self.log_file
+        )
+        wait_until_serving(f"{self.base}/healthz", self.proc)
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log_file.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """One server for the tests that only talk to it (short slow-client deadlines)."""
+    server = Served(
+        tmp_path_factory.mktemp("served"), "--timeout-headers", "1", "--timeout-body", "1"
+    )
+    yield server
+    server.stop()
+
+
+def test_finding_07_forwarded_for_from_loopback_is_not_believed_by_default(
+    served: Served,
+) -> None:
+    """A local client (or a proxy passing the header on) names a new address for each
+    report: by default the server counts the address the connection comes from, so
+    the portal's limit of 10 reports an hour holds."""
+    answers = []
+    with httpx.Client(base_url=served.base, timeout=10) as http:
+        for i in range(REPORTS_PER_HOUR + 1):
+            r = http.post(
+                "/api/v1/portal/reports",
+                json={"category": "road", "text": f"井盖松动 {i}", **IN_G0003},
+                headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+            )
+            answers.append(r.status_code)
+    assert answers[:REPORTS_PER_HOUR] == [201] * REPORTS_PER_HOUR, answers
+    assert answers[-1] == 429, answers
+    wait_until(lambda: "/api/v1/portal/reports" in served.log(), "the access log lines")
+    assert "198.51.100." not in served.log()  # the log names the real peer, too
+
+
+def test_finding_07_api_key_in_the_query_is_not_in_the_access_log(served: Served) -> None:
+    secret = "ce_leaky_0123456789abcdef"
+    with httpx.Client(base_url=served.base, timeout=10) as http:
+        http.get("/open311/v2/services.json", params={"api_key": secret, "jurisdiction_id": "x"})
+        http.get("/api/v1/status", params={"access_token": secret, "page": "2"})
+    wait_until(lambda: "/api/v1/status?" in served.log(), "the access log lines")
+    log = served.log()
+    assert secret not in log
+    assert "api_key=***" in log
+    assert "access_token=***&page=2" in log  # what is not a secret stays readable
+    assert "jurisdiction_id=x" in log
+
+
+def closed_within(sock: socket.socket, seconds: float, drip: bytes | None) -> float:
+    """Seconds until the server closes ``sock`` (sending ``drip`` every 0.2 s until it
+    does, as a slowloris client would); fails if it is still open after ``seconds``."""
+    sock.settimeout(0.2)
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            if drip is not None:
+                try:
+                    sock.sendall(drip)
+                except OSError:
+                    return time.monotonic() - start
+            continue
+        except OSError:
+            return time.monotonic() - start
+        if not data or b"408" in data:
+            return time.monotonic() - start
+    raise AssertionError(f"the server kept a slow connection open for {seconds} s")
+
+
+def test_finding_07_slow_request_heads_are_timed_out(served: Served) -> None:
+    """A client that opens a connection and says nothing, or sends its headers a line
+    at a time forever (slowloris), is cut off after --timeout-headers (1 s here)."""
+    with socket.create_connection(("127.0.0.1", served.port)) as idle:
+        assert closed_within(idle, 10, drip=None) < 5
+    with socket.create_connection(("127.0.0.1", served.port)) as slow:
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        assert closed_within(slow, 10, drip=b"X-Drip: 1\r\n") < 5
+
+
+def test_finding_07_slow_request_bodies_are_timed_out(served: Served) -> None:
+    """Headers on time, then a body a byte at a time: cut off after --timeout-body."""
+    with socket.create_connection(("127.0.0.1", served.port)) as slow:
+        slow.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        assert closed_within(slow, 10, drip=b" ") < 5
+    # a client on time is served as before
+    assert httpx.get(f"{served.base}/healthz", timeout=5).status_code == 200
+
+
+# -- finding 11: a clean stop hangs while any SSE client is connected ----------------
+
+
+def test_finding_11_clean_stop_with_a_live_alert_stream_open(tmp_path: Path) -> None:
+    server = Served(tmp_path)
+    try:
+        with httpx.Client(base_url=server.base, timeout=10) as http:
+            login = http.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
+            bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+            with http.stream("GET", "/api/v1/alerts/stream", headers=bearer) as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")  # the cockpit is connected
+                asked = datetime.now(UTC)
+                server.proc.send_signal(signal.SIGTERM)
+                start = time.monotonic()
+                try:
+                    server.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    raise AssertionError("serve still running 15 s after SIGTERM") from None
+                took = time.monotonic() - start
+        # uvicorn ends by raising the signal it was stopped with again: -15, not a crash
+        assert server.proc.returncode in (0, -signal.SIGTERM), server.log()
+        assert took < 8, f"stopping took {took:.1f} s"
+        assert "engine snapshot saved" in server.log()
+        engine = create_engine(server.db)
+        with engine.connect() as conn:
+            taken = conn.execute(
+                text("SELECT taken_at FROM engine_state WHERE name = 'live'")
+            ).scalar_one()
+        engine.dispose()
+        taken_at = datetime.fromisoformat(str(taken))
+        if taken_at.tzinfo is None:
+            taken_at = taken_at.replace(tzinfo=UTC)
+        assert taken_at >= asked.replace(microsecond=0), "the final snapshot was not saved"
+    finally:
+        server.stop()
