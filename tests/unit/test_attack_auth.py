@@ -12,16 +12,19 @@ The district is tests/fixtures/world_small.yaml (小河社区 is ``330105001002`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cityeye.api import auth
+from cityeye.api import auth, district
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user, demo_users
 from cityeye.cli import app as cli
@@ -44,8 +47,8 @@ LOGIN = "/api/v1/auth/login"
 
 
 class Env:
-    def __init__(self, app: FastAPI, store: Store, url: str) -> None:
-        self.app, self.store, self.url = app, store, url
+    def __init__(self, app: FastAPI, store: Store, url: str, pipeline: LivePipeline) -> None:
+        self.app, self.store, self.url, self.pipeline = app, store, url, pipeline
 
     def client(self, address: tuple[str, int] = OWNER) -> TestClient:
         """A browser at ``address`` (its own cookie jar)."""
@@ -63,9 +66,10 @@ def env(tmp_path: Path) -> Iterator[Env]:
     store.save_world(world)
     for name, spec in USERS.items():
         create_user(store, world, username=name, password=PASSWORD, **spec)
-    app = create_app(store, LivePipeline(store, lateness_s=0), wall_clock=False)
+    pipeline = LivePipeline(store, lateness_s=0)
+    app = create_app(store, pipeline, wall_clock=False)
     with TestClient(app):  # the app's start and stop, once
-        yield Env(app, store, url)
+        yield Env(app, store, url, pipeline)
     store.close()
 
 
@@ -269,3 +273,34 @@ def test_finding_06_people_list_and_revoke_only_their_own_tokens(env: Env) -> No
     del zhang.headers["X-CSRF-Token"]
     session_id = next(r["id"] for r in rows if r["current"])
     assert zhang.delete(f"/api/v1/auth/tokens/{session_id}").status_code == 403
+
+
+def test_finding_06_open_alert_stream_ends_when_its_token_is_revoked(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(district, "RECHECK_S", 0.0)  # check at every poll
+    root = signed_in(env, "root")
+    token = api_token(root)
+    report = {
+        "id": "r1",
+        "kind": "report.citizen",
+        "ts": datetime(2026, 10, 1, 9, tzinfo=UTC).isoformat(),
+        "source": "app",
+        "area": "G0001",
+        "attrs": {"category": "road", "text": "路面坑洼"},
+    }
+    revoke = threading.Timer(0.3, lambda: auth.revoke_user(env.store, "root"))
+    alert = threading.Timer(3.0, lambda: env.pipeline.ingest_raw([orjson.dumps(report)], "t"))
+    revoke.start()
+    alert.start()
+    try:
+        with env.client().stream(
+            "GET", "/api/v1/alerts/stream", params={"limit": 1}, headers=bearer(token)
+        ) as r:
+            assert r.status_code == 200
+            body = "".join(r.iter_text())
+    finally:
+        revoke.join()
+        alert.join()
+    assert "event: alert" not in body  # the stream ended when the token was revoked
+    assert me(env.client(), bearer(token)) == 401

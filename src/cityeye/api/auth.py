@@ -512,9 +512,17 @@ async def _csrf_value(request: Request) -> str | None:
     if header:
         return header
     if "x-www-form-urlencoded" in request.headers.get("content-type", ""):
-        form = await request.form()
-        value = form.get("csrf_token")
-        return value if isinstance(value, str) else None
+        # a plain HTML form's csrf_token field; parsed here (Starlette's request.form()
+        # needs python-multipart, and answered 500 without it); the body is already
+        # within the app's body limit (cityeye.api.hardening)
+        from urllib.parse import parse_qs
+
+        try:
+            fields = parse_qs((await request.body()).decode(), max_num_fields=200)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        values = fields.get("csrf_token")
+        return values[0] if values else None
     return None
 
 
@@ -539,6 +547,20 @@ def current_user_dependency(store: Store) -> Callable[..., Any]:
         return user
 
     return current_user
+
+
+def still_signed_in(store: Store, request: Request) -> bool:
+    """Whether the credential ``request`` came with is still good: for a long answer,
+    such as a server-sent event stream, whose dependency checked it only at the
+    start (a revoked token or a disabled user ends it)."""
+    try:
+        value = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+        if not value:
+            return False
+        user_for_token(store, value)
+    except AuthError:
+        return False
+    return True
 
 
 def optional_user_dependency(store: Store) -> Callable[..., Any]:

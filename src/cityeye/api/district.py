@@ -11,6 +11,7 @@ it (:func:`cityeye.domain.users.scope_of`).
 # Annotated[..., Depends(current_user)] where current_user is a local of router()
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from cityeye.api.auth import current_user_dependency
+from cityeye.api.auth import current_user_dependency, still_signed_in
 from cityeye.clock import Clock, WallClock
 from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
@@ -31,6 +32,8 @@ from cityeye.store.case_queries import find_alerts
 #: The live alert stream looks for changes this often, and says it is alive this often.
 POLL_S = 1.0
 HEARTBEAT_S = 15.0
+#: How often an open alert stream checks that its credential is still good.
+RECHECK_S = 15.0
 #: The longest KPI period one request may ask for, and the days one may name.
 MAX_KPI_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -200,10 +203,16 @@ def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
         async def events() -> AsyncIterator[bytes]:
             nonlocal cursor
             sent, quiet = 0, 0.0
+            checked = time.monotonic()
             yield b"retry: 3000\n\n"
             while not (stopping is not None and stopping.is_set()):
                 if await request.is_disconnected():
                     return
+                if time.monotonic() - checked >= RECHECK_S:
+                    # revoked or disabled since: end it (reconnecting then gets 401)
+                    if not await run_in_threadpool(still_signed_in, store, request):
+                        return
+                    checked = time.monotonic()
                 changes = await run_in_threadpool(store.alert_changes_after, cursor)
                 for seq, alert in changes:
                     cursor = seq
