@@ -54,6 +54,9 @@ def clean_image(data: bytes, kind: str) -> bytes:
                     )
                 picture = ImageOps.exif_transpose(opened)  # keep it upright without EXIF
                 picture.load()
+                # Pillow writes back what it read unless told not to (a JPEG's COM
+                # comment, ICC, XMP, DPI): the copy carries the pixels and nothing else
+                picture.info = {}
     except FieldError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):

@@ -8,14 +8,16 @@ fixed sleep."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import signal
 import socket
 import subprocess
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
@@ -31,6 +34,7 @@ from cityeye.api.auth import create_user
 from cityeye.api.hardening import DEFAULT_BODY_LIMIT
 from cityeye.api.portal import REPORTS_PER_HOUR
 from cityeye.cli import app as cli
+from cityeye.domain import Event
 from cityeye.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
 from cityeye.world import load_world
@@ -442,3 +446,128 @@ def test_finding_11_clean_stop_with_a_live_alert_stream_open(tmp_path: Path) -> 
         assert taken_at >= asked.replace(microsecond=0), "the final snapshot was not saved"
     finally:
         server.stop()
+
+
+# -- finding 7: control characters in XML output -----------------------------------
+
+
+def test_finding_07_control_characters_in_a_note_keep_open311_xml_well_formed(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'o311.db'}")
+    try:
+        store.save_world(load_world(FIXTURES / "world_small.yaml"))
+        pipeline = LivePipeline(store, lateness_s=0)
+        client = TestClient(create_app(store, pipeline, wall_clock=False, open_ingest=True))
+        form = {"service_code": "garbage", "description": "垃圾桶满了", "lat": "30.305"}
+        r = client.post("/open311/v2/requests.json", data=form | {"long": "120.105"})
+        assert r.status_code == 200, r.text
+        request_id = r.json()[0]["service_request_id"]
+        note = "误报\u000b\u0001已核实\u0000"
+        pipeline.ingest(
+            [
+                Event(
+                    id="act-dismiss",
+                    kind="case.action",
+                    ts=datetime.now(UTC) + timedelta(seconds=5),
+                    source="app",
+                    attrs={
+                        "scenario": "citizen.report",
+                        "key": f"open311/{request_id}",
+                        "action": "dismiss",
+                        "role": "dispatcher",
+                        "note": note,
+                    },
+                )
+            ]
+        )
+        pipeline.tick(datetime.now(UTC) + timedelta(seconds=10))
+        for path in ("/open311/v2/requests.xml", f"/open311/v2/requests/{request_id}.xml"):
+            page = client.get(path)
+            assert page.status_code == 200
+            top = ET.fromstring(page.content)  # a real XML parser: well-formed or it raises
+            [row] = [{c.tag: c.text for c in request} for request in top]
+            assert row["status_notes"] == "误报已核实"
+    finally:
+        store.close()
+
+
+# -- finding 7: JPEG comments survive image cleaning ----------------------------------
+
+
+def jpeg_segments(data: bytes) -> list[tuple[int, bytes]]:
+    """The (marker, payload) of each segment before the image data (SOS)."""
+    assert data[:2] == b"\xff\xd8"
+    segments, at = [], 2
+    while at < len(data):
+        assert data[at] == 0xFF, f"not a marker at {at}"
+        marker = data[at + 1]
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        segments.append((marker, data[at + 4 : at + 2 + length]))
+        if marker == 0xDA:  # start of scan: the picture itself follows
+            break
+        at += 2 + length
+    return segments
+
+
+def test_finding_07_jpeg_comments_do_not_survive_photo_cleaning(
+    live: tuple[FastAPI, Store], tmp_path: Path
+) -> None:
+    picture = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker SN-12345"  # Make
+    Image.new("RGB", (32, 32), (90, 140, 200)).save(
+        picture,
+        format="JPEG",
+        comment=b"home: 3-2-501, call 13800000000",
+        exif=exif.tobytes(),
+        icc_profile=b"\0" * 128,
+        dpi=(300, 300),
+    )
+    sent = picture.getvalue()
+    assert b"13800000000" in sent
+    app, _ = live
+    with TestClient(app) as client:
+        r = client.post(
+            "/api/v1/portal/photos", content=sent, headers={"content-type": "image/jpeg"}
+        )
+        assert r.status_code == 201, r.text
+        ref = r.json()["ref"]
+    kept = (tmp_path / "files").rglob(ref)
+    [stored] = list(kept)
+    data = stored.read_bytes()
+    assert b"13800000000" not in data
+    assert b"SN-12345" not in data
+    segments = jpeg_segments(data)
+    assert 0xFE not in [m for m, _ in segments], "a COM segment survived"
+    apps = [(m, p) for m, p in segments if 0xE0 <= m <= 0xEF]
+    # only the JFIF header the encoder writes itself, with no density taken from the input
+    assert [m for m, _ in apps] == [0xE0]
+    assert apps[0][1].startswith(b"JFIF\0")
+    with Image.open(io.BytesIO(data)) as again:
+        assert again.info.get("dpi") in (None, (1, 1))
+        assert again.getpixel((16, 16)) != (0, 0, 0)  # still the picture
+
+
+# -- finding 7: the form-field CSRF path answered 500 ---------------------------------
+
+
+def test_finding_07_form_field_csrf_is_a_clean_answer(live: tuple[FastAPI, Store]) -> None:
+    """A form-encoded POST carrying ``csrf_token`` (a plain HTML form) is checked like
+    the header: 403 when wrong, accepted when right — never a 500."""
+    app, _ = live
+    with TestClient(app, raise_server_exceptions=False) as client:
+        login = client.post("/api/v1/auth/login", json={"username": "disp", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        csrf = client.cookies["cityeye_csrf"]
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        wrong = client.post("/api/v1/auth/logout", content="csrf_token=nope", headers=form)
+        assert wrong.status_code == 403, wrong.text
+        assert "CSRF" in wrong.json()["detail"]
+        missing = client.post("/api/v1/auth/logout", content="other=1", headers=form)
+        assert missing.status_code == 403, missing.text
+        garbled = client.post("/api/v1/auth/logout", content=b"csrf_token=\xff\xfe", headers=form)
+        assert garbled.status_code == 403, garbled.text
+        right = client.post("/api/v1/auth/logout", content=f"csrf_token={csrf}", headers=form)
+        assert right.status_code == 200, right.text
+        assert right.json()["signed_out"] == "disp"

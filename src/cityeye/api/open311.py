@@ -147,12 +147,18 @@ def services_of(scenarios: Iterable[LoadedScenario]) -> list[Service]:
 
 
 # ---------------------------------------------------------------------- output
+#: What XML 1.0 cannot carry at all, escaped or not: C0 controls but tab, newline and
+#: carriage return, lone surrogates, U+FFFE and U+FFFF. A handler's note with one of
+#: them made the whole requests.xml unreadable for every client.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return XML_ILLEGAL.sub("", str(value))
 
 
 def to_xml(root: str, item: str, rows: Sequence[Mapping[str, Any]]) -> bytes:
