@@ -11,7 +11,7 @@ SEED   ?= 2021
 SPEED  ?= 60
 LIVE   := $(DEMO)/live/cityeye.db
 
-.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest clean screenshots
+.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest bench-soak clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -78,6 +78,11 @@ bench-kpi: $(STAMP)
 ## bench-ingest: HTTP and MQTT ingest vs a counting MQTT subscriber (issue 5); BENCH_ARGS=--quick
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
+## bench-soak: 30 min at 5,000 events/s into the live server: RSS flat, snapshot stall (issue 14);
+## BENCH_ARGS="--minutes 1.5 --rate 1000" for a smoke run
+bench-soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache

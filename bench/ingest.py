@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -109,13 +109,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Served(NamedTuple):
+    """A running ``cityeye serve``: its base URL, database URL and process."""
+
+    base: str
+    db: str
+    proc: subprocess.Popen[bytes]
+
+
 @contextmanager
-def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
-    """A fresh database with the small world and ``cityeye serve`` on it; yields
-    (base URL, database URL) once ``/healthz`` answers."""
+def serve(
+    tmp: Path,
+    name: str,
+    *extra: str,
+    world: Path = WORLD,
+    clock: str | None = "events",
+    open_ingest: bool = True,
+) -> Iterator[Served]:
+    """A fresh database with ``world`` loaded and ``cityeye serve`` on it, with
+    ``--clock clock`` (``None``: the service's default, the wall clock) and
+    ``--open-ingest`` unless told otherwise; yields once ``/healthz`` answers."""
     db = f"sqlite:///{tmp / name}.db"
     subprocess.run(
-        [PYTHON, "-m", "cityeye", "world", "load", str(WORLD), "--db", db],
+        [PYTHON, "-m", "cityeye", "world", "load", str(world), "--db", db],
         check=True,
         capture_output=True,
         cwd=ROOT,
@@ -125,7 +141,9 @@ def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
     proc = subprocess.Popen(
         [
             *(PYTHON, "-m", "cityeye", "serve", "--db", db, "--port", str(port)),
-            *("--clock", "events", "--open-ingest", *extra),
+            *(("--clock", clock) if clock is not None else ()),
+            *(("--open-ingest",) if open_ingest else ()),
+            *extra,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -145,7 +163,7 @@ def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError("cityeye serve did not come up in 60 s")
             time.sleep(0.05)
-        yield base, db
+        yield Served(base, db, proc)
     finally:
         proc.terminate()
         try:
@@ -154,6 +172,14 @@ def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextmanager
+def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
+    """A fresh database with the small world and ``cityeye serve --clock events
+    --open-ingest`` on it; yields (base URL, database URL) once ``/healthz`` answers."""
+    with serve(tmp, name, *extra) as served:
+        yield served.base, served.db
 
 
 def bench_http(
