@@ -67,6 +67,7 @@ class Analysis:
         notifier: Notifier | None = None,
         case_prefix: str = "C",
         owns: Callable[[str, str], bool] | None = None,
+        dedup_max: int | None = None,
     ) -> None:
         self.world = world
         self.book = CaseBook(
@@ -77,7 +78,12 @@ class Analysis:
             names={s.id: s.config.name.zh for s in scenarios},
         )
         self.engine = Engine(
-            scenarios, world, lateness_s=lateness_s, on_alert=self._on_alert, owns=owns
+            scenarios,
+            world,
+            lateness_s=lateness_s,
+            on_alert=self._on_alert,
+            owns=owns,
+            dedup_max=dedup_max,
         )
         self._changed: dict[str, Alert] = {}  # alerts changed since the last save
         self._unsaved: dict[str, Case] = {}  # cases taken from the book, not yet stored
@@ -202,11 +208,17 @@ class Analysis:
             store.save_cases(todo, alert_ids=alert_ids, sla=self.book.sla)
 
     # ------------------------------------------------------------------ snapshot
-    def snapshot(self) -> bytes:
-        """Engine and book together (a pickle: keep it as private as the database)."""
+    def snapshot(self, *, scan_from: int | None = None) -> bytes:
+        """Engine and book together (a pickle: keep it as private as the database).
+
+        ``scan_from``: the caller stored every event it fed, and the ones the engine
+        still buffers are all at or after this input sequence number; they are left
+        out and given back after :meth:`restore` (see :meth:`Engine.rebuffer`), which
+        keeps the snapshot's size and its write time independent of the traffic."""
         state = {
             "version": SNAPSHOT_VERSION,
-            "engine": self.engine.snapshot(),
+            "engine": self.engine.snapshot(buffer=scan_from is None),
+            "scan_from": scan_from,
             "book": self.book.state(),
             "reporters": self._reporters,
             "subjects": self._subjects,
@@ -218,8 +230,10 @@ class Analysis:
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def restore(self, data: bytes) -> None:
-        """Resume from :meth:`snapshot`; ``ValueError`` if it does not fit."""
+    def restore(self, data: bytes) -> int | None:
+        """Resume from :meth:`snapshot`; ``ValueError`` if it does not fit. Returns
+        its ``scan_from``: where the caller must start giving back buffered events
+        (``None``: the snapshot holds them)."""
         try:
             state = pickle.loads(data)  # our own snapshot, see snapshot()
         except Exception as exc:  # an unreadable blob is as good as none
@@ -233,3 +247,5 @@ class Analysis:
         self._actions = state["actions"]
         self._changed = {a.id: a for a in state.get("unsaved_alerts", ())}
         self._unsaved = {i: self.book.cases[i] for i in state.get("unsaved_cases", ())}
+        scan_from = state.get("scan_from")
+        return scan_from if isinstance(scan_from, int) else None

@@ -19,7 +19,7 @@ from enum import Enum
 
 from cityeye.analysis import Analysis
 from cityeye.domain import Case, World
-from cityeye.pipeline import SNAPSHOT_NAME, ClockMarks
+from cityeye.pipeline import resume
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
 
@@ -65,23 +65,8 @@ def rebuild(
     nowhere: (analysis, the snapshot's last event seq, events fed after it)."""
     world = store.load_world() or World.empty()
     analysis = Analysis(scenarios, world, lateness_s=lateness_s)
-    last_seq = 0
-    saved = store.load_engine_state(SNAPSHOT_NAME)
-    if saved is not None:
-        try:
-            analysis.restore(saved[0])
-            last_seq = saved[1]
-        except ValueError:
-            analysis = Analysis(scenarios, world, lateness_s=lateness_s)
-    start, fed = last_seq, 0
-    marks = ClockMarks(store, SNAPSHOT_NAME, analysis, last_seq)
-    while batch := store.events_after(last_seq):
-        for seq, event, area in batch:
-            analysis.feed(event, area)
-            last_seq = seq
-            fed += 1
-            marks.replay(seq)
-    return analysis, start, fed
+    resumed = resume(store, analysis)
+    return analysis, resumed.snapshot_seq, resumed.fed
 
 
 def compare_cases(book: dict[str, Case], stored: dict[str, Case]) -> list[Difference]:

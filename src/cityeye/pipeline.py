@@ -19,7 +19,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +35,10 @@ from cityeye.store import Store
 from cityeye.world import GridLocator
 
 SNAPSHOT_NAME = "live"
+#: The engine's duplicate filter in the live service: the store refuses a repeated
+#: (source, id) before the engine sees it, so the engine's own filter is only a
+#: guard and remembers at most twice this many ids, whatever the traffic.
+LIVE_DEDUP = 1_000
 log = logging.getLogger("cityeye.pipeline")
 
 
@@ -138,6 +144,87 @@ def results_for(
     ]
 
 
+class HeldSpans:
+    """Which stored events the engine may still hold in its buffer: per batch fed,
+    its first input sequence number and its newest event time. Once the engine's
+    clock has passed a batch's newest event, nothing of it is held any more. The
+    snapshot leaves the held events out and records where they start
+    (:meth:`scan_from`); a restart reads them back from the events table."""
+
+    def __init__(self) -> None:
+        self._spans: deque[tuple[int, float]] = deque()
+
+    def add(self, first_seq: int, newest_ts: float) -> None:
+        self._spans.append((first_seq, newest_ts))
+
+    def scan_from(self, clock: float | None, next_seq: int) -> int:
+        """The first input that may still be held (``next_seq`` when none is)."""
+        spans = self._spans
+        while spans and clock is not None and spans[0][1] <= clock:
+            spans.popleft()
+        return spans[0][0] if spans else next_seq
+
+
+@dataclass(slots=True)
+class Resumed:
+    snapshot_seq: int  # the last event in the snapshot (0: none)
+    last_seq: int  # the last stored event fed
+    fed: int  # events fed again after the snapshot
+    marks: ClockMarks
+    held: HeldSpans
+
+
+def resume(
+    store: Store, analysis: Analysis, name: str = SNAPSHOT_NAME, *, mark_late: bool = False
+) -> Resumed:
+    """Bring ``analysis`` to where the process that stored ``name`` was: its last
+    snapshot (if it fits these scenarios), the events it still held given back from
+    the events table, then every event stored after it fed again with the wall
+    clock's moves where they happened. The restart and ``cityeye check`` both do
+    exactly this. ``mark_late``: flag the late ones in the events table (a crash may
+    have come before they were marked); otherwise nothing is written."""
+    last_seq, scan_from, held = 0, None, HeldSpans()
+    saved = store.load_engine_state(name)
+    if saved is not None:
+        data, seq = saved
+        try:
+            scan_from = analysis.restore(data)
+            last_seq = seq
+        except ValueError:
+            # scenarios changed since, or an older snapshot: rebuild from every
+            # stored event instead
+            last_seq = 0
+    if scan_from is not None and scan_from <= last_seq:
+        newest, at = None, scan_from - 1
+        while at < last_seq and (batch := store.events_after(at)):
+            for seq, event, area in batch:
+                if seq > last_seq:
+                    break
+                if analysis.engine.rebuffer(event, area):
+                    newest = max(newest or event.ts, event.ts)
+            at = batch[-1][0]
+        if newest is not None:
+            held.add(scan_from, newest.timestamp())
+    # the wall clock's moves since the snapshot, each after the event it followed
+    marks = ClockMarks(store, name, analysis, last_seq)
+    snapshot_seq, fed = last_seq, 0
+    while batch := store.events_after(last_seq):
+        late, newest = [], None
+        for seq, event, area in batch:
+            if analysis.engine.is_late(event):
+                late.append((event.source, event.id))
+            analysis.feed(event, area)
+            newest = max(newest or event.ts, event.ts)
+            last_seq = seq
+            fed += 1
+            marks.replay(seq)
+        assert newest is not None
+        held.add(batch[0][0], newest.timestamp())
+        if mark_late:
+            store.mark_late(late)
+    return Resumed(snapshot_seq, last_seq, fed, marks, held)
+
+
 class LivePipeline(Intake):
     """One process: the engine and the case book run here, beside the API.
     Thread-safe: one lock serialises ingest, ticks and snapshots."""
@@ -156,11 +243,16 @@ class LivePipeline(Intake):
         self.locate = GridLocator(self.world)
         self.scenarios = list(scenarios) if scenarios is not None else load_catalogue()
         self.analysis = Analysis(
-            self.scenarios, self.world, lateness_s=lateness_s, notifier=notifier
+            self.scenarios,
+            self.world,
+            lateness_s=lateness_s,
+            notifier=notifier,
+            dedup_max=LIVE_DEDUP,
         )
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
         self._last_seq = 0
+        self._held = HeldSpans()
         self.write_failures = 0  # saves after a commit that failed (and were kept)
         self.snapshot_s: float | None = None  # the last snapshot: how long it held ingest
         self.snapshot_bytes: int | None = None
@@ -171,46 +263,25 @@ class LivePipeline(Intake):
     def _restore(self) -> int:
         """Load the last snapshot (if it fits these scenarios) and re-feed what came
         after it. Returns how many stored events were fed again."""
-        saved = self.store.load_engine_state(SNAPSHOT_NAME)
-        if saved is not None:
-            data, last_seq = saved
-            try:
-                self.analysis.restore(data)
-                self._last_seq = last_seq
-            except ValueError:
-                # scenarios changed since, or an older snapshot: rebuild from every
-                # stored event instead
-                self._last_seq = 0
-        # the wall clock's moves since the snapshot, each after the event it followed
-        self.marks = ClockMarks(self.store, SNAPSHOT_NAME, self.analysis, self._last_seq)
-        fed = 0
-        while True:
-            batch = self.store.events_after(self._last_seq)
-            if not batch:
-                break
-            late = []
-            for seq, event, area in batch:
-                if self.engine.is_late(event):
-                    late.append((event.source, event.id))
-                self.analysis.feed(event, area)
-                self._last_seq = seq
-                fed += 1
-                self.marks.replay(seq)
-            self.store.mark_late(late)  # a crash may have come before they were marked
+        resumed = resume(self.store, self.analysis, mark_late=True)
+        self._last_seq, self.marks, self._held = resumed.last_seq, resumed.marks, resumed.held
         self.analysis.save(self.store)
-        return fed
+        return resumed.fed
 
     # ------------------------------------------------------------------ input
     def _stored(
         self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
     ) -> None:
-        self._last_seq = self.store.last_event_seq()
-        late = []
+        first, self._last_seq = self._last_seq + 1, self.store.last_event_seq()
+        late, newest = [], None
         for event, area, is_new in zip(events, areas, fresh, strict=True):
             if is_new:
                 if self.engine.is_late(event):
                     late.append((event.source, event.id))
                 self.analysis.feed(event, area)
+                newest = max(newest or event.ts, event.ts)
+        if newest is not None:
+            self._held.add(first, newest.timestamp())
         self.analysis.flush()
         if late:  # as replay does: the events table says which arrived too late
             self._try(lambda: self.store.mark_late(late), "marking late events")
@@ -246,6 +317,11 @@ class LivePipeline(Intake):
         with self._lock:
             self._save()
             started = time.perf_counter()
-            data = self.analysis.snapshot()
-            self.store.save_engine_state(SNAPSHOT_NAME, data, self._last_seq, datetime.now(UTC))
-            self.snapshot_s, self.snapshot_bytes = time.perf_counter() - started, len(data)
+            scan_from = self._held.scan_from(self.engine.clock, self._last_seq + 1)
+            data = self.analysis.snapshot(scan_from=scan_from)
+            last_seq = self._last_seq
+            self.snapshot_s = time.perf_counter() - started  # how long ingest waited
+        # written outside the lock: ingest goes on (only the heartbeat and the final
+        # shutdown snapshot, one after the other, ever write it)
+        self.store.save_engine_state(SNAPSHOT_NAME, data, last_seq, datetime.now(UTC))
+        self.snapshot_bytes = len(data)

@@ -198,3 +198,68 @@ def test_finding_14_a_restart_streams_no_alert_change_again(store: Store) -> Non
     assert seen > 0
     LivePipeline(store)  # died before a snapshot: every event is fed again
     assert store.alert_changes_after(seen) == []
+
+
+def stream(first: int, n: int, spacing_s: float = 1.0) -> list[bytes]:
+    """Door openings ``spacing_s`` apart (event ``i`` at ``i × spacing_s``) and a
+    resident's report every 500th."""
+    minutes = spacing_s / 60
+    return [
+        report(i, i * minutes)
+        if i % 500 == 0
+        else event(i, "door.open", i * minutes, device_id="D1")
+        for i in range(first, first + n)
+    ]
+
+
+def test_finding_10_the_snapshot_does_not_grow_with_the_traffic(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cityeye.pipeline.LIVE_DEDUP", 100)  # full at 200 ids, as later
+    pipeline = LivePipeline(store)
+    pipeline.ingest_raw(stream(1, 200, 0.1), "test")
+    pipeline.snapshot()
+    small = pipeline.snapshot_bytes
+    pipeline.ingest_raw(stream(201, 3000, 0.1), "test")  # 320 s in all: none released
+    assert pipeline.engine.stats()["buffered"] == 3200  # all still held
+    pipeline.snapshot()
+    assert small is not None
+    assert pipeline.snapshot_bytes is not None
+    assert pipeline.snapshot_bytes < 1.5 * small  # 16× the events, not 16× the bytes
+
+
+def test_finding_10_a_restart_gives_back_the_held_events(tmp_path: Path) -> None:
+    """The snapshot leaves the held events out; a restart reads them back and ends
+    exactly where a process that never stopped ends."""
+
+    def run(name: str, restart: bool) -> list[tuple[str, int]]:
+        s = Store.open(f"sqlite:///{tmp_path / name}")
+        s.save_world(load_world(FIXTURES / "world_small.yaml"))
+        pipeline = LivePipeline(s)
+        pipeline.ingest_raw(stream(1, 1500), "test")
+        pipeline.tick(T0 + timedelta(minutes=20))  # releases the first ten minutes
+        pipeline.ingest_raw(stream(1500, 1500), "test")
+        if restart:
+            pipeline.snapshot()
+            pipeline.ingest_raw(stream(3000, 500), "test")  # after it: fed again
+            pipeline = LivePipeline(s)
+            assert pipeline.restored_events == 500
+        else:
+            pipeline.ingest_raw(stream(3000, 500), "test")
+        pipeline.tick(T0 + timedelta(hours=2))
+        return sorted((a.id, a.count) for a in s.alerts())
+
+    assert run("restart.db", True) == run("straight.db", False) != []
+
+
+def test_finding_10_duplicate_memory_is_bounded() -> None:
+    from cityeye.domain import Event
+    from cityeye.scenarios import Engine
+    from kit import small_world
+
+    engine = Engine(load_catalogue(), small_world(), dedup_max=100)
+    for i in range(5000):
+        engine.feed(Event(f"e{i}", "door.open", at(i / 60), "gw"))
+        assert len(engine._seen_now) + len(engine._seen_before) <= 200
+    assert not engine.feed(Event("e4999", "door.open", at(90), "gw"))  # recent: refused
+    assert engine.duplicates == 1

@@ -254,6 +254,7 @@ class Engine:
         *,
         lateness_s: float = 600,
         dedup_horizon_s: float = 6 * 3600,
+        dedup_max: int | None = None,
         on_alert: Callable[[AlertChange], None] | None = None,
         step_s: float = 1.0,
         owns: Callable[[str, str], bool] | None = None,
@@ -265,13 +266,21 @@ class Engine:
 
         ``owns(scenario, key)``: keep state only for the pairs it accepts (one
         partition of a district spread over several workers, see
-        :meth:`route_keys`); ``None`` keeps them all."""
+        :meth:`route_keys`); ``None`` keeps them all.
+
+        Duplicates are recognised for ``dedup_horizon_s`` of event time and, when
+        ``dedup_max`` is given, among the last ``dedup_max``…``2 × dedup_max`` ids at
+        most: a service whose store already refuses a repeated ``(source, id)`` needs
+        only a small filter for what arrives close together, and its memory must not
+        grow with the traffic (issue 14: ~160 bytes an event, kept 6–12 h, was 7 GB
+        at a few thousand events a second)."""
         self.world = world
         self.owns = owns
         self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
         self.step = max(0.0, float(step_s))
         self.horizon = max(float(dedup_horizon_s), self.lateness)
+        self.dedup_max = dedup_max
         self.on_alert = on_alert
         self.by_kind: dict[str, list[Rule]] = {}
         for rule in self.rules:
@@ -306,6 +315,8 @@ class Engine:
             self.duplicates += 1
             return False
         self._seen_now.add(ident)
+        if self.dedup_max is not None and len(self._seen_now) >= self.dedup_max:
+            self._seen_before, self._seen_now = self._seen_now, set()
         t = event.ts.timestamp()
         max_t = self._max_t
         if max_t is not None and t < max_t - self.lateness:
@@ -664,6 +675,17 @@ class Engine:
                     return alert
         return None
 
+    def rebuffer(self, event: Event, area: str | None = None) -> bool:
+        """After :meth:`restore` of a snapshot taken with ``buffer=False``: give back
+        one event that was fed before it. It is buffered again if the clock has not
+        passed it (it was still waiting), and ignored otherwise (it was released, or
+        taken late, before the snapshot). Counts and seen ids are the snapshot's."""
+        t = event.ts.timestamp()
+        if self.clock is not None and t <= self.clock:
+            return False
+        heapq.heappush(self._buffer, (t, event.source, event.id, event, area))
+        return True
+
     # ------------------------------------------------------------------ introspection
     def forget_resolved(self) -> int:
         """Drop resolved alerts from memory (a live service has stored them already);
@@ -695,16 +717,22 @@ class Engine:
     def _fingerprint(self) -> list[tuple[str, tuple[str, ...]]]:
         return [(r.id, r.reads) for r in self.rules]
 
-    def snapshot(self) -> bytes:
+    def snapshot(self, *, buffer: bool = True) -> bytes:
         """Everything needed to resume after a restart: buffered events, every key's
         memory, every timer, seen ids, alerts and clocks. Keep it as private as the
-        database: it is a pickle and must only ever be read back by cityeye."""
+        database: it is a pickle and must only ever be read back by cityeye.
+
+        ``buffer=False`` leaves the buffered events out: a caller that stored them
+        (the live service) gives them back with :meth:`rebuffer` after
+        :meth:`restore`. At thousands of events a second the buffer holds
+        rate × lateness events, which would make the snapshot grow with the traffic
+        and stall ingest while it is written."""
         state = {
             "version": SNAPSHOT_VERSION,
             "rules": self._fingerprint(),
             "states": self.states,
             "alerts": self.alerts,
-            "buffer": self._buffer,
+            "buffer": self._buffer if buffer else None,
             "timers": self._timers,
             "seen": (self._seen_now, self._seen_before, self._rotate_at),
             "clock": (self._max_t, self.clock),
@@ -722,7 +750,7 @@ class Engine:
             raise ValueError("snapshot was taken with different scenarios; replay instead")
         self.states = state["states"]
         self.alerts = state["alerts"]  # pickle keeps open alerts shared with their states
-        self._buffer = state["buffer"]
+        self._buffer = state["buffer"] if state["buffer"] is not None else []
         self._timers = state["timers"]
         self._seen_now, self._seen_before, self._rotate_at = state["seen"]
         self._max_t, self.clock = state["clock"]
