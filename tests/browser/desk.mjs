@@ -13,6 +13,10 @@ try {
     if (new URL(r.url()).host !== base.host) report.external.push(r.url());
   });
   page.on("pageerror", (e) => report.errors.push(e.message));
+  // a Content-Security-Policy violation is an error too (the page would break quietly)
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
+  });
   await page.goto(new URL("/desk", base).href);
   await page.waitForURL(/\/login\?next=/); // not signed in: sent to sign in, and back
   await page.fill("input[name=username]", USERNAME);

@@ -24,6 +24,10 @@ async function person(viewport) {
     if (!r.url().startsWith("data:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
   });
   page.on("pageerror", (e) => report.errors.push(e.message));
+  // a Content-Security-Policy violation is an error too (the page would break quietly)
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
+  });
   return page;
 }
 

@@ -38,7 +38,7 @@ from cityeye.domain import Event
 from cityeye.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
 from cityeye.world import load_world
-from serving import free_port, start_cityeye, wait_until, wait_until_serving
+from serving import free_port, run_in_browser, start_cityeye, wait_until, wait_until_serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -571,3 +571,97 @@ def test_finding_07_form_field_csrf_is_a_clean_answer(live: tuple[FastAPI, Store
         right = client.post("/api/v1/auth/logout", content=f"csrf_token={csrf}", headers=form)
         assert right.status_code == 200, right.text
         assert right.json()["signed_out"] == "disp"
+
+
+# -- in a real browser: the open redirect, the CSP, the desk's offline queue ----------
+
+#: ``next`` values (as they appear in the link) that must not leave the site.
+HOSTILE_NEXT = [
+    "/%09/127.0.0.1:8132/pwned",
+    "/%0A/127.0.0.1:8132/pwned",
+    "/%0D/127.0.0.1:8132/pwned",
+    "/%09%0A/127.0.0.1:8132/pwned",
+    "//127.0.0.1:8132/pwned",
+    "/%5C127.0.0.1:8132/pwned",
+    "/.//127.0.0.1:8132/pwned",
+    "javascript:alert(1)",
+    "http://127.0.0.1:8132/pwned",
+]
+
+
+def test_finding_02_open_redirect_after_sign_in_with_tab_newline_or_cr(tmp_path: Path) -> None:
+    report, _ = run_in_browser(
+        tmp_path,
+        "attack.mjs",
+        users={"root": ("--role", "admin")},
+        password=PASSWORD,
+        env={"USERNAME": "root", "NEXTS": json.dumps([*HOSTILE_NEXT, "/council%3Fx%3D1"])},
+    )
+    landed = report["landed"]
+    navigations = report["navigations"]
+    assert isinstance(landed, dict)
+    assert isinstance(navigations, dict)
+    for next_ in HOSTILE_NEXT:
+        for url in navigations[next_]:
+            assert url.startswith(f"{report['base']}/"), f"next={next_} went to {url}"
+        assert landed[next_].endswith("/cockpit"), (next_, landed[next_])  # the admin's home
+    assert landed["/council%3Fx%3D1"].endswith("/council?x=1")  # a page of the site: kept
+    # the pages no other browser test opens keep to the CSP
+    assert report["pages"] == {"/": 0, "/docs": 0, "/login": 0, "/portal": 0}
+    assert report["errors"] == []
+
+
+def test_finding_07_desk_offline_queue_is_sent_only_by_its_owner(tmp_path: Path) -> None:
+    """A note a dispatcher queued offline is not sent when an admin signs in on the same
+    browser (it waits, and the desk says whose it is); it goes once the dispatcher is
+    back, as theirs."""
+
+    def a_case(base: str) -> None:
+        events = [
+            {
+                "id": "r1",
+                "kind": "report.citizen",
+                "ts": "2026-11-23T08:00:00+08:00",
+                "source": "app",
+                "area": "G0001",
+                "attrs": {"category": "road", "text": "路面坑洼"},
+            },
+            {  # moves event time past the lateness hold
+                "id": "t1",
+                "kind": "door.open",
+                "ts": "2026-11-23T08:30:00+08:00",
+                "source": "gw",
+                "device_id": "D1",
+            },
+        ]
+        r = httpx.post(f"{base}/api/v1/events", json=events, timeout=10)
+        assert r.json()["accepted"] == 2, r.text
+
+    note = "离线记录：已电话联系业主"
+    report, db = run_in_browser(
+        tmp_path,
+        "desk_queue.mjs",
+        users={
+            "disp": ("--role", "dispatcher", "--area", "330105001"),
+            "root": ("--role", "admin"),
+        },
+        password=PASSWORD,
+        serve=("--clock", "events", "--open-ingest"),
+        before=a_case,
+        env={"NOTE": note},
+    )
+    assert report["errors"] == []
+    assert report["queued"] == "1"
+    assert report["after_admin"] == [], "the dispatcher's note was sent as the admin"
+    assert "disp" in str(report["others"])  # the admin is told whose move is waiting
+    owner = report["after_owner"]
+    assert isinstance(owner, list)
+    assert len(owner) == 1
+    store = Store.open(db)
+    try:
+        [case] = store.load_cases()
+        [line] = [e for e in case.timeline if e.note == note]
+        assert line.action == "progress"
+        assert "root" not in str(line.actor)
+    finally:
+        store.close()

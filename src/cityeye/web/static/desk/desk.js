@@ -4,7 +4,9 @@
 // applied twice: a second tap, or a move re-sent after the network came back, gets 409
 // instead of a second change. Moves made while offline wait in localStorage and are
 // sent when the browser is online again (photos need the network: they are uploaded
-// first, and a queued move only keeps their references).
+// first, and a queued move only keeps their references). A queued move belongs to the
+// person who made it: it is sent only while they are signed in, never under whoever
+// signs in next on a shared phone; the others wait for their owner, and the desk says so.
 "use strict";
 (function () {
   const QUEUE = "cityeye.desk.queue";
@@ -233,32 +235,62 @@
     try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
   }
 
+  function mine(move) {
+    return me !== null && move.owner === me.id;
+  }
+
   function queue(move) {
     const all = queued();
-    all.push(move);
+    all.push({ ...move, owner: me.id, owner_name: me.display_name || me.username });
     localStorage.setItem(QUEUE, JSON.stringify(all));
     showNet();
   }
 
+  let dropped = 0; // moves queued before moves had owners: nobody can say whose they are
+
   async function flush() {
+    if (me === null) return; // not signed in yet: start() flushes once it knows who
     const pending = queued();
     const left = [];
+    let sent = 0;
     for (const move of pending) {
+      if (!move.owner) {
+        dropped += 1;
+        continue;
+      }
+      if (!mine(move)) {
+        left.push(move); // someone else's: kept for when they sign in here again
+        continue;
+      }
       try {
         await send(move); // 200 applied; 409 or 422: the case moved on, nothing doubled
+        sent += 1;
       } catch (e) {
         left.push(move); // still offline
       }
     }
     localStorage.setItem(QUEUE, JSON.stringify(left));
     showNet();
-    if (pending.length !== left.length) loadList();
+    if (sent) loadList();
   }
 
   function showNet() {
-    const n = queued().length;
+    const all = queued();
+    const n = all.filter(mine).length;
     document.getElementById("queued").textContent = n;
     document.getElementById("net").hidden = navigator.onLine && !n;
+    const others = all.filter((m) => m.owner && !mine(m));
+    const note = document.getElementById("others");
+    const names = [...new Set(others.map((m) => m.owner_name))].join("、");
+    const lines = [];
+    if (others.length) {
+      lines.push(others.length + " 条离线操作属于 " + names + "，待其本人登录后提交 · " + others.length + " offline move(s) by " + names + " wait for them to sign in here");
+    }
+    if (dropped) {
+      lines.push(dropped + " 条无法确认操作人的离线操作已丢弃 · " + dropped + " offline move(s) of unknown owner discarded");
+    }
+    note.textContent = lines.join("\n");
+    note.hidden = !lines.length;
   }
 
   document.getElementById("logout").addEventListener("click", async (ev) => {
