@@ -7,12 +7,22 @@ A district that outgrows it puts a JetStream stream between ingest and analysis:
   (the client's acknowledgement still means "durable"), then publishes it from the
   events table as from an outbox: every event after the last published sequence, to
   the partitions that own it, up to 500 events a message (one publish per event would
-  make the client library the bottleneck), each message with
-  ``Nats-Msg-Id = <first seq>-<last seq>/<partition>`` so a re-publish after a crash is
-  dropped by the stream (and the workers' engines drop an event they have seen). The
-  outbox mark moves only after the stream's PubAck, so an event committed just before a
-  crash is published by the next heartbeat or the next start — also events other tools
-  wrote to the table.
+  make the client library the bottleneck). A message's id names this installation
+  (a random value made once and kept with the data, :meth:`Store.installation_id`),
+  the partition, the sequence range and a digest of the events' (source, id): the
+  stream drops a repeated id, so "duplicate" means *these same events* (a re-publish
+  after a crash), never another database's events that happen to have the same
+  sequence numbers. The outbox mark moves only after the stream's PubAck for every
+  message, so an event committed just before a crash is published by the next
+  heartbeat or the next start — also events other tools wrote to the table.
+* **NATS away.** Ingest does not need NATS to take events: a start without it serves
+  at once, events wait in the outbox and are published when NATS answers; the
+  connection is retried every :data:`RETRY_S` seconds with one line each time.
+  Workers wait for NATS the same way.
+* **One stream, one installation.** The stream's description names the installation
+  that uses it. Another installation (a recreated database, or two installations on
+  one namespace) takes an empty stream over, saying so, and is refused while the
+  stream still holds messages; a worker refuses a message of another installation.
 * **Partitions.** An event goes to the partition of each (scenario, key) pair it
   touches (``crc32("scenario|key") mod N``, see :meth:`Engine.route_keys`), so a key's
   memory — counts, timers, its open alert and case — lives in exactly one worker.
@@ -33,7 +43,9 @@ A district that outgrows it puts a JetStream stream between ingest and analysis:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -44,6 +56,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -69,9 +82,21 @@ MESSAGE_BYTES = 256 * 1024
 #: The stream drops a message id it saw within this window (seconds).
 DUPLICATE_WINDOW_S = 120
 _CASE_PARTITION = re.compile(r"^C(\d+)-")
+#: The header naming the installation that published a message.
+ORIGIN = "Cityeye-Installation"
+_DESCRIPTION = re.compile(r"partitions=(\d+)(?:; installation=([0-9a-z]+))?")
 
 #: Seconds a publish may wait for the stream's acknowledgement.
 PUBLISH_TIMEOUT_S = 10.0
+#: Seconds between attempts to reach NATS while it is away (one line each).
+RETRY_S = 5
+#: Seconds one attempt may take (a host that does not answer at all).
+CONNECT_TIMEOUT_S = 5
+#: How long a start waits for NATS before it goes on without it.
+CONNECT_WAIT_S = CONNECT_TIMEOUT_S + 1.0
+#: A connection that stops answering is given up after two pings this far apart
+#: (nats-py's default, 2 minutes, would leave publishes timing out for 4).
+PING_S = 10
 T = TypeVar("T")
 log = logging.getLogger("cityeye.bus")
 
@@ -140,28 +165,52 @@ class Partitioner:
         return sorted({partition_of(s, k, n) for s, k in self.engine.route_keys(event, area)})
 
 
-def pack(items: list[tuple[int, bytes]]) -> list[tuple[bytes, str]]:
-    """One partition's events (``(event seq, encoded item)``, in order) as messages of
-    up to :data:`MESSAGE_EVENTS` events and :data:`MESSAGE_BYTES`, each with its
-    message id ``<first seq>-<last seq>``: a publish per event would make the client
-    library, not the stream, the bottleneck."""
+#: One event of a partition's outbox pass: (event seq, (source, id), encoded item).
+Item = tuple[int, tuple[str, str], bytes]
+
+
+def item(seq: int, event: Event, area: str | None) -> Item:
+    return seq, (event.source, event.id), encode(seq, event, area)
+
+
+def pack(items: Sequence[Item]) -> list[tuple[bytes, str]]:
+    """One partition's events (in order) as messages of up to :data:`MESSAGE_EVENTS`
+    events and :data:`MESSAGE_BYTES` (a publish per event would make the client
+    library, not the stream, the bottleneck), each with what its message id says
+    about the events: ``<first seq>-<last seq>:<digest>``, the digest over every
+    event's (source, id) — two messages with the same ident hold the same events
+    at the same places of the same table (see :func:`message_id`)."""
     out: list[tuple[bytes, str]] = []
-    chunk: list[tuple[int, bytes]] = []
+    chunk: list[Item] = []
     size = 0
 
     def flush() -> None:
-        body = b"[" + b",".join(item for _, item in chunk) + b"]"
-        out.append((body, f"{chunk[0][0]}-{chunk[-1][0]}"))
+        body = b"[" + b",".join(data for _, _, data in chunk) + b"]"
+        digest = hashlib.blake2b(digest_size=12)
+        for _, (source, ident), _ in chunk:
+            digest.update(f"{len(source)}:{source}{len(ident)}:{ident};".encode())
+        out.append((body, f"{chunk[0][0]}-{chunk[-1][0]}:{digest.hexdigest()}"))
 
-    for seq, item in items:
-        if chunk and (len(chunk) >= MESSAGE_EVENTS or size + len(item) > MESSAGE_BYTES):
+    for entry in items:
+        data = entry[2]
+        if chunk and (len(chunk) >= MESSAGE_EVENTS or size + len(data) > MESSAGE_BYTES):
             flush()
             chunk, size = [], 0
-        chunk.append((seq, item))
-        size += len(item) + 1
+        chunk.append(entry)
+        size += len(data) + 1
     if chunk:
         flush()
     return out
+
+
+def message_id(installation: str, partition: int, ident: str) -> str:
+    """``Nats-Msg-Id``: ``<installation>:<partition>:<first>-<last>:<digest>``. The
+    stream answers "duplicate" for an id it holds from the last
+    :data:`DUPLICATE_WINDOW_S` seconds; with this id that can only be a re-publish of
+    the same events by the same installation, so taking it as delivered loses
+    nothing. (Ids of sequence numbers alone repeated after a database was recreated,
+    and the stream dropped every new event as a "duplicate": issue 14, finding 8.)"""
+    return f"{installation}:{partition}:{ident}"
 
 
 def encode(seq: int, event: Event, area: str | None) -> bytes:
@@ -198,17 +247,26 @@ def decode(item: dict[str, Any], store: Store) -> tuple[Event, str | None]:
     return parse_event(item["event"]), area if isinstance(area, str) else None
 
 
-async def ensure_stream(js: Any, names: Names, partitions: int) -> None:
-    """Create the work-queue stream, or check the one there is was made for the same
-    number of partitions (two counts would split keys between workers)."""
+def describe(partitions: int, installation: str) -> str:
+    """The stream's description: what every process checks before using it."""
+    return f"cityeye events; partitions={partitions}; installation={installation}"
+
+
+async def ensure_stream(js: Any, names: Names, partitions: int, installation: str) -> int:
+    """Create the work-queue stream, or check the one there is: made for the same
+    number of partitions (two counts would split keys between workers) and used by
+    this installation. An *empty* stream of another installation (the database was
+    recreated, or another installation used this namespace before) is taken over,
+    saying so; one still holding messages is refused — its events belong to another
+    database. Returns the stream's last sequence."""
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
     from nats.js.errors import NotFoundError
 
-    description = f"cityeye events; partitions={partitions}"
+    description = describe(partitions, installation)
     try:
         info = await js.stream_info(names.stream)
     except NotFoundError:
-        await js.add_stream(
+        info = await js.add_stream(
             StreamConfig(
                 name=names.stream,
                 description=description,
@@ -218,27 +276,103 @@ async def ensure_stream(js: Any, names: Names, partitions: int) -> None:
                 duplicate_window=DUPLICATE_WINDOW_S,
             )
         )
-        return
-    if info.config.description != description:
+        return int(info.state.last_seq)
+    said = info.config.description or ""
+    found = _DESCRIPTION.search(said)
+    if found is None or int(found.group(1)) != partitions:
         raise BusError(
-            f"stream {names.stream} says {info.config.description!r}; this process was started "
+            f"stream {names.stream} says {said!r}; this process was started "
             f"with {partitions} partitions (use the same --partitions everywhere)"
         )
+    owner = found.group(2)
+    if owner == installation:
+        return int(info.state.last_seq)
+    held = int(info.state.messages)
+    if owner is not None and held:
+        raise BusError(
+            f"stream {names.stream} holds {held} message(s) of installation {owner}, and this "
+            f"database is installation {installation}: two installations on one namespace, "
+            "or a database recreated while the old one's events were still queued. Give each "
+            f"installation its own {NAMESPACE_ENV}; or let the old installation's workers "
+            f"drain the stream, or delete it (nats stream rm {names.stream}), and start again "
+            "(docs/scale-out.md)"
+        )
+    info.config.description = description
+    await js.update_stream(info.config)
+    log.warning(
+        "stream %s was %s; it is empty, and installation %s uses it from now on",
+        names.stream,
+        f"used by installation {owner} (a recreated database?)"
+        if owner is not None
+        else "made before installations were named",
+        installation,
+    )
+    return int(info.state.last_seq)
 
 
 class BusError(RuntimeError):
-    """The bus is unreachable or set up differently."""
+    """The bus is set up differently (or, for a caller that will not wait, away)."""
 
 
-async def _connect(url: str, name: str) -> Any:
+class _Away(RuntimeError):
+    """NATS is not connected now: events stay in the outbox."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def shown(url: str) -> str:
+    """``url`` fit for a log line or the status page: a user and password in it
+    (``nats://user:secret@host``) are left out."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+async def _connect(url: str, name: str, failed: Callable[[BaseException], None]) -> Any:
+    """A client of ``url`` that keeps reconnecting for ever. Returns once connected,
+    trying every :data:`RETRY_S` seconds meanwhile; ``failed`` hears of each failed
+    attempt (and of the client's later asynchronous errors) instead of nats-py's
+    default, which logs a traceback per attempt. A malformed URL raises at once."""
     import nats
 
+    where = shown(url)
+    client: list[Any] = []
+
+    async def error_cb(exc: Exception) -> None:
+        failed(exc)
+
+    async def disconnected_cb() -> None:
+        if client and not client[0].is_closed:  # not our own close
+            log.warning("lost NATS at %s; reconnecting every %s s", where, RETRY_S)
+
+    async def reconnected_cb() -> None:
+        log.info("NATS at %s is back", where)
+
     try:
-        return await nats.connect(
-            url, name=name, connect_timeout=5, max_reconnect_attempts=-1, allow_reconnect=True
+        nc = await nats.connect(
+            url,
+            name=name,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            reconnect_time_wait=RETRY_S,
+            ping_interval=PING_S,
+            max_outstanding_pings=2,
+            max_reconnect_attempts=-1,
+            allow_reconnect=True,
+            error_cb=error_cb,
+            disconnected_cb=disconnected_cb,
+            reconnected_cb=reconnected_cb,
         )
-    except Exception as exc:  # nats raises several kinds; one clear message
-        raise BusError(f"cannot reach NATS at {url}: {exc}") from None
+    except Exception as exc:  # not a refused or lost connection (those are retried)
+        raise BusError(f"cannot use NATS at {where}: {_reason(exc)}") from None
+    client.append(nc)
+    return nc
 
 
 # ---------------------------------------------------------------------- ingest side
@@ -251,7 +385,10 @@ class _Loop:
         self.thread.start()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        return self.submit(coro).result(timeout)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def stop(self) -> None:
         """Cancel what the client left running (its reader, pinger, flusher), then
@@ -273,7 +410,15 @@ class _Loop:
 
 
 class BusPipeline(Intake):
-    """Ingest for ``serve --bus``: store, then publish from the events table."""
+    """Ingest for ``serve --bus``: store, then publish from the events table.
+
+    NATS need not be there: the constructor waits up to ``wait_s`` for it and then
+    goes on without it (the events wait in the outbox); the connection is tried
+    again every :data:`RETRY_S` seconds in the background, and the next heartbeat
+    after it succeeds publishes the backlog. A stream set up differently (another
+    partition count, another installation's messages) raises :class:`BusError` —
+    at once when NATS answers within ``wait_s``, otherwise logged, and nothing is
+    published until a restart with the right settings."""
 
     def __init__(
         self,
@@ -283,6 +428,7 @@ class BusPipeline(Intake):
         partitions: int,
         world: World | None = None,
         scenarios: Sequence[LoadedScenario],
+        wait_s: float = CONNECT_WAIT_S,
     ) -> None:
         self.store = store
         self.world = world or store.load_world() or World.empty()
@@ -290,23 +436,99 @@ class BusPipeline(Intake):
         self.scenarios = list(scenarios)
         self.partitioner = Partitioner(self.scenarios, self.world, partitions)
         self.url = url
+        self.where = shown(url)
         self.names = Names.from_env()
+        #: This database's installation: in every message id and header.
+        self.installation = store.installation_id()
         self._lock = threading.Lock()
-        self._loop = _Loop("cityeye-bus")
-        try:
-            self._nc = self._loop.run(_connect(url, "cityeye-ingest"))
-            self._js = self._nc.jetstream()
-            self._loop.run(ensure_stream(self._js, self.names, partitions))
-        except BaseException:
-            self._loop.stop()
-            raise
         saved = store.load_engine_state(OUTBOX)
         self._mark = saved[1] if saved is not None else 0
         # is_late needs only a clock: the partitioner's rules-only engine keeps one
         # (route_keys reads no state), instead of compiling every scenario twice
         self._lateness = self.partitioner.engine
         self.last_error: str | None = None
-        self.published = self.publish_pending()
+        #: Messages the stream answered "duplicate" for (a re-publish of the same events).
+        self.duplicates = 0
+        self.published = 0
+        # after a failed publish, ingest leaves publishing to the heartbeat for a while:
+        # a client's post should not wait out a publish timeout each time
+        self._quiet_until = 0.0
+        self._nc: Any = None
+        self._js: Any = None
+        self._setup_error: BusError | None = None
+        self._started = False  # from here on, the callback says what the setup found
+        self._loop = _Loop("cityeye-bus")
+        tried = threading.Event()
+        self._setup = self._loop.submit(self._connect(tried))
+        self._setup.add_done_callback(self._set_up)
+        self._setup.add_done_callback(lambda _: tried.set())
+        tried.wait(wait_s)
+        self._started = True
+        if self._setup.done():
+            try:
+                self._setup.result()
+            except BaseException:
+                self._loop.stop()
+                raise
+            self.published = self.publish_pending()
+        else:
+            self.last_error = self.last_error or f"NATS at {self.where} unreachable"
+            log.warning(
+                "NATS at %s does not answer: serving without it; events are stored and wait "
+                "in the outbox, published once it answers (tried every %s s)",
+                self.where,
+                RETRY_S,
+            )
+
+    async def _connect(self, tried: threading.Event) -> None:
+        """Connect (for as long as it takes) and check the stream (again every
+        :data:`RETRY_S` seconds while NATS fails to answer that)."""
+
+        def failed(exc: BaseException) -> None:
+            tried.set()
+            self.last_error = f"NATS at {self.where}: {_reason(exc)}"
+            log.warning(
+                "NATS at %s: %s; events wait in the outbox, trying again in %s s",
+                self.where,
+                _reason(exc),
+                RETRY_S,
+            )
+
+        nc = await _connect(self.url, "cityeye-ingest", failed)
+        self._nc = nc
+        js = nc.jetstream()
+        while True:
+            try:
+                await ensure_stream(js, self.names, self.partitioner.partitions, self.installation)
+                break
+            except BusError:
+                raise
+            except Exception as exc:  # JetStream not (yet) there, a timeout: try again
+                failed(exc)
+                await asyncio.sleep(RETRY_S)
+        self._js = js
+
+    def _set_up(self, done: concurrent.futures.Future[None]) -> None:
+        if done.cancelled():
+            return
+        exc = done.exception()
+        if exc is not None:
+            self._setup_error = exc if isinstance(exc, BusError) else BusError(_reason(exc))
+            self.last_error = str(self._setup_error)
+            if self._started:  # else the constructor raises it
+                log.error("not publishing (events stay in the outbox): %s", self._setup_error)
+        elif self._started:
+            log.info(
+                "publishing to stream %s on %s as installation %s",
+                self.names.stream,
+                self.where,
+                self.installation,
+            )
+
+    @property
+    def connected(self) -> bool:
+        """Whether a publish can be tried now."""
+        return self._js is not None and bool(self._nc.is_connected)
 
     def _stored(
         self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
@@ -321,11 +543,18 @@ class BusPipeline(Intake):
         self._try_publish(known)
 
     def _try_publish(self, known: dict[tuple[str, str], Event] | None = None) -> None:
+        """Publish the outbox, or leave it for the next try. ``known``: called from
+        ingest, which does not try again within :data:`RETRY_S` of a failed publish."""
+        if known is not None and time.monotonic() < self._quiet_until:
+            return
         try:
             self._publish_pending(known)
-        except Exception as exc:  # NATS down or slow: the outbox keeps the events
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("publishing to %s failed (%s); retried on the next tick", self.url, exc)
+        except _Away as exc:  # the connection says so itself, once per attempt
+            self.last_error = str(exc)
+        except Exception as exc:  # NATS slow or gone mid-publish: the outbox keeps them
+            self.last_error = _reason(exc)
+            self._quiet_until = time.monotonic() + RETRY_S
+            log.warning("publishing to %s failed (%s); retried on the next tick", self.where, exc)
         else:
             self.last_error = None
 
@@ -333,54 +562,89 @@ class BusPipeline(Intake):
         return self._lateness.is_late(event)
 
     def publish_pending(self) -> int:
-        """Publish every stored event after the outbox mark; returns how many."""
+        """Publish every stored event after the outbox mark; returns how many (0 while
+        NATS is away)."""
         with self._lock:
-            return self._publish_pending()
+            try:
+                return self._publish_pending()
+            except _Away as exc:
+                self.last_error = str(exc)
+                return 0
 
     def _publish_pending(self, known: dict[tuple[str, str], Event] | None = None) -> int:
         done = 0
         while True:
+            if not self.connected:
+                why = self._setup_error or f"NATS at {self.where} unreachable"
+                raise _Away(f"{why}; the events after {self._mark} wait in the outbox")
             batch = self.store.events_after(self._mark, limit=PUBLISH_CHUNK, known=known)
             if not batch:
                 return done
-            parts: dict[int, list[tuple[int, bytes]]] = {}
+            parts: dict[int, list[Item]] = {}
             for seq, event, area in batch:
                 owners = self.partitioner.of(event, area)
                 if owners:
-                    item = encode(seq, event, area)
+                    entry = item(seq, event, area)
                     for p in owners:
-                        parts.setdefault(p, []).append((seq, item))
+                        parts.setdefault(p, []).append(entry)
             messages = [
-                (self.names.subject(p), body, f"{ident}/{p}")
+                (self.names.subject(p), body, message_id(self.installation, p, ident))
                 for p, items in sorted(parts.items())
                 for body, ident in pack(items)
             ]
-            self._loop.run(self._publish(messages), timeout=PUBLISH_TIMEOUT_S + 5)
+            self.duplicates += self._loop.run(
+                self._publish(messages), timeout=PUBLISH_TIMEOUT_S + 5
+            )
+            # every message of the batch has its PubAck: only now does the mark move
             self._mark = batch[-1][0]
             self.store.save_engine_state(OUTBOX, b"", self._mark, datetime.now(UTC))
             done += len(batch)
 
-    async def _publish(self, messages: list[tuple[str, bytes, str]]) -> None:
-        """All at once; returns when the stream has acknowledged every one."""
+    async def _publish(self, messages: list[tuple[str, bytes, str]]) -> int:
+        """All at once; returns when the stream has acknowledged every one, with how
+        many it answered "duplicate" for. A duplicate is taken as delivered: its id
+        names this installation and exactly these events (:func:`message_id`), so the
+        stream holds them already (a re-publish after a crash)."""
         js = self._js
-        await asyncio.gather(
+        headers = {ORIGIN: self.installation}
+        acks = await asyncio.gather(
             *(
-                js.publish(s, data, timeout=PUBLISH_TIMEOUT_S, headers={"Nats-Msg-Id": mid})
-                for s, data, mid in messages
+                js.publish(
+                    subject,
+                    data,
+                    timeout=PUBLISH_TIMEOUT_S,
+                    stream=self.names.stream,
+                    headers={"Nats-Msg-Id": mid, **headers},
+                )
+                for subject, data, mid in messages
             )
         )
+        for (_, _, mid), ack in zip(messages, acks, strict=True):
+            if ack.stream != self.names.stream:
+                raise BusError(f"message {mid} went to {ack.stream}, not {self.names.stream}")
+        return sum(1 for ack in acks if ack.duplicate)
+
+    def live_status(self) -> dict[str, object]:
+        """For ``GET /api/v1/status`` (public: no addresses, no reasons — those are in
+        the log): whether NATS is there, and how many stored events wait for it."""
+        return {
+            "bus_connected": self.connected,
+            "bus_waiting": max(0, self.store.last_event_seq() - self._mark),
+        }
 
     def heartbeat(self) -> None:
-        """Publish what a failed publish or another writer left behind (event time is
-        the workers' business)."""
+        """Publish what a failed publish, NATS away or another writer left behind
+        (event time is the workers' business)."""
         with self._lock:
             self._try_publish()
 
     def close(self) -> None:
         try:
-            self._loop.run(self._nc.close(), timeout=10)  # every publish was acknowledged
+            if self._nc is not None and not self._nc.is_closed:
+                # every publish was acknowledged; a client still reconnecting just stops
+                self._loop.run(self._nc.close(), timeout=10)
         finally:
-            self._loop.stop()
+            self._loop.stop()  # also ends a first connection still being tried
 
 
 # ---------------------------------------------------------------------- worker side
@@ -417,10 +681,11 @@ class Worker:
     ) -> None:
         if not 0 <= partition < partitions:
             raise ValueError(f"partition {partition} is not in 0..{partitions - 1}")
-        self.store, self.url = store, url
+        self.store, self.url, self.where = store, url, shown(url)
         self.partition, self.partitions = partition, partitions
         self.name = f"worker-{partition}-of-{partitions}"
         self.names = Names.from_env()
+        self.installation = store.installation_id()
         self.durable = f"cityeye-{self.name}"
         self.subject = self.names.subject(partition)
         self.world = world or store.load_world() or World.empty()
@@ -502,62 +767,138 @@ class Worker:
         self.stats.snapshots += 1
         self.stats.last_seq = self.seq
 
+    def check_origin(self, headers: dict[str, str] | None, seq: int) -> None:
+        """Refuse a message another installation published: its events are in another
+        database (messages of a version before installations carry no header)."""
+        origin = (headers or {}).get(ORIGIN)
+        if origin is not None and origin != self.installation:
+            raise BusError(
+                f"message {seq} on {self.subject} was published by installation {origin}, "
+                f"and this database is installation {self.installation}: two installations "
+                f"share stream {self.names.stream} (give each its own {NAMESPACE_ENV}), or "
+                "this database was recreated while the old one's events were queued (let the "
+                "old installation's workers drain the stream, or delete it). Nothing of that "
+                "message was taken"
+            )
+
     # ------------------------------------------------------------------ the loop
     async def run(self, stop: asyncio.Event) -> WorkerStats:
-        """Consume until ``stop`` is set; then snapshot, acknowledge and return."""
-        from nats.errors import TimeoutError as FetchTimeout
-        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-        from nats.js.errors import NotFoundError
-
-        nc = await _connect(self.url, f"cityeye-{self.name}")
+        """Consume until ``stop`` is set; then snapshot, acknowledge and return. While
+        NATS is away the worker waits for it, saying so once per attempt."""
+        nc = await self._reach(stop)
+        if nc is None:  # stopped before NATS answered: nothing was taken
+            return self.stats
         try:
-            js = nc.jetstream()
-            await ensure_stream(js, self.names, self.partitions)
-            stream = self.names.stream
-            # start right after the snapshot, in stream order: a consumer left from a
-            # killed run would hand its unacknowledged messages back only after their
-            # ack wait, behind newer ones. A work queue only delivers all it holds, so
-            # what the snapshot already has is purged first.
-            with contextlib.suppress(NotFoundError):
-                await js.delete_consumer(stream, self.durable)
-            if self.seq:
-                await js.purge_stream(stream, subject=self.subject, seq=self.seq + 1)
-            await js.add_consumer(
-                stream,
-                ConsumerConfig(
-                    durable_name=self.durable,
-                    filter_subject=self.subject,
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,  # from the first left: seq + 1
-                    ack_wait=120,
-                    max_deliver=-1,
-                    max_ack_pending=4 * self.snapshot_every + 4 * self.fetch,  # messages <= events
-                ),
-            )
-            sub = await js.pull_subscribe_bind(self.durable, stream)
-            held: list[Any] = []
-            events_since = 0
-            last_snapshot = time.monotonic()
-            while not stop.is_set():
-                try:
-                    msgs = await sub.fetch(self.fetch, timeout=0.5)
-                except (FetchTimeout, TimeoutError):  # nats raises either
-                    msgs = []
-                for msg in msgs:
-                    events_since += self.take(msg.metadata.sequence.stream, msg.data)
-                    held.append(msg)
-                self.after_batch()
-                due = time.monotonic() - last_snapshot >= self.snapshot_s
-                if held and (events_since >= self.snapshot_every or due):
-                    self.snapshot()
-                    for msg in held:  # only now: the snapshot holds them
-                        await msg.ack()
-                    held, events_since = [], 0
-                    last_snapshot = time.monotonic()
-            self.snapshot()
-            for msg in held:
-                await msg.ack()
-            await nc.flush()  # the acknowledgements are out before we go
+            sub = await self._subscribe(nc, stop)
+            if sub is not None:
+                await self._consume(nc, sub, stop)
         finally:
             await nc.close()
         return self.stats
+
+    def _failed(self, exc: BaseException) -> None:
+        log.warning(
+            "%s: NATS at %s: %s; waiting, trying again in %s s",
+            self.name,
+            self.where,
+            _reason(exc),
+            RETRY_S,
+        )
+
+    async def _reach(self, stop: asyncio.Event) -> Any | None:
+        """A connected client, or None when ``stop`` came first."""
+        link = asyncio.ensure_future(_connect(self.url, f"cityeye-{self.name}", self._failed))
+        halt = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({link, halt}, return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        if link.done():
+            return link.result()
+        link.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await link
+        return None
+
+    async def _subscribe(self, nc: Any, stop: asyncio.Event) -> Any | None:
+        """The stream checked and this partition's consumer made afresh, starting right
+        after the snapshot; tried again while NATS does not answer. None: stopped."""
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        from nats.js.errors import NotFoundError
+
+        js = nc.jetstream()
+        stream = self.names.stream
+        while not stop.is_set():
+            try:
+                last = await ensure_stream(js, self.names, self.partitions, self.installation)
+                if self.seq > last:
+                    raise BusError(
+                        f"the snapshot of {self.name} is at stream message {self.seq}, but "
+                        f"stream {stream} ends at {last}: the stream was deleted and made "
+                        "again, so its numbers no longer match the snapshot. Stop every "
+                        "process, delete the workers' engine_state rows and start again "
+                        "(docs/scale-out.md)"
+                    )
+                # start right after the snapshot, in stream order: a consumer left from a
+                # killed run would hand its unacknowledged messages back only after their
+                # ack wait, behind newer ones. A work queue only delivers all it holds, so
+                # what the snapshot already has is purged first.
+                with contextlib.suppress(NotFoundError):
+                    await js.delete_consumer(stream, self.durable)
+                if self.seq:
+                    await js.purge_stream(stream, subject=self.subject, seq=self.seq + 1)
+                await js.add_consumer(
+                    stream,
+                    ConsumerConfig(
+                        durable_name=self.durable,
+                        filter_subject=self.subject,
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,  # from the first left: seq + 1
+                        ack_wait=120,
+                        max_deliver=-1,
+                        max_ack_pending=4 * self.snapshot_every + 4 * self.fetch,
+                    ),
+                )
+                return await js.pull_subscribe_bind(self.durable, stream)
+            except BusError:
+                raise
+            except Exception as exc:  # NATS gone again, JetStream not ready: wait
+                self._failed(exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_S)
+        return None
+
+    async def _consume(self, nc: Any, sub: Any, stop: asyncio.Event) -> None:
+        from nats.errors import TimeoutError as FetchTimeout
+
+        held: list[Any] = []
+        events_since = 0
+        last_snapshot = time.monotonic()
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(self.fetch, timeout=0.5)
+            except (FetchTimeout, TimeoutError):  # nats raises either
+                msgs = []
+            except Exception as exc:  # NATS away: the client reconnects meanwhile
+                self._failed(exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_S)
+                msgs = []
+            for msg in msgs:
+                seq = msg.metadata.sequence.stream
+                self.check_origin(msg.headers, seq)
+                events_since += self.take(seq, msg.data)
+                held.append(msg)
+            self.after_batch()
+            due = time.monotonic() - last_snapshot >= self.snapshot_s
+            if held and (events_since >= self.snapshot_every or due):
+                self.snapshot()
+                for msg in held:  # only now: the snapshot holds them
+                    await msg.ack()
+                held, events_since = [], 0
+                last_snapshot = time.monotonic()
+        self.snapshot()
+        for msg in held:
+            await msg.ack()
+        try:
+            await nc.flush(timeout=CONNECT_TIMEOUT_S)  # the acknowledgements are out before we go
+        except Exception as exc:  # redelivered after their ack wait and skipped then
+            log.warning("%s: acknowledgements not confirmed (%s)", self.name, _reason(exc))

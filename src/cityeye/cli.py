@@ -434,11 +434,26 @@ def _intake(
         return LivePipeline(store, scenarios=scenarios, lateness_s=lateness_s)
     from cityeye.bus import BusError, BusPipeline
 
+    _bus_logging()
     try:
         return BusPipeline(store, bus, partitions=partitions, scenarios=scenarios)
     except BusError as exc:
         err.print(f"[red]✗ {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _bus_logging() -> None:
+    """The bus's own lines on stderr, one each, with the time: NATS away (once per
+    attempt), back, a stream taken over (docs/scale-out.md)."""
+    import logging
+
+    logger = logging.getLogger("cityeye.bus")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s cityeye.bus: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # once, not again through a handler on the root
 
 
 def _mqtt_or_exit(
@@ -586,7 +601,12 @@ def serve(
     pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
     if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
         err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
-    where = "live" if bus is None else f"in workers over {bus} ({partitions} partitions)"
+    if bus is None:
+        where = "live"
+    else:
+        from cityeye.bus import shown
+
+        where = f"in workers over {shown(bus)} ({partitions} partitions)"
     err.print(
         f"cityeye serving {db} on http://{host}:{port}/ with {len(scenarios)} "
         f"scenarios {where} (Ctrl+C to stop)"
@@ -700,7 +720,7 @@ def worker(
     import asyncio
     import signal
 
-    from cityeye.bus import BusError, Worker
+    from cityeye.bus import BusError, Worker, shown
 
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
@@ -708,6 +728,7 @@ def worker(
         raise typer.BadParameter(
             f"must be below --partitions {partitions}", param_hint="--partition"
         )
+    _bus_logging()
     store = Store.open(db)
     try:
         runner = Worker(
@@ -722,7 +743,7 @@ def worker(
             snapshot_every=snapshot_every,
         )
         err.print(
-            f"worker {partition} of {partitions} on {bus}, database {db}; resuming after "
+            f"worker {partition} of {partitions} on {shown(bus)}, database {db}; resuming after "
             f"stream message {runner.seq}"
         )
 

@@ -7,36 +7,67 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cityeye.bus import MESSAGE_BYTES, MESSAGE_EVENTS, decode, encode, pack, unpack
+from cityeye.bus import (
+    MESSAGE_BYTES,
+    MESSAGE_EVENTS,
+    decode,
+    encode,
+    item,
+    message_id,
+    pack,
+    unpack,
+)
 from cityeye.domain import Event, FieldError, parse_event
 from cityeye.store import Store
 from kit import at
 
 
-def event(i: int, text: str = "") -> Event:
+def event(i: int, text: str = "", source: str = "app") -> Event:
     return parse_event(
         {
             "id": f"e{i}",
             "kind": "report.citizen",
             "ts": at(i).isoformat(),
-            "source": "app",
+            "source": source,
             "attrs": {"category": "road", "text": text},
         }
     )
 
 
 def test_messages_hold_at_most_the_limit_and_name_their_range() -> None:
-    items = [(seq, encode(seq, event(seq), "G0001")) for seq in range(1, 1201)]
+    items = [item(seq, event(seq), "G0001") for seq in range(1, 1201)]
     messages = pack(items)
-    assert [ident for _, ident in messages] == ["1-500", "501-1000", "1001-1200"]
+    assert [ident.split(":")[0] for _, ident in messages] == ["1-500", "501-1000", "1001-1200"]
     back = [i for body, _ in messages for i in unpack(body)]
     assert [i["seq"] for i in back] == list(range(1, 1201))
     assert all(len(unpack(body)) <= MESSAGE_EVENTS for body, _ in messages)
 
 
+def test_finding_08_message_ids_name_the_installation_and_the_events() -> None:
+    """Issue 14, finding 8: ids of sequence numbers alone (``1-500/0``) repeat when a
+    database is recreated, and the stream then drops new events as duplicates. The
+    id names the installation, the partition and a digest of the events' (source,
+    id): the same events give the same id (a re-publish is dropped), other events at
+    the same sequence numbers, or another installation, never do."""
+    first = [item(seq, event(seq), "G0001") for seq in range(1, 11)]
+    [(_, ident)] = pack(first)
+    assert pack(list(first))[0][1] == ident  # the same events: the same id
+    assert ident.startswith("1-10:")
+    others = [item(seq, event(seq + 100), "G0001") for seq in range(1, 11)]
+    [(_, other)] = pack(others)
+    assert other.startswith("1-10:")
+    assert other != ident  # same numbers, other events
+    moved = [item(seq, event(seq, source="gw"), "G0001") for seq in range(1, 11)]
+    assert pack(moved)[0][1] != ident  # the same ids from another source
+    mid = message_id("3f2a9c0d1e2b4a5c", 1, ident)
+    assert mid == f"3f2a9c0d1e2b4a5c:1:{ident}"
+    assert message_id("0000000000000000", 1, ident) != mid
+    assert message_id("3f2a9c0d1e2b4a5c", 0, ident) != mid
+
+
 def test_a_message_stays_under_the_byte_limit() -> None:
     text = "长" * 20_000  # ~60 KB an event
-    items = [(seq, encode(seq, event(seq, text), None)) for seq in range(1, 21)]
+    items = [item(seq, event(seq, text), None) for seq in range(1, 21)]
     messages = pack(items)
     assert len(messages) > 1
     assert all(len(body) <= MESSAGE_BYTES + 2 for body, _ in messages)

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cityeye.bus import BusError, Worker, encode, pack, partition_of
+from cityeye.bus import BusError, Worker, encode, item, pack, partition_of
 from cityeye.domain import Event, parse_event
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
@@ -53,7 +53,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def message(events: list[Event]) -> bytes:
-    [(body, _)] = pack([(i + 1, encode(i + 1, e, "G0001")) for i, e in enumerate(events)])
+    [(body, _)] = pack([item(i + 1, e, "G0001") for i, e in enumerate(events)])
     return body
 
 
