@@ -470,11 +470,15 @@ class BusPipeline(Intake):
             except BaseException:
                 self._loop.stop()
                 raise
-            self.published = self.publish_pending()
+            with self._lock:  # what the last run left; a failure is the heartbeat's
+                try:
+                    self.published = self._publish_pending()
+                except Exception as exc:
+                    self._publish_failed(exc)
         else:
             self.last_error = self.last_error or f"NATS at {self.where} unreachable"
             log.warning(
-                "NATS at %s does not answer: serving without it; events are stored and wait "
+                "NATS at %s does not answer: going on without it; events are stored and wait "
                 "in the outbox, published once it answers (tried every %s s)",
                 self.where,
                 RETRY_S,
@@ -549,14 +553,19 @@ class BusPipeline(Intake):
             return
         try:
             self._publish_pending(known)
-        except _Away as exc:  # the connection says so itself, once per attempt
-            self.last_error = str(exc)
-        except Exception as exc:  # NATS slow or gone mid-publish: the outbox keeps them
-            self.last_error = _reason(exc)
-            self._quiet_until = time.monotonic() + RETRY_S
-            log.warning("publishing to %s failed (%s); retried on the next tick", self.where, exc)
+        except Exception as exc:
+            self._publish_failed(exc)
         else:
             self.last_error = None
+
+    def _publish_failed(self, exc: Exception) -> None:
+        if isinstance(exc, _Away):  # the connection says so itself, once per attempt
+            self.last_error = str(exc)
+            return
+        # NATS slow or gone mid-publish: the outbox keeps the events
+        self.last_error = _reason(exc)
+        self._quiet_until = time.monotonic() + RETRY_S
+        log.warning("publishing to %s failed (%s); retried on the next tick", self.where, exc)
 
     def is_late(self, event: Event) -> bool:
         return self._lateness.is_late(event)
@@ -639,6 +648,17 @@ class BusPipeline(Intake):
             self._try_publish()
 
     def close(self) -> None:
+        if not self.connected:
+            waiting = 0
+            with contextlib.suppress(Exception):  # the database may be away too
+                waiting = self.store.last_event_seq() - self._mark
+            if waiting > 0:
+                log.warning(
+                    "%d stored event(s) wait in the outbox for NATS at %s; the next "
+                    "`cityeye serve --bus` publishes them",
+                    waiting,
+                    self.where,
+                )
         try:
             if self._nc is not None and not self._nc.is_closed:
                 # every publish was acknowledged; a client still reconnecting just stops
