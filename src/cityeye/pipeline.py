@@ -127,6 +127,10 @@ class Intake:
     def heartbeat(self) -> None:
         """The heartbeat when only events move event time (a replayed day)."""
 
+    def live_status(self) -> dict[str, object]:
+        """Figures of the running service for ``GET /api/v1/status`` (``live``)."""
+        return {}
+
     def snapshot(self) -> None:
         """Keep what a restart needs (now and then, and at shutdown)."""
 
@@ -310,6 +314,15 @@ class LivePipeline(Intake):
         with self._lock:
             self.marks.tick(self._last_seq, at)
             self._save()
+
+    def live_status(self) -> dict[str, object]:
+        return {
+            "snapshot_s": self.snapshot_s,
+            "snapshot_bytes": self.snapshot_bytes,
+            "write_failures": self.write_failures,
+            "pending_saves": self.analysis.pending_saves,
+            "buffered_events": self.engine.buffered,
+        }
 
     def snapshot(self) -> None:
         """Keep engine and book with the last event fed; pending saves are tried first

@@ -222,8 +222,10 @@ def create_app(
 
     @app.get("/api/v1/status", tags=["status"])
     def api_status() -> dict[str, Any]:
-        """Loaded district, per-street counts, events by kind."""
-        return status.get()
+        """Loaded district, per-street counts, events by kind; ``live``: the
+        service's own figures (last snapshot's size and ingest stall, saves kept
+        for a retry)."""
+        return status.get() | {"live": pipeline.live_status() if pipeline else {}}
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request) -> HTMLResponse:

@@ -695,6 +695,11 @@ class Engine:
         return before - len(self.alerts)
 
     @property
+    def buffered(self) -> int:
+        """Events held until the clock passes them."""
+        return len(self._buffer)
+
+    @property
     def counts(self) -> dict[str, int]:
         return {
             "events": self.events,
