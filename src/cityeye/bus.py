@@ -139,6 +139,10 @@ def case_prefix(partition: int) -> str:
     return f"C{partition}-"
 
 
+#: The most recent event ids a worker's engine remembers (at most twice this many).
+WORKER_DEDUP = 100_000
+
+
 class Partitioner:
     """Which partitions an event goes to (a stateless engine: rules only)."""
 
@@ -537,11 +541,15 @@ class BusPipeline(Intake):
     def _stored(
         self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
     ) -> None:
-        known = {}
+        known, late = {}, []
         for event, new in zip(events, fresh, strict=True):
             if new:
+                if self._lateness.is_late(event):  # as replay and the live service do
+                    late.append((event.source, event.id))
                 self._lateness.advance_to(event.ts)
                 known[(event.source, event.id)] = event
+        if late:
+            self.store.mark_late(late)
         # acknowledged once committed, as without a bus: what cannot be published now
         # stays in the outbox for the next heartbeat
         self._try_publish(known)
@@ -718,6 +726,10 @@ class Worker:
             lateness_s=lateness_s,
             case_prefix=case_prefix(partition),
             owns=owner(partition, partitions),
+            # a bounded filter: messages come again only close together (a publish
+            # retried, a redelivery after a crash from the snapshot on), and
+            # JetStream refuses a repeated message id within its window anyway
+            dedup_max=WORKER_DEDUP,
         )
         self.stats = WorkerStats()
         self.seq = 0
