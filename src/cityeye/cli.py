@@ -246,7 +246,7 @@ def scenarios_list(
     """Show the catalogue (built-in, or the given folders) as a table."""
     loaded = _scenarios_or_exit(paths, with_builtin)
     header = ("id", "模块 module", "名称", "name", "key", "trigger", "severity", "route")
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for item in sorted(loaded, key=lambda s: (s.module.value, s.id)):
         c = item.config
         severity = c.severity if isinstance(c.severity, str) else f"by {c.severity.by}"
@@ -837,14 +837,11 @@ def user_add(
     only as an argon2 hash."""
     from cityeye.api.auth import create_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password 密码", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     store = Store.open(db)
     world = store.load_world() or World.empty()
-    try:
-        user = create_user(
+    user = _account(
+        lambda: create_user(
             store,
             world,
             username=username,
@@ -854,9 +851,7 @@ def user_add(
             party_id=party,
             areas=tuple(area or ()),
         )
-    except FieldError as exc:
-        err.print(f"[red]✗ {exc.field}: {exc.reason}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    )
     err.print(f"user {user.username} ({user.role.label}) added")
 
 
@@ -887,6 +882,13 @@ def _account(do: Any, *args: Any) -> Any:
         raise typer.Exit(2) from None
 
 
+def _new_password(from_stdin: bool) -> str:
+    """A new password: one line of stdin (scripts), or asked for twice, hidden."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password 密码", hide_input=True, confirmation_prompt=True))
+
+
 UsernameArg = Annotated[str, typer.Argument(help="The login name.")]
 
 
@@ -902,10 +904,7 @@ def user_password(
     user is revoked with it."""
     from cityeye.api.auth import change_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password 密码", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     revoked = _account(change_password, Store.open(db), username, password)
     err.print(f"user {username}: new password; {revoked} tokens revoked")
 

@@ -23,7 +23,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import orjson
@@ -158,6 +158,24 @@ class Running:
         return self.stats
 
 
+def running_workers(url: str, partitions: int, scenarios: list[Any]) -> list[Running]:
+    """One running worker per partition, on event time with no lateness."""
+    return [
+        Running(
+            Worker(
+                Store.open(url),
+                NATS,
+                partition=p,
+                partitions=partitions,
+                scenarios=scenarios,
+                lateness_s=0,
+                wall_clock=False,
+            )
+        )
+        for p in range(partitions)
+    ]
+
+
 def test_three_workers_raise_what_one_process_raises(
     namespace: Names, pg_fresh_url: str, tmp_path: Path
 ) -> None:
@@ -176,20 +194,7 @@ def test_three_workers_raise_what_one_process_raises(
     store = Store.open(pg_fresh_url)
     store.save_world(world)
     ingest = BusPipeline(store, NATS, partitions=3, scenarios=scenarios)
-    workers = [
-        Running(
-            Worker(
-                Store.open(pg_fresh_url),
-                NATS,
-                partition=p,
-                partitions=3,
-                scenarios=scenarios,
-                lateness_s=0,
-                wall_clock=False,
-            )
-        )
-        for p in range(3)
-    ]
+    workers = running_workers(pg_fresh_url, 3, scenarios)
     try:
         for start in range(0, len(events), 10):
             results = ingest.ingest(events[start : start + 10])
@@ -355,20 +360,7 @@ def test_finding_08_recreated_database_does_not_drop_events(
         store = Store.open(pg_fresh_url)
         store.save_world(world)
         ingest = BusPipeline(store, NATS, partitions=2, scenarios=scenarios)
-        workers = [
-            Running(
-                Worker(
-                    Store.open(pg_fresh_url),
-                    NATS,
-                    partition=p,
-                    partitions=2,
-                    scenarios=scenarios,
-                    lateness_s=0,
-                    wall_clock=False,
-                )
-            )
-            for p in range(2)
-        ]
+        workers = running_workers(pg_fresh_url, 2, scenarios)
         try:
             for start in range(0, len(events), 10):
                 results = ingest.ingest(events[start : start + 10])
