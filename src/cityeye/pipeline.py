@@ -255,6 +255,7 @@ class LivePipeline(Intake):
         )
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
+        self._snapshot_lock = threading.Lock()
         self._last_seq = 0
         self._held = HeldSpans()
         self.write_failures = 0  # saves after a commit that failed (and were kept)
@@ -327,14 +328,15 @@ class LivePipeline(Intake):
     def snapshot(self) -> None:
         """Keep engine and book with the last event fed; pending saves are tried first
         and, if they still fail, travel inside the snapshot."""
-        with self._lock:
-            self._save()
-            started = time.perf_counter()
-            scan_from = self._held.scan_from(self.engine.clock, self._last_seq + 1)
-            data = self.analysis.snapshot(scan_from=scan_from)
-            last_seq = self._last_seq
-            self.snapshot_s = time.perf_counter() - started  # how long ingest waited
-        # written outside the lock: ingest goes on (only the heartbeat and the final
-        # shutdown snapshot, one after the other, ever write it)
-        self.store.save_engine_state(SNAPSHOT_NAME, data, last_seq, datetime.now(UTC))
-        self.snapshot_bytes = len(data)
+        with self._snapshot_lock:  # snapshots are written in the order they are taken
+            with self._lock:
+                self._save()
+                started = time.perf_counter()
+                scan_from = self._held.scan_from(self.engine.clock, self._last_seq + 1)
+                data = self.analysis.snapshot(scan_from=scan_from)
+                last_seq = self._last_seq
+                self.snapshot_s = time.perf_counter() - started  # how long ingest waited
+            # written outside the ingest lock: ingest goes on meanwhile (a later
+            # snapshot waits, as saving one prunes the clock marks before it)
+            self.store.save_engine_state(SNAPSHOT_NAME, data, last_seq, datetime.now(UTC))
+            self.snapshot_bytes = len(data)
