@@ -41,6 +41,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -770,6 +771,11 @@ def main() -> None:
         "cases": counts["cases"],
         "alerts_by_scenario": counts["alerts_by_scenario"],
         "server_tracebacks": log.count("Traceback"),
+        # collections the server logged as pauses (cityeye.runtime): a stall whose
+        # cause is the collector, not the snapshot
+        "server_gc_pauses_ms": [
+            int(m) for m in re.findall(r"gc pause: generation \d+ took (\d+) ms", log)
+        ],
     }
     out = {
         "date": date.today().isoformat(),
@@ -826,6 +832,11 @@ def main() -> None:
     console.print(
         f"alerts: {counts['alerts_by_scenario'] or 'none'}; cases {counts['cases']}; "
         f"server tracebacks {totals['server_tracebacks']}; {out['machine']}"
+    )
+    pauses = totals["server_gc_pauses_ms"]
+    console.print(
+        f"server gc pauses ≥ 100 ms: {len(pauses)}"
+        + (f", longest {max(pauses):,} ms, in all {sum(pauses) / 1000:.1f} s" if pauses else "")
     )
     (HERE / "results").mkdir(exist_ok=True)
     suffix = "" if args.minutes == 30 else f"-{args.minutes:g}m"

@@ -1,20 +1,50 @@
 """Process-wide settings for the long-running commands (serve, replay, benchmarks).
 
 The engine holds millions of small, long-lived objects (one state per registered
-person or device) and creates few reference cycles. CPython's default collector
-thresholds (700, 10, 10) make it rescan that whole population again and again while
-events stream in — measured at a quarter of the engine's time on the 5-million-event
-benchmark. Library code never changes global settings; the commands call this once.
+person or device, and every event it holds for the lateness) and creates few
+reference cycles. CPython's default collector thresholds (700, 10, 10) make it rescan
+that whole population again and again while events stream in — measured at a quarter
+of the engine's time on the 5-million-event benchmark. Library code never changes
+global settings; the commands call this once.
+
+A collection stops every thread of the process, so a long one is a stall of ingest and
+of every page: :func:`tune_gc` also logs each collection that takes longer than
+:data:`GC_PAUSE_LOG_S` (the soak bench counts them).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import time
+from typing import Any
 
 #: Generation-0 threshold: allocations between young collections.
 GC_THRESHOLDS = (100_000, 50, 1000)
+#: A collection at least this long (seconds) is logged as a pause.
+GC_PAUSE_LOG_S = 0.1
+
+log = logging.getLogger("cityeye.runtime")
+_started: list[float] = []
+
+
+def _watch(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _started[:] = [time.perf_counter()]
+    elif _started:
+        took = time.perf_counter() - _started.pop()
+        if took >= GC_PAUSE_LOG_S:
+            log.warning(
+                "gc pause: generation %d took %.0f ms (%d collected)",
+                info.get("generation", -1),
+                took * 1000,
+                info.get("collected", 0),
+            )
 
 
 def tune_gc() -> None:
-    """Collect young objects far less often; cycles are still collected."""
+    """Collect young objects far less often; cycles are still collected. Long
+    collections are logged."""
     gc.set_threshold(*GC_THRESHOLDS)
+    if _watch not in gc.callbacks:
+        gc.callbacks.append(_watch)

@@ -430,8 +430,7 @@ def test_finding_11_clean_stop_with_a_live_alert_stream_open(tmp_path: Path) -> 
                 except subprocess.TimeoutExpired:
                     raise AssertionError("serve still running 15 s after SIGTERM") from None
                 took = time.monotonic() - start
-        # uvicorn ends by raising the signal it was stopped with again: -15, not a crash
-        assert server.proc.returncode in (0, -signal.SIGTERM), server.log()
+        assert server.proc.returncode == 0, server.log()  # a stop asked for is a clean one
         assert took < 8, f"stopping took {took:.1f} s"
         assert "engine snapshot saved" in server.log()
         engine = create_engine(server.db)

@@ -20,9 +20,12 @@ access log may show, whom the server believes about a client's address, and how 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 from urllib.parse import unquote_plus
@@ -154,6 +157,22 @@ class StoppingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopping.set()
         super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's, without raising the signal again once stopped: a stop asked for
+        by SIGINT or SIGTERM is a clean stop (exit 0), and the command's own clean-up
+        (the MQTT subscriber's disconnect) still runs after the server returns."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def run(
