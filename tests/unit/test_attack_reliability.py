@@ -263,3 +263,34 @@ def test_finding_10_duplicate_memory_is_bounded() -> None:
         assert len(engine._seen_now) + len(engine._seen_before) <= 200
     assert not engine.feed(Event("e4999", "door.open", at(90), "gw"))  # recent: refused
     assert engine.duplicates == 1
+
+
+def test_finding_10_held_events_are_packed_out_of_the_collectors_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Millions of held events, as objects, made a middle-generation collection scan
+    them all: seconds of stall every few minutes at 5,000 events/s. Past PACK_ABOVE the
+    buffer keeps flat tuples the collector untracks; the alerts are the same."""
+    import gc
+
+    import cityeye.scenarios.engine as engine_module
+
+    def run(name: str) -> tuple[list[tuple[str, int]], LivePipeline]:
+        s = Store.open(f"sqlite:///{tmp_path / name}")
+        s.save_world(load_world(FIXTURES / "world_small.yaml"))
+        pipeline = LivePipeline(s)
+        pipeline.ingest_raw(stream(1, 1500), "test")
+        pipeline.tick(T0 + timedelta(minutes=20))
+        pipeline.ingest_raw(stream(1500, 1500), "test")
+        return sorted((a.id, a.count) for a in s.alerts()), pipeline
+
+    plain, _ = run("plain.db")
+    monkeypatch.setattr(engine_module, "PACK_ABOVE", 10)
+    packed, pipeline = run("packed.db")
+    assert packed == plain != []
+    gc.collect()
+    entries = pipeline.engine._buffer
+    assert len(entries) > 500
+    assert sum(gc.is_tracked(e) for e in entries) <= 10  # only the first few, unpacked
+    pipeline.tick(T0 + timedelta(hours=2))  # and every packed one is released whole
+    assert pipeline.engine.buffered == 0

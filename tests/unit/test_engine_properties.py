@@ -205,3 +205,25 @@ def test_builtin_catalogue_validates_and_lists() -> None:
     assert result.exit_code == 0, result.output
     assert "elderly.inactive" in result.output
     assert f"{len(load_catalogue())} scenarios" in result.output
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=streams, seed=st.integers(0, 2**32 - 1), cut=st.floats(0, 1))
+def test_packed_buffer_entries_change_no_alert(
+    stream: list[tuple[float, tuple[str, str, dict[str, Any]]]], seed: int, cut: float
+) -> None:
+    """Held events packed as flat tuples (a large buffer, issue 14), mixed with plain
+    ones, across a snapshot: the same alerts as held as objects."""
+    import cityeye.scenarios.engine as engine_module
+
+    events = build(stream)
+    rng = random.Random(seed)
+    arrival = sorted(events, key=lambda e: e.ts.timestamp() + rng.uniform(0, LATENESS_MIN * 60 - 1))
+    plain = alerts_of(arrival)
+    saved = engine_module.PACK_ABOVE
+    engine_module.PACK_ABOVE = rng.randrange(0, 4)  # some entries plain, the rest packed
+    try:
+        packed = alerts_of(arrival, snapshot_at=int(cut * len(arrival)))
+    finally:
+        engine_module.PACK_ABOVE = saved
+    assert packed == plain
