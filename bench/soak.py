@@ -773,8 +773,9 @@ def main() -> None:
         "server_tracebacks": log.count("Traceback"),
         # collections the server logged as pauses (cityeye.runtime): a stall whose
         # cause is the collector, not the snapshot
-        "server_gc_pauses_ms": [
-            int(m) for m in re.findall(r"gc pause: generation \d+ took (\d+) ms", log)
+        "server_gc_pauses": [
+            {"generation": int(g), "ms": int(ms)}
+            for g, ms in re.findall(r"gc pause: generation (\d+) took (\d+) ms", log)
         ],
     }
     out = {
@@ -833,7 +834,7 @@ def main() -> None:
         f"alerts: {counts['alerts_by_scenario'] or 'none'}; cases {counts['cases']}; "
         f"server tracebacks {totals['server_tracebacks']}; {out['machine']}"
     )
-    pauses = totals["server_gc_pauses_ms"]
+    pauses = [p["ms"] for p in totals["server_gc_pauses"]]
     console.print(
         f"server gc pauses ≥ 100 ms: {len(pauses)}"
         + (f", longest {max(pauses):,} ms, in all {sum(pauses) / 1000:.1f} s" if pauses else "")
