@@ -157,3 +157,9 @@ def photo(kind: str = "image/png", *, colour: tuple[int, int, int] = (200, 120, 
     fmt = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}[kind]
     Image.new("RGB", (16, 16), colour).save(out, format=fmt)
     return out.getvalue()
+
+
+def road_report(i: int) -> Event:
+    """Resident report ``r<i>`` of a road problem in grid G0001, ``i`` minutes after T0
+    (source ``app``): one case each, whoever runs it."""
+    return ev("report.citizen", i, area="G0001", source="app", event_id=f"r{i}", category="road")

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from cityeye.bus import ORIGIN, BusError, BusPipeline, Worker, shown
-from cityeye.domain import Event, parse_event
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world
-from kit import at
+from kit import road_report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -64,19 +63,6 @@ def store(tmp_path: Path) -> Store:
     return s
 
 
-def report(i: int) -> Event:
-    return parse_event(
-        {
-            "id": f"r{i}",
-            "kind": "report.citizen",
-            "ts": at(i).isoformat(),
-            "source": "app",
-            "area": "G0001",
-            "attrs": {"category": "road"},
-        }
-    )
-
-
 def test_an_installation_keeps_its_id_and_another_database_has_another(tmp_path: Path) -> None:
     one = Store.open(f"sqlite:///{tmp_path / 'one.db'}")
     first = one.installation_id()
@@ -97,7 +83,7 @@ def test_finding_12_ingest_takes_events_while_nats_is_away(store: Store, lines: 
         assert time.monotonic() - began < 5  # a refused connection is not waited out
         assert ingest.published == 0
         assert ingest.last_error is not None
-        results = ingest.ingest([report(i) for i in range(5)])
+        results = ingest.ingest([road_report(i) for i in range(5)])
         assert {r.status for r in results} == {"accepted"}
         assert store.event_count() == 5
         ingest.heartbeat()  # nothing to publish to: quiet, the events stay

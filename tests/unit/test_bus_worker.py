@@ -11,26 +11,13 @@ import orjson
 import pytest
 
 from cityeye.bus import BusError, Worker, encode, item, pack, partition_of
-from cityeye.domain import Event, parse_event
+from cityeye.domain import Event
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world
-from kit import at
+from kit import road_report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-def report(i: int) -> Event:
-    return parse_event(
-        {
-            "id": f"r{i}",
-            "kind": "report.citizen",
-            "ts": at(i).isoformat(),
-            "source": "app",
-            "area": "G0001",
-            "attrs": {"category": "road"},
-        }
-    )
 
 
 def worker(store: Store, partition: int = 0) -> Worker:
@@ -61,7 +48,9 @@ def test_a_restarted_worker_skips_what_its_snapshot_holds_and_redoes_the_rest(
     store: Store,
 ) -> None:
     mine = [
-        r for r in map(report, range(40)) if partition_of("citizen.report", f"app/{r.id}", 2) == 0
+        r
+        for r in map(road_report, range(40))
+        if partition_of("citizen.report", f"app/{r.id}", 2) == 0
     ]
     first = worker(store)
     first.take(1, message(mine[:5]))
@@ -84,7 +73,7 @@ def test_a_restarted_worker_skips_what_its_snapshot_holds_and_redoes_the_rest(
 
 def test_bad_items_are_dead_lettered_and_the_rest_go_on(store: Store) -> None:
     w = worker(store)
-    good = orjson.loads(encode(7, report(0), "G0001"))
+    good = orjson.loads(encode(7, road_report(0), "G0001"))
     body = orjson.dumps([{"seq": 5, "event": {"id": "x"}}, good])
     w.take(1, body)
     w.take(2, b"not json")
