@@ -816,6 +816,12 @@ def token_add(
     out.print(issued.secret, markup=False, highlight=False)
 
 
+UsernameArg = Annotated[str, typer.Argument(help="The login name.")]
+PasswordStdinOption = Annotated[
+    bool, typer.Option(help="Read the password from stdin (scripts) instead of asking.")
+]
+
+
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="The login name.")],
@@ -828,9 +834,7 @@ def user_add(
         typer.Option(help="A dispatcher's or leader's post: an area code (repeatable)."),
     ] = None,
     name: Annotated[str | None, typer.Option(help="The name shown, e.g. 张网格员.")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option(help="Read the password from stdin (scripts) instead of asking.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = DEFAULT_URL,
 ) -> None:
     """Add a user; the password is asked for (twice) or read from stdin, and stored
@@ -889,15 +893,10 @@ def _new_password(from_stdin: bool) -> str:
     return str(typer.prompt("password 密码", hide_input=True, confirmation_prompt=True))
 
 
-UsernameArg = Annotated[str, typer.Argument(help="The login name.")]
-
-
 @user_app.command("password")
 def user_password(
     username: UsernameArg,
-    password_stdin: Annotated[
-        bool, typer.Option(help="Read the password from stdin (scripts) instead of asking.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = DEFAULT_URL,
 ) -> None:
     """Set a new password (a reset); every session, API token and known device of the

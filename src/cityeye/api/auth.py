@@ -445,8 +445,10 @@ def issue_token(store: Store, user: User, kind: str, ttl: timedelta) -> str:
     return whole
 
 
-def user_for_token(store: Store, value: str) -> User:
-    """The active user a token belongs to; ``AuthError`` if it is not good now."""
+def _matching(store: Store, value: str) -> db.UserToken:
+    """The stored token ``value`` names, if its secret matches; ``AuthError``
+    otherwise. The secret is hashed even for an unknown id, so the answer's timing
+    does not say which ids exist."""
     if not value.startswith(PREFIX) or len(value) > 200:
         raise AuthError("not a cityeye user token")
     parts = split_token(value, PREFIX)
@@ -455,7 +457,12 @@ def user_for_token(store: Store, value: str) -> User:
     if not secret_matches(secret, found[1] if found else None):
         raise AuthError("unknown token")
     assert found is not None
-    token = found[0]
+    return found[0]
+
+
+def user_for_token(store: Store, value: str) -> User:
+    """The active user a token belongs to; ``AuthError`` if it is not good now."""
+    token = _matching(store, value)
     now = datetime.now(UTC)
     if token.kind == KIND_DEVICE:  # marks a known browser; signs nobody in
         raise AuthError("unknown token")
@@ -472,14 +479,12 @@ def user_for_token(store: Store, value: str) -> User:
 def known_device(store: Store, value: str | None, username: str) -> str | None:
     """The id of the known-device token ``value``, if it is good now and was given to
     ``username``; else ``None``."""
-    parts = split_token(value, PREFIX) if value else None
-    if parts is None:
+    if not value:
         return None
-    found = db.token_with_hash(store, parts[0])
-    if not secret_matches(parts[1], found[1] if found else None):
+    try:
+        token = _matching(store, value)
+    except AuthError:
         return None
-    assert found is not None
-    token = found[0]
     if token.kind != KIND_DEVICE or token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
