@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp
@@ -235,6 +235,17 @@ def create_app(
     def desk_page(request: Request) -> HTMLResponse:
         """The handler desk (phone-sized); its script signs in or lists my cases."""
         return templates.TemplateResponse(request, "desk.html", {})
+
+    @app.get("/desk-sw.js", include_in_schema=False)
+    def desk_service_worker() -> FileResponse:
+        """The desk's service worker (static/desk/sw.js), served from the root: a
+        worker may only control pages under its own folder, and /static/desk/ would
+        not hold /desk. ``no-cache``: a new version reaches installed desks at once."""
+        return FileResponse(
+            WEB / "static" / "desk" / "sw.js",
+            media_type="text/javascript",
+            headers={"cache-control": "no-cache"},
+        )
 
     @app.get("/council", response_class=HTMLResponse, include_in_schema=False)
     def council_page(request: Request) -> HTMLResponse:
