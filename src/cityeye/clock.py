@@ -8,6 +8,10 @@ simulated day (``cityeye serve --replay``) on a :class:`ReplayClock`, which runs
 the day's start at an adjustable speed: the desk, the cockpit and the engine then all
 agree on one simulated time, so a case's deadline does not jump months ahead when a
 person acts on it, and an elderly person falls silent in simulated hours, not real ones.
+When the replayed file is done the replay clock runs on in real time (one second a
+second, from where the day ended): the service goes on working as a live one — a
+resident's report still becomes a case — instead of standing still at the day's end.
+The pages take "now" from here too (``GET /api/v1/clock``, ``static/clock.js``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -58,6 +63,7 @@ class ReplayClock:
         self._base = start.astimezone(UTC)
         self._t0 = monotonic()
         self._speed = float(speed)
+        self._ended = False
 
     def _now(self) -> datetime:
         return self._base + timedelta(seconds=(self._monotonic() - self._t0) * self._speed)
@@ -73,6 +79,20 @@ class ReplayClock:
     @property
     def paused(self) -> bool:
         return self._speed == 0
+
+    @property
+    def ended(self) -> bool:
+        """The replayed file is done and the clock runs in real time (:meth:`run_on`)."""
+        return self._ended
+
+    def run_on(self) -> datetime:
+        """The replay has ended: from now on one real second is one second, on from
+        where the day stood (no jump to today: every absence timer would fire at
+        once). Returns the time of the change."""
+        with self._lock:
+            self._base, self._t0 = self._now(), self._monotonic()
+            self._speed, self._ended = 1.0, True
+            return self._base
 
     def set_speed(self, speed: float) -> datetime:
         """Run at ``speed`` from now on (0 pauses); returns the time of the change."""
@@ -102,3 +122,22 @@ def _check_speed(speed: float) -> None:
 def clock_speed(clock: Clock) -> float | None:
     """A replay clock's speed, or ``None`` for the wall clock."""
     return clock.speed if isinstance(clock, ReplayClock) else None
+
+
+Mode = Literal["live", "replay", "replay_ended"]
+
+
+def clock_mode(clock: Clock) -> Mode:
+    """``live`` (the wall clock), ``replay`` (a simulated day playing) or
+    ``replay_ended`` (its file done, running on in real time): what the cockpit's badge
+    says."""
+    if not isinstance(clock, ReplayClock):
+        return "live"
+    return "replay_ended" if clock.ended else "replay"
+
+
+def local_date(at: datetime, timezone: str) -> date:
+    """The district's calendar day of ``at`` (``World.timezone``): what a tracking
+    number or "today" means to the people there, not the UTC day (07:30 in Shanghai
+    is still the day before in UTC)."""
+    return at.astimezone(ZoneInfo(timezone)).date()

@@ -51,8 +51,10 @@ class ReplayFeeder:
     call it with a hand-moved clock); :meth:`start` runs rounds on a thread.
 
     When the file is done the clock runs on for ``settle`` (the engine's lateness: the
-    last events wait that long in its reorder buffer) and then pauses: past the day's
-    end nothing more would happen but every absence timer firing at once."""
+    last events wait that long in its reorder buffer); then the replay has ended and the
+    clock goes on in real time (:meth:`~cityeye.clock.ReplayClock.run_on`). It used to
+    pause there, and a resident's report made afterwards waited for a clock that never
+    moved, "being opened" for ever; in real time it becomes a case as in production."""
 
     def __init__(
         self,
@@ -165,16 +167,19 @@ class ReplayFeeder:
 
     # ------------------------------------------------------------------ thread
     def run(self, poll_s: float = POLL_S) -> None:
-        """Rounds until the file is done (then the clock pauses) or :meth:`stop`. A
-        failed round (the database away for a moment) is logged and tried again."""
+        """Rounds until the file is done (then the clock runs on in real time) or
+        :meth:`stop`. A failed round (the database away for a moment) is logged and
+        tried again."""
         while not self._stop.is_set():
             try:
                 self.step()
             except Exception:
                 log.exception("replay round failed; trying again")
             if self.finished():
-                self.clock.set_speed(0)
-                self.say(self.status() + "; end of the file: the clock is paused")
+                self.clock.run_on()
+                self.say(
+                    self.status() + "; end of the file: the replay has ended, real time from here"
+                )
                 return
             self._stop.wait(poll_s)
 

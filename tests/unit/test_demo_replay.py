@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import create_user, issue_token
-from cityeye.clock import ReplayClock, WallClock, clock_speed
+from cityeye.clock import ReplayClock, WallClock, clock_mode, clock_speed
 from cityeye.domain.users import UserRole
 from cityeye.feeder import ReplayFeeder, replay_start
 from cityeye.pipeline import LivePipeline
@@ -146,18 +146,27 @@ def test_feeder_hands_over_events_in_file_order_once_the_clock_passes_them(
     assert feeder.step() == 0
 
 
-def test_feeder_thread_pauses_the_clock_at_the_end_of_the_file(
+def test_at_the_end_of_the_file_the_clock_runs_on_in_real_time(
     store: Store, tmp_path: Path
 ) -> None:
+    """The replay has ended: the clock neither pauses (a report made afterwards would
+    wait for ever) nor jumps to today (every absence timer at once): it goes on from
+    the day's end, a second a second, and says so."""
     path = write_events(tmp_path / "day.jsonl", report(1, 0))
     mono = Mono()
     clock = ReplayClock(at(20), speed=60, monotonic=mono)  # past the event and its lateness
+    assert clock_mode(clock) == "replay"
     lines: list[str] = []
     feeder = ReplayFeeder(LivePipeline(store), path, clock, say=lines.append)
     feeder.run(poll_s=0)  # returns once the file is done
     assert stored_ids(store) == ["r1"]
-    assert clock.paused
-    assert "end of the file" in lines[-1]
+    assert clock.ended
+    assert clock_mode(clock) == "replay_ended"
+    assert (clock.speed, clock.now()) == (1.0, at(20))
+    mono.t += 90  # a minute and a half of real time is a minute and a half
+    assert clock.now() == at(21.5)
+    assert "the replay has ended" in lines[-1]
+    assert clock_mode(WallClock()) == "live"
 
 
 def test_a_restarted_replay_resumes_and_counts_nothing_twice(store: Store, tmp_path: Path) -> None:
@@ -311,13 +320,44 @@ def test_open311_requests_are_stamped_with_the_simulated_time(
     assert request_id in [row["service_request_id"] for row in listed]
 
 
+def test_tracking_numbers_carry_the_districts_date_not_the_utc_one(
+    replaying: tuple[TestClient, LivePipeline, ReplayClock, Mono], store: Store
+) -> None:
+    """A report made at 23:30 UTC is made at 07:30 the next morning in Shanghai: its
+    tracking number, and the day the clock tells, are that morning's."""
+    _, pipeline, clock, _ = replaying
+    clock.move_to(datetime(2026, 10, 1, 23, 30, tzinfo=UTC))
+    client = TestClient(create_app(store, pipeline, clock=clock, open_ingest=True))
+    r = client.post(
+        "/api/v1/portal/reports",
+        json={"category": "road", "text": "路灯不亮", "lat": 30.305, "lon": 120.105},
+    )
+    assert r.status_code == 201, r.text
+    tracking = r.json()["tracking"]
+    assert tracking.startswith("311-20261002-")
+    status = client.get(f"/api/v1/portal/reports/{tracking}").json()
+    assert status["reported_at"] == "2026-10-01T23:30:00+00:00"
+    r = client.post(
+        "/open311/v2/requests.json",
+        data={"service_code": "garbage", "lat": "30.305", "long": "120.105"},
+    )
+    assert r.json()[0]["service_request_id"].startswith("311-20261002-")
+    assert client.get("/api/v1/clock").json()["day"] == "2026-10-02"
+
+
 def test_clock_endpoint_tells_the_simulated_time_and_admins_change_the_speed(
     replaying: tuple[TestClient, LivePipeline, ReplayClock, Mono],
 ) -> None:
     client, pipeline, clock, mono = replaying
     clock.move_to(datetime(2026, 10, 2, 1, 0, tzinfo=CST))
     body = client.get("/api/v1/clock").json()  # public: it tells only the time
-    assert body == {"now": "2026-10-01T17:00:00+00:00", "day": "2026-10-02", "speed": 60.0}
+    assert body == {
+        "now": "2026-10-01T17:00:00+00:00",
+        "day": "2026-10-02",
+        "speed": 60.0,
+        "mode": "replay",
+        "timezone": "Asia/Shanghai",
+    }
     assert client.post("/api/v1/clock", json={"speed": 0}).status_code == 401
     dispatcher = bearer(pipeline.store, "cz_dispatch")
     assert client.post("/api/v1/clock", json={"speed": 0}, headers=dispatcher).status_code == 403
@@ -328,13 +368,19 @@ def test_clock_endpoint_tells_the_simulated_time_and_admins_change_the_speed(
     assert r.json()["speed"] == 600
     mono.t += 6  # an hour at 600×
     assert client.get("/api/v1/clock").json()["now"] == "2026-10-01T18:00:00+00:00"
+    clock.run_on()  # the file is done: real time from here, and no one changes that
+    body = client.get("/api/v1/clock").json()
+    assert (body["mode"], body["speed"]) == ("replay_ended", 1.0)
+    r = client.post("/api/v1/clock", json={"speed": 0}, headers=admin)
+    assert r.status_code == 409
+    assert "ended" in r.json()["detail"]
 
 
 def test_clock_endpoint_on_the_wall_clock(store: Store) -> None:
     client = TestClient(create_app(store, LivePipeline(store)))
     before = datetime.now(UTC)
     body = client.get("/api/v1/clock").json()
-    assert body["speed"] is None
+    assert (body["speed"], body["mode"], body["timezone"]) == (None, "live", "Asia/Shanghai")
     assert before <= datetime.fromisoformat(body["now"]) <= datetime.now(UTC)
     assert body["day"] == datetime.fromisoformat(body["now"]).astimezone(CST).date().isoformat()
 
@@ -344,7 +390,9 @@ def test_serve_replay_moves_the_day_on_while_you_watch(store: Store, tmp_path: P
     """`cityeye serve --replay FILE --speed 3600`: the reports of the file become cases
     without anything posted, the last ones only when the heartbeat moves the engine on
     by the simulated clock (no later event arrives to release them), and the clock
-    endpoint says the simulated day."""
+    endpoint says the simulated day. Once the file is done the replay has ended and the
+    server goes on in real time: a resident's report made then becomes a case too,
+    instead of staying "being opened" on a stopped clock."""
     world = store.load_world()
     assert world is not None
     admin = create_user(store, world, username="root", password=PASSWORD, role=UserRole.ADMIN)
@@ -355,15 +403,19 @@ def test_serve_replay_moves_the_day_on_while_you_watch(store: Store, tmp_path: P
     port = free_port()
     proc = start_serve(
         "--db", url, "--port", str(port), "--replay", str(path), "--speed", "3600",
-        "--replay-from", "09:59",
+        "--replay-from", "09:59", "--lateness", "2s",
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}"}
+
+    def clock() -> dict[str, Any]:
+        answer: dict[str, Any] = httpx.get(f"{base}/api/v1/clock").json()
+        return answer
+
     try:
         wait_until_serving(f"{base}/healthz", proc)
-        clock = httpx.get(f"{base}/api/v1/clock").json()
-        assert clock["day"] == "2026-10-01"
-        assert clock["speed"] in (3600, 0)
+        assert clock()["day"] == "2026-10-01"
+        assert clock()["mode"] in ("replay", "replay_ended")
 
         def cases() -> int:
             return int(httpx.get(f"{base}/api/v1/cases", headers=auth).json()["total"])
@@ -371,12 +423,27 @@ def test_serve_replay_moves_the_day_on_while_you_watch(store: Store, tmp_path: P
         wait_until(lambda: cases() == 3, "the replayed reports become cases", deadline_s=30)
         alerts = httpx.get(f"{base}/api/v1/alerts", headers=auth).json()["items"]
         assert sorted(a["key"] for a in alerts) == ["app/r1", "app/r2", "app/r3"]
-        # the file is done: the clock stopped soon after its last event
-        wait_until(
-            lambda: httpx.get(f"{base}/api/v1/clock").json()["speed"] == 0, "the clock pauses"
+        # the file is done: the replay has ended, and the clock goes on in real time
+        # from the day's end (not from today, not stopped)
+        wait_until(lambda: clock()["mode"] == "replay_ended", "the replay ends")
+        ended = clock()
+        assert ended["speed"] == 1
+        assert at(2) <= datetime.fromisoformat(ended["now"]) < at(60)
+        made = httpx.post(
+            f"{base}/api/v1/portal/reports",
+            json={"category": "road", "text": "井盖缺失", "lat": 30.305, "lon": 120.105},
         )
-        now = datetime.fromisoformat(httpx.get(f"{base}/api/v1/clock").json()["now"])
-        assert at(12) <= now < at(60)
+        assert made.status_code == 201, made.text
+        tracking = made.json()["tracking"]
+        assert tracking.startswith("311-20261001-")
+
+        def opened() -> bool:
+            status = httpx.get(f"{base}/api/v1/portal/reports/{tracking}").json()
+            return status["state"] is not None
+
+        wait_until(opened, "the report after the replay becomes a case", deadline_s=30)
+        assert cases() == 4
+        assert datetime.fromisoformat(clock()["now"]) > datetime.fromisoformat(ended["now"])
     finally:
         proc.terminate()
         try:

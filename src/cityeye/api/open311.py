@@ -25,7 +25,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -35,7 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.events import read_body
 from cityeye.api.tokens import TokenError, check_event, verify
-from cityeye.clock import Clock, WallClock
+from cityeye.clock import Clock, WallClock, local_date
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.ingest.hotline import mask_numbers, mask_phone
@@ -74,8 +74,8 @@ CLOSED_STATES = frozenset(
     {CaseState.HANDLED, CaseState.VERIFIED} | {s for s in CaseState if s.terminal}
 )
 OPEN_STATES = frozenset(CaseState) - CLOSED_STATES
-#: Tracking numbers: ``311-<UTC date>-<6 characters>``; the alphabet has no 0/O, 1/I/L
-#: or U, so a number read over the phone is not misheard (30 random bits a day).
+#: Tracking numbers: ``311-<the district's date>-<6 characters>``; the alphabet has no
+#: 0/O, 1/I/L or U, so a number read over the phone is not misheard (30 random bits a day).
 ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_CHARS = 6
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,64})\](\[\])?$")
@@ -187,10 +187,12 @@ def error_response(fmt: str, error: Open311Error) -> Response:
 
 
 # ---------------------------------------------------------------------- requests
-def new_request_id(now: datetime) -> str:
-    """A readable, random tracking number: ``311-20261123-7F3K2Q``."""
+def new_request_id(now: datetime, timezone: str) -> str:
+    """A readable, random tracking number: ``311-20261123-7F3K2Q``, dated by the
+    district's day (``timezone``): a report made at 07:30 in Shanghai carries that
+    day, not the UTC one before it."""
     tail = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_CHARS))
-    return f"311-{now.astimezone(UTC):%Y%m%d}-{tail}"
+    return f"311-{local_date(now, timezone):%Y%m%d}-{tail}"
 
 
 def _text(
@@ -279,10 +281,11 @@ def _reporter(phone: str | None, email: str | None, errors: list[str]) -> str | 
 
 
 def parse_request(
-    form: Mapping[str, list[str]], services: Mapping[str, Service], now: datetime
+    form: Mapping[str, list[str]], services: Mapping[str, Service], now: datetime, timezone: str
 ) -> Event:
-    """A POSTed service request as the ``report.citizen`` event to store; every field
-    at fault at once in :class:`Open311Error` (400)."""
+    """A POSTed service request as the ``report.citizen`` event to store (its tracking
+    number dated in the district's ``timezone``); every field at fault at once in
+    :class:`Open311Error` (400)."""
     last = {name: values[-1] for name, values in form.items() if values}
     errors: list[str] = []
     code = (last.get("service_code") or "").strip()
@@ -322,7 +325,13 @@ def parse_request(
     if reporter is not None:
         attrs["reporter"] = reporter
     return Event(
-        id=new_request_id(now), kind=KIND, ts=now, source=SOURCE, lat=lat, lon=lon, attrs=attrs
+        id=new_request_id(now, timezone),
+        kind=KIND,
+        ts=now,
+        source=SOURCE,
+        lat=lat,
+        lon=lon,
+        attrs=attrs,
     )
 
 
@@ -526,7 +535,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False, clock: Clock | None =
     def submit(fmt: str, form: Mapping[str, list[str]], token: ApiToken | None) -> Response:
         for _ in range(5):  # a tracking number already taken: draw another
             now = clock.now()
-            event = parse_request(form, services, now)
+            event = parse_request(form, services, now, pipeline.world.timezone)
             if token is not None:
                 try:
                     check_event(token, event, pipeline.world, pipeline.locate)

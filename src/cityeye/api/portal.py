@@ -42,7 +42,7 @@ from cityeye.api.auth import (
 )
 from cityeye.api.cases import submit_action
 from cityeye.api.events import read_body
-from cityeye.api.open311 import Open311Error, new_request_id, parse_request, services_of
+from cityeye.api.open311 import Open311Error, parse_request, services_of
 from cityeye.api.tokens import hash_secret
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
@@ -318,13 +318,13 @@ def router(
         for _ in range(5):  # a tracking number already taken: draw another
             at = now()
             try:
-                event = parse_request(_form(body), services, at)
+                event = parse_request(_form(body), services, at, world.timezone)
             except Open311Error as exc:
                 raise _portal_errors(exc) from None
             attrs = dict(event.attrs)
             if body.photos:
                 attrs["photos"] = list(body.photos)
-            event = replace(event, id=new_request_id(at), source=SOURCE, attrs=attrs)
+            event = replace(event, source=SOURCE, attrs=attrs)  # its own number, freshly drawn
             follow = Follow(event.id, hash_secret(follow_key), user.id if user else None, at)
             try:
                 add_follow(store, follow)  # first: an accepted report always has its key

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.cases.book import REPORT_SCENARIO
+from cityeye.clock import local_date
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
@@ -342,7 +343,8 @@ class Participation:
         with self.lock:
             groups = self.grouper()
             at = self.now()
-            suggestion_id = f"SG-{at:%Y%m%d}-{secrets.token_hex(4).upper()}"
+            day = local_date(at, self.world.timezone)  # the district's day, not UTC's
+            suggestion_id = f"SG-{day:%Y%m%d}-{secrets.token_hex(4).upper()}"
             group_id = groups.add(suggestion_id, text_value, area, chosen)
             suggestion = Suggestion(
                 id=suggestion_id,
@@ -478,7 +480,7 @@ class Participation:
         self.manage(user, area)
         at = self.now()
         topic = Topic(
-            id=f"T-{at:%Y%m%d}-{secrets.token_hex(4).upper()}",
+            id=f"T-{local_date(at, self.world.timezone):%Y%m%d}-{secrets.token_hex(4).upper()}",
             title=words("title", title),
             description=plain("description", description),
             area=area,
