@@ -76,7 +76,10 @@ class Analysis:
             notifier=notifier,
             id_prefix=case_prefix,
             names={s.id: s.config.name.zh for s in scenarios},
+        early: bool = False,
         )
+        """``early``: decide on arrival what is certain (a live service, where someone
+        waits for the alert; see :class:`~cityeye.scenarios.Engine`)."""
         self.engine = Engine(
             scenarios,
             world,
@@ -92,6 +95,7 @@ class Analysis:
         self._actions: list[tuple[float, str, str, Event]] = []
         self.case_errors: list[CaseError] = []  # the first MAX_CASE_ERRORS
         self.case_error_count = 0
+            early=early,
         #: The last refusals by event id, for a desk waiting on its own action.
         self.recent_errors: dict[str, CaseError] = {}
 

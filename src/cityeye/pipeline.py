@@ -252,6 +252,7 @@ class LivePipeline(Intake):
             lateness_s=lateness_s,
             notifier=notifier,
             dedup_max=LIVE_DEDUP,
+            early=True,  # someone waits for the alert: decide on arrival
         )
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()

@@ -127,17 +127,20 @@ def test_each_ticket_becomes_a_citizen_report_alert(store: Store, tmp_path: Path
     path = write_csv(tmp_path / "t.csv", [HEADER, *tickets(4)])
     run_import(store, path)
     alerts = store.alerts()
-    # the newest ticket waits out the engine's 10-minute reorder window
-    assert {a.key for a in alerts} == {"hotline/T0000", "hotline/T0001", "hotline/T0002"}
+    # every ticket, the newest too: a report is decided when it arrives
+    assert {a.key for a in alerts} == {f"hotline/T000{i}" for i in range(4)}
     assert {a.scenario for a in alerts} == {"citizen.report"}
 
 
 def test_newest_first_export_is_fed_in_time_order(store: Store, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "t.csv", [HEADER, *reversed(tickets(4))])
-    result = run_import(store, path)
-    assert result.accepted == 4
-    assert result.late == 0
-    assert alert_total(store) == 3  # as in time order: none mistaken for late
+    # imported "now", the day after: all four are late, all four still become alerts
+    now = datetime(2026, 10, 6, 9, tzinfo=CST)
+    result = run_import(store, path, now=now)
+    assert (result.accepted, result.late) == (4, 4)
+    alerts = sorted(store.alerts(), key=lambda a: a.key)
+    assert [a.key for a in alerts] == [f"hotline/T000{i}" for i in range(4)]
+    assert {a.opened_at for a in alerts} == {now}  # deadlines start on arrival
 
 
 def test_xlsx_with_title_row_dates_numbers_and_formula_text(store: Store, tmp_path: Path) -> None:
@@ -472,16 +475,30 @@ def test_coordinates_locate_the_grid(store: Store, tmp_path: Path) -> None:
     assert [(r.row, r.field) for r in result.rejected] == [(4, "经度")]
 
 
-def test_tickets_older_than_a_live_clock_are_stored_and_flagged_late(
+def test_a_backfilled_export_from_yesterday_becomes_cases_due_from_today(
     store: Store, tmp_path: Path
 ) -> None:
+    """Issue 15: reports stay actionable however late (``raise_late``): yesterday's
+    tickets, imported today, are flagged late and become cases whose deadlines start
+    at the import, each keeping when the resident called."""
+    today = datetime(2026, 10, 6, 9, tzinfo=CST)
     pipeline = LivePipeline(store)
-    pipeline.tick(datetime(2026, 10, 6, tzinfo=CST))  # serve's wall clock is a day ahead
+    pipeline.tick(today)  # serve's wall clock is a day ahead of the export
     path = write_csv(tmp_path / "t.csv", [HEADER, *tickets(2)])
-    result = run_import(store, path, pipeline=pipeline)
+    result = run_import(store, path, pipeline=pipeline, now=today)
     assert (result.accepted, result.late) == (2, 2)
-    assert alert_total(store) == 0
+    assert alert_total(store) == 2
     assert any("older than the live engine's clock" in note for note in result.notes)
+    cases = sorted(store.load_cases(), key=lambda c: c.key or "")
+    assert [c.key for c in cases] == ["hotline/T0000", "hotline/T0001"]
+    for case, hour in zip(cases, (8, 9), strict=True):
+        assert case.opened_at == today
+        assert case.due_at is not None
+        assert case.due_at > today
+        notes = [e.note for e in case.timeline if e.action == "reported_late"]
+        assert notes == [f"事发于 2026-10-05 {hour:02d}:00，迟到补报，时限自收到起算"]
+    alert = {a.key: a for a in pipeline.engine.alerts}["hotline/T0000"]
+    assert alert.reported_at == datetime(2026, 10, 5, 8, tzinfo=CST)
 
 
 # ---------------------------------------------------------------------- the command

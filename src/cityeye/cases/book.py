@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
 from cityeye.cases.notify import Notification, Notifier
@@ -171,6 +172,11 @@ class CaseBook:
             self._open[(alert.scenario, alert.key)] = case_id
         self._latest[(alert.scenario, alert.key)] = case_id
         self._note(case, at, "open", f"由预警 {alert.id} 生成")
+        if alert.reported_at is not None:
+            # raise_late: deadlines run from arrival (opened_at); when it happened stays
+            local = alert.reported_at.astimezone(ZoneInfo(self.world.timezone))
+            note = f"事发于 {local:%Y-%m-%d %H:%M}，迟到补报，时限自收到起算"
+            self._note(case, at, "reported_late", note)
         self._schedule(case)
         how = plan(self.world, alert.scenario, case.area, self.routes.get(alert.scenario))
         self.tracking[case_id].kind = how.kind

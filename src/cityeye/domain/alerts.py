@@ -40,6 +40,10 @@ class Alert:
     count: int = 1
     event_ids: list[str] = field(default_factory=list)
     area: str | None = None
+    #: When the event behind a late-raised alert happened (``raise_late``: a
+    #: back-filled hotline record opens its alert on arrival, ``opened_at``, and keeps
+    #: its own time here); ``None`` for every other alert.
+    reported_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -60,4 +64,8 @@ class Alert:
             "count": self.count,
             "event_ids": self.event_ids,
             "area": self.area,
-        }
+        } | (
+            {"reported_at": self.reported_at.astimezone(tz).isoformat()}
+            if self.reported_at is not None
+            else {}
+        )

@@ -961,6 +961,10 @@ def import_sheet(
         progress(done, total)
     # time order: an export listed newest first must not look late to the engine
     good.sort(key=lambda item: (item[1].ts, item[0]))
+    # a live intake: the engine's clock is never behind the wall clock (less the
+    # lateness), so tickets from yesterday arrive late — and, as reports stay
+    # actionable (raise_late), become cases whose deadlines start now
+    pipeline.tick(now)
     for start in range(0, len(good), batch):
         chunk = good[start : start + batch]
         events = [e for _, e in chunk]
@@ -989,8 +993,9 @@ def import_sheet(
         )
     if result.late:
         result.notes.append(
-            f"{result.late} tickets were older than the live engine's clock: stored, but "
-            "they raise no alert / 早于引擎时钟，已存储但不产生预警"
+            f"{result.late} tickets were older than the live engine's clock: their cases "
+            "start now, each keeping when it was reported / 早于引擎时钟（补录）：已立案，"
+            "时限自导入时起算，保留原反映时间"
         )
     return result
 

@@ -5,8 +5,15 @@ Semantics (SCENARIOS.md, "Engine semantics every scenario shares"):
 * **Event time.** Events are held in a reorder buffer and evaluated in ``(ts, source,
   id)`` order once the clock — the largest ``ts`` seen minus ``lateness`` — has passed
   them, so any arrival order within the lateness gives the same alerts.
+* **Decide on arrival, correct on the clock** (``early=True``, the live service): a
+  firing no earlier-stamped event could undo — one event, a count reaching N, a
+  co-occurrence — opens its alert when its last event *arrives*; the in-order pass
+  then adopts it (same id) and corrects it in place if a late event changed it
+  (:class:`Early`). Absence, "held for D", quiet-period resolves and a new incident
+  after a merge window still wait for the clock.
 * **Late events** (older than the clock) are flagged; they may resolve an alert and
-  update memory that cannot raise (an absence's "last seen"), never open one.
+  update memory that cannot raise (an absence's "last seen"), and open one only in a
+  scenario with ``raise_late`` (reports, an SOS): on arrival, ``reported_at`` kept.
 * **Duplicates** — an ``(source, id)`` already seen — are ignored and counted.
 * **Timers** (absence, durations, quiet periods) fire when the clock reaches them; at
   :meth:`Engine.finish` the clock advances to the largest ``ts`` seen, not beyond.
@@ -37,9 +44,12 @@ from zoneinfo import ZoneInfo
 from cityeye.domain import Alert, Event, KeyBy, Severity, World
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
 from cityeye.scenarios.spec import CaseResolve, LoadedScenario, SeverityMap
-from cityeye.scenarios.triggers import Absence, Trigger, build_trigger
+from cityeye.scenarios.triggers import Absence, Firing, Trigger, build_trigger
 
-SNAPSHOT_VERSION = 1
+#: 2: keys carry what was decided on arrival (:class:`Early`).
+SNAPSHOT_VERSION = 2
+#: An event's place in the in-order pass: (ts, source, id).
+Order = tuple[float, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,15 @@ class Rule:
                 self.timed_parts.append((1, i, up.trigger))
         if self.resolve is not None and self.resolve.has_timer:
             self.timed_parts.append((2, -1, self.resolve))
+        #: Late events still open alerts (``raise_late``), on arrival.
+        self.raise_late = cfg.raise_late
+        #: Upgrades decided on arrival: those whose trigger can be, remembering what
+        #: came before the alert (``scope: key``); the others wait for the clock.
+        self.early_ups = [
+            i for i, up in enumerate(self.upgrades) if up.trigger.early and up.scope == "key"
+        ]
+        #: Whether anything of this scenario is decided when an event arrives.
+        self.arrives = self.trigger.early or bool(self.early_ups)
         #: Whether a condition reads the local time of day (``time:`` or ``expr``).
         self.uses_time = _mentions_time(cfg.model_dump(by_alias=True))
         self.key_of = _key_function(cfg.key, world)
@@ -191,6 +210,41 @@ def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
     return frozenset(i.id for i in items if tags <= set(i.tags))
 
 
+class Early:
+    """What was decided for one key when events arrived, ahead of the in-order pass.
+
+    The in-order pass (the clock) stays the truth: ``KeyState.alert`` and its fields
+    are what evaluating in ``ts`` order gives. On top of it the key shows the firings
+    already certain (``joins``) and upgrades (``ups``) that the pass has not reached
+    yet; each is dropped when the pass reaches its event, which then makes the same
+    firing itself. ``alert`` is one opened on arrival while the pass had none open:
+    the pass adopts it (same id) when it opens its own. ``base`` is the truth under
+    the decoration, put back before the pass changes the alert."""
+
+    __slots__ = ("absorbed", "alert", "base", "joins", "mem", "ups", "ups_mem")
+
+    def __init__(self, upgrades: int) -> None:
+        self.alert: Alert | None = None
+        self.joins: dict[str, tuple[Order, list[str], Severity]] = {}
+        self.ups: dict[str, tuple[Order, Severity, list[str]]] = {}
+        self.absorbed: dict[str, tuple[Order]] = {}
+        self.mem: Any = None
+        self.ups_mem: list[Any] = [None] * upgrades
+        self.base: tuple[int, list[str], Severity, datetime] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing shown and nothing remembered: the key can drop it."""
+        return (
+            self.alert is None
+            and not self.joins
+            and not self.ups
+            and not self.absorbed
+            and not self.mem
+            and not any(self.ups_mem)
+        )
+
+
 class KeyState:
     """Everything the engine remembers about one (scenario, key)."""
 
@@ -198,6 +252,7 @@ class KeyState:
         "alert",
         "area",
         "deadline",
+        "early",
         "key",
         "last_match",
         "n",
@@ -222,6 +277,7 @@ class KeyState:
         self.queued: float | None = None
         self.last_match = 0.0
         self.area: str | None = None
+        self.early: Early | None = None
 
 
 class _LocalClock:
@@ -310,6 +366,7 @@ class Engine:
         on_alert: Callable[[AlertChange], None] | None = None,
         step_s: float = 1.0,
         owns: Callable[[str, str], bool] | None = None,
+        early: bool = False,
     ) -> None:
         """``step_s``: the clock moves in steps of at least this much event time.
         Results do not depend on it (events and timers are still taken in time order,
@@ -325,8 +382,17 @@ class Engine:
         most: a service whose store already refuses a repeated ``(source, id)`` needs
         only a small filter for what arrives close together, and its memory must not
         grow with the traffic (issue 14: ~160 bytes an event, kept 6–12 h, was 7 GB
-        at a few thousand events a second)."""
+        at a few thousand events a second).
+
+        ``early``: decide on arrival what no earlier-stamped event could undo (one
+        event, a count reaching N, a co-occurrence), correcting on the clock — what a
+        live service needs, where someone waits for the alert (SCENARIOS.md "Decide
+        on arrival, correct on the clock"). The alerts once the clock has passed
+        everything are the same either way; a replay of a file, where nobody waits,
+        leaves it off and decides on the clock only."""
         self.world = world
+        self.early = early
+        self._deferred: list[AlertChange] | None = None
         self.owns = owns
         self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
@@ -379,6 +445,8 @@ class Engine:
             self._dispatch(event, t, area, late=True)
             return True
         self._hold(event, t, area)
+        if self.early:
+            self._arrive(event, t, area)
         if max_t is None or t > max_t:
             self._max_t = t
             if self.clock is None or t - self.lateness >= self.clock + self.step:
@@ -479,7 +547,11 @@ class Engine:
             if st.deadline > deadline:  # moved later since queued: re-queue lazily
                 self._queue(st)
                 continue
-            self._on_time(self.rules[rule_index], st, deadline)
+            rule = self.rules[rule_index]
+            if st.early is None:
+                self._on_time(rule, st, deadline)
+            else:
+                self._corrected(rule, st, (deadline,), self._on_time, rule, st, deadline)
 
     def _queue(self, st: KeyState) -> None:
         if st.deadline is not None and (st.queued is None or st.deadline < st.queued):
@@ -534,7 +606,197 @@ class Engine:
             if st is None:
                 st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
                 st.area = area or self.world.event_area(ev)
-            self._step(rule, st, ev, t, local_s, late)
+            if st.early is None:
+                self._step(rule, st, ev, t, local_s, late)
+            else:
+                order = (t, ev.source, ev.id)
+                self._corrected(rule, st, order, self._step, rule, st, ev, t, local_s, late)
+
+    # ------------------------------------------------------------------ on arrival
+    def _arrive(self, ev: Event, t: float, area: str | None) -> None:
+        """Decide on arrival what is certain (see :class:`Early`): called for every
+        event that is not late, before the clock releases it."""
+        rules = self.by_kind.get(ev.kind)
+        if not rules:
+            return
+        local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
+        floor = self.clock if self.clock is not None else float("-inf")
+        states, owns = self.states, self.owns
+        for rule in rules:
+            if not rule.arrives or (rule.when is not None and not rule.when(ev, local_s)):
+                continue
+            key = rule.key_of(ev, area)
+            if key is None or (rule.eligible is not None and key not in rule.eligible):
+                continue
+            if owns is not None and not owns(rule.id, key):
+                continue
+            if rule.split_by is not None:
+                part = rule.split_by(ev)
+                if isinstance(part, str | int):
+                    key = f"{key}/{part}"
+            st = states.get((rule.index, key))
+            if st is None:
+                st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+                st.area = area or self.world.event_area(ev)
+            e = st.early if st.early is not None else Early(len(rule.upgrades))
+            changed = False
+            if rule.trigger.early:
+                e.mem, firings = rule.trigger.arrive(e.mem, ev, t, local_s, floor)
+                for firing in firings:
+                    changed |= self._early_fire(rule, st, e, firing, ev)
+            for i in rule.early_ups:
+                trigger = rule.upgrades[i].trigger
+                e.ups_mem[i], firings = trigger.arrive(e.ups_mem[i], ev, t, local_s, floor)
+                for f in firings:
+                    if f[2] not in e.ups:
+                        e.ups[f[2]] = (f[:3], rule.upgrades[i].severity, f[3])
+                        changed = True
+            st.early = None if e.idle else e
+            if changed and st.early is not None:
+                self._show(rule, st, ev.id, t)
+
+    def _reopen(self, rule: Rule, st: KeyState) -> None:
+        """Firings decided on arrival outlived the alert they joined (the pass closed
+        it before reaching them): they open the next alert at once."""
+        e = st.early
+        if e is None or st.alert is not None or e.alert is not None or not e.joins:
+            return
+        fid, (order, evidence, severity) = min(e.joins.items(), key=lambda item: item[1][0])
+        st.n += 1
+        e.alert = Alert(
+            id=f"{rule.id}/{st.key}/{st.n}",
+            scenario=rule.id,
+            key=st.key,
+            severity=severity,
+            opened_at=_dt(order[0]),
+            count=max(1, len(evidence)),
+            event_ids=list(evidence),
+            area=st.area,
+        )
+        self.alerts.append(e.alert)
+        self._dress(rule, st)
+        self._emit("opened", e.alert, fid, order[0])
+
+    def _early_fire(self, rule: Rule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
+        """A main-trigger firing became certain: open an alert at once, or join the
+        one shown. Returns whether anything changed."""
+        fid = f[2]
+        if fid in e.joins:
+            return False
+        if rule.merge_window is not None and (st.alert is not None or e.alert is not None):
+            # a new incident after a merge window: a late event could still bridge the
+            # gap, so the clock decides
+            known = [j[0][0] for j in e.joins.values()]
+            if st.alert is not None:
+                known.append(st.last_match)
+            before = [x for x in known if x <= f[0]]
+            gap = f[0] - max(before) if before else min(known) - f[0]
+            if gap > rule.merge_window:
+                return False
+        severity = rule.severity_of(ev if fid == ev.id else None)
+        e.joins[fid] = (f[:3], f[3], severity)
+        if st.alert is None and e.alert is None:
+            st.n += 1
+            e.alert = Alert(
+                id=f"{rule.id}/{st.key}/{st.n}",
+                scenario=rule.id,
+                key=st.key,
+                severity=severity,
+                opened_at=_dt(f[0]),
+                count=max(1, len(f[3])),
+                event_ids=list(f[3]),
+                area=st.area,
+            )
+            self.alerts.append(e.alert)
+            st.early = e
+            self._emit("opened", e.alert, fid, f[0])
+        return True
+
+    def _show(self, rule: Rule, st: KeyState, event_id: str | None, t: float) -> None:
+        """Dress the shown alert with what was decided on arrival and tell."""
+        before = self._visible(st)
+        snapshot = None if before is None else (before.count, before.severity, before.opened_at)
+        self._strip(st)
+        self._dress(rule, st)
+        after = self._visible(st)
+        if after is not None and (
+            after is not before or snapshot != (after.count, after.severity, after.opened_at)
+        ):
+            self._emit("updated", after, event_id, t)
+
+    @staticmethod
+    def _visible(st: KeyState) -> Alert | None:
+        if st.alert is not None:
+            return st.alert
+        return st.early.alert if st.early is not None else None
+
+    def _strip(self, st: KeyState) -> None:
+        """Put the in-order truth back under the shown alert."""
+        e = st.early
+        if e is not None and e.base is not None and st.alert is not None:
+            a = st.alert
+            a.count, ids, a.severity, a.opened_at = e.base
+            a.event_ids = list(ids)
+        if e is not None:
+            e.base = None
+
+    def _dress(self, rule: Rule, st: KeyState) -> None:
+        """Show on the key's alert the firings and upgrades decided on arrival that
+        the in-order pass has not reached; open an alert for firings left over when
+        the pass closed the one they joined."""
+        e = st.early
+        if e is None:
+            return
+        joins = sorted(e.joins.items(), key=lambda item: item[1][0])
+        if st.alert is not None:
+            a = st.alert
+            if not joins and not e.ups:
+                return
+            e.base = (a.count, list(a.event_ids), a.severity, a.opened_at)
+            extra = [fid for fid, _ in joins if fid not in a.event_ids]
+            a.count += len(extra)
+            a.event_ids = [*a.event_ids, *extra]
+        elif e.alert is not None and joins:
+            a = e.alert
+            _, (order, evidence, severity) = joins[0]
+            rest = [fid for fid, _ in joins[1:] if fid not in evidence]
+            a.opened_at = _dt(order[0])
+            a.severity = severity
+            a.count = max(1, len(evidence)) + len(rest)
+            a.event_ids = [*evidence, *rest]
+        else:
+            return
+        opened = a.opened_at.timestamp()
+        for order, severity, evidence in sorted(e.ups.values(), key=lambda u: u[0]):
+            if order[0] >= opened and severity.rank > a.severity.rank:
+                a.severity = severity
+                a.event_ids.extend(i for i in evidence if i not in a.event_ids)
+
+    def _corrected(
+        self, rule: Rule, st: KeyState, upto: tuple[Any, ...], op: Callable[..., None], *args: Any
+    ) -> None:
+        """Run one step of the in-order pass on a key that shows decisions made on
+        arrival: under them, then drop what the pass has now reached (``upto``, its
+        place in ``(ts, source, id)`` order) and show the rest again. The pass's own
+        changes are told after, with the shown alert."""
+        e = st.early
+        assert e is not None
+        self._strip(st)
+        outer, self._deferred = self._deferred, []
+        try:
+            op(*args)
+        finally:
+            told, self._deferred = self._deferred, outer
+        tables: tuple[dict[str, Any], ...] = (e.joins, e.ups, e.absorbed)
+        for table in tables:
+            for fid in [f for f, v in table.items() if v[0] <= upto]:
+                del table[fid]
+        self._dress(rule, st)
+        for change in told:
+            self._emit(change.kind, change.alert, change.event_id, change.at.timestamp())
+        self._reopen(rule, st)
+        if e.idle and st.early is e:
+            st.early = None
 
     def _start_service(self, rule: Rule, t: float) -> None:
         """The first event this scenario reads starts its service: registered keys
@@ -602,6 +864,15 @@ class Engine:
                 if fired and alert is not None and t >= alert.opened_at.timestamp():
                     self._close(st, t, ev.id)
                     alert = None
+        if late and rule.raise_late:
+            # still actionable: fires on arrival — the alert (and its case's deadlines)
+            # start now, the event's own time kept as when it was reported
+            st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+            if fired:
+                now = max(self._max_t or t, t)
+                evidence = rule.trigger.evidence(st.ts, ev)
+                self._match(rule, st, now, ev, alert, evidence, reported_at=_dt(t))
+            return
         if late:
             st.ts = rule.trigger.observe_late(st.ts, ev, t)
             for i, up in enumerate(rule.upgrades):
@@ -658,12 +929,16 @@ class Engine:
         ev: Event | None,
         alert: Alert | None,
         evidence: list[str],
-    ) -> Alert:
+        reported_at: datetime | None = None,
+    ) -> Alert | None:
         """The main trigger fired: open an alert, or join the open one.
 
         ``evidence`` are the events that made it fire (the five denials of a count, the
         last sign of life before a silence); ``count`` is the number of matching events
-        the alert holds (1 for a silence)."""
+        the alert holds (1 for a silence). An alert opened on arrival for this key
+        (:class:`Early`) is adopted — same id, the in-order values — rather than a
+        second one opened; a firing that a handled case already took in opens none
+        (returns ``None``)."""
         if (
             alert is not None
             and rule.merge_window is not None
@@ -673,6 +948,24 @@ class Engine:
             alert = None
         st.last_match = t
         event_id = ev.id if ev is not None else None
+        if alert is None and st.early is not None:
+            e = st.early
+            if event_id is not None and event_id in e.absorbed:
+                return None
+            if e.alert is not None:
+                alert, e.alert = e.alert, None
+                alert.opened_at = _dt(t)
+                alert.severity = rule.severity_of(ev)
+                alert.count = max(1, len(evidence)) if ev is not None else 1
+                alert.event_ids = list(evidence)
+                alert.resolved_at = None
+                alert.reported_at = reported_at
+                st.alert = alert
+                for i, up in enumerate(rule.upgrades):
+                    if up.scope == "alert":
+                        st.us[i] = up.trigger.new_state()
+                self._emit("updated", alert, event_id, t)
+                return alert
         if alert is None:
             st.n += 1
             alert = Alert(
@@ -684,6 +977,7 @@ class Engine:
                 count=max(1, len(evidence)) if ev is not None else 1,
                 event_ids=list(evidence),
                 area=st.area,
+                reported_at=reported_at,
             )
             st.alert = alert
             for i, up in enumerate(rule.upgrades):
@@ -713,7 +1007,9 @@ class Engine:
         ev: str | None,
         t: float,
     ) -> None:
-        if self.on_alert is not None:
+        if self._deferred is not None:  # inside _corrected: told once the alert is dressed
+            self._deferred.append(AlertChange(kind, alert, ev, _dt(t)))
+        elif self.on_alert is not None:
             self.on_alert(AlertChange(kind, alert, ev, _dt(t)))
 
     def resolve_alert(self, scenario: str, key: str, at: datetime) -> Alert | None:
@@ -722,11 +1018,38 @@ class Engine:
         for rule in self.rules:
             if rule.id == scenario:
                 st = self.states.get((rule.index, key))
-                if st is not None and st.alert is not None:
+                if st is None:
+                    return None
+                if st.early is not None:
+                    return self._resolve_shown(rule, st, at.timestamp())
+                if st.alert is not None:
                     alert = st.alert
                     self._close(st, at.timestamp(), None)
                     return alert
         return None
+
+    def _resolve_shown(self, rule: Rule, st: KeyState, t: float) -> Alert | None:
+        """A case closed the alert people saw, decisions on arrival included: what it
+        held up to ``t`` was handled with it, so when the pass reaches those events they
+        open nothing (``absorbed``); later firings open the next alert."""
+        e = st.early
+        assert e is not None
+        shown = self._visible(st)
+        if shown is None:
+            return None
+        taken = [fid for fid, j in e.joins.items() if j[0][0] <= t]
+        ids, count, severity = list(shown.event_ids), shown.count, shown.severity
+        self._strip(st)
+        for fid in taken:
+            e.absorbed[fid] = (e.joins.pop(fid)[0],)
+        if st.alert is not None:
+            st.alert = None
+        e.alert = None
+        shown.event_ids, shown.count, shown.severity = ids, count, severity
+        shown.resolved_at = _dt(t)
+        self._emit("resolved", shown, None, t)
+        self._reopen(rule, st)
+        return shown
 
     def rebuffer(self, event: Event, area: str | None = None) -> bool:
         """After :meth:`restore` of a snapshot taken with ``buffer=False``: give back

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, Severity
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
@@ -120,6 +128,20 @@ class ScenarioConfig(BaseModel):
     sla: str | None = None
     reportable: bool = False
     timezone: str | None = None
+    #: Events stay actionable however late they come (residents' and hotline reports,
+    #: an SOS): a late one still opens its alert, on arrival, keeping its own time as
+    #: ``reported_at`` (SCENARIOS.md "Late events"). Needs a threshold trigger: a
+    #: count or a duration over a late event has no order to be judged in.
+    raise_late: bool = False
+
+    @model_validator(mode="after")
+    def _raise_late_needs_threshold(self) -> ScenarioConfig:
+        if self.raise_late and self.trigger.type != "threshold":
+            raise ValueError(
+                f"raise_late: needs a threshold trigger, not {self.trigger.type} (a late "
+                "event cannot be counted or timed against events already judged)"
+            )
+        return self
 
     @field_validator("reads")
     @classmethod

@@ -15,6 +15,7 @@ alert, further firings join it), an ``upgrade`` (raises the open alert's severit
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +29,9 @@ from cityeye.scenarios.conditions import Predicate, WorldValues, compile_conditi
 from cityeye.sourcefile import Duration
 
 Condition = dict[str, Any] | None
+#: A firing decided on arrival: (time, source, id) of the event the in-order pass will
+#: fire on, and the ids of the events that make it fire.
+Firing = tuple[float, str, str, list[str]]
 
 
 class TriggerConfig(BaseModel):
@@ -48,6 +52,10 @@ class Trigger:
     late_ok = False
     #: Whether the trigger ever sets a deadline (fires by the clock, not by an event).
     has_timer = False
+    #: Whether :meth:`arrive` can decide firings when events arrive: true where no
+    #: earlier-stamped event could undo a firing (one event, a count reaching N, a
+    #: co-occurrence) — SCENARIOS.md "Decide on arrival, correct on the clock".
+    early = False
 
     def __init__(self, when: Predicate) -> None:
         self.when = when
@@ -79,6 +87,19 @@ class Trigger:
         explained; by default the event in hand."""
         return [ev.id] if ev is not None else []
 
+    def arrive(
+        self, mem: Any, ev: Event, t: float, local_s: int, floor: float
+    ) -> tuple[Any, list[Firing]]:
+        """An event arrived (in any order, not late): the firings it makes certain.
+
+        ``mem`` is this trigger's arrival memory for the key (``None`` at first):
+        every matching event not older than ``floor`` (the engine's clock) less the
+        trigger's reach. A firing returned here is one the in-order pass will make
+        at that event whatever else arrives, because later arrivals can only add
+        events; each is returned once, by the arrival that completes it. Only for
+        triggers with :attr:`early`."""
+        return mem, []
+
 
 # --------------------------------------------------------------------- threshold
 class ThresholdConfig(TriggerConfig):
@@ -93,9 +114,15 @@ class ThresholdConfig(TriggerConfig):
 
 class Threshold(Trigger):
     late_ok = True
+    early = True
 
     def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
         return None, self.when(ev, local_s)
+
+    def arrive(
+        self, mem: Any, ev: Event, t: float, local_s: int, floor: float
+    ) -> tuple[Any, list[Firing]]:
+        return None, [(t, ev.source, ev.id, [ev.id])] if self.when(ev, local_s) else []
 
 
 # --------------------------------------------------------------------- count
@@ -128,6 +155,32 @@ class Count(Trigger):
 
     def evidence(self, st: Any, ev: Event | None) -> list[str]:
         return [event_id for _, event_id in st]
+
+    early = True
+
+    def arrive(
+        self, mem: Any, ev: Event, t: float, local_s: int, floor: float
+    ) -> tuple[Any, list[Firing]]:
+        """The in-order pass fires at an event when ``count`` matching events, it
+        included, lie in the window ending there (in ``(ts, source, id)`` order). The
+        new arrival can complete that for itself and for events up to ``window``
+        after it; it is new exactly where the count is now ``count``."""
+        if not self.when(ev, local_s):
+            return mem, []
+        seen: list[tuple[float, str, str]] = mem if mem is not None else []
+        del seen[: bisect_left(seen, (floor - self.window,))]
+        entry = (t, ev.source, ev.id)
+        insort(seen, entry)
+        firings: list[Firing] = []
+        start = bisect_left(seen, entry)
+        stop = bisect_right(seen, (t + self.window, "\uffff"))
+        for i in range(start, stop):
+            c = seen[i]
+            lo = bisect_left(seen, (c[0] - self.window,))
+            if i + 1 - lo == self.count:
+                ids = [x[2] for x in seen[i + 1 - self.count : i + 1]]
+                firings.append((c[0], c[1], c[2], ids))
+        return seen, firings
 
 
 # --------------------------------------------------------------------- duration
@@ -334,6 +387,53 @@ class Cooccurrence(Trigger):
         partner = st[2]
         return [partner, ev.id] if ev is not None else [partner]
 
+    early = True
+
+    def _partner(
+        self, seen: list[tuple[Any, ...]], i: int, skip: tuple[float, str, str] | None
+    ) -> str | None:
+        """Who the in-order pass pairs ``seen[i]`` with (the latest fitting earlier
+        event within the window), leaving out ``skip``; ``None`` if nobody."""
+        t, _, _, is_a, is_b, value = seen[i]
+        lo = bisect_left(seen, (t - self.window,))
+        for want_second in (True, False):
+            if not (is_a if want_second else is_b):
+                continue
+            for j in range(i - 1, lo - 1, -1):
+                p = seen[j]
+                if skip is not None and p[:3] == skip:
+                    continue
+                if (p[4] if want_second else p[3]) and (self.distinct is None or p[5] != value):
+                    return str(p[2])
+        return None
+
+    def arrive(
+        self, mem: Any, ev: Event, t: float, local_s: int, floor: float
+    ) -> tuple[Any, list[Firing]]:
+        """The in-order pass fires at an event that has a partner before it within
+        the window; the new arrival is that partner, or that event, for itself and
+        for events up to ``window`` after it that had no partner until now."""
+        is_a, is_b = self.first(ev, local_s), self.second(ev, local_s)
+        if not (is_a or is_b):
+            return mem, []
+        seen: list[tuple[Any, ...]] = mem if mem is not None else []
+        del seen[: bisect_left(seen, (floor - self.window,))]
+        key = (t, ev.source, ev.id)
+        value = self.distinct(ev) if self.distinct else None
+        insort(seen, (*key, is_a, is_b, value))
+        firings: list[Firing] = []
+        start = bisect_left(seen, key)
+        stop = bisect_right(seen, (t + self.window, "\uffff"))
+        for i in range(start, stop):
+            partner = self._partner(seen, i, None)
+            if partner is None:
+                continue
+            if i != start and self._partner(seen, i, key) is not None:
+                continue  # it had a partner before this arrival: decided already
+            c = seen[i]
+            firings.append((c[0], c[1], c[2], [partner, c[2]]))
+        return seen, firings
+
 
 # --------------------------------------------------------------------- baseline
 class BaselineConfig(TriggerConfig):
@@ -413,6 +513,7 @@ class AnyOf(Trigger):
         super().__init__(lambda _ev, _t: True)
         self.parts = parts
         self.late_ok = all(p.late_ok for p in parts)
+        self.early = any(p.early for p in parts)
         self.registered = any(p.registered for p in parts)
         self.has_timer = any(p.has_timer for p in parts)
         self._hits: list[int] = []
@@ -460,6 +561,20 @@ class AnyOf(Trigger):
     def arm(self, st: Any, t: float) -> Any:
         states: list[Any] = st if st is not None else self.new_state()
         return [p.arm(s, t) for p, s in zip(self.parts, states, strict=True)]
+
+    def arrive(
+        self, mem: Any, ev: Event, t: float, local_s: int, floor: float
+    ) -> tuple[Any, list[Firing]]:
+        """The firings of the parts that decide on arrival (a leakage reading over
+        the limit); the others (a current held high for 5 min) wait for the clock."""
+        mems: list[Any] = mem if mem is not None else [None] * len(self.parts)
+        firings: dict[str, Firing] = {}
+        for i, part in enumerate(self.parts):
+            if part.early:
+                mems[i], fired = part.arrive(mems[i], ev, t, local_s, floor)
+                for f in fired:
+                    firings.setdefault(f[2], f)
+        return mems, sorted(firings.values(), key=lambda f: f[:3])
 
 
 # --------------------------------------------------------------------- registry

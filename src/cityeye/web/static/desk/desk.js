@@ -60,6 +60,9 @@
   let parents = {};
   const list = document.getElementById("list");
   const detail = document.getElementById("detail");
+    alert_joined: "预警并入 Alert joined",
+    priority_raised: "提升优先级 Priority raised",
+    reported_late: "迟到补报 Reported late",
   let me = null;
 
   const { csrf, api } = window.cityeye; // static/session.js
