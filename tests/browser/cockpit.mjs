@@ -64,6 +64,7 @@ try {
 
   // an event posted over HTTP raises an alert: it arrives in the stream, no reload
   await page.waitForSelector("#live.on"); // the stream is connected
+  report.badge = await page.locator("#live").textContent(); // and the server's clock: 实时 HH:MM
   const before = report.reloads;
   const r = await fetch(new URL("/api/v1/events", base), {
     method: "POST", headers: { "content-type": "application/json" }, body: LIVE_EVENTS,

@@ -1,10 +1,12 @@
 // The handler desk in a real browser, phone-sized: sign in, see my case, accept it,
-// upload nothing, and never ask another host for anything. Prints a JSON report; the
-// pytest wrapper (tests/unit/test_browser.py) checks it and the database.
+// upload nothing, and never ask another host for anything. The server replays a day far
+// from the browser's: the case's countdown must be the server's (static/clock.js).
+// Prints a JSON report; the pytest wrapper (tests/unit/test_browser.py) checks it and
+// the database.
 import { chromium } from "playwright-core";
 
 const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM } = process.env;
-const report = { external: [], errors: [], cases: 0, title: null, accepted: false };
+const report = { external: [], errors: [], cases: 0, title: null, accepted: false, due: null, mode: null, browserDue: null };
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 try {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
@@ -26,6 +28,13 @@ try {
   await page.waitForSelector(".case");
   report.cases = await page.locator(".case").count();
   report.title = await page.locator(".case .title").first().textContent();
+  report.due = await page.locator(".case .due").first().textContent();
+  report.mode = await page.evaluate(() => window.cityeye.clock.mode());
+  // what the phone's own clock would have said
+  report.browserDue = await page.evaluate(() => {
+    const minutes = Math.round((new Date(document.querySelector(".case").dataset.due) - Date.now()) / 60000);
+    return minutes < 0 ? "overdue" : Math.round(minutes / 60) + "h";
+  });
   await page.locator(".case").first().click();
   await page.waitForSelector("#detail .move button");
   await page.click("text=受理 Accept");

@@ -7,37 +7,52 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from cityeye.store import Store
-from serving import keep_screenshots, run_in_browser
+from serving import keep_screenshots, run_in_browser, wait_until
 
 PASSWORD = "handler-pass-123"
 
 
 def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> None:
-    def post_a_report(base: str) -> None:
-        events = [
-            {
-                "id": "r1",
-                "kind": "report.citizen",
-                "ts": "2026-11-23T08:00:00+08:00",
-                "source": "app",
-                "area": "G0001",
-                "attrs": {"category": "road", "text": "路面坑洼"},
-            },
-            # a later event moves event time past the lateness hold
-            {
-                "id": "t1",
-                "kind": "door.open",
-                "ts": "2026-11-23T08:30:00+08:00",
-                "source": "gw",
-                "device_id": "D1",
-            },
-        ]
-        r = httpx.post(f"{base}/api/v1/events", json=events, timeout=10)
-        assert r.json()["accepted"] == 2
+    """The server replays 23 November 2026 at 60× from noon (``serve --replay``), days
+    away from the browser's own clock: the desk counts the case's deadline down from
+    the server's time, as the engine and the deadlines do."""
+    events = [
+        {
+            "id": "r1",
+            "kind": "report.citizen",
+            "ts": "2026-11-23T08:00:00+08:00",
+            "source": "app",
+            "area": "G0001",
+            "attrs": {"category": "road", "text": "路面坑洼"},
+        },
+        # later in the day: the replay is still playing while the test runs
+        {
+            "id": "t1",
+            "kind": "door.open",
+            "ts": "2026-11-23T20:00:00+08:00",
+            "source": "gw",
+            "device_id": "D1",
+        },
+    ]
+    day = tmp_path / "day.jsonl"
+    day.write_text("".join(json.dumps(e) + "\n" for e in events))
+
+    def wait_for_the_case(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            login = http.post(
+                "/api/v1/auth/login", json={"username": "zhang", "password": PASSWORD}
+            )
+            auth = {"Authorization": f"Bearer {login.json()['token']}"}
+            wait_until(
+                lambda: http.get("/api/v1/cases", headers=auth).json()["total"] == 1,
+                "the replayed report becomes a case",
+                deadline_s=30,
+            )
 
     shot = tmp_path / "shots" / "desk.png"
     report, db = run_in_browser(
@@ -45,10 +60,15 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
         "desk.mjs",
         users={"zhang": ("--role", "handler", "--party", "P-GW1", "--name", "张网格员")},
         password=PASSWORD,
-        serve=("--clock", "events", "--open-ingest"),
-        before=post_a_report,
+        serve=("--replay", str(day), "--speed", "60", "--replay-from", "2026-11-23T12:00:00+08:00"),
+        before=wait_for_the_case,
         env={"USERNAME": "zhang", "SHOT": str(shot)},
     )
+    # reported at 08:00, 24 h to handle (medium): about 20 h left at the server's noon;
+    # by the browser's clock (not 23 November) it would be something else entirely
+    assert report["mode"] == "replay"
+    assert report["due"] in ("剩 20小时 h left", "剩 19小时 h left"), report
+    assert report["browserDue"] not in ("20h", "19h")
     assert report["errors"] == []
     assert report["external"] == []  # nothing from another host: works offline
     assert report["cases"] == 1
@@ -60,6 +80,38 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
     assert case.state.value == "accepted"
     assert case.timeline[-1].actor == "P-GW1"
     store.close()
+
+
+def test_after_a_replay_the_pages_keep_the_servers_clock(tmp_path: Path) -> None:
+    """A demo replay of 23 November 2026 (Hangzhou) whose file is done: the server runs
+    on in real time from the day's noon. In a browser set to New York, the cockpit's
+    badge says the replay has ended and shows the server's time in Shanghai, its period
+    ends on the server's day, and the portal dates a report as the district reads it."""
+    day = tmp_path / "day.jsonl"
+    report_event = {
+        "id": "r1",
+        "kind": "report.citizen",
+        "ts": "2026-11-23T08:00:00+08:00",
+        "source": "app",
+        "area": "G0001",
+        "attrs": {"category": "road", "text": "路面坑洼"},
+    }
+    day.write_text(json.dumps(report_event) + "\n")
+    report, _ = run_in_browser(
+        tmp_path,
+        "clock.mjs",
+        users={"boss": ("--role", "leader", "--area", "330105", "--name", "区领导")},
+        password=PASSWORD,
+        serve=("--replay", str(day), "--replay-from", "2026-11-23T12:00:00+08:00"),
+        env={"USERNAME": "boss"},
+    )
+    assert report["errors"] == []
+    badge, period = str(report["badge"]), str(report["period"])
+    assert badge.startswith("回放已结束 · 实时 12:0"), badge  # not New York's 23:0x
+    assert period.endswith("2026-11-23"), period
+    assert "倍速" not in period  # real time now: no replay speed to show
+    assert str(report["tracking"]).startswith("311-20261123-")
+    assert str(report["reported"]).startswith("2026/11/23 12:0"), report["reported"]
 
 
 def close_the_case_in(base: str, grid: str) -> None:
@@ -138,6 +190,11 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert [a["scenario"] for a in report["live"]] == ["fire.smoke"]
     assert "烟感" in report["live"][0]["text"]
     assert report["liveReloads"] == 0  # arrived through the stream, not a reload
+    # the badge: live (the wall clock, no replay) and the server's time in the district's
+    # timezone (Shanghai), whatever the browser's
+    shanghai = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = {f"实时 {t:%H:%M}" for t in (shanghai, shanghai - timedelta(minutes=1))}
+    assert report["badge"] in shown, report["badge"]
     assert report["markers"] >= 1
     assert report["english"] == {
         "tile": "Handling rate",

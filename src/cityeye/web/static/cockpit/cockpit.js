@@ -4,8 +4,10 @@
 // table of the same children with their KPIs; open alerts as markers and a live alert
 // stream (server-sent events); KPI tiles; the trend, per-scenario and per-module charts.
 // Every number opens the cases behind it (GET /api/v1/cases with the same filters).
-// The period is the 30 days up to "today" as the server's clock says (GET /api/v1/clock;
-// the browser's date when there is none); figures refresh every 10 s.
+// The period is the 30 days up to "today" as the server's clock says (static/clock.js,
+// GET /api/v1/clock; the browser's date when there is none); figures refresh every 10 s.
+// The badge says the stream's state and, connected, the server's clock: 实时 (live), 回放
+// ×60 (a demo replaying a simulated day) or 回放已结束 · 实时 (its file done, real time).
 // Everything comes from this server: no tiles unless a tile URL is configured.
 "use strict";
 (function () {
@@ -23,6 +25,7 @@
       title: "城市眼·云共治 驾驶舱", logout: "退出", map: "辖区地图", children: "下级区域",
       stream: "实时预警", trend: "逐日趋势", by_scenario: "分场景（全区）", by_module: "分模块（全区）",
       close: "关闭", more: "更多", connecting: "连接中…", live: "实时", offline: "已断开",
+      replay: "回放", replay_ended: "回放已结束 · 实时",
       handling_rate: "处置率", on_time_rate: "按期办结率", co_governance_rate: "共治率",
       satisfaction: "满意率", false_alarm_rate: "误报率", open: "在办工单", overdue: "超期工单",
       opened: "新增工单", closed: "办结", due: "应办", name: "区域", alerts: "预警",
@@ -46,7 +49,7 @@
       title: "cityeye cockpit", logout: "Sign out", map: "Map", children: "Sub-areas",
       stream: "Live alerts", trend: "Day by day", by_scenario: "By scenario (district)",
       by_module: "By module (district)", close: "Close", more: "More", connecting: "Connecting…",
-      live: "Live", offline: "Disconnected",
+      live: "Live", offline: "Disconnected", replay: "Replay", replay_ended: "Replay ended · live",
       handling_rate: "Handling rate", on_time_rate: "On-time rate",
       co_governance_rate: "Co-governance rate", satisfaction: "Satisfaction",
       false_alarm_rate: "False-alarm rate", open: "Open cases", overdue: "Overdue",
@@ -88,7 +91,7 @@
     lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh",
     colour: localStorage.getItem(COLOUR_KEY) === "cases" ? "cases" : "rate",
     me: null, areas: {}, kids: {}, root: null, district: null, area: null,
-    scenarios: {}, first: null, last: null, clock: null, noClock: false, gen: 0,
+    scenarios: {}, first: null, last: null, gen: 0,
     kpi: null, open: null, overdue: null, rows: {}, trend: null, byScenario: null,
     alerts: new Map(), stream: [], filter: null, page: 1, timer: null, participation: null,
   };
@@ -97,6 +100,7 @@
 
   // ------------------------------------------------------------------ helpers
   const { csrf, api } = window.cityeye; // static/session.js
+  const clock = window.cityeye.clock; // static/clock.js: the server's time and timezone
 
   async function json(path) {
     const r = await api(path);
@@ -124,7 +128,7 @@
     return isoDay(new Date(y, m - 1, d + n));
   }
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? new Date(iso).toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: clock.timezone() }) : "";
   }
   function rateClass(r, lowGood) {
     if (r === null || r === undefined) return "";
@@ -180,28 +184,32 @@
 
   function setLive(s) {
     state.liveState = s;
-    $("live").textContent = t(s);
+    $("live").textContent = badge();
     $("live").className = "live" + (s === "live" ? " on" : "");
+    $("live").dataset.mode = clock.mode() || "";
   }
+
+  // the stream's state; connected, what the server's clock is doing, and its time
+  function badge() {
+    const s = state.liveState || "connecting";
+    if (s !== "live") return t(s);
+    const mode = clock.mode();
+    const words = mode === "replay" ? t("replay") + " ×" + clock.speed() : t(mode === "replay_ended" ? "replay_ended" : "live");
+    return words + " " + clock.format(clock.now(), { hour: "2-digit", minute: "2-digit" });
+  }
+  setInterval(() => setLive(state.liveState || "connecting"), 1000);
+  clock.onSync(() => setLive(state.liveState || "connecting"));
 
   // ------------------------------------------------------------------ period
   async function loadClock() {
-    if (!state.noClock) {
-      try {
-        const r = await api("/api/v1/clock");
-        if (r.status === 404) state.noClock = true;
-        else if (r.ok) state.clock = await r.json();
-      } catch (e) {
-        state.clock = null; // network hiccup: keep the browser's date this time
-      }
-    }
-    const today = state.clock && state.clock.day ? state.clock.day : isoDay(new Date());
+    await clock.ready; // fetched once, re-synced by static/clock.js
+    const today = clock.day(); // the district's day by the server's clock
     state.last = today;
     state.first = addDays(today, 1 - DAYS);
   }
 
   function showPeriod() {
-    const speed = state.clock && state.clock.speed ? " · " + t("speed") + " ×" + state.clock.speed : "";
+    const speed = clock.mode() === "replay" ? " · " + t("speed") + " ×" + clock.speed() : "";
     $("period").textContent = state.first ? state.first + " — " + state.last + speed : "";
   }
 

@@ -38,6 +38,7 @@
 
   // ------------------------------------------------------------------ helpers
   const { csrf, api } = window.cityeye; // static/session.js
+  const clock = window.cityeye.clock; // static/clock.js: the server's time
 
   function reason(body, status) {
     // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
@@ -405,7 +406,7 @@
         if (r.note) li.append(el("span", r.note, "note"));
       }
       if (i === current && t.step_due_at && s.code !== "resolve") {
-        const late = new Date(t.step_due_at) < new Date();
+        const late = new Date(t.step_due_at) < clock.now();
         const due = el("span", (late ? "已超期 overdue · " : "期限 due ") + when(t.step_due_at), "due" + (late ? " overdue" : ""));
         due.id = "step-due";
         li.append(due);
@@ -551,7 +552,7 @@
     form.dataset.manage = "";
     const mode = select("mode", Object.entries(MODES).map(([k, v]) => [k, v[0] + " " + v[1]]));
     const at = input("at", { type: "datetime-local", required: "required" });
-    const tomorrow = new Date(Date.now() + 86400000);
+    const tomorrow = new Date(clock.now() + 86400000); // the server's tomorrow (a replayed day's in a demo)
     tomorrow.setHours(19, 0, 0, 0);
     at.value = localInput(tomorrow);
     const place = input("place", { maxlength: "200", placeholder: "社区议事厅 / 线上 place" });

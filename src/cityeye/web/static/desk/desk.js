@@ -55,17 +55,18 @@
     co_handle: "协办 Co-handling",
     rate: "居民评价 Rated",
     self_resolve: "自动消警 Resolved itself",
+    alert_joined: "预警并入 Alert joined",
+    priority_raised: "提升优先级 Priority raised",
+    reported_late: "迟到补报 Reported late",
   };
   let parties = [];
   let parents = {};
   const list = document.getElementById("list");
   const detail = document.getElementById("detail");
-    alert_joined: "预警并入 Alert joined",
-    priority_raised: "提升优先级 Priority raised",
-    reported_late: "迟到补报 Reported late",
   let me = null;
 
   const { csrf, api } = window.cityeye; // static/session.js
+  const clock = window.cityeye.clock; // static/clock.js: the server's time, not the phone's
 
   function text(tag, content, cls) {
     const el = document.createElement(tag);
@@ -76,7 +77,7 @@
 
   function due(iso) {
     if (!iso) return { label: "无时限 no deadline", cls: "" };
-    const minutes = Math.round((new Date(iso) - Date.now()) / 60000);
+    const minutes = Math.round((new Date(iso) - clock.now()) / 60000);
     const abs = Math.abs(minutes);
     const span = abs >= 1440 ? Math.round(abs / 1440) + "天 d" : abs >= 60 ? Math.round(abs / 60) + "小时 h" : abs + "分 min";
     if (minutes < 0) return { label: "超期 overdue " + span, cls: "overdue" };
@@ -94,12 +95,25 @@
       const card = document.createElement("button");
       card.className = "card case sev-" + c.severity;
       const d = due(c.due_at);
+      card.dataset.due = c.due_at || "";
       card.append(text("span", d.label, "due " + d.cls), text("div", c.title, "title"));
       card.append(text("div", [c.state_zh, c.area ? c.area.name : "", c.id].join(" · "), "meta"));
       card.addEventListener("click", () => openCase(c.id));
       list.append(card);
     }
   }
+
+  // the countdowns go on between loads (at a replay's speed too), and follow each re-sync
+  function relabel() {
+    for (const card of list.querySelectorAll(".case[data-due]")) {
+      const d = due(card.dataset.due);
+      const span = card.querySelector(".due");
+      span.textContent = d.label;
+      span.className = "due " + d.cls;
+    }
+  }
+  setInterval(relabel, 15000);
+  clock.onSync(relabel);
 
   async function openCase(id) {
     const r = await api("/api/v1/cases/" + encodeURIComponent(id));

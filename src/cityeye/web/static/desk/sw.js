@@ -17,6 +17,7 @@ const SHELL = [
   "/static/vendor/fonts.css",
   "/static/desk/desk.css",
   "/static/session.js",
+  "/static/clock.js",
   "/static/desk/desk.js",
   "/static/desk/desk.webmanifest",
   "/static/desk/icon-192.png",

@@ -23,6 +23,7 @@
   }
 
   const { csrf } = window.cityeye; // static/session.js
+  const clock = window.cityeye.clock; // static/clock.js: the server's time and the district's timezone
 
   function headers(extra) {
     const h = { ...extra };
@@ -37,7 +38,7 @@
 
   function remember(tracking, key) {
     const all = saved().filter((r) => r.tracking !== tracking);
-    all.unshift({ tracking, key, at: new Date().toISOString() });
+    all.unshift({ tracking, key, at: new Date(clock.now()).toISOString() });
     localStorage.setItem(MINE, JSON.stringify(all.slice(0, 50)));
   }
 
@@ -193,7 +194,7 @@
 
   // ------------------------------------------------------------------ follow
   function fmt(iso) {
-    return new Date(iso).toLocaleString("zh-CN", { hour12: false });
+    return clock.format(iso); // in the district's timezone, whatever the phone's
   }
 
   function renderStatus(s, key) {
