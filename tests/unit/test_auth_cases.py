@@ -570,6 +570,8 @@ ONE_CASE = {"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/actions"}
 NOT_AREA_SCOPED = {
     "/api/v1/cases": "filtered to the scope in SQL (test_nobody_reaches_a_case_outside_…)",
     "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
+    "/api/v1/notifications": "one's own notifications only (test_notifications.py)",
+    "/api/v1/notifications/stream": "one's own notifications only (test_notifications.py)",
     "/api/v1/events": "ingest: device and source tokens, not people",
     "/open311/v2/services.{fmt}": "the public standard: categories",
     "/open311/v2/services/{code}.{fmt}": "the public standard: a category",

@@ -31,6 +31,7 @@ from cityeye.api.clock import router as clock_router
 from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
+from cityeye.api.notifications import router as notifications_router
 from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
@@ -197,6 +198,7 @@ def create_app(
         app.include_router(portal_router(pipeline, attachments, now=clock.now))
         app.include_router(participation_router(pipeline, attachments, now=clock.now))
     app.include_router(auth_router(store))
+    app.include_router(notifications_router(store))
     app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
     app.include_router(attachments_router(store, attachments))
     app.add_exception_handler(RequestValidationError, _validation_error)

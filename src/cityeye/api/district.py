@@ -10,9 +10,6 @@ it (:func:`cityeye.domain.users.scope_of`).
 # no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
 # Annotated[..., Depends(current_user)] where current_user is a local of router()
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,7 +19,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from cityeye.api.auth import current_user_dependency, still_signed_in
+from cityeye.api.auth import current_user_dependency
+from cityeye.api.sse import last_event_id as last_event_id_of
+from cityeye.api.sse import sse_response
 from cityeye.clock import Clock, WallClock
 from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
@@ -192,48 +191,26 @@ def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
         ``after``), from whichever process stored it. ``limit`` ends the stream after
         that many alerts."""
         scope = scope_of(user, world)
-        if after is None and last_event_id is not None and last_event_id.isdigit():
-            after = int(last_event_id)
+        after = last_event_id_of(after, last_event_id)
         cursor = after if after is not None else await run_in_threadpool(store.last_alert_change)
 
-        # the server is stopping: end the stream (the browser reconnects to the next
-        # server with Last-Event-ID) rather than hold the shutdown until it goes away
-        stopping = getattr(request.app.state, "stopping", None)
+        def fetch(cursor: int) -> list[tuple[int, bytes | None]]:
+            return [
+                (seq, orjson.dumps(a.to_json()) if scope.allows(a.area) else None)
+                for seq, a in store.alert_changes_after(cursor)
+            ]
 
-        async def events() -> AsyncIterator[bytes]:
-            nonlocal cursor
-            sent, quiet = 0, 0.0
-            checked = time.monotonic()
-            yield b"retry: 3000\n\n"
-            while not (stopping is not None and stopping.is_set()):
-                if await request.is_disconnected():
-                    return
-                if time.monotonic() - checked >= RECHECK_S:
-                    # revoked or disabled since: end it (reconnecting then gets 401)
-                    if not await run_in_threadpool(still_signed_in, store, request):
-                        return
-                    checked = time.monotonic()
-                changes = await run_in_threadpool(store.alert_changes_after, cursor)
-                for seq, alert in changes:
-                    cursor = seq
-                    if scope.areas is not None and alert.area not in scope.areas:
-                        continue
-                    data = orjson.dumps(alert.to_json())
-                    yield b"id: %d\nevent: alert\ndata: %s\n\n" % (seq, data)
-                    sent += 1
-                    if limit is not None and sent >= limit:
-                        return
-                if changes:
-                    quiet = 0.0
-                    continue
-                if quiet >= HEARTBEAT_S:
-                    yield b": ping\n\n"  # keeps proxies from closing an idle stream
-                    quiet = 0.0
-                await asyncio.sleep(POLL_S)
-                quiet += POLL_S
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+        return sse_response(
+            request,
+            store,
+            fetch,
+            cursor,
+            event="alert",
+            limit=limit,
+            poll_s=POLL_S,
+            heartbeat_s=HEARTBEAT_S,
+            recheck_s=RECHECK_S,  # read now: tests shorten it
+        )
 
     @api.get("/kpis")
     def kpis(

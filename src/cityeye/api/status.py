@@ -14,6 +14,7 @@ from typing import Any
 
 from cityeye.domain import AreaLevel, World
 from cityeye.store import Store
+from cityeye.store.outbox import outbox_counts
 
 
 def street_rows(world: World, events_by_street: dict[str, int]) -> list[dict[str, Any]]:
@@ -58,6 +59,8 @@ def status_snapshot(store: Store) -> dict[str, Any]:
         },
         "events_by_kind": by_kind,
         "alerts_by_scenario": store.alert_counts(),
+        # webhook and SMS notifications still to send, and given up on (kept)
+        "notifications": outbox_counts(store),
     }
     if world is not None:
         snapshot["district"] = {

@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
-from cityeye.cases.notify import Notification, Notifier
+from cityeye.cases.notify import Notification, Notifier, reporter_text
 from cityeye.cases.routing import escalation_target, plan, route
 from cityeye.cases.sla import Stage, handle_limit, next_limit, sla_for, stage_of
 from cityeye.domain import (
@@ -345,11 +345,8 @@ class CaseBook:
         closed (and may rate it)."""
         if self.notifier is None or case.reporter is None:
             return
-        if case.state == CaseState.HANDLED:
-            text = f"您反映的问题（{case.id}）已处置：{note or '已处理'}。"
-        elif case.state == CaseState.CLOSED:
-            text = f"您反映的问题（{case.id}）已结案，欢迎评价（1–5 星）。"
-        else:
+        text = reporter_text(case.id, case.state, note)
+        if text is None:
             return
         self.notifier.send(Notification(case.id, case.reporter, case.state.value, text, at))
 

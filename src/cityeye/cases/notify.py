@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cityeye.domain import CaseState
+
 
 @dataclass(frozen=True, slots=True)
 class Notification:
@@ -21,6 +23,17 @@ class Notification:
     kind: str  # handled | closed
     text: str
     at: datetime
+
+
+def reporter_text(case_id: str, state: CaseState, note: str = "") -> str | None:
+    """反馈: what the reporter reads when their case was handled (with the handler's
+    note) or closed (and may be rated); ``None`` for any other state. One wording for
+    every channel (the book's notifier, the desk, the outbox)."""
+    if state == CaseState.HANDLED:
+        return f"您反映的问题（{case_id}）已处置：{note or '已处理'}。"
+    if state == CaseState.CLOSED:
+        return f"您反映的问题（{case_id}）已结案，欢迎评价（1–5 星）。"
+    return None
 
 
 class Notifier(Protocol):

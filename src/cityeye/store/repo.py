@@ -25,6 +25,7 @@ from cityeye.cases.aggregate import (
     periods,
     summarise,
 )
+from cityeye.cases.outbox import Channels, Notice, notices
 from cityeye.cases.sla import DEFAULT_SLA, Stage
 from cityeye.domain import (
     Alert,
@@ -51,6 +52,7 @@ from cityeye.domain import (
 )
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
+from cityeye.store.outbox import BELL, add_notices
 from cityeye.store.types import sqlite_time
 
 
@@ -122,6 +124,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._world: World | None = None  # for the KPI counters' areas and time zone
+        #: The channels besides the desk that case notifications go out on (``cityeye
+        #: serve --notify``); see :mod:`cityeye.cases.outbox`.
+        self.channels = Channels()
 
     @classmethod
     def open(cls, url: str = DEFAULT_URL, *, durable: bool = True) -> Store:
@@ -865,7 +870,11 @@ class Store:
         """Insert new cases and bring stored ones up to date — row, handlers, the
         timeline lines not stored yet — and add the difference each makes to the KPI
         counters, all in one transaction. A case's timeline only ever grows: one that
-        would drop stored lines is refused with ``ValueError``."""
+        would drop stored lines is refused with ``ValueError``.
+
+        The notifications the change makes (dispatched, critical, …; see
+        :mod:`cityeye.cases.outbox`) are written to the outbox in the same
+        transaction."""
         cases = list(cases)
         alert_ids = alert_ids or {}
         world = self._kpi_world()
@@ -874,11 +883,16 @@ class Store:
             old = {c.id: c for c in self._load_cases(conn, sorted(known))} if known else {}
             counts: Counter[Key] = Counter()
             new_rows, handlers, lines = [], [], []
+            told: list[Notice] = []
             for case in cases:
                 before = old.get(case.id)
                 stored = len(before.timeline) if before else 0
                 if before is not None and case.timeline[:stored] != before.timeline:
                     raise ValueError(f"case {case.id}: the stored timeline cannot be rewritten")
+                area = world.areas.get(case.area) if case.area else None
+                told += notices(
+                    case, stored, before.severity if before else None, area.name if area else None
+                )
                 row = self._case_row(case)
                 if before is None:
                     row["alert_id"] = alert_ids.get(case.id)
@@ -899,6 +913,9 @@ class Store:
             self._insert_rows(conn, t.case_handlers, handlers)
             self._insert_rows(conn, t.case_timeline, lines)
             self._add_counts(conn, counts)
+            rung = add_notices(conn, told, world, self.channels, datetime.now(UTC))
+        if rung:
+            BELL.ring()  # after the commit: a desk's stream in this process reads them now
 
     @staticmethod
     def _case_row(case: Case) -> dict[str, Any]:

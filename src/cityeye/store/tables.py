@@ -177,6 +177,8 @@ users = Table(
     Column("areas", JSONType, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime, nullable=True),
+    # where SMS notifications reach them (docs/notifications.md); NULL: none
+    Column("phone", String(32), nullable=True),
 )
 
 #: Signed-in sessions (browser cookie) and personal API tokens of users: only the
@@ -336,6 +338,33 @@ clock_marks = Table(
     Column("after_seq", SeqId, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Index("ix_clock_marks_name_after_seq", "name", "after_seq"),
+)
+
+#: The notification outbox (``cityeye.cases.outbox``): one row per recipient and
+#: channel, written in the transaction that stores the case change it reports. ``key``
+#: (case, timeline line, channel, recipient) makes a re-feed after a restart write
+#: nothing twice. Desk rows are delivered when written (the desk reads them); webhook
+#: and SMS rows wait ``pending`` for the sender, which retries with backoff until
+#: ``sent`` or, after the last attempt, ``failed`` (kept, with the last error).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("seq", SeqId, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("case_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("party_id", ID, nullable=True),
+    Column("payload", JSONType, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index("ix_notifications_user_id_seq", "user_id", "seq"),
+    Index("ix_notifications_state_next_try_at", "state", "next_try_at"),
 )
 
 # ---------------------------------------------------------------------- participation

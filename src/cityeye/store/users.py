@@ -175,3 +175,18 @@ def revoke_token(store: Store, token_id: str, at: datetime) -> bool:
             .values(revoked_at=at)
         )
     return bool(done.rowcount)
+
+
+def set_phone(store: Store, user_id: str, phone: str | None) -> None:
+    """Where SMS notifications reach the user (``None``: nowhere)."""
+    with store.engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(phone=phone))
+
+
+def phone_of(store: Store, user_id: str) -> str | None:
+    """The user's phone for SMS, if they have one and are not disabled."""
+    c = t.users.c
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(c.phone).where(c.id == user_id, c.disabled_at.is_(None))
+        ).scalar()

@@ -1,0 +1,238 @@
+"""告知 — telling people at once: which case changes make a notification, and for whom.
+
+The notification design in one place (issue 15, item 3); this module is its pure part,
+the other two are adapters around it:
+
+* **When and for whom** (here, no I/O). A stored case change — the timeline lines new
+  since the last save and the severity the case had before — gives :class:`Notice` s:
+
+  ========== ======================================= ==========================
+  kind       when                                    who hears it
+  ========== ======================================= ==========================
+  dispatched a dispatch line (the case has a lead)   the lead party's handlers
+  critical   opened critical, or raised to critical  the dispatchers whose areas
+                                                     cover the case (and the
+                                                     lead's handlers if raised
+                                                     after dispatch)
+  escalated  a deadline was missed                   those dispatchers and the
+                                                     lead's handlers
+  handled    a handle line                           the resident who reported
+  closed     a close line                            the resident who reported
+  ========== ======================================= ==========================
+
+* **A durable outbox** (:mod:`cityeye.store.outbox`). The store turns notices into
+  rows of the ``notifications`` table *in the transaction that stores the case
+  change*: one per recipient and channel — ``desk`` per user, ``webhook`` per party
+  with a robot configured, ``sms`` per user with a phone when a gateway is
+  configured (:class:`Channels`). A crash loses nothing, and the re-feed after a
+  restart writes nothing twice: each row has a key made of the case, the timeline
+  line (:attr:`Notice.ref`), the channel and the recipient. The engine thread only
+  writes rows; it never waits on the network.
+* **Delivery** (:mod:`cityeye.notifiers` and :mod:`cityeye.api.notifications`). The
+  desk reads its rows (``GET /api/v1/notifications`` and the SSE stream, woken when
+  rows are committed in the same process); a sender thread of ``cityeye serve``
+  posts due webhook and SMS rows (钉钉/浙政钉, 企业微信 or signed JSON), retried with
+  exponential backoff.
+
+The resident who reported still hears the outcome through the book's
+:class:`~cityeye.cases.notify.Notifier` too (replay's ``notifications.jsonl``); the
+words are the same (:func:`~cityeye.cases.notify.reporter_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from cityeye.cases.book import REPORT_SCENARIO
+from cityeye.cases.notify import reporter_text
+from cityeye.domain import Case, CaseState, Severity, TimelineEntry
+
+#: The source whose reports may have a signed-in reporter (``report_follows``).
+PORTAL_SOURCE = "portal"
+
+
+class NoticeKind(StrEnum):
+    DISPATCHED = "dispatched"
+    CRITICAL = "critical"
+    ESCALATED = "escalated"
+    HANDLED = "handled"
+    CLOSED = "closed"
+
+
+class Channel(StrEnum):
+    DESK = "desk"  # the desk's list and live stream (always)
+    WEBHOOK = "webhook"  # a party's group robot: 钉钉/浙政钉, 企业微信, JSON
+    SMS = "sms"  # a user's phone, through the district's gateway
+
+
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """Which channels besides the desk a notice goes out on (from ``--notify``):
+    the parties with a webhook, and whether an SMS gateway is configured."""
+
+    webhook_parties: frozenset[str] = frozenset()
+    sms: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something to tell about one case, before it is addressed to people.
+
+    ``party``: its handlers hear it (and its webhook, if any); ``dispatchers``: the
+    dispatchers whose areas cover ``area`` hear it; ``report``: the id of the portal
+    report whose signed-in reporter hears it."""
+
+    case_id: str
+    kind: NoticeKind
+    ref: str  # unique within the case: the timeline line it reports ("dispatch@3")
+    at: datetime
+    title: str
+    text: str
+    severity: Severity
+    area: str | None
+    url: str
+    party: str | None = None
+    dispatchers: bool = False
+    report: str | None = None
+
+    def payload(self) -> dict[str, object]:
+        """What every channel is made from (kept as the row's JSON)."""
+        return {
+            "title": self.title,
+            "text": self.text,
+            "severity": self.severity.value,
+            "area": self.area,
+            "url": self.url,
+            "at": self.at.isoformat(),
+        }
+
+
+def desk_url(case_id: str) -> str:
+    return f"/desk#case={case_id}"
+
+
+def notices(
+    case: Case, stored: int, before: Severity | None, area_name: str | None = None
+) -> list[Notice]:
+    """The notices of a case change: ``case.timeline[stored:]`` are the lines not
+    stored yet, ``before`` the severity stored (``None``: a new case). ``area_name``
+    is put in the words (the code stays in :attr:`Notice.area`)."""
+    out: list[Notice] = []
+    new = list(enumerate(case.timeline))[stored:]
+    where = f"（{area_name}）" if area_name else ""
+    grade = case.severity.zh
+    dispatch = _last(new, lambda e: e.action == "dispatch")
+    if dispatch is not None and case.lead:
+        index, entry = dispatch
+        urgent = "紧急" if case.severity == Severity.CRITICAL else "新"
+        out.append(
+            _notice(
+                case,
+                NoticeKind.DISPATCHED,
+                f"dispatch@{index}",
+                entry.at,
+                f"{urgent}案件 {case.id}",
+                f"{case.title}{where}，{grade}级，已派给本单位，请及时接单处置。",
+                party=case.lead,
+            )
+        )
+    raised = case.severity == Severity.CRITICAL and before != Severity.CRITICAL
+    if raised and new:
+        # the lead's handlers were told by the dispatch if it came in the same save
+        told = dispatch is not None
+        line = _last(new, lambda e: e.action == "priority_raised") or new[0]
+        out.append(
+            _notice(
+                case,
+                NoticeKind.CRITICAL,
+                "critical",
+                line[1].at,
+                f"紧急案件 {case.id}",
+                f"{case.title}{where}为紧急案件，请立即关注、调度。",
+                party=None if told else case.lead,
+                dispatchers=True,
+            )
+        )
+    for index, entry in new:
+        if entry.action == "escalate":
+            out.append(
+                _notice(
+                    case,
+                    NoticeKind.ESCALATED,
+                    f"escalate@{index}",
+                    entry.at,
+                    f"案件超时升级 {case.id}",
+                    f"{case.title}{where}：{entry.note}",
+                    party=case.lead,
+                    dispatchers=True,
+                )
+            )
+    report = _portal_report(case)
+    if report is not None:
+        for index, entry in new:
+            if entry.to_state in (CaseState.HANDLED, CaseState.CLOSED) and (
+                entry.from_state != entry.to_state
+            ):
+                kind = NoticeKind(entry.to_state.value)
+                out.append(
+                    Notice(
+                        case.id,
+                        kind,
+                        f"{kind.value}@{index}",
+                        entry.at,
+                        f"您反映的问题{entry.to_state.zh}",
+                        reporter_text(case.id, entry.to_state, entry.note) or entry.note,
+                        case.severity,
+                        case.area,
+                        f"/portal#track={report}",
+                        report=report,
+                    )
+                )
+    return out
+
+
+def _notice(
+    case: Case,
+    kind: NoticeKind,
+    ref: str,
+    at: datetime,
+    title: str,
+    text: str,
+    *,
+    party: str | None,
+    dispatchers: bool = False,
+) -> Notice:
+    return Notice(
+        case.id,
+        kind,
+        ref,
+        at,
+        title,
+        text,
+        case.severity,
+        case.area,
+        desk_url(case.id),
+        party=party,
+        dispatchers=dispatchers,
+    )
+
+
+def _last(
+    lines: Sequence[tuple[int, TimelineEntry]], wanted: Callable[[TimelineEntry], bool]
+) -> tuple[int, TimelineEntry] | None:
+    """The last of ``lines`` (with their index) that is ``wanted``."""
+    for index, entry in reversed(lines):
+        if wanted(entry):
+            return index, entry
+    return None
+
+
+def _portal_report(case: Case) -> str | None:
+    """The portal report a resident's case came from (``portal/<event id>``)."""
+    if case.scenario != REPORT_SCENARIO or not case.key:
+        return None
+    source, _, report = case.key.partition("/")
+    return report if source == PORTAL_SOURCE and report else None
