@@ -7,6 +7,7 @@ stderr; results go to stdout or files, so pipes stay clean.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from cityeye.feeder import ReplayFeeder
     from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
+    from cityeye.notifiers import NotifyConfig
     from cityeye.pipeline import Intake, LivePipeline
     from cityeye.scenarios import LoadedScenario
 
@@ -77,6 +79,20 @@ WithBuiltinOption = Annotated[
 ]
 LatenessOption = Annotated[
     str, typer.Option(help="How late an event may arrive and still count (10m, 90s).")
+]
+
+NotifyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--notify",
+        envvar="CITYEYE_NOTIFY",
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="YAML: per-party group robots (钉钉/浙政钉, 企业微信, JSON) and an HTTP SMS "
+        "gateway for case notifications; the desk is told without it "
+        "(docs/notifications.md).",
+    ),
 ]
 
 err = Console(stderr=True, soft_wrap=True)
@@ -456,6 +472,24 @@ def _bus_logging() -> None:
         logger.propagate = False  # once, not again through a handler on the root
 
 
+def _notify_or_exit(path: Path | None, store: Store) -> NotifyConfig:
+    """The ``--notify`` file checked against the loaded world (every problem printed,
+    exit 1), and its channels set on ``store`` before any case is saved."""
+    from cityeye.notifiers import NotifyConfig, NotifyError, load_notify
+
+    if path is None:
+        return NotifyConfig()
+    try:
+        config = load_notify(path, store.load_world())
+    except NotifyError as exc:
+        for problem in exc.problems:
+            err.print(problem.render(str(path)), markup=False, highlight=False)
+        err.print(f"[red]✗ {len(exc.problems)} problem(s) in the notify file / 通知配置有误[/red]")
+        raise typer.Exit(1) from None
+    store.channels = config.channels
+    return config
+
+
 def _mqtt_or_exit(
     url: str | None, topics: list[str] | None, map_path: Path | None
 ) -> tuple[MqttUrl, MqttMap] | None:
@@ -578,6 +612,7 @@ def serve(
             "Earlier events are fed at once.",
         ),
     ] = None,
+    notify: NotifyOption = None,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events (and, with --mqtt, published over MQTT); with
@@ -592,11 +627,13 @@ def serve(
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
     from cityeye.api import server
     from cityeye.api.app import create_app
+    from cityeye.notifiers import OutboxSender
     from cityeye.pipeline import LivePipeline
     from cityeye.runtime import tune_gc
 
     tune_gc()
     store = Store.open(db)
+    notify_config = _notify_or_exit(notify, store)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
     if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
@@ -639,6 +676,13 @@ def serve(
         subscriber.start()
         topics = ", ".join(subscriber.topics)
         err.print(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {topics}")
+    # webhook and SMS notifications leave from here, on their own thread: a slow or
+    # dead receiver delays only them, never ingest or the engine
+    sender = OutboxSender(store, notify_config)
+    sender.start()
+    if notify is not None:
+        hooks, sms = len(notify_config.webhooks), "on" if notify_config.sms else "off"
+        err.print(f"notify: {hooks} party webhook(s), SMS {sms} ({notify})")
     try:
         server.run(
             app_,
@@ -652,6 +696,7 @@ def serve(
     finally:
         if subscriber is not None:
             subscriber.stop()
+        sender.stop()
 
 
 def _replay_feeder(
@@ -713,6 +758,7 @@ def worker(
     snapshot_every: Annotated[
         int, typer.Option(min=1, help="…or after this many events, whichever is first.")
     ] = 20_000,
+    notify: NotifyOption = None,
 ) -> None:
     """扩展 Scale-out worker: run the scenario engine and the case book for one partition
     of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
@@ -730,6 +776,7 @@ def worker(
         )
     _bus_logging()
     store = Store.open(db)
+    _notify_or_exit(notify, store)  # the worker writes the rows; `serve` sends them
     try:
         runner = Worker(
             store,
@@ -935,6 +982,30 @@ def user_revoke(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
 
     revoked = _account(revoke_user, Store.open(db), username)
     err.print(f"user {username}: {revoked} tokens revoked")
+
+
+@user_app.command("phone")
+def user_phone(
+    username: UsernameArg,
+    phone: Annotated[
+        str | None, typer.Argument(help="The mobile number; leave out to remove it.")
+    ] = None,
+    db: DbOption = DEFAULT_URL,
+) -> None:
+    """Where SMS notifications reach this user (with an SMS gateway in --notify)."""
+    from cityeye.store.users import set_phone, user_with_hash
+
+    store = Store.open(db)
+    found = user_with_hash(store, username)
+    if found is None:
+        err.print(f"[red]✗ username: no user {username!r}[/red]", highlight=False)
+        raise typer.Exit(2)
+    number = phone.strip() if phone else None
+    if number is not None and not re.fullmatch(r"\+?[0-9][0-9 -]{4,30}", number):
+        err.print(f"[red]✗ phone: {number!r} is not a phone number[/red]", highlight=False)
+        raise typer.Exit(2)
+    set_phone(store, found[0].id, number)
+    err.print(f"user {username}: " + (f"SMS to {number}" if number else "no SMS"))
 
 
 @user_app.command("list")
