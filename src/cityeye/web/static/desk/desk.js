@@ -7,6 +7,11 @@
 // first, and a queued move only keeps their references). A queued move belongs to the
 // person who made it: it is sent only while they are signed in, never under whoever
 // signs in next on a shared phone; the others wait for their owner, and the desk says so.
+//
+// New work reaches the handler while the desk is open (issue 15): a live stream of my
+// notifications, or polling when the stream will not hold; a new or critical case
+// raises a system notification, a short sound and a banner that opens it. Installed
+// as an app (desk.webmanifest, /desk-sw.js), the desk also starts with the network off.
 "use strict";
 (function () {
   const QUEUE = "cityeye.desk.queue";
@@ -59,6 +64,8 @@
     priority_raised: "提升优先级 Priority raised",
     reported_late: "迟到补报 Reported late",
   };
+  const ROLE = { handler: "处置人员", dispatcher: "调度员", admin: "管理员", leader: "领导" };
+  const SEVERITY = { low: "低", medium: "中", high: "高", critical: "紧急" }; // as domain/alerts.py says them
   let parties = [];
   let parents = {};
   const list = document.getElementById("list");
@@ -73,6 +80,10 @@
     el.textContent = content; // never innerHTML: case text comes from residents
     if (cls) el.className = cls;
     return el;
+  }
+
+  function severity(s) {
+    return SEVERITY[s] ? "紧急程度：" + SEVERITY[s] : "";
   }
 
   function due(iso) {
@@ -93,7 +104,8 @@
     if (!cases.length) list.append(text("p", "没有待办工单 Nothing to do", "empty"));
     for (const c of cases) {
       const card = document.createElement("button");
-      card.className = "card case sev-" + c.severity;
+      card.className = "card case sev-" + c.severity + (fresh.has(c.id) ? " fresh" : "");
+      card.dataset.case = c.id;
       const d = due(c.due_at);
       card.dataset.due = c.due_at || "";
       card.append(text("span", d.label, "due " + d.cls), text("div", c.title, "title"));
@@ -123,7 +135,7 @@
 
   function render(c, etag, message) {
     detail.hidden = false;
-    detail.replaceChildren(text("h2", c.title), text("p", [c.state_zh, c.severity, c.area ? c.area.name : ""].join(" · "), "meta"));
+    detail.replaceChildren(text("h2", c.title), text("p", [c.state_zh, severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
     const tl = document.createElement("ol");
     tl.className = "timeline";
@@ -310,25 +322,326 @@
     note.hidden = !lines.length;
   }
 
+  // -- live alerts (issue 15) ---------------------------------------------------------
+  // Every notification of mine has a sequence number. The stream
+  // (/api/v1/notifications/stream, SSE) pushes them as they happen and resumes after a
+  // drop with Last-Event-ID; when it fails STREAM_TRIES times in a row, or the browser
+  // has no EventSource, the desk asks the list (/api/v1/notifications?after=) every
+  // POLL_MS instead, and tries the stream again now and then. `seen` keeps the ones
+  // shown, so a notification that comes both ways (the list filling a gap while the
+  // stream catches up) is announced once.
+  const STREAM = "/api/v1/notifications/stream";
+  const POLL_MS = 3000;
+  const STREAM_TRIES = 3;
+  const STREAM_AGAIN_MS = 60000; // while polling: try the stream again this often
+  const ALERT = { dispatched: ["新派工单", "New case"], critical: ["紧急工单", "Critical case"] };
+  const MODE = { live: ["实时", "Live"], poll: ["轮询", "Polling"], off: ["离线", "Offline"] };
+  const seen = new Set();
+  const fresh = new Set(); // cases announced while the desk is open: marked in the list
+  let cursor = 0; // the highest sequence number seen
+  let source = null; // the EventSource while there is one
+  let polling = null; // the poll timer while polling
+  let streamTried = 0;
+  let audio = null;
+
+  function bilingual(tag, zh, en, cls) {
+    const el = text(tag, zh + " ", cls);
+    const span = text("span", en);
+    span.lang = "en";
+    el.append(span);
+    return el;
+  }
+
+  function setMode(mode) {
+    const el = document.getElementById("live");
+    el.dataset.mode = mode;
+    el.replaceChildren(...bilingual("span", ...MODE[mode]).childNodes);
+  }
+
+  async function since(after) {
+    // every notification after `after`, page by page
+    const all = [];
+    for (;;) {
+      const r = await api("/api/v1/notifications?limit=100&after=" + after);
+      if (!r.ok) throw new Error("notifications: " + r.status);
+      const body = await r.json();
+      all.push(...body.items);
+      if (body.items.length < 100) return { items: all, last: Math.max(after, Number(body.last) || 0) };
+      after = Math.max(...body.items.map((n) => n.seq));
+    }
+  }
+
+  function take(items, announce) {
+    const news = items.filter((n) => !seen.has(n.seq)).sort((a, b) => a.seq - b.seq);
+    if (!news.length) return;
+    for (const n of news) {
+      seen.add(n.seq);
+      cursor = Math.max(cursor, n.seq);
+    }
+    if (announce) {
+      const loud = news.filter((n) => ALERT[n.kind]);
+      for (const n of loud) {
+        fresh.add(n.case_id);
+        toast(n);
+        notify(n);
+      }
+      if (loud.length) beep(loud.some(critical));
+    }
+    refreshList(); // handled, closed, escalated: the queue changed too
+  }
+
+  async function catchUp() {
+    const got = await since(cursor);
+    take(got.items, true);
+  }
+
+  function connect() {
+    if (!window.EventSource) return startPolling();
+    streamTried = Date.now();
+    const es = new EventSource(STREAM) // same origin: the session cookie goes with it;
+    source = es;
+    let failed = 0;
+    es.addEventListener("open", () => {
+      failed = 0;
+      stopPolling();
+      setMode("live");
+      catchUp().catch(() => {}); // whatever came while there was no stream
+    });
+    es.addEventListener("notification", (ev) => take([JSON.parse(ev.data)], true));
+    es.addEventListener("error", () => {
+      failed += 1;
+      if (es.readyState === EventSource.CLOSED || failed >= STREAM_TRIES || polling) {
+        es.close(); // refused (401, 404) or not holding: poll instead
+        if (source === es) source = null;
+        startPolling();
+      } else {
+        setMode("off"); // the browser reconnects by itself, with Last-Event-ID
+      }
+    });
+  }
+
+  function startPolling() {
+    if (polling) return;
+    const tick = async () => {
+      try {
+        await catchUp();
+        setMode("poll");
+      } catch (e) {
+        setMode("off");
+      }
+      if (!polling) return; // the stream opened meanwhile
+      if (window.EventSource && !source && Date.now() - streamTried > STREAM_AGAIN_MS) connect();
+      polling = setTimeout(tick, POLL_MS);
+    };
+    polling = setTimeout(tick, 0);
+  }
+
+  function stopPolling() {
+    clearTimeout(polling);
+    polling = null;
+  }
+
+  async function goLive() {
+    // what came before the desk opened is in the queue already: no alert for it, only
+    // for what comes after the newest one now (without `after`, the list gives the newest)
+    try {
+      const r = await api("/api/v1/notifications?limit=1");
+      if (r.ok) cursor = Number((await r.json()).last) || 0;
+    } catch (e) {
+      /* the network is away: the stream or the polls will say so */
+    }
+    connect();
+  }
+
+  function critical(n) {
+    return n.kind === "critical" || n.severity === "critical";
+  }
+
+  function label(n) {
+    return critical(n) ? ALERT.critical : ALERT.dispatched;
+  }
+
+  function place(n) {
+    // the notice's words name the place (its `area` is a code, not for reading)
+    const at = new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
+    return ["工单号 " + n.case_id, at].join(" · "); // its words already say how urgent
+  }
+
+  function showCase(id) {
+    if (location.hash === "#case=" + encodeURIComponent(id)) openCase(id);
+    else location.hash = "case=" + encodeURIComponent(id); // → hashchange → openCase
+  }
+
+  function toast(n) {
+    const box = document.getElementById("toasts");
+    for (const old of box.querySelectorAll(".toast")) if (old.dataset.case === n.case_id) old.remove();
+    const t = document.createElement("div");
+    t.className = "toast" + (critical(n) ? " critical" : "");
+    t.dataset.case = n.case_id;
+    t.setAttribute("role", "alert");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "open";
+    open.append(bilingual("span", ...label(n), "kind"), text("span", n.text || n.title, "title"));
+    open.append(text("span", place(n), "meta"), bilingual("span", "点此查看", "Tap to open", "hint"));
+    open.addEventListener("click", () => {
+      t.remove();
+      showCase(n.case_id);
+    });
+    const close = text("button", "×", "close");
+    close.type = "button";
+    close.title = "关闭 Dismiss";
+    close.setAttribute("aria-label", "关闭 Dismiss");
+    close.addEventListener("click", () => t.remove());
+    t.append(open, close);
+    box.prepend(t);
+    while (box.children.length > 3) box.lastElementChild.remove();
+    if (!critical(n)) setTimeout(() => t.remove(), 60000); // a critical one stays until dismissed
+  }
+
+  async function notify(n) {
+    if (!window.Notification || Notification.permission !== "granted") return;
+    const title = n.title + " · " + label(n)[1]; // 新案件 C000123 · New case
+    const options = {
+      body: [n.text, place(n)].filter(Boolean).join("\n"),
+      tag: "case-" + n.case_id, // a later alert for the same case replaces this one
+      renotify: true,
+      requireInteraction: critical(n),
+      icon: "/static/desk/icon-192.png",
+      lang: "zh-CN",
+      data: { url: n.url },
+    };
+    try {
+      const note = new Notification(title, options);
+      note.addEventListener("click", () => {
+        window.focus();
+        note.close();
+        showCase(n.case_id);
+      });
+    } catch (e) {
+      // phones allow notifications only through the service worker (sw.js opens the case)
+      const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration("/desk"));
+      if (reg) await reg.showNotification(title, options);
+    }
+  }
+
+  function unlockAudio() {
+    // browsers start sound only after the user touched the page: the first tap does it
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return null;
+    if (!audio) audio = new Context();
+    if (audio.state === "suspended") audio.resume().catch(() => {});
+    return audio;
+  }
+
+  function beep(urgent) {
+    // a short chime made here (no sound file): two rising notes, four alternating for a critical case
+    const ctx = unlockAudio();
+    if (!ctx) return;
+    let t = ctx.currentTime + 0.02;
+    for (const hz of urgent ? [988, 740, 988, 740] : [784, 1047]) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = hz;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.3, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.2);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t);
+      osc.stop(t + 0.22);
+      t += 0.24;
+    }
+  }
+
+  const alertsButton = document.getElementById("alerts");
+  function offerAlerts() {
+    // asked only when the handler taps "turn on alerts", never as the page opens
+    alertsButton.hidden = !window.Notification || Notification.permission !== "default";
+  }
+  alertsButton.addEventListener("click", async () => {
+    unlockAudio();
+    beep(false); // what an alert sounds like
+    if (window.Notification) await Notification.requestPermission();
+    offerAlerts();
+  });
+  for (const gesture of ["pointerdown", "keydown"]) document.addEventListener(gesture, unlockAudio, { once: true });
+
+  let listing = null;
+  let listAgain = false;
+  function refreshList() {
+    if (listing) {
+      listAgain = true;
+      return;
+    }
+    listing = loadList()
+      .catch(() => {})
+      .finally(() => {
+        listing = null;
+        if (listAgain) {
+          listAgain = false;
+          refreshList();
+        }
+      });
+  }
+
+  function caseInHash() {
+    const m = location.hash.match(/^#case=(.+)$/);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+  window.addEventListener("hashchange", () => {
+    const id = caseInHash();
+    if (id && me) openCase(id);
+  });
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/desk-sw.js", { scope: "/desk" }).catch(() => {}); // http on a LAN address: no worker, the desk works the same
+    navigator.serviceWorker.onmessage = (ev) => {
+      // a tapped notification (sw.js): open its case here
+      const url = ev.data && ev.data.open ? new URL(ev.data.open) : null;
+      const m = url && url.hash.match(/^#case=(.+)$/);
+      if (m) showCase(decodeURIComponent(m[1]));
+    };
+  }
+
   document.getElementById("logout").addEventListener("click", async (ev) => {
     ev.preventDefault();
     await api("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": csrf() } });
     location.assign("/login");
   });
-  window.addEventListener("online", flush);
-  window.addEventListener("offline", showNet);
+  window.addEventListener("online", () => {
+    flush();
+    if (me && !source && !polling) connect();
+  });
+  window.addEventListener("offline", () => {
+    showNet();
+    setMode("off");
+  });
 
-  (async function start() {
-    const r = await api("/api/v1/auth/me");
+  async function start() {
+    let r;
+    try {
+      r = await api("/api/v1/auth/me");
+    } catch (e) {
+      // started from the kept shell with the network away (sw.js): wait for it
+      setMode("off");
+      list.replaceChildren(bilingual("p", "离线：联网后显示我的工单", "Offline: your cases show when the network is back", "empty"));
+      window.addEventListener("online", start, { once: true });
+      return;
+    }
     me = await r.json();
-    document.getElementById("who").textContent = me.display_name + " (" + me.role + ")";
+    document.getElementById("who").textContent = me.display_name + "（" + (ROLE[me.role] || me.role) + "）";
     if (me.role !== "handler") {
       const [p, a] = await Promise.all([api("/api/v1/parties"), api("/api/v1/areas")]);
       parties = await p.json();
       for (const area of await a.json()) parents[area.code] = area.parent;
     }
     showNet();
+    offerAlerts();
     await flush();
     await loadList();
-  })();
+    if (caseInHash()) openCase(caseInHash()); // opened from a notification
+    await goLive();
+  }
+  start();
 })();
