@@ -724,7 +724,7 @@ def _replay_feeder(
     def say(line: str) -> None:
         err.print(line, markup=False, highlight=False)
 
-    settle = timedelta(seconds=pipeline.engine.lateness)
+    settle = timedelta(seconds=pipeline.engine.max_lateness)
     feeder = ReplayFeeder(pipeline, path, clock, settle=settle, say=say)
     say(f"replaying {path} from {begin.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} at {speed:g}×")
     return clock, feeder

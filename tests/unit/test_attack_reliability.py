@@ -225,7 +225,9 @@ def test_finding_10_the_snapshot_does_not_grow_with_the_traffic(
     pipeline.snapshot()
     assert small is not None
     assert pipeline.snapshot_bytes is not None
-    assert pipeline.snapshot_bytes < 1.5 * small  # 16× the events, not 16× the bytes
+    # 16× the events, not 16× the bytes: the six reports among them are cases already
+    # (decided on arrival, a few KB in the book); each held event would cost ~100 bytes
+    assert (pipeline.snapshot_bytes - small) / 3000 < 4
 
 
 def test_finding_10_a_restart_gives_back_the_held_events(tmp_path: Path) -> None:
@@ -289,7 +291,7 @@ def test_finding_10_held_events_are_packed_out_of_the_collectors_way(
     packed, pipeline = run("packed.db")
     assert packed == plain != []
     gc.collect()
-    entries = pipeline.engine._buffer
+    entries = pipeline.engine.lanes[0].buffer
     assert len(entries) > 500
     assert sum(gc.is_tracked(e) for e in entries) <= 10  # only the first few, unpacked
     pipeline.tick(T0 + timedelta(hours=2))  # and every packed one is released whole

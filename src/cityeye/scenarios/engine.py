@@ -127,6 +127,8 @@ class Rule:
                 self.timed_parts.append((1, i, up.trigger))
         if self.resolve is not None and self.resolve.has_timer:
             self.timed_parts.append((2, -1, self.resolve))
+        #: The scenario's own lateness (``None``: the engine's).
+        self.lateness: float | None = cfg.lateness
         #: Late events still open alerts (``raise_late``), on arrival.
         self.raise_late = cfg.raise_late
         #: Upgrades decided on arrival: those whose trigger can be, remembering what
@@ -352,6 +354,26 @@ def _dt(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
+class Lane:
+    """The scenarios that share one lateness: their reorder buffer, their timers and
+    their clock (the largest ``ts`` seen minus that lateness). A scenario that sets its
+    own ``lateness`` gets a lane of its own, so a door held open is judged 1 minute
+    after the fact while the rest of the catalogue waits 10; keys, alerts, seen ids
+    and the largest ``ts`` stay the engine's."""
+
+    __slots__ = ("buffer", "by_kind", "clock", "lateness", "timers")
+
+    def __init__(self, lateness: float, rules: Iterable[Rule]) -> None:
+        self.lateness = lateness
+        self.by_kind: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for kind in rule.reads:
+                self.by_kind.setdefault(kind, []).append(rule)
+        self.buffer: list[Packed] = []  # a heap of pack() entries
+        self.timers: list[tuple[float, int, str, bool]] = []
+        self.clock: float | None = None
+
+
 class Engine:
     """Runs compiled scenarios over an event stream on event time."""
 
@@ -397,7 +419,25 @@ class Engine:
         self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
         self.step = max(0.0, float(step_s))
-        self.horizon = max(float(dedup_horizon_s), self.lateness)
+        # one lane per lateness, the engine's first (it also times the seen-id rotation)
+        own = sorted({r.lateness for r in self.rules if r.lateness is not None} - {self.lateness})
+        self.lanes = [
+            Lane(lateness, [r for r in self.rules if (r.lateness or self.lateness) == lateness])
+            for lateness in (self.lateness, *own)
+        ]
+        self._lane_of = [self.lanes[0]] * len(self.rules)
+        self._lanes_by_kind: dict[str, list[Lane]] = {}
+        for lane in self.lanes:
+            for kind, rules in lane.by_kind.items():
+                self._lanes_by_kind.setdefault(kind, []).append(lane)
+                for rule in rules:
+                    self._lane_of[rule.index] = lane
+        #: An event is late when any scenario reading it finds it so.
+        self._late_by_kind = {
+            kind: min(lane.lateness for lane in lanes)
+            for kind, lanes in self._lanes_by_kind.items()
+        }
+        self.horizon = max(float(dedup_horizon_s), self.max_lateness)
         self.dedup_max = dedup_max
         self.on_alert = on_alert
         self.by_kind: dict[str, list[Rule]] = {}
@@ -411,13 +451,10 @@ class Engine:
         # --- state (all of it goes into a snapshot) ---
         self.states: dict[tuple[int, str], KeyState] = {}
         self.alerts: list[Alert] = []
-        self._buffer: list[Packed] = []  # a heap of pack() entries
-        self._timers: list[tuple[float, int, str, bool]] = []
         self._seen_now: set[tuple[str, str]] = set()
         self._seen_before: set[tuple[str, str]] = set()
         self._rotate_at: float | None = None
         self._max_t: float | None = None
-        self.clock: float | None = None
         self._started: set[int] = set()
         self.events = self.duplicates = self.late = self.processed = self.unkeyed = 0
 
@@ -437,21 +474,38 @@ class Engine:
             self._seen_before, self._seen_now = self._seen_now, set()
         t = event.ts.timestamp()
         max_t = self._max_t
-        if max_t is not None and t < max_t - self.lateness:
-            # late: first release everything the clock has passed, so the late event
-            # meets exactly the state it would have met with eager release
-            self._advance(max_t - self.lateness)
-            self.late += 1
-            self._dispatch(event, t, area, late=True)
-            return True
-        self._hold(event, t, area)
-        if self.early:
-            self._arrive(event, t, area)
+        late = False
+        for lane in self._lanes_by_kind.get(event.kind, ()):
+            if max_t is not None and t < max_t - lane.lateness:
+                # late: first release everything the clock has passed, so the late
+                # event meets exactly the state it would have met with eager release
+                self._advance(lane, max_t - lane.lateness)
+                late = True
+                self._dispatch(lane, event, t, area, late=True)
+            else:
+                self._hold(lane, event, t, area)
+                if self.early:
+                    self._arrive(lane, event, t, area)
+        if late or (event.kind not in self._late_by_kind and self.is_late(event)):
+            self.late += 1  # an event no scenario reads is judged by the engine's lateness
         if max_t is None or t > max_t:
             self._max_t = t
-            if self.clock is None or t - self.lateness >= self.clock + self.step:
-                self._advance(t - self.lateness)
+            for lane in self.lanes:
+                if lane.clock is None or t - lane.lateness >= lane.clock + self.step:
+                    self._advance(lane, t - lane.lateness)
         return True
+
+    @property
+    def clock(self) -> float | None:
+        """The engine's clock: the earliest of its lanes' (everything before it has
+        been evaluated by every scenario); ``None`` before the first event."""
+        clocks = [lane.clock for lane in self.lanes]
+        return None if None in clocks else min(c for c in clocks if c is not None)
+
+    @property
+    def max_lateness(self) -> float:
+        """The longest any scenario waits for late events."""
+        return max(lane.lateness for lane in self.lanes)
 
     def route_keys(self, event: Event, area: str | None = None) -> list[tuple[str, str]]:
         """The (scenario, key) pairs ``event`` would touch, without touching them: what
@@ -484,13 +538,16 @@ class Engine:
         return None if self._max_t is None else datetime.fromtimestamp(self._max_t, UTC)
 
     def is_late(self, event: Event) -> bool:
-        """Whether ``event`` would be late now (older than the clock)."""
-        return self._max_t is not None and event.ts.timestamp() < self._max_t - self.lateness
+        """Whether ``event`` would be late now (older than the clock of a scenario
+        that reads it)."""
+        lateness = self._late_by_kind.get(event.kind, self.lateness)
+        return self._max_t is not None and event.ts.timestamp() < self._max_t - lateness
 
     def flush(self) -> None:
         """Release every event the clock has passed (see ``step_s``)."""
         if self._max_t is not None:
-            self._advance(self._max_t - self.lateness)
+            for lane in self.lanes:
+                self._advance(lane, self._max_t - lane.lateness)
 
     def advance_to(self, when: datetime) -> None:
         """Move the clock as if an event at ``when`` had arrived (live service: the
@@ -498,7 +555,8 @@ class Engine:
         t = when.timestamp()
         if self._max_t is None or t > self._max_t:
             self._max_t = t
-            self._advance(t - self.lateness)
+            for lane in self.lanes:
+                self._advance(lane, t - lane.lateness)
 
     def clock_would_move(self, when: datetime) -> bool:
         """Whether :meth:`advance_to` ``when`` would move the clock."""
@@ -507,22 +565,25 @@ class Engine:
     def finish(self) -> None:
         """End of stream: release everything; the clock goes to the largest ts seen."""
         if self._max_t is not None:
-            self._advance(self._max_t)
+            for lane in self.lanes:
+                self._advance(lane, self._max_t)
 
     # ------------------------------------------------------------------ clock
-    def _advance(self, watermark: float) -> None:
-        if self.clock is not None and watermark <= self.clock:
+    def _advance(self, lane: Lane, watermark: float) -> None:
+        if lane.clock is not None and watermark <= lane.clock:
             return
-        buffer, timers = self._buffer, self._timers
+        buffer, timers = lane.buffer, lane.timers
         while buffer and buffer[0][0] <= watermark:
             entry = heapq.heappop(buffer)
             t, event, area = (entry[0], entry[3], entry[4]) if len(entry) == 5 else unpack(entry)
             if timers and timers[0][0] <= t:
-                self._fire_timers(t)
-            self._dispatch(event, t, area, late=False)
+                self._fire_timers(lane, t)
+            self._dispatch(lane, event, t, area, late=False)
         if timers and timers[0][0] <= watermark:
-            self._fire_timers(watermark)
-        self.clock = watermark
+            self._fire_timers(lane, watermark)
+        lane.clock = watermark
+        if lane is not self.lanes[0]:
+            return
         if self._rotate_at is None:
             self._rotate_at = watermark + self.horizon
         elif watermark >= self._rotate_at:
@@ -531,8 +592,8 @@ class Engine:
             self._seen_before, self._seen_now = self._seen_now, set()
             self._rotate_at = watermark + self.horizon
 
-    def _fire_timers(self, until: float) -> None:
-        timers = self._timers
+    def _fire_timers(self, lane: Lane, until: float) -> None:
+        timers = lane.timers
         while timers:
             deadline, rule_index, key, strict = timers[0]
             if deadline > until or (deadline == until and strict):
@@ -556,7 +617,7 @@ class Engine:
     def _queue(self, st: KeyState) -> None:
         if st.deadline is not None and (st.queued is None or st.deadline < st.queued):
             st.queued = st.deadline
-            heapq.heappush(self._timers, (st.deadline, st.rule, st.key, st.strict))
+            heapq.heappush(self._lane_of[st.rule].timers, (st.deadline, st.rule, st.key, st.strict))
 
     @staticmethod
     def _next_deadline(rule: Rule, st: KeyState) -> None:
@@ -575,14 +636,15 @@ class Engine:
         best = st.deadline
         if best is not None and (st.queued is None or best < st.queued):
             st.queued = best
-            heapq.heappush(self._timers, (best, st.rule, st.key, st.strict))
+            heapq.heappush(self._lane_of[st.rule].timers, (best, st.rule, st.key, st.strict))
 
     # ------------------------------------------------------------------ dispatch
-    def _dispatch(self, ev: Event, t: float, area: str | None, *, late: bool) -> None:
-        rules = self.by_kind.get(ev.kind)
+    def _dispatch(self, lane: Lane, ev: Event, t: float, area: str | None, *, late: bool) -> None:
+        rules = lane.by_kind.get(ev.kind)
         if not rules:
             return
-        self.processed += 1
+        if lane is self._lanes_by_kind[ev.kind][0]:  # counted once, in its first lane
+            self.processed += 1
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         states, owns = self.states, self.owns
         for rule in rules:
@@ -613,14 +675,14 @@ class Engine:
                 self._corrected(rule, st, order, self._step, rule, st, ev, t, local_s, late)
 
     # ------------------------------------------------------------------ on arrival
-    def _arrive(self, ev: Event, t: float, area: str | None) -> None:
+    def _arrive(self, lane: Lane, ev: Event, t: float, area: str | None) -> None:
         """Decide on arrival what is certain (see :class:`Early`): called for every
         event that is not late, before the clock releases it."""
-        rules = self.by_kind.get(ev.kind)
+        rules = lane.by_kind.get(ev.kind)
         if not rules:
             return
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
-        floor = self.clock if self.clock is not None else float("-inf")
+        floor = lane.clock if lane.clock is not None else float("-inf")
         states, owns = self.states, self.owns
         for rule in rules:
             if not rule.arrives or (rule.when is not None and not rule.when(ev, local_s)):
@@ -839,8 +901,9 @@ class Engine:
             if best is not None and (st.queued is None or best < st.queued):
                 st.queued = best
                 queued.append((best, st.rule, st.key, st.strict))
-        self._timers.extend(queued)
-        heapq.heapify(self._timers)
+        timers = self._lane_of[rule.index].timers
+        timers.extend(queued)
+        heapq.heapify(timers)
 
     def _entity_table(self, by: KeyBy) -> dict[str, Any]:
         if by == KeyBy.VENUE:
@@ -1057,13 +1120,16 @@ class Engine:
         passed it (it was still waiting), and ignored otherwise (it was released, or
         taken late, before the snapshot). Counts and seen ids are the snapshot's."""
         t = event.ts.timestamp()
-        if self.clock is not None and t <= self.clock:
-            return False
-        self._hold(event, t, area)
-        return True
+        held = False
+        for lane in self._lanes_by_kind.get(event.kind, ()):
+            if lane.clock is None or t > lane.clock:
+                self._hold(lane, event, t, area)
+                held = True
+        return held
 
-    def _hold(self, event: Event, t: float, area: str | None) -> None:
-        buffer = self._buffer
+    @staticmethod
+    def _hold(lane: Lane, event: Event, t: float, area: str | None) -> None:
+        buffer = lane.buffer
         if len(buffer) >= PACK_ABOVE:
             heapq.heappush(buffer, pack(event, t, area))
         else:
@@ -1079,8 +1145,8 @@ class Engine:
 
     @property
     def buffered(self) -> int:
-        """Events held until the clock passes them."""
-        return len(self._buffer)
+        """Events held until the clock passes them (in each lane that reads them)."""
+        return sum(len(lane.buffer) for lane in self.lanes)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -1094,16 +1160,16 @@ class Engine:
 
     def stats(self) -> dict[str, int]:
         return self.counts | {
-            "buffered": len(self._buffer),
-            "timers": len(self._timers),
+            "buffered": self.buffered,
+            "timers": sum(len(lane.timers) for lane in self.lanes),
             "keys": len(self.states),
             "alerts": len(self.alerts),
             "open_alerts": sum(1 for s in self.states.values() if s.alert is not None),
         }
 
     # ------------------------------------------------------------------ snapshot
-    def _fingerprint(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(r.id, r.reads) for r in self.rules]
+    def _fingerprint(self) -> list[tuple[str, tuple[str, ...], float]]:
+        return [(r.id, r.reads, self._lane_of[r.index].lateness) for r in self.rules]
 
     def snapshot(self, *, buffer: bool = True) -> bytes:
         """Everything needed to resume after a restart: buffered events, every key's
@@ -1120,10 +1186,10 @@ class Engine:
             "rules": self._fingerprint(),
             "states": self.states,
             "alerts": self.alerts,
-            "buffer": self._buffer if buffer else None,
-            "timers": self._timers,
+            "buffer": [lane.buffer for lane in self.lanes] if buffer else None,
+            "timers": [lane.timers for lane in self.lanes],
             "seen": (self._seen_now, self._seen_before, self._rotate_at),
-            "clock": (self._max_t, self.clock),
+            "clock": (self._max_t, [lane.clock for lane in self.lanes]),
             "started": self._started,
             "counts": self.counts,
         }
@@ -1138,10 +1204,13 @@ class Engine:
             raise ValueError("snapshot was taken with different scenarios; replay instead")
         self.states = state["states"]
         self.alerts = state["alerts"]  # pickle keeps open alerts shared with their states
-        self._buffer = state["buffer"] or []
-        self._timers = state["timers"]
+        buffers = state["buffer"] or [[] for _ in self.lanes]
+        self._max_t, clocks = state["clock"]
+        for lane, buffer, timers, clock in zip(
+            self.lanes, buffers, state["timers"], clocks, strict=True
+        ):
+            lane.buffer, lane.timers, lane.clock = buffer, timers, clock
         self._seen_now, self._seen_before, self._rotate_at = state["seen"]
-        self._max_t, self.clock = state["clock"]
         self._started = state["started"]
         counts = state["counts"]
         self.events, self.duplicates, self.late = (

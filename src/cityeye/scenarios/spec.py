@@ -128,6 +128,10 @@ class ScenarioConfig(BaseModel):
     sla: str | None = None
     reportable: bool = False
     timezone: str | None = None
+    #: How long this scenario waits for late events (default: the engine's
+    #: ``--lateness``): what it decides on the clock — absence, "held for D" — comes
+    #: that much after the fact, so a short one suits a door held open.
+    lateness: Duration | None = None
     #: Events stay actionable however late they come (residents' and hotline reports,
     #: an SOS): a late one still opens its alert, on arrival, keeping its own time as
     #: ``reported_at`` (SCENARIOS.md "Late events"). Needs a threshold trigger: a
