@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -45,6 +46,7 @@ from cityeye.store.requests import Follow, add_follow
 from cityeye.store.users import set_phone, user_with_hash
 from cityeye.world import load_world
 from kit import at
+from serving import free_port, start_serve, wait_until, wait_until_serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -82,9 +84,7 @@ class District:
 
     def rows(self, **match: Any) -> list[dict[str, Any]]:
         return [
-            r
-            for r in notification_rows(self.store)
-            if all(r[k] == v for k, v in match.items())
+            r for r in notification_rows(self.store) if all(r[k] == v for k, v in match.items())
         ]
 
     def desk(self, kind: str | None = None) -> set[str]:
@@ -140,7 +140,8 @@ def test_a_critical_case_also_tells_the_dispatchers_whose_areas_cover_it(
     # the grid worker's handlers got it as dispatched (critical, so the desk rings)
     assert case.lead == "P-GW1"
     assert district.desk("dispatched") == {"zhang", "li"}
-    assert {r["payload"]["title"] for r in district.rows(kind="dispatched")} == {row["payload"]["title"]}
+    titles = {r["payload"]["title"] for r in district.rows(kind="dispatched")}
+    assert titles == {row["payload"]["title"]}
 
 
 def test_a_restart_that_feeds_the_events_again_tells_nobody_twice(
@@ -192,9 +193,7 @@ def signed_in(client: TestClient, username: str) -> dict[str, str]:
 
 
 def read_stream(client: TestClient, auth: dict[str, str], **params: Any) -> list[dict[str, Any]]:
-    with client.stream(
-        "GET", "/api/v1/notifications/stream", params=params, headers=auth
-    ) as r:
+    with client.stream("GET", "/api/v1/notifications/stream", params=params, headers=auth) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         body = "".join(r.iter_text())
@@ -231,7 +230,8 @@ def test_each_person_lists_and_streams_only_their_own_notifications(
         # a critical case: cz's stream gets it, zhang's row never reaches cz
         district.pipeline.ingest_raw([sos("s1", 3)], "test")
         (critical,) = read_stream(client, cz, after=0, limit=1)
-        assert critical["kind"] == "critical" and critical["seq"] > item["seq"]
+        assert critical["kind"] == "critical"
+        assert critical["seq"] > item["seq"]
         assert client.get("/api/v1/notifications", headers=wang).json()["items"] == []
         assert client.get("/api/v1/notifications").status_code == 401
         assert client.get("/api/v1/notifications/stream").status_code == 401
@@ -281,7 +281,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.got.append((self.path, dict(self.headers.items()), body))
                 receiver.arrived.set()
@@ -365,7 +365,8 @@ def test_wecom_robot_gets_its_markdown_body_and_json_gets_a_signature_header(
     path, _, body = receiver.got[0]
     assert path == "/cgi-bin/webhook/send?key=K"
     sent = json.loads(body)
-    assert sent["msgtype"] == "markdown" and set(sent["markdown"]) == {"content"}
+    assert sent["msgtype"] == "markdown"
+    assert set(sent["markdown"]) == {"content"}
     assert "新案件" in sent["markdown"]["content"]
     # the same party on a generic JSON receiver, signed with an HMAC of the body
     plain = with_webhook(district, Webhook("json", f"{receiver.url}/hook", "s3cret"))
@@ -377,7 +378,8 @@ def test_wecom_robot_gets_its_markdown_body_and_json_gets_a_signature_header(
     assert headers["x-cityeye-signature"] == f"sha256={digest}"
     assert headers["x-cityeye-timestamp"] == str(int(T_SEND.timestamp()))
     sent = json.loads(body)
-    assert sent["kind"] == "dispatched" and sent["timestamp"] == int(T_SEND.timestamp())
+    assert sent["kind"] == "dispatched"
+    assert sent["timestamp"] == int(T_SEND.timestamp())
 
 
 def test_a_failed_delivery_is_retried_with_backoff_then_sent(
@@ -398,7 +400,8 @@ def test_a_failed_delivery_is_retried_with_backoff_then_sent(
     clock.now = T_SEND + timedelta(seconds=10)
     assert sender.run_once() == 1  # a 200 that says the signature was wrong is a failure
     (row,) = district.rows(channel="webhook")
-    assert row["attempts"] == 2 and row["last_error"].startswith("errcode 310000")
+    assert row["attempts"] == 2
+    assert row["last_error"].startswith("errcode 310000")
     assert row["next_try_at"] == clock.now + timedelta(seconds=15)  # 20 s, capped at 15
     clock.now += timedelta(seconds=15)
     assert sender.run_once() == 1
@@ -442,7 +445,8 @@ def test_sms_goes_to_handlers_with_a_phone_through_the_http_gateway(
     assert OutboxSender(district.store, notify, now=Clock()).run_once() == 1
     path, headers, body = receiver.got[0]
     sent = json.loads(body)
-    assert path == "/sms" and sent["phone"] == "13800000001"
+    assert path == "/sms"
+    assert sent["phone"] == "13800000001"
     assert sent["text"].startswith("【城市眼】新案件")
     assert sent["text"].endswith(f"https://ce.example/desk#case={row['case_id']}")
     digest = hmac.new(b"gw-secret", body, hashlib.sha256).hexdigest()
@@ -450,9 +454,7 @@ def test_sms_goes_to_handlers_with_a_phone_through_the_http_gateway(
     assert district.rows(channel="sms")[0]["state"] == "sent"
 
 
-def test_the_engine_never_waits_for_a_slow_webhook(
-    district: District, receiver: Receiver
-) -> None:
+def test_the_engine_never_waits_for_a_slow_webhook(district: District, receiver: Receiver) -> None:
     """The receiver holds every request until released: ingest and the desk go on."""
     receiver.hold = threading.Event()
     notify = with_webhook(district, Webhook("json", f"{receiver.url}/slow"))
@@ -514,7 +516,7 @@ def test_the_notify_file_names_every_mistake(tmp_path: Path) -> None:
         "timeout: 3s\n"
         "parties:\n"
         "  P-GW1: {webhook: {format: dingtalk, url: 'https://oapi.dingtalk.com/robot/send?access_token=x', secret: SECx}}\n"  # noqa: E501
-        "  P-C1: {webhook: {format: wecom, url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=y'}}\n"  # noqa: E501
+        "  P-C1: {webhook: {format: wecom, url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=y'}}\n"
         "sms: {url: 'http://10.0.0.5/sms', secret: z}\n"
         "retry: {base: 30s, cap: 30m, attempts: 5}\n"
     )
@@ -531,3 +533,59 @@ def test_a_phone_is_set_per_user(district: District) -> None:
     district.store.channels = Channels(sms=True)
     district.pipeline.ingest_raw([road("r1", 1)], "test")
     assert [r["user_id"] for r in district.rows(channel="sms")] == [district.ids["li"]]
+
+
+# ---------------------------------------------------------------------- cityeye serve
+def test_serve_with_a_notify_file_posts_to_the_partys_robot(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The whole path in a real process: a report posted over HTTP reaches the grid
+    worker's 钉钉 robot (signed), the handler's desk list, and the status counts."""
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    store = Store.open(url)
+    world = load_world(FIXTURES / "world_small.yaml")
+    store.save_world(world)
+    create_user(store, world, username="zhang", password=PASSWORD, role="handler", party_id="P-GW1")
+    store.close()
+    notify = tmp_path / "notify.yaml"
+    notify.write_text(
+        "parties:\n"
+        f"  P-GW1: {{webhook: {{format: dingtalk, url: '{receiver.url}/robot/send?access_token=t',"
+        " secret: SECx}}\n"
+        "retry: {base: 1s}\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    proc = start_serve(
+        "--db", url, "--port", str(port), "--open-ingest", "--clock", "events",
+        "--notify", str(notify),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(f"{base}/healthz", proc)
+        posted = httpx.post(f"{base}/api/v1/events", content=road("r1", 1), timeout=10)
+        assert posted.status_code < 300, posted.text
+        assert receiver.arrived.wait(10), "the robot was never called"
+        path, _, body = receiver.got[0]
+        assert "&timestamp=" in path
+        assert "&sign=" in path
+        assert json.loads(body)["msgtype"] == "markdown"
+        token = httpx.post(
+            f"{base}/api/v1/auth/login", json={"username": "zhang", "password": PASSWORD}
+        ).json()["token"]
+        page = httpx.get(
+            f"{base}/api/v1/notifications", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        assert [i["kind"] for i in page["items"]] == ["dispatched"]
+        wait_until(
+            lambda: (
+                httpx.get(f"{base}/api/v1/status").json()["notifications"]
+                == {"pending": 0, "failed": 0}
+            ),
+            "the webhook row marked sent",
+        )
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+    assert b"notify: 1 party webhook(s), SMS off" in out
