@@ -6,6 +6,7 @@ Everything above the store (replay, ingest, the engine's adapters, the web) talk
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,21 @@ class ApiToken:
     revoked_at: datetime | None
     last_used_at: datetime | None
     area: str | None = None  # its events must fall in this area or below it
+
+
+#: Rows per multi-row INSERT on SQLite: 14 parameters a row stays under its limit of
+#: 32,766 variables with room to spare.
+SQLITE_ROWS = 500
+
+
+@functools.cache
+def _sqlite_insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (
+        "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
+        f" area_code, lat, lon, attrs, known_kind, late, raw) VALUES {values}"
+        " ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
+    )
 
 
 class Store:
@@ -406,23 +422,20 @@ class Store:
         ]
 
     def _insert_events_sqlite(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
-        """SQLite: one prepared INSERT … ON CONFLICT DO NOTHING RETURNING per row on the
-        driver connection. Exact about which rows were new, even beside another writer,
-        and about five times faster than going through the ORM-level executemany."""
-        insert_sql = (
-            "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
-            " area_code, lat, lon, attrs, known_kind, late, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (source, event_id) DO NOTHING RETURNING 1"
-        )
+        """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING source,
+        event_id`` on the driver connection, :data:`SQLITE_ROWS` rows a statement.
+        Exact about which rows were new, even beside another writer; one statement per
+        few hundred events instead of one per event (issue 15: the per-row round trip
+        was a third of the store's time at 10,000 events/s)."""
         inserted: set[tuple[str, str]] = set()
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                for r in rows:
-                    cursor.execute(
-                        insert_sql,
-                        (
+                for start in range(0, len(rows), SQLITE_ROWS):
+                    chunk = rows[start : start + SQLITE_ROWS]
+                    params: list[Any] = []
+                    for r in chunk:
+                        params += (
                             r["source"],
                             r["event_id"],
                             r["kind"],
@@ -437,10 +450,9 @@ class Store:
                             r["known_kind"],
                             r["late"],
                             r["raw"],
-                        ),
-                    )
-                    if cursor.fetchone() is not None:
-                        inserted.add((r["source"], r["event_id"]))
+                        )
+                    cursor.execute(_sqlite_insert_sql(len(chunk)), params)
+                    inserted.update(cursor.fetchall())
             finally:
                 cursor.close()
         return inserted
