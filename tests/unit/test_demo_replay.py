@@ -342,6 +342,11 @@ def test_tracking_numbers_carry_the_districts_date_not_the_utc_one(
         data={"service_code": "garbage", "lat": "30.305", "long": "120.105"},
     )
     assert r.json()[0]["service_request_id"].startswith("311-20261002-")
+    r = client.post(
+        "/api/v1/participation/suggestions", json={"text": "路口的垃圾桶满了", "area": "G0001"}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["id"].startswith("SG-20261002-")  # a suggestion's number likewise
     assert client.get("/api/v1/clock").json()["day"] == "2026-10-02"
 
 
