@@ -68,7 +68,10 @@ class Analysis:
         case_prefix: str = "C",
         owns: Callable[[str, str], bool] | None = None,
         dedup_max: int | None = None,
+        early: bool = False,
     ) -> None:
+        """``early``: decide on arrival what is certain (a live service, where someone
+        waits for the alert; see :class:`~cityeye.scenarios.Engine`)."""
         self.world = world
         self.book = CaseBook(
             world,
@@ -76,10 +79,7 @@ class Analysis:
             notifier=notifier,
             id_prefix=case_prefix,
             names={s.id: s.config.name.zh for s in scenarios},
-        early: bool = False,
         )
-        """``early``: decide on arrival what is certain (a live service, where someone
-        waits for the alert; see :class:`~cityeye.scenarios.Engine`)."""
         self.engine = Engine(
             scenarios,
             world,
@@ -87,6 +87,7 @@ class Analysis:
             on_alert=self._on_alert,
             owns=owns,
             dedup_max=dedup_max,
+            early=early,
         )
         self._changed: dict[str, Alert] = {}  # alerts changed since the last save
         self._unsaved: dict[str, Case] = {}  # cases taken from the book, not yet stored
@@ -95,7 +96,6 @@ class Analysis:
         self._actions: list[tuple[float, str, str, Event]] = []
         self.case_errors: list[CaseError] = []  # the first MAX_CASE_ERRORS
         self.case_error_count = 0
-            early=early,
         #: The last refusals by event id, for a desk waiting on its own action.
         self.recent_errors: dict[str, CaseError] = {}
 
