@@ -40,6 +40,14 @@ MAX_CASE_ERRORS = 10_000
 SNAPSHOT_VERSION = 1
 
 
+def is_immediate(event: Event) -> bool:
+    """A move made by a person at a desk (``case.action`` with ``immediate: true``):
+    applied where it arrives in the stream and kept out of the engine, so its
+    wall-clock time never moves event time (see :meth:`Analysis.feed`). The bus's
+    watermark leaves it out for the same reason."""
+    return event.kind == "case.action" and event.attrs.get("immediate") is True
+
+
 @dataclass(frozen=True, slots=True)
 class CaseError:
     """A ``case.action`` event the book refused (no such case, a move not allowed)."""
@@ -112,7 +120,7 @@ class Analysis:
             if isinstance(text, str) and text.strip():
                 self._subjects[event.id] = " ".join(text.split())[:SUBJECT_CHARS]
         if event.kind == "case.action":
-            if event.attrs.get("immediate") is True:
+            if is_immediate(event):
                 # a person at a desk: applied where it arrives in the stream, not when
                 # event time catches up (the lateness hold would keep them waiting);
                 # a re-feed meets it at the same place, so it replays the same. It
@@ -137,6 +145,17 @@ class Analysis:
         self.engine.advance_to(at)
         self._apply_due()
         self.book.advance(at)
+
+    def catch_up(self, high: datetime) -> None:
+        """The stream reached event time ``high`` in events this engine does not see
+        (a bus partition: the other partitions' events, see :mod:`cityeye.bus`). The
+        engine's clock moves as if they had arrived — its timers fire and the actions
+        due by then are applied — so a partition keeps the clock one process fed the
+        whole stream keeps. Case deadlines are left alone: only the wall clock moves
+        them (:meth:`advance_to`), in a partition as in one process."""
+        if self.engine.clock_would_move(high):
+            self.engine.advance_to(high)
+            self._apply_due()
 
     def finish(self, last: datetime | None = None) -> None:
         """End of a recorded stream: release everything; deadlines run to ``last``."""

@@ -32,6 +32,15 @@ A district that outgrows it puts a JetStream stream between ingest and analysis:
   to the same :class:`~cityeye.analysis.Analysis` as the single process (restricted to
   its keys), stores alerts and cases, snapshots itself with the stream sequence it has
   reached, and acknowledges messages only after that snapshot is committed.
+* **One clock.** One process classifies an event as late, and fires its timers, by
+  the largest event time of *everything* fed before it; a worker sees only its
+  partition. So ingest keeps the stream's watermark (:class:`StreamClock`): every
+  item carries the watermark before it, the last message of each partition in a
+  batch carries the watermark after the batch (:data:`WATERMARK`; a partition with
+  no events in it gets a message with the watermark alone), and an event that could
+  start a scenario's service (registered keys' absence timers) goes to every
+  partition. A worker moves its clock to each (:meth:`Analysis.catch_up`) and so
+  raises exactly the alerts one process raises, in any arrival order.
 * **Crash.** A worker killed with SIGKILL restarts from its snapshot and has its
   consumer deliver again from the message after it, in stream order; messages at or
   below the snapshot's sequence are acknowledged and skipped. Wall-clock moves are
@@ -60,7 +69,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
-from cityeye.analysis import Analysis
+from cityeye.analysis import Analysis, is_immediate
 from cityeye.domain import Event, FieldError, World, parse_event
 from cityeye.ingest.batch import dead_letter
 from cityeye.pipeline import ClockMarks, Intake
@@ -84,6 +93,12 @@ DUPLICATE_WINDOW_S = 120
 _CASE_PARTITION = re.compile(r"^C(\d+)-")
 #: The header naming the installation that published a message.
 ORIGIN = "Cityeye-Installation"
+#: The header carrying the stream's watermark after a message: the largest event time
+#: of everything ingest published up to the end of that message's batch (ISO-8601).
+WATERMARK = "Cityeye-Watermark"
+#: The header carrying the lateness (seconds) ingest judged the stream with: the
+#: workers' ``--lateness`` must be the same for them to raise what one process raises.
+LATENESS = "Cityeye-Lateness"
 _DESCRIPTION = re.compile(r"partitions=(\d+)(?:; installation=([0-9a-z]+))?")
 
 #: Seconds a publish may wait for the stream's acknowledgement.
@@ -143,14 +158,67 @@ def case_prefix(partition: int) -> str:
 WORKER_DEDUP = 100_000
 
 
-class Partitioner:
-    """Which partitions an event goes to (a stateless engine: rules only)."""
+@dataclass(slots=True)
+class StreamClock:
+    """What ingest knows of event time over everything it has published, in stream
+    (outbox) order — what a worker cannot see from its own partition.
 
-    def __init__(self, scenarios: Sequence[LoadedScenario], world: World, partitions: int):
+    ``high`` is the watermark: the largest event time fed so far, which is the clock
+    one process fed the same stream would have (late means older than ``high`` minus
+    the lateness; timers fire as ``high`` passes them). ``starts``: per scenario whose
+    first event starts its service (registered keys' absence timers, see
+    :meth:`Engine.feed`), the earliest event time, among events not late, that could
+    have started it. Kept with the outbox mark, so a restart goes on from both."""
+
+    high: datetime | None = None
+    starts: dict[str, float] = field(default_factory=dict)
+
+    def copy(self) -> StreamClock:
+        return StreamClock(self.high, dict(self.starts))
+
+    def dumps(self) -> bytes:
+        high = None if self.high is None else self.high.isoformat()
+        return orjson.dumps({"high": high, "starts": self.starts})
+
+    @classmethod
+    def loads(cls, data: bytes) -> StreamClock:
+        """From :meth:`dumps`; an outbox mark of an older version (no data) starts
+        afresh: the watermark is taken up again from the next event published."""
+        if not data:
+            return cls()
+        state = orjson.loads(data)
+        high = state.get("high")
+        return cls(
+            datetime.fromisoformat(high) if isinstance(high, str) else None,
+            {str(k): float(v) for k, v in (state.get("starts") or {}).items()},
+        )
+
+
+#: One message of a publish: (partition, body, ident for :func:`message_id`, the
+#: watermark after it or None).
+Outgoing = tuple[int, bytes, str, datetime | None]
+
+
+class Partitioner:
+    """Which partitions an event goes to (a stateless engine: rules only), and the
+    messages of one outbox pass, stamped with the stream's watermark."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[LoadedScenario],
+        world: World,
+        partitions: int,
+        *,
+        lateness_s: float = 600,
+    ):
         if partitions < 1:
             raise ValueError("partitions must be at least 1")
         self.partitions = partitions
-        self.engine = Engine(scenarios, world)
+        self.engine = Engine(scenarios, world, lateness_s=lateness_s)
+        self.lateness = float(lateness_s)
+        #: Scenarios whose keys carry a part (``split_by``): ``key/part`` is kept where
+        #: ``key`` is (:meth:`Engine.route_keys`).
+        self._split = frozenset(r.id for r in self.engine.rules if r.split_by is not None)
 
     def of(self, event: Event, area: str | None) -> list[int]:
         n = self.partitions
@@ -164,17 +232,82 @@ class Partitioner:
                 return [zlib.crc32(case.encode()) % n]
             scenario, key = event.attrs.get("scenario"), event.attrs.get("key")
             if isinstance(scenario, str) and isinstance(key, str):
+                if scenario in self._split:  # "ENT-024/revenue" lives with ENT-024
+                    key = key.rsplit("/", 1)[0]
                 return [partition_of(scenario, key, n)]
             return [zlib.crc32(event.ref.encode()) % n]  # refused there
         return sorted({partition_of(s, k, n) for s, k in self.engine.route_keys(event, area)})
+
+    def messages(
+        self, batch: Sequence[tuple[int, Event, str | None]], clock: StreamClock
+    ) -> tuple[list[Outgoing], StreamClock]:
+        """One outbox pass (events in stream order) as messages, and the clock after it
+        (``clock`` itself is left as it is: the caller keeps the new one only once
+        every message is acknowledged, a failed publish is planned again from the old).
+
+        Each item carries the watermark before its event, so a worker judges it late
+        exactly as one process would; the last message of each partition carries the
+        watermark after the whole pass, and a partition without events in it, when
+        the watermark moved, gets a message with the watermark alone: its timers fire
+        when one process's would. An event that could be the first to start a
+        scenario's service goes to every partition (where no key of the partition is
+        touched, it only starts the service)."""
+        clock = clock.copy()
+        before = clock.high
+        parts: dict[int, list[Item]] = {}
+        for seq, event, area in batch:
+            high = clock.high
+            owners = set(self.of(event, area))
+            if not is_immediate(event):  # what the engine is fed
+                t = event.ts.timestamp()
+                if high is None or t >= high.timestamp() - self.lateness:  # not late
+                    if self._starts(event, t, clock):
+                        owners = set(range(self.partitions))
+                    if high is None or t > high.timestamp():
+                        clock.high = event.ts
+            if owners:
+                entry = item(seq, event, area, high)
+                for p in owners:
+                    parts.setdefault(p, []).append(entry)
+        out: list[Outgoing] = []
+        for p in range(self.partitions):
+            packed = pack(parts.get(p, []))
+            out.extend(
+                (p, body, ident, clock.high if n == len(packed) - 1 else None)
+                for n, (body, ident) in enumerate(packed)
+            )
+            if not packed and batch and clock.high is not None and clock.high != before:
+                out.append((p, b"[]", f"{batch[0][0]}-{batch[-1][0]}:watermark", clock.high))
+        return out, clock
+
+    def _starts(self, event: Event, t: float, clock: StreamClock) -> bool:
+        """Whether ``event`` (not late) is the earliest so far that would start the
+        service of a scenario with registered keys: the first event a scenario reads
+        (and its ``when`` accepts) arms the absence timers of every registered key,
+        in each partition for its own keys — so each must see that event."""
+        first = False
+        engine = self.engine
+        for rule in engine.by_kind.get(event.kind, ()):
+            if not rule.registered or rule.eligible is None:
+                continue
+            if rule.when is not None and not rule.when(
+                event, engine.local(t) if rule.uses_time else 0
+            ):
+                continue
+            known = clock.starts.get(rule.id)
+            if known is None or t < known:
+                clock.starts[rule.id] = t
+                first = True
+        return first
 
 
 #: One event of a partition's outbox pass: (event seq, (source, id), encoded item).
 Item = tuple[int, tuple[str, str], bytes]
 
 
-def item(seq: int, event: Event, area: str | None) -> Item:
-    return seq, (event.source, event.id), encode(seq, event, area)
+def item(seq: int, event: Event, area: str | None, high: datetime | None = None) -> Item:
+    """``high``: the stream's watermark before this event (:class:`StreamClock`)."""
+    return seq, (event.source, event.id), encode(seq, event, area, high)
 
 
 def pack(items: Sequence[Item]) -> list[tuple[bytes, str]]:
@@ -217,11 +350,15 @@ def message_id(installation: str, partition: int, ident: str) -> str:
     return f"{installation}:{partition}:{ident}"
 
 
-def encode(seq: int, event: Event, area: str | None) -> bytes:
-    """One event of a message; an event too big to travel goes by reference (the
-    worker reads it from the events table by its sequence number)."""
-    item = orjson.dumps({"seq": seq, "area": area, "event": event.to_json()})
-    return item if len(item) <= MESSAGE_BYTES else orjson.dumps({"seq": seq, "ref": True})
+def encode(seq: int, event: Event, area: str | None, high: datetime | None = None) -> bytes:
+    """One event of a message, with the watermark before it (``high``, when known);
+    an event too big to travel goes by reference (the worker reads it from the events
+    table by its sequence number)."""
+    mark = {} if high is None else {"high": high.isoformat()}
+    item = orjson.dumps({"seq": seq, "area": area, "event": event.to_json(), **mark})
+    if len(item) <= MESSAGE_BYTES:
+        return item
+    return orjson.dumps({"seq": seq, "ref": True, **mark})
 
 
 def unpack(data: bytes) -> list[Any]:
@@ -249,6 +386,23 @@ def decode(item: dict[str, Any], store: Store) -> tuple[Event, str | None]:
         raise FieldError("event", "no event object")
     area = item.get("area")
     return parse_event(item["event"]), area if isinstance(area, str) else None
+
+
+def watermark(value: object, field: str = "high") -> datetime | None:
+    """An item's ``high`` or a message's :data:`WATERMARK`: ``None`` when absent (a
+    message of an earlier version), ``FieldError`` when it is not an ISO-8601 time
+    with an offset."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(field, f"not an ISO-8601 time: {value!r}") from None
+    if found.tzinfo is None:
+        raise FieldError(field, f"no UTC offset: {value!r}")
+    return found
 
 
 def describe(partitions: int, installation: str) -> str:
@@ -433,12 +587,17 @@ class BusPipeline(Intake):
         world: World | None = None,
         scenarios: Sequence[LoadedScenario],
         wait_s: float = CONNECT_WAIT_S,
+        lateness_s: float = 600,
     ) -> None:
+        """``lateness_s``: the workers' ``--lateness``; the watermark judges which
+        events are late with it (and marks them so in the events table)."""
         self.store = store
         self.world = world or store.load_world() or World.empty()
         self.locate = GridLocator(self.world)
         self.scenarios = list(scenarios)
-        self.partitioner = Partitioner(self.scenarios, self.world, partitions)
+        self.partitioner = Partitioner(
+            self.scenarios, self.world, partitions, lateness_s=lateness_s
+        )
         self.url = url
         self.where = shown(url)
         self.names = Names.from_env()
@@ -447,6 +606,8 @@ class BusPipeline(Intake):
         self._lock = threading.Lock()
         saved = store.load_engine_state(OUTBOX)
         self._mark = saved[1] if saved is not None else 0
+        #: The stream's watermark as of the mark (kept with it).
+        self._clock = StreamClock.loads(saved[0]) if saved is not None else StreamClock()
         # is_late needs only a clock: the partitioner's rules-only engine keeps one
         # (route_keys reads no state), instead of compiling every scenario twice
         self._lateness = self.partitioner.engine
@@ -544,10 +705,12 @@ class BusPipeline(Intake):
         known, late = {}, []
         for event, new in zip(events, fresh, strict=True):
             if new:
+                known[(event.source, event.id)] = event
+                if is_immediate(event):  # never fed to the engine: not late, no clock
+                    continue
                 if self._lateness.is_late(event):  # as replay and the live service do
                     late.append((event.source, event.id))
                 self._lateness.advance_to(event.ts)
-                known[(event.source, event.id)] = event
         if late:
             self.store.mark_late(late)
         # acknowledged once committed, as without a bus: what cannot be published now
@@ -597,49 +760,46 @@ class BusPipeline(Intake):
             batch = self.store.events_after(self._mark, limit=PUBLISH_CHUNK, known=known)
             if not batch:
                 return done
-            parts: dict[int, list[Item]] = {}
-            for seq, event, area in batch:
-                owners = self.partitioner.of(event, area)
-                if owners:
-                    entry = item(seq, event, area)
-                    for p in owners:
-                        parts.setdefault(p, []).append(entry)
-            messages = [
-                (self.names.subject(p), body, message_id(self.installation, p, ident))
-                for p, items in sorted(parts.items())
-                for body, ident in pack(items)
-            ]
+            planned, clock = self.partitioner.messages(batch, self._clock)
+            base = {ORIGIN: self.installation, LATENESS: f"{self.partitioner.lateness:g}"}
+            messages: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
+            for p, body, ident, high in planned:
+                headers = {"Nats-Msg-Id": message_id(self.installation, p, ident), **base}
+                if high is not None:
+                    headers[WATERMARK] = high.isoformat()
+                messages.setdefault(self.names.subject(p), []).append((body, headers))
+            longest = max((len(todo) for todo in messages.values()), default=0)
             self.duplicates += self._loop.run(
-                self._publish(messages), timeout=PUBLISH_TIMEOUT_S + 5
+                self._publish(messages), timeout=PUBLISH_TIMEOUT_S * longest + 5
             )
             # every message of the batch has its PubAck: only now does the mark move
-            self._mark = batch[-1][0]
-            self.store.save_engine_state(OUTBOX, b"", self._mark, datetime.now(UTC))
+            self._mark, self._clock = batch[-1][0], clock
+            self.store.save_engine_state(OUTBOX, clock.dumps(), self._mark, datetime.now(UTC))
             done += len(batch)
 
-    async def _publish(self, messages: list[tuple[str, bytes, str]]) -> int:
-        """All at once; returns when the stream has acknowledged every one, with how
-        many it answered "duplicate" for. A duplicate is taken as delivered: its id
-        names this installation and exactly these events (:func:`message_id`), so the
-        stream holds them already (a re-publish after a crash)."""
-        js = self._js
-        headers = {ORIGIN: self.installation}
-        acks = await asyncio.gather(
-            *(
-                js.publish(
-                    subject,
-                    data,
-                    timeout=PUBLISH_TIMEOUT_S,
-                    stream=self.names.stream,
-                    headers={"Nats-Msg-Id": mid, **headers},
+    async def _publish(self, messages: dict[str, list[tuple[bytes, dict[str, str]]]]) -> int:
+        """Every subject at once, each subject's messages one after the other (a worker
+        must get them in this order: the watermark of a message may not overtake the
+        events before it); returns when the stream has acknowledged every one, with
+        how many it answered "duplicate" for. A duplicate is taken as delivered: its
+        id names this installation and exactly these events (:func:`message_id`), so
+        the stream holds them already (a re-publish after a crash)."""
+        js, stream = self._js, self.names.stream
+
+        async def in_order(subject: str, todo: list[tuple[bytes, dict[str, str]]]) -> int:
+            duplicates = 0
+            for data, headers in todo:
+                ack = await js.publish(
+                    subject, data, timeout=PUBLISH_TIMEOUT_S, stream=stream, headers=headers
                 )
-                for subject, data, mid in messages
-            )
-        )
-        for (_, _, mid), ack in zip(messages, acks, strict=True):
-            if ack.stream != self.names.stream:
-                raise BusError(f"message {mid} went to {ack.stream}, not {self.names.stream}")
-        return sum(1 for ack in acks if ack.duplicate)
+                if ack.stream != stream:
+                    mid = headers["Nats-Msg-Id"]
+                    raise BusError(f"message {mid} went to {ack.stream}, not {stream}")
+                duplicates += bool(ack.duplicate)
+            return duplicates
+
+        counts = await asyncio.gather(*(in_order(s, todo) for s, todo in messages.items()))
+        return sum(counts)
 
     def live_status(self) -> dict[str, object]:
         """For ``GET /api/v1/status`` (public: no addresses, no reasons — those are in
@@ -730,9 +890,11 @@ class Worker:
             # retried, a redelivery after a crash from the snapshot on), and
             # JetStream refuses a repeated message id within its window anyway
             dedup_max=WORKER_DEDUP,
+            early=True,  # as one process does: decide on arrival
         )
         self.stats = WorkerStats()
         self.seq = 0
+        self._lateness_said: str | None = None  # the last LATENESS header seen
         saved = store.load_engine_state(self.name)
         if saved is not None:
             try:
@@ -750,14 +912,18 @@ class Worker:
         self.marks = ClockMarks(store, self.name, self.analysis, self.seq)
 
     # ------------------------------------------------------------------ processing
-    def take(self, seq: int, data: bytes) -> int:
-        """One message, in stream order; returns how many events it held."""
+    def take(self, seq: int, data: bytes, headers: dict[str, str] | None = None) -> int:
+        """One message, in stream order; returns how many events it held. Before each
+        event the clock moves to the stream's watermark before it, and after the
+        message to the watermark its header carries (:meth:`Partitioner.messages`):
+        the partition keeps the clock of one process fed the whole stream."""
         self.stats.received += 1
         if seq <= self.seq:
             self.stats.skipped += 1
             return 0
         ref = f"{self.subject} seq {seq}"
         letters = []
+        self._check_lateness(headers)
         try:
             items = unpack(data)
         except FieldError as exc:
@@ -766,13 +932,24 @@ class Worker:
         for n, item in enumerate(items):
             try:
                 event, area = decode(item, self.store)
+                high = watermark(item.get("high"))
             except FieldError as exc:
                 raw = orjson.dumps(item)
                 at = datetime.now(UTC)
                 letters.append(dead_letter(at, "bus", f"{ref} #{n}", exc.field, exc.reason, raw))
                 continue
+            if high is not None:
+                self.analysis.catch_up(high)
             self.analysis.feed(event, area)
             self.stats.processed += 1
+        try:
+            after = watermark((headers or {}).get(WATERMARK), WATERMARK)
+        except FieldError as exc:  # the events are taken; only the clock stays
+            raw = str((headers or {}).get(WATERMARK)).encode()
+            letters.append(dead_letter(datetime.now(UTC), "bus", ref, exc.field, exc.reason, raw))
+        else:
+            if after is not None:
+                self.analysis.catch_up(after)
         if letters:
             self.stats.rejected += len(letters)
             self.store.add_dead_letters(letters)
@@ -798,6 +975,26 @@ class Worker:
         )
         self.stats.snapshots += 1
         self.stats.last_seq = self.seq
+
+    def _check_lateness(self, headers: dict[str, str] | None) -> None:
+        """Say once when ingest judges lateness otherwise than this worker: the
+        watermark then sends events the engine treats differently from one process
+        (``serve --bus`` and every worker need the same ``--lateness``)."""
+        said = (headers or {}).get(LATENESS)
+        if said is None or self._lateness_said == said:
+            return
+        self._lateness_said = said
+        with contextlib.suppress(ValueError):
+            if float(said) == self.analysis.engine.lateness:
+                return
+        log.warning(
+            "%s: ingest judges lateness as %s s and this worker as %g s; start `cityeye "
+            "serve --bus` and every worker with the same --lateness, or the workers may "
+            "not raise what one process raises",
+            self.name,
+            said,
+            self.analysis.engine.lateness,
+        )
 
     def check_origin(self, headers: dict[str, str] | None, seq: int) -> None:
         """Refuse a message another installation published: its events are in another
@@ -917,7 +1114,7 @@ class Worker:
             for msg in msgs:
                 seq = msg.metadata.sequence.stream
                 self.check_origin(msg.headers, seq)
-                events_since += self.take(seq, msg.data)
+                events_since += self.take(seq, msg.data, msg.headers)
                 held.append(msg)
             self.after_batch()
             due = time.monotonic() - last_snapshot >= self.snapshot_s

@@ -442,8 +442,8 @@ def _intake(
     partitions: int,
     lateness_s: float = 600,
 ) -> Intake:
-    """Analyse here, or (``--bus``) store and publish for the workers (whose own
-    ``--lateness`` then counts)."""
+    """Analyse here, or (``--bus``) store and publish for the workers, with the
+    stream's watermark judged on the same ``--lateness`` as theirs."""
     from cityeye.pipeline import LivePipeline
 
     if bus is None:
@@ -452,7 +452,9 @@ def _intake(
 
     _bus_logging()
     try:
-        return BusPipeline(store, bus, partitions=partitions, scenarios=scenarios)
+        return BusPipeline(
+            store, bus, partitions=partitions, scenarios=scenarios, lateness_s=lateness_s
+        )
     except BusError as exc:
         err.print(f"[red]✗ {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
