@@ -129,7 +129,7 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
             if (not c.state.terminal and due_at(c) < end)  # still open past its due time
             or (c.closed_at is not None and c.closed_at > due_at(c) and start <= c.closed_at < end)
         ),
-        key=lambda r: -r["overdue_h"],
+        key=lambda r: -float(r["overdue_h"] or 0),
     )[:10]
     return MonthlyReport(
         area,

@@ -28,6 +28,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 ASSETS = Path(__file__).resolve().parent
 NODE_MODULES = ASSETS / "node_modules"
@@ -63,7 +64,7 @@ class PackageCopy:
         self.outputs.append(Output(dest, src, path.read_bytes()))
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"✗ {message}", file=sys.stderr)
     raise SystemExit(1)
 
