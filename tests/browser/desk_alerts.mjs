@@ -109,7 +109,9 @@ try {
   report.critical = await delivered(page, sos("sos-1"));
   report.critical.kind = await page.locator(".toast.critical .kind").first().innerText();
   report.audio = await page.evaluate(() => (window.AudioContext ? "AudioContext" : "none"));
-  report.fresh = await page.locator(".case.fresh").count(); // the queue was refreshed
+  // the queue is refreshed as well (it loads after the alert): both new cases, marked
+  await page.waitForFunction(() => document.querySelectorAll(".case.fresh").length >= 2, null, { timeout: 5000 }).catch(() => {});
+  report.fresh = await page.locator(".case.fresh").count();
   await page.evaluate(() => document.fonts.ready);
   for (const [w, h] of [[390, 844], [1920, 1080], [3840, 2160]]) {
     await page.setViewportSize({ width: w, height: h });
