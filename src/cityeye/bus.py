@@ -350,6 +350,22 @@ def message_id(installation: str, partition: int, ident: str) -> str:
     return f"{installation}:{partition}:{ident}"
 
 
+def message_headers(
+    installation: str, lateness_s: float, partition: int, ident: str, high: datetime | None
+) -> dict[str, str]:
+    """A message's headers: its id (:func:`message_id`), the installation that
+    published it, the lateness the watermark was judged with and, on the last message
+    of a partition in a pass, the watermark after the pass."""
+    headers = {
+        "Nats-Msg-Id": message_id(installation, partition, ident),
+        ORIGIN: installation,
+        LATENESS: f"{lateness_s:g}",
+    }
+    if high is not None:
+        headers[WATERMARK] = high.isoformat()
+    return headers
+
+
 def encode(seq: int, event: Event, area: str | None, high: datetime | None = None) -> bytes:
     """One event of a message, with the watermark before it (``high``, when known);
     an event too big to travel goes by reference (the worker reads it from the events
@@ -761,12 +777,10 @@ class BusPipeline(Intake):
             if not batch:
                 return done
             planned, clock = self.partitioner.messages(batch, self._clock)
-            base = {ORIGIN: self.installation, LATENESS: f"{self.partitioner.lateness:g}"}
+            lateness = self.partitioner.lateness
             messages: dict[str, list[tuple[bytes, dict[str, str]]]] = {}
             for p, body, ident, high in planned:
-                headers = {"Nats-Msg-Id": message_id(self.installation, p, ident), **base}
-                if high is not None:
-                    headers[WATERMARK] = high.isoformat()
+                headers = message_headers(self.installation, lateness, p, ident, high)
                 messages.setdefault(self.names.subject(p), []).append((body, headers))
             longest = max((len(todo) for todo in messages.values()), default=0)
             self.duplicates += self._loop.run(
