@@ -275,3 +275,22 @@ def test_a_scripted_action_names_its_case_by_when_it_opened(tmp_path: Path) -> N
     [refused] = pipeline.analysis.case_errors
     assert (refused.event_id, refused.field) == ("live-4", "attrs.opened")
     store.close()
+
+
+def test_an_sos_case_names_the_person_not_their_id(tmp_path: Path) -> None:
+    """The grid worker reads who needs help — 王阿姨 — and a gathering's venue by its
+    name; a world id (S1, V1) never stands in the title of a case."""
+    store = open_store(tmp_path)
+    pipeline = LivePipeline(store)
+    pipeline.ingest_raw(
+        [
+            orjson.dumps(event(1, "button.sos", 0, subject="S1")),
+            orjson.dumps(
+                event(2, "crowd.count", 0, device_id="D3", attrs={"count": 30, "elderly_ratio": 1})
+            ),
+        ],
+        "test",
+    )
+    titles = {c.key: c.title for c in store.load_cases()}
+    assert titles["S1"] == "独居老人服务·一键呼救 · 王阿姨"
+    assert titles["V1"].endswith(" · 某保健品体验店")

@@ -31,6 +31,7 @@ from cityeye.cases.notify import Notification, Notifier, reporter_text
 from cityeye.cases.routing import escalation_target, plan, route
 from cityeye.cases.sla import Stage, handle_limit, next_limit, sla_for, stage_of
 from cityeye.domain import (
+    DEVICE_KINDS,
     Alert,
     Case,
     CaseOrigin,
@@ -151,16 +152,35 @@ class CaseBook:
             self.act(case, Action.SELF_RESOLVE, SYSTEM, at, "预警已消警，派遣前自动结案")
         return case
 
+    def _what(self, alert: Alert) -> str:
+        """What an alert is about, as a person reads it: a registered person's or a
+        venue's name, a device's kind and place — never an internal id when the world
+        says more (an SOS case read "一键呼救 · S1")."""
+        world, key = self.world, alert.key
+        subject = world.subjects.get(key)
+        if subject is not None:
+            return subject.name or "登记居民"
+        venue = world.venues.get(key)
+        if venue is not None:
+            return venue.name or "登记场所"
+        device = world.devices.get(key)
+        if device is not None:
+            kind = DEVICE_KINDS.get(device.kind)
+            area = world.areas.get(device.area) if device.area else None
+            return "".join(filter(None, (area.name if area else None, kind.zh if kind else "设备")))
+        return key
+
     def _open_case(self, alert: Alert, at: datetime, subject: str | None = None) -> Case:
         case_id = f"{self.id_prefix}{len(self.cases) + 1:06d}"
         origin = CaseOrigin.CITIZEN if alert.scenario == REPORT_SCENARIO else CaseOrigin.ALERT
+        what = self._what(alert)
         case = Case(
             id=case_id,
             origin=origin,
             state=CaseState.REPORTED,
             severity=alert.severity,
             opened_at=alert.opened_at,
-            title=f"{self.names.get(alert.scenario, alert.scenario)} · {subject or alert.key}",
+            title=f"{self.names.get(alert.scenario, alert.scenario)} · {subject or what}",
             scenario=alert.scenario,
             key=alert.key,
             area=alert.area,
