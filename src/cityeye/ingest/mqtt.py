@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as paho
@@ -116,6 +116,82 @@ class _Received:
     retain: bool
     arrival: datetime
     connection: int
+
+
+class Received(Protocol):
+    """One MQTT message as both transports hand it over (paho, or NATS's MQTT server
+    through JetStream: :mod:`cityeye.ingest.mqtt_nats`)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def retain(self) -> bool: ...
+    @property
+    def arrival(self) -> datetime: ...
+
+
+def map_received(pipeline: Intake, mapping: MqttMap, m: Received) -> Mapped | DeadLetter:
+    """One message through the topic map and the outside-channel rules, or its dead
+    letter (channel ``mqtt``, ref = the topic, the exact bytes)."""
+    try:
+        mapped = map_message(mapping, m.topic, m.payload, m.arrival)
+        if mapped.event is not None:  # a client of the broker is no person
+            check_from_outside(mapped.event, pipeline.world)
+        return mapped
+    except FieldError as exc:
+        field, reason = exc.field, exc.reason
+    except Exception as exc:  # an adapter bug must not stop the subscriber
+        log.exception("mqtt: mapping a message on %s failed", m.topic)
+        field, reason = "(adapter)", f"internal error: {type(exc).__name__}: {exc}"
+    return dead_letter(m.arrival, CHANNEL, m.topic, field, reason, m.payload)
+
+
+def store_messages(
+    pipeline: Intake,
+    mapping: MqttMap,
+    batch: Sequence[Received],
+    stats: Counter[str],
+    stopping: threading.Event,
+) -> bool:
+    """Map a batch of messages and store it: the dead letters, then the events in one
+    transaction (:meth:`Intake.ingest`, which analyses them after the commit). A
+    database error is retried with a backoff (1 s doubling to 30 s) until it works or
+    ``stopping`` is set. ``True`` once everything is durable — only then may the
+    transport acknowledge; ``False``: stopping first, nothing to acknowledge (the
+    broker delivers the messages again). ``stats`` gets the counts of a stored batch."""
+    events, dead = [], []
+    counts: Counter[str] = Counter(received=len(batch))
+    for m in batch:
+        if m.retain:
+            counts["retained"] += 1
+            continue
+        mapped = map_received(pipeline, mapping, m)
+        if isinstance(mapped, DeadLetter):
+            dead.append(mapped)
+        elif mapped.event is not None:
+            events.append(mapped.event)
+        else:
+            counts["dropped"] += 1
+            log.debug("mqtt: %s dropped: %s", m.topic, mapped.dropped)
+    delay = 1.0
+    while True:
+        try:
+            if dead:
+                pipeline.store.add_dead_letters(dead)
+                counts["rejected"] += len(dead)
+                dead = []
+            results = pipeline.ingest(events)
+            break
+        except Exception:
+            log.exception("mqtt: storing %d message(s) failed; retrying", len(batch))
+            if stopping.wait(delay):
+                return False  # unacked: the broker delivers them again
+            delay = min(delay * 2, 30.0)
+    counts.update(r.status for r in results)
+    stats.update(counts)
+    return True
 
 
 class MqttIngest:
@@ -286,52 +362,9 @@ class MqttIngest:
                 for m in batch:
                     self._ack(m)
 
-    def _map(self, m: _Received) -> Mapped | DeadLetter:
-        try:
-            mapped = map_message(self.mapping, m.topic, m.payload, m.arrival)
-            if mapped.event is not None:  # a client of the broker is no person
-                check_from_outside(mapped.event, self.pipeline.world)
-            return mapped
-        except FieldError as exc:
-            field, reason = exc.field, exc.reason
-        except Exception as exc:  # an adapter bug must not stop the subscriber
-            log.exception("mqtt: mapping a message on %s failed", m.topic)
-            field, reason = "(adapter)", f"internal error: {type(exc).__name__}: {exc}"
-        return dead_letter(m.arrival, CHANNEL, m.topic, field, reason, m.payload)
-
     def _handle(self, batch: Sequence[_Received]) -> bool:
         """Store a batch; ``True`` once it is durable, ``False`` if stopping first."""
-        events, dead = [], []
-        counts: Counter[str] = Counter(received=len(batch))
-        for m in batch:
-            if m.retain:
-                counts["retained"] += 1
-                continue
-            mapped = self._map(m)
-            if isinstance(mapped, DeadLetter):
-                dead.append(mapped)
-            elif mapped.event is not None:
-                events.append(mapped.event)
-            else:
-                counts["dropped"] += 1
-                log.debug("mqtt: %s dropped: %s", m.topic, mapped.dropped)
-        delay = 1.0
-        while True:
-            try:
-                if dead:
-                    self.pipeline.store.add_dead_letters(dead)
-                    counts["rejected"] += len(dead)
-                    dead = []
-                results = self.pipeline.ingest(events)
-                break
-            except Exception:
-                log.exception("mqtt: storing %d message(s) failed; retrying", len(batch))
-                if self._stopping.wait(delay):
-                    return False  # unacked: the broker delivers them again
-                delay = min(delay * 2, 30.0)
-        counts.update(r.status for r in results)
-        self.stats.update(counts)
-        return True
+        return store_messages(self.pipeline, self.mapping, batch, self.stats, self._stopping)
 
     def _ack(self, m: _Received) -> None:
         if m.qos == 0:
