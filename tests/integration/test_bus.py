@@ -547,6 +547,8 @@ class Cluster:
             "--open-ingest",
             "--clock",
             "events",
+            "--lateness",
+            "0s",  # the workers' (the watermark judges lateness with it)
             log=self._log("serve"),
         )
         self.procs["serve"] = proc
