@@ -44,6 +44,12 @@ def decode_event(raw: bytes) -> Event:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise FieldError("(json)", f"not valid JSON: {exc}") from None
+    return decode_object(obj)
+
+
+def decode_object(obj: object) -> Event:
+    """An already parsed JSON value → event, checked as :func:`decode_event` checks it
+    (for a channel that had to parse the payload anyway: MQTT's topic map)."""
     event = parse_event(obj)
     _check_attrs(event.attrs, "attrs", 1)
     return event

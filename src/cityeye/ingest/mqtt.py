@@ -362,6 +362,9 @@ class MqttIngest:
                 for m in batch:
                     self._ack(m)
 
+    def _map(self, m: _Received) -> Mapped | DeadLetter:
+        return map_received(self.pipeline, self.mapping, m)
+
     def _handle(self, batch: Sequence[_Received]) -> bool:
         """Store a batch; ``True`` once it is durable, ``False`` if stopping first."""
         return store_messages(self.pipeline, self.mapping, batch, self.stats, self._stopping)

@@ -53,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cityeye.domain import Event, FieldError
 from cityeye.domain.events import KIND_RE, MAX_TEXT
-from cityeye.ingest.decode import MAX_EVENT_BYTES, decode_event
+from cityeye.ingest.decode import MAX_EVENT_BYTES, decode_event, decode_object
 
 #: What ``cityeye serve --mqtt`` subscribes to when given no topic and no map.
 DEFAULT_TOPIC = "cityeye/events/#"
@@ -328,8 +328,10 @@ def _loads(payload: bytes) -> Any:
 
 
 def _finish(obj: dict[str, Any]) -> Event:
-    """Through the shared decoder, so every channel validates alike."""
-    return decode_event(orjson.dumps(obj))
+    """Through the shared decoder, so every channel validates alike (the object as
+    parsed, not serialised and parsed again: a third of the map's time at 20,000
+    messages/s)."""
+    return decode_object(obj)
 
 
 def _cityeye(rule: TopicRule, topic: str, payload: bytes, arrival: datetime) -> Event:
@@ -337,7 +339,6 @@ def _cityeye(rule: TopicRule, topic: str, payload: bytes, arrival: datetime) -> 
     if not isinstance(obj, dict):
         return decode_event(payload)  # the decoder's own words for a non-object
     levels = topic.split("/")
-    filled = False
     for field, template in (
         ("kind", rule.kind),
         ("device_id", rule.device),
@@ -345,15 +346,13 @@ def _cityeye(rule: TopicRule, topic: str, payload: bytes, arrival: datetime) -> 
     ):
         if template is not None and obj.get(field) is None:
             obj[field] = render(template, levels)
-            filled = True
     stamped = False
     if obj.get("ts") is None and rule.ts_from == "arrival":
         obj["ts"] = arrival.isoformat()
-        filled = stamped = True
+        stamped = True
     if obj.get("id") is None:
         obj["id"] = message_id(topic, payload, arrival if stamped else None)
-        filled = True
-    return _finish(obj) if filled else decode_event(payload)
+    return _finish(obj)  # parsed once, filled in or not
 
 
 def parse_value(payload: bytes) -> bool | int | float | str:
