@@ -6,8 +6,12 @@ access denial three minutes after T0 at door AG1.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 
@@ -163,3 +167,44 @@ def road_report(i: int) -> Event:
     """Resident report ``r<i>`` of a road problem in grid G0001, ``i`` minutes after T0
     (source ``app``): one case each, whoever runs it."""
     return ev("report.citizen", i, area="G0001", source="app", event_id=f"r{i}", category="road")
+
+
+@dataclass
+class Receiver:
+    """A real local HTTP server: keeps every request, answers from ``answers`` in turn
+    (then 200 ``{"errcode":0}``); ``hold`` makes it wait before answering."""
+
+    answers: list[tuple[int, bytes]] = field(default_factory=list)
+    hold: threading.Event | None = None
+    got: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    #: (epoch ms when it came, path, body) of each request, to time deliveries
+    timed: list[tuple[float, str, bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    url: str = ""
+
+    def serve(self) -> ThreadingHTTPServer:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.got.append((self.path, dict(self.headers.items()), body))
+                receiver.timed.append((time.time() * 1000, self.path, body))
+                receiver.arrived.set()
+                if receiver.hold is not None:
+                    receiver.hold.wait(10)
+                status, answer = (
+                    receiver.answers.pop(0) if receiver.answers else (200, b'{"errcode":0}')
+                )
+                self.send_response(status)
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server

@@ -79,6 +79,7 @@ async function delivered(page, event) {
   await page.waitForSelector(".toast");
   return {
     ms,
+    posted, // epoch ms: the test times the SSE stream and the robot from it too
     note: await page.evaluate((n) => window.__alerts.notes[n], before),
     notes: await page.evaluate(() => window.__alerts.notes.length),
     tones: await page.evaluate(() => window.__alerts.tones),

@@ -15,9 +15,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -45,7 +44,7 @@ from cityeye.store.outbox import notification_rows, outbox_counts
 from cityeye.store.requests import Follow, add_follow
 from cityeye.store.users import set_phone, user_with_hash
 from cityeye.world import load_world
-from kit import at
+from kit import Receiver, at
 from serving import free_port, start_serve, wait_until, wait_until_serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -266,44 +265,6 @@ def test_an_open_desk_hears_of_a_dispatch_within_two_seconds(district: District)
 
 
 # ---------------------------------------------------------------------- receivers
-@dataclass
-class Receiver:
-    """A real local HTTP server: keeps every request, answers from ``answers`` in turn
-    (then 200 ``{"errcode":0}``); ``hold`` makes it wait before answering."""
-
-    answers: list[tuple[int, bytes]] = field(default_factory=list)
-    hold: threading.Event | None = None
-    got: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
-    url: str = ""
-
-    def serve(self) -> ThreadingHTTPServer:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.got.append((self.path, dict(self.headers.items()), body))
-                receiver.arrived.set()
-                if receiver.hold is not None:
-                    receiver.hold.wait(10)
-                status, answer = (
-                    receiver.answers.pop(0) if receiver.answers else (200, b'{"errcode":0}')
-                )
-                self.send_response(status)
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
