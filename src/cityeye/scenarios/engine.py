@@ -646,7 +646,6 @@ class Engine:
         if lane is self._lanes_by_kind[ev.kind][0]:  # counted once, in its first lane
             self.processed += 1
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
-        states, owns = self.states, self.owns
         for rule in rules:
             if rule.when is not None and not rule.when(ev, local_s):
                 continue
@@ -656,23 +655,31 @@ class Engine:
             if key is None:
                 self.unkeyed += 1
                 continue
-            if rule.eligible is not None and key not in rule.eligible:
-                continue
-            if owns is not None and not owns(rule.id, key):
-                continue
-            if rule.split_by is not None:
-                part = rule.split_by(ev)
-                if isinstance(part, str | int):
-                    key = f"{key}/{part}"
-            st = states.get((rule.index, key))
+            st = self._state_for(rule, ev, key, area)
             if st is None:
-                st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
-                st.area = area or self.world.event_area(ev)
+                continue
             if st.early is None:
                 self._step(rule, st, ev, t, local_s, late)
             else:
                 order = (t, ev.source, ev.id)
                 self._corrected(rule, st, order, self._step, rule, st, ev, t, local_s, late)
+
+    def _state_for(self, rule: Rule, ev: Event, key: str, area: str | None) -> KeyState | None:
+        """The memory of (rule, key) for ``ev``, made on first use; ``None`` for a key
+        the scenario does not watch (not registered, another partition's)."""
+        if rule.eligible is not None and key not in rule.eligible:
+            return None
+        if self.owns is not None and not self.owns(rule.id, key):
+            return None
+        if rule.split_by is not None:
+            part = rule.split_by(ev)
+            if isinstance(part, str | int):
+                key = f"{key}/{part}"
+        st = self.states.get((rule.index, key))
+        if st is None:
+            st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+            st.area = area or self.world.event_area(ev)
+        return st
 
     # ------------------------------------------------------------------ on arrival
     def _arrive(self, lane: Lane, ev: Event, t: float, area: str | None) -> None:
@@ -683,23 +690,13 @@ class Engine:
             return
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         floor = lane.clock if lane.clock is not None else float("-inf")
-        states, owns = self.states, self.owns
         for rule in rules:
             if not rule.arrives or (rule.when is not None and not rule.when(ev, local_s)):
                 continue
             key = rule.key_of(ev, area)
-            if key is None or (rule.eligible is not None and key not in rule.eligible):
-                continue
-            if owns is not None and not owns(rule.id, key):
-                continue
-            if rule.split_by is not None:
-                part = rule.split_by(ev)
-                if isinstance(part, str | int):
-                    key = f"{key}/{part}"
-            st = states.get((rule.index, key))
+            st = None if key is None else self._state_for(rule, ev, key, area)
             if st is None:
-                st = states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
-                st.area = area or self.world.event_area(ev)
+                continue
             e = st.early if st.early is not None else Early(len(rule.upgrades))
             changed = False
             if rule.trigger.early:
