@@ -11,7 +11,7 @@ SEED   ?= 2021
 SPEED  ?= 60
 LIVE   := $(DEMO)/live/cityeye.db
 
-.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest bench-soak clean screenshots
+.PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest bench-soak bench-live clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
@@ -83,6 +83,12 @@ bench-ingest: $(STAMP)
 ## BENCH_ARGS="--minutes 1.5 --rate 1000" for a smoke run
 bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(BENCH_ARGS)
+
+## bench-live: HTTP and MQTT into the live server with the full catalogue, event→alert latency
+## on the SSE stream under load, RSS; beside the floor and Node-RED (issue 15), ~6 min;
+## BENCH_ARGS=--quick for ~3 min
+bench-live: $(STAMP)
+	$(BIN)/python bench/live.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) .pytest_cache .mypy_cache .ruff_cache
