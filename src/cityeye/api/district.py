@@ -27,6 +27,7 @@ from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.pipeline import Intake
 from cityeye.store.case_queries import find_alerts
+from cityeye.store.outbox import ALERT_BELL
 
 #: The live alert stream looks for changes this often, and says it is alive this often.
 POLL_S = 1.0
@@ -208,6 +209,7 @@ def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
             event="alert",
             limit=limit,
             poll_s=POLL_S,
+            wake=ALERT_BELL,
             heartbeat_s=HEARTBEAT_S,
             recheck_s=RECHECK_S,  # read now: tests shorten it
         )

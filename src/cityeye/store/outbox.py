@@ -82,6 +82,10 @@ class Bell:
 
 #: Rung after rows are committed in this process.
 BELL = Bell()
+#: Rung after alert changes are committed in this process: the live alert stream
+#: answers at once instead of at its next look (it looked once a second: up to 1 s
+#: of an SOS's way to a dispatcher's screen, bench/RESULTS.md "live").
+ALERT_BELL = Bell()
 
 
 @dataclass(frozen=True, slots=True)

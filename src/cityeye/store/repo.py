@@ -53,7 +53,7 @@ from cityeye.domain import (
 )
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
-from cityeye.store.outbox import BELL, add_notices
+from cityeye.store.outbox import ALERT_BELL, BELL, add_notices
 from cityeye.store.types import sqlite_time
 
 
@@ -494,7 +494,7 @@ class Store:
             counts: Counter[Key] = Counter()
             changed = []
             for alert in alerts:
-                mark = (alert.severity.value, alert.resolved_at, alert.count)
+                mark = (alert.severity.value, alert.opened_at, alert.resolved_at, alert.count)
                 if alert.id not in stored:
                     counts.update(alert_counts(alert, world))
                 elif stored[alert.id] == mark:
@@ -512,22 +512,25 @@ class Store:
                 conn.execute(
                     delete(t.alert_changes).where(t.alert_changes.c.at < now - timedelta(days=1))
                 )
+        if changed:
+            ALERT_BELL.ring()  # after the commit: an alert stream in this process reads now
 
     @staticmethod
     def _alert_marks(
         conn: Connection, ids: Sequence[str]
-    ) -> dict[str, tuple[str, datetime | None, int]]:
-        """What tells a stored alert's version: severity, resolution and count (an
-        alert only ever changes in these; its events grow with its count)."""
+    ) -> dict[str, tuple[str, datetime, datetime | None, int]]:
+        """What tells a stored alert's version: severity, opening, resolution and
+        count (an alert only ever changes in these — its opening when the clock
+        corrects one decided on arrival — and its events grow with its count)."""
         a = t.alerts.c
-        marks: dict[str, tuple[str, datetime | None, int]] = {}
+        marks: dict[str, tuple[str, datetime, datetime | None, int]] = {}
         for start in range(0, len(ids), CHUNK):
             rows = conn.execute(
-                select(a.id, a.severity, a.resolved_at, a.count).where(
+                select(a.id, a.severity, a.opened_at, a.resolved_at, a.count).where(
                     a.id.in_(ids[start : start + CHUNK])
                 )
             )
-            marks.update({r.id: (r.severity, r.resolved_at, r.count) for r in rows})
+            marks.update({r.id: (r.severity, r.opened_at, r.resolved_at, r.count) for r in rows})
         return marks
 
     def alert_changes_after(self, seq: int, limit: int = 500) -> list[tuple[int, Alert]]:
