@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from cityeye.domain import Alert, Event, World, parse_event
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import LoadedScenario
 from cityeye.sim.district import build_demo_world
 from cityeye.sim.responders import with_responses

@@ -148,7 +148,7 @@ class Analysis:
 
     def catch_up(self, high: datetime) -> None:
         """The stream reached event time ``high`` in events this engine does not see
-        (a bus partition: the other partitions' events, see :mod:`cityeye.bus`). The
+        (a bus partition: the other partitions' events, see :mod:`cityeye.live.bus`). The
         engine's clock moves as if they had arrived — its timers fire and the actions
         due by then are applied — so a partition keeps the clock one process fed the
         whole stream keeps. Case deadlines are left alone: only the wall clock moves

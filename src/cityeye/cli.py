@@ -25,13 +25,11 @@ from cityeye.store import DEFAULT_URL, Store
 from cityeye.world import WorldError, dump_world_file, load_world
 
 if TYPE_CHECKING:
-    from cityeye.clock import ReplayClock
-    from cityeye.feeder import ReplayFeeder
-    from cityeye.ingest.mqtt import MqttIngest, MqttUrl
+    from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
-    from cityeye.ingest.mqtt_nats import NatsMqttIngest, NatsMqttUrl
+    from cityeye.ingest.mqtt_nats import NatsMqttUrl
+    from cityeye.live.pipeline import Intake
     from cityeye.notifiers import NotifyConfig
-    from cityeye.pipeline import Intake, LivePipeline
     from cityeye.scenarios import LoadedScenario
 
 app = typer.Typer(
@@ -443,36 +441,19 @@ def _intake(
     partitions: int,
     lateness_s: float = 600,
 ) -> Intake:
-    """Analyse here, or (``--bus``) store and publish for the workers, with the
-    stream's watermark judged on the same ``--lateness`` as theirs."""
-    from cityeye.pipeline import LivePipeline
+    """:func:`cityeye.live.serve.intake`, a bus that cannot be used exiting 2."""
+    from cityeye.live.bus import BusError
+    from cityeye.live.serve import intake
 
-    if bus is None:
-        return LivePipeline(store, scenarios=scenarios, lateness_s=lateness_s)
-    from cityeye.bus import BusError, BusPipeline
-
-    _bus_logging()
     try:
-        return BusPipeline(
-            store, bus, partitions=partitions, scenarios=scenarios, lateness_s=lateness_s
-        )
+        return intake(store, scenarios, bus, partitions, lateness_s)
     except BusError as exc:
         err.print(f"[red]✗ {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
 
 
-def _bus_logging() -> None:
-    """The bus's own lines on stderr, one each, with the time: NATS away (once per
-    attempt), back, a stream taken over (docs/scale-out.md)."""
-    import logging
-
-    logger = logging.getLogger("cityeye.bus")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s cityeye.bus: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # once, not again through a handler on the root
+def _say(line: str) -> None:
+    err.print(line, markup=False, highlight=False)
 
 
 def _notify_or_exit(path: Path | None, store: Store) -> NotifyConfig:
@@ -641,10 +622,8 @@ def serve(
             param_hint="--replay",
         )
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
-    from cityeye.api import server
-    from cityeye.api.app import create_app
-    from cityeye.notifiers import OutboxSender
-    from cityeye.pipeline import LivePipeline
+    from cityeye.live import serve as live
+    from cityeye.live.pipeline import LivePipeline
     from cityeye.runtime import tune_gc
 
     tune_gc()
@@ -657,97 +636,43 @@ def serve(
     if bus is None:
         where = "live"
     else:
-        from cityeye.bus import shown
+        from cityeye.live.bus import shown
 
         where = f"in workers over {shown(bus)} ({partitions} partitions)"
     err.print(
         f"cityeye serving {db} on http://{host}:{port}/ with {len(scenarios)} "
         f"scenarios {where} (Ctrl+C to stop)"
     )
-    replay_clock, feeder = None, None
+    playback = None
     if replay is not None:
         assert isinstance(pipeline, LivePipeline)
-        replay_clock, feeder = _replay_feeder(pipeline, replay, speed, replay_from)
-    app_ = create_app(
-        store,
-        pipeline,
-        wall_clock=clock == "wall",
-        open_ingest=open_ingest,
-        clock=replay_clock,
-        feeder=feeder,
-    )
-    subscriber: MqttIngest | NatsMqttIngest | None = None
-    if mqtt_setup is not None:
-        import hashlib
-
-        from cityeye.ingest.mqtt import MqttIngest
-        from cityeye.ingest.mqtt_nats import NatsMqttIngest, NatsMqttUrl
-
-        # stable across restarts (the broker keeps QoS 1 messages for it while down)
-        # and distinct per installation
-        digest = hashlib.sha1(db.encode(), usedforsecurity=False).hexdigest()
-        broker, mapping = mqtt_setup
-        name = f"cityeye-{digest[:10]}"
-        subscriber = (
-            NatsMqttIngest(pipeline, broker, mapping=mapping, client_id=name)
-            if isinstance(broker, NatsMqttUrl)
-            else MqttIngest(pipeline, broker, mapping=mapping, client_id=name)
-        )
-        subscriber.start()
-        topics = ", ".join(subscriber.topics)
-        err.print(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {topics}")
-    # webhook and SMS notifications leave from here, on their own thread: a slow or
-    # dead receiver delays only them, never ingest or the engine
-    sender = OutboxSender(store, notify_config)
-    sender.start()
+        try:
+            playback = live.replay_feeder(pipeline, replay, speed, replay_from, _say)
+        except ValueError as exc:
+            hint = "--replay" if replay_from is None else "--replay-from"
+            raise typer.BadParameter(str(exc), param_hint=hint) from None
     if notify is not None:
         hooks, sms = len(notify_config.webhooks), "on" if notify_config.sms else "off"
         err.print(f"notify: {hooks} party webhook(s), SMS {sms} ({notify})")
-    try:
-        server.run(
-            app_,
+    live.serve(
+        store,
+        pipeline,
+        db=db,
+        http=live.Http(
             host=host,
             port=port,
             forwarded_allow_ips=forwarded_allow_ips,
             header_timeout_s=timeout_headers,
             body_timeout_s=timeout_body,
             keep_alive_s=timeout_keep_alive,
-        )
-    finally:
-        if subscriber is not None:
-            subscriber.stop()
-        sender.stop()
-
-
-def _replay_feeder(
-    pipeline: LivePipeline, path: Path, speed: float, start: str | None
-) -> tuple[ReplayClock, ReplayFeeder]:
-    """The simulated clock and the feeder of ``serve --replay``. The clock starts at
-    ``start`` (default the file's last day's midnight), or where the engine had got to
-    if this database was already replaying (a restart carries on, it does not rewind)."""
-    from zoneinfo import ZoneInfo
-
-    from cityeye.clock import ReplayClock
-    from cityeye.feeder import ReplayFeeder, replay_start
-
-    tz = pipeline.world.timezone
-    resumed = pipeline.engine.latest
-    try:
-        begin = replay_start(path, tz, start, resumed)
-    except ValueError as exc:
-        hint = "--replay" if start is None else "--replay-from"
-        raise typer.BadParameter(str(exc), param_hint=hint) from None
-    if begin == resumed:
-        err.print(f"replay resumes at {begin.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M:%S}")
-    clock = ReplayClock(begin, speed)
-
-    def say(line: str) -> None:
-        err.print(line, markup=False, highlight=False)
-
-    settle = timedelta(seconds=pipeline.engine.max_lateness)
-    feeder = ReplayFeeder(pipeline, path, clock, settle=settle, say=say)
-    say(f"replaying {path} from {begin.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} at {speed:g}×")
-    return clock, feeder
+        ),
+        say=_say,
+        wall_clock=clock == "wall",
+        open_ingest=open_ingest,
+        replay=playback,
+        mqtt=mqtt_setup,
+        notify=notify_config,
+    )
 
 
 @app.command()
@@ -783,10 +708,8 @@ def worker(
     """扩展 Scale-out worker: run the scenario engine and the case book for one partition
     of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
     last snapshot, SIGKILL loses nothing (docs/scale-out.md)."""
-    import asyncio
-    import signal
-
-    from cityeye.bus import BusError, Worker, shown
+    from cityeye.live.bus import BusError
+    from cityeye.live.serve import work
 
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
@@ -794,38 +717,21 @@ def worker(
         raise typer.BadParameter(
             f"must be below --partitions {partitions}", param_hint="--partition"
         )
-    _bus_logging()
     store = Store.open(db)
     _notify_or_exit(notify, store)  # the worker writes the rows; `serve` sends them
     try:
-        runner = Worker(
+        work(
             store,
             bus,
             partition=partition,
             partitions=partitions,
             scenarios=_scenarios_or_exit(scenario_paths, with_builtin),
+            say=_say,
             wall_clock=clock == "wall",
             lateness_s=_lateness_or_exit(lateness),
             snapshot_s=snapshot_s,
             snapshot_every=snapshot_every,
         )
-        err.print(
-            f"worker {partition} of {partitions} on {shown(bus)}, database {db}; resuming after "
-            f"stream message {runner.seq}"
-        )
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            stats = await runner.run(stop)
-            err.print(
-                f"worker {partition} stopped: {stats.processed} processed, "
-                f"{stats.skipped} already in the snapshot, {stats.rejected} rejected"
-            )
-
-        asyncio.run(main())
     except BusError as exc:
         err.print(f"[red]✗ {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
@@ -1174,10 +1080,10 @@ def participation_demo(
 
     from cityeye.api.app import default_files_dir
     from cityeye.files import AttachmentStore
+    from cityeye.live.pipeline import LivePipeline
     from cityeye.participation.demo import AlreadySeeded, month_before, seeded
     from cityeye.participation.demo import seed as seed_demo
     from cityeye.participation.model import TopicStep
-    from cityeye.pipeline import LivePipeline
 
     store = Store.open(db)
     try:

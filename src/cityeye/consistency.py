@@ -19,7 +19,7 @@ from enum import Enum
 
 from cityeye.analysis import Analysis
 from cityeye.domain import Case, World
-from cityeye.pipeline import resume
+from cityeye.live.pipeline import resume
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
 

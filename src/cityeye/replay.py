@@ -28,7 +28,7 @@ from cityeye.cases.notify import ListNotifier
 from cityeye.domain import Alert, AreaLevel, Event, FieldError, World, is_known_kind
 from cityeye.ingest import decode_event
 from cityeye.ingest.batch import dead_letter
-from cityeye.pipeline import SNAPSHOT_NAME
+from cityeye.live.pipeline import SNAPSHOT_NAME
 from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator

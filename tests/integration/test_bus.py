@@ -34,7 +34,8 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 
-from cityeye.bus import (
+from cityeye.domain import Event, parse_event
+from cityeye.live.bus import (
     NAMESPACE_ENV,
     BusError,
     BusPipeline,
@@ -43,8 +44,7 @@ from cityeye.bus import (
     WorkerStats,
     partition_of,
 )
-from cityeye.domain import Event, parse_event
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world

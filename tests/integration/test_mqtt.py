@@ -21,7 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from cityeye.domain import Event
 from cityeye.ingest.mqtt import MqttIngest
 from cityeye.ingest.mqtt_map import MqttMap, parse_mqtt_map
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from conftest import require_service

@@ -34,7 +34,7 @@ from cityeye.ingest.mqtt_nats import (
     subject_topic,
     subjects_for,
 )
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from serving import free_port, start_cityeye, start_serve, wait_until, wait_until_serving

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import SESSION_TTL, create_user, issue_token
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 

@@ -28,7 +28,7 @@ from cityeye.api import auth, district
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user, demo_users
 from cityeye.cli import app as cli
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 

@@ -23,7 +23,7 @@ from cityeye.api.tokens import issue
 from cityeye.cli import app
 from cityeye.domain import Event
 from cityeye.ingest.mqtt import MqttIngest, _Received
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
 from cityeye.world import load_world
 

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cityeye.cli import app
 from cityeye.consistency import check
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store import tables as t
@@ -215,7 +215,7 @@ def stream(first: int, n: int, spacing_s: float = 1.0) -> list[bytes]:
 def test_finding_10_the_snapshot_does_not_grow_with_the_traffic(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("cityeye.pipeline.LIVE_DEDUP", 100)  # full at 200 ids, as later
+    monkeypatch.setattr("cityeye.live.pipeline.LIVE_DEDUP", 100)  # full at 200 ids, as later
     pipeline = LivePipeline(store)
     pipeline.ingest_raw(stream(1, 200, 0.1), "test")
     pipeline.snapshot()

@@ -35,7 +35,7 @@ from cityeye.api.hardening import DEFAULT_BODY_LIMIT
 from cityeye.api.portal import REPORTS_PER_HOUR
 from cityeye.cli import app as cli
 from cityeye.domain import Event
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
 from cityeye.world import load_world
 from serving import free_port, run_in_browser, start_cityeye, wait_until, wait_until_serving

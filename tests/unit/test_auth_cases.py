@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle, create_user, demo_users
 from cityeye.domain import FieldError
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from kit import at, photo

@@ -7,7 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cityeye.bus import (
+from cityeye.domain import Event, FieldError, parse_event
+from cityeye.live.bus import (
     MESSAGE_BYTES,
     MESSAGE_EVENTS,
     decode,
@@ -17,7 +18,6 @@ from cityeye.bus import (
     pack,
     unpack,
 )
-from cityeye.domain import Event, FieldError, parse_event
 from cityeye.store import Store
 from kit import at
 

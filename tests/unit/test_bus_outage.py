@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cityeye.bus import ORIGIN, BusError, BusPipeline, Worker, shown
+from cityeye.live.bus import ORIGIN, BusError, BusPipeline, Worker, shown
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world

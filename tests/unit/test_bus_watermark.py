@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from cityeye.bus import (
+from cityeye.domain import Event, parse_event
+from cityeye.live.bus import (
     LATENESS,
     WATERMARK,
     Partitioner,
@@ -28,7 +29,6 @@ from cityeye.bus import (
     pack,
     unpack,
 )
-from cityeye.domain import Event, parse_event
 from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import Store
 from cityeye.world import GridLocator

@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cityeye.bus import BusError, Worker, encode, item, pack, partition_of
 from cityeye.domain import Event
+from cityeye.live.bus import BusError, Worker, encode, item, pack, partition_of
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import create_user, issue_token
-from cityeye.clock import ReplayClock, WallClock, clock_mode, clock_speed
 from cityeye.domain.users import UserRole
-from cityeye.feeder import ReplayFeeder, replay_start
-from cityeye.pipeline import LivePipeline
+from cityeye.live.clock import ReplayClock, WallClock, clock_mode, clock_speed
+from cityeye.live.pipeline import LivePipeline
+from cityeye.live.playback import ReplayFeeder, replay_start
 from cityeye.store import Store
 from cityeye.store.users import list_users
 from cityeye.world import load_world

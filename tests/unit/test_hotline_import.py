@@ -27,7 +27,7 @@ from cityeye.ingest.hotline import (
     parse_time,
     read_sheet,
 )
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cityeye.api.app import create_app
 from cityeye.api.tokens import TokenError, issue, verify
 from cityeye.cli import app
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from kit import T0

@@ -15,7 +15,7 @@ from cityeye.api.app import create_app
 from cityeye.api.auth import create_user, issue_token
 from cityeye.api.events import MAX_BODY
 from cityeye.domain.users import UserRole
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -26,7 +26,7 @@ from cityeye.ingest.mqtt_map import (
     topic_filter_problem,
     topic_matches,
 )
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from cityeye.api.app import create_app
 from cityeye.api.auth import create_user
 from cityeye.cases.outbox import Channels
+from cityeye.live.pipeline import LivePipeline
 from cityeye.notifiers import (
     HttpSmsGateway,
     NotifyConfig,
@@ -38,7 +39,6 @@ from cityeye.notifiers import (
     Webhook,
     load_notify,
 )
-from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows, outbox_counts
 from cityeye.store.requests import Follow, add_follow

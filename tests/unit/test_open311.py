@@ -19,7 +19,7 @@ from cityeye.api.app import create_app
 from cityeye.api.open311 import CLOSED_STATES, services_of
 from cityeye.api.tokens import issue
 from cityeye.domain import REPORT_CATEGORIES, CaseState, Event, Severity
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.scenarios.spec import SeverityMap
 from cityeye.store import Store

@@ -22,9 +22,9 @@ from sqlalchemy import inspect
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import create_user
+from cityeye.live.pipeline import LivePipeline
 from cityeye.participation.model import Rules
 from cityeye.participation.votes import tally
-from cityeye.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store import participation as db
 from cityeye.store.users import list_users

@@ -15,14 +15,14 @@ from typer.testing import CliRunner
 
 from cityeye.api.auth import demo_users
 from cityeye.cli import app
-from cityeye.clock import ReplayClock
 from cityeye.domain import CaseState, World
-from cityeye.feeder import ReplayFeeder
 from cityeye.files import AttachmentStore
+from cityeye.live.clock import ReplayClock
+from cityeye.live.pipeline import LivePipeline
+from cityeye.live.playback import ReplayFeeder
 from cityeye.participation.demo import AlreadySeeded, Summary, month_before, seed
 from cityeye.participation.model import TopicStep
 from cityeye.participation.votes import tally
-from cityeye.pipeline import LivePipeline
 from cityeye.sim.district import build_demo_world
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store, tables

@@ -23,7 +23,7 @@ from cityeye.api.portal import router
 from cityeye.cases.book import CaseBook
 from cityeye.domain import Event
 from cityeye.files import AttachmentStore
-from cityeye.pipeline import LivePipeline
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store.requests import get_follow
 from cityeye.world import load_world

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,42 +35,16 @@ from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
 from cityeye.api.status import CachedStatus
-from cityeye.clock import Clock, WallClock
 from cityeye.domain import EVENT_KINDS
-from cityeye.feeder import ReplayFeeder
 from cityeye.files import AttachmentStore
-from cityeye.pipeline import Intake
+from cityeye.live.clock import Clock, WallClock
+from cityeye.live.pipeline import Intake
+from cityeye.live.playback import ReplayFeeder
+from cityeye.live.ticks import tick_loop
 from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-SNAPSHOT_EVERY = 6
 log = logging.getLogger("cityeye.serve")
-
-
-def _tick_loop(
-    pipeline: Intake,
-    stop: threading.Event,
-    tick_s: float,
-    wall_clock: bool,
-    now: Callable[[], datetime] | None = None,
-) -> None:
-    """Heartbeat of the live engine: the clock (``now``: the app's clock, the wall
-    clock or a replayed day's) moves event time on (absence timers need no event), and
-    the engine is snapshotted now and then. A failed beat
-    (the database away for a moment) is logged and the next one tries again: a
-    heartbeat that died would silently stop every timer and snapshot."""
-    ticks = 0
-    while not stop.wait(tick_s):
-        try:
-            if wall_clock:
-                pipeline.tick(now() if now is not None else None)
-            else:
-                pipeline.heartbeat()
-            ticks += 1
-            if ticks % SNAPSHOT_EVERY == 0:
-                pipeline.snapshot()
-        except Exception:
-            log.exception("heartbeat failed; trying again in %s s", tick_s)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -139,13 +112,13 @@ def create_app(
     feeder: ReplayFeeder | None = None,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
-    a background thread snapshots it every ``SNAPSHOT_EVERY`` ticks of ``tick_s``
+    a background thread snapshots it every ``cityeye.live.ticks.SNAPSHOT_EVERY`` ticks of ``tick_s``
     seconds and at shutdown, and with ``wall_clock`` moves the engine's clock to now on
     every tick (off for a replayed day, whose event time is not today). ``open_ingest``
     takes events without a token (demos, tests); production leaves it off. ``files``:
     where photos are kept (default: ``attachments/`` beside a SQLite database, else
     ``./cityeye-files``). ``clock``: what "now" is everywhere in the API and for the
-    heartbeat (default the wall clock; a :class:`~cityeye.clock.ReplayClock` for a
+    heartbeat (default the wall clock; a :class:`~cityeye.live.clock.ReplayClock` for a
     replayed day). ``feeder``: a replayed day to feed in while serving (``cityeye serve
     --replay``); the heartbeat then never moves the engine past what it has fed."""
     attachments = AttachmentStore(files or default_files_dir(store))
@@ -161,7 +134,7 @@ def create_app(
         ticker = None
         if pipeline is not None:
             ticker = threading.Thread(
-                target=_tick_loop,
+                target=tick_loop,
                 args=(pipeline, stop, tick_s, wall_clock, engine_now),
                 name="cityeye-ticker",
                 daemon=True,
@@ -214,7 +187,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.store = store
     app.state.stopping = stopping
-    app.state.clock = clock  # what "now" is, for every router (cityeye.clock)
+    app.state.clock = clock  # what "now" is, for every router (cityeye.live.clock)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

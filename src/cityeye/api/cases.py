@@ -29,12 +29,12 @@ from cityeye.analysis import CaseError
 from cityeye.api.auth import current_user_dependency
 from cityeye.cases.book import DEFAULT_ROLE, CaseBook
 from cityeye.cases.lifecycle import Action, Role
-from cityeye.clock import Clock, WallClock
 from cityeye.domain import Case, CaseState, Event, FieldError, World
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
-from cityeye.pipeline import Intake, LivePipeline
+from cityeye.live.clock import Clock, WallClock
+from cityeye.live.pipeline import Intake, LivePipeline
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
 #: The days a case filter may name (as the KPIs: cityeye.api.district).

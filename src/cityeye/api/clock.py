@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from cityeye.api.auth import current_user_dependency
-from cityeye.clock import MAX_SPEED, Clock, ReplayClock, clock_mode, clock_speed, local_date
 from cityeye.domain import World
 from cityeye.domain.users import User, UserRole
+from cityeye.live.clock import MAX_SPEED, Clock, ReplayClock, clock_mode, clock_speed, local_date
 from cityeye.store import Store
 
 #: Where no district is loaded (the same default as a world file's).

@@ -22,10 +22,10 @@ from fastapi.responses import StreamingResponse
 from cityeye.api.auth import current_user_dependency
 from cityeye.api.sse import last_event_id as last_event_id_of
 from cityeye.api.sse import sse_response
-from cityeye.clock import Clock, WallClock
 from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
-from cityeye.pipeline import Intake
+from cityeye.live.clock import Clock, WallClock
+from cityeye.live.pipeline import Intake
 from cityeye.store.case_queries import find_alerts
 from cityeye.store.outbox import ALERT_BELL
 

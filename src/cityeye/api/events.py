@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
 from cityeye.ingest.scope import check_from_outside
-from cityeye.pipeline import Intake
+from cityeye.live.pipeline import Intake
 from cityeye.store import ApiToken
 
 MAX_BODY = 16 * 1024 * 1024

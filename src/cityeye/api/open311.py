@@ -35,11 +35,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.events import read_body
 from cityeye.api.tokens import TokenError, check_event, verify
-from cityeye.clock import Clock, WallClock, local_date
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.ingest.hotline import mask_numbers, mask_phone
-from cityeye.pipeline import Intake
+from cityeye.live.clock import Clock, WallClock, local_date
+from cityeye.live.pipeline import Intake
 from cityeye.scenarios import LoadedScenario
 from cityeye.scenarios.spec import SeverityMap
 from cityeye.store import ApiToken

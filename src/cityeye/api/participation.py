@@ -42,6 +42,7 @@ from cityeye.api.portal import STATE_WORDS
 from cityeye.domain import Case, FieldError
 from cityeye.domain.users import User, UserRole, below
 from cityeye.files import AttachmentStore
+from cityeye.live.pipeline import Intake
 from cityeye.participation.model import (
     Channel,
     Meeting,
@@ -66,7 +67,6 @@ from cityeye.participation.service import (
     text_tools,
 )
 from cityeye.participation.workflow import DEFAULT_DAYS
-from cityeye.pipeline import Intake
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key
 

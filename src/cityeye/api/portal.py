@@ -48,7 +48,7 @@ from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole
 from cityeye.files import MAX_BYTES, AttachmentStore
-from cityeye.pipeline import Intake
+from cityeye.live.pipeline import Intake
 from cityeye.store.requests import (
     Follow,
     add_follow,

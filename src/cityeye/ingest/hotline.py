@@ -24,7 +24,7 @@ of the file goes on. Events keep the ticket number as their id under the fixed s
 ``hotline``, so importing the same file again finds every ticket already stored
 (``duplicate``) and creates nothing.
 
-Accepted events go through :class:`~cityeye.pipeline.LivePipeline` exactly as events
+Accepted events go through :class:`~cityeye.live.pipeline.LivePipeline` exactly as events
 posted over HTTP do: stored durably, de-duplicated on ``(source, id)``, then analysed
 by the scenario engine (``citizen.report`` opens an alert and a case for each). They
 are fed in time order (exports are often newest first), so that the engine's reorder
@@ -62,7 +62,7 @@ from cityeye.sourcefile import DataPath, Problem, SourceError, format_path, read
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.pipeline import Intake
+    from cityeye.live.pipeline import Intake
 
 #: Dead-letter channel and default event source of imported tickets.
 CHANNEL = "hotline"

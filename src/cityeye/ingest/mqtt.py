@@ -56,7 +56,7 @@ from cityeye.ingest.scope import check_from_outside
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.pipeline import Intake
+    from cityeye.live.pipeline import Intake
 
 log = logging.getLogger("cityeye.mqtt")
 

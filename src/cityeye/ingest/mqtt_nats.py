@@ -28,7 +28,7 @@ per message — what capped the paho subscriber (:mod:`cityeye.ingest.mqtt`) nea
   kept for nobody — so cityeye makes it (and the stream, if no MQTT client has been
   there yet to make it) as soon as NATS answers.
 * **NATS down** at start-up or later: the connection is retried every few seconds
-  (:mod:`cityeye.bus` connection handling), the HTTP side serves meanwhile.
+  (:mod:`cityeye.live.bus` connection handling), the HTTP side serves meanwhile.
 * **Retained messages**: JetStream holds only publishes, never the replay of a
   retained message to a new subscription, so nothing is skipped.
 
@@ -51,12 +51,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from cityeye.bus import RETRY_S, BusError, _connect, _Loop, _reason, shown
 from cityeye.ingest.mqtt import store_messages
 from cityeye.ingest.mqtt_map import MqttMap, default_map
+from cityeye.live.bus import RETRY_S, BusError, _connect, _Loop, _reason, shown
 
 if TYPE_CHECKING:
-    from cityeye.pipeline import Intake
+    from cityeye.live.pipeline import Intake
 
 log = logging.getLogger("cityeye.mqtt")
 

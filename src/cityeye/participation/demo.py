@@ -39,9 +39,9 @@ from cityeye.domain import AreaLevel, Event, FieldError, PartyKind, World
 from cityeye.domain.users import User, UserRole
 from cityeye.files import AttachmentStore
 from cityeye.ingest.decode import decode_event
+from cityeye.live.pipeline import Intake
 from cityeye.participation.model import Channel, MeetingMode, ParticipantRole, TopicStep
 from cityeye.participation.service import Participation, WantedAction, text_tools
-from cityeye.pipeline import Intake
 from cityeye.sim.suggestions import BUSY_STREET, simulate_suggestions
 from cityeye.store import Store
 from cityeye.store import participation as db

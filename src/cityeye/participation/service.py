@@ -32,10 +32,11 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.cases.book import REPORT_SCENARIO
-from cityeye.clock import local_date
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
+from cityeye.live.clock import local_date
+from cityeye.live.pipeline import Intake
 from cityeye.participation.model import (
     Ballot,
     Channel,
@@ -56,7 +57,6 @@ from cityeye.participation.model import (
 )
 from cityeye.participation.votes import check_eligible, eligible_count, tally
 from cityeye.participation.workflow import DEFAULT_DAYS, Blocked, Refused, advance, due, may_manage
-from cityeye.pipeline import Intake
 from cityeye.store import Store
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key

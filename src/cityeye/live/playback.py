@@ -4,7 +4,7 @@ Offline replay (:mod:`cityeye.replay`) answers "what would these rules have rais
 in seconds; a demo wants the opposite: to watch the day unfold. The
 :class:`ReplayFeeder` reads a JSON-lines file with the same reader and decoder as
 ``cityeye replay`` and hands each event to the live pipeline, in file (arrival) order,
-once the :class:`~cityeye.clock.ReplayClock` has passed its time stamp. Everything
+once the :class:`~cityeye.live.clock.ReplayClock` has passed its time stamp. Everything
 downstream is the live service as in production: events are stored durably before
 they are analysed, alerts and cases are written back, the heartbeat moves the engine
 on (by the replay clock) and snapshots it.
@@ -28,11 +28,11 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cityeye.clock import ReplayClock
 from cityeye.domain import Event, FieldError, parse_ts
 from cityeye.ingest import decode_event
 from cityeye.ingest.batch import dead_letter
-from cityeye.pipeline import Intake
+from cityeye.live.clock import ReplayClock
+from cityeye.live.pipeline import Intake
 from cityeye.replay import read_lines
 
 #: Events handed over per ingest call at most (one transaction): a few at a time while
@@ -52,7 +52,7 @@ class ReplayFeeder:
 
     When the file is done the clock runs on for ``settle`` (the engine's lateness: the
     last events wait that long in its reorder buffer); then the replay has ended and the
-    clock goes on in real time (:meth:`~cityeye.clock.ReplayClock.run_on`). It used to
+    clock goes on in real time (:meth:`~cityeye.live.clock.ReplayClock.run_on`). It used to
     pause there, and a resident's report made afterwards waited for a clock that never
     moved, "being opened" for ever; in real time it becomes a case as in production."""
 

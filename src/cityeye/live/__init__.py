@@ -1,0 +1,14 @@
+"""The live runtime: what runs while a district is served, as opposed to replaying a
+file (:mod:`cityeye.replay`).
+
+- :mod:`~cityeye.live.pipeline` — events in (decode, store durably), analysed here:
+  the engine deciding on arrival, the case book, snapshots and restart.
+- :mod:`~cityeye.live.bus` — the same over NATS JetStream: ingest publishes, workers
+  analyse one partition each on one shared clock.
+- :mod:`~cityeye.live.clock` — what "now" is: the wall clock, or a demo's simulated one.
+- :mod:`~cityeye.live.playback` — a demo: a recorded day fed in on the simulated clock.
+- :mod:`~cityeye.live.ticks` — the heartbeat: the clock moves event time on (timers),
+  snapshots now and then.
+- :mod:`~cityeye.live.serve` — ``cityeye serve`` and ``cityeye worker`` put together
+  from the above (the command line only checks options and calls these).
+"""

@@ -1,0 +1,40 @@
+"""The heartbeat of the live engine (``cityeye serve``'s background thread)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from cityeye.live.pipeline import Intake
+
+#: Snapshot the engine every this many ticks.
+SNAPSHOT_EVERY = 6
+log = logging.getLogger("cityeye.serve")
+
+
+def tick_loop(
+    pipeline: Intake,
+    stop: threading.Event,
+    tick_s: float,
+    wall_clock: bool,
+    now: Callable[[], datetime] | None = None,
+) -> None:
+    """Heartbeat of the live engine: the clock (``now``: the app's clock, the wall
+    clock or a replayed day's) moves event time on (absence timers need no event), and
+    the engine is snapshotted now and then. A failed beat
+    (the database away for a moment) is logged and the next one tries again: a
+    heartbeat that died would silently stop every timer and snapshot."""
+    ticks = 0
+    while not stop.wait(tick_s):
+        try:
+            if wall_clock:
+                pipeline.tick(now() if now is not None else None)
+            else:
+                pipeline.heartbeat()
+            ticks += 1
+            if ticks % SNAPSHOT_EVERY == 0:
+                pipeline.snapshot()
+        except Exception:
+            log.exception("heartbeat failed; trying again in %s s", tick_s)
