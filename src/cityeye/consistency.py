@@ -64,7 +64,9 @@ def rebuild(
     """The live service's engine and book as a restart would have them, written
     nowhere: (analysis, the snapshot's last event seq, events fed after it)."""
     world = store.load_world() or World.empty()
-    analysis = Analysis(scenarios, world, lateness_s=lateness_s)
+    # deciding on arrival as the live service does: case ids follow the order in which
+    # cases open, and that order is the live one
+    analysis = Analysis(scenarios, world, lateness_s=lateness_s, early=True)
     resumed = resume(store, analysis)
     return analysis, resumed.snapshot_seq, resumed.fed
 

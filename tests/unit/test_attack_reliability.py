@@ -164,6 +164,22 @@ def test_check_command_reports_a_case_the_database_lost(store: Store, tmp_path: 
     assert f"{case_id}: state is 'handled' in the book, 'accepted' stored" in bad.output
 
 
+def test_check_rebuilds_deciding_on_arrival_as_the_live_service(
+    store: Store, tmp_path: Path
+) -> None:
+    """Reports that arrive out of order open their cases in arrival order (decided on
+    arrival, issue 15): the check rebuilds the same way, so it finds no difference
+    where a rebuild on the clock alone would number the two cases the other way."""
+    pipeline = LivePipeline(store)
+    pipeline.ingest_raw([report(2, 5)], "test")  # stamped later, arrives first
+    pipeline.ingest_raw([report(1, 1)], "test")
+    first = {c.key: c.id for c in store.load_cases()}
+    assert first == {"gw/rel-2": "C000001", "gw/rel-1": "C000002"}
+    ok = CliRunner().invoke(app, ["check", "--db", f"sqlite:///{tmp_path / 'rel.db'}"])
+    assert ok.exit_code == 0, ok.output
+    assert "数据一致" in ok.output
+
+
 def test_finding_13_the_live_server_marks_late_events(store: Store) -> None:
     pipeline = LivePipeline(store)
     pipeline.ingest_raw([event(1, "door.open", 60, device_id="D1")], "test")
