@@ -562,6 +562,15 @@ def serve(
     ] = False,
     bus: BusOption = None,
     partitions: PartitionsOption = 1,
+    analysis: Annotated[
+        str,
+        typer.Option(
+            envvar="CITYEYE_ANALYSIS",
+            help="thread: the engine runs in this process beside the API (default); "
+            "process: in a second process fed from the events table, so ingest and "
+            "analysis use a core each (docs/scale-out.md).",
+        ),
+    ] = "thread",
     lateness: LatenessOption = "10m",
     forwarded_allow_ips: Annotated[
         str | None,
@@ -621,6 +630,13 @@ def serve(
             "--replay runs the engine here on its own clock: not with --bus or --clock events",
             param_hint="--replay",
         )
+    if analysis not in ("thread", "process"):
+        raise typer.BadParameter("use thread or process", param_hint="--analysis")
+    if analysis == "process" and (bus is not None or replay is not None):
+        raise typer.BadParameter(
+            "--analysis process: not with --bus (workers analyse) or --replay",
+            param_hint="--analysis",
+        )
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
     from cityeye.live import serve as live
     from cityeye.live.pipeline import LivePipeline
@@ -630,10 +646,26 @@ def serve(
     store = Store.open(db)
     notify_config = _notify_or_exit(notify, store)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
-    pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
+    if analysis == "process":
+        _lateness_or_exit(lateness)
+        scenario_args = [f"--scenarios={p}" for p in scenario_paths or []]
+        if with_builtin:
+            scenario_args.append("--with-builtin")
+        pipeline = live.split_intake(
+            store,
+            scenarios,
+            db=db,
+            scenario_args=scenario_args,
+            lateness=lateness,
+            clock=clock,
+        )
+    else:
+        pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
     if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
         err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
-    if bus is None:
+    if analysis == "process":
+        where = "live, analysed in a process of their own"
+    elif bus is None:
         where = "live"
     else:
         from cityeye.live.bus import shown
@@ -672,6 +704,33 @@ def serve(
         replay=playback,
         mqtt=mqtt_setup,
         notify=notify_config,
+    )
+
+
+@app.command("analysis-process", hidden=True)
+def analysis_process(
+    db: DbOption = DEFAULT_URL,
+    scenario_paths: ScenarioDirs = None,
+    with_builtin: WithBuiltinOption = False,
+    lateness: LatenessOption = "10m",
+    clock: Annotated[str, typer.Option()] = "wall",
+) -> None:
+    """The analysis process of `cityeye serve --analysis process` (started by it,
+    talking to it on stdin and stdout; not for use by hand)."""
+    import logging
+
+    from cityeye.live.split import run_analysis
+    from cityeye.runtime import tune_gc
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s cityeye analysis: %(message)s"))
+    logging.getLogger("cityeye").addHandler(handler)
+    logging.getLogger("cityeye").setLevel(logging.INFO)
+    tune_gc()
+    store = Store.open(db)
+    scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
+    run_analysis(
+        store, scenarios, lateness_s=_lateness_or_exit(lateness), wall_clock=clock == "wall"
     )
 
 

@@ -35,8 +35,12 @@ from cityeye.domain.users import Scope, User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Intake, LivePipeline
+from cityeye.live.split import wait_applied
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
+#: Seconds a desk action waits for the analysis process (``serve --analysis process``)
+#: to apply it before the answer is 202 (accepted, applied later).
+ACTION_WAIT_S = 3.0
 #: The days a case filter may name (as the KPIs: cityeye.api.district).
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 #: What each kind of user may ask for (the lifecycle then checks the case's state).
@@ -322,11 +326,19 @@ async def submit_action(pipeline: Intake, event: Event) -> tuple[Case, CaseError
     """Send one ``case.action`` event through the intake, as every change to a case
     goes (so it is stored, replayable and snapshot-safe), and say how it went: the
     case as it is now and the book's refusal if any; ``None`` when a bus worker will
-    apply it later (answer 202)."""
+    apply it later, or the analysis process did not answer within
+    :data:`ACTION_WAIT_S` (answer 202)."""
+    pending = pipeline.expect(event.id)  # before the store: its answer may come at once
     await run_in_threadpool(pipeline.ingest, [event])
-    if not isinstance(pipeline, LivePipeline):
+    if pending is not None:  # analysed in another process (serve --analysis process)
+        applied, error = await wait_applied(pending, ACTION_WAIT_S)
+        if not applied:
+            pipeline.forget(event.id)
+            return None
+    elif isinstance(pipeline, LivePipeline):
+        error = pipeline.analysis.recent_errors.get(event.id)
+    else:
         return None
-    error = pipeline.analysis.recent_errors.get(event.id)
     case = await run_in_threadpool(pipeline.store.get_case, str(event.attrs["case"]))
     assert case is not None
     return case, error

@@ -21,12 +21,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cityeye.analysis import Analysis
+from cityeye.analysis import Analysis, CaseError
 from cityeye.cases.notify import Notifier
 from cityeye.domain import Event, World
 from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
@@ -119,6 +120,15 @@ class Intake:
     def is_late(self, event: Event) -> bool:
         """Whether ``event`` is too old to raise an alert if it arrived now."""
         raise NotImplementedError
+
+    def expect(self, event_id: str) -> Future[CaseError | None] | None:
+        """Before a desk action ``event_id`` is stored: a future that says how the
+        analysis in another process took it (its refusal or ``None``), or ``None`` when
+        nobody here will say (applied at once here, or later by a bus worker)."""
+        return None
+
+    def forget(self, event_id: str) -> None:
+        """Nobody waits for ``event_id`` any more (:meth:`expect` timed out)."""
 
     def tick(self, now: datetime | None = None) -> None:
         """The heartbeat (every few seconds) when the wall clock drives event time."""
@@ -292,6 +302,39 @@ class LivePipeline(Intake):
         if late:  # as replay does: the events table says which arrived too late
             self._try(lambda: self.store.mark_late(late), "marking late events")
         self._save()
+
+    def pull(self, limit: int = 10_000) -> list[Event]:
+        """Feed the events stored after the last one fed, up to ``limit``, and save
+        what they changed: the analysis process of ``serve --analysis process``
+        (:mod:`cityeye.live.split`), where another process stores the events and the
+        events table is the outbox between the two. Fed in seq order exactly as
+        :func:`resume` re-feeds them, so a crash resumes from the snapshot's seq
+        with nothing lost or doubled. Returns the events fed."""
+        with self._lock:
+            batch = self.store.events_after(self._last_seq, limit)
+            if not batch:
+                return []
+            late, newest, fed = [], None, []
+            engine, feed = self.engine, self.analysis.feed
+            for _, event, area in batch:
+                if engine.is_late(event):
+                    late.append((event.source, event.id))
+                feed(event, area)
+                newest = max(newest or event.ts, event.ts)
+                fed.append(event)
+            assert newest is not None
+            self._held.add(batch[0][0], newest.timestamp())
+            self._last_seq = batch[-1][0]
+            self.analysis.flush()
+            if late:
+                self._try(lambda: self.store.mark_late(late), "marking late events")
+            self._save()
+            return fed
+
+    @property
+    def last_seq(self) -> int:
+        """The last stored event fed to the engine (the snapshot's cursor)."""
+        return self._last_seq
 
     def _save(self) -> None:
         self._try(lambda: self.analysis.save(self.store), "saving alerts and cases")

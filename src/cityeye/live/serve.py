@@ -48,6 +48,39 @@ def intake(
     )
 
 
+def split_intake(
+    store: Store,
+    scenarios: list[LoadedScenario],
+    *,
+    db: str,
+    scenario_args: list[str],
+    lateness: str,
+    clock: str,
+) -> Intake:
+    """``serve --analysis process``: store here, analyse in a process of its own
+    (:mod:`cityeye.live.split`), started with the same database, scenarios
+    (``scenario_args``: ``serve``'s ``--scenarios``/``--with-builtin``), lateness and
+    clock. The database URL travels in the environment, not on a command line that
+    ``ps`` shows (it may hold a password)."""
+    import os
+    import sys
+
+    from cityeye.live.split import SplitIntake
+
+    command = [
+        sys.executable,
+        "-m",
+        "cityeye",
+        "analysis-process",
+        "--lateness",
+        lateness,
+        "--clock",
+        clock,
+        *scenario_args,
+    ]
+    return SplitIntake(store, command, scenarios=scenarios, env=os.environ | {"CITYEYE_DB": db})
+
+
 def bus_logging() -> None:
     """The bus's own lines on stderr, one each, with the time: NATS away (once per
     attempt), back, a stream taken over (docs/scale-out.md)."""

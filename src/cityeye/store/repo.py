@@ -716,6 +716,18 @@ class Store:
             )
             return [(int(r.after_seq), r.at) for r in rows]
 
+    # ----------------------------------------------------------------- meta
+    def set_meta(self, key: str, value: Any) -> None:
+        """Keep one JSON value under ``key`` (one small transaction): how a process
+        tells another what it is doing (the analysis process's ``live`` status)."""
+        with self.engine.begin() as conn:
+            self._set_meta(conn, key, value)
+
+    def get_meta(self, key: str) -> Any:
+        """The value :meth:`set_meta` kept (``None``: none)."""
+        with self.engine.connect() as conn:
+            return self._get_meta(conn, key)
+
     # ----------------------------------------------------------------- installation
     def installation_id(self) -> str:
         """This installation's random id, made on first use and kept with the data

@@ -1,0 +1,368 @@
+"""``cityeye serve --analysis process``: ingest and analysis in two processes.
+
+One Python process is one core. In ``--analysis thread`` (the default) the HTTP server
+decodes, validates and stores a batch and then, still holding the ingest lock, feeds
+every event to the engine and the case book and writes what they changed: on a
+two-core machine one core does everything and the other waits. Here the work is split
+the way ``--bus`` splits it, without NATS:
+
+* **The HTTP process** (:class:`SplitIntake`) decodes, validates and stores each batch
+  in one transaction and answers; no engine. After each commit it writes one byte to
+  the analysis process's stdin: a wake-up, no per-event work.
+* **The analysis process** (:func:`run_analysis`, the hidden ``cityeye
+  analysis-process`` command that this process starts and watches) is the same
+  :class:`~cityeye.live.pipeline.LivePipeline` as in one process, fed from the events
+  table as from an outbox: it resumes from its snapshot exactly as a restart does
+  (:func:`~cityeye.live.pipeline.resume`), then reads the events after the last one it
+  fed in large batches (:meth:`LivePipeline.pull`), saves alerts and cases (and so the
+  notification outbox), marks late events, ticks with the wall clock and snapshots
+  every :data:`~cityeye.live.ticks.SNAPSHOT_EVERY` ticks. The snapshot's seq is the
+  cursor: a crash of either process re-feeds from there, nothing lost, nothing twice
+  (``cityeye check`` holds as in one process).
+* **Back to the HTTP process**, on the analysis process's stdout, one JSON line each:
+  ``bell`` after alert or notification rows were committed (the SSE streams there wake
+  at once, as they do in one process), ``done`` for each desk action applied (with the
+  book's refusal, if any) so the desk's POST answers 200/409/422 as in one process, and
+  ``ready`` once resumed. Only a request waiting *now* in this process wants a ``done``;
+  after a crash of either side nobody waits for it any more (the request answers 202,
+  as with ``--bus``) and the event itself is stored and re-fed, so this channel needs no
+  durable table.
+* **Status**: the analysis process keeps its ``live`` figures in the ``meta`` table
+  (:data:`STATUS_KEY`) every tick; ``GET /api/v1/status`` reads them from there.
+* **Supervision**: the analysis process ends when its stdin closes (the HTTP process
+  has gone, even by SIGKILL) without a snapshot — a crash, resumed on the next start —
+  and on SIGTERM (a clean stop) after a last snapshot. If it ends on its own, the HTTP
+  process says so on stderr and starts it again.
+
+Events must reach the events table in seq order of their commits (one writer, as here:
+the HTTP process's ingest lock; on PostgreSQL another writer could commit a lower seq
+after a higher one was read, as with the ``--bus`` outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import orjson
+
+from cityeye.analysis import CaseError, is_immediate
+from cityeye.domain import Event, World
+from cityeye.live.pipeline import Intake, LivePipeline
+from cityeye.live.ticks import SNAPSHOT_EVERY
+from cityeye.scenarios import LoadedScenario
+from cityeye.store import Store
+from cityeye.store.outbox import ALERT_BELL, BELL
+from cityeye.world import GridLocator
+
+#: The ``meta`` row where the analysis process keeps its ``live`` status.
+STATUS_KEY = "live-analysis"
+#: Events the analysis process reads and feeds per pass.
+PULL_EVENTS = 20_000
+#: Seconds the HTTP process waits after the analysis process ended before starting it
+#: again (doubled while it keeps ending within :data:`STABLE_S`, up to 10 s).
+RESTART_S = 0.5
+STABLE_S = 30.0
+#: Seconds a clean stop waits for the analysis process's last snapshot.
+STOP_WAIT_S = 60.0
+log = logging.getLogger("cityeye.serve")
+
+
+class SplitIntake(Intake):
+    """The HTTP process's side: store, acknowledge, wake the analysis process.
+
+    ``command``: how to start the analysis process (``cityeye analysis-process`` with
+    the same database, scenarios, lateness and clock as ``serve``)."""
+
+    def __init__(
+        self,
+        store: Store,
+        command: Sequence[str],
+        *,
+        scenarios: Sequence[LoadedScenario],
+        world: World | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.world = world or store.load_world() or World.empty()
+        self.locate = GridLocator(self.world)
+        self.scenarios = list(scenarios)
+        self.command, self.env = list(command), env
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._waiting: dict[str, concurrent.futures.Future[CaseError | None]] = {}
+        self._waiting_lock = threading.Lock()
+        #: Times the analysis process ended on its own and was started again.
+        self.restarts = 0
+        self.ready = threading.Event()  # the (current) analysis process has resumed
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="cityeye-analysis-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    # ------------------------------------------------------------------ ingest
+    def _stored(
+        self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
+    ) -> None:
+        if any(fresh):
+            self.wake()
+
+    def wake(self) -> None:
+        """One byte down the analysis process's stdin: "there is more". A full pipe
+        means it has wake-ups enough already; a closed one, that it is being started
+        again (it reads everything after its snapshot when it is)."""
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            return
+        with contextlib.suppress(OSError):  # BlockingIOError, BrokenPipeError
+            os.write(proc.stdin.fileno(), b"\n")
+
+    def is_late(self, event: Event) -> bool:
+        """Not known here (the engine is in the other process, which marks late events
+        in the events table itself)."""
+        return False
+
+    def expect(self, event_id: str) -> concurrent.futures.Future[CaseError | None] | None:
+        """A future the analysis process's ``done`` for ``event_id`` resolves (the
+        book's refusal or ``None``); call before storing the event."""
+        found: concurrent.futures.Future[CaseError | None] = concurrent.futures.Future()
+        with self._waiting_lock:
+            self._waiting[event_id] = found
+        return found
+
+    def forget(self, event_id: str) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(event_id, None)
+
+    # ------------------------------------------------------------------ status
+    def live_status(self) -> dict[str, object]:
+        """What the analysis process said at its last tick, with how far behind the
+        events table it was then and who runs it now."""
+        found = self.store.get_meta(STATUS_KEY)
+        out: dict[str, object] = dict(found) if isinstance(found, dict) else {}
+        proc = self._proc
+        out |= {
+            "analysis": "process",
+            "analysis_pid": proc.pid if proc is not None else None,
+            "analysis_restarts": self.restarts,
+        }
+        return out
+
+    # ------------------------------------------------------------------ the process
+    def _supervise(self) -> None:
+        delay = RESTART_S
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env
+                )
+            except OSError as exc:
+                log.error("cannot start the analysis process (%s); trying again", exc)
+                self._stop.wait(10)
+                continue
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            os.set_blocking(proc.stdin.fileno(), False)
+            self._proc = proc
+            self.wake()
+            self._listen(proc.stdout)
+            code = proc.wait()
+            self.ready.clear()
+            self._fail_waiting()
+            if self._stop.is_set():
+                break
+            self.restarts += 1
+            quick = time.monotonic() - started < STABLE_S
+            delay = min(delay * 2, 10.0) if quick else RESTART_S
+            log.warning(
+                "the analysis process (pid %d) ended (exit %s); starting it again in %.1f s: "
+                "it resumes from its snapshot, nothing stored is lost",
+                proc.pid,
+                code,
+                delay,
+            )
+            self._stop.wait(delay)
+
+    def _listen(self, out: IO[bytes]) -> None:
+        """The analysis process's lines, until it ends."""
+        for line in out:
+            try:
+                msg = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.warning("analysis process said %r", line[:200])
+                continue
+            if "bell" in msg:
+                alerts, notes = msg["bell"]
+                if alerts:
+                    ALERT_BELL.ring()
+                if notes:
+                    BELL.ring()
+            elif "done" in msg:
+                self._done(msg["done"], msg.get("error"))
+            elif "ready" in msg:
+                self.ready.set()
+                if msg.get("fed"):
+                    log.info("analysis process resumed; %s stored events fed again", msg["fed"])
+
+    def _done(self, event_id: str, error: dict[str, str] | None) -> None:
+        with self._waiting_lock:
+            found = self._waiting.pop(event_id, None)
+        if found is not None and not found.done():
+            refusal = None
+            if error is not None:
+                refusal = CaseError(event_id, error["reason"], error["field"])
+            found.set_result(refusal)
+
+    def _fail_waiting(self) -> None:
+        """The analysis process ended: nobody will answer the desks waiting now (they
+        answer 202; their actions are stored and applied after the restart)."""
+        with self._waiting_lock:
+            waiting, self._waiting = self._waiting, {}
+        for found in waiting.values():
+            found.cancel()
+
+    def close(self) -> None:
+        """Stop the analysis process after its last snapshot (SIGTERM), then stop
+        watching it."""
+        self._stop.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                log.warning("the analysis process did not stop in %s s; killed", STOP_WAIT_S)
+                proc.kill()
+        self._supervisor.join(timeout=10)
+
+
+async def wait_applied(
+    pending: concurrent.futures.Future[CaseError | None], timeout_s: float
+) -> tuple[bool, CaseError | None]:
+    """Wait for a ``done`` (``expect``): (applied, refusal); ``(False, None)`` when
+    the analysis process did not answer in time or ended meanwhile."""
+    try:
+        return True, await asyncio.wait_for(asyncio.wrap_future(pending), timeout_s)
+    except (TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError):
+        return False, None
+
+
+# ---------------------------------------------------------------------- the other side
+class _Channel:
+    """The analysis process's line to the HTTP process (its original stdout; the
+    process's own fd 1 is pointed at stderr, so a stray print cannot garble it)."""
+
+    def __init__(self) -> None:
+        self._fd = os.dup(1)
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+
+    def send(self, **msg: Any) -> None:
+        data = orjson.dumps(msg) + b"\n"
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+
+def run_analysis(
+    store: Store,
+    scenarios: Sequence[LoadedScenario],
+    *,
+    lateness_s: float = 600,
+    wall_clock: bool = True,
+    tick_s: float = 5.0,
+    pull_events: int = PULL_EVENTS,
+) -> None:
+    """The analysis process: resume, then feed what the HTTP process stores, until
+    SIGTERM (a last snapshot) or the end of stdin (the HTTP process is gone: end at
+    once, as a crash; the next start resumes from the last snapshot)."""
+    channel = _Channel()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    stopping = False
+
+    def stop(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    pipeline = LivePipeline(store, scenarios=list(scenarios), lateness_s=lateness_s)
+    channel.send(ready=pipeline.last_seq, fed=pipeline.restored_events)
+    stdin = sys.stdin.fileno()
+
+    def publish() -> None:
+        status = pipeline.live_status() | {
+            "last_seq": pipeline.last_seq,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        with contextlib.suppress(Exception):  # the database away: the next tick says
+            store.set_meta(STATUS_KEY, status)
+
+    def fed(events: Sequence[Event], alerts: int, notes: int) -> None:
+        """Tell the HTTP process what it waits for: bells, then desk answers."""
+        rang = (ALERT_BELL.generation != alerts, BELL.generation != notes)
+        if any(rang):
+            channel.send(bell=rang)
+        for event in events:
+            if is_immediate(event):
+                error = pipeline.analysis.recent_errors.get(event.id)
+                channel.send(
+                    done=event.id,
+                    error=None if error is None else {"reason": error.reason, "field": error.field},
+                )
+
+    publish()
+    ticks = 0
+    next_tick = time.monotonic() + tick_s
+    while not stopping:
+        gens = ALERT_BELL.generation, BELL.generation
+        try:
+            events = pipeline.pull(pull_events)
+        except Exception:  # the database away for a moment: the next pass tries again
+            log.exception("reading stored events failed; trying again")
+            events = []
+            time.sleep(1)
+        fed(events, *gens)
+        if time.monotonic() >= next_tick:
+            gens = ALERT_BELL.generation, BELL.generation
+            try:
+                if wall_clock:
+                    pipeline.tick()
+                ticks += 1
+                if ticks % SNAPSHOT_EVERY == 0:
+                    pipeline.snapshot()
+            except Exception:
+                log.exception("heartbeat failed; trying again in %s s", tick_s)
+            fed((), *gens)
+            publish()
+            next_tick = time.monotonic() + tick_s
+        wait = 0.0 if len(events) >= pull_events else max(0.0, next_tick - time.monotonic())
+        try:
+            ready, _, _ = select.select([stdin, wake_r], [], [], wait)
+        except InterruptedError:  # pragma: no cover - select retries on its own (PEP 475)
+            continue
+        if wake_r in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake_r, 4096)
+        if stdin in ready and not os.read(stdin, 65536):
+            log.warning("the HTTP process is gone; the analysis process ends (no snapshot)")
+            os._exit(0)
+    pipeline.snapshot()
+    publish()
