@@ -181,8 +181,13 @@ class Server:
             self.rss.append((round(time.perf_counter() - t0, 1), round(rss, 1)))
 
     def buffered(self) -> int:
-        doc = httpx.get(f"{self.base}/api/v1/status", timeout=60).json()
-        return int(doc["live"]["buffered_events"])
+        """Events the engine still holds, plus, with ``--analysis process``, the
+        stored events the analysis process has not fed yet (its ``last_seq``)."""
+        live = httpx.get(f"{self.base}/api/v1/status", timeout=60).json()["live"]
+        behind = 0
+        if live.get("last_seq") is not None:
+            behind = max(0, self.store.last_event_seq() - int(live["last_seq"]))
+        return int(live.get("buffered_events") or 0) + behind
 
     def wait_drained(self, level: int, timeout_s: float = 120) -> float:
         """Poll until the engine's buffer is back to ``level``; the time it was seen."""
@@ -195,9 +200,10 @@ class Server:
 
 
 @contextmanager
-def server(tmp: Path, world_path: Path, topic: str) -> Iterator[Server]:
+def server(tmp: Path, world_path: Path, topic: str, analysis: str = "thread") -> Iterator[Server]:
     mqtt = ("--mqtt", f"mqtt://{ingest.BROKER[0]}:{ingest.BROKER[1]}", "--mqtt-topic", topic)
-    with ingest.serve(tmp, "live", *mqtt, world=world_path, clock=None) as served:
+    extra = (*mqtt, "--analysis", analysis)
+    with ingest.serve(tmp, f"live-{analysis}", *extra, world=world_path, clock=None) as served:
         subprocess.run(
             [
                 PYTHON,
@@ -234,12 +240,23 @@ def server(tmp: Path, world_path: Path, topic: str) -> Iterator[Server]:
             sampler.join()
 
 
+def server_pids(srv: Server) -> list[int]:
+    """The server's process and, with ``--analysis process``, its analysis process."""
+    pids = [srv.served.proc.pid]
+    live = httpx.get(f"{srv.base}/api/v1/status", timeout=60).json()["live"]
+    if live.get("analysis_pid"):
+        pids.append(int(live["analysis_pid"]))
+    return pids
+
+
 # ----------------------------------------------------------------------- HTTP
 
 
 def bench_http(srv: Server, world: World, args: argparse.Namespace) -> dict[str, Any]:
     gen = traffic(world, LATENESS_S - args.hold_s)
     level = srv.buffered()
+    pids = server_pids(srv)
+    cpu0 = [soak.proc_stats(pid)[2] for pid in pids]
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     errors: list[str] = []
     lock = threading.Lock()
@@ -273,6 +290,7 @@ def bench_http(srv: Server, world: World, args: argparse.Namespace) -> dict[str,
             w.join()
         acked_s = last[0] - t0
         drained = srv.wait_drained(level)
+        cpu = [soak.proc_stats(pid)[2] - c for pid, c in zip(pids, cpu0, strict=True)]
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
     n = counts["accepted"]
@@ -286,6 +304,10 @@ def bench_http(srv: Server, world: World, args: argparse.Namespace) -> dict[str,
         "seconds_drained": round(drained - t0, 2),
         "acked_per_s": round(n / acked_s),
         "drained_per_s": round(n / (drained - t0)),
+        # CPU seconds of the server (and its analysis process) until drained: what
+        # share of a core each used
+        "cpu_s": [round(c, 1) for c in cpu],
+        "cpu_share": [round(c / (drained - t0), 2) for c in cpu],
     }
 
 
@@ -776,6 +798,12 @@ def main() -> None:
         "--hold-s", type=float, default=3, help="throughput events are stamped lateness − this"
     )
     parser.add_argument("--skip-nodered", action="store_true")
+    parser.add_argument(
+        "--analysis",
+        default="thread,process",
+        help="serve --analysis modes to run, one server each, in this order (the first "
+        "fills the top-level figures)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.http_s, args.mqtt_events, args.floor_events = 12, 6_000, 50_000
@@ -798,24 +826,37 @@ def main() -> None:
         with status_line(f"floor: {len(lines):,} events"):
             fl = floor(lines, tmp / "floor.db", args.batch)
         del lines
+        modes: dict[str, dict[str, Any]] = {}
         with ingest.private_broker(tmp):
-            topic = f"bench/{uuid.uuid4()}"
-            with server(tmp, world_path, f"{topic}/#") as srv:
-                http = bench_http(srv, world, args)
-                mqtt = bench_mqtt(srv, world, topic, args)
-                lat = bench_latency(srv, world, args)
-                _, hwm, _ = soak.proc_stats(srv.served.proc.pid)
-                late = (
-                    sqlite3.connect(f"file:{srv.db_path}?mode=ro", uri=True)
-                    .execute("SELECT count(*) FROM events WHERE late")
-                    .fetchone()[0]
-                )
-                rss = {
-                    "peak_mb": round(hwm, 1),
-                    "end_mb": srv.rss[-1][1] if srv.rss else None,
-                    "samples": srv.rss[::4],
+            for analysis in args.analysis.split(","):
+                topic = f"bench/{uuid.uuid4()}"
+                with server(tmp, world_path, f"{topic}/#", analysis) as srv:
+                    http = bench_http(srv, world, args)
+                    mqtt = bench_mqtt(srv, world, topic, args)
+                    lat = bench_latency(srv, world, args)
+                    hwm = sum(soak.proc_stats(pid)[1] for pid in server_pids(srv))
+                    late = (
+                        sqlite3.connect(f"file:{srv.db_path}?mode=ro", uri=True)
+                        .execute("SELECT count(*) FROM events WHERE late")
+                        .fetchone()[0]
+                    )
+                    rss = {
+                        "peak_mb": round(hwm, 1),
+                        "end_mb": srv.rss[-1][1] if srv.rss else None,
+                        "samples": srv.rss[::4],
+                    }
+                modes[analysis] = {
+                    "http": http,
+                    "mqtt": mqtt,
+                    "latency": lat,
+                    "rss": rss,
+                    "events_marked_late": int(late),
                 }
             nr = None if args.skip_nodered else bench_nodered(tmp, world, args)
+        first = modes[next(iter(modes))]
+        http, mqtt, lat, rss, late = (
+            first[k] for k in ("http", "mqtt", "latency", "rss", "events_marked_late")
+        )
     out: dict[str, Any] = {
         "date": date.today().isoformat(),
         "machine": ingest.machine(),
@@ -832,10 +873,18 @@ def main() -> None:
         "rss": rss,
         "events_marked_late": int(late),
         "nodered": nr,
+        "modes": modes,
         "wall_s": round(time.perf_counter() - started),
     }
-    out["targets"] = targets(out)
-    report(out)
+    for analysis, figures in modes.items():
+        figures["targets"] = targets(out | figures)
+        console.rule(f"serve --analysis {analysis}")
+        report(out | figures)
+    out["targets"] = modes[next(iter(modes))]["targets"]
+    if len(modes) > 1:
+        rates = {m: f["http"]["acked_per_s"] for m, f in modes.items()}
+        drained = {m: f["http"]["drained_per_s"] for m, f in modes.items()}
+        console.print(f"HTTP end to end by --analysis: {rates}; drained: {drained}")
     (HERE / "results").mkdir(exist_ok=True)
     path = HERE / "results" / f"live-{out['date']}{'-quick' if args.quick else ''}.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
