@@ -8,11 +8,10 @@ response comes only after the accepted events are committed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import ORJSONResponse
 
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
@@ -62,7 +61,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
     async def post_events(
         request: Request,
         authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
-    ) -> dict[str, Any]:
+    ) -> ORJSONResponse:
         """Submit events; per-item results, acknowledged after they are durable. A
         device token may only send its own device's events, of the kinds its device
         emits, where the world has it; no token may send a person's case move."""
@@ -88,6 +87,8 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         for r in results:
             counts[r.status] += 1
-        return counts | {"results": [r.as_dict() for r in results]}
+        # encoded by orjson straight away: FastAPI's encoder walking 500 results took
+        # 7 µs an event, a tenth of the HTTP process's time (issue 15)
+        return ORJSONResponse(counts | {"results": [r.as_dict() for r in results]})
 
     return api

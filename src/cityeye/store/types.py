@@ -40,11 +40,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite dialect stores for a UTC datetime, for the few
     hot paths that write through the driver directly."""
-    v = value.astimezone(UTC)
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+    v = value.astimezone(UTC).replace(tzinfo=None)
+    if v.year < 1000:  # isoformat would not pad the year to four digits
+        return (
+            f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+            f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+        )
+    return v.isoformat(" ", "microseconds")  # the same text, formatted in C (issue 15)
 
 
 #: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
