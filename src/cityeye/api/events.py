@@ -9,9 +9,8 @@ response comes only after the accepted events are committed.
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import ORJSONResponse
 
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
@@ -61,7 +60,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
     async def post_events(
         request: Request,
         authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
-    ) -> ORJSONResponse:
+    ) -> Response:
         """Submit events; per-item results, acknowledged after they are durable. A
         device token may only send its own device's events, of the kinds its device
         emits, where the world has it; no token may send a person's case move."""
@@ -89,6 +88,7 @@ def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
             counts[r.status] += 1
         # encoded by orjson straight away: FastAPI's encoder walking 500 results took
         # 7 µs an event, a tenth of the HTTP process's time (issue 15)
-        return ORJSONResponse(counts | {"results": [r.as_dict() for r in results]})
+        answer = counts | {"results": [r.as_dict() for r in results]}
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     return api

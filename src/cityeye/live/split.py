@@ -85,6 +85,10 @@ STOP_WAIT_S = 60.0
 log = logging.getLogger("cityeye.serve")
 
 
+class AnalysisGone(RuntimeError):
+    """The analysis process ended before it said how it took a desk action."""
+
+
 @dataclass(slots=True)
 class _Queued:
     """One request's batch waiting for a group commit."""
@@ -281,7 +285,8 @@ class SplitIntake(Intake):
         with self._waiting_lock:
             waiting, self._waiting = self._waiting, {}
         for found in waiting.values():
-            found.cancel()
+            if not found.done():
+                found.set_exception(AnalysisGone())
 
     def close(self) -> None:
         """Stop the analysis process after its last snapshot (SIGTERM), then stop
@@ -305,7 +310,7 @@ async def wait_applied(
     the analysis process did not answer in time or ended meanwhile."""
     try:
         return True, await asyncio.wait_for(asyncio.wrap_future(pending), timeout_s)
-    except (TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError):
+    except (TimeoutError, AnalysisGone):
         return False, None
 
 
