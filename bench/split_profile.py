@@ -1,6 +1,7 @@
 """Where the live path's time goes, one half at a time (issue 15, item 4), without HTTP:
 
     .venv/bin/python bench/split_profile.py [--events 100000] [--batch 500] [--profile]
+    .venv/bin/python bench/split_profile.py --http 3,12 [--events 80000]
 
 1. **thread**: :class:`LivePipeline` ``ingest_raw`` per batch — decode, validate,
    store, then the engine and case book under the same lock (``serve``'s default).
@@ -10,8 +11,10 @@
    analysis process (read, parse, feed, save alerts/cases/KPI counters, mark late).
 
 Events are the live bench's routine mix of the demo district (bench/live.py), stamped
-``lateness − 3 s`` old as there, so the engine's in-order pass runs inside the
-measurement. ``--profile`` prints the top of a cProfile of each half.
+``lateness − 90 s`` old, and a last tick 90 s ahead passes them all through the
+engine's in-order pass inside the measurement. ``--profile`` prints the top of a
+cProfile of each half. ``--http``: real ``cityeye serve`` processes instead, both
+modes, fed bodies made in advance (:func:`http_run`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,6 +98,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--only", choices=("thread", "split"), default=None)
+    parser.add_argument(
+        "--http",
+        metavar="THREADS",
+        default=None,
+        help="instead: real servers (thread and process) fed pre-made bodies by this many "
+        "clients, comma-separated counts (e.g. 3,12)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cityeye-split-") as tmp_name:
         tmp = Path(tmp_name)
@@ -104,6 +115,11 @@ def main() -> None:
             capture_output=True,
             cwd=ROOT,
         )
+        if args.http is not None:
+            for threads in (int(t) for t in args.http.split(",")):
+                for analysis in ("thread", "process"):
+                    http_run(world_path, tmp, analysis, threads, args.events // 500)
+            return
         world = load_world(world_path)
         gen = live.traffic(world, live.LATENESS_S - HOLD_S)
         batches: list[list[bytes]] = []
@@ -151,6 +167,78 @@ def main() -> None:
 
             run("analysis only", drain, args.profile, n)
             print(f"{'':>14}  buffered after: {analysis.engine.buffered}")
+
+
+def http_run(world_path: Path, tmp: Path, analysis: str, threads: int, batches: int) -> None:
+    """``cityeye serve --analysis ANALYSIS`` fed ``batches`` bodies of 500 made in
+    advance by ``threads`` clients (the live bench's clients generate as they go, on
+    the same cores): what the server takes when the load generator is not the limit."""
+    import threading
+
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from serving import free_port
+
+    db = f"sqlite:///{tmp / f'http-{analysis}-{threads}'}.db"
+    subprocess.run(
+        [PYTHON, "-m", "cityeye", "world", "load", str(world_path), "--db", db],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    gen = live.traffic(load_world(world_path), live.LATENESS_S - HOLD_S)
+    bodies = [gen.batch(500)[0] for _ in range(batches)]
+    port = free_port()
+    serve = [PYTHON, "-m", "cityeye", "serve", "--db", db, "--port", str(port)]
+    proc = subprocess.Popen(
+        [*serve, "--open-ingest", "--analysis", analysis],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        todo = iter(bodies)
+        lock = threading.Lock()
+
+        def client() -> None:
+            with httpx.Client(base_url=base, timeout=120) as http:
+                while True:
+                    with lock:
+                        body = next(todo, None)
+                    if body is None:
+                        return
+                    r = http.post(
+                        "/api/v1/events",
+                        content=body,
+                        headers={"content-type": "application/x-ndjson"},
+                    )
+                    r.raise_for_status()
+
+        t0 = time.perf_counter()
+        workers = [threading.Thread(target=client) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        seconds = time.perf_counter() - t0
+        status = httpx.get(f"{base}/api/v1/status", timeout=60).json()["live"]
+        n = 500 * batches
+        print(
+            f"HTTP {analysis:>7}, {threads:>2} clients: {n / seconds:,.0f} ev/s acked"
+            f" (commits: {status.get('ingest_commits', '—')})",
+            flush=True,
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
 
 
 if __name__ == "__main__":
