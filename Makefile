@@ -85,8 +85,9 @@ bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(BENCH_ARGS)
 
 ## bench-live: HTTP and MQTT into the live server with the full catalogue, event→alert latency
-## on the SSE stream under load, RSS; beside the floor and Node-RED (issue 15), ~6 min;
-## BENCH_ARGS=--quick for ~3 min
+## on the SSE stream under load, RSS; beside the floor and Node-RED (issue 15), for
+## serve --analysis thread and process, ~10 min; BENCH_ARGS=--quick for ~4 min,
+## BENCH_ARGS="--analysis process" for one mode
 bench-live: $(STAMP)
 	$(BIN)/python bench/live.py $(BENCH_ARGS)
 

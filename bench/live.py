@@ -47,6 +47,12 @@ One run (about 6 min; ``--quick`` about 3):
    same number of events from the same publisher to the same broker, until its
    SQLite has them all.
 
+Steps 2–6 run once per ``--analysis`` mode (default ``thread,process``: ``cityeye
+serve --analysis thread``, then a fresh server with ``--analysis process``, so the two
+are compared in one run on one machine state); the first mode fills the top-level
+figures of the JSON, every mode's are under ``modes``, with the CPU seconds each server
+process (and its analysis process) used in the HTTP phase.
+
 Prints the table and the targets, writes ``bench/results/live-<date>[-quick].json``.
 """
 
