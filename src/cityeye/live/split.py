@@ -355,7 +355,9 @@ def run_analysis(
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # Ctrl+C in a terminal reaches the whole process group: the HTTP process stops
+    # this one (SIGTERM) when it is done, instead of seeing it end and restarting it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipeline = LivePipeline(store, scenarios=list(scenarios), lateness_s=lateness_s)
     channel.send(ready=pipeline.last_seq, fed=pipeline.restored_events)
     stdin = sys.stdin.fileno()
