@@ -663,16 +663,16 @@ def serve(
         pipeline = _intake(store, scenarios, bus, partitions, _lateness_or_exit(lateness))
     if isinstance(pipeline, LivePipeline) and pipeline.restored_events:
         err.print(f"engine restored; {pipeline.restored_events} stored events fed again")
+    from cityeye.live.bus import shown  # a database password stays out of the log too
+
     if analysis == "process":
         where = "live, analysed in a process of their own"
     elif bus is None:
         where = "live"
     else:
-        from cityeye.live.bus import shown
-
         where = f"in workers over {shown(bus)} ({partitions} partitions)"
     err.print(
-        f"cityeye serving {db} on http://{host}:{port}/ with {len(scenarios)} "
+        f"cityeye serving {shown(db)} on http://{host}:{port}/ with {len(scenarios)} "
         f"scenarios {where} (Ctrl+C to stop)"
     )
     playback = None

@@ -136,3 +136,10 @@ def test_a_nats_password_stays_out_of_lines_and_status() -> None:
     assert shown("nats://cityeye:s3cret@10.0.0.5:4222") == "nats://***@10.0.0.5:4222"
     assert shown("nats://token@nats.local") == "nats://***@nats.local"
     assert shown("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+
+
+def test_a_database_password_stays_out_of_the_serving_line() -> None:
+    """`cityeye serve` names its database with the same shown() (issue 14 leftover)."""
+    pg = "postgresql+psycopg://cityeye:s3cret@db.local:5432/cityeye"
+    assert shown(pg) == "postgresql+psycopg://***@db.local:5432/cityeye"
+    assert shown("sqlite:///var/cityeye/cityeye.db") == "sqlite:///var/cityeye/cityeye.db"
