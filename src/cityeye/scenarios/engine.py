@@ -721,20 +721,28 @@ class Engine:
         if e is None or st.alert is not None or e.alert is not None or not e.joins:
             return
         fid, (order, evidence, severity) = min(e.joins.items(), key=lambda item: item[1][0])
+        alert = self._open_early(rule, st, e, order[0], evidence, severity)
+        self._dress(rule, st)
+        self._emit("opened", alert, fid, order[0])
+
+    def _open_early(
+        self, rule: Rule, st: KeyState, e: Early, t: float, evidence: list[str], severity: Severity
+    ) -> Alert:
+        """An alert opened on arrival, under the key's next number, as the in-order
+        pass would open it at ``t`` (it adopts this one when it gets there)."""
         st.n += 1
         e.alert = Alert(
             id=f"{rule.id}/{st.key}/{st.n}",
             scenario=rule.id,
             key=st.key,
             severity=severity,
-            opened_at=_dt(order[0]),
+            opened_at=_dt(t),
             count=max(1, len(evidence)),
             event_ids=list(evidence),
             area=st.area,
         )
         self.alerts.append(e.alert)
-        self._dress(rule, st)
-        self._emit("opened", e.alert, fid, order[0])
+        return e.alert
 
     def _early_fire(self, rule: Rule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
         """A main-trigger firing became certain: open an alert at once, or join the
@@ -755,20 +763,9 @@ class Engine:
         severity = rule.severity_of(ev if fid == ev.id else None)
         e.joins[fid] = (f[:3], f[3], severity)
         if st.alert is None and e.alert is None:
-            st.n += 1
-            e.alert = Alert(
-                id=f"{rule.id}/{st.key}/{st.n}",
-                scenario=rule.id,
-                key=st.key,
-                severity=severity,
-                opened_at=_dt(f[0]),
-                count=max(1, len(f[3])),
-                event_ids=list(f[3]),
-                area=st.area,
-            )
-            self.alerts.append(e.alert)
+            alert = self._open_early(rule, st, e, f[0], f[3], severity)
             st.early = e
-            self._emit("opened", e.alert, fid, f[0])
+            self._emit("opened", alert, fid, f[0])
         return True
 
     def _show(self, rule: Rule, st: KeyState, event_id: str | None, t: float) -> None:
@@ -1102,9 +1099,7 @@ class Engine:
         self._strip(st)
         for fid in taken:
             e.absorbed[fid] = (e.joins.pop(fid)[0],)
-        if st.alert is not None:
-            st.alert = None
-        e.alert = None
+        st.alert = e.alert = None
         shown.event_ids, shown.count, shown.severity = ids, count, severity
         shown.resolved_at = _dt(t)
         self._emit("resolved", shown, None, t)
