@@ -63,7 +63,7 @@ from cityeye.analysis import CaseError, is_immediate
 from cityeye.domain import Event, World
 from cityeye.ingest.batch import ItemResult
 from cityeye.live.pipeline import Intake, LivePipeline, results_for
-from cityeye.live.ticks import SNAPSHOT_EVERY
+from cityeye.live.ticks import beat
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
 from cityeye.store.outbox import ALERT_BELL, BELL
@@ -401,14 +401,7 @@ def run_analysis(
             published = time.monotonic()
         if time.monotonic() >= next_tick:
             gens = ALERT_BELL.generation, BELL.generation
-            try:
-                if wall_clock:
-                    pipeline.tick()
-                ticks += 1
-                if ticks % SNAPSHOT_EVERY == 0:
-                    pipeline.snapshot()
-            except Exception:
-                log.exception("heartbeat failed; trying again in %s s", tick_s)
+            ticks = beat(pipeline, ticks, tick_s, wall_clock)
             fed((), *gens)
             publish()
             published = time.monotonic()

@@ -28,13 +28,28 @@ def tick_loop(
     heartbeat that died would silently stop every timer and snapshot."""
     ticks = 0
     while not stop.wait(tick_s):
-        try:
-            if wall_clock:
-                pipeline.tick(now() if now is not None else None)
-            else:
-                pipeline.heartbeat()
-            ticks += 1
-            if ticks % SNAPSHOT_EVERY == 0:
-                pipeline.snapshot()
-        except Exception:
-            log.exception("heartbeat failed; trying again in %s s", tick_s)
+        ticks = beat(pipeline, ticks, tick_s, wall_clock, now)
+
+
+def beat(
+    pipeline: Intake,
+    ticks: int,
+    tick_s: float,
+    wall_clock: bool,
+    now: Callable[[], datetime] | None = None,
+) -> int:
+    """One heartbeat — the clock moves event time on, and every
+    :data:`SNAPSHOT_EVERY`th beat a snapshot — for the server's thread and for the
+    analysis process of ``--analysis process`` alike. Returns the beats done so far;
+    a failure is logged and the next beat tries again."""
+    try:
+        if wall_clock:
+            pipeline.tick(now() if now is not None else None)
+        else:
+            pipeline.heartbeat()
+        ticks += 1
+        if ticks % SNAPSHOT_EVERY == 0:
+            pipeline.snapshot()
+    except Exception:
+        log.exception("heartbeat failed; trying again in %s s", tick_s)
+    return ticks
