@@ -354,6 +354,15 @@ def _dt(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
+def by_kind(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+    """The rules that read each event kind, in their order."""
+    out: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for kind in rule.reads:
+            out.setdefault(kind, []).append(rule)
+    return out
+
+
 class Lane:
     """The scenarios that share one lateness: their reorder buffer, their timers and
     their clock (the largest ``ts`` seen minus that lateness). A scenario that sets its
@@ -365,10 +374,7 @@ class Lane:
 
     def __init__(self, lateness: float, rules: Iterable[Rule]) -> None:
         self.lateness = lateness
-        self.by_kind: dict[str, list[Rule]] = {}
-        for rule in rules:
-            for kind in rule.reads:
-                self.by_kind.setdefault(kind, []).append(rule)
+        self.by_kind = by_kind(rules)
         self.buffer: list[Packed] = []  # a heap of pack() entries
         self.timers: list[tuple[float, int, str, bool]] = []
         self.clock: float | None = None
@@ -440,10 +446,7 @@ class Engine:
         self.horizon = max(float(dedup_horizon_s), self.max_lateness)
         self.dedup_max = dedup_max
         self.on_alert = on_alert
-        self.by_kind: dict[str, list[Rule]] = {}
-        for rule in self.rules:
-            for kind in rule.reads:
-                self.by_kind.setdefault(kind, []).append(rule)
+        self.by_kind = by_kind(self.rules)
         self.local = _LocalClock(world.timezone)
         self._time_kinds = {
             kind: any(r.uses_time for r in rules) for kind, rules in self.by_kind.items()
