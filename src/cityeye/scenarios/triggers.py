@@ -101,6 +101,20 @@ class Trigger:
         return mem, []
 
 
+def _remember(
+    mem: list[tuple[Any, ...]] | None, entry: tuple[Any, ...], floor: float, window: float
+) -> tuple[list[tuple[Any, ...]], int, int]:
+    """A windowed trigger's arrival memory: events sorted by ``(ts, source, id)``,
+    those older than ``floor − window`` forgotten (no event the clock has not passed
+    can reach back to them), ``entry`` added. Returns the memory and the range of
+    entries the new arrival can complete: from it to ``window`` after it."""
+    seen = mem if mem is not None else []
+    del seen[: bisect_left(seen, (floor - window,))]
+    insort(seen, entry)
+    t = entry[0]
+    return seen, bisect_left(seen, entry), bisect_right(seen, (t + window, "\uffff"))
+
+
 # --------------------------------------------------------------------- threshold
 class ThresholdConfig(TriggerConfig):
     """Fires on every event that meets ``when`` (``{attrs.level: {gte: 90}}``).
@@ -167,13 +181,8 @@ class Count(Trigger):
         after it; it is new exactly where the count is now ``count``."""
         if not self.when(ev, local_s):
             return mem, []
-        seen: list[tuple[float, str, str]] = mem if mem is not None else []
-        del seen[: bisect_left(seen, (floor - self.window,))]
-        entry = (t, ev.source, ev.id)
-        insort(seen, entry)
+        seen, start, stop = _remember(mem, (t, ev.source, ev.id), floor, self.window)
         firings: list[Firing] = []
-        start = bisect_left(seen, entry)
-        stop = bisect_right(seen, (t + self.window, "\uffff"))
         for i in range(start, stop):
             c = seen[i]
             lo = bisect_left(seen, (c[0] - self.window,))
@@ -416,14 +425,10 @@ class Cooccurrence(Trigger):
         is_a, is_b = self.first(ev, local_s), self.second(ev, local_s)
         if not (is_a or is_b):
             return mem, []
-        seen: list[tuple[Any, ...]] = mem if mem is not None else []
-        del seen[: bisect_left(seen, (floor - self.window,))]
         key = (t, ev.source, ev.id)
         value = self.distinct(ev) if self.distinct else None
-        insort(seen, (*key, is_a, is_b, value))
+        seen, start, stop = _remember(mem, (*key, is_a, is_b, value), floor, self.window)
         firings: list[Firing] = []
-        start = bisect_left(seen, key)
-        stop = bisect_right(seen, (t + self.window, "\uffff"))
         for i in range(start, stop):
             partner = self._partner(seen, i, None)
             if partner is None:
