@@ -437,7 +437,7 @@ class Store:
                 }
             )
         if self.engine.dialect.name == "sqlite":
-            inserted = self._insert_events_sqlite(rows)
+            inserted = self._insert_events_sqlite(rows, received_at)
         else:
             inserted = self._insert_events_returning(rows)
         return [
@@ -445,14 +445,16 @@ class Store:
             for i, ev in enumerate(events)
         ]
 
-    def _insert_events_sqlite(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    def _insert_events_sqlite(
+        self, rows: list[dict[str, Any]], received_at: datetime
+    ) -> set[tuple[str, str]]:
         """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING source,
         event_id`` on the driver connection, :data:`SQLITE_ROWS` rows a statement.
         Exact about which rows were new, even beside another writer; one statement per
         few hundred events instead of one per event (issue 15: the per-row round trip
         was a third of the store's time at 10,000 events/s)."""
         inserted: set[tuple[str, str]] = set()
-        received = {id(r["received_at"]): sqlite_time(r["received_at"]) for r in rows}  # one
+        received = sqlite_time(received_at)  # the batch's, formatted once
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
@@ -465,7 +467,7 @@ class Store:
                             r["event_id"],
                             r["kind"],
                             sqlite_time(r["ts"]),
-                            received[id(r["received_at"])],
+                            received,
                             r["device_id"],
                             r["subject"],
                             r["area_code"],
