@@ -6,7 +6,6 @@ Everything above the store (replay, ingest, the engine's adapters, the web) talk
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -109,6 +108,37 @@ _AREA_DIMS = frozenset(level.value for level in AreaLevel)
 CHUNK = 500
 
 
+class _All:
+    """Every pair: what :meth:`Store._insert_events_sqlite` answers when no row of the
+    batch was a duplicate, instead of a set of them all."""
+
+    def __contains__(self, pair: object) -> bool:
+        return True
+
+
+ALL = _All()
+
+
+def _event_row(ev: Event, area: str | None, received_at: datetime) -> dict[str, Any]:
+    """An ``events`` row (for the SQLAlchemy insert; SQLite builds tuples itself)."""
+    return {
+        "source": ev.source,
+        "event_id": ev.id,
+        "kind": ev.kind,
+        "ts": ev.ts,
+        "received_at": received_at,
+        "device_id": ev.device_id,
+        "subject": ev.subject,
+        "area_code": area,
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "attrs": ev.attrs,
+        "known_kind": is_known_kind(ev.kind),
+        "late": False,
+        "raw": orjson.dumps(ev.to_json()).decode(),
+    }
+
+
 def _insert(conn: Connection, table: Table) -> Any:
     """INSERT for the connection's dialect, so ON CONFLICT works on both databases."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -143,19 +173,13 @@ class ApiToken:
     area: str | None = None  # its events must fall in this area or below it
 
 
-#: Rows per multi-row INSERT on SQLite: 14 parameters a row stays under its limit of
-#: 32,766 variables with room to spare.
-SQLITE_ROWS = 500
-
-
-@functools.cache
-def _sqlite_insert_sql(rows: int) -> str:
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
-    return (
-        "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
-        f" area_code, lat, lon, attrs, known_kind, late, raw) VALUES {values}"
-        " ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
-    )
+#: One prepared INSERT, run once per event (``executemany``) on SQLite.
+_SQLITE_INSERT = (
+    "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
+    " area_code, lat, lon, attrs, known_kind, late, raw)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (source, event_id) DO NOTHING"
+)
 
 
 class Store:
@@ -411,78 +435,66 @@ class Store:
         """
         if not events:
             return []
-        rows: list[dict[str, Any]] = []
-        first_index: dict[tuple[str, str], int] = {}
+        first: dict[tuple[str, str], int] = {}
         for index, ev in enumerate(events):
-            pair = (ev.source, ev.id)
-            if pair in first_index:
-                continue
-            first_index[pair] = index
-            rows.append(
-                {
-                    "source": ev.source,
-                    "event_id": ev.id,
-                    "kind": ev.kind,
-                    "ts": ev.ts,
-                    "received_at": received_at,
-                    "device_id": ev.device_id,
-                    "subject": ev.subject,
-                    "area_code": areas[index] if areas else ev.area,
-                    "lat": ev.lat,
-                    "lon": ev.lon,
-                    "attrs": ev.attrs,
-                    "known_kind": is_known_kind(ev.kind),
-                    "late": False,
-                    "raw": orjson.dumps(ev.to_json()).decode(),
-                }
-            )
+            first.setdefault((ev.source, ev.id), index)
+        unique = [events[i] for i in first.values()]
+        where = [areas[i] if areas else events[i].area for i in first.values()]
         if self.engine.dialect.name == "sqlite":
-            inserted = self._insert_events_sqlite(rows, received_at)
+            inserted = self._insert_events_sqlite(unique, where, received_at)
         else:
-            inserted = self._insert_events_returning(rows)
+            inserted = self._insert_events_returning(
+                [_event_row(ev, area, received_at) for ev, area in zip(unique, where, strict=True)]
+            )
         return [
-            (ev.source, ev.id) in inserted and first_index[(ev.source, ev.id)] == i
-            for i, ev in enumerate(events)
+            first[pair] == i and pair in inserted
+            for i, pair in enumerate((ev.source, ev.id) for ev in events)
         ]
 
     def _insert_events_sqlite(
-        self, rows: list[dict[str, Any]], received_at: datetime
-    ) -> set[tuple[str, str]]:
-        """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING source,
-        event_id`` on the driver connection, :data:`SQLITE_ROWS` rows a statement.
-        Exact about which rows were new, even beside another writer; one statement per
-        few hundred events instead of one per event (issue 15: the per-row round trip
-        was a third of the store's time at 10,000 events/s)."""
-        inserted: set[tuple[str, str]] = set()
+        self, events: Sequence[Event], areas: Sequence[str | None], received_at: datetime
+    ) -> set[tuple[str, str]] | _All:
+        """SQLite: one prepared ``INSERT … ON CONFLICT DO NOTHING`` run over the batch
+        (``executemany``) on the driver connection, rows made as tuples straight from
+        the events. When every row went in (the common case) that is all there is to
+        know; when some were duplicates, the new ones are the newest ``rowcount`` rows
+        by seq: this transaction holds SQLite's write lock from its first insert to its
+        commit, so nobody else's rows can be among them (issue 15: a multi-row
+        ``RETURNING`` insert cost a third more per event than this)."""
         received = sqlite_time(received_at)  # the batch's, formatted once
+        dumps = orjson.dumps
+        rows = [
+            (
+                ev.source,
+                ev.id,
+                ev.kind,
+                sqlite_time(ev.ts),
+                received,
+                ev.device_id,
+                ev.subject,
+                area,
+                ev.lat,
+                ev.lon,
+                dumps(ev.attrs).decode(),
+                is_known_kind(ev.kind),
+                False,
+                dumps(ev.to_json()).decode(),
+            )
+            for ev, area in zip(events, areas, strict=True)
+        ]
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                for start in range(0, len(rows), SQLITE_ROWS):
-                    chunk = rows[start : start + SQLITE_ROWS]
-                    params: list[Any] = []
-                    for r in chunk:
-                        params += (
-                            r["source"],
-                            r["event_id"],
-                            r["kind"],
-                            sqlite_time(r["ts"]),
-                            received,
-                            r["device_id"],
-                            r["subject"],
-                            r["area_code"],
-                            r["lat"],
-                            r["lon"],
-                            orjson.dumps(r["attrs"]).decode(),
-                            r["known_kind"],
-                            r["late"],
-                            r["raw"],
-                        )
-                    cursor.execute(_sqlite_insert_sql(len(chunk)), params)
-                    inserted.update(cursor.fetchall())
+                cursor.executemany(_SQLITE_INSERT, rows)
+                added = cursor.rowcount
+                if added == len(rows):
+                    return ALL
+                cursor.execute(
+                    "SELECT source, event_id FROM events ORDER BY seq DESC LIMIT ?", (added,)
+                )
+                return set(cursor.fetchall())
             finally:
                 cursor.close()
-        return inserted
 
     def _insert_events_returning(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
         inserted: set[tuple[str, str]] = set()
