@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live  # bench/ is not a package
+import soak
 
 import cityeye.live.split as live_split
 from cityeye.domain import Event
@@ -117,8 +118,10 @@ def main() -> None:
         )
         if args.http is not None:
             for threads in (int(t) for t in args.http.split(",")):
-                for analysis in ("thread", "process"):
-                    http_run(world_path, tmp, analysis, threads, args.events // 500)
+                for analysis in ("thread", "process") if args.only != "split" else ("process",):
+                    http_run(
+                        world_path, tmp, analysis, threads, args.events // args.batch, args.batch
+                    )
             return
         world = load_world(world_path)
         gen = live.traffic(world, live.LATENESS_S - HOLD_S)
@@ -169,8 +172,10 @@ def main() -> None:
             print(f"{'':>14}  buffered after: {analysis.engine.buffered}")
 
 
-def http_run(world_path: Path, tmp: Path, analysis: str, threads: int, batches: int) -> None:
-    """``cityeye serve --analysis ANALYSIS`` fed ``batches`` bodies of 500 made in
+def http_run(
+    world_path: Path, tmp: Path, analysis: str, threads: int, batches: int, size: int = 500
+) -> None:
+    """``cityeye serve --analysis ANALYSIS`` fed ``batches`` bodies of ``size`` made in
     advance by ``threads`` clients (the live bench's clients generate as they go, on
     the same cores): what the server takes when the load generator is not the limit."""
     import threading
@@ -188,7 +193,7 @@ def http_run(world_path: Path, tmp: Path, analysis: str, threads: int, batches: 
         cwd=ROOT,
     )
     gen = live.traffic(load_world(world_path), live.LATENESS_S - HOLD_S)
-    bodies = [gen.batch(500)[0] for _ in range(batches)]
+    bodies = [gen.batch(size)[0] for _ in range(batches)]
     port = free_port()
     serve = [PYTHON, "-m", "cityeye", "serve", "--db", db, "--port", str(port)]
     proc = subprocess.Popen(
@@ -222,6 +227,12 @@ def http_run(world_path: Path, tmp: Path, analysis: str, threads: int, batches: 
                     )
                     r.raise_for_status()
 
+        live_now = httpx.get(f"{base}/api/v1/status", timeout=60).json()["live"]
+        pids = [proc.pid] + (
+            [int(live_now["analysis_pid"])] if live_now.get("analysis_pid") else []
+        )
+        cpu0 = [soak.proc_stats(pid)[2] for pid in pids]
+        clients0 = time.process_time()
         t0 = time.perf_counter()
         workers = [threading.Thread(target=client) for _ in range(threads)]
         for w in workers:
@@ -229,10 +240,24 @@ def http_run(world_path: Path, tmp: Path, analysis: str, threads: int, batches: 
         for w in workers:
             w.join()
         seconds = time.perf_counter() - t0
+        clients_cpu = time.process_time() - clients0
+        n = size * batches
+        # until the analysis has fed every stored event: its status row in the database,
+        # not GET /api/v1/status, whose counts over the events table cost the server
+        watch = Store.open(db)
+        while analysis == "process":
+            found = watch.get_meta(live_split.STATUS_KEY)
+            if isinstance(found, dict) and found.get("last_seq", 0) >= n:
+                break
+            time.sleep(0.05)
+        drained = time.perf_counter() - t0
+        cpu = [soak.proc_stats(pid)[2] - c for pid, c in zip(pids, cpu0, strict=True)]
         status = httpx.get(f"{base}/api/v1/status", timeout=60).json()["live"]
-        n = 500 * batches
+        per_event = " + ".join(f"{c / n * 1e6:.1f}" for c in cpu)
         print(
-            f"HTTP {analysis:>7}, {threads:>2} clients: {n / seconds:,.0f} ev/s acked"
+            f"HTTP {analysis:>7}, {threads:>2} clients: {n / seconds:,.0f} ev/s acked,"
+            f" {n / drained:,.0f} drained; CPU µs/event (HTTP + analysis): {per_event},"
+            f" clients {clients_cpu / n * 1e6:.1f}"
             f" (commits: {status.get('ingest_commits', '—')})",
             flush=True,
         )

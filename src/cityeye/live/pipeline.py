@@ -106,8 +106,9 @@ class Intake:
         if not events:
             return []
         areas = [self.world.event_area(e, self.locate) for e in events]
+        rows = self.store.prepare_events(events, datetime.now(UTC), areas=areas)  # unlocked
         with self._lock:
-            fresh = self.store.add_events(events, datetime.now(UTC), areas=areas)
+            fresh = self.store.add_prepared([rows])[0]
             self._stored(events, areas, fresh)
         return results_for(events, fresh, indexes)
 

@@ -67,6 +67,7 @@ from cityeye.live.ticks import beat
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
 from cityeye.store.outbox import ALERT_BELL, BELL
+from cityeye.store.repo import EventRows
 from cityeye.world import GridLocator
 
 #: The ``meta`` row where the analysis process keeps its ``live`` status.
@@ -76,6 +77,8 @@ PULL_EVENTS = 20_000
 #: While events come, the analysis process's status is kept at most this often
 #: (seconds; and at every tick).
 STATUS_S = 1.0
+#: Seconds without new events after which the status row is brought up to date.
+STATUS_QUIET_S = 0.2
 #: Seconds the HTTP process waits after the analysis process ended before starting it
 #: again (doubled while it keeps ending within :data:`STABLE_S`, up to 10 s).
 RESTART_S = 0.5
@@ -91,10 +94,10 @@ class AnalysisGone(RuntimeError):
 
 @dataclass(slots=True)
 class _Queued:
-    """One request's batch waiting for a group commit."""
+    """One request's batch, made into rows, waiting for a group commit."""
 
     events: list[Event]
-    areas: list[str | None]
+    rows: EventRows
     fresh: list[bool] | None = None  # set once committed
 
 
@@ -146,30 +149,24 @@ class SplitIntake(Intake):
         they would be one batch after another."""
         if not events:
             return []
-        mine = _Queued(list(events), [self.world.event_area(e, self.locate) for e in events])
+        areas = [self.world.event_area(e, self.locate) for e in events]
+        # rows made here, in this request's thread, while the group before commits
+        rows = self.store.prepare_events(events, datetime.now(UTC), areas=areas)
+        mine = _Queued(list(events), rows)
         with self._queue_lock:
             self._queue.append(mine)
         with self._lock:
             if mine.fresh is None:
                 with self._queue_lock:
                     group, self._queue = self._queue, []
-                every = [e for q in group for e in q.events]
-                areas = [a for q in group for a in q.areas]
-                fresh = self.store.add_events(every, datetime.now(UTC), areas=areas)
+                fresh = self.store.add_prepared([q.rows for q in group])
                 self.grouped += 1
-                at = 0
-                for q in group:
-                    q.fresh = fresh[at : at + len(q.events)]
-                    at += len(q.events)
-                self._stored(every, areas, fresh)
+                for q, new in zip(group, fresh, strict=True):
+                    q.fresh = new
+                if any(any(new) for new in fresh):
+                    self.wake()
         assert mine.fresh is not None
         return results_for(mine.events, mine.fresh, indexes)
-
-    def _stored(
-        self, events: Sequence[Event], areas: Sequence[str | None], fresh: Sequence[bool]
-    ) -> None:
-        if any(fresh):
-            self.wake()
 
     def wake(self) -> None:
         """One byte down the analysis process's stdin: "there is more". A full pipe
@@ -362,7 +359,11 @@ def run_analysis(
     channel.send(ready=pipeline.last_seq, fed=pipeline.restored_events)
     stdin = sys.stdin.fileno()
 
+    shown = -1  # the last_seq the status row says
+
     def publish() -> None:
+        nonlocal shown
+        shown = pipeline.last_seq
         status = pipeline.live_status() | {
             "last_seq": pipeline.last_seq,
             "at": datetime.now(UTC).isoformat(),
@@ -396,8 +397,12 @@ def run_analysis(
             events = []
             time.sleep(1)
         fed(events, *gens)
-        if events and time.monotonic() - published >= STATUS_S:
-            publish()  # how far it has got, for the status page while busy
+        if (events and time.monotonic() - published >= STATUS_S) or (
+            not events and shown != pipeline.last_seq
+        ):
+            # how far it has got, for the status page: at most every STATUS_S while
+            # busy, and once more when it has caught up
+            publish()
             published = time.monotonic()
         if time.monotonic() >= next_tick:
             gens = ALERT_BELL.generation, BELL.generation
@@ -407,6 +412,8 @@ def run_analysis(
             published = time.monotonic()
             next_tick = time.monotonic() + tick_s
         wait = 0.0 if len(events) >= pull_events else max(0.0, next_tick - time.monotonic())
+        if shown != pipeline.last_seq:  # a burst ended: say so soon, not at the next tick
+            wait = min(wait, STATUS_QUIET_S)
         try:
             ready, _, _ = select.select([stdin, wake_r], [], [], wait)
         except InterruptedError:  # pragma: no cover - select retries on its own (PEP 475)

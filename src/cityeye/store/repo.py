@@ -6,6 +6,8 @@ Everything above the store (replay, ingest, the engine's adapters, the web) talk
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,6 +110,15 @@ _AREA_DIMS = frozenset(level.value for level in AreaLevel)
 CHUNK = 500
 
 
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """Events made into rows for one dialect (:meth:`Store.prepare_events`): their
+    ``(source, id)`` keys and rows, one per event, in order."""
+
+    keys: list[tuple[str, str]]
+    rows: list[Any]
+
+
 class _All:
     """Every pair: what :meth:`Store._insert_events_sqlite` answers when no row of the
     batch was a duplicate, instead of a set of them all."""
@@ -173,13 +184,19 @@ class ApiToken:
     area: str | None = None  # its events must fall in this area or below it
 
 
-#: One prepared INSERT, run once per event (``executemany``) on SQLite.
-_SQLITE_INSERT = (
-    "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
-    " area_code, lat, lon, attrs, known_kind, late, raw)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (source, event_id) DO NOTHING"
-)
+#: Rows per multi-row INSERT on SQLite: 14 parameters a row stays under its limit of
+#: 32,766 variables with room to spare.
+SQLITE_ROWS = 500
+
+
+@functools.cache
+def _sqlite_insert_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (
+        "INSERT INTO events (source, event_id, kind, ts, received_at, device_id, subject,"
+        f" area_code, lat, lon, attrs, known_kind, late, raw) VALUES {values}"
+        " ON CONFLICT (source, event_id) DO NOTHING"
+    )
 
 
 class Store:
@@ -433,34 +450,21 @@ class Store:
         transaction: when this returns, every new event is durable. ``areas``, when
         given, is the resolved area of each event (from its device or coordinates).
         """
-        if not events:
-            return []
-        first: dict[tuple[str, str], int] = {}
-        for index, ev in enumerate(events):
-            first.setdefault((ev.source, ev.id), index)
-        unique = [events[i] for i in first.values()]
-        where = [areas[i] if areas else events[i].area for i in first.values()]
-        if self.engine.dialect.name == "sqlite":
-            inserted = self._insert_events_sqlite(unique, where, received_at)
-        else:
-            inserted = self._insert_events_returning(
-                [_event_row(ev, area, received_at) for ev, area in zip(unique, where, strict=True)]
-            )
-        return [
-            first[pair] == i and pair in inserted
-            for i, pair in enumerate((ev.source, ev.id) for ev in events)
-        ]
+        return self.add_prepared([self.prepare_events(events, received_at, areas=areas)])[0]
 
-    def _insert_events_sqlite(
-        self, events: Sequence[Event], areas: Sequence[str | None], received_at: datetime
-    ) -> set[tuple[str, str]] | _All:
-        """SQLite: one prepared ``INSERT … ON CONFLICT DO NOTHING`` run over the batch
-        (``executemany``) on the driver connection, rows made as tuples straight from
-        the events. When every row went in (the common case) that is all there is to
-        know; when some were duplicates, the new ones are the newest ``rowcount`` rows
-        by seq: this transaction holds SQLite's write lock from its first insert to its
-        commit, so nobody else's rows can be among them (issue 15: a multi-row
-        ``RETURNING`` insert cost a third more per event than this)."""
+    def prepare_events(
+        self, events: Sequence[Event], received_at: datetime, *, areas: Sequence[str | None] = ()
+    ) -> EventRows:
+        """The rows :meth:`add_prepared` will insert, made before its transaction: the
+        live path makes them in each request's own thread while another request's
+        group commits (issue 15), instead of one after the other under the lock."""
+        keys = [(ev.source, ev.id) for ev in events]
+        where = areas if areas else [ev.area for ev in events]
+        if self.engine.dialect.name != "sqlite":
+            return EventRows(
+                keys,
+                [_event_row(ev, a, received_at) for ev, a in zip(events, where, strict=True)],
+            )
         received = sqlite_time(received_at)  # the batch's, formatted once
         dumps = orjson.dumps
         rows = [
@@ -480,13 +484,62 @@ class Store:
                 False,
                 dumps(ev.to_json()).decode(),
             )
-            for ev, area in zip(events, areas, strict=True)
+            for ev, area in zip(events, where, strict=True)
         ]
+        return EventRows(keys, rows)
+
+    def add_prepared(self, batches: Sequence[EventRows]) -> list[list[bool]]:
+        """Store prepared batches in one transaction (a group commit); per batch and
+        event, whether it was new — as if the batches had been stored one after the
+        other: an event earlier in the group makes a later copy a duplicate."""
+        first: dict[tuple[str, str], int] = {}
+        rows: list[Any] = []
+        at = 0
+        for batch in batches:
+            for key, row in zip(batch.keys, batch.rows, strict=True):
+                if first.setdefault(key, at) == at:
+                    rows.append(row)
+                at += 1
+        if not rows:
+            return [[] for _ in batches]
+        if self.engine.dialect.name == "sqlite":
+            inserted = self._insert_events_sqlite(rows)
+        else:
+            inserted = self._insert_events_returning(rows)
+        out: list[list[bool]] = []
+        at = 0
+        for batch in batches:
+            fresh = []
+            for key in batch.keys:
+                fresh.append(first[key] == at and key in inserted)
+                at += 1
+            out.append(fresh)
+        return out
+
+    def _insert_events_sqlite(self, rows: list[tuple[Any, ...]]) -> set[tuple[str, str]] | _All:
+        """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements of
+        :data:`SQLITE_ROWS` rows on the driver connection. When every row went in (the
+        common case) that is all there is to know; when some were duplicates, the new
+        ones are the newest ``rowcount`` rows by seq: this transaction holds SQLite's
+        write lock from its first insert to its commit, so nobody else's rows can be
+        among them.
+
+        Why not ``executemany`` or ``RETURNING`` (issue 15): the driver lets go of the
+        GIL around every step of a statement, so an insert stepped once per row (or
+        per returned row) has to win the GIL back hundreds of times per batch — and in
+        the live server, where other requests' threads are decoding, each time can
+        cost a thread switch interval. One step per 500 rows holds the ingest lock
+        for the insert's own time only."""
+        added = 0
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                cursor.executemany(_SQLITE_INSERT, rows)
-                added = cursor.rowcount
+                for start in range(0, len(rows), SQLITE_ROWS):
+                    chunk = rows[start : start + SQLITE_ROWS]
+                    cursor.execute(
+                        _sqlite_insert_sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
+                    )
+                    added += cursor.rowcount
                 if added == len(rows):
                     return ALL
                 cursor.execute(
