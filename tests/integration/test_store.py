@@ -104,6 +104,7 @@ def test_events_are_idempotent_on_source_and_id(store: Store) -> None:
 
 
 _RUNS = itertools.count(1)
+_KINDS = ("door.open", "smoke.alarm")
 
 
 @settings(
@@ -120,19 +121,75 @@ def test_each_event_is_new_exactly_once_whatever_the_batches(
     store: Store, batches: list[list[tuple[str, int]]]
 ) -> None:
     """Whatever mix of new events, stored ones and repeats within a batch, an event is
-    told new exactly once, at its first delivery, and stored once (the SQLite path
-    tells the new ones from the newest seqs when a batch had duplicates)."""
+    told new exactly once, at its first delivery, and stored and counted once (the
+    SQLite path tells the new ones from the newest seqs when a batch had duplicates;
+    the counts per kind and area are kept beside the events, not counted from them)."""
     run = next(_RUNS)  # fresh ids per example: the store outlives the examples
     seen: set[tuple[str, int]] = set()
     before = store.event_count()
     for batch in batches:
-        events = [event(run * 100 + i, source=src) for src, i in batch]
+        events = [
+            parse_event(
+                {
+                    "id": f"r{run}-{i}",
+                    "kind": _KINDS[i % 2],
+                    "ts": T0.isoformat(),
+                    "source": src,
+                }
+            )
+            for src, i in batch
+        ]
+        areas = [None if i % 3 == 0 else f"G{i % 3}" for _, i in batch]
         expected = []
         for pair in batch:
             expected.append(pair not in seen)
             seen.add(pair)
-        assert store.add_events(events, T0) == expected  # type: ignore[arg-type]
+        assert store.add_events(events, T0, areas=areas) == expected
     assert store.event_count() - before == len(seen)
+    with store.engine.connect() as conn:
+        by_kind = dict(conn.execute(text("SELECT kind, COUNT(*) FROM events GROUP BY kind")).all())
+        by_area = dict(
+            conn.execute(
+                text("SELECT COALESCE(area_code, ''), COUNT(*) FROM events GROUP BY 1")
+            ).all()
+        )
+        kept_area = dict(
+            conn.execute(text("SELECT area_code, SUM(n) FROM event_counts GROUP BY 1")).all()
+        )
+    assert store.event_counts_by_kind() == by_kind
+    assert {a: int(n) for a, n in kept_area.items()} == by_area
+
+
+def test_the_migration_counts_the_events_already_stored(tmp_path: Path) -> None:
+    """A database from before ``event_counts`` (revision 0010) gets its counts filled
+    from the events it holds when it is upgraded."""
+    from alembic import command
+
+    from cityeye.store.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0010")
+    with engine.begin() as conn:
+        for i, (kind, area) in enumerate(
+            [("door.open", "G1"), ("door.open", "G1"), ("smoke.alarm", None), ("door.open", None)]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO events (source, event_id, kind, ts, received_at, area_code,"
+                    " attrs, known_kind, late, raw) VALUES ('gw', :id, :kind,"
+                    " '2026-10-01 00:00:00.000000', '2026-10-01 00:00:00.000000', :area,"
+                    " '{}', 1, 0, '{}')"
+                ),
+                {"id": f"e{i}", "kind": kind, "area": area},
+            )
+    migrate(engine)
+    store = Store(engine)
+    assert store.event_count() == 4
+    assert store.event_counts_by_kind() == {"door.open": 3, "smoke.alarm": 1}
+    with engine.connect() as conn:
+        kept = set(conn.execute(text("SELECT kind, area_code, n FROM event_counts")).all())
+    assert kept == {("door.open", "G1", 2), ("door.open", "", 1), ("smoke.alarm", "", 1)}
+    store.close()
 
 
 def test_stored_event_is_the_event_with_its_offset(store: Store) -> None:

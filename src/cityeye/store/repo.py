@@ -117,6 +117,8 @@ class EventRows:
 
     keys: list[tuple[str, str]]
     rows: list[Any]
+    #: (kind, area or ``''``) per event, what ``event_counts`` counts
+    counted: list[tuple[str, str]]
 
 
 class _All:
@@ -197,6 +199,80 @@ def _sqlite_insert_sql(rows: int) -> str:
         f" area_code, lat, lon, attrs, known_kind, late, raw) VALUES {values}"
         " ON CONFLICT (source, event_id) DO NOTHING"
     )
+
+
+def _insert_events_sqlite(
+    conn: Connection, rows: list[tuple[Any, ...]]
+) -> set[tuple[str, str]] | _All:
+    """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements of
+    :data:`SQLITE_ROWS` rows on the driver connection. When every row went in (the
+    common case) that is all there is to know; when some were duplicates, the new ones
+    are the newest ``rowcount`` rows by seq: this transaction holds SQLite's write lock
+    from its first insert to its commit, so nobody else's rows can be among them.
+
+    Why not ``executemany`` or ``RETURNING`` (issue 15): the driver lets go of the GIL
+    around every step of a statement, so an insert stepped once per row (or per
+    returned row) has to win the GIL back hundreds of times per batch — and in the live
+    server, where other requests' threads are decoding, each time can cost a thread
+    switch interval. One step per 500 rows holds the ingest lock for the insert's own
+    time only."""
+    added = 0
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), SQLITE_ROWS):
+            chunk = rows[start : start + SQLITE_ROWS]
+            cursor.execute(
+                _sqlite_insert_sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
+            )
+            added += cursor.rowcount
+        if added == len(rows):
+            return ALL
+        cursor.execute("SELECT source, event_id FROM events ORDER BY seq DESC LIMIT ?", (added,))
+        return set(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _insert_events_returning(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """PostgreSQL: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the new rows' keys."""
+    inserted: set[tuple[str, str]] = set()
+    for start in range(0, len(rows), CHUNK):
+        stmt = (
+            _insert(conn, t.events)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(t.events.c.source, t.events.c.event_id)
+        )
+        result = conn.execute(stmt, rows[start : start + CHUNK])
+        inserted.update((r.source, r.event_id) for r in result)
+    return inserted
+
+
+def _add_event_counts(conn: Connection, new: Counter[tuple[str, str]]) -> None:
+    """Add the new events per (kind, area) to ``event_counts``, in the caller's
+    transaction. One prepared single-row upsert run over the pairs: a multi-row
+    statement built by SQLAlchemy at every commit took longer to compile than the
+    events took to insert (issue 15)."""
+    if not new:
+        return
+    pairs = [(kind, area, n) for (kind, area), n in sorted(new.items())]
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_SQLITE_COUNT, pairs)
+        finally:
+            cursor.close()
+        return
+    conn.execute(_COUNT_UPSERT, [{"kind": k, "area_code": a, "n": n} for k, a, n in pairs])
+
+
+_SQLITE_COUNT = (
+    "INSERT INTO event_counts (kind, area_code, n) VALUES (?, ?, ?)"
+    " ON CONFLICT (kind, area_code) DO UPDATE SET n = n + excluded.n"
+)
+_COUNT_INSERT = postgresql.insert(t.event_counts)
+_COUNT_UPSERT = _COUNT_INSERT.on_conflict_do_update(
+    index_elements=["kind", "area_code"], set_={"n": t.event_counts.c.n + _COUNT_INSERT.excluded.n}
+)
 
 
 class Store:
@@ -460,10 +536,12 @@ class Store:
         group commits (issue 15), instead of one after the other under the lock."""
         keys = [(ev.source, ev.id) for ev in events]
         where = areas if areas else [ev.area for ev in events]
+        counted = [(ev.kind, area or "") for ev, area in zip(events, where, strict=True)]
         if self.engine.dialect.name != "sqlite":
             return EventRows(
                 keys,
                 [_event_row(ev, a, received_at) for ev, a in zip(events, where, strict=True)],
+                counted,
             )
         received = sqlite_time(received_at)  # the batch's, formatted once
         dumps = orjson.dumps
@@ -486,26 +564,37 @@ class Store:
             )
             for ev, area in zip(events, where, strict=True)
         ]
-        return EventRows(keys, rows)
+        return EventRows(keys, rows, counted)
 
     def add_prepared(self, batches: Sequence[EventRows]) -> list[list[bool]]:
         """Store prepared batches in one transaction (a group commit); per batch and
         event, whether it was new — as if the batches had been stored one after the
-        other: an event earlier in the group makes a later copy a duplicate."""
+        other: an event earlier in the group makes a later copy a duplicate. The new
+        events are added to ``event_counts`` in the same transaction."""
         first: dict[tuple[str, str], int] = {}
         rows: list[Any] = []
+        counted: list[tuple[str, str]] = []
+        keys: list[tuple[str, str]] = []
         at = 0
         for batch in batches:
-            for key, row in zip(batch.keys, batch.rows, strict=True):
+            for key, row, kind_area in zip(batch.keys, batch.rows, batch.counted, strict=True):
                 if first.setdefault(key, at) == at:
                     rows.append(row)
+                    counted.append(kind_area)
+                    keys.append(key)
                 at += 1
         if not rows:
             return [[] for _ in batches]
-        if self.engine.dialect.name == "sqlite":
-            inserted = self._insert_events_sqlite(rows)
-        else:
-            inserted = self._insert_events_returning(rows)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                inserted = _insert_events_sqlite(conn, rows)
+            else:
+                inserted = _insert_events_returning(conn, rows)
+            if isinstance(inserted, _All):
+                new = Counter(counted)
+            else:
+                new = Counter(c for c, k in zip(counted, keys, strict=True) if k in inserted)
+            _add_event_counts(conn, new)
         out: list[list[bool]] = []
         at = 0
         for batch in batches:
@@ -515,52 +604,6 @@ class Store:
                 at += 1
             out.append(fresh)
         return out
-
-    def _insert_events_sqlite(self, rows: list[tuple[Any, ...]]) -> set[tuple[str, str]] | _All:
-        """SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements of
-        :data:`SQLITE_ROWS` rows on the driver connection. When every row went in (the
-        common case) that is all there is to know; when some were duplicates, the new
-        ones are the newest ``rowcount`` rows by seq: this transaction holds SQLite's
-        write lock from its first insert to its commit, so nobody else's rows can be
-        among them.
-
-        Why not ``executemany`` or ``RETURNING`` (issue 15): the driver lets go of the
-        GIL around every step of a statement, so an insert stepped once per row (or
-        per returned row) has to win the GIL back hundreds of times per batch — and in
-        the live server, where other requests' threads are decoding, each time can
-        cost a thread switch interval. One step per 500 rows holds the ingest lock
-        for the insert's own time only."""
-        added = 0
-        with self.engine.begin() as conn:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                for start in range(0, len(rows), SQLITE_ROWS):
-                    chunk = rows[start : start + SQLITE_ROWS]
-                    cursor.execute(
-                        _sqlite_insert_sql(len(chunk)), list(itertools.chain.from_iterable(chunk))
-                    )
-                    added += cursor.rowcount
-                if added == len(rows):
-                    return ALL
-                cursor.execute(
-                    "SELECT source, event_id FROM events ORDER BY seq DESC LIMIT ?", (added,)
-                )
-                return set(cursor.fetchall())
-            finally:
-                cursor.close()
-
-    def _insert_events_returning(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
-        inserted: set[tuple[str, str]] = set()
-        with self.engine.begin() as conn:
-            for start in range(0, len(rows), CHUNK):
-                stmt = (
-                    _insert(conn, t.events)
-                    .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                    .returning(t.events.c.source, t.events.c.event_id)
-                )
-                result = conn.execute(stmt, rows[start : start + CHUNK])
-                inserted.update((r.source, r.event_id) for r in result)
-        return inserted
 
     def mark_late(self, pairs: Iterable[tuple[str, str]]) -> int:
         """Flag events (by source and id) that arrived after the engine's clock had
@@ -650,13 +693,17 @@ class Store:
         return int(found or 0)
 
     def event_count(self) -> int:
+        """Events stored (from ``event_counts``, not by counting the events table)."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+            found = conn.execute(select(func.sum(t.event_counts.c.n))).scalar_one()
+        return int(found or 0)
 
     def event_counts_by_kind(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(t.events.c.kind, func.count()).group_by(t.events.c.kind)
+                select(t.event_counts.c.kind, func.sum(t.event_counts.c.n)).group_by(
+                    t.event_counts.c.kind
+                )
             ).all()
         return {kind: int(n) for kind, n in sorted(rows)}
 
@@ -664,11 +711,13 @@ class Store:
         """Events per area at ``level``, rolling grids up to their enclosing area."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(t.events.c.area_code, func.count()).group_by(t.events.c.area_code)
+                select(t.event_counts.c.area_code, func.sum(t.event_counts.c.n)).group_by(
+                    t.event_counts.c.area_code
+                )
             ).all()
         counts: Counter[str] = Counter()
         for code, n in rows:
-            if code is None:
+            if not code:
                 continue
             area = world.enclosing(code, level)
             if area is not None:

@@ -125,9 +125,19 @@ events = Table(
     Column("raw", Text, nullable=False),
     UniqueConstraint("source", "event_id", name="uq_events_source_event_id"),
     Index("ix_events_kind_ts", "kind", "ts"),
-    Index("ix_events_area_ts", "area_code", "ts"),
-    # no (device_id, ts) index: nothing reads one, and it cost every insert a random
-    # page (migration 0011)
+    # no (device_id, ts) or (area_code, ts) index: nothing looks events up by device,
+    # the counts per area are in event_counts, and each cost every insert pages
+    # (migration 0011)
+)
+
+#: Stored events per kind and area (``''``: none), added to in the transaction that
+#: stores them: what the status page shows, without counting the events table.
+event_counts = Table(
+    "event_counts",
+    metadata,
+    Column("kind", String(128), primary_key=True),
+    Column("area_code", String(128), primary_key=True),
+    Column("n", BigInteger, nullable=False),
 )
 
 dead_letters = Table(
