@@ -86,7 +86,7 @@ bench-soak: $(STAMP)
 
 ## bench-live: HTTP and MQTT into the live server with the full catalogue, event→alert latency
 ## on the SSE stream under load, RSS; beside the floor and Node-RED (issue 15), for
-## serve --analysis thread and process, ~10 min; BENCH_ARGS=--quick for ~4 min,
+## serve --analysis process (the default) and thread, ~10 min; BENCH_ARGS=--quick for ~4 min,
 ## BENCH_ARGS="--analysis process" for one mode
 bench-live: $(STAMP)
 	$(BIN)/python bench/live.py $(BENCH_ARGS)

@@ -566,11 +566,12 @@ def serve(
         str,
         typer.Option(
             envvar="CITYEYE_ANALYSIS",
-            help="thread: the engine runs in this process beside the API (default); "
-            "process: in a second process fed from the events table, so ingest and "
-            "analysis use a core each (docs/scale-out.md).",
+            help="process: the engine runs in a second process fed from the events "
+            "table, so ingest and analysis use a core each (docs/scale-out.md); "
+            "thread: in this process beside the API; auto (default): process, or "
+            "thread with --bus (workers analyse) or --replay (the replay's own clock).",
         ),
-    ] = "thread",
+    ] = "auto",
     lateness: LatenessOption = "10m",
     forwarded_allow_ips: Annotated[
         str | None,
@@ -630,8 +631,10 @@ def serve(
             "--replay runs the engine here on its own clock: not with --bus or --clock events",
             param_hint="--replay",
         )
-    if analysis not in ("thread", "process"):
-        raise typer.BadParameter("use thread or process", param_hint="--analysis")
+    if analysis not in ("auto", "thread", "process"):
+        raise typer.BadParameter("use auto, thread or process", param_hint="--analysis")
+    if analysis == "auto":  # issue 15: two processes use two cores (bench/RESULTS.md)
+        analysis = "thread" if bus is not None or replay is not None else "process"
     if analysis == "process" and (bus is not None or replay is not None):
         raise typer.BadParameter(
             "--analysis process: not with --bus (workers analyse) or --replay",
@@ -651,6 +654,8 @@ def serve(
         scenario_args = [f"--scenarios={p}" for p in scenario_paths or []]
         if with_builtin:
             scenario_args.append("--with-builtin")
+        if notify is not None:
+            scenario_args.append(f"--notify={notify}")
         pipeline = live.split_intake(
             store,
             scenarios,
@@ -714,9 +719,12 @@ def analysis_process(
     with_builtin: WithBuiltinOption = False,
     lateness: LatenessOption = "10m",
     clock: Annotated[str, typer.Option()] = "wall",
+    notify: NotifyOption = None,
 ) -> None:
     """The analysis process of `cityeye serve --analysis process` (started by it,
-    talking to it on stdin and stdout; not for use by hand)."""
+    talking to it on stdin and stdout; not for use by hand). ``--notify``: the same
+    file as serve's, for the channels its case notifications go out on (this process
+    writes the outbox rows; `serve` sends them)."""
     import logging
 
     from cityeye.live.split import run_analysis
@@ -728,6 +736,7 @@ def analysis_process(
     logging.getLogger("cityeye").setLevel(logging.INFO)
     tune_gc()
     store = Store.open(db)
+    _notify_or_exit(notify, store)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     run_analysis(
         store, scenarios, lateness_s=_lateness_or_exit(lateness), wall_clock=clock == "wall"

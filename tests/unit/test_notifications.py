@@ -497,10 +497,13 @@ def test_a_phone_is_set_per_user(district: District) -> None:
 
 
 # ---------------------------------------------------------------------- cityeye serve
+@pytest.mark.parametrize("analysis", ["process", "thread"])
 def test_serve_with_a_notify_file_posts_to_the_partys_robot(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, analysis: str
 ) -> None:
-    """The whole path in a real process: a report posted over HTTP reaches the grid
+    """The whole path in a real process — the engine in a process of its own (the
+    default), which must write the webhook rows too, or beside the API: a report
+    posted over HTTP reaches the grid
     worker's 钉钉 robot (signed), the handler's desk list, and the status counts."""
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     store = Store.open(url)
@@ -519,7 +522,7 @@ def test_serve_with_a_notify_file_posts_to_the_partys_robot(
     port = free_port()
     proc = start_serve(
         "--db", url, "--port", str(port), "--open-ingest", "--clock", "events",
-        "--notify", str(notify),
+        "--notify", str(notify), "--analysis", analysis,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

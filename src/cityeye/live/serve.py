@@ -58,9 +58,9 @@ def split_intake(
     clock: str,
 ) -> Intake:
     """``serve --analysis process``: store here, analyse in a process of its own
-    (:mod:`cityeye.live.split`), started with the same database, scenarios
-    (``scenario_args``: ``serve``'s ``--scenarios``/``--with-builtin``), lateness and
-    clock. The database URL travels in the environment, not on a command line that
+    (:mod:`cityeye.live.split`), started with the same database, scenarios and notify
+    file (``scenario_args``: ``serve``'s ``--scenarios``/``--with-builtin``/``--notify``),
+    lateness and clock. The database URL travels in the environment, not on a command line that
     ``ps`` shows (it may hold a password)."""
     import os
     import sys
