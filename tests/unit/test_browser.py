@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -119,7 +120,16 @@ def close_the_case_in(base: str, grid: str) -> None:
     with httpx.Client(base_url=base, timeout=10) as http:
         login = http.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
         auth = {"Authorization": f"Bearer {login.json()['token']}"}
-        [case] = http.get("/api/v1/cases", params={"area": grid}, headers=auth).json()["items"]
+
+        def cases() -> list[dict[str, Any]]:
+            found = http.get("/api/v1/cases", params={"area": grid}, headers=auth)
+            items: list[dict[str, Any]] = found.json()["items"]
+            return items
+
+        # the answer to the POST means stored; with the engine in a process of its own
+        # (serve's default) the case is opened moments later
+        wait_until(cases, f"the case of {grid}")
+        [case] = cases()
         for action in ("accept", "arrive", "handle", "verify", "close"):
             seen = http.get(f"/api/v1/cases/{case['id']}", headers=auth).headers["etag"]
             moved = http.post(

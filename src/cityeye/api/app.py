@@ -151,8 +151,8 @@ def create_app(
             ticker.join(timeout=10)
         if pipeline is not None:
             pipeline.snapshot()
+            pipeline.close()  # --analysis process: its analysis process snapshots here
             log.info("engine snapshot saved; stopped")
-            pipeline.close()
 
     app = FastAPI(
         title="cityeye 城市眼·云共治",
