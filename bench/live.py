@@ -563,6 +563,7 @@ def bench_latency(srv: Server, world: World, args: argparse.Namespace) -> dict[s
         mine = [p for p in plan if kind in ("all", p.kind)]
         lat = [p.seen - p.sent for p in mine if p.seen is not None]
         ack = [p.acked - p.sent for p in mine]
+        after = [p.seen - p.acked for p in mine if p.seen is not None]
         if kind != "all":
             every += lat
         out[kind] = {
@@ -572,6 +573,10 @@ def bench_latency(srv: Server, world: World, args: argparse.Namespace) -> dict[s
             "p99_ms": ingest.pct(lat, 0.99) if lat else None,
             "max_ms": round(max(lat) * 1000, 1) if lat else None,
             "ack_p50_ms": ingest.pct(ack, 0.5) if ack else None,
+            # where a slow one lost its time: waiting for the answer (the commit) or
+            # after it (analysis, alert row, stream)
+            "ack_p99_ms": ingest.pct(ack, 0.99) if ack else None,
+            "after_ack_p99_ms": ingest.pct(after, 0.99) if after else None,
             "within_1s": sum(1 for x in lat if x < 1.0),
         }
     return out

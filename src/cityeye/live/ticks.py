@@ -37,18 +37,19 @@ def beat(
     tick_s: float,
     wall_clock: bool,
     now: Callable[[], datetime] | None = None,
+    every: int = SNAPSHOT_EVERY,
 ) -> int:
-    """One heartbeat — the clock moves event time on, and every
-    :data:`SNAPSHOT_EVERY`th beat a snapshot — for the server's thread and for the
-    analysis process of ``--analysis process`` alike. Returns the beats done so far;
-    a failure is logged and the next beat tries again."""
+    """One heartbeat — the clock moves event time on, and every ``every``th beat
+    (:data:`SNAPSHOT_EVERY` unless told) a snapshot — for the server's thread and for
+    the analysis process of ``--analysis process`` alike. Returns the beats done so
+    far; a failure is logged and the next beat tries again."""
     try:
         if wall_clock:
             pipeline.tick(now() if now is not None else None)
         else:
             pipeline.heartbeat()
         ticks += 1
-        if ticks % SNAPSHOT_EVERY == 0:
+        if ticks % every == 0:
             pipeline.snapshot()
     except Exception:
         log.exception("heartbeat failed; trying again in %s s", tick_s)
