@@ -43,8 +43,8 @@ def report(i: int, tag: str = "r") -> dict[str, Any]:
     }
 
 
-def prepared(tmp_path: Path) -> str:
-    db = f"sqlite:///{tmp_path / 'split.db'}"
+def prepared(tmp_path: Path, db: str | None = None) -> str:
+    db = db or f"sqlite:///{tmp_path / 'split.db'}"
     runner = CliRunner()
     done = runner.invoke(cli, ["world", "load", str(FIXTURES / "world_small.yaml"), "--db", db])
     assert done.exit_code == 0, done.output
@@ -114,9 +114,12 @@ class Server:
         self.log_file.close()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path, prepared(tmp_path))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """On SQLite and on PostgreSQL: the two processes share the database, and
+    ``--analysis process`` is serve's default on both."""
+    url = request.getfixturevalue("pg_fresh_url") if request.param == "postgresql" else None
+    srv = Server(tmp_path, prepared(tmp_path, url))
     yield srv
     srv.stop()
 
