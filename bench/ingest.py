@@ -179,6 +179,17 @@ def serve(
         log.close()
 
 
+def demo_world(path: Path) -> Path:
+    """``cityeye world demo`` written to ``path`` (the benches' district); returns it."""
+    subprocess.run(
+        [PYTHON, "-m", "cityeye", "world", "demo", "--out", str(path)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return path
+
+
 @contextmanager
 def server(tmp: Path, name: str, *extra: str) -> Iterator[tuple[str, str]]:
     """A fresh database with the small world and ``cityeye serve --clock events

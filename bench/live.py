@@ -829,13 +829,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cityeye-live-") as tmp_name:
         tmp = Path(tmp_name)
-        world_path = tmp / "world.yaml"
-        subprocess.run(
-            [PYTHON, "-m", "cityeye", "world", "demo", "--out", str(world_path)],
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
+        world_path = ingest.demo_world(tmp / "world.yaml")
         world = load_world(world_path)
         gen = traffic(world, 0)
         lines: list[bytes] = []

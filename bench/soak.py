@@ -697,13 +697,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         world_path = args.world
         if world_path is None:
-            world_path = tmp / "world.yaml"
-            subprocess.run(
-                [PYTHON, "-m", "cityeye", "world", "demo", "--out", str(world_path)],
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
+            world_path = ingest.demo_world(tmp / "world.yaml")
         world = load_world(world_path)
         traffic = Traffic(world, args.rate, args.dup_share, args.late_share, args.reports_per_min)
         with ingest.serve(

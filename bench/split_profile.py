@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import live  # bench/ is not a package
+import ingest  # bench/ is not a package
+import live
 import soak
 
 import cityeye.live.split as live_split
@@ -43,7 +42,6 @@ from cityeye.store import Store
 from cityeye.world import GridLocator
 from cityeye.world.load import load_world
 
-PYTHON, ROOT = live.PYTHON, live.ROOT
 TICK_S = 5.0  # the heartbeat's interval (serve's tick)
 #: Events are stamped lateness − this old when generated (all before the runs): none
 #: is late during a run shorter than this, and the last tick, this far ahead of the
@@ -109,13 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cityeye-split-") as tmp_name:
         tmp = Path(tmp_name)
-        world_path = tmp / "world.yaml"
-        subprocess.run(
-            [PYTHON, "-m", "cityeye", "world", "demo", "--out", str(world_path)],
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
+        world_path = ingest.demo_world(tmp / "world.yaml")
         if args.http is not None:
             for threads in (int(t) for t in args.http.split(",")):
                 for analysis in ("thread", "process") if args.only != "split" else ("process",):
@@ -182,34 +174,11 @@ def http_run(
 
     import httpx
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from serving import free_port
-
-    db = f"sqlite:///{tmp / f'http-{analysis}-{threads}'}.db"
-    subprocess.run(
-        [PYTHON, "-m", "cityeye", "world", "load", str(world_path), "--db", db],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
     gen = live.traffic(load_world(world_path), live.LATENESS_S - HOLD_S)
     bodies = [gen.batch(size)[0] for _ in range(batches)]
-    port = free_port()
-    serve = [PYTHON, "-m", "cityeye", "serve", "--db", db, "--port", str(port)]
-    proc = subprocess.Popen(
-        [*serve, "--open-ingest", "--analysis", analysis],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    name = f"http-{analysis}-{threads}"
+    with ingest.serve(tmp, name, "--analysis", analysis, world=world_path, clock=None) as served:
+        base, db, proc = served.base, served.db, served.proc
         todo = iter(bodies)
         lock = threading.Lock()
 
@@ -261,9 +230,6 @@ def http_run(
             f" (commits: {status.get('ingest_commits', '—')})",
             flush=True,
         )
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(60)
 
 
 if __name__ == "__main__":
