@@ -15,8 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 
+import orjson
+
 from cityeye.domain import Alert, Area, AreaLevel, Device, Event, Subject, Venue, World
 from cityeye.scenarios import Engine, load_catalogue
+from cityeye.store import Store
 
 CST = timezone(timedelta(hours=8))
 #: The normative scenarios of SCENARIOS.md (the table the tests hold the engine to).
@@ -208,3 +211,22 @@ class Receiver:
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+
+def event_json(event_id: str, kind: str = "door.open", **extra: object) -> bytes:
+    """One event as an ingest channel receives it (gateway ``gw``, door ``D1``)."""
+    return orjson.dumps(
+        {
+            "id": event_id,
+            "kind": kind,
+            "ts": "2026-10-01T10:00:00+08:00",
+            "source": "gw",
+            "device_id": "D1",
+        }
+        | extra
+    )
+
+
+def stored(store: Store) -> dict[str, Event]:
+    """The events ``store`` holds, by id."""
+    return {event.id: event for _, event, _ in store.events_after(0)}

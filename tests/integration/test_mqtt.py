@@ -18,13 +18,13 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cityeye.domain import Event
 from cityeye.ingest.mqtt import MqttIngest
 from cityeye.ingest.mqtt_map import MqttMap, parse_mqtt_map
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
 from conftest import require_service
+from kit import event_json, stored
 from serving import free_port, start_serve, wait_until, wait_until_serving
 
 pytestmark = pytest.mark.integration
@@ -33,23 +33,6 @@ HOST, PORT = "127.0.0.1", 1883
 BROKER = f"mqtt://{HOST}:{PORT}"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEADLINE_S = 10.0
-
-
-def stored(store: Store) -> dict[str, Event]:
-    return {event.id: event for _, event, _ in store.events_after(0)}
-
-
-def event_json(event_id: str, kind: str = "door.open", **extra: object) -> bytes:
-    return orjson.dumps(
-        {
-            "id": event_id,
-            "kind": kind,
-            "ts": "2026-10-01T10:00:00+08:00",
-            "source": "gw",
-            "device_id": "D1",
-        }
-        | extra
-    )
 
 
 @pytest.fixture

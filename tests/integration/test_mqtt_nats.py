@@ -25,7 +25,6 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cityeye.domain import Event
 from cityeye.ingest.mqtt_map import parse_mqtt_map
 from cityeye.ingest.mqtt_nats import (
     NatsMqttIngest,
@@ -37,6 +36,7 @@ from cityeye.ingest.mqtt_nats import (
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
+from kit import event_json, stored
 from serving import free_port, start_cityeye, start_serve, wait_until, wait_until_serving
 
 pytestmark = pytest.mark.integration
@@ -143,23 +143,6 @@ def publisher(nats: NatsMqtt) -> Iterator[Publisher]:
 def pipeline(sqlite_store: Store) -> LivePipeline:
     sqlite_store.save_world(load_world(FIXTURES / "world_small.yaml"))
     return LivePipeline(sqlite_store)
-
-
-def event_json(event_id: str, kind: str = "door.open", **extra: object) -> bytes:
-    return orjson.dumps(
-        {
-            "id": event_id,
-            "kind": kind,
-            "ts": "2026-10-01T10:00:00+08:00",
-            "source": "gw",
-            "device_id": "D1",
-        }
-        | extra
-    )
-
-
-def stored(store: Store) -> dict[str, Event]:
-    return {event.id: event for _, event, _ in store.events_after(0)}
 
 
 def ingest_of(

@@ -122,8 +122,8 @@ class EventRows:
 
 
 class _All:
-    """Every pair: what :meth:`Store._insert_events_sqlite` answers when no row of the
-    batch was a duplicate, instead of a set of them all."""
+    """Every pair: what :func:`_insert_events_sqlite` answers when no row of the batch
+    was a duplicate, instead of a set of them all."""
 
     def __contains__(self, pair: object) -> bool:
         return True
