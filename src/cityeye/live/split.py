@@ -74,10 +74,8 @@ from cityeye.world import GridLocator
 STATUS_KEY = "live-analysis"
 #: Events the analysis process reads and feeds per pass.
 PULL_EVENTS = 20_000
-#: While events come, the analysis process's status is kept at most this often
-#: (seconds; and at every tick).
-STATUS_S = 1.0
-#: Seconds without new events after which the status row is brought up to date.
+#: Seconds without new events after which the status row is brought up to date (it is
+#: written at every beat too, so at least once a second while events come).
 STATUS_QUIET_S = 0.2
 #: The analysis process's heartbeat (seconds), and its snapshot every this many beats
 #: (30 s, as the server thread's 6 × 5 s). Shorter than the server thread's 5 s: each
@@ -392,7 +390,6 @@ def run_analysis(
                 )
 
     publish()
-    published = time.monotonic()
     ticks = 0
     next_tick = time.monotonic() + tick_s
     while not stopping:
@@ -404,19 +401,13 @@ def run_analysis(
             events = []
             time.sleep(1)
         fed(events, *gens)
-        if (events and time.monotonic() - published >= STATUS_S) or (
-            not events and shown != pipeline.last_seq
-        ):
-            # how far it has got, for the status page: at most every STATUS_S while
-            # busy, and once more when it has caught up
-            publish()
-            published = time.monotonic()
+        if not events and shown != pipeline.last_seq:
+            publish()  # caught up: the status page says how far, without waiting a beat
         if time.monotonic() >= next_tick:
             gens = ALERT_BELL.generation, BELL.generation
             ticks = beat(pipeline, ticks, tick_s, wall_clock, every=ANALYSIS_SNAPSHOT_EVERY)
             fed((), *gens)
             publish()
-            published = time.monotonic()
             next_tick = time.monotonic() + tick_s
         wait = 0.0 if len(events) >= pull_events else max(0.0, next_tick - time.monotonic())
         if shown != pipeline.last_seq:  # a burst ended: say so soon, not at the next tick
