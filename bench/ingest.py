@@ -184,6 +184,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def write_results(name: str, out: dict[str, Any]) -> Path:
+    """``out`` as ``bench/results/<name>.json`` (the raw figures RESULTS.md cites)."""
+    (HERE / "results").mkdir(exist_ok=True)
+    path = HERE / "results" / f"{name}.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def demo_world(path: Path) -> Path:
     """``cityeye world demo`` written to ``path`` (the benches' district); returns it."""
     subprocess.run(
@@ -786,9 +794,7 @@ def main() -> None:
     if not mqtt["complete"] or not ceiling["complete"] or (via_nats and not via_nats["complete"]):
         console.print("[red]not every MQTT message arrived before the deadline[/red]")
     suffix = "-quick" if args.quick else ""
-    (HERE / "results").mkdir(exist_ok=True)
-    path = HERE / "results" / f"ingest-{out['date']}{suffix}.json"
-    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path = write_results(f"ingest-{out['date']}{suffix}", out)
     console.print(f"wrote {path.relative_to(ROOT)}")
 
 

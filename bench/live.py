@@ -60,7 +60,6 @@ Prints the table and the targets, writes ``bench/results/live-<date>[-quick].jso
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sqlite3
 import subprocess
@@ -894,9 +893,7 @@ def main() -> None:
         rates = {m: f["http"]["acked_per_s"] for m, f in modes.items()}
         drained = {m: f["http"]["drained_per_s"] for m, f in modes.items()}
         console.print(f"HTTP end to end by --analysis: {rates}; drained: {drained}")
-    (HERE / "results").mkdir(exist_ok=True)
-    path = HERE / "results" / f"live-{out['date']}{'-quick' if args.quick else ''}.json"
-    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path = ingest.write_results(f"live-{out['date']}{'-quick' if args.quick else ''}", out)
     console.print(f"wrote {path.relative_to(ROOT)} ({out['wall_s']} s)")
 
 

@@ -38,7 +38,6 @@ One run:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import re
@@ -833,10 +832,8 @@ def main() -> None:
         f"server gc pauses ≥ 100 ms: {len(pauses)}"
         + (f", longest {max(pauses):,} ms, in all {sum(pauses) / 1000:.1f} s" if pauses else "")
     )
-    (HERE / "results").mkdir(exist_ok=True)
     suffix = "" if args.minutes == 30 else f"-{args.minutes:g}m"
-    path = HERE / "results" / f"soak-{out['date']}{suffix}.json"
-    path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path = ingest.write_results(f"soak-{out['date']}{suffix}", out)
     console.print(f"wrote {path.relative_to(ROOT)}; {'PASS' if ok else 'FAIL'}")
     sys.exit(0 if ok else 1)
 
