@@ -479,7 +479,7 @@ def _mqtt_or_exit(
 ) -> tuple[MqttUrl | NatsMqttUrl, MqttMap] | None:
     """Check the MQTT options before anything starts: (url, map) or None. A
     ``nats-mqtt://`` URL takes MQTT through NATS's JetStream (mqtt_nats), any other
-    is a broker paho subscribes to."""
+    is an MQTT broker cityeye's own client subscribes to (ingest.mqtt)."""
     if url is None:
         if topics or map_path:
             raise typer.BadParameter("needs --mqtt URL", param_hint="--mqtt-topic/--mqtt-map")

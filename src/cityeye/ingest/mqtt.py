@@ -2,13 +2,13 @@
 
 :class:`MqttIngest` subscribes at QoS 1 and hands what arrives to the live pipeline:
 
-* **Acknowledged only after it is durable.** paho acknowledges a QoS 1 PUBLISH as soon
-  as ``on_message`` returns, so a message handed to another thread and lost in a crash
-  before its commit would be gone for good. The client therefore runs with
-  ``manual_ack=True``: ``on_message`` only queues; a worker thread drains the queue in
-  batches (a burst is stored in one transaction), stores events and dead letters, and
-  only then sends the PUBACKs. A crash before the commit leaves the messages unacked
-  and the broker delivers them again.
+* **Acknowledged only after it is durable.** The connection's thread only reads and
+  queues; a worker thread drains the queue in batches (a burst is stored in one
+  transaction), stores events and dead letters, and only then sends the batch's
+  PUBACKs, in one write and in the order the messages came (MQTT 3.1.1, 4.6). A crash
+  before the commit leaves the messages unacked and the broker delivers them again.
+  The client is cityeye's own (:mod:`~cityeye.ingest.mqtt_wire`; it was paho's until
+  issue 15 measured paho's per-message work as the subscriber's limit).
 * **Persistent session.** ``clean_session=False`` with a stable client id: QoS 1
   messages published while cityeye is briefly down (a restart, a deploy) wait in the
   broker and are delivered when it is back. The client id comes from the URL
@@ -36,22 +36,24 @@ unacknowledged messages to a client; raise it in ``mosquitto.conf`` for more thr
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
+import socket
+import ssl
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
-
 from cityeye.domain import FieldError
+from cityeye.ingest import mqtt_wire
 from cityeye.ingest.batch import dead_letter
 from cityeye.ingest.mqtt_map import Mapped, MqttMap, default_map, map_message
+from cityeye.ingest.mqtt_wire import DISCONNECT_PACKET, ProtocolError, Publish
 from cityeye.ingest.scope import check_from_outside
 from cityeye.store import DeadLetter
 
@@ -62,6 +64,8 @@ log = logging.getLogger("cityeye.mqtt")
 
 CHANNEL = "mqtt"
 QOS = 1
+_READ = 1 << 18  # bytes a read may take: a burst of ~1,000 messages at once
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +111,7 @@ def parse_mqtt_url(url: str) -> MqttUrl:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Received:
+class _Received(NamedTuple):
     topic: str
     payload: bytes
     mid: int
@@ -197,6 +200,10 @@ def store_messages(
 class MqttIngest:
     """Subscribe to MQTT topics and feed the live pipeline; :meth:`start` / :meth:`stop`.
 
+    Two threads: the connection's (connect with backoff, subscribe, read, keep alive;
+    :mod:`~cityeye.ingest.mqtt_wire` cuts what it reads into packets) and the worker's
+    (store a batch, then send its PUBACKs in one write, in the order the messages came).
+
     ``stats`` counts ``received``, ``accepted``, ``duplicate``, ``rejected`` (dead
     letters), ``dropped`` (Frigate's weak or unchanged detections) and ``retained``.
     """
@@ -221,41 +228,28 @@ class MqttIngest:
         self.client_id = self.url.client_id or client_id or "cityeye"
         self.batch_max = batch_max
         self.keepalive = keepalive
-        self._max_delay = max_delay
+        self._min_delay, self._max_delay = min_delay, max_delay
         self.stats: Counter[str] = Counter()
-        self._queue: queue.Queue[_Received] = queue.Queue()
+        self._queue: deque[_Received] = deque()
+        self._arrived = threading.Condition()
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._connection = 0
-        self._pending_subs: set[int] = set()
+        self._sock: socket.socket | None = None
+        self._send_lock = threading.Lock()
+        self._last_sent = 0.0
+        self._last_arrival = datetime.min.replace(tzinfo=UTC)
         self._worker: threading.Thread | None = None
-        self._client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            clean_session=False,
-            protocol=MQTTProtocolVersion.MQTTv311,
-            manual_ack=True,
-        )
-        if self.url.username:
-            self._client.username_pw_set(self.url.username, self.url.password)
-        if self.url.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(min_delay=min_delay, max_delay=max_delay)
-        self._client.enable_logger(logging.getLogger("cityeye.mqtt.paho"))
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_connect_fail = self._on_connect_fail
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
+        self._reader: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Connect in the background (retrying with backoff) and start the worker."""
         self._stopping.clear()
         self._worker = threading.Thread(target=self._work, name="cityeye-mqtt", daemon=True)
+        self._reader = threading.Thread(target=self._run, name="cityeye-mqtt-in", daemon=True)
         self._worker.start()
-        self._client.connect_async(self.url.host, self.url.port, keepalive=self.keepalive)
-        self._client.loop_start()
+        self._reader.start()
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until connected and every subscription is acknowledged."""
@@ -269,98 +263,183 @@ class MqttIngest:
         """Finish the batch in hand (stored and acked), then disconnect. Messages still
         queued are not acked, so the broker delivers them again next time."""
         self._stopping.set()
+        with self._arrived:
+            self._arrived.notify_all()
         if self._worker is not None:
             self._worker.join(timeout)
             self._worker = None
-        if self._client.is_connected():
-            self._client.disconnect()
-        self._client.loop_stop()
+        self._send(DISCONNECT_PACKET)
+        self._drop_connection()
+        if self._reader is not None:
+            self._reader.join(timeout)
+            self._reader = None
         self._ready.clear()
-        dropped = 0
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-            dropped += 1
+        with self._arrived:
+            dropped = len(self._queue)
+            self._queue.clear()
         if dropped:
             log.info("mqtt: %d received message(s) left unacked for redelivery", dropped)
 
-    # ------------------------------------------------------------------ paho thread
-    def _on_connect(
-        self,
-        client: paho.Client,
-        _userdata: Any,
-        flags: paho.ConnectFlags,
-        reason: Any,
-        _properties: Any,
-    ) -> None:
-        if reason.is_failure:
-            log.error("mqtt: %s refused the connection: %s", self.url, reason)
-            return
+    # ------------------------------------------------------------------ connection
+    def _run(self) -> None:
+        """Connect, subscribe and read until stopped; after a failure or a lost
+        connection, again after 1 s, doubling to ``max_delay``."""
+        delay = float(self._min_delay)
+        while not self._stopping.is_set():
+            try:
+                sock = self._open()
+            except (OSError, ProtocolError) as exc:
+                if not self._stopping.is_set():
+                    log.warning(
+                        "mqtt: cannot reach %s (%s); retrying in %.0f s", self.url, exc, delay
+                    )
+                self._stopping.wait(delay)
+                delay = min(delay * 2, self._max_delay)
+                continue
+            try:
+                if self._session(sock):
+                    delay = float(self._min_delay)
+            except (OSError, ProtocolError) as exc:
+                if not self._stopping.is_set():
+                    log.warning("mqtt: disconnected from %s (%s); reconnecting", self.url, exc)
+            finally:
+                self._ready.clear()
+                self._drop_connection()
+            self._stopping.wait(delay if not self._stopping.is_set() else 0)
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection((self.url.host, self.url.port), timeout=10)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.url.tls:
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.url.host)
+            sock.sendall(
+                mqtt_wire.connect(
+                    self.client_id,
+                    keepalive=self.keepalive,
+                    clean_session=False,
+                    username=self.url.username,
+                    password=self.url.password,
+                )
+            )
+            return sock
+        except BaseException:
+            sock.close()
+            raise
+
+    def _session(self, sock: socket.socket) -> bool:
+        """One connection, from its CONNACK to its end; ``True`` if it was accepted."""
+        reader = mqtt_wire.Reader()
+        tick = max(0.2, min(1.0, self.keepalive / 4))
+        sock.settimeout(tick)
+        with self._send_lock:
+            self._sock = sock
+            self._last_sent = time.monotonic()
+        accepted = False
+        heard = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                chunk = sock.recv(_READ)
+            except TimeoutError:
+                chunk = None
+            now = time.monotonic()
+            if chunk == b"":
+                raise OSError("the broker closed the connection")
+            if chunk is None:
+                if now - heard > self.keepalive * 1.5:
+                    raise OSError(f"nothing from the broker for {now - heard:.0f} s")
+            else:
+                heard = now
+                # every message its own arrival time, 1 µs apart at least: a bare
+                # value's id is made from it, and two door contacts' "1" read in one
+                # chunk are two openings, not one
+                arrival = max(datetime.now(UTC), self._last_arrival + _TICK)
+                received: list[_Received] = []
+                for packet in reader.feed(chunk):
+                    if isinstance(packet, Publish):
+                        arrival += _TICK
+                        received.append(
+                            _Received(
+                                packet.topic,
+                                packet.payload,
+                                packet.mid,
+                                packet.qos,
+                                packet.retain,
+                                arrival,
+                                self._connection,
+                            )
+                        )
+                    elif packet.kind == mqtt_wire.CONNACK:
+                        accepted = self._connack(sock, packet.body)
+                    elif packet.kind == mqtt_wire.SUBACK:
+                        self._suback(packet.body)
+                self._last_arrival = arrival
+                if received:
+                    with self._arrived:
+                        self._queue.extend(received)
+                        self._arrived.notify()
+            if now - self._last_sent >= self.keepalive / 2:
+                self._send(mqtt_wire.PINGREQ_PACKET)
+        return accepted
+
+    def _connack(self, sock: socket.socket, body: bytes) -> bool:
+        if len(body) < 2:
+            raise ProtocolError("short CONNACK")
+        if body[1]:
+            why = mqtt_wire.CONNACK_REFUSED.get(body[1], f"code {body[1]}")
+            log.error("mqtt: %s refused the connection: %s", self.url, why)
+            raise ProtocolError(f"refused: {why}")
         self._connection += 1
         log.info(
             "mqtt: connected to %s as %s (session %s)",
             self.url,
             self.client_id,
-            "resumed" if flags.session_present else "new",
+            "resumed" if body[0] & 0x01 else "new",
         )
-        result, mid = client.subscribe([(t, QOS) for t in self.topics])
-        if result == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
-            self._pending_subs.add(mid)
+        self._send(mqtt_wire.subscribe(1, list(self.topics)), sock)
+        return True
 
-    def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:
-        if not self._stopping.is_set():
-            log.warning(
-                "mqtt: cannot reach %s; retrying (backoff up to %d s)", self.url, self._max_delay
-            )
+    def _suback(self, body: bytes) -> None:
+        for topic, code in zip(self.topics, body[2:], strict=False):
+            if code == 0x80:
+                log.error("mqtt: subscription to %s refused", topic)
+        self._ready.set()
 
-    def _on_subscribe(
-        self, _client: paho.Client, _userdata: Any, mid: int, reasons: Any, _properties: Any
-    ) -> None:
-        for topic, reason in zip(self.topics, reasons, strict=False):
-            if reason.is_failure:
-                log.error("mqtt: subscription to %s refused: %s", topic, reason)
-        self._pending_subs.discard(mid)
-        if not self._pending_subs:
-            self._ready.set()
+    def _send(self, data: bytes, sock: socket.socket | None = None) -> bool:
+        """Write to the connection; ``False`` if there is none or it failed (the reader
+        then reconnects, and the broker sends again what was not acknowledged)."""
+        with self._send_lock:
+            target = sock or self._sock
+            if target is None:
+                return False
+            try:
+                target.sendall(data)
+            except OSError:
+                return False
+            self._last_sent = time.monotonic()
+            return True
 
-    def _on_disconnect(
-        self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
-    ) -> None:
-        self._ready.clear()
-        if not self._stopping.is_set():
-            log.warning("mqtt: disconnected from %s (%s); reconnecting", self.url, reason)
-
-    def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        # only queue: the ack is sent by the worker after the commit (manual_ack)
-        self._queue.put(
-            _Received(
-                msg.topic,
-                bytes(msg.payload),
-                msg.mid,
-                msg.qos,
-                bool(msg.retain),
-                datetime.now(UTC),
-                self._connection,
-            )
-        )
+    def _drop_connection(self) -> None:
+        with self._send_lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's recv at once
+            with contextlib.suppress(OSError):
+                sock.close()
 
     # ------------------------------------------------------------------ worker
     def _work(self) -> None:
         while not self._stopping.is_set():
-            try:
-                batch = [self._queue.get(timeout=0.2)]
-            except queue.Empty:
-                continue
-            while len(batch) < self.batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            with self._arrived:
+                if not self._queue:
+                    self._arrived.wait(0.2)
+                if not self._queue or self._stopping.is_set():
+                    continue
+                take = min(len(self._queue), self.batch_max)
+                batch = [self._queue.popleft() for _ in range(take)]
             if self._handle(batch):
-                for m in batch:
-                    self._ack(m)
+                self._ack(batch)
 
     def _map(self, m: _Received) -> Mapped | DeadLetter:
         return map_received(self.pipeline, self.mapping, m)
@@ -369,9 +448,11 @@ class MqttIngest:
         """Store a batch; ``True`` once it is durable, ``False`` if stopping first."""
         return store_messages(self.pipeline, self.mapping, batch, self.stats, self._stopping)
 
-    def _ack(self, m: _Received) -> None:
-        if m.qos == 0:
-            return
-        if m.connection != self._connection:
-            return  # from a connection since lost: the broker resends, a duplicate then
-        self._client.ack(m.mid, m.qos)
+    def _ack(self, batch: Sequence[_Received]) -> None:
+        """PUBACK the batch's QoS 1 messages of the current connection, in one write.
+        One from a connection since lost is not acked: the broker sends it again (a
+        duplicate then, dropped by its id)."""
+        current = self._connection
+        mids = [m.mid for m in batch if m.qos and m.connection == current]
+        if mids:
+            self._send(mqtt_wire.pubacks(mids))

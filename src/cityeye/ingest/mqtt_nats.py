@@ -7,11 +7,11 @@ before it sends the device its PUBACK; that stream keeps a message only while so
 consumer is interested in its subject (interest retention). :class:`NatsMqttIngest`
 is such a consumer: a durable JetStream pull consumer per subscribed topic filter,
 which it fetches from in batches of hundreds instead of one PUBLISH/PUBACK round trip
-per message — what capped the paho subscriber (:mod:`cityeye.ingest.mqtt`) near
+per message — what capped the paho subscriber that :mod:`cityeye.ingest.mqtt` used then near
 3,300 messages/s.
 
 * **Acknowledged after the commit.** A fetched batch goes through the same topic map
-  and outside-channel rules as paho's (:func:`~cityeye.ingest.mqtt.store_messages`),
+  and outside-channel rules as the MQTT subscriber's (:func:`~cityeye.ingest.mqtt.store_messages`),
   its events are stored in one transaction, and only then are its messages acked.
   A crash before that leaves them unacknowledged: JetStream delivers them again after
   the consumer's ``ack_wait`` (a clean stop naks them, so they come at once on the next
@@ -23,7 +23,7 @@ per message — what capped the paho subscriber (:mod:`cityeye.ingest.mqtt`) nea
 * **Durable consumers.** The consumer outlives cityeye: while cityeye is stopped the
   stream keeps what devices publish on its topics, and it is delivered on the next
   start. Its name comes from the URL (``?durable=``); ``cityeye serve`` otherwise
-  derives one from the database URL (stable per installation, like paho's client id).
+  derives one from the database URL (stable per installation, like the MQTT subscriber's client id).
   The consumer must exist before devices publish — on an interest stream nothing is
   kept for nobody — so cityeye makes it (and the stream, if no MQTT client has been
   there yet to make it) as soon as NATS answers.
