@@ -42,7 +42,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -57,6 +57,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from cityeye.ingest.mqtt_wire import encode_length
 from cityeye.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -429,8 +430,7 @@ def bench_mqtt(
         time.sleep(0.5)  # let late probes land before the baseline is taken
         base = store.event_count()
         if c_publisher:
-            t0, publish_s = publish_raw(events, f"{topic}/e", inflight, broker)
-            lat = []
+            t0, publish_s, lat = publish_raw(events, f"{topic}/e", inflight, broker)
         else:
             t0, pub = publish_all(
                 events, f"{topic}/e", inflight, label, lambda: store.event_count() - base, broker
@@ -448,63 +448,79 @@ def bench_mqtt(
         "seconds": round(seconds, 2),
         "events_per_s": round(stored / seconds),
         "publish_seconds": round(publish_s, 2),
-        "puback_p50_ms": pct(lat, 0.50) if lat else None,
-        "puback_p99_ms": pct(lat, 0.99) if lat else None,
+        "puback_p50_ms": pct(lat, 0.50),
+        "puback_p99_ms": pct(lat, 0.99),
         "publisher": "raw socket, pre-encoded" if c_publisher else "paho (Python)",
     }
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = n >> 7, n & 0x7F
-        out.append(digit | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def publish_raw(
-    events: list[bytes], topic: str, inflight: int, broker: tuple[str, int]
-) -> tuple[float, float]:
-    """Publish each payload as one MQTT 3.1.1 QoS 1 PUBLISH over a plain socket, at
-    most ``inflight`` unacknowledged, and wait for every PUBACK: the packets are encoded
-    before the clock starts, so the publisher costs little CPU and measures what the
-    transport takes when paho's per-message Python work is not the limit (paho tops
-    out near 4,600 publishes/s here; ``mosquitto_pub -l`` drops what is queued at end
-    of input). Returns the start time and the seconds until the last PUBACK."""
-    sock = socket.create_connection(broker)
-    client = f"bench-raw-{uuid.uuid4().hex[:8]}".encode()
-    var = b"\x00\x04MQTT\x04\x02\x00\x3c"  # MQTT 3.1.1, clean session, keepalive 60 s
-    body = var + len(client).to_bytes(2, "big") + client
-    sock.sendall(b"\x10" + _varint(len(body)) + body)
-    connack = sock.recv(4)
-    if connack[:1] != b"\x20" or connack[3:4] != b"\x00":
-        raise RuntimeError(f"MQTT CONNECT refused: {connack!r}")
+def mqtt_packets(events: list[bytes], topic: str) -> list[bytes]:
+    """Each payload as one MQTT 3.1.1 QoS 1 PUBLISH packet on ``topic`` (packet ids
+    1..65535, wrapping), encoded before a run so that encoding is not measured."""
     name = topic.encode()
     head = len(name).to_bytes(2, "big") + name
     packets = []
     for i, payload in enumerate(events):
         rest = head + (i % 65535 + 1).to_bytes(2, "big") + payload
-        packets.append(b"\x32" + _varint(len(rest)) + rest)
+        packets.append(b"\x32" + encode_length(len(rest)) + rest)
+    return packets
+
+
+def publish_raw(
+    events: list[bytes] | None,
+    topic: str,
+    inflight: int,
+    broker: tuple[str, int],
+    *,
+    packets: list[bytes] | None = None,
+    restamp: Callable[[bytes], bytes] | None = None,
+) -> tuple[float, float, list[float]]:
+    """Publish each payload as one MQTT 3.1.1 QoS 1 PUBLISH over a plain socket, at
+    most ``inflight`` unacknowledged, and wait for every PUBACK: the packets are encoded
+    before the clock starts (or given, :func:`mqtt_packets`), so the publisher costs
+    little CPU and measures what the transport takes when paho's per-message Python
+    work is not the limit (paho tops out near 4,600 publishes/s here; ``mosquitto_pub
+    -l`` drops what is queued at end of input). Returns the start time, the seconds
+    until the last PUBACK and each message's time from its send to its PUBACK in seconds
+    (a broker acknowledges one connection's QoS 1 messages in order). ``restamp``, if
+    given, rewrites each window of packets just before it is sent (the live bench
+    stamps pre-made events with the time they are sent; it must keep their length)."""
+    if packets is None:
+        packets = mqtt_packets(events or [], topic)
+    sock = socket.create_connection(broker)
+    client = f"bench-raw-{uuid.uuid4().hex[:8]}".encode()
+    var = b"\x00\x04MQTT\x04\x02\x00\x3c"  # MQTT 3.1.1, clean session, keepalive 60 s
+    body = var + len(client).to_bytes(2, "big") + client
+    sock.sendall(b"\x10" + encode_length(len(body)) + body)
+    connack = sock.recv(4)
+    if connack[:1] != b"\x20" or connack[3:4] != b"\x00":
+        raise RuntimeError(f"MQTT CONNECT refused: {connack!r}")
     n, sent, acked, buf = len(packets), 0, 0, b""
+    sent_at = [0.0] * n
+    latencies: list[float] = []
     t0 = time.perf_counter()
     while acked < n:
         window = min(n, acked + inflight)
         if sent < window:
-            sock.sendall(b"".join(packets[sent:window]))
+            now = time.perf_counter()
+            data = b"".join(packets[sent:window])
+            sock.sendall(data if restamp is None else restamp(data))
+            sent_at[sent:window] = [now] * (window - sent)
             sent = window
         data = sock.recv(1 << 16)
         if not data:
             raise RuntimeError(f"the broker closed the connection after {acked} PUBACKs")
+        now = time.perf_counter()
         buf += data
         whole = len(buf) // 4
         if any(buf[k * 4] != 0x40 for k in range(whole)):
             raise RuntimeError("expected only PUBACKs")
+        latencies += [now - at for at in sent_at[acked : acked + whole]]
         acked, buf = acked + whole, buf[whole * 4 :]
     seconds = time.perf_counter() - t0
     sock.sendall(b"\xe0\x00")  # DISCONNECT
     sock.close()
-    return t0, seconds
+    return t0, seconds, latencies
 
 
 def count_subscriber(
