@@ -122,8 +122,8 @@ class _Received(NamedTuple):
 
 
 class Received(Protocol):
-    """One MQTT message as both transports hand it over (paho, or NATS's MQTT server
-    through JetStream: :mod:`cityeye.ingest.mqtt_nats`)."""
+    """One MQTT message as both transports hand it over (cityeye's own MQTT client, or
+    NATS's MQTT server through JetStream: :mod:`cityeye.ingest.mqtt_nats`)."""
 
     @property
     def topic(self) -> str: ...
