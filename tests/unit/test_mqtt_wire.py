@@ -238,15 +238,35 @@ def test_a_dropped_connection_comes_back_and_takes_messages(
         ingest.stop()
 
 
-def test_a_refused_connection_is_tried_again(
+class Waits(threading.Event):
+    """The subscriber's stop flag, recording each backoff it waits and not waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delays: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.delays.append(timeout or 0.0)
+        return super().wait(0)
+
+
+def test_a_refused_connection_is_tried_again_with_a_growing_backoff(
     pipeline: LivePipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broker = Broker(refuse_first=1)
-    ingest = subscriber(pipeline, broker)
+    broker = Broker(refuse_first=3)
+    ingest = MqttIngest(
+        pipeline, f"mqtt://127.0.0.1:{broker.port}", topics=["t/#"], client_id="c", min_delay=1
+    )
+    ingest._stopping = waits = Waits()
+    ingest.start()
     try:
-        assert ingest.wait_ready(10), "connected on the second try"
-        assert broker.connects == 2
+        assert ingest.wait_ready(10), "connected on the fourth try"
+        assert broker.connects == 4
         assert "not authorised" in caplog.text
+        assert waits.delays[:3] == [1.0, 2.0, 4.0]
+        broker.drop()  # an accepted connection lost: the backoff starts over
+        wait_until(lambda: broker.connects == 5 and ingest.ready, "a reconnect")
+        assert waits.delays[3] == 1.0
     finally:
         ingest.stop()
         broker.close()

@@ -296,16 +296,21 @@ class MqttIngest:
                 self._stopping.wait(delay)
                 delay = min(delay * 2, self._max_delay)
                 continue
+            before = self._connection
             try:
-                if self._session(sock):
-                    delay = float(self._min_delay)
+                self._session(sock)  # returns when stopping
             except (OSError, ProtocolError) as exc:
                 if not self._stopping.is_set():
                     log.warning("mqtt: disconnected from %s (%s); reconnecting", self.url, exc)
             finally:
                 self._ready.clear()
                 self._drop_connection()
-            self._stopping.wait(delay if not self._stopping.is_set() else 0)
+            if self._connection != before:  # it was accepted: the backoff starts over
+                delay = float(self._min_delay)
+                self._stopping.wait(delay)
+            else:  # refused or silent: back off as for an unreachable broker
+                self._stopping.wait(delay)
+                delay = min(delay * 2, self._max_delay)
 
     def _open(self) -> socket.socket:
         sock = socket.create_connection((self.url.host, self.url.port), timeout=10)
@@ -327,15 +332,14 @@ class MqttIngest:
             sock.close()
             raise
 
-    def _session(self, sock: socket.socket) -> bool:
-        """One connection, from its CONNACK to its end; ``True`` if it was accepted."""
+    def _session(self, sock: socket.socket) -> None:
+        """One connection, from its CONNECT to its end (an exception, or stopping)."""
         reader = mqtt_wire.Reader()
         tick = max(0.2, min(1.0, self.keepalive / 4))
         sock.settimeout(tick)
         with self._send_lock:
             self._sock = sock
             self._last_sent = time.monotonic()
-        accepted = False
         heard = time.monotonic()
         while not self._stopping.is_set():
             try:
@@ -370,7 +374,7 @@ class MqttIngest:
                             )
                         )
                     elif packet.kind == mqtt_wire.CONNACK:
-                        accepted = self._connack(sock, packet.body)
+                        self._connack(sock, packet.body)
                     elif packet.kind == mqtt_wire.SUBACK:
                         self._suback(packet.body)
                 self._last_arrival = arrival
@@ -380,9 +384,8 @@ class MqttIngest:
                         self._arrived.notify()
             if now - self._last_sent >= self.keepalive / 2:
                 self._send(mqtt_wire.PINGREQ_PACKET)
-        return accepted
 
-    def _connack(self, sock: socket.socket, body: bytes) -> bool:
+    def _connack(self, sock: socket.socket, body: bytes) -> None:
         if len(body) < 2:
             raise ProtocolError("short CONNACK")
         if body[1]:
@@ -397,7 +400,6 @@ class MqttIngest:
             "resumed" if body[0] & 0x01 else "new",
         )
         self._send(mqtt_wire.subscribe(1, list(self.topics)), sock)
-        return True
 
     def _suback(self, body: bytes) -> None:
         for topic, code in zip(self.topics, body[2:], strict=False):
