@@ -296,6 +296,9 @@ class SplitIntake(Intake):
         self._stop.set()
         proc = self._proc
         if proc is not None and proc.poll() is None:
+            # a process still starting has no SIGTERM handler yet: the signal would end
+            # it without its last snapshot, so wait (bounded) until it says it is ready
+            self.ready.wait(STOP_WAIT_S)
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(STOP_WAIT_S)
