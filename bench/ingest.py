@@ -57,7 +57,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from cityeye.ingest.mqtt_wire import encode_length
+from cityeye.ingest import mqtt_wire
 from cityeye.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -430,7 +430,7 @@ def bench_mqtt(
         time.sleep(0.5)  # let late probes land before the baseline is taken
         base = store.event_count()
         if c_publisher:
-            t0, publish_s, lat = publish_raw(events, f"{topic}/e", inflight, broker)
+            t0, publish_s, lat = publish_raw(mqtt_packets(events, f"{topic}/e"), inflight, broker)
         else:
             t0, pub = publish_all(
                 events, f"{topic}/e", inflight, label, lambda: store.event_count() - base, broker
@@ -457,27 +457,19 @@ def bench_mqtt(
 def mqtt_packets(events: list[bytes], topic: str) -> list[bytes]:
     """Each payload as one MQTT 3.1.1 QoS 1 PUBLISH packet on ``topic`` (packet ids
     1..65535, wrapping), encoded before a run so that encoding is not measured."""
-    name = topic.encode()
-    head = len(name).to_bytes(2, "big") + name
-    packets = []
-    for i, payload in enumerate(events):
-        rest = head + (i % 65535 + 1).to_bytes(2, "big") + payload
-        packets.append(b"\x32" + encode_length(len(rest)) + rest)
-    return packets
+    return [mqtt_wire.publish(topic, payload, i % 65535 + 1) for i, payload in enumerate(events)]
 
 
 def publish_raw(
-    events: list[bytes] | None,
-    topic: str,
+    packets: list[bytes],
     inflight: int,
     broker: tuple[str, int],
     *,
-    packets: list[bytes] | None = None,
     restamp: Callable[[bytes], bytes] | None = None,
 ) -> tuple[float, float, list[float]]:
     """Publish each payload as one MQTT 3.1.1 QoS 1 PUBLISH over a plain socket, at
     most ``inflight`` unacknowledged, and wait for every PUBACK: the packets are encoded
-    before the clock starts (or given, :func:`mqtt_packets`), so the publisher costs
+    before the clock starts (:func:`mqtt_packets`), so the publisher costs
     little CPU and measures what the transport takes when paho's per-message Python
     work is not the limit (paho tops out near 4,600 publishes/s here; ``mosquitto_pub
     -l`` drops what is queued at end of input). Returns the start time, the seconds
@@ -485,13 +477,9 @@ def publish_raw(
     (a broker acknowledges one connection's QoS 1 messages in order). ``restamp``, if
     given, rewrites each window of packets just before it is sent (the live bench
     stamps pre-made events with the time they are sent; it must keep their length)."""
-    if packets is None:
-        packets = mqtt_packets(events or [], topic)
     sock = socket.create_connection(broker)
-    client = f"bench-raw-{uuid.uuid4().hex[:8]}".encode()
-    var = b"\x00\x04MQTT\x04\x02\x00\x3c"  # MQTT 3.1.1, clean session, keepalive 60 s
-    body = var + len(client).to_bytes(2, "big") + client
-    sock.sendall(b"\x10" + encode_length(len(body)) + body)
+    client = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    sock.sendall(mqtt_wire.connect(client, keepalive=60, clean_session=True))
     connack = sock.recv(4)
     if connack[:1] != b"\x20" or connack[3:4] != b"\x00":
         raise RuntimeError(f"MQTT CONNECT refused: {connack!r}")

@@ -351,13 +351,10 @@ def publish_stream(
     while len(lines) < n:
         lines += gen.batch(min(1000, n - len(lines)))[0].split(b"\n")
     gen.frozen = None
-    packets = ingest.mqtt_packets(lines, topic)
     t0, _, latencies = ingest.publish_raw(
-        None,
-        topic,
+        ingest.mqtt_packets(lines, topic),
         1000,
         (str(ingest.BROKER[0]), int(ingest.BROKER[1])),
-        packets=packets,
         # stamped as they are sent, as a device would (the same length: packets keep
         # their sizes), not when made: a slow consumer would otherwise see them late
         restamp=lambda window: window.replace(frozen, gen.now_ts()),

@@ -28,14 +28,6 @@ from serving import wait_until
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-def publish_packet(
-    topic: str, payload: bytes, mid: int, *, qos: int = 1, retain: bool = False
-) -> bytes:
-    name = topic.encode()
-    rest = len(name).to_bytes(2, "big") + name + (mid.to_bytes(2, "big") if qos else b"") + payload
-    return bytes([0x30 | qos << 1 | int(retain)]) + mqtt_wire.encode_length(len(rest)) + rest
-
-
 # --------------------------------------------------------------------- the reader
 
 messages = st.lists(
@@ -54,7 +46,7 @@ messages = st.lists(
 def test_packets_cut_anywhere_are_read_whole(
     sent: list[tuple[str, bytes, int, int, bool]], cuts: list[int]
 ) -> None:
-    data = b"".join(publish_packet(t, p, m, qos=q, retain=r) for t, p, m, q, r in sent)
+    data = b"".join(mqtt_wire.publish(t, p, m, qos=q, retain=r) for t, p, m, q, r in sent)
     data += b"\xd0\x00"  # a PINGRESP at the end
     reader, got, at = Reader(), [], 0
     for size in cuts:
@@ -135,7 +127,7 @@ class Broker:
                 self.subscribed.set()
             elif packet.kind == mqtt_wire.PUBACK:
                 self.pubacks.append(int.from_bytes(packet.body, "big"))
-            elif packet.kind == 12:  # PINGREQ
+            elif packet.kind == mqtt_wire.PINGREQ:
                 self.pings += 1
                 conn.sendall(b"\xd0\x00")
 
@@ -168,11 +160,14 @@ def broker() -> Iterator[Broker]:
     b.close()
 
 
-def subscriber(pipeline: LivePipeline, broker: Broker, **options: int) -> MqttIngest:
+def subscriber(
+    pipeline: LivePipeline, broker: Broker, *, start: bool = True, **options: int
+) -> MqttIngest:
     ingest = MqttIngest(
         pipeline, f"mqtt://127.0.0.1:{broker.port}", topics=["t/#"], client_id="c", **options
     )
-    ingest.start()
+    if start:
+        ingest.start()
     return ingest
 
 
@@ -184,7 +179,7 @@ def test_pubacks_follow_the_commit_in_the_order_of_arrival(
         assert ingest.wait_ready(10)
         # 300 messages in one write, packet ids not in numeric order
         mids = [(k * 7919) % 65535 + 1 for k in range(300)]
-        broker.send(b"".join(publish_packet("t/x", event_json(f"e{m}"), m) for m in mids))
+        broker.send(b"".join(mqtt_wire.publish("t/x", event_json(f"e{m}"), m) for m in mids))
         wait_until(lambda: len(broker.pubacks) == 300, "300 PUBACKs")
         assert broker.pubacks == mids
         assert set(stored(pipeline.store)) == {f"e{m}" for m in mids}
@@ -206,7 +201,7 @@ def test_a_message_whose_store_fails_is_not_acknowledged(
     ingest = subscriber(pipeline, broker)
     try:
         assert ingest.wait_ready(10)
-        broker.send(publish_packet("t/x", event_json("unlucky"), 9))
+        broker.send(mqtt_wire.publish("t/x", event_json("unlucky"), 9))
         assert tried.wait(10)
     finally:
         ingest.stop()
@@ -231,7 +226,7 @@ def test_a_dropped_connection_comes_back_and_takes_messages(
         assert ingest.wait_ready(10)
         broker.drop()
         wait_until(lambda: broker.connects == 2 and broker.subscribed.is_set(), "a reconnect")
-        broker.send(publish_packet("t/x", event_json("after"), 5))
+        broker.send(mqtt_wire.publish("t/x", event_json("after"), 5))
         wait_until(lambda: broker.pubacks == [5], "the PUBACK on the new connection")
         assert "after" in stored(pipeline.store)
     finally:
@@ -254,9 +249,7 @@ def test_a_refused_connection_is_tried_again_with_a_growing_backoff(
     pipeline: LivePipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
     broker = Broker(refuse_first=3)
-    ingest = MqttIngest(
-        pipeline, f"mqtt://127.0.0.1:{broker.port}", topics=["t/#"], client_id="c", min_delay=1
-    )
+    ingest = subscriber(pipeline, broker, start=False, min_delay=1)
     ingest._stopping = waits = Waits()
     ingest.start()
     try:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK = 1, 2, 3, 4, 8, 9
-PINGREQ_PACKET = b"\xc0\x00"
-PINGRESP, DISCONNECT_PACKET = 13, b"\xe0\x00"
+PINGREQ, PINGRESP = 12, 13
+PINGREQ_PACKET, DISCONNECT_PACKET = b"\xc0\x00", b"\xe0\x00"
 #: CONNACK return codes (3.2.2.3), for the log.
 CONNACK_REFUSED = {
     1: "unacceptable protocol version",
@@ -93,6 +93,13 @@ def subscribe(mid: int, topics: list[str], qos: int = 1) -> bytes:
     """SUBSCRIBE (3.8) of every topic filter at ``qos``."""
     body = mid.to_bytes(2, "big") + b"".join(_text(t) + bytes([qos]) for t in topics)
     return bytes([SUBSCRIBE << 4 | 0x02]) + encode_length(len(body)) + body
+
+
+def publish(topic: str, payload: bytes, mid: int, *, qos: int = 1, retain: bool = False) -> bytes:
+    """PUBLISH (3.3): what a device sends (the tests' brokers and the benches' raw
+    publisher; cityeye itself only receives them). ``mid`` is left out at QoS 0."""
+    rest = _text(topic) + (mid.to_bytes(2, "big") if qos else b"") + payload
+    return bytes([PUBLISH << 4 | qos << 1 | int(retain)]) + encode_length(len(rest)) + rest
 
 
 def pubacks(mids: list[int]) -> bytes:
