@@ -286,6 +286,7 @@ class MqttIngest:
         connection, again after 1 s, doubling to ``max_delay``."""
         delay = float(self._min_delay)
         while not self._stopping.is_set():
+            before = self._connection
             try:
                 sock = self._open()
             except (OSError, ProtocolError) as exc:
@@ -293,23 +294,20 @@ class MqttIngest:
                     log.warning(
                         "mqtt: cannot reach %s (%s); retrying in %.0f s", self.url, exc, delay
                     )
-                self._stopping.wait(delay)
-                delay = min(delay * 2, self._max_delay)
-                continue
-            before = self._connection
-            try:
-                self._session(sock)  # returns when stopping
-            except (OSError, ProtocolError) as exc:
-                if not self._stopping.is_set():
-                    log.warning("mqtt: disconnected from %s (%s); reconnecting", self.url, exc)
-            finally:
-                self._ready.clear()
-                self._drop_connection()
-            if self._connection != before:  # it was accepted: the backoff starts over
+            else:
+                try:
+                    self._session(sock)  # returns when stopping
+                except (OSError, ProtocolError) as exc:
+                    if not self._stopping.is_set():
+                        log.warning("mqtt: disconnected from %s (%s); reconnecting", self.url, exc)
+                finally:
+                    self._ready.clear()
+                    self._drop_connection()
+            accepted = self._connection != before
+            if accepted:  # the backoff starts over
                 delay = float(self._min_delay)
-                self._stopping.wait(delay)
-            else:  # refused or silent: back off as for an unreachable broker
-                self._stopping.wait(delay)
+            self._stopping.wait(delay)
+            if not accepted:  # unreachable, refused or silent: back off
                 delay = min(delay * 2, self._max_delay)
 
     def _open(self) -> socket.socket:
