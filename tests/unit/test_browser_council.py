@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cityeye.domain import Case
 from cityeye.store import Store
 from cityeye.store.participation import all_suggestions
-from serving import keep_screenshots, run_in_browser
+from serving import keep_screenshots, run_in_browser, wait_until
 
 PASSWORD = "council-pass-1234"
 GRID = "G0003"  # 小河社区第1网格
@@ -58,7 +59,14 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "东门空地改建停车位" in report["resolutionShown"]
     keep_screenshots(tmp_path, "topic.png", "council.png")
     store = Store.open(db)
-    cases = [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
+
+    def council_cases() -> list[Case]:
+        return [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
+
+    # the resolution's action is an event: the analysis process (a process of its own)
+    # opens its case and dispatches it after the page has its answer
+    wait_until(lambda: any(c.lead for c in council_cases()), "the action's case dispatched")
+    cases = council_cases()
     channels = sorted(s.channel.value for s in all_suggestions(store))
     store.close()
     assert channels == ["portal", "volunteer"]
