@@ -99,13 +99,16 @@ def run_in_browser(
     env: dict[str, str],
     serve: tuple[str, ...] = (),
     before: Callable[[str], None] | None = None,
+    after: Callable[[str], None] | None = None,
     world: Path = FIXTURES / "world_small.yaml",
 ) -> tuple[dict[str, object], str]:
     """A browser test's frame: a database with ``world`` and ``users`` (name → the
     ``cityeye user add`` options), a real ``cityeye serve`` on it (with ``serve``
     options), ``before(base_url)`` if given, then ``tests/browser/<script>`` under node
-    with BASE, PASSWORD, CHROMIUM, SHOTS (a folder for screenshots) and ``env``. Returns
-    the JSON report the script prints last, and the database URL to check."""
+    with BASE, PASSWORD, CHROMIUM, SHOTS (a folder for screenshots) and ``env``, then
+    ``after(database_url)`` if given, while the server still runs (to wait for what
+    its analysis process does after the pages have their answers). Returns the JSON
+    report the script prints last, and the database URL to check."""
     from typer.testing import CliRunner
 
     from cityeye.cli import app as cli
@@ -143,6 +146,8 @@ def run_in_browser(
         )
         assert run.returncode == 0, run.stderr
         report: dict[str, object] = json.loads(run.stdout.strip().splitlines()[-1])
+        if after is not None:
+            after(db)
     finally:
         proc.terminate()
         proc.wait(15)

@@ -26,6 +26,21 @@ PEOPLE = {
 }
 
 
+def council_cases(store: Store) -> list[Case]:
+    return [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
+
+
+def action_dispatched(db: str) -> None:
+    """The resolution's action is an event: the analysis process (a process of its
+    own) opens its case and dispatches it after the page has its answer, at its next
+    beat; wait for that while the server runs."""
+    store = Store.open(db)
+    try:
+        wait_until(lambda: any(c.lead for c in council_cases(store)), "the action dispatched")
+    finally:
+        store.close()
+
+
 def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path) -> None:
     report, db = run_in_browser(
         tmp_path,
@@ -33,6 +48,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
         users=PEOPLE,
         password=PASSWORD,
         serve=("--lateness", "0s"),
+        after=action_dispatched,
         env={
             "DISPATCHER": "xh_disp",
             "RESIDENTS": "li,wang,zhao",
@@ -59,14 +75,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "东门空地改建停车位" in report["resolutionShown"]
     keep_screenshots(tmp_path, "topic.png", "council.png")
     store = Store.open(db)
-
-    def council_cases() -> list[Case]:
-        return [c for c in store.load_cases() if c.key and c.key.startswith("council/")]
-
-    # the resolution's action is an event: the analysis process (a process of its own)
-    # opens its case and dispatches it after the page has its answer
-    wait_until(lambda: any(c.lead for c in council_cases()), "the action's case dispatched")
-    cases = council_cases()
+    cases = council_cases(store)
     channels = sorted(s.channel.value for s in all_suggestions(store))
     store.close()
     assert channels == ["portal", "volunteer"]
