@@ -64,10 +64,17 @@ class Event:
             "ts": self.ts.isoformat(),
             "source": self.source,
         }
-        for name in ("device_id", "subject", "area", "lat", "lon"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        # written out, not a loop over getattr: every stored event passes here (issue 15)
+        if self.device_id is not None:
+            out["device_id"] = self.device_id
+        if self.subject is not None:
+            out["subject"] = self.subject
+        if self.area is not None:
+            out["area"] = self.area
+        if self.lat is not None:
+            out["lat"] = self.lat
+        if self.lon is not None:
+            out["lon"] = self.lon
         out["attrs"] = self.attrs
         return out
 

@@ -563,7 +563,7 @@ class Store:
                 area,
                 ev.lat,
                 ev.lon,
-                dumps(ev.attrs).decode(),
+                dumps(ev.attrs).decode() if ev.attrs else "{}",  # most readings have none
                 is_known_kind(ev.kind),
                 False,
                 dumps(ev.to_json()).decode(),
