@@ -27,7 +27,6 @@ from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store import tables as t
-from cityeye.store.db import WAL_CHECKPOINT_PAGES
 from cityeye.world import load_world
 from kit import T0, at
 
@@ -313,25 +312,3 @@ def test_finding_10_held_events_are_packed_out_of_the_collectors_way(
     assert sum(gc.is_tracked(e) for e in entries) <= 10  # only the first few, unpacked
     pipeline.tick(T0 + timedelta(hours=2))  # and every packed one is released whole
     assert pipeline.engine.buffered == 0
-
-
-def test_an_acknowledged_event_is_on_disk_and_the_wal_stays_bounded(tmp_path: Path) -> None:
-    """The live store acknowledges an event only after a commit that is durable against
-    power loss (``synchronous=FULL``); its WAL is copied back at WAL_CHECKPOINT_PAGES
-    and cut back to that size, so a server that runs for years keeps a bounded WAL.
-    A scratch store (a replay's output, rebuilt at will) skips the fsync."""
-    pragmas = ("journal_mode", "synchronous", "wal_autocheckpoint", "journal_size_limit")
-
-    def read(store: Store) -> dict[str, object]:
-        with store.engine.connect() as conn:
-            return {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas}
-
-    assert read(Store.open(f"sqlite:///{tmp_path / 'live.db'}")) == {
-        "journal_mode": "wal",
-        "synchronous": 2,  # FULL
-        "wal_autocheckpoint": WAL_CHECKPOINT_PAGES,
-        "journal_size_limit": WAL_CHECKPOINT_PAGES * 4096,
-    }
-    assert (
-        read(Store.open(f"sqlite:///{tmp_path / 'scratch.db'}", durable=False))["synchronous"] == 0
-    )

@@ -32,18 +32,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-#: WAL pages (4 KiB) after which a commit copies the WAL back into the database file
-#: (SQLite's default is 1,000, i.e. 4 MiB). A live server's commits dirty the same
-#: index pages again and again; copied back every 4 MiB, each page went to the
-#: database file and its fsync dozens of times a second. At 64 MiB the copies are
-#: ~16x rarer and a page dirtied many times is written back once: the HTTP process's
-#: CPU per event fell 57.8/50.3 → 49.8/48.6 µs and its rate rose 15,605/17,807 →
-#: 19,238/19,825 ev/s (bench/split_profile.py --http 12, 600,000 events, issue 15).
-#: The price: up to 64 MiB of WAL on disk (``journal_size_limit`` cuts it back) and
-#: a longer copy now and then, inside one commit.
-WAL_CHECKPOINT_PAGES = 16384
-
-
 def _sqlite_pragmas(durable: bool) -> Any:
     # WAL lets the web server read while ingest writes. synchronous=FULL makes a
     # commit durable against power loss, not only a crash: an event is acknowledged
@@ -57,8 +45,11 @@ def _sqlite_pragmas(durable: bool) -> Any:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts stay in memory
-        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-        cursor.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096}")
+        # wal_autocheckpoint stays at SQLite's 1,000 pages. Tried 16,384 (issue 15): HTTP
+        # ingest +12 % (14,482/13,410 → 16,296/15,111 ev/s, bench/live.py, alternating
+        # runs), but each copy-back then runs ~16x longer inside one commit, and the
+        # requests queued behind it doubled the alert latency's tail (p99 966/1,329 →
+        # 2,174/2,868 ms). An alert in time is worth more than the rate.
         cursor.close()
 
     return apply
