@@ -13,7 +13,7 @@ LIVE   := $(DEMO)/live/cityeye.db
 
 .PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest bench-soak bench-live clean screenshots
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py $(wildcard src/cityeye/*/*.pyx)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cityeye needs Python >= 3.11; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from cityeye.cases.aggregate import (
 from cityeye.cases.outbox import Channels, Notice, notices
 from cityeye.cases.sla import DEFAULT_SLA, Stage
 from cityeye.domain import (
+    EVENT_KINDS,
     Alert,
     Area,
     AreaLevel,
@@ -52,6 +53,7 @@ from cityeye.domain import (
     is_known_kind,
     parse_event,
 )
+from cityeye.native import compiled
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
 from cityeye.store.outbox import ALERT_BELL, BELL, add_notices
@@ -150,6 +152,38 @@ def _event_row(ev: Event, area: str | None, received_at: datetime) -> dict[str, 
         "late": False,
         "raw": orjson.dumps(ev.to_json()).decode(),
     }
+
+
+def sqlite_rows(
+    events: list[Event], areas: Sequence[str | None], received: str, known_kinds: Container[str]
+) -> list[tuple[Any, ...]]:
+    """The ``events`` rows for SQLite's driver, in column order (``received``: the
+    batch's arrival, already in :func:`sqlite_time`'s text). The reference for the
+    compiled ``cityeye.ingest._fast.sqlite_rows`` (:mod:`cityeye.native`)."""
+    dumps = orjson.dumps
+    return [
+        (
+            ev.source,
+            ev.id,
+            ev.kind,
+            sqlite_time(ev.ts),
+            received,
+            ev.device_id,
+            ev.subject,
+            area,
+            ev.lat,
+            ev.lon,
+            dumps(ev.attrs).decode() if ev.attrs else "{}",  # most readings have none
+            ev.kind in known_kinds,
+            False,
+            dumps(ev.to_json()).decode(),
+        )
+        for ev, area in zip(events, areas, strict=True)
+    ]
+
+
+#: The compiled twin of :func:`sqlite_rows`, when built and chosen.
+_fast = compiled("ingest._fast")
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -550,27 +584,8 @@ class Store:
                 counted,
             )
         received = sqlite_time(received_at)  # the batch's, formatted once
-        dumps = orjson.dumps
-        rows = [
-            (
-                ev.source,
-                ev.id,
-                ev.kind,
-                sqlite_time(ev.ts),
-                received,
-                ev.device_id,
-                ev.subject,
-                area,
-                ev.lat,
-                ev.lon,
-                dumps(ev.attrs).decode() if ev.attrs else "{}",  # most readings have none
-                is_known_kind(ev.kind),
-                False,
-                dumps(ev.to_json()).decode(),
-            )
-            for ev, area in zip(events, where, strict=True)
-        ]
-        return EventRows(keys, rows, counted)
+        build = sqlite_rows if _fast is None else _fast.sqlite_rows
+        return EventRows(keys, build(list(events), where, received, EVENT_KINDS), counted)
 
     def add_prepared(self, batches: Sequence[EventRows]) -> list[list[bool]]:
         """Store prepared batches in one transaction (a group commit); per batch and
