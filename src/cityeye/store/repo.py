@@ -593,17 +593,23 @@ class Store:
         other: an event earlier in the group makes a later copy a duplicate. The new
         events are added to ``event_counts`` in the same transaction."""
         first: dict[tuple[str, str], int] = {}
-        rows: list[Any] = []
-        counted: list[tuple[str, str]] = []
-        keys: list[tuple[str, str]] = []
-        at = 0
-        for batch in batches:
-            for key, row, kind_area in zip(batch.keys, batch.rows, batch.counted, strict=True):
-                if first.setdefault(key, at) == at:
-                    rows.append(row)
-                    counted.append(kind_area)
-                    keys.append(key)
-                at += 1
+        keys = [key for batch in batches for key in batch.keys]
+        # the common case, no event twice in the group, in bulk: the loop below cost
+        # ~2 µs an event in the HTTP process (issue 15)
+        once = len(set(keys)) == len(keys)
+        if once:
+            rows: list[Any] = [row for batch in batches for row in batch.rows]
+            counted = [kind_area for batch in batches for kind_area in batch.counted]
+        else:
+            rows, counted, keys = [], [], []
+            at = 0
+            for batch in batches:
+                for key, row, kind_area in zip(batch.keys, batch.rows, batch.counted, strict=True):
+                    if first.setdefault(key, at) == at:
+                        rows.append(row)
+                        counted.append(kind_area)
+                        keys.append(key)
+                    at += 1
         if not rows:
             return [[] for _ in batches]
         with self.engine.begin() as conn:
@@ -616,6 +622,10 @@ class Store:
             else:
                 new = Counter(c for c, k in zip(counted, keys, strict=True) if k in inserted)
             _add_event_counts(conn, new)
+        if once:
+            if isinstance(inserted, _All):
+                return [[True] * len(batch.keys) for batch in batches]
+            return [[key in inserted for key in batch.keys] for batch in batches]
         out: list[list[bool]] = []
         at = 0
         for batch in batches:
