@@ -52,7 +52,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -101,9 +101,97 @@ class AnalysisGone(RuntimeError):
 class _Queued:
     """One request's batch, made into rows, waiting for a group commit."""
 
-    events: list[Event]
     rows: EventRows
+    size: int
     fresh: list[bool] | None = None  # set once committed
+    failed: BaseException | None = None  # set when its commit failed
+
+
+#: A request of at most this many events (a person's button, a resident's report, a
+#: single alarm) is committed ahead of the bulk batches queued with it, in its own
+#: transaction: an SOS must not wait for a gateway's 500 readings (issue 15). Our choice,
+#: measured in bench/RESULTS.md.
+SMALL_BATCH = 20
+
+
+class GroupCommit:
+    """Requests' batches written together (group commit): a SQLite commit waits for
+    the disk (``synchronous=FULL``) as long for 500 events as for 5,000, and while one
+    is committing the next requests queue up. A request that finds nobody writing
+    writes every batch queued so far; the others are told when theirs is done.
+
+    Small requests (:data:`SMALL_BATCH`) go first, in a transaction of their own, and
+    are answered as soon as it is durable; a small request that writes leaves the bulk
+    to the next writer. Duplicates within a group are told as they would be one batch
+    after another, in the order written. A failed write fails exactly the requests it
+    held, each with the error; the next part and the next writer go on.
+
+    ``write``: :meth:`cityeye.store.Store.add_prepared`; ``written``: called with each
+    part's answers once it is durable (the split intake wakes the analysis process)."""
+
+    def __init__(
+        self,
+        write: Callable[[list[EventRows]], list[list[bool]]],
+        written: Callable[[list[list[bool]]], None],
+    ) -> None:
+        self._write, self._written = write, written
+        #: guards the queue and ``_writing``; requests wait on it for their commit
+        self._turn = threading.Condition()
+        self._writing = False
+        self._queue: list[_Queued] = []
+        #: Transactions written (each one or more requests' batches).
+        self.transactions = 0
+
+    def submit(self, rows: EventRows) -> list[bool]:
+        """Store ``rows`` (durable when this returns): per event, whether it was new."""
+        mine = _Queued(rows, len(rows.keys))
+        with self._turn:
+            self._queue.append(mine)
+            while mine.fresh is None and mine.failed is None and self._writing:
+                self._turn.wait()
+            lead = mine.fresh is None and mine.failed is None
+            if lead:
+                self._writing = True
+                if mine.size <= SMALL_BATCH:  # answer mine, leave the bulk
+                    group = [q for q in self._queue if q.size <= SMALL_BATCH]
+                    self._queue = [q for q in self._queue if q.size > SMALL_BATCH]
+                else:
+                    group, self._queue = self._queue, []
+        if lead:
+            self._commit(group)
+        if mine.failed is not None:
+            raise mine.failed
+        assert mine.fresh is not None
+        return mine.fresh
+
+    def _commit(self, group: list[_Queued]) -> None:
+        small = [q for q in group if q.size <= SMALL_BATCH]
+        parts = [part for part in (small, [q for q in group if q.size > SMALL_BATCH]) if part]
+        try:
+            for at, part in enumerate(parts):
+                try:
+                    fresh = self._write([q.rows for q in part])
+                except Exception as exc:  # this part's requests are told; the next goes on
+                    with self._turn:
+                        for q in part:
+                            q.failed = exc
+                        self._turn.notify_all()
+                    continue
+                except BaseException as exc:  # stopping: nobody left waiting
+                    with self._turn:
+                        for q in (q for rest in parts[at:] for q in rest):
+                            q.failed = exc
+                    raise
+                with self._turn:
+                    self.transactions += 1
+                    for q, new in zip(part, fresh, strict=True):
+                        q.fresh = new
+                    self._turn.notify_all()
+                self._written(fresh)
+        finally:
+            with self._turn:
+                self._writing = False
+                self._turn.notify_all()
 
 
 class SplitIntake(Intake):
@@ -126,11 +214,7 @@ class SplitIntake(Intake):
         self.locate = GridLocator(self.world)
         self.scenarios = list(scenarios)
         self.command, self.env = list(command), env
-        self._lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: list[_Queued] = []
-        #: Transactions written (each one or more requests' batches).
-        self.grouped = 0
+        self._commits = GroupCommit(store.add_prepared, self._written)
         self._stop = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
         self._waiting: dict[str, concurrent.futures.Future[CaseError | None]] = {}
@@ -145,33 +229,18 @@ class SplitIntake(Intake):
 
     # ------------------------------------------------------------------ ingest
     def ingest(self, events: Sequence[Event], indexes: Sequence[int] = ()) -> list[ItemResult]:
-        """Store events (durable before this returns), committing together with the
-        batches of other requests that arrived meanwhile (group commit): a SQLite
-        commit waits for the disk (``synchronous=FULL``) as long for 500 events as
-        for 5,000, and while one is committing the next requests queue up. The first
-        request to get the lock writes every batch queued so far in one transaction;
-        the others find theirs already done. Duplicates within the group are told as
-        they would be one batch after another."""
+        """Store events (durable before this returns), committed together with the
+        batches of other requests that arrived meanwhile (:class:`GroupCommit`)."""
         if not events:
             return []
         areas = [self.world.event_area(e, self.locate) for e in events]
         # rows made here, in this request's thread, while the group before commits
         rows = self.store.prepare_events(events, datetime.now(UTC), areas=areas)
-        mine = _Queued(list(events), rows)
-        with self._queue_lock:
-            self._queue.append(mine)
-        with self._lock:
-            if mine.fresh is None:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                fresh = self.store.add_prepared([q.rows for q in group])
-                self.grouped += 1
-                for q, new in zip(group, fresh, strict=True):
-                    q.fresh = new
-                if any(any(new) for new in fresh):
-                    self.wake()
-        assert mine.fresh is not None
-        return results_for(mine.events, mine.fresh, indexes)
+        return results_for(events, self._commits.submit(rows), indexes)
+
+    def _written(self, fresh: list[list[bool]]) -> None:
+        if any(any(new) for new in fresh):
+            self.wake()
 
     def wake(self) -> None:
         """One byte down the analysis process's stdin: "there is more". A full pipe
@@ -211,7 +280,7 @@ class SplitIntake(Intake):
             "analysis": "process",
             "analysis_pid": proc.pid if proc is not None else None,
             "analysis_restarts": self.restarts,
-            "ingest_commits": self.grouped,
+            "ingest_commits": self._commits.transactions,
         }
         return out
 
