@@ -102,9 +102,13 @@ class _Queued:
     """One request's batch, made into rows, waiting for a group commit."""
 
     rows: EventRows
-    size: int
     fresh: list[bool] | None = None  # set once committed
     failed: BaseException | None = None  # set when its commit failed
+
+    @property
+    def small(self) -> bool:
+        """Written ahead of the bulk (:data:`SMALL_BATCH`)."""
+        return len(self.rows.keys) <= SMALL_BATCH
 
 
 #: A request of at most this many events (a person's button, a resident's report, a
@@ -144,7 +148,7 @@ class GroupCommit:
 
     def submit(self, rows: EventRows) -> list[bool]:
         """Store ``rows`` (durable when this returns): per event, whether it was new."""
-        mine = _Queued(rows, len(rows.keys))
+        mine = _Queued(rows)
         with self._turn:
             self._queue.append(mine)
             while mine.fresh is None and mine.failed is None and self._writing:
@@ -152,9 +156,9 @@ class GroupCommit:
             lead = mine.fresh is None and mine.failed is None
             if lead:
                 self._writing = True
-                if mine.size <= SMALL_BATCH:  # answer mine, leave the bulk
-                    group = [q for q in self._queue if q.size <= SMALL_BATCH]
-                    self._queue = [q for q in self._queue if q.size > SMALL_BATCH]
+                if mine.small:  # answer mine, leave the bulk
+                    group = [q for q in self._queue if q.small]
+                    self._queue = [q for q in self._queue if not q.small]
                 else:
                     group, self._queue = self._queue, []
         if lead:
@@ -165,8 +169,8 @@ class GroupCommit:
         return mine.fresh
 
     def _commit(self, group: list[_Queued]) -> None:
-        small = [q for q in group if q.size <= SMALL_BATCH]
-        parts = [part for part in (small, [q for q in group if q.size > SMALL_BATCH]) if part]
+        small = [q for q in group if q.small]
+        parts = [part for part in (small, [q for q in group if not q.small]) if part]
         try:
             for at, part in enumerate(parts):
                 try:
