@@ -6,7 +6,7 @@
 import { chromium } from "playwright-core";
 
 const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM } = process.env;
-const report = { external: [], errors: [], cases: 0, title: null, accepted: false, due: null, mode: null, browserDue: null };
+const report = { external: [], errors: [], buttons: [], buttonsAccepted: [], cases: 0, title: null, accepted: false, due: null, mode: null, browserDue: null };
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 try {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
@@ -37,9 +37,13 @@ try {
   });
   await page.locator(".case").first().click();
   await page.waitForSelector("#detail .move button");
+  const buttons = () => page.$$eval("#detail .move button[data-action]", (bs) => bs.map((b) => b.dataset.action));
+  report.buttons = await buttons();
+  report.state = await page.$eval("#detail", (d) => d.dataset.state);
   await page.click("text=受理 Accept");
   await page.waitForSelector("#detail .meta >> text=已受理");
   report.accepted = true;
+  report.buttonsAccepted = await buttons();
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: SHOT, fullPage: true });
 } catch (e) {

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle, create_user, demo_users
-from cityeye.domain import FieldError
+from cityeye.cases.lifecycle import Role, moves
+from cityeye.domain import CaseState, FieldError
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
@@ -284,6 +285,45 @@ def test_a_handler_works_its_case_through_the_lifecycle(
     r = client.post(f"{url}/actions", json={"action": "accept"}, headers=auth | {"If-Match": tag})
     assert r.status_code == 422
     assert "handled" in r.json()["detail"]
+
+
+def test_the_case_offers_the_moves_the_api_then_keeps_to(
+    app: tuple[TestClient, Store, dict[str, str]],
+) -> None:
+    """Issue 16: the case's JSON says what the signed-in person may do (the desk's
+    buttons); the desk once offered "return" on an accepted case, which got a 422."""
+    client, _, ids = app
+    auth = bearer(client, "zhang")
+    url = f"/api/v1/cases/{ids['cz']}"
+    case = client.get(url, headers=auth)
+    assert [m["action"] for m in case.json()["moves"]] == ["accept", "return", "progress"]
+    r = client.post(
+        f"{url}/actions",
+        json={"action": "accept"},
+        headers=auth | {"If-Match": case.headers["etag"]},
+    )
+    assert r.status_code == 200, r.text
+    offered = [m["action"] for m in r.json()["moves"]]
+    assert offered == ["arrive", "handle", "dismiss", "progress"]
+    refused = client.post(
+        f"{url}/actions",
+        json={"action": "return", "note": "不归我管"},
+        headers=auth | {"If-Match": r.headers["etag"]},
+    )
+    assert refused.status_code == 422
+    assert "allowed from" in refused.json()["detail"]  # the lifecycle's own words
+    assert client.get(url, headers=auth).json()["state"] != "returned"
+    # the same case seen by the other community's dispatcher: not at all; by a leader:
+    # no moves; by the dispatcher of its own community: theirs
+    assert client.get(url, headers=bearer(client, "xh_dispatch")).status_code == 404
+    assert client.get(url, headers=bearer(client, "boss")).json()["moves"] == []
+    seen = client.get(url, headers=bearer(client, "cz_dispatch")).json()
+    expected = moves(CaseState(seen["state"]), Role.DISPATCHER)  # (its deadline may pass)
+    assert [m["action"] for m in seen["moves"]] == [m.value for m in expected]
+    # a list carries no moves (it is not what anyone acts on)
+    listed = client.get("/api/v1/cases", headers=auth).json()["items"]
+    assert listed
+    assert all("moves" not in c for c in listed)
 
 
 def test_desk_moves_replay_the_same_after_a_crash(

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from cityeye.cases.lifecycle import Role, moves
+from cityeye.domain import CaseState
 from cityeye.store import Store
 from serving import keep_screenshots, run_in_browser, wait_until
 
@@ -74,6 +76,11 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
     assert report["external"] == []  # nothing from another host: works offline
     assert report["cases"] == 1
     assert report["accepted"]
+    # the buttons are the lifecycle's moves for a handler, and nothing else (issue 16:
+    # the desk's own table once offered "return" on an accepted case, a 422 on a tap)
+    first = CaseState(report["state"])  # dispatched, or escalated if the replay ran past
+    handler = [[m.value for m in moves(s, Role.HANDLER)] for s in (first, CaseState.ACCEPTED)]
+    assert [report["buttons"], report["buttonsAccepted"]] == handler
     assert shot.stat().st_size > 10_000
     keep_screenshots(tmp_path, "desk.png")
     store = Store.open(db)

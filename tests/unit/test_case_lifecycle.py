@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cityeye.cases import TRANSITIONS, Action, Actor, Role, TransitionError, allowed, apply
+from cityeye.cases.lifecycle import NOTES
 from cityeye.domain import Case, CaseOrigin, CaseState, Severity
 from kit import T0
 
@@ -146,5 +147,19 @@ def render_table() -> str:
     return "\n".join(lines)
 
 
+def render_notes() -> str:
+    lines = [
+        "| 记录 note | 在哪些状态 in states | 谁可以 who |",
+        "| --- | --- | --- |",
+    ]
+    for note, rule in NOTES.items():
+        states = ", ".join(f"`{s.value}`" for s in CaseState if s in rule.states)
+        who = ", ".join(sorted(r.value for r in rule.roles))
+        lines.append(f"| `{note.value}` | {states} | {who} |")
+    return "\n".join(lines)
+
+
 def test_docs_show_the_table_the_code_enforces() -> None:
-    assert render_table() in DOCS.read_text(encoding="utf-8")
+    text = DOCS.read_text(encoding="utf-8")
+    assert render_table() in text
+    assert render_notes() in text

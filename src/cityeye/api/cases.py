@@ -27,8 +27,16 @@ from pydantic import BaseModel, Field
 
 from cityeye.analysis import CaseError
 from cityeye.api.auth import current_user_dependency
-from cityeye.cases.book import DEFAULT_ROLE, CaseBook
-from cityeye.cases.lifecycle import Action, Role
+from cityeye.cases.book import CaseBook
+from cityeye.cases.lifecycle import (
+    NAMES_PARTY,
+    Role,
+    acting_role,
+    needs_reason,
+    parse_move,
+    person_moves,
+    roles_for,
+)
 from cityeye.domain import Case, CaseState, Event, FieldError, World
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
@@ -43,31 +51,6 @@ from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 ACTION_WAIT_S = 3.0
 #: The days a case filter may name (as the KPIs: cityeye.api.district).
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-#: What each kind of user may ask for (the lifecycle then checks the case's state).
-MAY = {
-    UserRole.ADMIN: frozenset(Action) | {"co_handle", "progress"},
-    UserRole.DISPATCHER: frozenset(
-        {
-            Action.DISPATCH,
-            Action.CLOSE,
-            Action.DISMISS,
-            Action.ESCALATE,
-            Action.VERIFY,
-            Action.REOPEN,
-            "co_handle",
-            "progress",
-        }
-    ),
-    UserRole.HANDLER: frozenset(
-        {Action.ACCEPT, Action.ARRIVE, Action.HANDLE, Action.RETURN, "progress"}
-    ),
-    UserRole.LEADER: frozenset(),
-    UserRole.RESIDENT: frozenset(),
-}
-#: Moves that are not lifecycle actions: a co-handler joins; a progress note.
-NOTES = frozenset({"co_handle", "progress"})
-#: The lifecycle role a user acts in (an admin acts in the action's usual role).
-ACTS_AS = {UserRole.DISPATCHER: Role.DISPATCHER, UserRole.HANDLER: Role.HANDLER}
 
 
 def local_day_bounds(timezone: str) -> Callable[..., datetime | None]:
@@ -89,7 +72,25 @@ def etag(case: Case) -> str:
     return f'W/"{CaseBook.version(case)}"'
 
 
-def case_json(case: Case, world: World, *, timeline: bool = True) -> dict[str, Any]:
+def moves_json(case: Case, user: User) -> list[dict[str, Any]]:
+    """What ``user`` may do to ``case`` now (:func:`~cityeye.cases.lifecycle.person_moves`):
+    each move with whether it must say why and whether it names a party. A page
+    offers these and only these."""
+    return [
+        {
+            "action": m.value,
+            "reason": needs_reason(case.state, m),
+            "party": m in NAMES_PARTY,
+        }
+        for m in person_moves(case, user.role, user.party_id)
+    ]
+
+
+def case_json(
+    case: Case, world: World, *, timeline: bool = True, user: User | None = None
+) -> dict[str, Any]:
+    """A case as the API shows it; with ``user``, also the ``moves`` they may make."""
+
     def iso(t: datetime | None) -> str | None:
         return t.astimezone(UTC).isoformat() if t else None
 
@@ -120,6 +121,8 @@ def case_json(case: Case, world: World, *, timeline: bool = True) -> dict[str, A
         "closed_at": iso(case.closed_at),
         "rating": case.rating,
     }
+    if user is not None:
+        out["moves"] = moves_json(case, user)
     if timeline:
         out["timeline"] = [
             {
@@ -143,6 +146,44 @@ class Move(BaseModel):
     photos: list[Annotated[str, Field(max_length=80)]] = Field(
         default=[], max_length=20, description="references from POST /api/v1/attachments"
     )
+
+
+def check_move(user: User, case: Case, move: Move) -> Role:
+    """The lifecycle role ``user`` takes ``move`` in, or the HTTP refusal: 422 for no
+    such move, 403 for a move their role never makes, or a case their party does not
+    handle, or a party not their own. Whether the case's state allows it is the
+    lifecycle's to say when the move is applied (422 then)."""
+    try:
+        action = parse_move(move.action)
+    except ValueError as exc:
+        raise HTTPException(422, f"action: {exc}") from None
+    role = acting_role(user.role, action)
+    if role is None or role not in roles_for(action):
+        raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
+    if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
+        raise HTTPException(403, "only the parties handling a case act on it")
+    if user.role == UserRole.HANDLER and move.party not in (None, user.party_id):
+        raise HTTPException(403, "party: a handler acts for their own party only")
+    return role
+
+
+def action_attrs(user: User, case: Case, move: Move, role: Role, seen: int) -> dict[str, Any]:
+    """The ``case.action`` event's attrs for a desk move (:meth:`CaseBook.scripted`)."""
+    attrs: dict[str, Any] = {
+        "case": case.id,
+        "action": move.action,
+        "role": role.value,
+        "actor": user.username,
+        "note": move.note,
+        "photos": move.photos,
+        "if_version": seen,
+        "immediate": True,
+    }
+    if move.party is not None:
+        attrs["party"] = move.party
+    elif user.role == UserRole.HANDLER:
+        attrs["party"] = user.party_id
+    return attrs
 
 
 def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None) -> APIRouter:
@@ -244,7 +285,7 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
         if case is None:
             raise HTTPException(404, f"no case {case_id}")
         response.headers["ETag"] = etag(case)
-        return case_json(case, world)
+        return case_json(case, world, user=user)
 
     @api.post("/{case_id}/actions")
     async def act(
@@ -265,42 +306,14 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
             seen = int(if_match.removeprefix("W/").strip('"'))
         except ValueError:
             raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
-        allowed = MAY[user.role]
-        action: Action | str = move.action
-        if move.action not in NOTES:
-            try:
-                action = Action(move.action)
-            except ValueError:
-                raise HTTPException(422, f"action: {move.action!r} is not an action") from None
-        if action not in allowed:
-            raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
-        if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
-            raise HTTPException(403, "only the parties handling a case act on it")
-        if user.role == UserRole.HANDLER and move.party not in (None, user.party_id):
-            raise HTTPException(403, "party: a handler acts for their own party only")
+        role = check_move(user, case, move)
         try:
             files.check(move.photos)
         except FieldError as exc:
             raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
         if CaseBook.version(case) != seen:
-            return _conflict(case, world)
-        role = ACTS_AS.get(user.role) or (
-            DEFAULT_ROLE[action] if isinstance(action, Action) else Role.DISPATCHER
-        )
-        attrs: dict[str, Any] = {
-            "case": case.id,
-            "action": move.action,
-            "role": role.value,
-            "actor": user.username,
-            "note": move.note,
-            "photos": move.photos,
-            "if_version": seen,
-            "immediate": True,
-        }
-        if move.party is not None:
-            attrs["party"] = move.party
-        elif user.role == UserRole.HANDLER:
-            attrs["party"] = user.party_id
+            return _conflict(case, world, user)
+        attrs = action_attrs(user, case, move, role, seen)
         event = Event(
             id=f"desk-{secrets.token_hex(8)}",
             kind="case.action",
@@ -314,10 +327,10 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
             return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
         now, error = applied
         if error is not None and error.field == "if_version":
-            return _conflict(now, world)
+            return _conflict(now, world, user)
         if error is not None:
             raise HTTPException(422, error.reason)
-        return JSONResponse(case_json(now, world), headers={"ETag": etag(now)})
+        return JSONResponse(case_json(now, world, user=user), headers={"ETag": etag(now)})
 
     return api
 
@@ -344,11 +357,11 @@ async def submit_action(pipeline: Intake, event: Event) -> tuple[Case, CaseError
     return case, error
 
 
-def _conflict(case: Case, world: World) -> JSONResponse:
+def _conflict(case: Case, world: World, user: User) -> JSONResponse:
     return JSONResponse(
         {
             "detail": "the case changed since you looked at it; here it is now",
-            "current": case_json(case, world),
+            "current": case_json(case, world, user=user),
         },
         status_code=409,
         headers={"ETag": etag(case)},

@@ -26,7 +26,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cityeye.cases.lifecycle import Action, Actor, Role, apply
+from cityeye.cases.lifecycle import (
+    DEFAULT_ROLE,
+    Action,
+    Actor,
+    Note,
+    Role,
+    apply,
+    check_note,
+    parse_move,
+)
 from cityeye.cases.notify import Notification, Notifier, reporter_text
 from cityeye.cases.routing import escalation_target, plan, route
 from cityeye.cases.sla import Stage, handle_limit, next_limit, sla_for, stage_of
@@ -46,20 +55,6 @@ from cityeye.domain import (
 
 SYSTEM = Actor("system", Role.SYSTEM)
 REPORT_SCENARIO = "citizen.report"
-#: Who takes a scripted action when the script does not say (``case.action`` events).
-DEFAULT_ROLE = {
-    Action.DISPATCH: Role.DISPATCHER,
-    Action.ACCEPT: Role.HANDLER,
-    Action.ARRIVE: Role.HANDLER,
-    Action.HANDLE: Role.HANDLER,
-    Action.RETURN: Role.HANDLER,
-    Action.VERIFY: Role.VERIFIER,
-    Action.CLOSE: Role.DISPATCHER,
-    Action.DISMISS: Role.DISPATCHER,
-    Action.REOPEN: Role.REPORTER,
-    Action.ESCALATE: Role.DISPATCHER,
-    Action.SELF_RESOLVE: Role.SYSTEM,
-}
 
 
 @dataclass(slots=True)
@@ -288,14 +283,16 @@ class CaseBook:
         party = attrs.get("party")
         if party is not None and party not in self.world.parties:
             raise FieldError("attrs.party", f"unknown party {party!r}")
-        if raw_action == "rate":
+        try:
+            move = parse_move(str(raw_action))
+        except ValueError as exc:
+            raise FieldError("attrs.action", str(exc)) from None
+        if isinstance(move, Note):
+            check_note(case, move)  # the lifecycle says where a note may go
+        if move == Note.RATE:
             rating = attrs.get("rating")
             if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
                 raise FieldError("attrs.rating", f"{rating!r} is not a whole number 1..5")
-            if case.state != CaseState.CLOSED:
-                raise FieldError(
-                    "attrs.action", f"only a closed case can be rated, not {case.state}"
-                )
             if case.rating is not None:
                 raise FieldError("attrs.rating", f"case {case.id} has been rated already")
             case.rating = rating
@@ -304,11 +301,9 @@ class CaseBook:
                 case, at, "rate", f"居民评价 {rating} 星" + (f"：{comment}" if comment else "")
             )
             return case
-        if raw_action == "progress":
+        if move == Note.PROGRESS:
             # 进展: words or a photo on the way, without moving the case (the desk's
             # "progress note"); versioned like every change, so If-Match still holds
-            if case.state.terminal:
-                raise FieldError("attrs.action", f"case {case.id} is {case.state}: no more notes")
             photos = attrs.get("photos") or ()
             attachments = tuple(str(p) for p in photos) if isinstance(photos, list) else ()
             note = str(attrs.get("note") or "").strip()
@@ -317,17 +312,14 @@ class CaseBook:
             who = str(party or attrs.get("actor") or "system")
             self._note(case, at, "progress", note, who, attachments)
             return case
-        if raw_action == "co_handle":
+        if move == Note.CO_HANDLE:
             if party is None:
                 raise FieldError("attrs.party", "co_handle needs the party")
             self.add_co_handler(case, str(party))
             self._note(case, at, "co_handle", f"协办 {party}")
             return case
-        try:
-            action = Action(str(raw_action))
-        except ValueError:
-            options = ", ".join([*(a.value for a in Action), "co_handle", "progress"])
-            raise FieldError("attrs.action", f"{raw_action!r} is not one of {options}") from None
+        assert isinstance(move, Action)
+        action = move
         try:
             role = Role(attrs.get("role") or DEFAULT_ROLE[action])
         except ValueError:

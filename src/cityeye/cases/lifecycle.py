@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from cityeye.domain import Case, CaseState, TimelineEntry
+from cityeye.domain.users import UserRole
 
 S = CaseState
 
@@ -102,10 +103,135 @@ TRANSITIONS: dict[tuple[CaseState, Action], Rule] = {
 }
 
 
+class Note(StrEnum):
+    """Entries that add to a case without moving it (the timeline records them too)."""
+
+    CO_HANDLE = "co_handle"  # 协办: another party joins the case
+    PROGRESS = "progress"  # 进展: words or a photo on the way
+    RATE = "rate"  # 评价: the reporter's one to five stars on a closed case
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRule:
+    """Where a note may be added and who may add it."""
+
+    states: frozenset[CaseState]
+    roles: frozenset[Role]
+
+
+_OPEN = frozenset(s for s in CaseState if not s.terminal)
+
+#: note → in which states and by whom. A closed case takes no more notes but a rating.
+NOTES: dict[Note, NoteRule] = {
+    Note.CO_HANDLE: NoteRule(_OPEN, frozenset({D, SYS})),
+    Note.PROGRESS: NoteRule(_OPEN, frozenset({D, H})),
+    Note.RATE: NoteRule(frozenset({S.CLOSED}), frozenset({R})),
+}
+
+#: A move a person or the system asks for: a lifecycle action or a note.
+Move = Action | Note
+
+#: The role an action is taken in when whoever asks does not say (a scripted event, an
+#: admin on the desk, who acts in the action's usual role).
+DEFAULT_ROLE: dict[Move, Role] = {
+    A.DISPATCH: D,
+    A.ACCEPT: H,
+    A.ARRIVE: H,
+    A.HANDLE: H,
+    A.RETURN: H,
+    A.VERIFY: V,
+    A.CLOSE: D,
+    A.DISMISS: D,
+    A.REOPEN: R,
+    A.ESCALATE: D,
+    A.SELF_RESOLVE: SYS,
+    Note.CO_HANDLE: D,
+    Note.PROGRESS: D,
+    Note.RATE: R,
+}
+
+#: Moves that name a party (the one dispatched to, the one joining).
+NAMES_PARTY = frozenset({A.DISPATCH, Note.CO_HANDLE})
+
+
+def parse_move(value: str) -> Move:
+    """The action or note called ``value``; ``ValueError`` naming the options."""
+    for kind in (Action, Note):
+        try:
+            return kind(value)
+        except ValueError:
+            continue
+    options = ", ".join([*(a.value for a in Action), *(n.value for n in Note)])
+    raise ValueError(f"{value!r} is not one of {options}")
+
+
+def roles_for(move: Move) -> frozenset[Role]:
+    """Everyone who may take ``move`` in at least one state."""
+    if isinstance(move, Note):
+        return NOTES[move].roles
+    return frozenset(r for (_, a), rule in TRANSITIONS.items() if a == move for r in rule.roles)
+
+
+def moves(state: CaseState, role: Role) -> list[Move]:
+    """What ``role`` may do to a case in ``state``, actions in the table's order, then
+    notes: the buttons a page offers are these and no others."""
+    out: list[Move] = [
+        a for (s, a), rule in TRANSITIONS.items() if s == state and role in rule.roles
+    ]
+    out += [n for n, rule in NOTES.items() if state in rule.states and role in rule.roles]
+    return out
+
+
+def needs_reason(state: CaseState, move: Move) -> bool:
+    """Whether ``move`` from ``state`` must say why (a note)."""
+    rule = TRANSITIONS.get((state, move)) if isinstance(move, Action) else None
+    return rule is not None and rule.reason
+
+
+def check_note(case: Case, note: Note) -> None:
+    """Raise :class:`TransitionError` when ``case`` takes no ``note`` in its state."""
+    rule = NOTES[note]
+    if case.state not in rule.states:
+        where = ", ".join(s.value for s in CaseState if s in rule.states)
+        raise TransitionError(case, note, f"only a case that is {where} takes one")
+
+
+#: The lifecycle role each kind of desk user acts in; an admin acts in the move's usual
+#: role (:func:`acting_role`). Leaders change nothing; residents act through the portal.
+_DESK_ROLE = {UserRole.DISPATCHER: D, UserRole.HANDLER: H}
+
+
+def acting_role(user: UserRole, move: Move) -> Role | None:
+    """The role a signed-in person takes ``move`` in, or ``None`` when they never may.
+    A person is never the system, and on the desk never the reporter: an admin whose
+    move usually is theirs acts as a dispatcher."""
+    if user in _DESK_ROLE:
+        return _DESK_ROLE[user]
+    if user == UserRole.ADMIN:
+        role = DEFAULT_ROLE[move]
+        return D if role in (SYS, R) else role
+    return None
+
+
+def person_moves(case: Case, user: UserRole, party: str | None) -> list[Move]:
+    """The moves a desk user may make on ``case`` now: what the table allows from its
+    state for the role they act in, and for a handler only on a case their party
+    handles. The desk shows exactly these as buttons and the API accepts exactly
+    these (``tests/unit/test_lifecycle_moves.py`` walks every state and role)."""
+    if user == UserRole.HANDLER and (party is None or party not in (case.lead, *case.co_handlers)):
+        return []
+    out: list[Move] = []
+    for role in (D, H, V):
+        for move in moves(case.state, role):
+            if move not in out and acting_role(user, move) == role:
+                out.append(move)
+    return out
+
+
 class TransitionError(ValueError):
     """An action the table does not allow; nothing was changed."""
 
-    def __init__(self, case: Case, action: Action, reason: str) -> None:
+    def __init__(self, case: Case, action: Move, reason: str) -> None:
         super().__init__(
             f"case {case.id}: cannot {action.value} a {case.state.value} case: {reason}"
         )

@@ -16,33 +16,12 @@
 (function () {
   const QUEUE = "cityeye.desk.queue";
   const WORKING = ["dispatched", "accepted", "in_progress", "returned", "reopened", "escalated"];
-  // role → state → the moves offered there (the server's lifecycle has the last word)
-  const HANDLER = {
-    dispatched: ["accept", "return"],
-    reopened: ["accept", "return"],
-    escalated: ["accept", "arrive", "handle", "return"],
-    accepted: ["arrive", "handle", "progress", "return"],
-    in_progress: ["handle", "progress", "return"],
-  };
-  const DISPATCHER = {
-    reported: ["dispatch", "dismiss"],
-    returned: ["dispatch", "dismiss"],
-    escalated: ["dispatch", "dismiss", "progress"],
-    reopened: ["dispatch", "progress"],
-    dispatched: ["progress"],
-    accepted: ["progress"],
-    in_progress: ["progress"],
-    handled: ["verify", "reopen"],
-    verified: ["close"],
-  };
-  const MOVES = { handler: HANDLER, dispatcher: DISPATCHER, admin: DISPATCHER };
   const LISTED = {
     handler: WORKING,
     dispatcher: ["reported", "handled", "verified", ...WORKING],
     admin: ["reported", "handled", "verified", ...WORKING],
     leader: ["reported", "handled", "verified", ...WORKING],
   };
-  const REASON = new Set(["return", "dismiss", "reopen", "handle"]); // these must say why
   const DANGER = new Set(["return", "dismiss", "reopen"]);
   const LABEL = {
     accept: "受理 Accept",
@@ -135,6 +114,7 @@
 
   function render(c, etag, message) {
     detail.hidden = false;
+    detail.dataset.state = c.state; // for styles and tests; never shown
     detail.replaceChildren(text("h2", c.title), text("p", [c.state_zh, severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
     const tl = document.createElement("ol");
@@ -152,15 +132,18 @@
       tl.append(li);
     }
     detail.append(tl);
-    const moves = (MOVES[me.role] || {})[c.state] || [];
+    // the server says what I may do here (the case lifecycle, for my role): no table
+    // of our own that could drift from it
+    const moves = c.moves || [];
     if (!moves.length) return;
     const form = document.getElementById("moves").content.firstElementChild.cloneNode(true);
     const buttons = form.querySelector(".buttons");
-    if (moves.includes("dispatch")) form.prepend(partyPicker(c));
-    for (const action of moves) {
-      const b = text("button", LABEL[action], DANGER.has(action) ? "danger" : action === "progress" ? "secondary" : "");
+    if (moves.some((m) => m.party)) form.prepend(partyPicker(c));
+    for (const m of moves) {
+      const b = text("button", LABEL[m.action] || m.action, DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
       b.type = "button";
-      b.addEventListener("click", () => submit(c, etag, action, form));
+      b.dataset.action = m.action;
+      b.addEventListener("click", () => submit(c, etag, m, form));
       buttons.append(b);
     }
     detail.append(form);
@@ -209,10 +192,11 @@
     });
   }
 
-  async function submit(c, etag, action, form) {
+  async function submit(c, etag, m, form) {
+    const action = m.action;
     const error = form.querySelector(".error");
     const note = form.note.value.trim();
-    if (REASON.has(action) && !note) {
+    if (m.reason && !note) {
       error.textContent = "请填写原因 Say why in the note";
       error.hidden = false;
       return;
@@ -220,7 +204,7 @@
     for (const b of form.querySelectorAll("button")) b.disabled = true; // no double submit
     error.hidden = true;
     const move = { id: c.id, etag, action, note, photos: [] };
-    if (action === "dispatch") move.party = form.party.value;
+    if (m.party) move.party = form.party.value;
     try {
       const file = form.photo.files[0];
       if (file) move.photos.push(await upload(file));
