@@ -56,6 +56,7 @@ test: lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports  # layers import downwards only (docs/architecture.md)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

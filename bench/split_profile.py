@@ -36,7 +36,7 @@ import soak
 
 import cityeye.live.split as live_split
 from cityeye.domain import Event
-from cityeye.live.pipeline import Intake, LivePipeline
+from cityeye.live.pipeline import LivePipeline, Pipeline
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import GridLocator
@@ -53,7 +53,7 @@ def last_tick(pipeline: LivePipeline) -> None:
     pipeline.tick(datetime.now(UTC) + timedelta(seconds=HOLD_S))
 
 
-class StoreOnly(Intake):
+class StoreOnly(Pipeline):
     """What the HTTP process does with a batch (:class:`cityeye.live.split.SplitIntake`
     without the process it wakes)."""
 

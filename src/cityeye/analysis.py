@@ -38,6 +38,9 @@ RECENT_ERRORS = 1000
 MAX_CASE_ERRORS = 10_000
 #: The version of :meth:`Analysis.snapshot`; an older one is refused (rebuild instead).
 SNAPSHOT_VERSION = 1
+#: The name the live service keeps its analysis snapshot under (``engine_state``); a
+#: replay (the backtest) leaves its final state there too, so ``serve`` resumes from it.
+SNAPSHOT_NAME = "live"
 
 
 def is_immediate(event: Event) -> bool:

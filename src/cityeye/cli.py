@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
     from cityeye.ingest.mqtt_nats import NatsMqttUrl
-    from cityeye.live.pipeline import Intake
+    from cityeye.live.pipeline import Pipeline
     from cityeye.notifiers import NotifyConfig
     from cityeye.scenarios import LoadedScenario
 
@@ -440,10 +440,10 @@ def _intake(
     bus: str | None,
     partitions: int,
     lateness_s: float = 600,
-) -> Intake:
-    """:func:`cityeye.live.serve.intake`, a bus that cannot be used exiting 2."""
+) -> Pipeline:
+    """:func:`cityeye.serve.intake`, a bus that cannot be used exiting 2."""
     from cityeye.live.bus import BusError
-    from cityeye.live.serve import intake
+    from cityeye.serve import intake
 
     try:
         return intake(store, scenarios, bus, partitions, lateness_s)
@@ -641,7 +641,7 @@ def serve(
             param_hint="--analysis",
         )
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
-    from cityeye.live import serve as live
+    from cityeye import serve as live
     from cityeye.live.pipeline import LivePipeline
     from cityeye.runtime import tune_gc
 
@@ -777,7 +777,7 @@ def worker(
     of the events `cityeye serve --bus` publishes; SIGTERM or Ctrl+C stops it after a
     last snapshot, SIGKILL loses nothing (docs/scale-out.md)."""
     from cityeye.live.bus import BusError
-    from cityeye.live.serve import work
+    from cityeye.serve import work
 
     if clock not in ("wall", "events"):
         raise typer.BadParameter("use wall or events", param_hint="--clock")
@@ -880,7 +880,7 @@ def user_add(
 ) -> None:
     """Add a user; the password is asked for (twice) or read from stdin, and stored
     only as an argon2 hash."""
-    from cityeye.api.auth import create_user
+    from cityeye.accounts import create_user
 
     password = _new_password(password_stdin)
     store = Store.open(db)
@@ -903,7 +903,7 @@ def user_add(
 @user_app.command("demo")
 def user_demo(db: DbOption = DEFAULT_URL) -> None:
     """One user per role for the demo district, with fresh passwords, printed once."""
-    from cityeye.api.auth import demo_users
+    from cityeye.accounts import demo_users
 
     store = Store.open(db)
     world = store.load_world()
@@ -942,7 +942,7 @@ def user_password(
 ) -> None:
     """Set a new password (a reset); every session, API token and known device of the
     user is revoked with it."""
-    from cityeye.api.auth import change_password
+    from cityeye.accounts import change_password
 
     password = _new_password(password_stdin)
     revoked = _account(change_password, Store.open(db), username, password)
@@ -953,7 +953,7 @@ def user_password(
 def user_disable(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
     """Disable a user: they cannot sign in, and every session and token of theirs
     stops working now (open sessions included)."""
-    from cityeye.api.auth import disable_user
+    from cityeye.accounts import disable_user
 
     revoked = _account(disable_user, Store.open(db), username)
     err.print(f"user {username} disabled; {revoked} tokens revoked")
@@ -962,7 +962,7 @@ def user_disable(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
 @user_app.command("enable")
 def user_enable(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
     """Let a disabled user sign in again (revoked tokens stay revoked)."""
-    from cityeye.api.auth import enable_user
+    from cityeye.accounts import enable_user
 
     _account(enable_user, Store.open(db), username)
     err.print(f"user {username} enabled")
@@ -972,7 +972,7 @@ def user_enable(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
 def user_revoke(username: UsernameArg, db: DbOption = DEFAULT_URL) -> None:
     """Revoke every session, API token and known device of a user, keeping the account
     (they sign in again), e.g. after a lost phone."""
-    from cityeye.api.auth import revoke_user
+    from cityeye.accounts import revoke_user
 
     revoked = _account(revoke_user, Store.open(db), username)
     err.print(f"user {username}: {revoked} tokens revoked")
@@ -1094,7 +1094,7 @@ def import_hotline(
         raise typer.Exit(2) from None
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     store = Store.open(db)
-    pipeline: Intake | None = None
+    pipeline: Pipeline | None = None
     try:
         with err.status("starting the engine 启动引擎…"):
             pipeline = _intake(store, scenarios, bus, partitions)
@@ -1147,11 +1147,11 @@ def participation_demo(
     from rich.progress import MofNCompleteColumn
 
     from cityeye.api.app import default_files_dir
+    from cityeye.domain.participation import TopicStep
     from cityeye.files import AttachmentStore
     from cityeye.live.pipeline import LivePipeline
     from cityeye.participation.demo import AlreadySeeded, month_before, seeded
     from cityeye.participation.demo import seed as seed_demo
-    from cityeye.participation.model import TopicStep
 
     store = Store.open(db)
     try:

@@ -4,8 +4,11 @@ after the next release — import from ``cityeye.live.pipeline``."""
 
 import warnings
 
-from cityeye.live.pipeline import Intake as Intake
 from cityeye.live.pipeline import LivePipeline as LivePipeline
+from cityeye.live.pipeline import Pipeline
 from cityeye.live.pipeline import resume as resume
+
+#: Renamed ``Pipeline`` in issue 16 (``Intake`` is now the ingest channels' protocol).
+Intake = Pipeline
 
 warnings.warn("cityeye.pipeline moved to cityeye.live.pipeline", DeprecationWarning, stacklevel=2)

@@ -13,22 +13,22 @@ A bad line never stops a replay: it is reported with its line number, field and 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.analysis import Analysis
+from cityeye.analysis import SNAPSHOT_NAME, Analysis
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, kpis
 from cityeye.cases.notify import ListNotifier
 from cityeye.domain import Alert, AreaLevel, Event, FieldError, World, is_known_kind
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.ingest import decode_event
-from cityeye.ingest.batch import dead_letter
-from cityeye.live.pipeline import SNAPSHOT_NAME
+from cityeye.ingest.batch import dead_letter, read_lines
 from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
@@ -112,12 +112,6 @@ class ReplayResult:
             "rejected": self.rejected_lines,
             "duplicates": self.duplicate_lines,
         }
-
-
-def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_number, bytes)`` for each line, 1-based, without the newline."""
-    for number, line in enumerate(stream, start=1):
-        yield number, line.rstrip(b"\r\n")
 
 
 def sorted_alerts(alerts: list[Alert]) -> list[Alert]:
@@ -292,7 +286,7 @@ def run_replay(
             progress(done)
     finally:
         store.close()
-    tz = ZoneInfo(world.timezone if world else "Asia/Shanghai")
+    tz = ZoneInfo(world.timezone if world else DEFAULT_TIMEZONE)
     with (out_dir / "alerts.jsonl").open("wb") as stream:
         for alert in replay.result.alerts:
             stream.write(orjson.dumps(alert.to_json(tz)) + b"\n")

@@ -12,8 +12,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import SESSION_TTL, create_user, issue_token
+from cityeye.api.auth import SESSION_TTL, issue_token
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -24,9 +24,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cityeye import accounts
+from cityeye.accounts import create_user, demo_users
 from cityeye.api import auth, district
 from cityeye.api.app import create_app
-from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, create_user, demo_users
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE
 from cityeye.cli import app as cli
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
@@ -289,7 +291,7 @@ def test_finding_06_open_alert_stream_ends_when_its_token_is_revoked(
         "area": "G0001",
         "attrs": {"category": "road", "text": "路面坑洼"},
     }
-    revoke = threading.Timer(0.3, lambda: auth.revoke_user(env.store, "root"))
+    revoke = threading.Timer(0.3, lambda: accounts.revoke_user(env.store, "root"))
     alert = threading.Timer(3.0, lambda: env.pipeline.ingest_raw([orjson.dumps(report)], "t"))
     revoke.start()
     alert.start()

@@ -29,8 +29,8 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import create_user
 from cityeye.api.hardening import DEFAULT_BODY_LIMIT
 from cityeye.api.portal import REPORTS_PER_HOUR
 from cityeye.cli import app as cli

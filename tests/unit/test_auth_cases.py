@@ -17,8 +17,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from cityeye.accounts import create_user, demo_users
 from cityeye.api.app import create_app
-from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle, create_user, demo_users
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle
 from cityeye.cases.lifecycle import Role, moves
 from cityeye.domain import CaseState, FieldError
 from cityeye.live.pipeline import LivePipeline

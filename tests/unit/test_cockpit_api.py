@@ -18,8 +18,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import create_user
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -17,8 +17,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import create_user, issue_token
+from cityeye.api.auth import issue_token
 from cityeye.domain.users import UserRole
 from cityeye.live.clock import ReplayClock, WallClock, clock_mode, clock_speed
 from cityeye.live.pipeline import LivePipeline

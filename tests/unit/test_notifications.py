@@ -26,8 +26,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import create_user
 from cityeye.cases.outbox import Channels
 from cityeye.live.pipeline import LivePipeline
 from cityeye.notifiers import (

@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import create_user
+from cityeye.domain.participation import Rules
 from cityeye.live.pipeline import LivePipeline
-from cityeye.participation.model import Rules
 from cityeye.participation.votes import tally
 from cityeye.store import Store
 from cityeye.store import participation as db

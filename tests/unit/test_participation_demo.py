@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cityeye.api.auth import demo_users
+from cityeye.accounts import demo_users
 from cityeye.cli import app
 from cityeye.domain import CaseState, World
+from cityeye.domain.participation import TopicStep
 from cityeye.files import AttachmentStore
 from cityeye.live.clock import ReplayClock
 from cityeye.live.pipeline import LivePipeline
 from cityeye.live.playback import ReplayFeeder
 from cityeye.participation.demo import AlreadySeeded, Summary, month_before, seed
-from cityeye.participation.model import TopicStep
 from cityeye.participation.votes import tally
 from cityeye.sim.district import build_demo_world
 from cityeye.sourcefile import SourceDoc

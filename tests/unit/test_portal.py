@@ -17,8 +17,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import Throttle, create_user
+from cityeye.api.auth import Throttle
 from cityeye.api.portal import router
 from cityeye.cases.book import CaseBook
 from cityeye.domain import Event

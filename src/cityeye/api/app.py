@@ -38,7 +38,7 @@ from cityeye.api.status import CachedStatus
 from cityeye.domain import EVENT_KINDS
 from cityeye.files import AttachmentStore
 from cityeye.live.clock import Clock, WallClock
-from cityeye.live.pipeline import Intake
+from cityeye.live.pipeline import Pipeline
 from cityeye.live.playback import ReplayFeeder
 from cityeye.live.ticks import tick_loop
 from cityeye.store import Store
@@ -102,7 +102,7 @@ def alert_chart(counts: dict[str, dict[str, int]], store: Store) -> list[dict[st
 
 def create_app(
     store: Store,
-    pipeline: Intake | None = None,
+    pipeline: Pipeline | None = None,
     *,
     tick_s: float = 5.0,
     wall_clock: bool = True,

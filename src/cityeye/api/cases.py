@@ -42,8 +42,7 @@ from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
 from cityeye.live.clock import Clock, WallClock
-from cityeye.live.pipeline import Intake, LivePipeline
-from cityeye.live.split import wait_applied
+from cityeye.live.pipeline import Pipeline, wait_applied
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
 #: Seconds a desk action waits for the analysis process (``serve --analysis process``)
@@ -186,7 +185,7 @@ def action_attrs(user: User, case: Case, move: Move, role: Role, seen: int) -> d
     return attrs
 
 
-def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None) -> APIRouter:
+def router(pipeline: Pipeline, files: AttachmentStore, clock: Clock | None = None) -> APIRouter:
     """``clock``: "now" for overdue and for the time of a move (a replayed day's
     simulated time in a demo, so deadlines do not jump; default the wall clock)."""
     store, world = pipeline.store, pipeline.world
@@ -335,22 +334,24 @@ def router(pipeline: Intake, files: AttachmentStore, clock: Clock | None = None)
     return api
 
 
-async def submit_action(pipeline: Intake, event: Event) -> tuple[Case, CaseError | None] | None:
+async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseError | None] | None:
     """Send one ``case.action`` event through the intake, as every change to a case
     goes (so it is stored, replayable and snapshot-safe), and say how it went: the
     case as it is now and the book's refusal if any; ``None`` when a bus worker will
-    apply it later, or the analysis process did not answer within
-    :data:`ACTION_WAIT_S` (answer 202)."""
+    apply it later, or the analysis did not answer within :data:`ACTION_WAIT_S`
+    (answer 202). However the pipeline analyses (here, in another process, on a bus),
+    it says so through :meth:`~cityeye.live.pipeline.Pipeline.expect`."""
     pending = pipeline.expect(event.id)  # before the store: its answer may come at once
-    await run_in_threadpool(pipeline.ingest, [event])
-    if pending is not None:  # analysed in another process (serve --analysis process)
-        applied, error = await wait_applied(pending, ACTION_WAIT_S)
-        if not applied:
-            pipeline.forget(event.id)
-            return None
-    elif isinstance(pipeline, LivePipeline):
-        error = pipeline.analysis.recent_errors.get(event.id)
-    else:
+    try:
+        await run_in_threadpool(pipeline.ingest, [event])
+    except BaseException:
+        pipeline.forget(event.id)
+        raise
+    if pending is None:
+        return None
+    applied, error = await wait_applied(pending, ACTION_WAIT_S)
+    if not applied:
+        pipeline.forget(event.id)
         return None
     case = await run_in_threadpool(pipeline.store.get_case, str(event.attrs["case"]))
     assert case is not None

@@ -18,12 +18,10 @@ from pydantic import BaseModel, Field
 
 from cityeye.api.auth import current_user_dependency
 from cityeye.domain import World
+from cityeye.domain.dates import DEFAULT_TIMEZONE, local_date
 from cityeye.domain.users import User, UserRole
-from cityeye.live.clock import MAX_SPEED, Clock, ReplayClock, clock_mode, clock_speed, local_date
+from cityeye.live.clock import MAX_SPEED, Clock, ReplayClock, clock_mode, clock_speed
 from cityeye.store import Store
-
-#: Where no district is loaded (the same default as a world file's).
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class Speed(BaseModel):

@@ -25,7 +25,7 @@ from cityeye.api.sse import sse_response
 from cityeye.domain import AreaLevel, FieldError
 from cityeye.domain.users import User, below, scope_of
 from cityeye.live.clock import Clock, WallClock
-from cityeye.live.pipeline import Intake
+from cityeye.live.pipeline import Pipeline
 from cityeye.store.case_queries import find_alerts
 from cityeye.store.outbox import ALERT_BELL
 
@@ -39,7 +39,7 @@ MAX_KPI_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-def router(pipeline: Intake, clock: Clock | None = None) -> APIRouter:
+def router(pipeline: Pipeline, clock: Clock | None = None) -> APIRouter:
     """``clock``: "today" for the KPIs' default period (a replayed day's, in a demo)."""
     store, world = pipeline.store, pipeline.world
     clock = clock or WallClock()

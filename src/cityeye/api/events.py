@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import Event
 from cityeye.ingest.scope import check_from_outside
-from cityeye.live.pipeline import Intake
+from cityeye.live.pipeline import Pipeline
 from cityeye.store import ApiToken
 
 MAX_BODY = 16 * 1024 * 1024
@@ -51,7 +51,7 @@ def split_items(body: bytes, content_type: str) -> list[bytes]:
     return [body]
 
 
-def router(pipeline: Intake, *, open_ingest: bool = False) -> APIRouter:
+def router(pipeline: Pipeline, *, open_ingest: bool = False) -> APIRouter:
     """``open_ingest``: take events without a token (a demo, a closed lab network);
     otherwise every request needs a device or integration token (``cityeye token``)."""
     api = APIRouter(prefix="/api/v1", tags=["events"])

@@ -36,10 +36,11 @@ from fastapi.concurrency import run_in_threadpool
 from cityeye.api.events import read_body
 from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
+from cityeye.domain.dates import local_date
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.ingest.hotline import mask_numbers, mask_phone
-from cityeye.live.clock import Clock, WallClock, local_date
-from cityeye.live.pipeline import Intake
+from cityeye.live.clock import Clock, WallClock
+from cityeye.live.pipeline import Pipeline
 from cityeye.scenarios import LoadedScenario
 from cityeye.scenarios.spec import SeverityMap
 from cityeye.store import ApiToken
@@ -444,7 +445,9 @@ def parse_query(params: Mapping[str, str], now: datetime) -> Query:
 
 
 # ---------------------------------------------------------------------- router
-def router(pipeline: Intake, *, open_ingest: bool = False, clock: Clock | None = None) -> APIRouter:
+def router(
+    pipeline: Pipeline, *, open_ingest: bool = False, clock: Clock | None = None
+) -> APIRouter:
     """The GeoReport v2 endpoints over ``pipeline``'s scenarios and store.
     ``open_ingest``: take requests without an ``api_key`` (demos, tests). ``clock``:
     the time of a new request and of the default search window (a replayed day's

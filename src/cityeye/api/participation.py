@@ -40,10 +40,7 @@ from cityeye.api.auth import (
 )
 from cityeye.api.portal import STATE_WORDS
 from cityeye.domain import Case, FieldError
-from cityeye.domain.users import User, UserRole, below
-from cityeye.files import AttachmentStore
-from cityeye.live.pipeline import Intake
-from cityeye.participation.model import (
+from cityeye.domain.participation import (
     Channel,
     Meeting,
     MeetingMode,
@@ -55,15 +52,21 @@ from cityeye.participation.model import (
     TopicKind,
     TopicStep,
 )
+from cityeye.domain.users import User, UserRole, below
+from cityeye.files import AttachmentStore
+from cityeye.live.pipeline import Pipeline
 from cityeye.participation.service import (
     COUNCIL,
     REPORT_CATEGORY,
     SOURCE,
     STAFF,
+    Blocked,
+    Conflict,
+    NotFound,
     Participation,
+    Refused,
     WantedAction,
     iso,
-    status_of,
     text_tools,
 )
 from cityeye.participation.workflow import DEFAULT_DAYS
@@ -90,9 +93,21 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def status_of(exc: FieldError) -> int:
+    """The HTTP status of one of the service's domain errors (the service itself
+    knows nothing of HTTP)."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Refused):
+        return 403
+    if isinstance(exc, Blocked | Conflict):
+        return 409
+    return 422
+
+
 def _domain(endpoint: Callable[P, R]) -> Callable[P, R]:
     """The one place where the service's domain errors become HTTP status codes
-    (:func:`~cityeye.participation.service.status_of`), as ``field: reason``."""
+    (:func:`status_of`), as ``field: reason``."""
 
     @functools.wraps(endpoint)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -234,7 +249,7 @@ def _tally_json(t: Tally) -> dict[str, Any]:
 
 
 def router(
-    pipeline: Intake,
+    pipeline: Pipeline,
     files: AttachmentStore,
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -48,7 +48,7 @@ from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole
 from cityeye.files import MAX_BYTES, AttachmentStore
-from cityeye.live.pipeline import Intake
+from cityeye.live.pipeline import Pipeline
 from cityeye.store.requests import (
     Follow,
     add_follow,
@@ -206,7 +206,7 @@ def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any
 
 
 def router(
-    pipeline: Intake,
+    pipeline: Pipeline,
     files: AttachmentStore,
     *,
     reports: Throttle | None = None,

@@ -52,9 +52,9 @@ from cityeye.domain import (
     World,
     parse_ts,
 )
+from cityeye.domain.scenario import REPORT_SCENARIO
 
 SYSTEM = Actor("system", Role.SYSTEM)
-REPORT_SCENARIO = "citizen.report"
 
 
 @dataclass(slots=True)

@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from cityeye.cases.book import REPORT_SCENARIO
 from cityeye.cases.notify import reporter_text
 from cityeye.domain import Case, CaseState, Severity, TimelineEntry
+from cityeye.domain.scenario import REPORT_SCENARIO
 
 #: The source whose reports may have a signed-in reporter (``report_follows``).
 PORTAL_SOURCE = "portal"

@@ -13,6 +13,11 @@ from typing import Any
 from cityeye.domain.alerts import Severity
 from cityeye.domain.parties import PartyKind
 
+#: The scenario every resident's or hotline report goes through (keyed by event, so
+#: each report is its own alert and case); the portal, Open311 and the hotline import
+#: find a report's case by it.
+REPORT_SCENARIO = "citizen.report"
+
 
 class Module(StrEnum):
     """The catalogue's modules (v3.0's four, plus 民生服务 and 企业服务)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cityeye.domain.areas import Area, AreaLevel
 from cityeye.domain.assets import Device, Subject, Venue
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.domain.events import Event
 from cityeye.domain.parties import Party
 from cityeye.domain.routing import RoutingRule
@@ -38,7 +39,7 @@ class World:
     sla: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
-    def empty(cls, timezone: str = "Asia/Shanghai") -> World:
+    def empty(cls, timezone: str = DEFAULT_TIMEZONE) -> World:
         """A world with no areas or assets, for replaying events without a world file."""
         root = Area("000000", "(no world)", AreaLevel.DISTRICT)
         return cls(district=root, timezone=timezone, areas={root.code: root})

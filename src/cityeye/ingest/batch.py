@@ -9,9 +9,10 @@ to the bus — is the caller's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO
 
 from cityeye.domain import Event, FieldError
 from cityeye.ingest.decode import MAX_EVENT_BYTES, decode_event, shorten
@@ -78,3 +79,9 @@ def decode_batch(
     if dead:
         store.add_dead_letters(dead)
     return rejected, good
+
+
+def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, bytes)`` for each line, 1-based, without the newline."""
+    for number, line in enumerate(stream, start=1):
+        yield number, line.rstrip(b"\r\n")

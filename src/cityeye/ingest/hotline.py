@@ -62,7 +62,7 @@ from cityeye.sourcefile import DataPath, Problem, SourceError, format_path, read
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.live.pipeline import Intake
+    from cityeye.ingest.intake import Intake
 
 #: Dead-letter channel and default event source of imported tickets.
 CHANNEL = "hotline"

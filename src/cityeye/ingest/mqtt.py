@@ -58,7 +58,7 @@ from cityeye.ingest.scope import check_from_outside
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
-    from cityeye.live.pipeline import Intake
+    from cityeye.ingest.intake import Intake
 
 log = logging.getLogger("cityeye.mqtt")
 

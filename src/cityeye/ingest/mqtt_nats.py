@@ -53,10 +53,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from cityeye.ingest.mqtt import store_messages
 from cityeye.ingest.mqtt_map import MqttMap, default_map
-from cityeye.live.bus import RETRY_S, BusError, _connect, _Loop, _reason, shown
+from cityeye.nats_client import RETRY_S, AsyncLoop, BusError, connect, reason, shown
 
 if TYPE_CHECKING:
-    from cityeye.live.pipeline import Intake
+    from cityeye.ingest.intake import Intake
 
 log = logging.getLogger("cityeye.mqtt")
 
@@ -225,7 +225,7 @@ class NatsMqttIngest:
         self.stats: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._ready = threading.Event()
-        self._loop: _Loop | None = None
+        self._loop: AsyncLoop | None = None
         self._stop: asyncio.Event | None = None
         self._run: Any = None
 
@@ -233,7 +233,7 @@ class NatsMqttIngest:
     def start(self) -> None:
         """Connect in the background (retrying while NATS is away) and consume."""
         self._stopping.clear()
-        self._loop = _Loop("cityeye-mqtt-nats")
+        self._loop = AsyncLoop("cityeye-mqtt-nats")
         self._stop = asyncio.Event()
         self._run = self._loop.submit(self._main(self._stop))
 
@@ -261,10 +261,10 @@ class NatsMqttIngest:
 
     # ------------------------------------------------------------------ loop
     def _failed(self, exc: BaseException) -> None:
-        log.warning("mqtt: NATS at %s: %s; trying again in %s s", self.url, _reason(exc), RETRY_S)
+        log.warning("mqtt: NATS at %s: %s; trying again in %s s", self.url, reason(exc), RETRY_S)
 
     async def _main(self, stop: asyncio.Event) -> None:
-        link = asyncio.ensure_future(_connect(self.url.nats_url, "cityeye-mqtt", self._failed))
+        link = asyncio.ensure_future(connect(self.url.nats_url, "cityeye-mqtt", self._failed))
         halt = asyncio.ensure_future(stop.wait())
         await asyncio.wait({link, halt}, return_when=asyncio.FIRST_COMPLETED)
         halt.cancel()
@@ -375,5 +375,5 @@ class NatsMqttIngest:
                 try:
                     await (m.ack() if stored else m.nak())
                 except Exception as exc:  # lost with the connection: delivered again
-                    log.warning("mqtt: ack not sent (%s); JetStream redelivers", _reason(exc))
+                    log.warning("mqtt: ack not sent (%s); JetStream redelivers", reason(exc))
                     break

@@ -9,6 +9,10 @@ file (:mod:`cityeye.replay`).
 - :mod:`~cityeye.live.playback` — a demo: a recorded day fed in on the simulated clock.
 - :mod:`~cityeye.live.ticks` — the heartbeat: the clock moves event time on (timers),
   snapshots now and then.
-- :mod:`~cityeye.live.serve` — ``cityeye serve`` and ``cityeye worker`` put together
-  from the above (the command line only checks options and calls these).
+- :mod:`~cityeye.live.split` — ``serve --analysis process``: the HTTP process stores
+  (group commit), the analysis process analyses.
+
+``cityeye serve`` and ``cityeye worker`` are put together from these, the API and the
+ingest channels in :mod:`cityeye.serve`, above this package (it builds the web app,
+which imports this package: docs/architecture.md).
 """

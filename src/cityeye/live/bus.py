@@ -61,18 +61,27 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
 from cityeye.analysis import Analysis, is_immediate
 from cityeye.domain import Event, FieldError, World, parse_event
 from cityeye.ingest.batch import dead_letter
-from cityeye.live.pipeline import ClockMarks, Intake
+from cityeye.live.pipeline import ClockMarks, Pipeline
+from cityeye.nats_client import (
+    CONNECT_TIMEOUT_S,
+    CONNECT_WAIT_S,
+    RETRY_S,
+    AsyncLoop,
+    connect,
+    reason,
+)
+from cityeye.nats_client import BusError as BusError  # part of this module's API
+from cityeye.nats_client import shown as shown
 from cityeye.scenarios import Engine, LoadedScenario
 from cityeye.store import Store
 from cityeye.world import GridLocator
@@ -103,15 +112,6 @@ _DESCRIPTION = re.compile(r"partitions=(\d+)(?:; installation=([0-9a-z]+))?")
 
 #: Seconds a publish may wait for the stream's acknowledgement.
 PUBLISH_TIMEOUT_S = 10.0
-#: Seconds between attempts to reach NATS while it is away (one line each).
-RETRY_S = 5
-#: Seconds one attempt may take (a host that does not answer at all).
-CONNECT_TIMEOUT_S = 5
-#: How long a start waits for NATS before it goes on without it.
-CONNECT_WAIT_S = CONNECT_TIMEOUT_S + 1.0
-#: A connection that stops answering is given up after two pings this far apart
-#: (nats-py's default, 2 minutes, would leave publishes timing out for 4).
-PING_S = 10
 T = TypeVar("T")
 log = logging.getLogger("cityeye.bus")
 
@@ -484,106 +484,12 @@ async def ensure_stream(js: Any, names: Names, partitions: int, installation: st
     return int(info.state.last_seq)
 
 
-class BusError(RuntimeError):
-    """The bus is set up differently (or, for a caller that will not wait, away)."""
-
-
 class _Away(RuntimeError):
     """NATS is not connected now: events stay in the outbox."""
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def shown(url: str) -> str:
-    """``url`` fit for a log line or the status page: a user and password in it
-    (``nats://user:secret@host``) are left out."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
-
-
-async def _connect(url: str, name: str, failed: Callable[[BaseException], None]) -> Any:
-    """A client of ``url`` that keeps reconnecting for ever. Returns once connected,
-    trying every :data:`RETRY_S` seconds meanwhile; ``failed`` hears of each failed
-    attempt (and of the client's later asynchronous errors) instead of nats-py's
-    default, which logs a traceback per attempt. A malformed URL raises at once."""
-    import nats
-
-    where = shown(url)
-    client: list[Any] = []
-
-    async def error_cb(exc: Exception) -> None:
-        failed(exc)
-
-    async def disconnected_cb() -> None:
-        if client and not client[0].is_closed:  # not our own close
-            log.warning("lost NATS at %s; reconnecting every %s s", where, RETRY_S)
-
-    async def reconnected_cb() -> None:
-        log.info("NATS at %s is back", where)
-
-    try:
-        nc = await nats.connect(
-            url,
-            name=name,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            reconnect_time_wait=RETRY_S,
-            ping_interval=PING_S,
-            max_outstanding_pings=2,
-            max_reconnect_attempts=-1,
-            allow_reconnect=True,
-            error_cb=error_cb,
-            disconnected_cb=disconnected_cb,
-            reconnected_cb=reconnected_cb,
-        )
-    except Exception as exc:  # not a refused or lost connection (those are retried)
-        raise BusError(f"cannot use NATS at {where}: {_reason(exc)}") from None
-    client.append(nc)
-    return nc
-
-
 # ---------------------------------------------------------------------- ingest side
-class _Loop:
-    """An asyncio loop on a thread of its own, for a synchronous caller."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return self.submit(coro).result(timeout)
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def stop(self) -> None:
-        """Cancel what the client left running (its reader, pinger, flusher), then
-        stop and close the loop: nothing is left to be collected half-done."""
-
-        async def cancel_rest() -> None:
-            me = asyncio.current_task()
-            rest = [t for t in asyncio.all_tasks() if t is not me]
-            for task in rest:
-                task.cancel()
-            await asyncio.gather(*rest, return_exceptions=True)
-
-        with contextlib.suppress(Exception):
-            self.run(cancel_rest(), timeout=5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-
-class BusPipeline(Intake):
+class BusPipeline(Pipeline):
     """Ingest for ``serve --bus``: store, then publish from the events table.
 
     NATS need not be there: the constructor waits up to ``wait_s`` for it and then
@@ -638,7 +544,7 @@ class BusPipeline(Intake):
         self._js: Any = None
         self._setup_error: BusError | None = None
         self._started = False  # from here on, the callback says what the setup found
-        self._loop = _Loop("cityeye-bus")
+        self._loop = AsyncLoop("cityeye-bus")
         tried = threading.Event()
         self._setup = self._loop.submit(self._connect(tried))
         self._setup.add_done_callback(self._set_up)
@@ -671,15 +577,15 @@ class BusPipeline(Intake):
 
         def failed(exc: BaseException) -> None:
             tried.set()
-            self.last_error = f"NATS at {self.where}: {_reason(exc)}"
+            self.last_error = f"NATS at {self.where}: {reason(exc)}"
             log.warning(
                 "NATS at %s: %s; events wait in the outbox, trying again in %s s",
                 self.where,
-                _reason(exc),
+                reason(exc),
                 RETRY_S,
             )
 
-        nc = await _connect(self.url, "cityeye-ingest", failed)
+        nc = await connect(self.url, "cityeye-ingest", failed)
         self._nc = nc
         js = nc.jetstream()
         while True:
@@ -698,7 +604,7 @@ class BusPipeline(Intake):
             return
         exc = done.exception()
         if exc is not None:
-            self._setup_error = exc if isinstance(exc, BusError) else BusError(_reason(exc))
+            self._setup_error = exc if isinstance(exc, BusError) else BusError(reason(exc))
             self.last_error = str(self._setup_error)
             if self._started:  # else the constructor raises it
                 log.error("not publishing (events stay in the outbox): %s", self._setup_error)
@@ -750,7 +656,7 @@ class BusPipeline(Intake):
             self.last_error = str(exc)
             return
         # NATS slow or gone mid-publish: the outbox keeps the events
-        self.last_error = _reason(exc)
+        self.last_error = reason(exc)
         self._quiet_until = time.monotonic() + RETRY_S
         log.warning("publishing to %s failed (%s); retried on the next tick", self.where, exc)
 
@@ -1044,13 +950,13 @@ class Worker:
             "%s: NATS at %s: %s; waiting, trying again in %s s",
             self.name,
             self.where,
-            _reason(exc),
+            reason(exc),
             RETRY_S,
         )
 
     async def _reach(self, stop: asyncio.Event) -> Any | None:
         """A connected client, or None when ``stop`` came first."""
-        link = asyncio.ensure_future(_connect(self.url, f"cityeye-{self.name}", self._failed))
+        link = asyncio.ensure_future(connect(self.url, f"cityeye-{self.name}", self._failed))
         halt = asyncio.ensure_future(stop.wait())
         await asyncio.wait({link, halt}, return_when=asyncio.FIRST_COMPLETED)
         halt.cancel()
@@ -1144,4 +1050,4 @@ class Worker:
         try:
             await nc.flush(timeout=CONNECT_TIMEOUT_S)  # the acknowledgements are out before we go
         except Exception as exc:  # redelivered after their ack wait and skipped then
-            log.warning("%s: acknowledgements not confirmed (%s)", self.name, _reason(exc))
+            log.warning("%s: acknowledgements not confirmed (%s)", self.name, reason(exc))

@@ -19,9 +19,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
-from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -134,10 +133,3 @@ def clock_mode(clock: Clock) -> Mode:
     if not isinstance(clock, ReplayClock):
         return "live"
     return "replay_ended" if clock.ended else "replay"
-
-
-def local_date(at: datetime, timezone: str) -> date:
-    """The district's calendar day of ``at`` (``World.timezone``): what a tracking
-    number or "today" means to the people there, not the UTC day (07:30 in Shanghai
-    is still the day before in UTC)."""
-    return at.astimezone(ZoneInfo(timezone)).date()

@@ -16,6 +16,7 @@ arrives to say so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cityeye.analysis import Analysis, CaseError
+from cityeye.analysis import SNAPSHOT_NAME, Analysis, CaseError
 from cityeye.cases.notify import Notifier
 from cityeye.domain import Event, World
 from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
@@ -35,7 +36,6 @@ from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import Store
 from cityeye.world import GridLocator
 
-SNAPSHOT_NAME = "live"
 #: The engine's duplicate filter in the live service: the store refuses a repeated
 #: (source, id) before the engine sees it, so the engine's own filter is only a
 #: guard and remembers at most twice this many ids, whatever the traffic.
@@ -74,7 +74,24 @@ class ClockMarks:
         self.analysis.engine.forget_resolved()
 
 
-class Intake:
+class AnalysisGone(RuntimeError):
+    """The analysis process ended before it said how it took a desk action (it is
+    stored: applied after the restart)."""
+
+
+async def wait_applied(
+    pending: Future[CaseError | None], timeout_s: float
+) -> tuple[bool, CaseError | None]:
+    """Wait for what :meth:`Pipeline.expect` promised: (applied, refusal);
+    ``(False, None)`` when the analysis did not answer in time, or its process ended
+    meanwhile (:class:`AnalysisGone`)."""
+    try:
+        return True, await asyncio.wait_for(asyncio.wrap_future(pending), timeout_s)
+    except (TimeoutError, AnalysisGone):
+        return False, None
+
+
+class Pipeline:
     """What every ingest channel (HTTP, MQTT, Open311, hotline import) hands events
     to: decode, store durably, then analyse here (:class:`LivePipeline`) or publish for
     the workers of a bus (:class:`cityeye.live.bus.BusPipeline`)."""
@@ -124,8 +141,8 @@ class Intake:
 
     def expect(self, event_id: str) -> Future[CaseError | None] | None:
         """Before a desk action ``event_id`` is stored: a future that says how the
-        analysis in another process took it (its refusal or ``None``), or ``None`` when
-        nobody here will say (applied at once here, or later by a bus worker)."""
+        analysis took it (the case book's refusal, or ``None``: applied), or ``None``
+        when nobody here will say (a bus worker applies it later)."""
         return None
 
     def forget(self, event_id: str) -> None:
@@ -240,7 +257,7 @@ def resume(
     return Resumed(snapshot_seq, last_seq, fed, marks, held)
 
 
-class LivePipeline(Intake):
+class LivePipeline(Pipeline):
     """One process: the engine and the case book run here, beside the API.
     Thread-safe: one lock serialises ingest, ticks and snapshots."""
 
@@ -268,6 +285,7 @@ class LivePipeline(Intake):
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
         self._snapshot_lock = threading.Lock()
+        self._waiting: dict[str, Future[CaseError | None]] = {}  # under _lock
         self._last_seq = 0
         self._held = HeldSpans()
         self.write_failures = 0  # saves after a commit that failed (and were kept)
@@ -303,6 +321,23 @@ class LivePipeline(Intake):
         if late:  # as replay does: the events table says which arrived too late
             self._try(lambda: self.store.mark_late(late), "marking late events")
         self._save()
+        if self._waiting:  # desk actions: applied above (immediate), say how
+            for event in events:
+                found = self._waiting.pop(event.id, None)
+                if found is not None:
+                    found.set_result(self.analysis.recent_errors.get(event.id))
+
+    def expect(self, event_id: str) -> Future[CaseError | None]:
+        """Resolved when ``event_id`` has been stored and analysed here (a desk
+        action is applied at once: ``immediate``)."""
+        found: Future[CaseError | None] = Future()
+        with self._lock:
+            self._waiting[event_id] = found
+        return found
+
+    def forget(self, event_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(event_id, None)
 
     def pull(self, limit: int = 10_000) -> list[Event]:
         """Feed the events stored after the last one fed, up to ``limit``, and save

@@ -30,10 +30,9 @@ from zoneinfo import ZoneInfo
 
 from cityeye.domain import Event, FieldError, parse_ts
 from cityeye.ingest import decode_event
-from cityeye.ingest.batch import dead_letter
+from cityeye.ingest.batch import dead_letter, read_lines
 from cityeye.live.clock import ReplayClock
-from cityeye.live.pipeline import Intake
-from cityeye.replay import read_lines
+from cityeye.live.pipeline import Pipeline
 
 #: Events handed over per ingest call at most (one transaction): a few at a time while
 #: the day runs, the earlier days of the file in big batches at start.
@@ -58,7 +57,7 @@ class ReplayFeeder:
 
     def __init__(
         self,
-        pipeline: Intake,
+        pipeline: Pipeline,
         path: Path,
         clock: ReplayClock,
         *,

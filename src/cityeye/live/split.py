@@ -41,7 +41,6 @@ after a higher one was read, as with the ``--bus`` outbox).
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -62,7 +61,7 @@ import orjson
 from cityeye.analysis import CaseError, is_immediate
 from cityeye.domain import Event, World
 from cityeye.ingest.batch import ItemResult
-from cityeye.live.pipeline import Intake, LivePipeline, results_for
+from cityeye.live.pipeline import AnalysisGone, LivePipeline, Pipeline, results_for
 from cityeye.live.ticks import beat
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
@@ -91,10 +90,6 @@ STABLE_S = 30.0
 #: Seconds a clean stop waits for the analysis process's last snapshot.
 STOP_WAIT_S = 60.0
 log = logging.getLogger("cityeye.serve")
-
-
-class AnalysisGone(RuntimeError):
-    """The analysis process ended before it said how it took a desk action."""
 
 
 @dataclass(slots=True)
@@ -198,7 +193,7 @@ class GroupCommit:
                 self._turn.notify_all()
 
 
-class SplitIntake(Intake):
+class SplitIntake(Pipeline):
     """The HTTP process's side: store, acknowledge, wake the analysis process.
 
     ``command``: how to start the analysis process (``cityeye analysis-process`` with
@@ -379,17 +374,6 @@ class SplitIntake(Intake):
                 log.warning("the analysis process did not stop in %s s; killed", STOP_WAIT_S)
                 proc.kill()
         self._supervisor.join(timeout=10)
-
-
-async def wait_applied(
-    pending: concurrent.futures.Future[CaseError | None], timeout_s: float
-) -> tuple[bool, CaseError | None]:
-    """Wait for a ``done`` (``expect``): (applied, refusal); ``(False, None)`` when
-    the analysis process did not answer in time or ended meanwhile."""
-    try:
-        return True, await asyncio.wait_for(asyncio.wrap_future(pending), timeout_s)
-    except (TimeoutError, AnalysisGone):
-        return False, None
 
 
 # ---------------------------------------------------------------------- the other side

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from cityeye.live.pipeline import Intake
+from cityeye.live.pipeline import Pipeline
 
 #: Snapshot the engine every this many ticks.
 SNAPSHOT_EVERY = 6
@@ -15,7 +15,7 @@ log = logging.getLogger("cityeye.serve")
 
 
 def tick_loop(
-    pipeline: Intake,
+    pipeline: Pipeline,
     stop: threading.Event,
     tick_s: float,
     wall_clock: bool,
@@ -32,7 +32,7 @@ def tick_loop(
 
 
 def beat(
-    pipeline: Intake,
+    pipeline: Pipeline,
     ticks: int,
     tick_s: float,
     wall_clock: bool,

@@ -33,14 +33,14 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.api.auth import create_user
-from cityeye.cases.book import REPORT_SCENARIO
+from cityeye.accounts import create_user
 from cityeye.domain import AreaLevel, Event, FieldError, PartyKind, World
+from cityeye.domain.participation import Channel, MeetingMode, ParticipantRole, TopicStep
+from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.domain.users import User, UserRole
 from cityeye.files import AttachmentStore
 from cityeye.ingest.decode import decode_event
-from cityeye.live.pipeline import Intake
-from cityeye.participation.model import Channel, MeetingMode, ParticipantRole, TopicStep
+from cityeye.ingest.intake import Intake
 from cityeye.participation.service import Participation, WantedAction, text_tools
 from cityeye.sim.suggestions import BUSY_STREET, simulate_suggestions
 from cityeye.store import Store

@@ -4,7 +4,8 @@ ballot, votes and resolution — in one place, for the HTTP API
 (:mod:`cityeye.api.participation`) and the demo seeding (:mod:`.demo`) alike.
 
 The service raises domain errors, each a :class:`~cityeye.domain.FieldError` naming the
-field and the reason; the API maps them to HTTP status codes (:func:`status_of`):
+field and the reason; the API maps them to HTTP status codes
+(:func:`cityeye.api.participation.status_of`):
 
 * :class:`NotFound` — no such thing, or not among the caller's (404);
 * :class:`Refused` — the person may not do this (403);
@@ -31,13 +32,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from cityeye.cases.book import REPORT_SCENARIO
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
-from cityeye.domain.users import User, UserRole, below, scope_of
-from cityeye.files import AttachmentStore
-from cityeye.live.clock import local_date
-from cityeye.live.pipeline import Intake
-from cityeye.participation.model import (
+from cityeye.domain.dates import local_date
+from cityeye.domain.participation import (
     Ballot,
     Channel,
     Meeting,
@@ -55,6 +52,10 @@ from cityeye.participation.model import (
     TopicStep,
     Turn,
 )
+from cityeye.domain.scenario import REPORT_SCENARIO
+from cityeye.domain.users import User, UserRole, below, scope_of
+from cityeye.files import AttachmentStore
+from cityeye.ingest.intake import Intake
 from cityeye.participation.votes import check_eligible, eligible_count, tally
 from cityeye.participation.workflow import DEFAULT_DAYS, Blocked, Refused, advance, due, may_manage
 from cityeye.store import Store
@@ -72,7 +73,6 @@ __all__ = [
     "Participation",
     "Refused",
     "WantedAction",
-    "status_of",
 ]
 
 SOURCE = "participation"  # a suggestion that became a case
@@ -104,17 +104,6 @@ class NotFound(FieldError):
 
 class Conflict(FieldError):
     """Not now: done already, or not at this step (HTTP 409)."""
-
-
-def status_of(exc: FieldError) -> int:
-    """The HTTP status of a domain error."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Refused):
-        return 403
-    if isinstance(exc, Blocked | Conflict):
-        return 409
-    return 422
 
 
 def text_tools() -> ModuleType:

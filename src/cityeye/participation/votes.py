@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 from cityeye.domain import World
+from cityeye.domain.participation import Rules, Tally, Topic
 from cityeye.domain.users import User, UserRole
-from cityeye.participation.model import Rules, Tally, Topic
 from cityeye.participation.workflow import Refused
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cityeye.domain import FieldError, World
+from cityeye.domain.participation import Ballot, StepRecord, Tally, Topic, TopicStep
 from cityeye.domain.users import User, UserRole, scope_of
-from cityeye.participation.model import Ballot, StepRecord, Tally, Topic, TopicStep
 
 #: Days each step may take by default (the deadline is set when the step begins).
 DEFAULT_DAYS: Mapping[TopicStep, int] = {

@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, Severity
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
 from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger, build_trigger
 from cityeye.sourcefile import Duration, Problem, SourceDoc, SourceError, format_path, read_source
@@ -226,7 +227,7 @@ def _check_compiles(
                 parts.append(int(piece) if piece.isdigit() else piece)
             problems.append(doc.problem(tuple(parts), exc.reason))
 
-    tz = cfg.timezone or "Asia/Shanghai"
+    tz = cfg.timezone or DEFAULT_TIMEZONE
     attempt(("when",), lambda: compile_condition(cfg.when, "when", _CHECK_WORLD))
     attempt(("trigger",), lambda: build_trigger(cfg.trigger, "trigger", _CHECK_WORLD, tz))
     for i, up in enumerate(cfg.upgrade):

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from cityeye.domain import DEVICE_KINDS, PartyKind
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 
 FACTS_PATH = Path(__file__).parent / "data" / "gongshu_facts.yaml"
 DISTRICT_CODE = "330105"
@@ -965,7 +966,7 @@ class _Builder:
                 "code": DISTRICT_CODE,
                 "name": district["name"],
                 "name_en": district.get("name_en"),
-                "timezone": district.get("timezone", "Asia/Shanghai"),
+                "timezone": district.get("timezone", DEFAULT_TIMEZONE),
                 "scope": "10 pre-merger streets with community counts (seed 000)",
             },
             "areas": self.areas,

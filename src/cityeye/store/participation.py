@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityeye.participation.model import (
+from cityeye.domain.participation import (
     Ballot,
     Channel,
     Meeting,

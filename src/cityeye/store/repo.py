@@ -53,6 +53,7 @@ from cityeye.domain import (
     is_known_kind,
     parse_event,
 )
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.native import compiled
 from cityeye.store import tables as t
 from cityeye.store.db import DEFAULT_URL, make_engine, migrate
@@ -541,7 +542,7 @@ class Store:
                     select(t.routing_rules).order_by(t.routing_rules.c.position)
                 ).mappings()
             )
-            timezone = self._get_meta(conn, "timezone") or "Asia/Shanghai"
+            timezone = self._get_meta(conn, "timezone") or DEFAULT_TIMEZONE
             sla = self._get_meta(conn, "sla") or {}
         return World(
             district=area_map[root["code"]],

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 from sqlalchemy import delete, insert, or_, select
 
-from cityeye.cases.book import REPORT_SCENARIO
 from cityeye.domain import REPORT_KINDS, Case, Event, parse_event
+from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.store import tables as t
 from cityeye.store.repo import CHUNK, Store
 

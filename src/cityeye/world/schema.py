@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from cityeye.domain import PartyKind, Severity
+from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.sourcefile import Duration
 
 #: Codes and ids: letters, digits and ``_.:-``; no spaces, so they work in URLs and CSVs.
@@ -39,7 +40,7 @@ class Item(BaseModel):
 class DistrictModel(Item):
     code: Code
     name: Name
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     name_en: str | None = None
 
     _code = field_validator("code", mode="before")(coerce_code)

@@ -1,7 +1,11 @@
 """``cityeye serve`` and ``cityeye worker`` put together: the command line checks the
 options and calls these with what it checked; everything that then runs — the intake,
 the demo's playback, the MQTT subscriber, the notification sender, the web server, a
-bus worker's loop — is started and stopped here, in one place."""
+bus worker's loop — is started and stopped here, in one place.
+
+The composition root: it imports every layer, the web API included, so it sits at the
+top beside :mod:`cityeye.cli` and not in :mod:`cityeye.live` (which the API imports;
+docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from cityeye.ingest.mqtt import MqttIngest, MqttUrl
 from cityeye.ingest.mqtt_map import MqttMap
 from cityeye.ingest.mqtt_nats import NatsMqttIngest, NatsMqttUrl
 from cityeye.live.clock import ReplayClock
-from cityeye.live.pipeline import Intake, LivePipeline
+from cityeye.live.pipeline import LivePipeline, Pipeline
 from cityeye.live.playback import ReplayFeeder, replay_start
 from cityeye.notifiers import NotifyConfig, OutboxSender
 from cityeye.scenarios import LoadedScenario
@@ -34,7 +38,7 @@ def intake(
     bus: str | None,
     partitions: int,
     lateness_s: float = 600,
-) -> Intake:
+) -> Pipeline:
     """Analyse here, or (``bus``) store and publish for the workers, with the stream's
     watermark judged on the same lateness as theirs. Raises
     :class:`~cityeye.live.bus.BusError` when the bus cannot be used."""
@@ -56,7 +60,7 @@ def split_intake(
     scenario_args: list[str],
     lateness: str,
     clock: str,
-) -> Intake:
+) -> Pipeline:
     """``serve --analysis process``: store here, analyse in a process of its own
     (:mod:`cityeye.live.split`), started with the same database, scenarios and notify
     file (``scenario_args``: ``serve``'s ``--scenarios``/``--with-builtin``/``--notify``),
@@ -126,7 +130,7 @@ class Http:
 
 def serve(
     store: Store,
-    pipeline: Intake,
+    pipeline: Pipeline,
     *,
     db: str,
     http: Http,

@@ -1,8 +1,9 @@
 """社情民意 and 红茶议事会: what residents suggest, and how a topic is deliberated.
 
-Plain frozen values; the workflow (:mod:`.workflow`) decides how a topic moves, the
-votes (:mod:`.votes`) who may vote and what a ballot decided, the store
-(``cityeye.store.participation``) keeps them.
+Plain frozen values, in the domain layer because the store keeps them and the
+participation services work on them: the workflow (:mod:`cityeye.participation.workflow`)
+decides how a topic moves, the votes (:mod:`cityeye.participation.votes`) who may vote
+and what a ballot decided, the store (``cityeye.store.participation``) keeps them.
 
 The six steps of the 红茶议事会 method, as Xiaohe Street runs it: 提出议题 → 广开言路 →
 民主协商 → 拟订方案 → 居民表决 → 形成决议.

@@ -1,0 +1,189 @@
+"""People's accounts: checked, created, with argon2id password hashes; disabled,
+enabled, reset; the demo's one login per role.
+
+Below the HTTP layer (the command line, the demo seeding and :mod:`cityeye.api.auth`
+all use it), so it knows nothing of cookies, tokens in headers or status codes. The
+hashes are argon2id (``argon2-cffi``'s defaults), checked in constant time; an unknown
+username costs the same hash as a known one, so the answer's timing does not say which
+usernames exist. Only hashes are stored (:mod:`cityeye.store.users`)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from cityeye.domain import FieldError, World
+from cityeye.domain.users import User, UserRole
+from cityeye.store import Store
+from cityeye.store import users as db
+
+MIN_PASSWORD = 10
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+_hasher = PasswordHasher()
+#: Verified against when the username is unknown (same cost as a real check).
+_DUMMY_HASH = _hasher.hash("cityeye-no-such-user")
+
+
+class AuthError(Exception):
+    """Not signed in, or the credentials are wrong (401)."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    store: Store,
+    world: World,
+    *,
+    username: str,
+    password: str,
+    role: UserRole | str,
+    display_name: str | None = None,
+    party_id: str | None = None,
+    areas: tuple[str, ...] = (),
+) -> User:
+    """Check and store a user; ``FieldError`` names what is wrong."""
+    if not USERNAME.match(username):
+        raise FieldError("username", "2–64 letters, digits, and _ . @ - (not first)")
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"at least {MIN_PASSWORD} characters")
+    try:
+        role = UserRole(role)
+    except ValueError:
+        raise FieldError("role", f"one of {', '.join(r.value for r in UserRole)}") from None
+    if role == UserRole.HANDLER:
+        if party_id is None or party_id not in world.parties:
+            raise FieldError("party", f"a handler needs a party of the district, not {party_id!r}")
+    elif party_id is not None and party_id not in world.parties:
+        raise FieldError("party", f"no party {party_id!r}")
+    unknown = [a for a in areas if a not in world.areas]
+    if unknown:
+        raise FieldError("areas", f"not areas of the district: {', '.join(unknown)}")
+    if role in (UserRole.DISPATCHER, UserRole.LEADER) and not areas:
+        raise FieldError("areas", f"a {role.value} needs the areas of their post")
+    user = User(
+        id=secrets.token_hex(8),
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        party_id=party_id,
+        areas=tuple(areas),
+        created_at=datetime.now(UTC),
+    )
+    try:
+        db.add_user(store, user, hash_password(password))
+    except db.UserExists as exc:
+        raise FieldError("username", str(exc)) from None
+    return user
+
+
+def check_password(store: Store, username: str, password: str) -> User:
+    """The user, if the password is theirs and they are active; else ``AuthError``."""
+    found = db.user_with_hash(store, username)
+    stored = found[1] if found is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise AuthError("wrong username or password") from None
+    if found is None:
+        raise AuthError("wrong username or password")
+    user = found[0]
+    if not user.active:
+        raise AuthError("this account is disabled")
+    if _hasher.check_needs_rehash(stored):  # stronger defaults since it was set
+        db.set_password_hash(store, user.id, hash_password(password))
+    return user
+
+
+def find_user(store: Store, username: str) -> User:
+    """The user called ``username``; ``FieldError`` if there is none."""
+    found = db.user_with_hash(store, username)
+    if found is None:
+        raise FieldError("username", f"no user {username!r}")
+    return found[0]
+
+
+def change_password(store: Store, username: str, password: str) -> int:
+    """A new password (a change or a reset): every session, API token and known
+    device of the user is revoked with it. Returns how many tokens were revoked."""
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"at least {MIN_PASSWORD} characters")
+    user = find_user(store, username)
+    return db.set_password_hash(
+        store, user.id, hash_password(password), revoke_at=datetime.now(UTC)
+    )
+
+
+def disable_user(store: Store, username: str) -> int:
+    """The user can no longer sign in, and every token of theirs stops working now
+    (sessions already open included). Returns how many tokens were revoked."""
+    user = find_user(store, username)
+    return db.set_disabled(store, user.id, user.disabled_at or datetime.now(UTC))
+
+
+def enable_user(store: Store, username: str) -> None:
+    """The user may sign in again (what was revoked stays revoked)."""
+    db.set_disabled(store, find_user(store, username).id, None)
+
+
+def revoke_user(store: Store, username: str) -> int:
+    """Revoke every session, API token and known device of the user, keeping the
+    account (they sign in again). Returns how many tokens were revoked."""
+    return db.revoke_user_tokens(store, find_user(store, username).id, datetime.now(UTC))
+
+
+def demo_users(store: Store, world: World) -> list[tuple[User, str]]:
+    """One user per role for a demo district, each with a fresh random password
+    (returned: shown once). Run again, it gives the same users new passwords."""
+    from cityeye.domain import AreaLevel, PartyKind
+
+    district = world.at_level(AreaLevel.DISTRICT)
+    streets = world.at_level(AreaLevel.STREET)
+    handler_party = next(
+        (
+            p
+            for p in sorted(world.parties.values(), key=lambda p: p.id)
+            if p.kind == PartyKind.GRID_WORKER
+        ),
+        None,
+    )
+    top = tuple(a.code for a in district[:1]) or tuple(a.code for a in streets)
+    wanted: list[dict[str, Any]] = [
+        {"username": "admin", "role": UserRole.ADMIN, "display_name": "管理员"},
+        {
+            "username": "dispatcher",
+            "role": UserRole.DISPATCHER,
+            "display_name": f"{streets[0].name}调度员" if streets else "调度员",
+            "areas": (streets[0].code,) if streets else top,
+        },
+        {"username": "leader", "role": UserRole.LEADER, "display_name": "区领导", "areas": top},
+        {"username": "resident", "role": UserRole.RESIDENT, "display_name": "居民"},
+    ]
+    if handler_party is not None:
+        wanted.insert(
+            2,
+            {
+                "username": "handler",
+                "role": UserRole.HANDLER,
+                "display_name": handler_party.name,
+                "party_id": handler_party.id,
+            },
+        )
+    out = []
+    for spec in wanted:
+        password = secrets.token_urlsafe(9)
+        found = db.user_with_hash(store, spec["username"])
+        if found is not None:  # a reset: the old password's sessions and tokens end
+            db.set_password_hash(
+                store, found[0].id, hash_password(password), revoke_at=datetime.now(UTC)
+            )
+            out.append((found[0], password))
+        else:
+            out.append((create_user(store, world, password=password, **spec), password))
+    return out
