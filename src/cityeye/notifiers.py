@@ -1,8 +1,6 @@
 """Notifiers that reach outside the process (the case book only knows the protocol),
 and the outbox's sender (the design: :mod:`cityeye.cases.outbox`).
 
-* :class:`WebhookNotifier` — the reporter's :class:`~cityeye.cases.notify.Notifier`
-  as one JSON POST, sent synchronously.
 * :func:`load_notify` — the ``--notify FILE`` of ``cityeye serve``: per party a group
   robot (``dingtalk`` for 钉钉 and 浙政钉, ``wecom`` for 企业微信, or signed
   ``json``), an HTTP SMS gateway, retry limits; every mistake named by field.
@@ -26,14 +24,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cityeye.cases.notify import Notification, SmsGateway
+from cityeye.cases.notify import SmsGateway
 from cityeye.cases.outbox import Channel, Channels
 from cityeye.domain import Severity, World
 from cityeye.sourcefile import Duration, Problem, SourceError, read_source
@@ -56,32 +54,6 @@ ANSWER_BYTES = 64 * 1024
 WECOM_MAX_BYTES = 4096
 
 
-class WebhookNotifier:
-    """POSTs each notification as JSON to a URL (a district's messaging service).
-
-    Sent synchronously with a short timeout; a failure raises, so the caller decides
-    whether to retry or to record it — nothing is silently dropped."""
-
-    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook URL must be http(s): {url!r}")
-        self.url = url
-        self.timeout_s = timeout_s
-
-    def send(self, notification: Notification) -> None:
-        body = asdict(notification) | {"at": notification.at.isoformat()}
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(body, ensure_ascii=False).encode(),
-            headers={"content-type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-            if response.status >= 300:
-                raise OSError(f"webhook answered {response.status}")
-
-
-# ---------------------------------------------------------------------- HTTP
 class DeliveryError(OSError):
     """One attempt did not deliver (the reason is kept on the outbox row; it never
     holds the URL, whose query may carry the robot's token)."""

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import orjson
@@ -14,10 +11,8 @@ import pytest
 from PIL import Image
 from test_replay_cases import line
 
-from cityeye.cases.notify import Notification, SmsNotifier
 from cityeye.domain import FieldError
 from cityeye.files import MAX_BYTES, AttachmentStore
-from cityeye.notifiers import WebhookNotifier
 from cityeye.replay import run_replay
 from cityeye.world import load_world
 from kit import photo
@@ -141,56 +136,3 @@ def test_reporter_is_told_when_handled_and_when_closed(tmp_path: Path) -> None:
     assert "已清运" in sent[0]["text"]
     metrics = orjson.loads((tmp_path / "out" / "metrics.json").read_bytes())
     assert metrics["cases"]["kpis"]["satisfaction"] == 1.0
-
-
-NOTE = Notification("C1", "138****0001", "handled", "已处置", datetime(2026, 10, 1, tzinfo=UTC))
-
-
-def test_webhook_posts_the_notification_as_json() -> None:
-    received: list[dict[str, object]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["content-length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.handle_request)
-    thread.start()
-    try:
-        WebhookNotifier(f"http://127.0.0.1:{server.server_port}/hook").send(NOTE)
-    finally:
-        thread.join(timeout=10)
-        server.server_close()
-    assert received == [
-        {
-            "case_id": "C1",
-            "to": "138****0001",
-            "kind": "handled",
-            "text": "已处置",
-            "at": "2026-10-01T00:00:00+00:00",
-        }
-    ]
-
-
-def test_sms_goes_through_the_district_gateway() -> None:
-    class Gateway:
-        def __init__(self) -> None:
-            self.sent: list[tuple[str, str]] = []
-
-        def send_sms(self, phone: str, text: str) -> None:
-            self.sent.append((phone, text))
-
-    gateway = Gateway()
-    SmsNotifier(gateway).send(NOTE)
-    assert gateway.sent == [("138****0001", "已处置")]
-
-
-def test_webhook_url_must_be_http() -> None:
-    with pytest.raises(ValueError, match="http"):
-        WebhookNotifier("file:///etc/passwd")

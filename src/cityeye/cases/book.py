@@ -485,10 +485,6 @@ class CaseBook:
             setattr(self, name, state[name])
         self._touched = {}
 
-    def open_case_for(self, scenario: str, key: str) -> Case | None:
-        case_id = self._open.get((scenario, key))
-        return self.cases.get(case_id) if case_id else None
-
     def overdue(self, now: datetime) -> list[tuple[Case, timedelta]]:
         """Open cases past their current deadline, most overdue first."""
         out = [

@@ -2,9 +2,12 @@
 pluggable way to send it.
 
 The case book decides *when* to notify (the case was handled, it was closed and may be
-rated); a :class:`Notifier` decides *how*. Three ship with cityeye: kept in a list (tests,
-replay), posted to a webhook, and an SMS adapter interface a district wires to its own
-gateway — no SMS provider is assumed.
+rated); a :class:`Notifier` decides *how*. In a replay that is :class:`ListNotifier`
+(written to ``notifications.jsonl``). Nothing on the network is ever called from the
+book: the live service tells people through the durable outbox and its sender thread
+(:mod:`cityeye.cases.outbox`, :mod:`cityeye.notifiers`), so a failing channel can
+neither block nor break the engine. :class:`SmsGateway` is what a district's SMS
+service must offer that sender (no provider is assumed).
 """
 
 from __future__ import annotations
@@ -54,13 +57,3 @@ class SmsGateway(Protocol):
     """What a district's SMS provider must offer."""
 
     def send_sms(self, phone: str, text: str) -> None: ...
-
-
-class SmsNotifier:
-    """Sends the notification text to the reporter's phone through a gateway."""
-
-    def __init__(self, gateway: SmsGateway) -> None:
-        self.gateway = gateway
-
-    def send(self, notification: Notification) -> None:
-        self.gateway.send_sms(notification.to, notification.text)

@@ -45,10 +45,6 @@ class Alert:
     #: its own time here); ``None`` for every other alert.
     reported_at: datetime | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
     def to_json(self, tz: tzinfo = UTC) -> dict[str, Any]:
         """The alert as JSON (``alerts.jsonl``, the API, the live stream); times in
         ``tz`` (the district's zone for files people read, UTC for the API)."""
