@@ -38,6 +38,7 @@ from cityeye.cases.lifecycle import (
     roles_for,
 )
 from cityeye.domain import Case, CaseState, Event, FieldError, World
+from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
 from cityeye.files import AttachmentStore
@@ -90,9 +91,6 @@ def case_json(
 ) -> dict[str, Any]:
     """A case as the API shows it; with ``user``, also the ``moves`` they may make."""
 
-    def iso(t: datetime | None) -> str | None:
-        return t.astimezone(UTC).isoformat() if t else None
-
     def party(pid: str | None) -> dict[str, str] | None:
         if pid is None:
             return None
@@ -115,9 +113,9 @@ def case_json(
         else None,
         "lead": party(case.lead),
         "co_handlers": [party(p) for p in case.co_handlers],
-        "opened_at": iso(case.opened_at),
-        "due_at": iso(case.due_at),
-        "closed_at": iso(case.closed_at),
+        "opened_at": iso_utc(case.opened_at),
+        "due_at": iso_utc(case.due_at),
+        "closed_at": iso_utc(case.closed_at),
         "rating": case.rating,
     }
     if user is not None:
@@ -125,7 +123,7 @@ def case_json(
     if timeline:
         out["timeline"] = [
             {
-                "at": iso(e.at),
+                "at": iso_utc(e.at),
                 "actor": e.actor,
                 "action": e.action,
                 "from": e.from_state.value if e.from_state else None,

@@ -40,6 +40,7 @@ from cityeye.api.auth import (
 )
 from cityeye.api.portal import STATE_WORDS
 from cityeye.domain import Case, FieldError
+from cityeye.domain.dates import iso_utc
 from cityeye.domain.participation import (
     Channel,
     Meeting,
@@ -66,7 +67,6 @@ from cityeye.participation.service import (
     Participation,
     Refused,
     WantedAction,
-    iso,
     text_tools,
 )
 from cityeye.participation.workflow import DEFAULT_DAYS
@@ -213,7 +213,6 @@ class NewResolution(BaseModel):
 
 
 # ---------------------------------------------------------------------- JSON
-_iso = iso
 
 
 def _step_json(step: TopicStep) -> dict[str, Any]:
@@ -295,11 +294,11 @@ def router(
             "area": area_name(s.area),
             "photos": list(s.photos),
             "signed_in": s.author is not None,
-            "created_at": _iso(s.created_at),
+            "created_at": iso_utc(s.created_at),
             "group": s.group_id,
             "terms": list(s.terms),
             "answer": s.answer,
-            "answered_at": _iso(s.answered_at),
+            "answered_at": iso_utc(s.answered_at),
             "answered_by": s.answered_by,
             "case_key": s.case_key,
             "case": _case_json(case),
@@ -314,8 +313,8 @@ def router(
             "area": area_name(t.area),
             "kind": t.kind.value,
             "step": _step_json(t.step),
-            "step_due_at": _iso(t.step_due_at),
-            "created_at": _iso(t.created_at),
+            "step_due_at": iso_utc(t.step_due_at),
+            "created_at": iso_utc(t.created_at),
             "rules": {"quorum": str(t.rules.quorum), "majority": str(t.rules.majority)},
         }
 
@@ -336,7 +335,7 @@ def router(
             "id": m.id,
             "topic_id": m.topic_id,
             "mode": m.mode.value,
-            "at": _iso(m.at),
+            "at": iso_utc(m.at),
             "place": m.place,
             "agenda": list(m.agenda),
             "minutes": m.minutes,
@@ -347,7 +346,7 @@ def router(
                     "speaker": x.speaker,
                     "role": roles.get(x.speaker),
                     "text": x.text,
-                    "at": _iso(x.at),
+                    "at": iso_utc(x.at),
                 }
                 for x in db.turns(store, m.id)
             ],
@@ -365,7 +364,7 @@ def router(
         out["steps"] = [
             {
                 **_step_json(r.step),
-                "at": _iso(r.at),
+                "at": iso_utc(r.at),
                 "actor": r.actor if staff else STAFF_LABEL,
                 "note": r.note,
             }
@@ -378,10 +377,10 @@ def router(
             if ballot is None
             else {
                 "options": list(ballot.options),
-                "opens_at": _iso(ballot.opens_at),
-                "closes_at": _iso(ballot.closes_at),
+                "opens_at": iso_utc(ballot.opens_at),
+                "closes_at": iso_utc(ballot.closes_at),
                 "closed": ballot.closed,
-                "closed_at": _iso(ballot.closed_at),
+                "closed_at": iso_utc(ballot.closed_at),
             }
         )
         out["tally"] = _tally_json(result) if result is not None else None
@@ -390,7 +389,7 @@ def router(
             cases = cases_by_key(store, [a.case_key for a in resolution.actions])
             out["resolution"] = {
                 "text": resolution.text,
-                "at": _iso(resolution.at),
+                "at": iso_utc(resolution.at),
                 "actions": [
                     {
                         "n": a.n,
@@ -401,7 +400,7 @@ def router(
                             if a.party in world.parties
                             else a.party,
                         },
-                        "due_at": _iso(a.due_at),
+                        "due_at": iso_utc(a.due_at),
                         "case_key": a.case_key,
                         "case": _case_json(cases.get(a.case_key)),
                     }
@@ -488,7 +487,7 @@ def router(
                 "terms": list(g.terms),
                 "label": " · ".join(g.terms),
                 "areas": [area_name(a) for a in g.areas],
-                "latest": _iso(g.latest),
+                "latest": iso_utc(g.latest),
             }
             for g in service.groups(user, area)
         ]
@@ -611,7 +610,7 @@ def router(
     ) -> dict[str, Any]:
         """A turn in an online meeting, by a participant who signed in."""
         turn = service.speak(user, meeting_id, body.text)
-        return {"speaker": turn.speaker, "text": turn.text, "at": _iso(turn.at)}
+        return {"speaker": turn.speaker, "text": turn.text, "at": iso_utc(turn.at)}
 
     @api.put("/meetings/{meeting_id}/minutes")
     @_domain

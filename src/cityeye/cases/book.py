@@ -22,7 +22,7 @@ import heapq
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,7 @@ from cityeye.domain import (
     World,
     parse_ts,
 )
+from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import REPORT_SCENARIO
 
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -507,10 +508,6 @@ class CaseBook:
     def to_json(self, case: Case) -> dict[str, Any]:
         """One line of ``cases.jsonl``."""
         track = self._track(case)
-
-        def iso(t: datetime | None) -> str | None:
-            return t.astimezone(UTC).isoformat() if t else None
-
         return {
             "id": case.id,
             "origin": case.origin.value,
@@ -523,7 +520,7 @@ class CaseBook:
             "alerts": track.alert_ids,
             "states": [
                 {
-                    "at": iso(e.at),
+                    "at": iso_utc(e.at),
                     "action": e.action,
                     "to": e.to_state.value if e.to_state else None,
                     "actor": e.actor,
@@ -532,11 +529,11 @@ class CaseBook:
                 if e.from_state != e.to_state or e.action == "open"
             ],
             "escalations": [
-                {"at": iso(x.at), "stage": x.stage.value, "to": x.to} for x in track.escalations
+                {"at": iso_utc(x.at), "stage": x.stage.value, "to": x.to} for x in track.escalations
             ],
             "final_state": case.state.value,
-            "due_at": iso(case.due_at),
+            "due_at": iso_utc(case.due_at),
             "overdue_s": self.overdue_s(case),
-            "closed_at": iso(case.closed_at),
+            "closed_at": iso_utc(case.closed_at),
             "rating": case.rating,
         }

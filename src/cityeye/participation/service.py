@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
-from cityeye.domain.dates import local_date
+from cityeye.domain.dates import iso_utc, local_date
 from cityeye.domain.participation import (
     Ballot,
     Channel,
@@ -155,10 +155,6 @@ def fraction(field: str, value: str, *, low_open: bool, high_open: bool) -> Frac
         bounds = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
         raise FieldError(field, f"{value} is not in {bounds}")
     return f
-
-
-def iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).isoformat() if t else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,7 +651,7 @@ class Participation:
         if topic.step != TopicStep.VOTE or ballot is None:
             raise Conflict("step", f"the vote is at 居民表决, not {topic.step.zh}")
         if ballot.closes_at is not None and self.now() < ballot.closes_at:
-            raise Conflict("ballot", f"it closes at {iso(ballot.closes_at)}")
+            raise Conflict("ballot", f"it closes at {iso_utc(ballot.closes_at)}")
         eligible = eligible_count(list_users(self.store), topic, self.world)
         if not db.close_ballot(self.store, topic.id, self.now(), eligible):
             raise Conflict("ballot", "closed already")
