@@ -23,6 +23,18 @@ from cityeye.files import MAX_BYTES, TYPES, AttachmentStore
 from cityeye.store import Store
 
 
+async def save_upload(request: Request, files: AttachmentStore, field: str | None = None) -> str:
+    """The one way a photo is taken in (the desk's and the portal's uploads): read the
+    body (bounded), check and keep it off the event loop (decoding a 10 MB photo
+    takes a moment), and answer its reference; 422 ``field: reason`` when it is not
+    the image it claims to be (``field`` overrides the store's field name)."""
+    data = await read_body(request, MAX_BYTES)
+    try:
+        return await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
+    except FieldError as exc:
+        raise HTTPException(422, f"{field or exc.field}: {exc.reason}") from None
+
+
 def router(store: Store, files: AttachmentStore) -> APIRouter:
     api = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
     current_user = current_user_dependency(store)
@@ -34,13 +46,7 @@ def router(store: Store, files: AttachmentStore) -> APIRouter:
         """Store one photo; returns its reference."""
         if user.role == UserRole.LEADER:
             raise HTTPException(403, "a leader adds nothing")
-        data = await read_body(request, MAX_BYTES)
-        try:
-            # decoding and encoding a 10 MB photo takes a moment: not on the event loop
-            ref = await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
-        except FieldError as exc:
-            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
-        return {"ref": ref}
+        return {"ref": await save_upload(request, files)}
 
     @api.get("/{ref}")
     def download(

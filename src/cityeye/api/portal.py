@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from cityeye.api.attachments import save_upload
 from cityeye.api.auth import (
     Throttle,
     client_key,
@@ -41,13 +42,12 @@ from cityeye.api.auth import (
     take_or_refuse,
 )
 from cityeye.api.cases import submit_action
-from cityeye.api.events import read_body
 from cityeye.api.open311 import Open311Error, parse_request, services_of
 from cityeye.api.tokens import hash_secret
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole
-from cityeye.files import MAX_BYTES, AttachmentStore
+from cityeye.files import AttachmentStore
 from cityeye.live.pipeline import Pipeline
 from cityeye.store.requests import (
     Follow,
@@ -283,12 +283,7 @@ def router(
         """One photo (the image itself as the body, with its Content-Type); returns the
         reference to put in a report's ``photos``."""
         take_or_refuse(photo_limits, client_key(request), "photos")
-        data = await read_body(request, MAX_BYTES)
-        try:
-            ref = await run_in_threadpool(files.save, data, request.headers.get("content-type", ""))
-        except FieldError as exc:
-            raise HTTPException(422, f"photo: {exc.reason}") from None
-        return {"ref": ref}
+        return {"ref": await save_upload(request, files, "photo")}
 
     @api.post("/reports", status_code=201)
     def new_report(body: NewReport, request: Request, user: Someone) -> Any:
