@@ -42,6 +42,7 @@ from sqlalchemy import text
 
 from cityeye.cases.kpi import kpis
 from cityeye.cases.sla import DEFAULT_SLA, handle_limit
+from cityeye.demo import build_demo_world
 from cityeye.domain import (
     AreaLevel,
     Case,
@@ -52,7 +53,6 @@ from cityeye.domain import (
     TimelineEntry,
 )
 from cityeye.scenarios import load_catalogue
-from cityeye.sim import build_demo_world
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store
 from cityeye.store.types import sqlite_time

@@ -80,8 +80,8 @@ import orjson
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cityeye.demo.simulator import source_of
 from cityeye.domain import AreaLevel, World
-from cityeye.sim.simulator import source_of
 from cityeye.store import Store
 from cityeye.world.load import load_world
 

@@ -62,8 +62,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cityeye.demo.simulator import CATEGORIES, SOURCE_APP, _report_text, gateway, source_of
 from cityeye.domain import AreaLevel, Device, World
-from cityeye.sim.simulator import CATEGORIES, SOURCE_APP, _report_text, gateway, source_of
 from cityeye.world.load import load_world
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,6 +1,6 @@
 """The benchmark stream: millions of events over a million registered keys, fast.
 
-``cityeye simulate`` (``cityeye.sim``) plays one realistic district day event by event
+``cityeye simulate`` (``cityeye.demo``) plays one realistic district day event by event
 in Python; that is right for demos and acceptance tests and far too slow for the
 5-million-event stream of issue 3. This module builds the same *kind* of stream with
 numpy, one category of devices at a time, and writes it once as JSON Lines so that the

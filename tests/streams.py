@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
+from cityeye.demo.district import build_demo_world
+from cityeye.demo.responders import with_responses
+from cityeye.demo.simulator import simulate
 from cityeye.domain import Alert, Event, World, parse_event
 from cityeye.live.pipeline import LivePipeline
 from cityeye.scenarios import LoadedScenario
-from cityeye.sim.district import build_demo_world
-from cityeye.sim.responders import with_responses
-from cityeye.sim.simulator import simulate
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store
 from cityeye.world import build_world

@@ -171,7 +171,7 @@ def world_demo(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same district.")] = 2021,
 ) -> None:
     """Generate the demo district (拱墅区, from the seed documents' facts)."""
-    from cityeye.sim.district import build_demo_world
+    from cityeye.demo.district import build_demo_world
 
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(dump_world_file(build_demo_world(seed)), encoding="utf-8")
@@ -199,8 +199,8 @@ def simulate(
     ] = True,
 ) -> None:
     """Write a realistic event stream (JSON lines) for every normative scenario."""
-    from cityeye.sim.simulator import simulate as run_simulation
-    from cityeye.sim.simulator import write_jsonl
+    from cityeye.demo.simulator import simulate as run_simulation
+    from cityeye.demo.simulator import write_jsonl
 
     try:
         start_ts: datetime = parse_ts(start, "--start")
@@ -209,7 +209,7 @@ def simulate(
     world = _world_or_exit(world_file)
     events: Iterable[dict[str, Any]] = run_simulation(world, start=start_ts, hours=hours, seed=seed)
     if responders:
-        from cityeye.sim.responders import with_responses
+        from cityeye.demo.responders import with_responses
 
         events = with_responses(events, world, seed=seed)
     if out_file is None:
@@ -332,7 +332,7 @@ def replay(
     Writes OUT/alerts.jsonl, OUT/metrics.json and a fresh OUT/cityeye.db. Bad lines
     are reported with their line numbers and skipped; the replay always goes on.
     """
-    from cityeye.replay import run_replay
+    from cityeye.backtest import run_replay
     from cityeye.runtime import tune_gc
 
     tune_gc()
@@ -903,7 +903,7 @@ def user_add(
 @user_app.command("demo")
 def user_demo(db: DbOption = DEFAULT_URL) -> None:
     """One user per role for the demo district, with fresh passwords, printed once."""
-    from cityeye.accounts import demo_users
+    from cityeye.demo.users import demo_users
 
     store = Store.open(db)
     world = store.load_world()
@@ -1147,11 +1147,11 @@ def participation_demo(
     from rich.progress import MofNCompleteColumn
 
     from cityeye.api.app import default_files_dir
+    from cityeye.attachments import AttachmentStore
+    from cityeye.demo.participation import AlreadySeeded, month_before, seeded
+    from cityeye.demo.participation import seed as seed_demo
     from cityeye.domain.participation import TopicStep
-    from cityeye.files import AttachmentStore
     from cityeye.live.pipeline import LivePipeline
-    from cityeye.participation.demo import AlreadySeeded, month_before, seeded
-    from cityeye.participation.demo import seed as seed_demo
 
     store = Store.open(db)
     try:

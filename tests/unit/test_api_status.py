@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
-from cityeye.replay import run_replay
+from cityeye.backtest import run_replay
 from cityeye.store import Store
 from cityeye.world import load_world
 

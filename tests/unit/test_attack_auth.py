@@ -25,11 +25,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cityeye import accounts
-from cityeye.accounts import create_user, demo_users
+from cityeye.accounts import create_user
 from cityeye.api import auth, district
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE
 from cityeye.cli import app as cli
+from cityeye.demo.users import demo_users
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -17,10 +17,11 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from cityeye.accounts import create_user, demo_users
+from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle
 from cityeye.cases.lifecycle import Role, moves
+from cityeye.demo.users import demo_users
 from cityeye.domain import CaseState, FieldError
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store

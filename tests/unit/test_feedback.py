@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from test_replay_cases import line
 
+from cityeye.attachments import MAX_BYTES, AttachmentStore
+from cityeye.backtest import run_replay
 from cityeye.domain import FieldError
-from cityeye.files import MAX_BYTES, AttachmentStore
-from cityeye.replay import run_replay
 from cityeye.world import load_world
 from kit import photo
 

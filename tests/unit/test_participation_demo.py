@@ -13,17 +13,17 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cityeye.accounts import demo_users
+from cityeye.attachments import AttachmentStore
 from cityeye.cli import app
+from cityeye.demo.district import build_demo_world
+from cityeye.demo.participation import AlreadySeeded, Summary, month_before, seed
+from cityeye.demo.users import demo_users
 from cityeye.domain import CaseState, World
 from cityeye.domain.participation import TopicStep
-from cityeye.files import AttachmentStore
 from cityeye.live.clock import ReplayClock
 from cityeye.live.pipeline import LivePipeline
 from cityeye.live.playback import ReplayFeeder
-from cityeye.participation.demo import AlreadySeeded, Summary, month_before, seed
 from cityeye.participation.votes import tally
-from cityeye.sim.district import build_demo_world
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store, tables
 from cityeye.store import participation as db

@@ -21,9 +21,9 @@ from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.api.auth import Throttle
 from cityeye.api.portal import router
+from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
 from cityeye.domain import Event
-from cityeye.files import AttachmentStore
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store.requests import get_follow

@@ -9,8 +9,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from cityeye.backtest import run_replay
 from cityeye.cli import app
-from cityeye.replay import run_replay
 from cityeye.store import Store
 from cityeye.world import load_world
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from cityeye.replay import run_replay
+from cityeye.backtest import run_replay
 from cityeye.world import load_world
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

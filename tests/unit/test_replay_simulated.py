@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from cityeye.replay import run_replay
-from cityeye.sim import build_demo_world, default_start, simulate
-from cityeye.sim.responders import with_responses
-from cityeye.sim.simulator import write_jsonl
+from cityeye.backtest import run_replay
+from cityeye.demo import build_demo_world, default_start, simulate
+from cityeye.demo.responders import with_responses
+from cityeye.demo.simulator import write_jsonl
 from cityeye.sourcefile import SourceDoc
 from cityeye.store import Store
 from cityeye.world import build_world

@@ -10,9 +10,9 @@ from pypdf import PdfReader
 from test_replay_cases import action, line
 from typer.testing import CliRunner
 
+from cityeye.backtest import run_replay
 from cityeye.cli import app
 from cityeye.domain import FieldError
-from cityeye.replay import run_replay
 from cityeye.report import build_report, render_html
 from cityeye.store import Store
 from cityeye.world import load_world

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
+from cityeye.demo import build_demo_world, load_facts
 from cityeye.domain import DEVICE_KINDS, AreaLevel, PartyKind, World
-from cityeye.sim import build_demo_world, load_facts
 from cityeye.sourcefile import SourceDoc, parse_text
 from cityeye.world import GridLocator, build_world, dump_world_file
 

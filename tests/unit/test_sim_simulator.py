@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from cityeye.domain import DEVICE_KINDS, SIGNS_OF_LIFE, World, parse_event
-from cityeye.sim import (
+from cityeye.demo import (
     CATEGORIES,
     build_demo_world,
     default_start,
@@ -29,7 +28,8 @@ from cityeye.sim import (
     simulate,
     write_jsonl,
 )
-from cityeye.sim.simulator import VERY_LATE_KINDS
+from cityeye.demo.simulator import VERY_LATE_KINDS
+from cityeye.domain import DEVICE_KINDS, SIGNS_OF_LIFE, World, parse_event
 from cityeye.sourcefile import SourceDoc
 from cityeye.world import GridLocator, build_world
 from kit import NORMATIVE

@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
+from cityeye.demo.district import build_demo_world
+from cityeye.demo.suggestions import BUSY_STREET, PHRASES, simulate_suggestions
 from cityeye.domain import World
-from cityeye.sim.district import build_demo_world
-from cityeye.sim.suggestions import BUSY_STREET, PHRASES, simulate_suggestions
 from cityeye.sourcefile import SourceDoc
 from cityeye.world import build_world
 

@@ -35,8 +35,8 @@ from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
 from cityeye.api.status import CachedStatus
+from cityeye.attachments import AttachmentStore
 from cityeye.domain import EVENT_KINDS
-from cityeye.files import AttachmentStore
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
 from cityeye.live.playback import ReplayFeeder

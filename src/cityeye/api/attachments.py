@@ -3,7 +3,7 @@
 The body is the image itself with its ``Content-Type`` (``image/jpeg``, ``image/png``,
 ``image/webp``), as a phone's ``fetch(url, {body: file})`` sends it, so no multipart
 parser is needed. The answer is a reference (``sha256-….jpg``) to put in a move's
-``photos``; :class:`~cityeye.files.AttachmentStore` checks that the bytes are the image
+``photos``; :class:`~cityeye.attachments.AttachmentStore` checks that the bytes are the image
 they claim to be and keeps one copy per content.
 """
 
@@ -17,9 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from cityeye.api.auth import current_user_dependency
 from cityeye.api.events import read_body
+from cityeye.attachments import MAX_BYTES, TYPES, AttachmentStore
 from cityeye.domain import FieldError
 from cityeye.domain.users import User, UserRole
-from cityeye.files import MAX_BYTES, TYPES, AttachmentStore
 from cityeye.store import Store
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from cityeye.analysis import CaseError
 from cityeye.api.auth import current_user_dependency
+from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
     NAMES_PARTY,
@@ -41,7 +42,6 @@ from cityeye.domain import Case, CaseState, Event, FieldError, World
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
-from cityeye.files import AttachmentStore
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline, wait_applied
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case

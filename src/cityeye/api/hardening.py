@@ -22,7 +22,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cityeye.api.events import MAX_BODY as EVENTS_MAX_BODY
-from cityeye.files import MAX_BYTES as PHOTO_MAX_BYTES
+from cityeye.attachments import MAX_BYTES as PHOTO_MAX_BYTES
 
 #: The body limit of every endpoint not named in :data:`BODY_LIMITS` (bytes).
 DEFAULT_BODY_LIMIT = 1024 * 1024

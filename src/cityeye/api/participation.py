@@ -39,6 +39,7 @@ from cityeye.api.auth import (
     take_or_refuse,
 )
 from cityeye.api.portal import STATE_WORDS
+from cityeye.attachments import AttachmentStore
 from cityeye.domain import Case, FieldError
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.participation import (
@@ -54,7 +55,6 @@ from cityeye.domain.participation import (
     TopicStep,
 )
 from cityeye.domain.users import User, UserRole, below
-from cityeye.files import AttachmentStore
 from cityeye.live.pipeline import Pipeline
 from cityeye.participation.service import (
     COUNCIL,

@@ -44,10 +44,10 @@ from cityeye.api.auth import (
 from cityeye.api.cases import submit_action
 from cityeye.api.open311 import Open311Error, parse_request, services_of
 from cityeye.api.tokens import hash_secret
+from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
 from cityeye.domain.users import User, UserRole
-from cityeye.files import AttachmentStore
 from cityeye.live.pipeline import Pipeline
 from cityeye.store.requests import (
     Follow,

@@ -52,7 +52,7 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Transition:
     """One allowed move. ``reason`` actions must say why (a note)."""
 
     to: CaseState
@@ -60,15 +60,15 @@ class Rule:
     reason: bool = False
 
 
-def _r(to: CaseState, *roles: Role, reason: bool = False) -> Rule:
-    return Rule(to, frozenset(roles), reason)
+def _r(to: CaseState, *roles: Role, reason: bool = False) -> Transition:
+    return Transition(to, frozenset(roles), reason)
 
 
 D, H, V, R, SYS = Role.DISPATCHER, Role.HANDLER, Role.VERIFIER, Role.REPORTER, Role.SYSTEM
 A = Action
 
 #: (state, action) → where it goes and who may do it. Everything else is illegal.
-TRANSITIONS: dict[tuple[CaseState, Action], Rule] = {
+TRANSITIONS: dict[tuple[CaseState, Action], Transition] = {
     (S.REPORTED, A.DISPATCH): _r(S.DISPATCHED, D, SYS),
     (S.REPORTED, A.DISMISS): _r(S.DISMISSED, D, reason=True),
     (S.REPORTED, A.SELF_RESOLVE): _r(S.SELF_RESOLVED, SYS),
@@ -241,7 +241,7 @@ class TransitionError(ValueError):
         self.reason = reason
 
 
-def allowed(state: CaseState) -> dict[Action, Rule]:
+def allowed(state: CaseState) -> dict[Action, Transition]:
     """The actions possible from ``state``."""
     return {action: rule for (s, action), rule in TRANSITIONS.items() if s == state}
 

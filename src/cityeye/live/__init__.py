@@ -1,5 +1,5 @@
 """The live runtime: what runs while a district is served, as opposed to replaying a
-file (:mod:`cityeye.replay`).
+file (:mod:`cityeye.backtest`).
 
 - :mod:`~cityeye.live.pipeline` — events in (decode, store durably), analysed here:
   the engine deciding on arrival, the case book, snapshots and restart.

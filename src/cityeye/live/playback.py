@@ -1,6 +1,6 @@
 """``cityeye serve --replay``: a recorded day fed into the live service as it happens.
 
-Offline replay (:mod:`cityeye.replay`) answers "what would these rules have raised?"
+Offline replay (:mod:`cityeye.backtest`) answers "what would these rules have raised?"
 in seconds; a demo wants the opposite: to watch the day unfold. The
 :class:`ReplayFeeder` reads a JSON-lines file with the same reader and decoder as
 ``cityeye replay`` and hands each event to the live pipeline, in file (arrival) order,
@@ -42,7 +42,7 @@ POLL_S = 0.05
 #: A progress line every this much simulated time.
 PROGRESS_EVERY = timedelta(hours=1)
 CHANNEL = "replay"
-log = logging.getLogger("cityeye.replay")
+log = logging.getLogger("cityeye.playback")
 
 
 class ReplayFeeder:

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from cityeye.attachments import AttachmentStore
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
 from cityeye.domain.dates import iso_utc, local_date
 from cityeye.domain.participation import (
@@ -54,7 +55,6 @@ from cityeye.domain.participation import (
 )
 from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.domain.users import User, UserRole, below, scope_of
-from cityeye.files import AttachmentStore
 from cityeye.ingest.intake import Intake
 from cityeye.participation.votes import check_eligible, eligible_count, tally
 from cityeye.participation.workflow import DEFAULT_DAYS, Blocked, Refused, advance, due, may_manage

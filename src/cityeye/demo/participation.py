@@ -5,7 +5,7 @@ On a database with the demo district and its demo users (``cityeye world load``,
 (:class:`~cityeye.participation.service.Participation`), on a clock that walks through
 the simulated month — there is no second copy of the rules here:
 
-* the month of simulated suggestions (:func:`cityeye.sim.suggestions.simulate_suggestions`,
+* the month of simulated suggestions (:func:`cityeye.demo.suggestions.simulate_suggestions`,
   ~3,000 of which the seeds' 2,000 in 小河街道), each classified and grouped as it comes,
   a share of them answered by the street office;
 * a few verified residents in each community of 小河街道 that holds a topic;
@@ -34,15 +34,15 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from cityeye.accounts import create_user
+from cityeye.attachments import AttachmentStore
+from cityeye.demo.suggestions import BUSY_STREET, simulate_suggestions
 from cityeye.domain import AreaLevel, Event, FieldError, PartyKind, World
 from cityeye.domain.participation import Channel, MeetingMode, ParticipantRole, TopicStep
 from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.domain.users import User, UserRole
-from cityeye.files import AttachmentStore
 from cityeye.ingest.decode import decode_event
 from cityeye.ingest.intake import Intake
 from cityeye.participation.service import Participation, WantedAction, text_tools
-from cityeye.sim.suggestions import BUSY_STREET, simulate_suggestions
 from cityeye.store import Store
 from cityeye.store import participation as db
 from cityeye.store.users import list_users, user_with_hash

@@ -1,4 +1,7 @@
-"""``cityeye replay``: run recorded events through the pipeline, with no server.
+"""The backtest — ``cityeye replay``: run recorded events through the pipeline, with
+no server. (The module is called backtest since issue 16: "replay" also named the
+demo's playback, :mod:`cityeye.live.playback`, and the re-feed after a restart,
+:func:`cityeye.live.pipeline.resume`; the command keeps its name, options and outputs.)
 
 Replay is how a district backtests ("what would this rule have raised last month?"):
 the same file always gives the same output files, byte for byte, because everything is

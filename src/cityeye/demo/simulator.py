@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from cityeye.demo.district import ROADS
 from cityeye.domain import AreaLevel, Device, World
-from cityeye.sim.district import ROADS
 
 #: Allowed lateness the engine applies (SCENARIOS.md): late deliveries within it are
 #: reordered, beyond it they are flagged ``late``.
