@@ -28,7 +28,7 @@ from cityeye.domain import (
 )
 from cityeye.store import DeadLetter, Store
 from cityeye.store.db import alembic_config
-from cityeye.store.repo import EventRows
+from cityeye.store.events import EventRows
 from cityeye.store.tables import metadata
 from cityeye.world import load_world
 

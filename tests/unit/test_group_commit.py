@@ -18,7 +18,7 @@ import pytest
 from cityeye.domain import parse_event
 from cityeye.live.split import SMALL_BATCH, GroupCommit
 from cityeye.store import Store
-from cityeye.store.repo import EventRows
+from cityeye.store.events import EventRows
 
 WAIT = 30  # seconds: a bound on a hung test, never a timing assumption
 

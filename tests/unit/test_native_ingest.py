@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from cityeye import native
 from cityeye.domain import EVENT_KINDS, Event, FieldError, parse_event
 from cityeye.ingest import decode
-from cityeye.store.repo import sqlite_rows
+from cityeye.store.events import sqlite_rows
 from cityeye.store.types import sqlite_time
 
 
@@ -190,7 +190,7 @@ def test_rows_are_byte_for_byte_the_references(objs: list[dict[str, Any]], data:
 
 
 def _import_in(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = "import cityeye.ingest.decode as d, cityeye.store.repo as r; print(d._fast, r._fast)"
+    code = "import cityeye.ingest.decode as d, cityeye.store.events as r; print(d._fast, r._fast)"
     return subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, **env},

@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Compiled twin of the ingest hot path (issue 15): a JSON object → :class:`Event` for the
 common case, and events → SQLite rows. The Python reference is
-:func:`cityeye.domain.events.parse_event` and :func:`cityeye.store.repo.sqlite_rows`;
+:func:`cityeye.domain.events.parse_event` and :func:`cityeye.store.events.sqlite_rows`;
 ``tests/unit/test_native_ingest.py`` feeds both the same inputs.
 
 ``event_from`` answers ``None`` for anything but the plain case (a field that is not a
@@ -135,7 +135,7 @@ cdef str _sqlite_time(object ts):
 
 
 def sqlite_rows(list events, object areas, str received, object known_kinds):
-    """The ``events`` rows of :func:`cityeye.store.repo.sqlite_rows`, built in C."""
+    """The ``events`` rows of :func:`cityeye.store.events.sqlite_rows`, built in C."""
     cdef list rows = []
     cdef dict out
     cdef Py_ssize_t i, n = len(events)

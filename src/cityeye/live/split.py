@@ -65,8 +65,8 @@ from cityeye.live.pipeline import AnalysisGone, LivePipeline, Pipeline, results_
 from cityeye.live.ticks import beat
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
+from cityeye.store.events import EventRows
 from cityeye.store.outbox import ALERT_BELL, BELL
-from cityeye.store.repo import EventRows
 from cityeye.world import GridLocator
 
 #: The ``meta`` row where the analysis process keeps its ``live`` status.

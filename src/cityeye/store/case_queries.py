@@ -14,7 +14,8 @@ from sqlalchemy import false, func, or_, select
 from cityeye.domain import Alert, Case, CaseState
 from cityeye.domain.users import Scope
 from cityeye.store import tables as t
-from cityeye.store.repo import Store, alert_from_row
+from cityeye.store.alerts import alert_from_row
+from cityeye.store.repo import Store
 
 TERMINAL = sorted(s.value for s in CaseState if s.terminal)
 

@@ -19,7 +19,8 @@ from sqlalchemy import delete, insert, or_, select
 from cityeye.domain import REPORT_KINDS, Case, Event, parse_event
 from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.store import tables as t
-from cityeye.store.repo import CHUNK, Store
+from cityeye.store.base import CHUNK
+from cityeye.store.repo import Store
 
 
 @dataclass(frozen=True, slots=True)
