@@ -2,19 +2,13 @@
 
 Every layer (event ingest, world files, scenario specs) reports bad input the same way,
 so a user always sees ``field: reason`` and a batch can carry on past one bad item.
+:class:`FieldError` is defined with the rest of cityeye's errors in :mod:`cityeye.errors`
+(an :class:`~cityeye.errors.InputError`, still a :class:`ValueError`); the domain's
+name for it stays here.
 """
 
 from __future__ import annotations
 
+from cityeye.errors import FieldError
 
-class FieldError(ValueError):
-    """Input rejected because of one field.
-
-    ``field`` is a dotted path into the input (``attrs.level``, ``areas[3].parent``);
-    ``reason`` is a sentence a person can act on.
-    """
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+__all__ = ["FieldError"]
