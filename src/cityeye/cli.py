@@ -21,6 +21,7 @@ from rich.table import Table
 
 from cityeye.domain import AreaLevel, World, parse_ts
 from cityeye.domain.errors import FieldError
+from cityeye.errors import ProblemsError
 from cityeye.store import DEFAULT_URL, Store
 from cityeye.world import WorldError, dump_world_file, load_world
 
@@ -118,12 +119,18 @@ def _progress() -> Progress:
     )
 
 
+def _print_problems(exc: ProblemsError) -> None:
+    """A file's problems, one ``file:line: field: reason`` a line (every file's the
+    same way: world, scenarios, notify file, MQTT map, hotline mapping and export)."""
+    for line in exc.lines():
+        err.print(line, markup=False, highlight=False)
+
+
 def _world_or_exit(path: Path) -> World:
     try:
         return load_world(path)
     except WorldError as exc:
-        for problem in exc.problems:
-            err.print(problem.render(str(path)), markup=False, highlight=False)
+        _print_problems(exc)
         err.print(f"[red]✗ {len(exc.problems)} problem(s) in {path} / 世界文件有误[/red]")
         raise typer.Exit(1) from None
 
@@ -238,9 +245,8 @@ def _scenarios_or_exit(paths: list[Path] | None, with_builtin: bool) -> list[Loa
     try:
         return load_catalogue(*(paths or []), builtin=with_builtin or not paths)
     except ScenarioError as exc:
-        for line in exc.result.render_problems():
-            err.print(line, markup=False, highlight=False)
-        err.print(f"[red]✗ {len(exc.result.problems)} problem(s) in the scenarios / 场景有误[/red]")
+        _print_problems(exc)
+        err.print(f"[red]✗ {len(exc.problems)} problem(s) in the scenarios / 场景有误[/red]")
         raise typer.Exit(1) from None
 
 
@@ -466,8 +472,7 @@ def _notify_or_exit(path: Path | None, store: Store) -> NotifyConfig:
     try:
         config = load_notify(path, store.load_world())
     except NotifyError as exc:
-        for problem in exc.problems:
-            err.print(problem.render(str(path)), markup=False, highlight=False)
+        _print_problems(exc)
         err.print(f"[red]✗ {len(exc.problems)} problem(s) in the notify file / 通知配置有误[/red]")
         raise typer.Exit(1) from None
     store.channels = config.channels
@@ -497,8 +502,7 @@ def _mqtt_or_exit(
     try:
         mapping = default_map(topics or (), load_mqtt_map(map_path) if map_path else None)
     except MqttMapError as exc:
-        for field, reason in exc.problems:
-            err.print(f"{exc.source}: {field}: {reason}", markup=False, highlight=False)
+        _print_problems(exc)
         err.print(f"[red]✗ {len(exc.problems)} problem(s) in the MQTT map / MQTT 映射有误[/red]")
         raise typer.Exit(1) from None
     if via_nats:
@@ -1088,8 +1092,7 @@ def import_hotline(
         spec = load_mapping(mapping)
         sheet = read_sheet(file, spec)
     except HotlineError as exc:
-        for line in exc.lines():
-            err.print(line, markup=False, highlight=False)
+        _print_problems(exc)
         err.print("[red]✗ nothing imported / 未导入[/red]")
         raise typer.Exit(2) from None
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)

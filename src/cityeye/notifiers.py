@@ -34,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cityeye.cases.notify import SmsGateway
 from cityeye.cases.outbox import Channel, Channels
 from cityeye.domain import Severity, World
-from cityeye.sourcefile import Duration, Problem, SourceError, read_source
+from cityeye.errors import ProblemsError
+from cityeye.sourcefile import Duration, SourceError, read_source
 from cityeye.store import Store
 from cityeye.store.outbox import (
     BELL,
@@ -221,12 +222,9 @@ class NotifyConfig:
         return Channels(frozenset(self.webhooks), self.sms is not None)
 
 
-class NotifyError(ValueError):
-    """The notify file has problems; ``problems`` lists every one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the notify file")
-        self.problems = problems
+class NotifyError(ProblemsError):
+    """The notify file has problems; ``problems`` lists every one (a
+    :class:`~cityeye.errors.ProblemsError`)."""
 
 
 class _Strict(BaseModel):
@@ -274,7 +272,7 @@ def load_notify(path: Path, world: World | None = None) -> NotifyConfig:
     try:
         doc = read_source(path)
     except SourceError as exc:
-        raise NotifyError(exc.problems) from None
+        raise NotifyError(exc.source, exc.problems) from None
     problems = list(doc.problems)
     data = doc.data if doc.data is not None else {}
     try:
@@ -287,7 +285,7 @@ def load_notify(path: Path, world: World | None = None) -> NotifyConfig:
             elif err["type"] == "literal_error":
                 message = f"must be dingtalk, wecom or json (got {err['input']!r})"
             problems.append(doc.problem(tuple(err["loc"]), message))
-        raise NotifyError(problems) from None
+        raise NotifyError(doc.source, problems) from None
     if spec.base_url is not None and not _is_http(spec.base_url):
         problems.append(doc.problem(("base_url",), "must be an http:// or https:// address"))
     webhooks: dict[str, Webhook] = {}
@@ -314,7 +312,7 @@ def load_notify(path: Path, world: World | None = None) -> NotifyConfig:
     if spec.retry.cap < spec.retry.base:
         problems.append(doc.problem(("retry", "cap"), "must not be shorter than retry.base"))
     if problems:
-        raise NotifyError(problems)
+        raise NotifyError(doc.source, problems)
     return NotifyConfig(
         webhooks,
         sms,

@@ -19,6 +19,9 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BeforeValidator, Field
 
+from cityeye.errors import Problem as Problem  # re-exported: every file checker uses it
+from cityeye.errors import ProblemsError
+
 try:  # the C loader is ~10x faster on large GeoJSON boundaries
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -42,26 +45,16 @@ def format_path(path: DataPath) -> str:
     return out or "(document)"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a file, where it is and why."""
-
-    path: str
-    message: str
-    line: int | None = None
-
-    def render(self, filename: str) -> str:
-        where = f"{filename}:{self.line}" if self.line else filename
-        return f"{where}: {self.path}: {self.message}"
-
-
 @dataclass(slots=True)
 class SourceDoc:
-    """Parsed data plus the line of every value (1-based)."""
+    """Parsed data plus the line of every value (1-based); ``source``: the file's name
+    (for its errors). :meth:`problem` is how every file's checks say what is wrong
+    where: the world file, scenarios, notify file, MQTT map and hotline mapping."""
 
     data: Any
     lines: dict[DataPath, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    source: str = "(text)"
 
     def line_of(self, path: DataPath) -> int | None:
         """The line of ``path``, else of its nearest ancestor that has one."""
@@ -75,12 +68,9 @@ class SourceDoc:
         return Problem(format_path(path), message, self.line_of(path))
 
 
-class SourceError(ValueError):
-    """The file could not be parsed at all."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
+class SourceError(ProblemsError):
+    """The file could not be parsed at all (not YAML, not UTF-8, too large, aliases);
+    a :class:`~cityeye.errors.ProblemsError`."""
 
 
 def _walk(node: yaml.Node, path: DataPath, doc: SourceDoc, seen: set[int]) -> None:
@@ -114,27 +104,30 @@ def _walk(node: yaml.Node, path: DataPath, doc: SourceDoc, seen: set[int]) -> No
             _walk(item, (*path, index), doc, seen)
 
 
-def parse_text(text: str) -> SourceDoc:
-    """Parse YAML (JSON is YAML too) into data and a line map."""
+def parse_text(text: str, source: str = "(text)") -> SourceDoc:
+    """Parse YAML (JSON is YAML too) into data and a line map; ``source`` names the
+    file in its problems."""
     loader = _Loader(text)
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise SourceError([Problem("(document)", str(exc.problem or exc), line)]) from None
+            raise SourceError(
+                source, [Problem("(document)", str(exc.problem or exc), line)]
+            ) from None
         except yaml.YAMLError as exc:
-            raise SourceError([Problem("(document)", str(exc))]) from None
-        doc = SourceDoc(data=None)
+            raise SourceError(source, [Problem("(document)", str(exc))]) from None
+        doc = SourceDoc(data=None, source=source)
         if node is None:
             return doc
         _walk(node, (), doc, set())
         if any("aliases" in p.message for p in doc.problems):
-            raise SourceError(doc.problems)
+            raise SourceError(source, doc.problems)
         try:
             doc.data = loader.construct_document(node)
         except yaml.YAMLError as exc:
-            raise SourceError([Problem("(document)", str(exc))]) from None
+            raise SourceError(source, [Problem("(document)", str(exc))]) from None
         return doc
     finally:
         loader.dispose()
@@ -145,13 +138,16 @@ def read_source(path: Path) -> SourceDoc:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise SourceError(
-            [Problem("(document)", f"file is {size} bytes; at most {MAX_BYTES} accepted")]
+            str(path),
+            [Problem("(document)", f"file is {size} bytes; at most {MAX_BYTES} accepted")],
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SourceError([Problem("(document)", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_text(text)
+        raise SourceError(
+            str(path), [Problem("(document)", f"not UTF-8 text ({exc.reason})")]
+        ) from None
+    return parse_text(text, str(path))
 
 
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")

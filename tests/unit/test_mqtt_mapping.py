@@ -9,8 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from cityeye.cli import app
 from cityeye.domain import FieldError
+from cityeye.errors import ProblemsError
 from cityeye.ingest.decode import MAX_EVENT_BYTES
 from cityeye.ingest.mqtt import parse_mqtt_url
 from cityeye.ingest.mqtt_map import (
@@ -44,7 +47,7 @@ def mapping(*rules: dict[str, Any]) -> MqttMap:
 def problems(data: object) -> dict[str, str]:
     with pytest.raises(MqttMapError) as caught:
         parse_mqtt_map(data, "m.yaml")
-    return dict(caught.value.problems)
+    return {p.field: p.reason for p in caught.value.problems}
 
 
 # ---------------------------------------------------------------------- topics
@@ -374,10 +377,58 @@ def test_map_file_yaml_and_the_documented_example(tmp_path: Path) -> None:
     bad.write_text("rules: [topic: a\n", encoding="utf-8")
     with pytest.raises(MqttMapError) as caught:
         load_mqtt_map(bad)
-    assert caught.value.problems[0][0] == "(yaml)"
+    assert caught.value.problems[0].field == "(document)"  # as for every YAML file
+    assert caught.value.problems[0].line == 2
     example = load_mqtt_map(REPO / "docs" / "examples" / "mqtt-map.yaml")
     assert {r.format for r in example.rules} == {"cityeye", "value", "frigate"}
     assert DEFAULT_TOPIC in example.topics()
+
+
+MAP_WITH_MISTAKES = """\
+# a map with three mistakes
+rules:
+  - topic: cityeye/events/#
+  - topic: sensors/+/door
+    format: value
+  - topic: frigate/events
+    format: frigate
+    min_scor: 0.7
+extra: 1
+"""
+
+
+def test_map_file_problems_name_their_lines(tmp_path: Path) -> None:
+    """A map file's problems say where, as a world file's do (one ProblemsError)."""
+    path = tmp_path / "map.yaml"
+    path.write_text(MAP_WITH_MISTAKES, encoding="utf-8")
+    with pytest.raises(ProblemsError) as caught:
+        load_mqtt_map(path)
+    assert isinstance(caught.value, MqttMapError)
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (4, "rules[1].kind"),
+        (8, "rules[2].min_scor"),
+        (9, "extra"),
+    ]
+    assert caught.value.lines()[0] == (
+        f"{path}:4: rules[1].kind: is required for format value (e.g. door.open)"
+    )
+    # a key written twice is refused with its line, as in every other YAML file
+    path.write_text("rules:\n  - topic: a\n    topic: b\n", encoding="utf-8")
+    with pytest.raises(MqttMapError) as caught:
+        load_mqtt_map(path)
+    assert caught.value.lines() == [f"{path}:3: rules[0].topic: appears twice in the same mapping"]
+
+
+def test_serve_prints_the_map_files_problems_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text(MAP_WITH_MISTAKES, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["serve", "--mqtt", "mqtt://127.0.0.1:1", "--mqtt-map", str(path)]
+    )
+    assert result.exit_code == 1
+    assert f"{path}:8: rules[2].min_scor: is not a rule field" in result.output
+    assert f"{path}:9: extra: is not a section; expected only rules:" in result.output
+    assert "3 problem(s) in the MQTT map" in result.output
 
 
 def test_mqtt_urls() -> None:

@@ -57,8 +57,9 @@ from rich.table import Table
 
 from cityeye.domain import REPORT_CATEGORIES, Event, FieldError, World, parse_event
 from cityeye.domain.events import MAX_TEXT, MAX_TS, MIN_TS
+from cityeye.errors import ProblemsError
 from cityeye.ingest.decode import shorten
-from cityeye.sourcefile import DataPath, Problem, SourceError, format_path, read_source
+from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
 from cityeye.store import DeadLetter
 
 if TYPE_CHECKING:
@@ -229,30 +230,16 @@ class HotlineMapping(BaseModel):
         return problems
 
 
-class HotlineError(ValueError):
+class HotlineError(ProblemsError):
     """A mapping file or an export cannot be used at all; ``problems`` says every reason
-    (the rows of a usable file are reported one by one instead, see :class:`Rejection`)."""
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        super().__init__("; ".join(p.render(source) for p in problems))
-        self.source = source
-        self.problems = list(problems)
-
-    def lines(self) -> list[str]:
-        return [p.render(self.source) for p in self.problems]
+    (the rows of a usable file are reported one by one instead, see :class:`Rejection`).
+    A :class:`~cityeye.errors.ProblemsError`: ``lines()`` renders them."""
 
 
 def parse_mapping(data: object, lines: Mapping[DataPath, int] | None = None) -> HotlineMapping:
     """Validate decoded mapping data; raises :class:`HotlineError` naming every field."""
     source = "mapping"
-    lines = lines or {}
-
-    def line_of(path: DataPath) -> int | None:
-        for cut in range(len(path), -1, -1):
-            if path[:cut] in lines:
-                return lines[path[:cut]]
-        return None
-
+    doc = SourceDoc(data, dict(lines or {}), source=source)
     if not isinstance(data, dict):
         raise HotlineError(
             source, [Problem("(document)", "must be a mapping with columns: (id, time, text)")]
@@ -274,11 +261,9 @@ def parse_mapping(data: object, lines: Mapping[DataPath, int] | None = None) -> 
                 message = "must be the column's header text (quote it if it is a number)"
             elif err["type"] == "missing":
                 message = "is required"
-            problems.append(Problem(format_path(loc), message, line_of(loc)))
+            problems.append(doc.problem(loc, message))
         raise HotlineError(source, problems) from None
-    problems = [
-        Problem(path, reason, line_of(tuple(path.split(".")))) for path, reason in mapping.check()
-    ]
+    problems = [doc.problem(tuple(path.split(".")), reason) for path, reason in mapping.check()]
     if problems:
         raise HotlineError(source, problems)
     return mapping

@@ -48,12 +48,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cityeye.domain import Event, FieldError
 from cityeye.domain.events import KIND_RE, MAX_TEXT
+from cityeye.errors import ProblemsError
 from cityeye.ingest.decode import MAX_EVENT_BYTES, decode_event, decode_object
+from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
 
 #: What ``cityeye serve --mqtt`` subscribes to when given no topic and no map.
 DEFAULT_TOPIC = "cityeye/events/#"
@@ -101,14 +102,9 @@ class TopicRule(BaseModel):
         return self.topic.split("/")
 
 
-class MqttMapError(ValueError):
-    """A map file has problems; ``problems`` is every ``(field, reason)``."""
-
-    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
-        text = "; ".join(f"{f}: {r}" for f, r in problems)
-        super().__init__(f"{source}: {text}")
-        self.source = source
-        self.problems = list(problems)
+class MqttMapError(ProblemsError):
+    """A map file (or ``--mqtt-topic``) has problems; ``problems`` lists every one,
+    with its line in the file (a :class:`~cityeye.errors.ProblemsError`)."""
 
 
 # ---------------------------------------------------------------------- topics
@@ -197,30 +193,31 @@ class MqttMap:
 _FALLBACK = TopicRule(topic="#")
 
 
-def check_rules(rules: Iterable[tuple[int, TopicRule]]) -> list[tuple[str, str]]:
-    """What pydantic cannot see: filters, templates, fields of another format."""
-    problems: list[tuple[str, str]] = []
+def check_rules(rules: Iterable[tuple[int, TopicRule]]) -> list[tuple[DataPath, str]]:
+    """What pydantic cannot see: filters, templates, fields of another format; each
+    problem as (where in the file, why)."""
+    problems: list[tuple[DataPath, str]] = []
     for index, rule in rules:
-        at = f"rules[{index}]"
+        at: DataPath = ("rules", index)
         why = topic_filter_problem(rule.topic)
         if why:
-            problems.append((f"{at}.topic", why))
+            problems.append(((*at, "topic"), why))
             continue
         for name, fmt in _ONLY.items():
             if name in rule.model_fields_set and rule.format != fmt:
-                problems.append((f"{at}.{name}", f"applies only to format {fmt}"))
+                problems.append(((*at, name), f"applies only to format {fmt}"))
         if rule.format == "frigate" and rule.kind is not None:
             problems.append(
-                (f"{at}.kind", "format frigate makes camera.detection / camera.cleared")
+                ((*at, "kind"), "format frigate makes camera.detection / camera.cleared")
             )
         if rule.format == "value" and rule.kind is None:
-            problems.append((f"{at}.kind", "is required for format value (e.g. door.open)"))
+            problems.append(((*at, "kind"), "is required for format value (e.g. door.open)"))
         if rule.format == "value" and not _ATTR_RE.match(rule.attr):
-            problems.append((f"{at}.attr", "must be a name such as value or cm"))
+            problems.append(((*at, "attr"), "must be a name such as value or cm"))
         if rule.snapshot_base is not None and not rule.snapshot_base.startswith(
             ("http://", "https://")
         ):
-            problems.append((f"{at}.snapshot_base", "must be an http:// or https:// URL"))
+            problems.append(((*at, "snapshot_base"), "must be an http:// or https:// URL"))
         names = ("camera",) if rule.format == "frigate" else ()
         for field in ("kind", "device", "source"):
             template = getattr(rule, field)
@@ -228,25 +225,31 @@ def check_rules(rules: Iterable[tuple[int, TopicRule]]) -> list[tuple[str, str]]
                 continue
             why = _template_problem(template, rule, names)
             if why:
-                problems.append((f"{at}.{field}", why))
+                problems.append(((*at, field), why))
             elif field == "kind" and "{" not in template and not KIND_RE.match(template):
                 problems.append(
-                    (f"{at}.kind", f"{template!r} must be dotted lower-case words, e.g. door.open")
+                    ((*at, "kind"), f"{template!r} must be dotted lower-case words, e.g. door.open")
                 )
     return problems
 
 
-def parse_mqtt_map(data: object, source: str = "map") -> MqttMap:
+def parse_mqtt_map(
+    data: object, source: str = "map", lines: Mapping[DataPath, int] | None = None
+) -> MqttMap:
     """Validate a decoded map file; raises :class:`MqttMapError` naming every field at
-    fault (all rules are checked, not only up to the first problem)."""
+    fault (all rules are checked, not only up to the first problem), each on its line
+    when ``lines`` (from :func:`~cityeye.sourcefile.read_source`) has it."""
     if not isinstance(data, dict):
-        raise MqttMapError(source, [("(file)", "must be a mapping with rules: (a list)")])
+        raise MqttMapError(source, [Problem("(file)", "must be a mapping with rules: (a list)")])
+    doc = SourceDoc(data, dict(lines or {}), source=source)
     problems = [
-        (str(key), "is not a section; expected only rules:") for key in data if key != "rules"
+        doc.problem((str(key),), "is not a section; expected only rules:")
+        for key in data
+        if key != "rules"
     ]
     raw = data.get("rules")
     if not isinstance(raw, list) or not raw:
-        problems.append(("rules", "must be a non-empty list of rules"))
+        problems.append(doc.problem(("rules",), "must be a non-empty list of rules"))
         raise MqttMapError(source, problems)
     rules: list[tuple[int, TopicRule]] = []
     for index, item in enumerate(raw):
@@ -254,7 +257,6 @@ def parse_mqtt_map(data: object, source: str = "map") -> MqttMap:
             rules.append((index, TopicRule.model_validate(item)))
         except ValidationError as exc:
             for err in exc.errors():
-                field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
                 message = err["msg"]
                 if err["type"] == "extra_forbidden":
                     message = "is not a rule field"
@@ -262,21 +264,29 @@ def parse_mqtt_map(data: object, source: str = "map") -> MqttMap:
                     message = "must be a mapping (topic: …, format: …)"
                 elif err["type"] == "literal_error":
                     message += f" (got {err['input']!r})"
-                problems.append((f"rules[{index}]{field}", message))
-    problems += check_rules(rules)
+                problems.append(doc.problem(("rules", index, *err["loc"]), message))
+    problems += [doc.problem(at, why) for at, why in check_rules(rules)]
     if problems:
+        problems.sort(key=lambda p: p.line or 0)  # in the file's order, as a person reads
         raise MqttMapError(source, problems)
     return MqttMap(tuple(rule for _, rule in rules))
 
 
 def load_mqtt_map(path: str | Path) -> MqttMap:
-    """Read and validate a YAML map file."""
+    """Read and validate a YAML map file; :class:`MqttMapError` names every problem
+    as ``file:line: field: reason``."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise MqttMapError(str(path), [("(yaml)", str(exc).replace("\n", " "))]) from None
-    return parse_mqtt_map(data, str(path))
+        doc = read_source(path)
+    except SourceError as exc:
+        raise MqttMapError(exc.source, exc.problems) from None
+    try:
+        mapping = parse_mqtt_map(doc.data, doc.source, doc.lines)
+    except MqttMapError as exc:
+        raise MqttMapError(doc.source, [*doc.problems, *exc.problems]) from None
+    if doc.problems:  # a key twice in one mapping: which one counts is not clear
+        raise MqttMapError(doc.source, doc.problems)
+    return mapping
 
 
 def default_map(topics: Iterable[str] = (), mapping: MqttMap | None = None) -> MqttMap:
@@ -287,7 +297,9 @@ def default_map(topics: Iterable[str] = (), mapping: MqttMap | None = None) -> M
     extra = [t for t in dict.fromkeys(topics) if t not in known]
     if not rules and not extra:
         extra = [DEFAULT_TOPIC]
-    problems = [(f"--mqtt-topic {t}", why) for t in extra if (why := topic_filter_problem(t))]
+    problems = [
+        Problem(f"--mqtt-topic {t}", why) for t in extra if (why := topic_filter_problem(t))
+    ]
     if problems:
         raise MqttMapError("--mqtt-topic", problems)
     return MqttMap((*rules, *(TopicRule(topic=t) for t in extra)))

@@ -25,7 +25,7 @@ so an integrator's scenario is a first-class citizen and can be backtested with
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,6 +41,7 @@ from pydantic import (
 
 from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, Severity
 from cityeye.domain.dates import DEFAULT_TIMEZONE
+from cityeye.errors import ProblemsError
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
 from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger, build_trigger
 from cityeye.sourcefile import Duration, Problem, SourceDoc, SourceError, format_path, read_source
@@ -336,9 +337,12 @@ def load_scenarios(paths: Iterable[Path]) -> LoadResult:
     return result
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ProblemsError):
+    """Scenario files with problems (a :class:`~cityeye.errors.ProblemsError` whose
+    problems each name their file); ``result`` is what the load found."""
+
     def __init__(self, result: LoadResult) -> None:
-        super().__init__("\n".join(result.render_problems()))
+        super().__init__("scenarios", [replace(p, file=f) for f, p in result.problems])
         self.result = result
 
 

@@ -27,6 +27,7 @@ from cityeye.domain import (
     Venue,
     World,
 )
+from cityeye.errors import ProblemsError
 from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
 from cityeye.world.schema import (
     AreaModel,
@@ -58,12 +59,9 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 _PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
 
 
-class WorldError(ValueError):
-    """The world file has problems; ``problems`` lists every one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the world file")
-        self.problems = problems
+class WorldError(ProblemsError):
+    """The world file has problems; ``problems`` lists every one (a
+    :class:`~cityeye.errors.ProblemsError`)."""
 
 
 @dataclass(slots=True)
@@ -145,7 +143,7 @@ def build_world(doc: SourceDoc) -> World:
     if not isinstance(doc.data, dict):
         check.add((), "must be a mapping with district, areas, parties, devices, ...")
         check.problems.sort(key=lambda p: (p.line or 0, p.path))
-        raise WorldError(check.problems)
+        raise WorldError(doc.source, check.problems)
     unknown = sorted(set(doc.data) - set(WorldFile.model_fields))
     for key in unknown:
         check.add((key,), f"unknown section; expected one of: district, {', '.join(_SECTIONS)}")
@@ -221,7 +219,7 @@ def build_world(doc: SourceDoc) -> World:
 
     if check.problems or district is None:
         check.problems.sort(key=lambda p: (p.line or 0, p.path))
-        raise WorldError(check.problems)
+        raise WorldError(doc.source, check.problems)
 
     root = Area(
         code=district.code,
@@ -282,5 +280,5 @@ def load_world(path: Path) -> World:
     try:
         doc = read_source(path)
     except SourceError as exc:
-        raise WorldError(exc.problems) from None
+        raise WorldError(exc.source, exc.problems) from None
     return build_world(doc)
