@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from cityeye.domain import FieldError, World
 from cityeye.domain.users import User, UserRole
+from cityeye.errors import AuthError as AuthError  # where callers have always found it
 from cityeye.store import Store
 from cityeye.store import users as db
 
@@ -26,10 +27,6 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 _hasher = PasswordHasher()
 #: Verified against when the username is unknown (same cost as a real check).
 _DUMMY_HASH = _hasher.hash("cityeye-no-such-user")
-
-
-class AuthError(Exception):
-    """Not signed in, or the credentials are wrong (401)."""
 
 
 def hash_password(password: str) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from cityeye.errors import ServiceError
+
 #: Seconds between attempts to reach NATS while it is away (one line each).
 RETRY_S = 5
 #: Seconds one attempt may take (a host that does not answer at all).
@@ -28,7 +30,7 @@ T = TypeVar("T")
 log = logging.getLogger("cityeye.bus")
 
 
-class BusError(RuntimeError):
+class BusError(ServiceError, RuntimeError):
     """The bus is set up differently (or, for a caller that will not wait, away)."""
 
 

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cityeye.cases.notify import SmsGateway
 from cityeye.cases.outbox import Channel, Channels
 from cityeye.domain import Severity, World
-from cityeye.errors import ProblemsError
+from cityeye.errors import ProblemsError, ServiceError
 from cityeye.sourcefile import Duration, SourceError, read_source
 from cityeye.store import Store
 from cityeye.store.outbox import (
@@ -55,7 +55,7 @@ ANSWER_BYTES = 64 * 1024
 WECOM_MAX_BYTES = 4096
 
 
-class DeliveryError(OSError):
+class DeliveryError(ServiceError, OSError):
     """One attempt did not deliver (the reason is kept on the outbox row; it never
     holds the URL, whose query may carry the robot's token)."""
 

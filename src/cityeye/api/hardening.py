@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cityeye.api.events import MAX_BODY as EVENTS_MAX_BODY
 from cityeye.attachments import MAX_BYTES as PHOTO_MAX_BYTES
+from cityeye.errors import CityeyeError
 
 #: The body limit of every endpoint not named in :data:`BODY_LIMITS` (bytes).
 DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -34,8 +35,9 @@ BODY_LIMITS: Mapping[str, int] = {
 }
 
 
-class BodyTooLarge(Exception):
-    """Raised to the application when its body passed the limit (the 413 is sent)."""
+class BodyTooLarge(CityeyeError):
+    """Raised to the application when its body passed the limit (the 413 is sent). In
+    no family of :mod:`cityeye.errors`, so no handler answers it a second time."""
 
 
 async def _send_413(send: Send, limit: int, detail: str) -> None:

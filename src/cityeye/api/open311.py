@@ -38,6 +38,7 @@ from cityeye.api.tokens import TokenError, check_event, verify
 from cityeye.domain import REPORT_CATEGORIES, Case, CaseState, Event, FieldError, parse_ts
 from cityeye.domain.dates import local_date
 from cityeye.domain.scenario import ScenarioSpec
+from cityeye.errors import CityeyeError
 from cityeye.ingest.hotline import mask_numbers, mask_phone
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
@@ -86,8 +87,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FORMATS = ("json", "xml")
 
 
-class Open311Error(Exception):
-    """An answer in the standard's error shape: one or more (code, description)."""
+class Open311Error(CityeyeError):
+    """An answer in the standard's error shape: one or more (code, description). In
+    no family of :mod:`cityeye.errors`: it carries its own status, and this router
+    answers it in GeoReport's shape (the portal in its own)."""
 
     def __init__(self, code: int, *descriptions: str) -> None:
         super().__init__("; ".join(descriptions))

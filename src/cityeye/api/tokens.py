@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 from cityeye.domain import Event, FieldError, World
 from cityeye.domain.world import Locator
+from cityeye.errors import AuthError
 from cityeye.ingest.scope import check_device_claims, check_not_a_person
 from cityeye.store import ApiToken, Store
 
@@ -42,8 +43,8 @@ PREFIX = "ce_"
 TOUCH_EVERY_S = 60
 
 
-class TokenError(Exception):
-    """The request's credentials are missing or wrong (HTTP 401)."""
+class TokenError(AuthError):
+    """The request's credentials are missing or wrong (an :class:`AuthError`: 401)."""
 
 
 @dataclass(frozen=True, slots=True)

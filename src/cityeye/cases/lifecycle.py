@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from cityeye.domain import Case, CaseState, TimelineEntry
 from cityeye.domain.users import UserRole
+from cityeye.errors import InputError
 
 S = CaseState
 
@@ -228,8 +229,9 @@ def person_moves(case: Case, user: UserRole, party: str | None) -> list[Move]:
     return out
 
 
-class TransitionError(ValueError):
-    """An action the table does not allow; nothing was changed."""
+class TransitionError(InputError):
+    """An action the table does not allow; nothing was changed (an
+    :class:`~cityeye.errors.InputError`, so still a ValueError)."""
 
     def __init__(self, case: Case, action: Move, reason: str) -> None:
         super().__init__(

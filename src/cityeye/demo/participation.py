@@ -40,6 +40,7 @@ from cityeye.domain import AreaLevel, Event, FieldError, PartyKind, World
 from cityeye.domain.participation import Channel, MeetingMode, ParticipantRole, TopicStep
 from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.domain.users import User, UserRole
+from cityeye.errors import ConflictError
 from cityeye.ingest.decode import decode_event
 from cityeye.ingest.intake import Intake
 from cityeye.participation.service import Participation, WantedAction, text_tools
@@ -129,7 +130,7 @@ ANSWERS = {
 DEFAULT_ANSWER = "感谢您的建议，社区已记录并将汇总研究后答复。"
 
 
-class AlreadySeeded(Exception):
+class AlreadySeeded(ConflictError):
     """The database has the demo's suggestions and topics already."""
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from cityeye.errors import ServiceError
+
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK = 1, 2, 3, 4, 8, 9
 PINGREQ, PINGRESP = 12, 13
 PINGREQ_PACKET, DISCONNECT_PACKET = b"\xc0\x00", b"\xe0\x00"
@@ -29,8 +31,9 @@ CONNACK_REFUSED = {
 }
 
 
-class ProtocolError(Exception):
-    """The broker sent something MQTT 3.1.1 does not allow here: drop the connection."""
+class ProtocolError(ServiceError):
+    """The broker sent something MQTT 3.1.1 does not allow here: drop the connection
+    (a :class:`~cityeye.errors.ServiceError`: the broker misbehaves)."""
 
 
 class Publish(NamedTuple):

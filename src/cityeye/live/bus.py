@@ -70,6 +70,7 @@ import orjson
 
 from cityeye.analysis import Analysis, is_immediate
 from cityeye.domain import Event, FieldError, World, parse_event
+from cityeye.errors import ServiceError
 from cityeye.ingest.batch import dead_letter
 from cityeye.live.pipeline import ClockMarks, Pipeline
 from cityeye.nats_client import (
@@ -484,7 +485,7 @@ async def ensure_stream(js: Any, names: Names, partitions: int, installation: st
     return int(info.state.last_seq)
 
 
-class _Away(RuntimeError):
+class _Away(ServiceError, RuntimeError):
     """NATS is not connected now: events stay in the outbox."""
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cityeye.analysis import SNAPSHOT_NAME, Analysis, CaseError
 from cityeye.cases.notify import Notifier
 from cityeye.domain import Event, World
+from cityeye.errors import ServiceError
 from cityeye.ingest.batch import EventCheck, ItemResult, decode_batch
 from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.store import Store
@@ -74,7 +75,7 @@ class ClockMarks:
         self.analysis.engine.forget_resolved()
 
 
-class AnalysisGone(RuntimeError):
+class AnalysisGone(ServiceError, RuntimeError):
     """The analysis process ended before it said how it took a desk action (it is
     stored: applied after the restart)."""
 

@@ -55,6 +55,7 @@ from cityeye.domain.participation import (
 )
 from cityeye.domain.scenario import REPORT_SCENARIO
 from cityeye.domain.users import User, UserRole, below, scope_of
+from cityeye.errors import ConflictError, NotFoundError
 from cityeye.ingest.intake import Intake
 from cityeye.participation.votes import check_eligible, eligible_count, tally
 from cityeye.participation.workflow import DEFAULT_DAYS, Blocked, Refused, advance, due, may_manage
@@ -98,12 +99,12 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _BAD_CHARS = {chr(c) for c in range(32) if chr(c) not in "\n\r\t"}
 
 
-class NotFound(FieldError):
-    """No such thing, or none among the caller's (HTTP 404)."""
+class NotFound(NotFoundError, FieldError):
+    """No such thing, or none among the caller's (a NotFoundError: 404)."""
 
 
-class Conflict(FieldError):
-    """Not now: done already, or not at this step (HTTP 409)."""
+class Conflict(ConflictError, FieldError):
+    """Not now: done already, or not at this step (a ConflictError: 409)."""
 
 
 def text_tools() -> ModuleType:

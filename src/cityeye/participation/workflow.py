@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from cityeye.domain import FieldError, World
 from cityeye.domain.participation import Ballot, StepRecord, Tally, Topic, TopicStep
 from cityeye.domain.users import User, UserRole, scope_of
+from cityeye.errors import ConflictError, RefusedError
 
 #: Days each step may take by default (the deadline is set when the step begins).
 DEFAULT_DAYS: Mapping[TopicStep, int] = {
@@ -36,12 +37,12 @@ DEFAULT_DAYS: Mapping[TopicStep, int] = {
 MANAGERS = frozenset({UserRole.DISPATCHER, UserRole.ADMIN})
 
 
-class Refused(FieldError):
-    """The person may not do this (HTTP 403)."""
+class Refused(RefusedError, FieldError):
+    """The person may not do this (a RefusedError: 403)."""
 
 
-class Blocked(FieldError):
-    """The topic is not ready for this (HTTP 409)."""
+class Blocked(ConflictError, FieldError):
+    """The topic is not ready for this (a ConflictError: 409)."""
 
 
 Guard = Callable[[Topic, Ballot | None, Tally | None], None]

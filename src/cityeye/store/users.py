@@ -13,11 +13,12 @@ from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cityeye.domain.users import User, UserRole
+from cityeye.errors import ConflictError
 from cityeye.store import tables as t
 from cityeye.store.repo import Store
 
 
-class UserExists(ValueError):
+class UserExists(ConflictError, ValueError):
     """The username is taken."""
 
 
