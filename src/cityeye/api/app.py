@@ -37,6 +37,15 @@ from cityeye.api.portal import router as portal_router
 from cityeye.api.status import CachedStatus
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import EVENT_KINDS
+from cityeye.errors import (
+    AuthError,
+    CityeyeError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    RefusedError,
+    ServiceError,
+)
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
 from cityeye.live.playback import ReplayFeeder
@@ -57,6 +66,39 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         errors.append({"field": ".".join(where) or "body", "reason": problem.get("msg", "")})
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+
+#: The HTTP status of each family of :mod:`cityeye.errors` (docs/architecture.md), tried
+#: in this order: the specific families before :class:`InputError`, since a
+#: participation ``NotFound`` is a :class:`NotFoundError` and also a ``FieldError``.
+STATUS: tuple[tuple[type[CityeyeError], int], ...] = (
+    (NotFoundError, 404),
+    (RefusedError, 403),
+    (ConflictError, 409),
+    (AuthError, 401),
+    (ServiceError, 503),
+    (InputError, 422),
+)
+
+
+def status_for(exc: CityeyeError) -> int | None:
+    """The HTTP status ``exc``'s family becomes, or ``None`` outside every family."""
+    return next((code for family, code in STATUS if isinstance(exc, family)), None)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one place where a domain error becomes an answer, registered for each family
+    of :data:`STATUS`: its status, and ``detail`` its sentence (``field: reason`` for a
+    ``FieldError``) as every endpoint of the API answers. A 401 says how to
+    authenticate (``WWW-Authenticate: Bearer``); a 503 is logged, as the 500 it would
+    otherwise have been."""
+    assert isinstance(exc, CityeyeError)
+    status = status_for(exc)
+    assert status is not None  # registered for the families only
+    if status == 503:
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 
 def default_files_dir(store: Store) -> Path:
@@ -175,6 +217,8 @@ def create_app(
     app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
     app.include_router(attachments_router(store, attachments))
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for family, _status in STATUS:
+        app.add_exception_handler(family, _domain_error)
     templates = Jinja2Templates(directory=WEB / "templates")
 
     @app.get("/docs", include_in_schema=False)

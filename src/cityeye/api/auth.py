@@ -366,16 +366,14 @@ def current_user_dependency(store: Store) -> Callable[..., Any]:
     """A FastAPI dependency: the signed-in user, or 401 (403 on a missing CSRF value)."""
 
     async def current_user(request: Request) -> User:
-        try:
-            bearer = _bearer(request)
-            if bearer is not None:
-                return user_for_token(store, bearer)
-            session = request.cookies.get(SESSION_COOKIE)
-            if not session:
-                raise AuthError("sign in first (POST /api/v1/auth/login) or send a bearer token")
-            user = user_for_token(store, session)
-        except AuthError as exc:
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        # an AuthError is a 401 (cityeye.api.app)
+        bearer = _bearer(request)
+        if bearer is not None:
+            return user_for_token(store, bearer)
+        session = request.cookies.get(SESSION_COOKIE)
+        if not session:
+            raise AuthError("sign in first (POST /api/v1/auth/login) or send a bearer token")
+        user = user_for_token(store, session)
         if request.method in _UNSAFE:
             sent = await _csrf_value(request)
             if sent is None or not hmac.compare_digest(sent, csrf_for(session)):
@@ -411,8 +409,8 @@ def optional_user_dependency(store: Store) -> Callable[..., Any]:
             return None
         try:
             user: User = await signed_in(request)
-        except HTTPException as exc:
-            if exc.status_code == 401 and request.headers.get("authorization") is None:
+        except AuthError:
+            if request.headers.get("authorization") is None:
                 return None
             raise
         return user
@@ -513,6 +511,8 @@ def router(store: Store, guard: SignInGuard | None = None) -> APIRouter:
         try:
             user = check_password(store, body.username, body.password)
         except AuthError as exc:
+            # not the app's AuthError answer: a wrong password is no missing credential
+            # (no WWW-Authenticate), and this router also serves alone (tests, pacing)
             raise HTTPException(401, str(exc)) from None
         guard.succeeded(gates)
         token = issue_token(store, user, KIND_SESSION, SESSION_TTL)

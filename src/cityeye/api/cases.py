@@ -38,7 +38,7 @@ from cityeye.cases.lifecycle import (
     person_moves,
     roles_for,
 )
-from cityeye.domain import Case, CaseState, Event, FieldError, World
+from cityeye.domain import Case, CaseState, Event, World
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import Scope, User, UserRole, below, scope_of
@@ -304,10 +304,7 @@ def router(pipeline: Pipeline, files: AttachmentStore, clock: Clock | None = Non
         except ValueError:
             raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
         role = check_move(user, case, move)
-        try:
-            files.check(move.photos)
-        except FieldError as exc:
-            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        files.check(move.photos)
         if CaseBook.version(case) != seen:
             return _conflict(case, world, user)
         attrs = action_attrs(user, case, move, role, seen)

@@ -22,7 +22,7 @@ from fastapi.responses import StreamingResponse
 from cityeye.api.auth import current_user_dependency
 from cityeye.api.sse import last_event_id as last_event_id_of
 from cityeye.api.sse import sse_response
-from cityeye.domain import AreaLevel, FieldError
+from cityeye.domain import AreaLevel
 from cityeye.domain.users import User, below, scope_of
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
@@ -226,10 +226,7 @@ def router(pipeline: Pipeline, clock: Clock | None = None) -> APIRouter:
         (default: the last 30 days)."""
         dim, value = where(user, area)
         first, last = period(first, last)
-        try:
-            summary = store.kpi_summary(dim, value, first, last)
-        except FieldError as exc:
-            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        summary = store.kpi_summary(dim, value, first, last)
         return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
 
     @api.get("/kpis/breakdown")

@@ -23,10 +23,9 @@ cases in the closed loop.
 # no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
 # Annotated[..., Depends(...)] where the dependencies are locals of router()
 
-import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,7 +39,7 @@ from cityeye.api.auth import (
 )
 from cityeye.api.portal import STATE_WORDS
 from cityeye.attachments import AttachmentStore
-from cityeye.domain import Case, FieldError
+from cityeye.domain import Case
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.participation import (
     Channel,
@@ -61,11 +60,7 @@ from cityeye.participation.service import (
     REPORT_CATEGORY,
     SOURCE,
     STAFF,
-    Blocked,
-    Conflict,
-    NotFound,
     Participation,
-    Refused,
     WantedAction,
     text_tools,
 )
@@ -89,34 +84,6 @@ Fraction_ = Annotated[
         description="a fraction such as 2/3 or 0.5",
     ),
 ]
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def status_of(exc: FieldError) -> int:
-    """The HTTP status of one of the service's domain errors (the service itself
-    knows nothing of HTTP)."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Refused):
-        return 403
-    if isinstance(exc, Blocked | Conflict):
-        return 409
-    return 422
-
-
-def _domain(endpoint: Callable[P, R]) -> Callable[P, R]:
-    """The one place where the service's domain errors become HTTP status codes
-    (:func:`status_of`), as ``field: reason``."""
-
-    @functools.wraps(endpoint)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return endpoint(*args, **kwargs)
-        except FieldError as exc:
-            raise HTTPException(status_of(exc), f"{exc.field}: {exc.reason}") from None
-
-    return wrapped
 
 
 # ---------------------------------------------------------------------- bodies
@@ -411,7 +378,6 @@ def router(
 
     # ------------------------------------------------------------------ suggestions
     @api.post("/suggestions", status_code=201)
-    @_domain
     def new_suggestion(body: NewSuggestion, request: Request, user: Someone) -> dict[str, Any]:
         """A suggestion. From the portal (``channel: portal``) anyone may send one,
         signed in or not (limited per address); a volunteer or worker signs in as a
@@ -446,7 +412,6 @@ def router(
         }
 
     @api.get("/suggestions")
-    @_domain
     def list_suggestions(
         user: Person,
         area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
@@ -472,7 +437,6 @@ def router(
         }
 
     @api.get("/groups")
-    @_domain
     def list_groups(
         user: Person,
         area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
@@ -493,7 +457,6 @@ def router(
         ]
 
     @api.post("/suggestions/{suggestion_id}/answer")
-    @_domain
     def answer(
         suggestion_id: Annotated[str, Path(max_length=64)], body: Words, user: Person
     ) -> dict[str, Any]:
@@ -501,14 +464,12 @@ def router(
         return suggestion_json(service.answer(user, suggestion_id, body.text))
 
     @api.post("/suggestions/{suggestion_id}/case", status_code=201)
-    @_domain
     def to_case(suggestion_id: Annotated[str, Path(max_length=64)], user: Person) -> dict[str, Any]:
         """The suggestion becomes a case in the closed loop: a resident's report
         (``report.citizen`` from source ``participation``, its id the suggestion's)."""
         return suggestion_json(*service.to_case(user, suggestion_id))
 
     @api.post("/suggestions/{suggestion_id}/topic")
-    @_domain
     def to_topic(
         suggestion_id: Annotated[str, Path(max_length=64)], body: ToTopic, user: Person
     ) -> dict[str, Any]:
@@ -523,7 +484,6 @@ def router(
 
     # ------------------------------------------------------------------ topics
     @api.post("/topics", status_code=201)
-    @_domain
     def create_topic(body: NewTopic, user: Person) -> dict[str, Any]:
         """提出议题: a topic in an area of the caller's post, at its first step."""
         topic = service.new_topic(
@@ -538,7 +498,6 @@ def router(
         return topic_record(topic, user)
 
     @api.get("/topics")
-    @_domain
     def list_topics(
         area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
         step: Annotated[TopicStep | None, Query()] = None,
@@ -558,7 +517,6 @@ def router(
         }
 
     @api.get("/topics/{topic_id}")
-    @_domain
     def get_topic(topic_id: Annotated[str, Path(max_length=64)], user: Someone) -> dict[str, Any]:
         """The public record of a topic: its steps, meetings, ballot, the tally once the
         ballot is closed, and the resolution with each action's case. Who moved each
@@ -566,7 +524,6 @@ def router(
         return topic_record(service.topic(topic_id), user)
 
     @api.post("/topics/{topic_id}/advance")
-    @_domain
     def advance_topic(
         topic_id: Annotated[str, Path(max_length=64)], body: Note, user: Person
     ) -> dict[str, Any]:
@@ -575,7 +532,6 @@ def router(
 
     # ------------------------------------------------------------------ meetings
     @api.post("/topics/{topic_id}/meetings", status_code=201)
-    @_domain
     def new_meeting(
         topic_id: Annotated[str, Path(max_length=64)], body: NewMeeting, user: Person
     ) -> dict[str, Any]:
@@ -586,7 +542,6 @@ def router(
         return meeting_json(meeting)
 
     @api.post("/meetings/{meeting_id}/participants", status_code=201)
-    @_domain
     def add_participant(
         meeting_id: Annotated[str, Path(max_length=64)], body: NewParticipant, user: Person
     ) -> dict[str, Any]:
@@ -598,13 +553,11 @@ def router(
         return {**participant_json(added), "name": added.name}
 
     @api.post("/meetings/{meeting_id}/sign-in")
-    @_domain
     def sign_in(meeting_id: Annotated[str, Path(max_length=64)], user: Person) -> dict[str, Any]:
         """A participant signs in to the meeting (签到)."""
         return participant_json(service.sign_in(user, meeting_id))
 
     @api.post("/meetings/{meeting_id}/turns", status_code=201)
-    @_domain
     def speak(
         meeting_id: Annotated[str, Path(max_length=64)], body: Words, user: Person
     ) -> dict[str, Any]:
@@ -613,7 +566,6 @@ def router(
         return {"speaker": turn.speaker, "text": turn.text, "at": iso_utc(turn.at)}
 
     @api.put("/meetings/{meeting_id}/minutes")
-    @_domain
     def minutes(
         meeting_id: Annotated[str, Path(max_length=64)], body: Words, user: Person
     ) -> dict[str, Any]:
@@ -621,7 +573,6 @@ def router(
         return meeting_json(service.set_minutes(user, meeting_id, body.text))
 
     @api.post("/meetings/{meeting_id}/decisions", status_code=201)
-    @_domain
     def decision(
         meeting_id: Annotated[str, Path(max_length=64)], body: Words, user: Person
     ) -> dict[str, Any]:
@@ -630,7 +581,6 @@ def router(
 
     # ------------------------------------------------------------------ votes
     @api.put("/topics/{topic_id}/ballot")
-    @_domain
     def put_ballot(
         topic_id: Annotated[str, Path(max_length=64)], body: NewBallot, user: Person
     ) -> dict[str, Any]:
@@ -647,7 +597,6 @@ def router(
         return topic_record(topic, user)
 
     @api.post("/topics/{topic_id}/votes", status_code=201)
-    @_domain
     def vote(
         topic_id: Annotated[str, Path(max_length=64)], body: Vote, user: Person
     ) -> dict[str, Any]:
@@ -657,7 +606,6 @@ def router(
         return {"topic": topic_id, "voted": True}
 
     @api.post("/topics/{topic_id}/ballot/close")
-    @_domain
     def close(topic_id: Annotated[str, Path(max_length=64)], user: Person) -> dict[str, Any]:
         """Close the vote (not before its ``closes_at``): the eligible are counted as
         they are now, and the tally is published."""
@@ -665,7 +613,6 @@ def router(
 
     # ------------------------------------------------------------------ resolution
     @api.post("/topics/{topic_id}/resolution", status_code=201)
-    @_domain
     def resolve(
         topic_id: Annotated[str, Path(max_length=64)], body: NewResolution, user: Person
     ) -> dict[str, Any]:
@@ -676,7 +623,6 @@ def router(
 
     # ------------------------------------------------------------------ the cockpit
     @api.get("/stats")
-    @_domain
     def stats(
         user: Person,
         area: Annotated[str | None, Query(max_length=64, description="and below")] = None,

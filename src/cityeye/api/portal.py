@@ -46,7 +46,7 @@ from cityeye.api.open311 import Open311Error, parse_request, services_of
 from cityeye.api.tokens import hash_secret
 from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
-from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError
+from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event
 from cityeye.domain.users import User, UserRole
 from cityeye.live.pipeline import Pipeline
 from cityeye.store.requests import (
@@ -305,10 +305,7 @@ def router(
             raise HTTPException(
                 422, "lat: the pin is outside the district; move it or type an address"
             )
-        try:
-            files.check(body.photos)
-        except FieldError as exc:
-            raise HTTPException(422, f"{exc.field}: {exc.reason}") from None
+        files.check(body.photos)
         follow_key = body.follow_key or secrets.token_urlsafe(18)
         for _ in range(5):  # a tracking number already taken: draw another
             at = now()

@@ -4,14 +4,14 @@ ballot, votes and resolution — in one place, for the HTTP API
 (:mod:`cityeye.api.participation`) and the demo seeding (:mod:`.demo`) alike.
 
 The service raises domain errors, each a :class:`~cityeye.domain.FieldError` naming the
-field and the reason; the API maps them to HTTP status codes
-(:func:`cityeye.api.participation.status_of`):
+field and the reason, and each in a family of :mod:`cityeye.errors` whose HTTP status
+the API's one handler gives (``cityeye.api.app.STATUS``):
 
-* :class:`NotFound` — no such thing, or not among the caller's (404);
-* :class:`Refused` — the person may not do this (403);
+* :class:`NotFound` — no such thing, or not among the caller's (a NotFoundError: 404);
+* :class:`Refused` — the person may not do this (a RefusedError: 403);
 * :class:`Blocked` (a workflow guard) and :class:`Conflict` (done already, or the
-  wrong step) — not now (409);
-* any other :class:`FieldError` — the input is wrong (422).
+  wrong step) — not now (ConflictErrors: 409);
+* any other :class:`FieldError` — the input is wrong (an InputError: 422).
 
 A :class:`Participation` holds the grouper of suggestions (made at first use from the
 last snapshot and the suggestions stored after it) behind a lock, so one instance
