@@ -7,11 +7,12 @@ command line prints a file's problems one per line. This module is the bottom of
 layers (``docs/architecture.md``): it imports nothing else from cityeye, so every
 module can raise these.
 
-The hierarchy (where each class is defined in brackets)::
+The hierarchy (in brackets: the module that defines a class outside this one)::
 
     CityeyeError
     ├── InputError (ValueError) ············ 422  bad input; says what and why
     │   ├── FieldError ····························· one field: ``field: reason``
+    │   │                                            (also cityeye.domain.FieldError)
     │   │   └── (participation's NotFound, Conflict, Refused, Blocked: also below)
     │   ├── ProblemsError ·························· a file with problems, every one
     │   │   ├── SourceError      [sourcefile]       not YAML/JSON at all
@@ -29,11 +30,13 @@ The hierarchy (where each class is defined in brackets)::
     │   ├── Conflict             [participation.service]
     │   ├── Blocked              [participation.workflow]
     │   ├── UserExists (ValueError)  [store.users]
-    │   └── AlreadySeeded        [participation.demo]
-    ├── AuthError                [accounts] 401  not signed in, or wrong credentials
+    │   └── AlreadySeeded        [demo.participation]
+    ├── AuthError ·························· 401  not signed in, or wrong credentials
+    │   │                                        (also cityeye.accounts.AuthError)
     │   └── TokenError           [api.tokens]       an ingest token
     ├── ServiceError ······················· 503  something cityeye needs is away or broken
     │   ├── BusError (RuntimeError)        [nats_client]  the NATS bus
+    │   ├── _Away (RuntimeError)           [live.bus]     NATS not connected now (internal)
     │   ├── AnalysisGone (RuntimeError)    [live.pipeline] the analysis process ended
     │   ├── DeliveryError (OSError)        [notifiers]     a webhook or SMS gateway
     │   └── ProtocolError                  [ingest.mqtt_wire] an MQTT broker
