@@ -31,6 +31,7 @@ from cityeye.cases.lifecycle import (
     Action,
     Actor,
     Note,
+    Record,
     Role,
     apply,
     check_note,
@@ -133,7 +134,7 @@ class CaseBook:
                 case.reporter = reporter
                 return case
             self._track(case).alert_ids.append(alert.id)
-            self._note(case, at, "alert_joined", f"预警 {alert.id} 并入")
+            self._note(case, at, Record.ALERT_JOINED, f"预警 {alert.id} 并入")
             return case
         if case is None:
             return None
@@ -142,7 +143,7 @@ class CaseBook:
             track = self._track(case)
             track.clock_start = at
             case.due_at = min(filter(None, (case.due_at, self._handle_deadline(case, at))))
-            self._note(case, at, "priority_raised", f"预警升级为 {alert.severity.value}")
+            self._note(case, at, Record.PRIORITY_RAISED, f"预警升级为 {alert.severity.value}")
             self._schedule(case, tighter_only=True)
         elif kind == "resolved" and case.state == CaseState.REPORTED:
             self.act(case, Action.SELF_RESOLVE, SYSTEM, at, "预警已消警，派遣前自动结案")
@@ -187,12 +188,12 @@ class CaseBook:
         if alert.scenario != REPORT_SCENARIO:
             self._open[(alert.scenario, alert.key)] = case_id
         self._latest[(alert.scenario, alert.key)] = case_id
-        self._note(case, at, "open", f"由预警 {alert.id} 生成")
+        self._note(case, at, Record.OPEN, f"由预警 {alert.id} 生成")
         if alert.reported_at is not None:
             # raise_late: deadlines run from arrival (opened_at); when it happened stays
             local = alert.reported_at.astimezone(ZoneInfo(self.world.timezone))
             note = f"事发于 {local:%Y-%m-%d %H:%M}，迟到补报，时限自收到起算"
-            self._note(case, at, "reported_late", note)
+            self._note(case, at, Record.REPORTED_LATE, note)
         self._schedule(case)
         how = plan(self.world, alert.scenario, case.area, self.routes.get(alert.scenario))
         self.tracking[case_id].kind = how.kind
@@ -208,7 +209,7 @@ class CaseBook:
             co = route(self.world, co_kind, case.area, self._load)
             if co is not None and co.id != case.lead and co.id not in case.co_handlers:
                 self.add_co_handler(case, co.id)
-                self._note(case, at, "co_handle", f"协办 {co.name}（派遣规则）")
+                self._note(case, at, Note.CO_HANDLE, f"协办 {co.name}（派遣规则）")
         return case
 
     # ------------------------------------------------------------------ actions
@@ -299,7 +300,7 @@ class CaseBook:
             case.rating = rating
             comment = str(attrs.get("note") or "").strip()
             self._note(
-                case, at, "rate", f"居民评价 {rating} 星" + (f"：{comment}" if comment else "")
+                case, at, Note.RATE, f"居民评价 {rating} 星" + (f"：{comment}" if comment else "")
             )
             return case
         if move == Note.PROGRESS:
@@ -311,13 +312,13 @@ class CaseBook:
             if not note and not attachments:
                 raise FieldError("attrs.note", "a progress note needs words or a photo")
             who = str(party or attrs.get("actor") or "system")
-            self._note(case, at, "progress", note, who, attachments)
+            self._note(case, at, Note.PROGRESS, note, who, attachments)
             return case
         if move == Note.CO_HANDLE:
             if party is None:
                 raise FieldError("attrs.party", "co_handle needs the party")
             self.add_co_handler(case, str(party))
-            self._note(case, at, "co_handle", f"协办 {party}")
+            self._note(case, at, Note.CO_HANDLE, f"协办 {party}")
             return case
         assert isinstance(move, Action)
         action = move
@@ -438,7 +439,7 @@ class CaseBook:
         self,
         case: Case,
         at: datetime,
-        action: str,
+        action: Note | Record,
         note: str,
         actor: str = "system",
         attachments: tuple[str, ...] = (),
@@ -446,7 +447,7 @@ class CaseBook:
         """A timeline line that changes no state (an alert joined, a priority raised, a
         handler's progress note)."""
         when = max(at, case.timeline[-1].at) if case.timeline else at
-        entry = TimelineEntry(when, actor, action, case.state, case.state, note, attachments)
+        entry = TimelineEntry(when, actor, action.value, case.state, case.state, note, attachments)
         case.timeline.append(entry)
         self._touched[case.id] = None
 
@@ -526,7 +527,7 @@ class CaseBook:
                     "actor": e.actor,
                 }
                 for e in case.timeline
-                if e.from_state != e.to_state or e.action == "open"
+                if e.from_state != e.to_state or e.action == Record.OPEN
             ],
             "escalations": [
                 {"at": iso_utc(x.at), "stage": x.stage.value, "to": x.to} for x in track.escalations

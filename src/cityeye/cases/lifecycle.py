@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from cityeye.domain import Case, CaseState, TimelineEntry
+from cityeye.domain.labels import Labelled
 from cityeye.domain.users import UserRole
 from cityeye.errors import InputError
 
@@ -38,18 +39,20 @@ class Role(StrEnum):
     SYSTEM = "system"  # the engine and the SLA clock
 
 
-class Action(StrEnum):
-    DISPATCH = "dispatch"  # 派遣
-    ACCEPT = "accept"  # 受理
-    ARRIVE = "arrive"  # 到场 / 开始处置
-    HANDLE = "handle"  # 处置完成
-    VERIFY = "verify"  # 核查通过
-    CLOSE = "close"  # 结案
-    RETURN = "return"  # 退回
-    ESCALATE = "escalate"  # 升级
-    DISMISS = "dismiss"  # 误报撤销
-    REOPEN = "reopen"  # 重启
-    SELF_RESOLVE = "self_resolve"  # 预警自动消警
+class Action(Labelled):
+    """A lifecycle move, named as the desk's button and the timeline say it."""
+
+    DISPATCH = "dispatch", "派遣", "Dispatch"
+    ACCEPT = "accept", "受理", "Accept"
+    ARRIVE = "arrive", "到场", "On site"  # 到场 / 开始处置
+    HANDLE = "handle", "处置完成", "Handled"
+    VERIFY = "verify", "核查通过", "Verify"
+    CLOSE = "close", "结案", "Close"
+    RETURN = "return", "退回", "Return"
+    ESCALATE = "escalate", "升级", "Escalated"
+    DISMISS = "dismiss", "误报撤销", "Dismiss"
+    REOPEN = "reopen", "重新处置", "Reopen"  # 重启
+    SELF_RESOLVE = "self_resolve", "自动消警", "Resolved itself"  # 预警自动消警
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +107,23 @@ TRANSITIONS: dict[tuple[CaseState, Action], Transition] = {
 }
 
 
-class Note(StrEnum):
+class Note(Labelled):
     """Entries that add to a case without moving it (the timeline records them too)."""
 
-    CO_HANDLE = "co_handle"  # 协办: another party joins the case
-    PROGRESS = "progress"  # 进展: words or a photo on the way
-    RATE = "rate"  # 评价: the reporter's one to five stars on a closed case
+    CO_HANDLE = "co_handle", "协办", "Co-handling"  # another party joins the case
+    PROGRESS = "progress", "记录进展", "Progress note"  # words or a photo on the way
+    RATE = "rate", "居民评价", "Rated"  # the reporter's one to five stars on a closed case
+
+
+class Record(Labelled):
+    """Lines the case book writes on a timeline by itself, neither a move nor a note
+    anyone may ask for: with :class:`Action` and :class:`Note` they are every
+    ``TimelineEntry.action`` there is."""
+
+    OPEN = "open", "立案", "Opened"  # the case is opened from an alert
+    ALERT_JOINED = "alert_joined", "预警并入", "Alert joined"  # another alert of its key
+    PRIORITY_RAISED = "priority_raised", "提升优先级", "Priority raised"  # severity went up
+    REPORTED_LATE = "reported_late", "迟到补报", "Reported late"  # a back-filled report
 
 
 @dataclass(frozen=True, slots=True)

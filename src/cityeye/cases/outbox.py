@@ -46,20 +46,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from cityeye.cases.lifecycle import Action, Record
 from cityeye.cases.notify import reporter_text
 from cityeye.domain import Case, CaseState, Severity, TimelineEntry
+from cityeye.domain.labels import Labelled
 from cityeye.domain.scenario import REPORT_SCENARIO
 
 #: The source whose reports may have a signed-in reporter (``report_follows``).
 PORTAL_SOURCE = "portal"
 
 
-class NoticeKind(StrEnum):
-    DISPATCHED = "dispatched"
-    CRITICAL = "critical"
-    ESCALATED = "escalated"
-    HANDLED = "handled"
-    CLOSED = "closed"
+class NoticeKind(Labelled):
+    """What a notice is about, named as the desk's alert says it."""
+
+    DISPATCHED = "dispatched", "新派工单", "New case"
+    CRITICAL = "critical", "紧急工单", "Critical case"
+    ESCALATED = "escalated", "超时升级", "Escalated"
+    HANDLED = "handled", "已处置", "Handled"
+    CLOSED = "closed", "已结案", "Closed"
 
 
 class Channel(StrEnum):
@@ -124,7 +128,7 @@ def notices(
     new = list(enumerate(case.timeline))[stored:]
     where = f"（{area_name}）" if area_name else ""
     grade = case.severity.zh
-    dispatch = _last(new, lambda e: e.action == "dispatch")
+    dispatch = _last(new, lambda e: e.action == Action.DISPATCH)
     if dispatch is not None and case.lead:
         index, entry = dispatch
         urgent = "紧急" if case.severity == Severity.CRITICAL else "新"
@@ -143,7 +147,7 @@ def notices(
     if raised and new:
         # the lead's handlers were told by the dispatch if it came in the same save
         told = dispatch is not None
-        line = _last(new, lambda e: e.action == "priority_raised") or new[0]
+        line = _last(new, lambda e: e.action == Record.PRIORITY_RAISED) or new[0]
         out.append(
             _notice(
                 case,
@@ -157,7 +161,7 @@ def notices(
             )
         )
     for index, entry in new:
-        if entry.action == "escalate":
+        if entry.action == Action.ESCALATE:
             out.append(
                 _notice(
                     case,

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from enum import StrEnum
 from typing import Any
 
+from cityeye.domain.labels import Labelled
 
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
+
+class Severity(Labelled):
+    LOW = "low", "低", "low"
+    MEDIUM = "medium", "中", "medium"
+    HIGH = "high", "高", "high"
+    CRITICAL = "critical", "紧急", "critical"
 
     @property
     def rank(self) -> int:
         return _RANKS[self]
 
-    @property
-    def zh(self) -> str:
-        return _ZH[self]
-
 
 _RANKS = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
-_ZH = {Severity.LOW: "低", Severity.MEDIUM: "中", Severity.HIGH: "高", Severity.CRITICAL: "紧急"}
 
 
 @dataclass(slots=True)

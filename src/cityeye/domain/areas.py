@@ -7,33 +7,24 @@ The hierarchy is what makes cases find their handlers and what cockpits drill th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from cityeye.domain.labels import Labelled
 
-class AreaLevel(StrEnum):
-    DISTRICT = "district"
-    STREET = "street"
-    COMMUNITY = "community"
-    GRID = "grid"
+
+class AreaLevel(Labelled):
+    DISTRICT = "district", "区", "District"
+    STREET = "street", "街道", "Street"
+    COMMUNITY = "community", "社区", "Community"
+    GRID = "grid", "网格", "Grid"
 
     @property
     def rank(self) -> int:
         """0 for the district, 3 for a grid."""
         return _RANKS[self]
 
-    @property
-    def zh(self) -> str:
-        return _ZH[self]
-
 
 _RANKS = {AreaLevel.DISTRICT: 0, AreaLevel.STREET: 1, AreaLevel.COMMUNITY: 2, AreaLevel.GRID: 3}
-_ZH = {
-    AreaLevel.DISTRICT: "区",
-    AreaLevel.STREET: "街道",
-    AreaLevel.COMMUNITY: "社区",
-    AreaLevel.GRID: "网格",
-}
 
 
 @dataclass(frozen=True, slots=True)

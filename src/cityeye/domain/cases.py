@@ -12,46 +12,27 @@ from datetime import datetime
 from enum import StrEnum
 
 from cityeye.domain.alerts import Severity
+from cityeye.domain.labels import Labelled
 
 
-class CaseState(StrEnum):
-    REPORTED = "reported"
-    DISPATCHED = "dispatched"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    HANDLED = "handled"
-    VERIFIED = "verified"
-    CLOSED = "closed"
-    RETURNED = "returned"
-    ESCALATED = "escalated"
-    DISMISSED = "dismissed"
-    REOPENED = "reopened"
-    SELF_RESOLVED = "self_resolved"
-
-    @property
-    def zh(self) -> str:
-        return _ZH[self]
+class CaseState(Labelled):
+    REPORTED = "reported", "已上报", "Reported"
+    DISPATCHED = "dispatched", "已派遣", "Dispatched"
+    ACCEPTED = "accepted", "已受理", "Accepted"
+    IN_PROGRESS = "in_progress", "处置中", "In progress"
+    HANDLED = "handled", "已处置", "Handled"
+    VERIFIED = "verified", "已核查", "Verified"
+    CLOSED = "closed", "已结案", "Closed"
+    RETURNED = "returned", "已退回", "Returned"
+    ESCALATED = "escalated", "已升级", "Escalated"
+    DISMISSED = "dismissed", "误报撤销", "Dismissed (false alarm)"
+    REOPENED = "reopened", "已重启", "Reopened"
+    SELF_RESOLVED = "self_resolved", "自动消警", "Resolved itself"
 
     @property
     def terminal(self) -> bool:
         """No further transition is expected (a reopen starts from CLOSED explicitly)."""
         return self in {CaseState.CLOSED, CaseState.DISMISSED, CaseState.SELF_RESOLVED}
-
-
-_ZH = {
-    CaseState.REPORTED: "已上报",
-    CaseState.DISPATCHED: "已派遣",
-    CaseState.ACCEPTED: "已受理",
-    CaseState.IN_PROGRESS: "处置中",
-    CaseState.HANDLED: "已处置",
-    CaseState.VERIFIED: "已核查",
-    CaseState.CLOSED: "已结案",
-    CaseState.RETURNED: "已退回",
-    CaseState.ESCALATED: "已升级",
-    CaseState.DISMISSED: "误报撤销",
-    CaseState.REOPENED: "已重启",
-    CaseState.SELF_RESOLVED: "自动消警",
-}
 
 
 class CaseOrigin(StrEnum):

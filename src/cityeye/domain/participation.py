@@ -13,43 +13,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from fractions import Fraction
 
+from cityeye.domain.labels import Labelled
 
-class Channel(StrEnum):
+
+class Channel(Labelled):
     """Where a suggestion came from."""
 
-    PORTAL = "portal"  # a resident, on the portal (signed in or not)
-    VOLUNTEER = "volunteer"  # a volunteer, signed in as a handler
-    WORKER = "worker"  # a grid or community worker, signed in as a handler
+    PORTAL = "portal", "门户", "Portal"  # a resident, on the portal (signed in or not)
+    VOLUNTEER = "volunteer", "志愿者", "Volunteer"  # a volunteer, signed in as a handler
+    WORKER = "worker", "网格员", "Worker"  # a grid or community worker, signed in as a handler
 
 
-class TopicKind(StrEnum):
+class TopicKind(Labelled):
     """An estate matter (the owners of one estate decide: Civil Code art. 278) or a
     public one (the neighbourhood's)."""
 
-    ESTATE = "estate"
-    PUBLIC = "public"
+    ESTATE = "estate", "小区事务", "Estate matter"
+    PUBLIC = "public", "公共事务", "Public matter"
 
 
-class TopicStep(StrEnum):
+class TopicStep(Labelled):
     """The six steps, in order."""
 
-    PROPOSE = "propose"
-    OPINIONS = "opinions"
-    CONSULT = "consult"
-    DRAFT = "draft"
-    VOTE = "vote"
-    RESOLVE = "resolve"
-
-    @property
-    def zh(self) -> str:
-        return _STEP_NAMES[self][0]
-
-    @property
-    def en(self) -> str:
-        return _STEP_NAMES[self][1]
+    PROPOSE = "propose", "提出议题", "Raise the topic"
+    OPINIONS = "opinions", "广开言路", "Hear every view"
+    CONSULT = "consult", "民主协商", "Deliberate"
+    DRAFT = "draft", "拟订方案", "Draft the plan"
+    VOTE = "vote", "居民表决", "Residents vote"
+    RESOLVE = "resolve", "形成决议", "Resolve"
 
     @property
     def order(self) -> int:
@@ -62,27 +55,17 @@ class TopicStep(StrEnum):
         return steps[i + 1] if i + 1 < len(steps) else None
 
 
-_STEP_NAMES = {
-    TopicStep.PROPOSE: ("提出议题", "Raise the topic"),
-    TopicStep.OPINIONS: ("广开言路", "Hear every view"),
-    TopicStep.CONSULT: ("民主协商", "Deliberate"),
-    TopicStep.DRAFT: ("拟订方案", "Draft the plan"),
-    TopicStep.VOTE: ("居民表决", "Residents vote"),
-    TopicStep.RESOLVE: ("形成决议", "Resolve"),
-}
+class MeetingMode(Labelled):
+    ONLINE = "online", "线上", "Online"
+    OFFLINE = "offline", "线下", "Offline"
 
 
-class MeetingMode(StrEnum):
-    ONLINE = "online"
-    OFFLINE = "offline"
-
-
-class ParticipantRole(StrEnum):
-    RESIDENT = "resident"
-    PROPERTY = "property"  # 物业
-    OWNERS_COMMITTEE = "owners_committee"  # 业委会
-    COMMUNITY = "community"  # 社区
-    DEPARTMENT = "department"  # 职能部门
+class ParticipantRole(Labelled):
+    RESIDENT = "resident", "居民", "Resident"
+    PROPERTY = "property", "物业", "Property"
+    OWNERS_COMMITTEE = "owners_committee", "业委会", "Owners' committee"
+    COMMUNITY = "community", "社区", "Community"
+    DEPARTMENT = "department", "职能部门", "Department"
 
 
 #: Civil Code art. 278: two thirds of the owners take part; a decision needs more than

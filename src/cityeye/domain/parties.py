@@ -10,28 +10,25 @@ seeds publish.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from cityeye.domain.labels import Labelled
 
-class PartyKind(StrEnum):
-    GOVERNMENT = "government"
-    GRID_WORKER = "grid_worker"
-    COMMUNITY = "community"
-    PROPERTY = "property"
-    OWNERS_COMMITTEE = "owners_committee"
-    VOLUNTEER = "volunteer"
-    ENTERPRISE = "enterprise"
-    SOCIAL_ORG = "social_org"
+
+class PartyKind(Labelled):
+    GOVERNMENT = "government", "政府部门", "Government department"
+    GRID_WORKER = "grid_worker", "网格员", "Grid worker"
+    COMMUNITY = "community", "社区", "Community"
+    PROPERTY = "property", "物业公司", "Property company"
+    OWNERS_COMMITTEE = "owners_committee", "业委会", "Owners' committee"
+    VOLUNTEER = "volunteer", "志愿者团队", "Volunteer team"
+    ENTERPRISE = "enterprise", "企业", "Enterprise"
+    SOCIAL_ORG = "social_org", "社会组织", "Social organisation"
 
     @property
     def non_government(self) -> bool:
         """Whether this kind's participation makes a case co-governed (共治)."""
         return self in _NON_GOVERNMENT
-
-    @property
-    def zh(self) -> str:
-        return _ZH[self]
 
 
 _NON_GOVERNMENT = frozenset(
@@ -43,16 +40,6 @@ _NON_GOVERNMENT = frozenset(
         PartyKind.SOCIAL_ORG,
     }
 )
-_ZH = {
-    PartyKind.GOVERNMENT: "政府部门",
-    PartyKind.GRID_WORKER: "网格员",
-    PartyKind.COMMUNITY: "社区",
-    PartyKind.PROPERTY: "物业公司",
-    PartyKind.OWNERS_COMMITTEE: "业委会",
-    PartyKind.VOLUNTEER: "志愿者团队",
-    PartyKind.ENTERPRISE: "企业",
-    PartyKind.SOCIAL_ORG: "社会组织",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from cityeye.domain.alerts import Severity
+from cityeye.domain.labels import Labelled
 from cityeye.domain.parties import PartyKind
 
 #: The scenario every resident's or hotline report goes through (keyed by event, so
@@ -19,29 +20,15 @@ from cityeye.domain.parties import PartyKind
 REPORT_SCENARIO = "citizen.report"
 
 
-class Module(StrEnum):
+class Module(Labelled):
     """The catalogue's modules (v3.0's four, plus 民生服务 and 企业服务)."""
 
-    CITY_MANAGEMENT = "city_management"  # 城市管理
-    PUBLIC_SECURITY = "public_security"  # 治安管理
-    EMERGENCY = "emergency"  # 应急管理
-    MARKET = "market"  # 市场监管
-    LIVELIHOOD = "livelihood"  # 民生服务
-    ENTERPRISE = "enterprise"  # 企业服务
-
-    @property
-    def zh(self) -> str:
-        return _ZH[self]
-
-
-_ZH = {
-    Module.CITY_MANAGEMENT: "城市管理",
-    Module.PUBLIC_SECURITY: "治安管理",
-    Module.EMERGENCY: "应急管理",
-    Module.MARKET: "市场监管",
-    Module.LIVELIHOOD: "民生服务",
-    Module.ENTERPRISE: "企业服务",
-}
+    CITY_MANAGEMENT = "city_management", "城市管理", "City management"
+    PUBLIC_SECURITY = "public_security", "治安管理", "Public security"
+    EMERGENCY = "emergency", "应急管理", "Emergency"
+    MARKET = "market", "市场监管", "Market supervision"
+    LIVELIHOOD = "livelihood", "民生服务", "Livelihood"
+    ENTERPRISE = "enterprise", "企业服务", "Enterprise"
 
 
 class TriggerType(StrEnum):

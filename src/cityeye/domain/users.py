@@ -11,29 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from cityeye.domain.labels import Labelled
 from cityeye.domain.world import World
 
 
-class UserRole(StrEnum):
+class UserRole(Labelled):
     """What a person is in the system (not the lifecycle's actor roles)."""
 
-    ADMIN = "admin"  # runs the installation; sees everything
-    DISPATCHER = "dispatcher"  # 指挥中心: dispatches, closes, dismisses, within the post's areas
-    HANDLER = "handler"  # a party's worker: accepts, works and hands back its cases
-    LEADER = "leader"  # 领导: looks at everything in the post's areas, changes nothing
-    RESIDENT = "resident"  # reports and follows their own reports
-
-    @property
-    def label(self) -> str:
-        return {
-            UserRole.ADMIN: "管理员 admin",
-            UserRole.DISPATCHER: "调度员 dispatcher",
-            UserRole.HANDLER: "处置人员 handler",
-            UserRole.LEADER: "领导 leader",
-            UserRole.RESIDENT: "居民 resident",
-        }[self]
+    ADMIN = "admin", "管理员", "admin"  # runs the installation; sees everything
+    # 指挥中心: dispatches, closes, dismisses, within the post's areas
+    DISPATCHER = "dispatcher", "调度员", "dispatcher"
+    # a party's worker: accepts, works and hands back its cases
+    HANDLER = "handler", "处置人员", "handler"
+    # 领导: looks at everything in the post's areas, changes nothing
+    LEADER = "leader", "领导", "leader"
+    RESIDENT = "resident", "居民", "resident"  # reports and follows their own reports
 
 
 @dataclass(frozen=True, slots=True)
