@@ -1169,14 +1169,6 @@ _ROUTE_ZH = {
     "enterprise": "企业",
     "social_org": "社会组织",
 }
-_MODULE_EN = {
-    Module.CITY_MANAGEMENT: "City management",
-    Module.PUBLIC_SECURITY: "Public security",
-    Module.EMERGENCY: "Emergency management",
-    Module.MARKET: "Market supervision",
-    Module.LIVELIHOOD: "Livelihood services",
-    Module.ENTERPRISE: "Enterprise services",
-}
 
 
 def _num(x: Any) -> str:
@@ -1304,7 +1296,7 @@ def render_doc_tables() -> str:
         mine = [s for s in scenarios if s.module == module]
         out += [
             "",
-            f"### {module.zh} · {_MODULE_EN[module]}（{len(mine)}）",
+            f"### {module.zh} · {module.en}（{len(mine)}）",
             "",
             "| id | 中文名 | 读取 reads | 键 key | 触发条件 fires when | 级别 severity"
             " | 消警 resolves when | 派单 route |",

@@ -25,10 +25,10 @@ class Module(Labelled):
 
     CITY_MANAGEMENT = "city_management", "城市管理", "City management"
     PUBLIC_SECURITY = "public_security", "治安管理", "Public security"
-    EMERGENCY = "emergency", "应急管理", "Emergency"
+    EMERGENCY = "emergency", "应急管理", "Emergency management"
     MARKET = "market", "市场监管", "Market supervision"
-    LIVELIHOOD = "livelihood", "民生服务", "Livelihood"
-    ENTERPRISE = "enterprise", "企业服务", "Enterprise"
+    LIVELIHOOD = "livelihood", "民生服务", "Livelihood services"
+    ENTERPRISE = "enterprise", "企业服务", "Enterprise services"
 
 
 class TriggerType(StrEnum):
