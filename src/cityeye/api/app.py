@@ -30,6 +30,7 @@ from cityeye.api.clock import router as clock_router
 from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
+from cityeye.api.meta import router as meta_router
 from cityeye.api.notifications import router as notifications_router
 from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
@@ -216,6 +217,7 @@ def create_app(
     app.include_router(notifications_router(store))
     app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
     app.include_router(attachments_router(store, attachments))
+    app.include_router(meta_router())
     app.add_exception_handler(RequestValidationError, _validation_error)
     for family, _status in STATUS:
         app.add_exception_handler(family, _domain_error)

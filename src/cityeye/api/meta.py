@@ -1,0 +1,95 @@
+"""``GET /api/v1/meta``: the names the pages show for the values the API sends.
+
+A case's ``state`` is ``"dispatched"`` in the JSON; the desk shows 已派遣, the
+cockpit in English "Dispatched". Those names are the enums' own (each member says
+them: :mod:`cityeye.domain.labels`), and this is how they reach the pages, which
+keep no table of their own (``static/common.js`` loads this once per page). It holds
+no data, only words, so it needs no sign-in; it is the same for everybody until the
+server is upgraded, so it is answered with an ``ETag`` and a repeat costs a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from cityeye.cases.lifecycle import Action, Note, Record
+from cityeye.cases.outbox import NoticeKind
+from cityeye.domain import REPORT_CATEGORIES, AreaLevel, CaseState, Module, PartyKind, Severity
+from cityeye.domain.labels import Labelled
+from cityeye.domain.participation import (
+    Channel,
+    MeetingMode,
+    ParticipantRole,
+    TopicKind,
+    TopicStep,
+)
+from cityeye.domain.users import UserRole
+
+#: Each group the pages look names up in, and the enum it comes from, in the order
+#: the enum lists its members (the topic steps' order is the method's).
+GROUPS: dict[str, type[Labelled]] = {
+    "case_states": CaseState,
+    "severities": Severity,
+    "actions": Action,  # the lifecycle's moves …
+    "notes": Note,  # … and the notes: together a case's moves (the desk's buttons)
+    "records": Record,  # the other timeline lines, which the case book writes itself
+    "notice_kinds": NoticeKind,
+    "user_roles": UserRole,
+    "area_levels": AreaLevel,
+    "modules": Module,
+    "party_kinds": PartyKind,
+    "topic_steps": TopicStep,
+    "topic_kinds": TopicKind,
+    "meeting_modes": MeetingMode,
+    "participant_roles": ParticipantRole,
+    "suggestion_channels": Channel,
+}
+
+
+class Names(BaseModel):
+    zh: str
+    en: str
+
+
+def meta() -> dict[str, dict[str, dict[str, str]]]:
+    """Every group: value → ``{"zh", "en"}``; and the report categories by code."""
+    out = {
+        group: {m.value: {"zh": m.zh, "en": m.en} for m in enum} for group, enum in GROUPS.items()
+    }
+    out["report_categories"] = {
+        c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
+    }
+    return out
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["meta"])
+    body = json.dumps(meta(), ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # keep it, ask if it changed
+
+    @api.get(
+        "/meta",
+        response_model=dict[str, dict[str, Names]],
+        responses={304: {"description": "Not modified: the names the ETag stands for"}},
+    )
+    def get_meta(request: Request) -> Any:
+        """The Chinese and English names of what the API sends as codes, by group:
+        ``case_states``, ``severities``, ``actions`` and ``notes`` (a case's moves),
+        ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
+        ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
+        ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
+        ``participant_roles``, ``suggestion_channels`` and ``report_categories``; each
+        maps a value to ``{"zh", "en"}``. Public (no data, only names); send
+        ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
+        wanted = request.headers.get("if-none-match", "")
+        if etag in (t.strip().removeprefix("W/") for t in wanted.split(",")):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    return api
