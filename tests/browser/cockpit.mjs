@@ -93,9 +93,19 @@ try {
   await page.waitForSelector("#cases:not([hidden]) #cases-list li.case");
   report.cases = await page.locator("#cases-list li.case").count();
   report.caseTitles = await page.locator("#cases-list li.case .title").allTextContents();
+  report.caseStates = await page.locator("#cases-list li.case .state").allTextContents();
   await page.locator("#cases-list li.case").first().click();
   await page.waitForSelector("#case-detail:not([hidden]) ol li");
   report.detail = await page.locator("#case-detail h3").textContent();
+  // still in English: the timeline names each line and state (GET /api/v1/meta)
+  report.timeline = await page.locator("#case-detail ol li span").allTextContents();
+  report.who = await page.locator("#who").textContent();
+  await page.click("#cases-close");
+  await page.click("#lang"); // and back in Chinese
+  await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
+  report.whoZh = await page.locator("#who").textContent();
+  report.tableHead = await page.locator("#table thead th").allTextContents();
+  report.tableTitle = await page.locator("#table-title").textContent();
 } catch (e) {
   report.errors.push(String(e));
 } finally {

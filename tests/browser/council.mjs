@@ -65,6 +65,8 @@ try {
   await item.locator("[data-action=to-topic]").click();
   await staff.waitForSelector("#topic[data-step=propose]");
   report.topic = await staff.getAttribute("#topic", "data-id");
+  // the six steps by their names (GET /api/v1/meta), Chinese first
+  report.councilSteps = await staff.$$eval("#steps li b", (bs) => bs.map((b) => b.textContent));
   const advance = async (note, to) => {
     await staff.fill("#advance-note", note);
     await staff.click("#advance-button");
@@ -152,6 +154,9 @@ try {
   await anyone.waitForSelector("#topic h3 >> text=决议");
   report.tally = await anyone.textContent("#topic .tally");
   report.resolutionShown = await anyone.textContent("#topic");
+  report.portalSteps = await anyone.$$eval("#topic .steps span", (all) => all.map((x) => x.textContent));
+  report.portalMeetings = await anyone.$$eval("#topic h3", (all) => all.map((x) => x.textContent).filter((x) => x.startsWith("红茶议事会")));
+  report.portalTurns = await anyone.$$eval("#topic ol.turns li span", (all) => all.map((x) => x.textContent));
   await anyone.evaluate(() => document.fonts.ready);
   if (SHOTS) await anyone.screenshot({ path: SHOTS + "/topic.png", fullPage: true });
   report.steps.push("public record");

@@ -1,6 +1,6 @@
 // The handler desk in a real browser, phone-sized: sign in, see my case, accept it,
 // upload nothing, and never ask another host for anything. The server replays a day far
-// from the browser's: the case's countdown must be the server's (static/clock.js).
+// from the browser's: the case's countdown must be the server's (static/common.js).
 // Prints a JSON report; the pytest wrapper (tests/unit/test_browser.py) checks it and
 // the database.
 import { chromium } from "playwright-core";
@@ -40,6 +40,9 @@ try {
   const buttons = () => page.$$eval("#detail .move button[data-action]", (bs) => bs.map((b) => b.dataset.action));
   report.buttons = await buttons();
   report.state = await page.$eval("#detail", (d) => d.dataset.state);
+  // the timeline: each line named (GET /api/v1/meta), each time the district's
+  report.timeline = await page.$$eval("#detail .timeline li", (lis) => lis.map((li) => ({ time: li.querySelector("time").textContent, line: li.querySelector("span").textContent })));
+  report.who = await page.locator("#who").textContent();
   await page.click("text=受理 Accept");
   await page.waitForSelector("#detail .meta >> text=已受理");
   report.accepted = true;

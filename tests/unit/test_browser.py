@@ -5,6 +5,7 @@ run skips with what to install; under ``CI=true`` (``.ci/run`` installs them) it
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,14 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
     first = CaseState(report["state"])  # dispatched, or escalated if the replay ran past
     handler = [[m.value for m in moves(s, Role.HANDLER)] for s in (first, CaseState.ACCEPTED)]
     assert [report["buttons"], report["buttonsAccepted"]] == handler
+    # names from GET /api/v1/meta, never a raw value; times on the district's clock
+    # (the report came at 08:00 in Hangzhou), whatever the browser's timezone
+    assert report["who"] == "张网格员（处置人员）"
+    assert report["timeline"][0]["time"] == "2026/11/23 08:00:00", report["timeline"]
+    assert report["timeline"][0]["line"].startswith("立案 Opened · system · "), report["timeline"]
+    assert report["timeline"][1]["line"].startswith("派遣 Dispatch · system · ")
+    for line in report["timeline"]:
+        assert re.match(r"[\u4e00-\u9fff]+ [A-Z]", line["line"]), line
     assert shot.stat().st_size > 10_000
     keep_screenshots(tmp_path, "desk.png")
     store = Store.open(db)
@@ -232,5 +241,12 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert report["remembered"] == "Handling rate"
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
     assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
+    # the names are the enums' own (GET /api/v1/meta), in the page's language
+    assert set(report["caseStates"]) <= {f"{s.zh} {s.en}" for s in CaseState}, report
+    assert report["timeline"][0].startswith("Opened · system · Reported · "), report
+    assert report["who"] == "区领导 (leader)"
+    assert report["whoZh"] == "区领导 (领导)"
+    assert report["tableTitle"] in ("下级区域 · 街道", "下级区域 · 社区"), report["tableTitle"]
+    assert report["tableHead"][-1] == "误报撤销"
     assert shot.stat().st_size > 30_000
     keep_screenshots(tmp_path, "cockpit.png")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cityeye.domain import Case
+from cityeye.domain.participation import TopicStep
 from cityeye.store import Store
 from cityeye.store.participation import all_suggestions
 from serving import keep_screenshots, run_in_browser, wait_until
@@ -73,6 +74,17 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "参与 voted 2" in report["tally"]  # two of three: the 2/3 quorum is met
     assert "通过" in report["tally"]
     assert "东门空地改建停车位" in report["resolutionShown"]
+    # the steps, modes and roles by the enums' own names (GET /api/v1/meta)
+    assert report["councilSteps"] == [f"{s.zh} {s.en}" for s in TopicStep]
+    assert report["portalSteps"] == [s.zh for s in TopicStep]
+    assert sorted(m.split(" · ")[1] for m in report["portalMeetings"]) == [
+        "线上 Online",
+        "线下 Offline",
+    ]
+    assert report["portalTurns"][0].startswith("#1 居民 Resident：")
+    # a meeting's time is typed and shown on the district's clock (the form's 19:00 the
+    # next day), whatever the browser's timezone
+    assert all(m.endswith(" 19:00:00") for m in report["portalMeetings"]), report["portalMeetings"]
     keep_screenshots(tmp_path, "topic.png", "council.png")
     store = Store.open(db)
     cases = council_cases(store)

@@ -75,6 +75,10 @@ def test_the_service_worker_is_served_from_the_root_and_its_shell_exists(
     assert shell is not None
     kept = re.findall(r'"(/[^"]*)"', shell.group(1))
     assert "/desk" in kept
+    # every script the desk loads, common.js first, so it starts with the network off
+    scripts = re.findall(r'<script src="([^"]+)"', client.get("/desk").text)
+    assert scripts[0] == "/static/common.js"
+    assert set(scripts) <= set(kept), set(scripts) - set(kept)
     for path in kept:
         assert client.get(path).status_code == 200, f"the worker would fail to install: {path}"
         assert not path.startswith("/api/")  # never an answer that belongs to a user

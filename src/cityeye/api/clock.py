@@ -2,7 +2,7 @@
 simulated time of a replayed day (``cityeye serve --replay``).
 
 The cockpit, the desk and the portal show "now" and "today" from here rather than from
-the browser (``static/clock.js`` keeps the offset), so a demo's screens agree with the
+the browser (``static/common.js`` keeps the offset), so a demo's screens agree with the
 engine and the case deadlines, and a browser whose own clock is wrong still counts down
 right. Reading it is public (it tells only the time); changing a replay's speed is for
 admins.

@@ -11,7 +11,7 @@ person acts on it, and an elderly person falls silent in simulated hours, not re
 When the replayed file is done the replay clock runs on in real time (one second a
 second, from where the day ended): the service goes on working as a live one — a
 resident's report still becomes a case — instead of standing still at the day's end.
-The pages take "now" from here too (``GET /api/v1/clock``, ``static/clock.js``).
+The pages take "now" from here too (``GET /api/v1/clock``, ``static/common.js``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 // table of the same children with their KPIs; open alerts as markers and a live alert
 // stream (server-sent events); KPI tiles; the trend, per-scenario and per-module charts.
 // Every number opens the cases behind it (GET /api/v1/cases with the same filters).
-// The period is the 30 days up to "today" as the server's clock says (static/clock.js,
+// The period is the 30 days up to "today" as the server's clock says (static/common.js,
 // GET /api/v1/clock; the browser's date when there is none); figures refresh every 10 s.
 // The badge says the stream's state and, connected, the server's clock: 实时 (live), 回放
 // ×60 (a demo replaying a simulated day) or 回放已结束 · 实时 (its file done, real time).
@@ -18,7 +18,6 @@
   const OPEN = "reported,dispatched,accepted,in_progress,handled,verified,returned,escalated,reopened";
   const CHILD = { district: "street", street: "community", community: "grid" };
   const SEV = { low: "#3498db", medium: "#f5b041", high: "#e67e22", critical: "#e74c3c" };
-  const MODULES = ["city_management", "public_security", "emergency", "market", "livelihood", "enterprise"];
 
   const T = {
     zh: {
@@ -29,18 +28,12 @@
       handling_rate: "处置率", on_time_rate: "按期办结率", co_governance_rate: "共治率",
       satisfaction: "满意率", false_alarm_rate: "误报率", open: "在办工单", overdue: "超期工单",
       opened: "新增工单", closed: "办结", due: "应办", name: "区域", alerts: "预警",
-      street: "街道", community: "社区", grid: "网格", district: "全区",
       colour_rate: "着色：处置率", colour_cases: "着色：工单数", no_data: "无数据",
       cases: "工单", cases_of: "工单列表", total: "共", items: "件", back: "返回列表",
       timeline: "时间线", no_cases: "没有工单", no_alerts: "暂无预警", opened_on: "上报",
       due_on: "时限", only_district: "场景统计只按全区计（需全区权限）",
-      state_closed: "已办结", state_dismissed: "误报撤销", state_open: "在办", day: "日期",
-      severity: { low: "低", medium: "中", high: "高", critical: "紧急" },
-      module: {
-        city_management: "城市管理", public_security: "治安管理", emergency: "应急管理",
-        market: "市场监管", livelihood: "民生服务", enterprise: "企业服务",
-      },
-      resolved: "已消警", count_times: "次", speed: "倍速", few: "少", many: "多", dismissed: "误报撤销", open_alerts: "地图上在办预警",
+      state_closed: "已办结", state_open: "在办", day: "日期",
+      resolved: "已消警", count_times: "次", speed: "倍速", few: "少", many: "多", open_alerts: "地图上在办预警",
       participation: "社情民意与议事", p_suggestions_month: "本月建议", p_groups: "建议分组",
       p_topics_raised: "议题", p_topics_resolved: "已决议", p_actions: "决议行动",
       p_actions_completed: "已完成行动", p_top: "热点建议", p_none: "暂无建议", p_more: "详情",
@@ -54,20 +47,13 @@
       co_governance_rate: "Co-governance rate", satisfaction: "Satisfaction",
       false_alarm_rate: "False-alarm rate", open: "Open cases", overdue: "Overdue",
       opened: "New cases", closed: "Closed", due: "Due", name: "Area", alerts: "Alerts",
-      street: "Street", community: "Community", grid: "Grid", district: "District",
       colour_rate: "Colour: handling rate", colour_cases: "Colour: cases", no_data: "No data",
       cases: "Cases", cases_of: "Cases", total: "", items: "in all", back: "Back to the list",
       timeline: "Timeline", no_cases: "No cases", no_alerts: "No alerts yet", opened_on: "Reported",
       due_on: "Due", only_district: "Scenarios are counted district-wide only",
-      state_closed: "Closed", state_dismissed: "Dismissed (false alarm)", state_open: "Open",
+      state_closed: "Closed", state_open: "Open",
       day: "Day",
-      severity: { low: "low", medium: "medium", high: "high", critical: "critical" },
-      module: {
-        city_management: "City management", public_security: "Public security",
-        emergency: "Emergency", market: "Market supervision", livelihood: "Livelihood",
-        enterprise: "Enterprise",
-      },
-      resolved: "resolved", count_times: "×", speed: "speed", few: "few", many: "many", dismissed: "Dismissed", open_alerts: "open alerts on the map:",
+      resolved: "resolved", count_times: "×", speed: "speed", few: "few", many: "many", open_alerts: "open alerts on the map:",
       participation: "Participation", p_suggestions_month: "Suggestions this month",
       p_groups: "Suggestion groups", p_topics_raised: "Topics raised",
       p_topics_resolved: "Topics resolved", p_actions: "Actions",
@@ -99,20 +85,17 @@
   const t = (key) => T[state.lang][key] ?? T.zh[key] ?? key;
 
   // ------------------------------------------------------------------ helpers
-  const { csrf, api } = window.cityeye; // static/session.js
-  const clock = window.cityeye.clock; // static/clock.js: the server's time and timezone
+  // static/common.js: the session, the server's time and timezone, elements with text
+  // (never innerHTML), and the names of severities, modules, states, moves, roles and
+  // area levels (GET /api/v1/meta: the server's, no table of our own)
+  const { api, clock, time, el, names } = window.cityeye;
+  // a value's name in the page's language: 紧急 / critical
+  const name = (group, value) => (state.lang === "en" ? names.en(group, value) : names.zh(group, value));
 
   async function json(path) {
     const r = await api(path);
     if (!r.ok) throw new Error(path + ": " + r.status);
     return r.json();
-  }
-
-  function el(tag, content, cls) {
-    const e = document.createElement(tag);
-    if (content !== undefined && content !== null) e.textContent = content; // never innerHTML
-    if (cls) e.className = cls;
-    return e;
   }
 
   function qs(params) {
@@ -122,13 +105,8 @@
   }
 
   const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
-  const isoDay = (d) => d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
-  function addDays(day, n) {
-    const [y, m, d] = day.split("-").map(Number);
-    return isoDay(new Date(y, m - 1, d + n));
-  }
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN", { hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: clock.timezone() }) : "";
+    return time.short(iso, state.lang === "en" ? "en-GB" : "zh-CN"); // in the district's timezone
   }
   function rateClass(r, lowGood) {
     if (r === null || r === undefined) return "";
@@ -152,6 +130,7 @@
     document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
     for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
     $("lang").textContent = state.lang === "en" ? "中" : "EN";
+    if (state.me) $("who").textContent = state.me.display_name + " (" + name("user_roles", state.me.role) + ")";
     setLive(state.liveState || "connecting");
     crumbs();
     showPeriod();
@@ -178,7 +157,7 @@
   });
   $("logout").addEventListener("click", async (ev) => {
     ev.preventDefault();
-    await api("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": csrf() } });
+    await api("/api/v1/auth/logout", { method: "POST" });
     location.assign("/login?next=/cockpit");
   });
 
@@ -202,10 +181,10 @@
 
   // ------------------------------------------------------------------ period
   async function loadClock() {
-    await clock.ready; // fetched once, re-synced by static/clock.js
+    await clock.ready; // fetched once, re-synced by static/common.js
     const today = clock.day(); // the district's day by the server's clock
     state.last = today;
-    state.first = addDays(today, 1 - DAYS);
+    state.first = time.addDays(today, 1 - DAYS);
   }
 
   function showPeriod() {
@@ -332,7 +311,7 @@
     const at = alertPoint(a);
     if (!at) return;
     const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
-    m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + t("severity")[a.severity] + " · " + areaName(a.area)));
+    m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
     m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
     m.addTo(alertLayer);
     state.alerts.set(a.id, m);
@@ -466,7 +445,7 @@
   function tileCases(tile) {
     const p = period();
     if (tile.cases === "closed") return { state: "closed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_closed") };
-    if (tile.cases === "dismissed") return { state: "dismissed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_dismissed") };
+    if (tile.cases === "dismissed") return { state: "dismissed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + name("case_states", "dismissed") };
     if (tile.cases === "opened") return { opened_first: p.first, opened_last: p.last, label: t("opened") };
     if (tile.cases === "open") return { state: OPEN, label: t("open") };
     return { overdue: "true", label: t("overdue") };
@@ -508,16 +487,19 @@
     { key: "on_time_rate", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
     { key: "co_governance_rate", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
     { key: "satisfaction", rate: true, f: () => ({ state: "closed", closed_first: state.first, closed_last: state.last }) },
-    { key: "dismissed", label: "dismissed", count: true, f: () => ({ state: "dismissed", closed_first: state.first, closed_last: state.last }) },
+    { key: "dismissed", state: "dismissed", count: true, f: () => ({ state: "dismissed", closed_first: state.first, closed_last: state.last }) },
   ];
+
+  // a column's heading: a KPI's word, or a case state's name (误报撤销)
+  const heading = (c) => (c.state ? name("case_states", c.state) : t(c.label || c.key));
 
   function renderTable() {
     const kids = state.area ? children(state.area) : [];
     const level = state.area && CHILD[state.areas[state.area].level];
-    $("table-title").textContent = t("children") + (level ? " · " + t(level) : "");
+    $("table-title").textContent = t("children") + (level ? " · " + name("area_levels", level) : "");
     const head = el("tr");
     head.append(el("th", t("name")));
-    for (const c of COLS) head.append(el("th", t(c.label || c.key)));
+    for (const c of COLS) head.append(el("th", heading(c)));
     $("table").tHead.replaceChildren(head);
     const body = $("table").tBodies[0];
     body.replaceChildren();
@@ -531,7 +513,7 @@
       for (const c of COLS) {
         const v = k ? k[c.key] : null;
         const td = el("td", c.rate ? pct(v) : v === null || v === undefined ? "0" : String(v), "num " + (c.rate ? rateClass(v) : ""));
-        td.addEventListener("click", () => showCases({ area: code, ...c.f(), label: areaName(code) + " · " + t(c.label || c.key) }));
+        td.addEventListener("click", () => showCases({ area: code, ...c.f(), label: areaName(code) + " · " + heading(c) }));
         tr.append(td);
       }
       body.append(tr);
@@ -600,12 +582,12 @@
       mods[m].closed += r.closed || 0;
       mods[m].due += r.due || 0;
     }
-    const mk = MODULES.filter((m) => mods[m]);
+    const mk = names.entries("modules").map(([m]) => m).filter((m) => mods[m]);
     charts.module.setOption({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
       title: mk.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 44, right: 20, top: 28, bottom: 26 },
-      xAxis: { type: "category", data: mk.map((m) => t("module")[m]), ...axis },
+      xAxis: { type: "category", data: mk.map((m) => name("modules", m)), ...axis },
       yAxis: { type: "value", minInterval: 1, ...axis },
       series: [
         { name: t("opened"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
@@ -631,7 +613,7 @@
   });
   charts.module.on("click", (p) => {
     if (!p.data || !p.data.id) return;
-    showCases({ area: state.district, module: p.data.id, ...closedOrOpened(p.seriesIndex), label: t("module")[p.data.id] + " · " + p.seriesName });
+    showCases({ area: state.district, module: p.data.id, ...closedOrOpened(p.seriesIndex), label: name("modules", p.data.id) + " · " + p.seriesName });
   });
 
   // ------------------------------------------------------------------ live alerts
@@ -644,7 +626,7 @@
       li.dataset.scenario = a.scenario;
       li.dataset.id = a.id;
       li.append(el("span", when(a.resolved_at || a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
-      const meta = [t("severity")[a.severity] || a.severity, areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
+      const meta = [name("severities", a.severity), areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
       li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
       li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
       box.append(li);
@@ -698,7 +680,7 @@
     for (const c of body.items) {
       const li = el("li", null, "case sev-" + c.severity);
       li.dataset.id = c.id;
-      li.append(el("span", c.state_zh + (state.lang === "en" ? " " + c.state : ""), "state"), el("div", c.title, "title"));
+      li.append(el("span", c.state_zh + (state.lang === "en" ? " " + names.en("case_states", c.state) : ""), "state"), el("div", c.title, "title"));
       li.append(el("div", [c.id, c.area ? c.area.name : "", t("opened_on") + " " + when(c.opened_at), c.due_at ? t("due_on") + " " + when(c.due_at) : ""].filter(Boolean).join(" · "), "meta"));
       li.addEventListener("click", () => showCase(c.id));
       list.append(li);
@@ -713,12 +695,12 @@
     const back = el("button", t("back"), "ghost");
     back.type = "button";
     back.addEventListener("click", () => { box.hidden = true; $("cases-list").hidden = false; $("cases-more").hidden = false; });
-    box.append(back, el("h3", c.title), el("p", [c.id, c.state_zh, t("severity")[c.severity] || c.severity, c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
+    box.append(back, el("h3", c.title), el("p", [c.id, c.state_zh, name("severities", c.severity), c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
     box.append(el("h4", t("timeline")));
     const ol = el("ol");
     for (const e of c.timeline) {
       const li = el("li");
-      li.append(el("time", when(e.at)), el("span", [e.action, e.actor, e.to, e.note].filter(Boolean).join(" · ")));
+      li.append(el("time", when(e.at)), el("span", [name(names.TIMELINE, e.action), e.actor, name("case_states", e.to), e.note].filter(Boolean).join(" · ")));
       ol.append(li);
     }
     box.append(ol);
@@ -733,9 +715,8 @@
 
   // ------------------------------------------------------------------ start
   (async function start() {
-    const me = await json("/api/v1/auth/me");
+    const [me] = await Promise.all([json("/api/v1/auth/me"), names.load()]);
     state.me = me;
-    $("who").textContent = me.display_name + " (" + me.role + ")";
     const [areas, scenarios] = await Promise.all([json("/api/v1/areas?boundaries=true"), json("/api/v1/scenarios")]);
     for (const a of areas) {
       state.areas[a.code] = a;

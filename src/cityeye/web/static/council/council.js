@@ -11,24 +11,6 @@
 "use strict";
 (function () {
   const API = "/api/v1/participation";
-  const STEPS = [
-    { code: "propose", zh: "提出议题", en: "Raise the topic" },
-    { code: "opinions", zh: "广开言路", en: "Hear every view" },
-    { code: "consult", zh: "民主协商", en: "Deliberate" },
-    { code: "draft", zh: "拟订方案", en: "Draft the plan" },
-    { code: "vote", zh: "居民表决", en: "Residents vote" },
-    { code: "resolve", zh: "形成决议", en: "Resolve" },
-  ];
-  const ROLES = {
-    resident: ["居民", "Resident"],
-    property: ["物业", "Property"],
-    owners_committee: ["业委会", "Owners' committee"],
-    community: ["社区", "Community"],
-    department: ["职能部门", "Department"],
-  };
-  const MODES = { online: ["线上", "Online"], offline: ["线下", "Offline"] };
-  const KINDS = { public: ["公共事务", "Public matter"], estate: ["小区事务", "Estate matter"] };
-  const CHANNELS = { portal: ["门户", "Portal"], volunteer: ["志愿者", "Volunteer"], worker: ["网格员", "Worker"] };
   const PER_PAGE = 50;
   const state = {
     me: null, areas: {}, kids: {}, roots: [], area: null, parties: [],
@@ -37,8 +19,13 @@
   const $ = (id) => document.getElementById(id);
 
   // ------------------------------------------------------------------ helpers
-  const { csrf, api } = window.cityeye; // static/session.js
-  const clock = window.cityeye.clock; // static/clock.js: the server's time
+  // static/common.js: the session (a change carries its CSRF value), the server's time
+  // and the district's timezone, elements with text (never innerHTML), and the names of
+  // the six steps, topic kinds, meeting modes, participant roles and suggestion
+  // channels (GET /api/v1/meta: the server's, no table of our own)
+  const { api, clock, time, el, bi, names } = window.cityeye;
+  // the six steps in order: [{code, zh, en}, …]
+  const steps = () => names.entries("topic_steps").map(([code, n]) => ({ code, zh: n.zh, en: n.en }));
 
   function reason(body, status) {
     // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
@@ -50,7 +37,7 @@
 
   // {ok, status, body}; a network failure is {ok: false, status: 0}
   async function call(method, path, body) {
-    const options = { method, headers: { "x-csrf-token": csrf() } };
+    const options = { method, headers: {} };
     if (body !== undefined) {
       options.headers["content-type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -69,24 +56,6 @@
     const r = await call("GET", path);
     if (!r.ok) throw new Error(r.error);
     return r.body;
-  }
-
-  function el(tag, content, cls) {
-    const e = document.createElement(tag);
-    if (content !== undefined && content !== null) e.textContent = content; // never innerHTML
-    if (cls) e.className = cls;
-    return e;
-  }
-
-  // "中文 English": the Chinese first, the English in a span of its own
-  function bi(tag, zh, en, cls) {
-    const e = el(tag, zh + (en ? " " : ""), cls);
-    if (en) {
-      const s = el("span", en);
-      s.lang = "en";
-      e.append(s);
-    }
-    return e;
   }
 
   function button(zh, en, action, cls) {
@@ -138,17 +107,10 @@
     try { return await work(); } finally { for (const b of buttons) b.disabled = false; }
   }
 
-  function when(iso) {
-    return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "";
-  }
-
-  function localInput(d) {
-    const p = (n) => String(n).padStart(2, "0");
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":" + p(d.getMinutes());
-  }
-
-  // a datetime-local value (the browser's zone) as an ISO time with its zone
-  const zoned = (value) => (value ? new Date(value).toISOString() : null);
+  // times as the district reads them, and typed in on its clock, whatever the browser's
+  const when = time.minutes; // 2026/11/23 08:00
+  const localInput = time.input; // a datetime-local field's value
+  const zoned = time.fromInput; // and what one says, as an ISO time
   const areaName = (code) => (state.areas[code] ? state.areas[code].name : code || "");
   // who runs topics and answers suggestions (the server checks the area too); others
   // (a leader) see the same page without the forms
@@ -236,8 +198,7 @@
   function suggestionItem(s, g) {
     const li = el("li", null, "suggestion card");
     li.dataset.id = s.id;
-    const channel = CHANNELS[s.channel] || [s.channel, ""];
-    li.append(el("div", [when(s.created_at), s.area.name, channel[0] + " " + channel[1], s.category.zh + " " + s.category.en, s.signed_in ? "实名 signed in" : "匿名 anonymous", s.id].join(" · "), "meta"));
+    li.append(el("div", [when(s.created_at), s.area.name, names.both("suggestion_channels", s.channel), s.category.zh + " " + s.category.en, s.signed_in ? "实名 signed in" : "匿名 anonymous", s.id].join(" · "), "meta"));
     li.append(el("p", s.text, "text"));
     if (s.terms.length) li.append(el("div", "关键词 terms: " + s.terms.join(" · "), "meta"));
     const status = el("div", null, "status");
@@ -322,7 +283,7 @@
       if (state.topic === t.id) b.setAttribute("aria-current", "true");
       b.append(el("span", t.step.zh + " " + t.step.en, "step"), el("b", t.title, "title"));
       const due = t.step.code !== "resolve" && t.step_due_at ? "期限 due " + when(t.step_due_at) : "";
-      b.append(el("span", [t.area.name, (KINDS[t.kind] || [t.kind])[0], due, t.id].filter(Boolean).join(" · "), "meta"));
+      b.append(el("span", [t.area.name, names.zh("topic_kinds", t.kind), due, t.id].filter(Boolean).join(" · "), "meta"));
       b.addEventListener("click", () => openTopic(t.id));
       li.append(b);
       list.append(li);
@@ -381,8 +342,7 @@
     box.dataset.step = t.step.code;
     box.replaceChildren();
     box.append(el("h3", t.title, "topic-title"));
-    const kind = KINDS[t.kind] || [t.kind, ""];
-    box.append(el("p", [t.id, t.area.name, kind[0] + " " + kind[1], "法定人数 quorum " + t.rules.quorum, "多数 majority > " + t.rules.majority, "建议 suggestions " + t.suggestions].join(" · "), "meta"));
+    box.append(el("p", [t.id, t.area.name, names.both("topic_kinds", t.kind), "法定人数 quorum " + t.rules.quorum, "多数 majority > " + t.rules.majority, "建议 suggestions " + t.suggestions].join(" · "), "meta"));
     if (t.description) box.append(el("p", t.description, "description"));
     box.append(progress(t));
     if (t.step.code !== "resolve") box.append(advanceForm(t));
@@ -390,6 +350,8 @@
   }
 
   function progress(t) {
+    const known = steps();
+    const STEPS = known.length ? known : [t.step]; // without the names (no /meta): where it is
     const current = STEPS.findIndex((s) => s.code === t.step.code);
     const records = {};
     for (const r of t.steps) records[r.code] = r; // the latest move into each step
@@ -417,8 +379,8 @@
   }
 
   function advanceForm(t) {
-    const i = STEPS.findIndex((s) => s.code === t.step.code);
-    const next = STEPS[i + 1];
+    const all = steps();
+    const next = all[all.findIndex((s) => s.code === t.step.code) + 1] || { zh: "", en: "" };
     const form = el("form", null, "advance");
     form.id = "advance";
     form.dataset.manage = "";
@@ -455,8 +417,7 @@
   function meeting(t, m) {
     const li = el("li", null, "meeting card");
     li.dataset.id = m.id;
-    const mode = MODES[m.mode] || [m.mode, ""];
-    li.append(el("div", [mode[0] + " " + mode[1], when(m.at), m.place, m.id].filter(Boolean).join(" · "), "meeting-head"));
+    li.append(el("div", [names.both("meeting_modes", m.mode), when(m.at), m.place, m.id].filter(Boolean).join(" · "), "meeting-head"));
     if (m.agenda.length) {
       const ag = el("ol", null, "agenda");
       for (const a of m.agenda) ag.append(el("li", a));
@@ -466,8 +427,7 @@
     const people = el("ul", null, "participants");
     if (!m.participants.length) people.append(bi("li", "暂无", "None yet", "empty"));
     for (const p of m.participants) {
-      const role = ROLES[p.role] || [p.role, ""];
-      const item = el("li", "#" + p.n + " " + role[0] + " " + role[1] + " · " + (p.name || "（居民姓名不公开 name withheld）") + (p.signed_in ? " · ✓ 已签到 signed in" : ""));
+      const item = el("li", "#" + p.n + " " + names.both("participant_roles", p.role) + " · " + (p.name || "（居民姓名不公开 name withheld）") + (p.signed_in ? " · ✓ 已签到 signed in" : ""));
       item.dataset.n = p.n;
       people.append(item);
     }
@@ -478,7 +438,7 @@
     // add a participant: a user (by username) or someone named
     const add = el("form", null, "inline add-participant");
     add.dataset.manage = "";
-    const role = select("role", Object.entries(ROLES).map(([k, v]) => [k, v[0] + " " + v[1]]));
+    const role = select("role", names.entries("participant_roles").map(([k, v]) => [k, v.zh + " " + v.en]));
     const user = input("user", { maxlength: "64", placeholder: "用户名 username" });
     const name = input("name", { maxlength: "128", placeholder: "或姓名 or a name" });
     add.append(role, user, name, button("添加参会人", "Add participant", "add-participant"));
@@ -500,9 +460,8 @@
       const turns = el("ol", null, "turns");
       if (!m.turns.length) turns.append(bi("li", "暂无发言", "No turns yet", "empty"));
       for (const x of m.turns) {
-        const role = ROLES[x.role] || [x.role || "", ""];
         const item = el("li");
-        item.append(el("span", "#" + x.speaker + " " + role[0] + " · " + when(x.at), "meta"), el("p", x.text));
+        item.append(el("span", "#" + x.speaker + " " + names.zh("participant_roles", x.role) + " · " + when(x.at), "meta"), el("p", x.text));
         turns.append(item);
       }
       li.append(turns);
@@ -550,11 +509,10 @@
     const form = el("form", null, "new-meeting stack");
     form.id = "new-meeting";
     form.dataset.manage = "";
-    const mode = select("mode", Object.entries(MODES).map(([k, v]) => [k, v[0] + " " + v[1]]));
+    const mode = select("mode", names.entries("meeting_modes").map(([k, v]) => [k, v.zh + " " + v.en]));
     const at = input("at", { type: "datetime-local", required: "required" });
-    const tomorrow = new Date(clock.now() + 86400000); // the server's tomorrow (a replayed day's in a demo)
-    tomorrow.setHours(19, 0, 0, 0);
-    at.value = localInput(tomorrow);
+    // 19:00 on the server's tomorrow (a replayed day's in a demo), on the district's clock
+    at.value = time.day(clock.now() + 86400000) + "T19:00";
     const place = input("place", { maxlength: "200", placeholder: "社区议事厅 / 线上 place" });
     const agenda = input("agenda", { tag: "textarea", rows: "2", placeholder: "每行一项 one item a line" });
     const error = errorLine();
@@ -613,7 +571,7 @@
     const options = input("options", { tag: "textarea", rows: "3", placeholder: "每行一个选项（至少两个）one option a line (two at least)" });
     options.value = t.ballot ? t.ballot.options.join("\n") : "同意 Agree\n不同意 Disagree";
     const closes = input("closes_at", { type: "datetime-local" });
-    if (t.ballot && t.ballot.closes_at) closes.value = localInput(new Date(t.ballot.closes_at));
+    if (t.ballot && t.ballot.closes_at) closes.value = localInput(t.ballot.closes_at);
     const quorum = input("quorum", { maxlength: "16", placeholder: t.rules.quorum });
     const majority = input("majority", { maxlength: "16", placeholder: t.rules.majority });
     const error = errorLine();
@@ -781,15 +739,15 @@
   $("reload").addEventListener("click", () => loadAll());
   $("logout").addEventListener("click", async (ev) => {
     ev.preventDefault();
-    await api("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": csrf() } });
+    await api("/api/v1/auth/logout", { method: "POST" });
     location.assign("/login?next=/council");
   });
 
   (async function start() {
-    const me = await get("/api/v1/auth/me");
+    const [me] = await Promise.all([get("/api/v1/auth/me"), names.load(), clock.ready]);
     state.me = me;
     document.body.classList.toggle("readonly", !manager());
-    $("who").textContent = me.display_name + " (" + me.role + ")";
+    $("who").textContent = me.display_name + " (" + names.zh("user_roles", me.role) + ")";
     const [areas, parties] = await Promise.all([get("/api/v1/areas"), get("/api/v1/parties")]);
     for (const a of areas) {
       state.areas[a.code] = a;

@@ -23,46 +23,21 @@
     leader: ["reported", "handled", "verified", ...WORKING],
   };
   const DANGER = new Set(["return", "dismiss", "reopen"]);
-  const LABEL = {
-    accept: "受理 Accept",
-    arrive: "到场 On site",
-    handle: "处置完成 Handled",
-    return: "退回 Return",
-    progress: "记录进展 Progress note",
-    dispatch: "派遣 Dispatch",
-    dismiss: "误报撤销 Dismiss",
-    verify: "核查通过 Verify",
-    reopen: "重新处置 Reopen",
-    close: "结案 Close",
-    open: "立案 Opened",
-    escalate: "升级 Escalated",
-    co_handle: "协办 Co-handling",
-    rate: "居民评价 Rated",
-    self_resolve: "自动消警 Resolved itself",
-    alert_joined: "预警并入 Alert joined",
-    priority_raised: "提升优先级 Priority raised",
-    reported_late: "迟到补报 Reported late",
-  };
-  const ROLE = { handler: "处置人员", dispatcher: "调度员", admin: "管理员", leader: "领导" };
-  const SEVERITY = { low: "低", medium: "中", high: "高", critical: "紧急" }; // as domain/alerts.py says them
   let parties = [];
   let parents = {};
   const list = document.getElementById("list");
   const detail = document.getElementById("detail");
   let me = null;
 
-  const { csrf, api } = window.cityeye; // static/session.js
-  const clock = window.cityeye.clock; // static/clock.js: the server's time, not the phone's
-
-  function text(tag, content, cls) {
-    const el = document.createElement(tag);
-    el.textContent = content; // never innerHTML: case text comes from residents
-    if (cls) el.className = cls;
-    return el;
-  }
+  // static/common.js: the session, the server's clock (not the phone's), elements with
+  // text (never innerHTML: case text comes from residents), and the names of states,
+  // severities, moves and roles (GET /api/v1/meta: the server's, no table of our own)
+  const { api, clock, time, names } = window.cityeye;
+  const text = window.cityeye.el;
+  const bilingual = window.cityeye.bi;
 
   function severity(s) {
-    return SEVERITY[s] ? "紧急程度：" + SEVERITY[s] : "";
+    return s ? "紧急程度：" + names.zh("severities", s) : "";
   }
 
   function due(iso) {
@@ -121,7 +96,7 @@
     tl.className = "timeline";
     for (const e of c.timeline) {
       const li = document.createElement("li");
-      li.append(text("time", new Date(e.at).toLocaleString("zh-CN", { hour12: false })), text("span", [LABEL[e.action] || e.action, e.actor, e.note].filter(Boolean).join(" · ")));
+      li.append(text("time", time.full(e.at)), text("span", [names.both(names.TIMELINE, e.action), e.actor, e.note].filter(Boolean).join(" · ")));
       for (const ref of e.attachments || []) {
         const img = document.createElement("img");
         img.className = "thumb";
@@ -140,7 +115,7 @@
     const buttons = form.querySelector(".buttons");
     if (moves.some((m) => m.party)) form.prepend(partyPicker(c));
     for (const m of moves) {
-      const b = text("button", LABEL[m.action] || m.action, DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
+      const b = text("button", names.both(["actions", "notes"], m.action), DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
       b.type = "button";
       b.dataset.action = m.action;
       b.addEventListener("click", () => submit(c, etag, m, form));
@@ -176,7 +151,7 @@
   async function upload(file) {
     const r = await api("/api/v1/attachments", {
       method: "POST",
-      headers: { "content-type": file.type, "x-csrf-token": csrf() },
+      headers: { "content-type": file.type },
       body: file,
     });
     const body = await r.json();
@@ -187,7 +162,7 @@
   async function send(move) {
     return api("/api/v1/cases/" + encodeURIComponent(move.id) + "/actions", {
       method: "POST",
-      headers: { "content-type": "application/json", "if-match": move.etag, "x-csrf-token": csrf() },
+      headers: { "content-type": "application/json", "if-match": move.etag },
       body: JSON.stringify({ action: move.action, note: move.note, photos: move.photos, ...(move.party ? { party: move.party } : {}) }),
     });
   }
@@ -320,7 +295,7 @@
   const POLL_MS = 1500;
   const STREAM_TRIES = 3;
   const STREAM_AGAIN_MS = 60000; // while polling: try the stream again this often
-  const ALERT = { dispatched: ["新派工单", "New case"], critical: ["紧急工单", "Critical case"] };
+  const LOUD = new Set(["dispatched", "critical"]); // the notices that sound and show a banner
   const MODE = { live: ["实时", "Live"], poll: ["轮询", "Polling"], off: ["离线", "Offline"] };
   const seen = new Set();
   const fresh = new Set(); // cases announced while the desk is open: marked in the list
@@ -329,14 +304,6 @@
   let polling = null; // the poll timer while polling
   let streamTried = 0;
   let audio = null;
-
-  function bilingual(tag, zh, en, cls) {
-    const el = text(tag, zh + " ", cls);
-    const span = text("span", en);
-    span.lang = "en";
-    el.append(span);
-    return el;
-  }
 
   function setMode(mode) {
     const el = document.getElementById("live");
@@ -365,7 +332,7 @@
       cursor = Math.max(cursor, n.seq);
     }
     if (announce) {
-      const loud = news.filter((n) => ALERT[n.kind]);
+      const loud = news.filter((n) => LOUD.has(n.kind));
       for (const n of loud) {
         fresh.add(n.case_id);
         toast(n);
@@ -443,14 +410,15 @@
     return n.kind === "critical" || n.severity === "critical";
   }
 
+  // the alert's heading: 紧急工单 Critical case for a critical one, else 新派工单 New case
   function label(n) {
-    return critical(n) ? ALERT.critical : ALERT.dispatched;
+    const kind = critical(n) ? "critical" : "dispatched";
+    return [names.zh("notice_kinds", kind), names.en("notice_kinds", kind)];
   }
 
   function place(n) {
     // the notice's words name the place (its `area` is a code, not for reading)
-    const at = new Date(n.at).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
-    return ["工单号 " + n.case_id, at].join(" · "); // its words already say how urgent
+    return ["工单号 " + n.case_id, time.hm(n.at)].join(" · "); // its words already say how urgent
   }
 
   function showCase(id) {
@@ -592,7 +560,7 @@
 
   document.getElementById("logout").addEventListener("click", async (ev) => {
     ev.preventDefault();
-    await api("/api/v1/auth/logout", { method: "POST", headers: { "x-csrf-token": csrf() } });
+    await api("/api/v1/auth/logout", { method: "POST" });
     location.assign("/login");
   });
   window.addEventListener("online", () => {
@@ -607,7 +575,7 @@
   async function start() {
     let r;
     try {
-      r = await api("/api/v1/auth/me");
+      [r] = await Promise.all([api("/api/v1/auth/me"), names.load(), clock.ready]);
     } catch (e) {
       // started from the kept shell with the network away (sw.js): wait for it
       setMode("off");
@@ -616,7 +584,7 @@
       return;
     }
     me = await r.json();
-    document.getElementById("who").textContent = me.display_name + "（" + (ROLE[me.role] || me.role) + "）";
+    document.getElementById("who").textContent = me.display_name + "（" + names.zh("user_roles", me.role) + "）";
     if (me.role !== "handler") {
       const [p, a] = await Promise.all([api("/api/v1/parties"), api("/api/v1/areas")]);
       parties = await p.json();

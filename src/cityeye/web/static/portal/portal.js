@@ -15,22 +15,12 @@
   let marker = null;
   let map = null;
 
-  function text(tag, content, cls) {
-    const el = document.createElement(tag);
-    el.textContent = content; // never innerHTML: what residents type comes back here
-    if (cls) el.className = cls;
-    return el;
-  }
-
-  const { csrf } = window.cityeye; // static/session.js
-  const clock = window.cityeye.clock; // static/clock.js: the server's time and the district's timezone
-
-  function headers(extra) {
-    const h = { ...extra };
-    const token = csrf();
-    if (token) h["x-csrf-token"] = token; // signed in: the session cookie needs it
-    return h;
-  }
+  // static/common.js: fetch with the session (signed in, a change carries its CSRF
+  // value; no sign-in needed here, so no api()), the server's time and the district's
+  // timezone, elements with text (never innerHTML: what residents type comes back here)
+  // and the names of roles, steps and modes (GET /api/v1/meta)
+  const { request, clock, time, names } = window.cityeye;
+  const text = window.cityeye.el;
 
   function saved() {
     try { return JSON.parse(localStorage.getItem(MINE) || "[]"); } catch (e) { return []; }
@@ -68,7 +58,7 @@
 
   // ------------------------------------------------------------------ report
   async function loadCategories() {
-    const r = await fetch("/api/v1/portal/categories");
+    const r = await request("/api/v1/portal/categories");
     const select = $("report-form").category;
     for (const c of await r.json()) {
       const o = text("option", c.zh + " " + c.en);
@@ -86,7 +76,7 @@
   }
 
   async function loadMap() {
-    const r = await fetch("/api/v1/portal/map");
+    const r = await request("/api/v1/portal/map");
     const shapes = await r.json();
     map = L.map("map", { attributionControl: false, zoomSnap: 0.25 });
     const layer = L.geoJSON(shapes, {
@@ -114,8 +104,8 @@
   });
 
   async function uploadPhoto(file) {
-    const r = await fetch("/api/v1/portal/photos", {
-      method: "POST", headers: headers({ "content-type": file.type }), body: file,
+    const r = await request("/api/v1/portal/photos", {
+      method: "POST", headers: { "content-type": file.type }, body: file,
     });
     const body = await r.json();
     if (!r.ok) throw new Error(body.detail);
@@ -154,8 +144,8 @@
       if (contact) body.contact = contact;
       const file = form.photo.files[0];
       if (file) body.photos.push(await uploadPhoto(file));
-      const r = await fetch("/api/v1/portal/reports", {
-        method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+      const r = await request("/api/v1/portal/reports", {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
       });
       const answer = await r.json();
       if (!r.ok) throw new Error(answer.detail);
@@ -193,9 +183,7 @@
   });
 
   // ------------------------------------------------------------------ follow
-  function fmt(iso) {
-    return clock.format(iso); // in the district's timezone, whatever the phone's
-  }
+  const fmt = time.full; // in the district's timezone, whatever the phone's
 
   function renderStatus(s, key) {
     const box = $("status");
@@ -248,9 +236,9 @@
         const body = { rating: chosen };
         const comment = form.comment.value.trim();
         if (comment) body.comment = comment;
-        const r = await fetch("/api/v1/portal/reports/" + encodeURIComponent(s.tracking) + "/rating", {
+        const r = await request("/api/v1/portal/reports/" + encodeURIComponent(s.tracking) + "/rating", {
           method: "POST",
-          headers: headers({ "content-type": "application/json", "follow-key": key || "" }),
+          headers: { "content-type": "application/json", "follow-key": key || "" },
           body: JSON.stringify(body),
         });
         const answer = await r.json();
@@ -272,10 +260,10 @@
     form.key.value = key || "";
     const error = form.querySelector(".error");
     showError(error, "");
-    const h = headers({});
+    const h = {};
     if (key) h["follow-key"] = key;
     try {
-      const r = await fetch("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: h });
+      const r = await request("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: h });
       const body = await r.json();
       if (!r.ok) throw new Error(body.detail);
       renderStatus(body, key);
@@ -295,7 +283,7 @@
     const list = $("mine-list");
     list.replaceChildren();
     const rows = new Map(saved().map((r) => [r.tracking, r]));
-    const me = await fetch("/api/v1/portal/mine", { headers: headers({}) });
+    const me = await request("/api/v1/portal/mine");
     if (me.ok) for (const s of await me.json()) if (!rows.has(s.tracking)) rows.set(s.tracking, { tracking: s.tracking, key: "" });
     if (!rows.size) list.append(text("p", "本机还没有上报记录 No reports from this phone yet", "empty"));
     for (const r of rows.values()) {
@@ -329,8 +317,8 @@
       // down what residents said: the suggestion says how it came in
       const channel = document.createElement("select");
       channel.name = "channel";
-      for (const [value, label] of [["volunteer", "民情快递（志愿者上门收集）Volunteer, door to door"], ["worker", "工作人员记录 Recorded by a worker"]]) {
-        const o = text("option", label);
+      for (const value of ["volunteer", "worker"]) {
+        const o = text("option", names.both("suggestion_channels", value));
         o.value = value;
         channel.append(o);
       }
@@ -352,9 +340,9 @@
     button.disabled = true;
     showError(error, "");
     try {
-      const r = await fetch(P + "/suggestions", {
+      const r = await request(P + "/suggestions", {
         method: "POST",
-        headers: headers({ "content-type": "application/json" }),
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ text: words, area: form.area.value, channel: form.channel ? form.channel.value : "portal" }),
       });
       const answer = await r.json();
@@ -376,11 +364,9 @@
   });
 
   // ------------------------------------------------------------------ topics
-  const SIX = ["提出议题", "广开言路", "民主协商", "拟订方案", "居民表决", "形成决议"];
-
   async function loadTopics() {
     const list = $("topic-list");
-    const r = await fetch(P + "/topics?per_page=50");
+    const r = await request(P + "/topics?per_page=50");
     const body = await r.json();
     list.replaceChildren();
     if (!body.items.length) list.append(text("p", "暂无议题 No topics yet", "empty"));
@@ -399,12 +385,12 @@
   function progress(t) {
     // the six steps of the method, the ones done, the one the topic is at
     const bar = text("div", "", "steps");
-    SIX.forEach((name, i) => bar.append(text("span", name, i < t.step.order ? "done" : i === t.step.order ? "now" : "")));
+    names.entries("topic_steps").forEach(([, name], i) => bar.append(text("span", name.zh, i < t.step.order ? "done" : i === t.step.order ? "now" : "")));
     return bar;
   }
 
   async function openTopic(id, message) {
-    const r = await fetch(P + "/topics/" + encodeURIComponent(id));
+    const [r] = await Promise.all([request(P + "/topics/" + encodeURIComponent(id)), names.load()]);
     if (!r.ok) return;
     const t = await r.json();
     const box = $("topic");
@@ -423,7 +409,7 @@
     }
     box.append(text("h3", "议事记录 Record"), record);
     for (const m of t.meetings) {
-      box.append(text("h3", "红茶议事会 Meeting · " + (m.mode === "online" ? "线上 online" : "线下 offline") + " · " + fmt(m.at)));
+      box.append(text("h3", "红茶议事会 Meeting · " + names.both("meeting_modes", m.mode) + " · " + fmt(m.at)));
       if (m.place) box.append(text("p", m.place, "meta"));
       if (m.minutes) box.append(text("p", "纪要 Minutes: " + m.minutes));
       for (const d of m.decisions) box.append(text("p", "决定 Decision: " + d));
@@ -443,8 +429,6 @@
     box.scrollIntoView({ behavior: "smooth" });
   }
 
-  const ROLE = { resident: "居民 resident", property: "物业 property", owners_committee: "业委会 owners' committee", community: "社区 community", department: "部门 department" };
-
   function discussion(t, m) {
     // the online meeting: speaker turns in order (residents by their seat number,
     // never by name), and for a signed-in participant: sign in, then speak
@@ -453,7 +437,7 @@
     list.className = "timeline turns";
     for (const turn of m.turns) {
       const li = document.createElement("li");
-      li.append(text("time", fmt(turn.at)), text("span", "#" + turn.speaker + " " + (ROLE[turn.role] || "") + "：" + turn.text));
+      li.append(text("time", fmt(turn.at)), text("span", "#" + turn.speaker + " " + names.both("participant_roles", turn.role) + "：" + turn.text));
       list.append(li);
     }
     box.append(list);
@@ -473,8 +457,8 @@
       ev.preventDefault();
       if (!area.value.trim()) return;
       send.disabled = true;
-      const post = (path, body) => fetch(P + "/meetings/" + encodeURIComponent(m.id) + path, {
-        method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify(body),
+      const post = (path, body) => request(P + "/meetings/" + encodeURIComponent(m.id) + path, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
       });
       await post("/sign-in", {}); // 签到 first (again is harmless)
       const r = await post("/turns", { text: area.value.trim() });
@@ -504,8 +488,8 @@
       b.dataset.choice = option;
       b.addEventListener("click", async () => {
         for (const x of form.querySelectorAll("button")) x.disabled = true; // one vote
-        const r = await fetch(P + "/topics/" + encodeURIComponent(t.id) + "/votes", {
-          method: "POST", headers: headers({ "content-type": "application/json" }), body: JSON.stringify({ choice: option }),
+        const r = await request(P + "/topics/" + encodeURIComponent(t.id) + "/votes", {
+          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ choice: option }),
         });
         const answer = await r.json();
         if (r.ok) return openTopic(t.id, "已投票，谢谢 Your vote is in: thank you");
@@ -534,7 +518,7 @@
   }
 
   (async function start() {
-    const who = await fetch("/api/v1/auth/me");
+    const [who] = await Promise.all([request("/api/v1/auth/me"), names.load(), clock.ready]);
     if (who.ok) {
       me = await who.json();
       $("signin").hidden = true;

@@ -1,0 +1,250 @@
+// What every page (the desk, the portal, the cockpit, the council page) shares, in one
+// place; load it before the page's own script, which finds it as window.cityeye:
+//
+//   request, api, csrf  fetch with the session: a change carries the CSRF value, and
+//                       api() takes a signed-out person (401) to the sign-in page
+//   clock               the server's time and the district's time zone (GET /api/v1/clock)
+//   time                times and days as the district reads them, whatever the phone's zone
+//   el, bi              the one way to make an element with text (never innerHTML:
+//                       what residents type comes back in cases, suggestions, topics)
+//   names               the Chinese and English names of the values the API sends
+//                       (a state, a severity, a move …), from GET /api/v1/meta, which
+//                       serves the enums' own: no page keeps a table of them
+"use strict";
+window.cityeye = (function () {
+  // ------------------------------------------------------------------ session
+  // the CSRF value the sign-in set beside the HttpOnly session cookie; a change
+  // (POST, PUT) made with the cookie must send it, so another site cannot
+  function csrf() {
+    const m = document.cookie.match(/(?:^|;\s*)cityeye_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+  // fetch with the session cookie; a change also with its CSRF value (when signed in)
+  function request(path, options = {}) {
+    const headers = { ...(options.headers || {}) };
+    const token = csrf();
+    if (token && !SAFE.has((options.method || "GET").toUpperCase())) headers["x-csrf-token"] = token;
+    return fetch(path, { credentials: "same-origin", ...options, headers });
+  }
+
+  // the same, for a page behind sign-in: signed out (401), to the sign-in page and back
+  async function api(path, options = {}) {
+    const r = await request(path, options);
+    if (r.status === 401) {
+      location.assign("/login?next=" + encodeURIComponent(location.pathname));
+      return new Promise(() => {}); // the page is leaving: nothing more to do here
+    }
+    return r;
+  }
+
+  // ------------------------------------------------------------------ clock
+  // The server's clock: one "now" for the desk's countdowns, the portal's dates and the
+  // cockpit's badge. Live time is the server's (GET /api/v1/clock), not the browser's:
+  // a phone whose clock is off, or a demo replaying a simulated day at 60×, still counts
+  // down from the same time as the engine and the case deadlines.
+  //
+  // The page fetches the clock once and keeps where it stood and when (by the browser's
+  // monotonic performance.now(), so changing the phone's clock moves nothing); "now" is
+  // then that time plus the real time since, times the replay's speed. It re-syncs every
+  // RESYNC_MS (a speed changed by an admin, the replay's end). Without an answer
+  // (offline, an older server) it is the browser's own clock. Times are shown in the
+  // district's timezone (the clock's `timezone`), whatever the phone's.
+  const clock = (function () {
+    const RESYNC_MS = 30000;
+    let sync = null; // { at: server ms, mono: performance.now() then, speed, mode, timezone }
+    const listeners = [];
+
+    async function refresh() {
+      try {
+        const sent = performance.now();
+        const r = await fetch("/api/v1/clock", { credentials: "same-origin" });
+        if (!r.ok) return sync;
+        const body = await r.json();
+        const mono = (sent + performance.now()) / 2; // the answer was made about halfway
+        sync = {
+          at: parse(body.now),
+          mono,
+          speed: body.speed == null ? 1 : body.speed,
+          mode: body.mode || (body.speed == null ? "live" : "replay"),
+          timezone: body.timezone || undefined,
+          body,
+        };
+        for (const f of listeners) f(sync);
+      } catch (e) {
+        // offline for now: keep the last sync (or the browser's clock) until the next try
+      }
+      return sync;
+    }
+
+    const ready = refresh();
+    setInterval(refresh, RESYNC_MS);
+
+    // the server's time now, in milliseconds since the epoch
+    function now() {
+      if (!sync) return Date.now();
+      return sync.at + (performance.now() - sync.mono) * sync.speed;
+    }
+
+    // "live" | "replay" | "replay_ended" (null before the first answer)
+    function mode() {
+      return sync ? sync.mode : null;
+    }
+
+    function speed() {
+      return sync ? sync.speed : null;
+    }
+
+    // the district's IANA timezone (undefined before the first answer: the browser's)
+    function timezone() {
+      return sync ? sync.timezone : undefined;
+    }
+
+    // call f(sync) after every answer of the server (the badge, a speed shown)
+    function onSync(f) {
+      listeners.push(f);
+      if (sync) f(sync);
+    }
+
+    return { ready, refresh, now, mode, speed, timezone, onSync, format, day };
+  })();
+
+  // ------------------------------------------------------------------ time
+  function parse(iso) {
+    // Python writes microseconds (.123456); keep milliseconds, which every browser reads
+    return Date.parse(iso.replace(/(\.\d{3})\d+/, "$1"));
+  }
+
+  function ms(value) {
+    return typeof value === "number" ? value : value instanceof Date ? value.getTime() : parse(value);
+  }
+
+  // a time (ISO 8601, ms or a Date) as the district reads it: 2026/10/2 07:30:00 (the
+  // options and the locale as toLocaleString's)
+  function format(value, options, locale = "zh-CN") {
+    return new Date(ms(value)).toLocaleString(locale, { hour12: false, timeZone: clock.timezone(), ...options });
+  }
+
+  // the fields of a time on the district's calendar and clock: {year, month, day, hour, minute}
+  function fields(value) {
+    const parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone: clock.timezone(), hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    }).formatToParts(new Date(ms(value)));
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return { year: part("year"), month: part("month"), day: part("day"), hour: part("hour"), minute: part("minute") };
+  }
+
+  // the district's calendar day of a time (default now): "2026-10-02"
+  function day(value) {
+    const f = fields(value == null ? clock.now() : value);
+    return f.year + "-" + f.month + "-" + f.day;
+  }
+
+  const MINUTES = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
+  const time = {
+    full: (v) => (v ? format(v) : ""), // 2026/11/23 08:00:00 (a timeline's line)
+    minutes: (v) => (v ? format(v, MINUTES) : ""), // 2026/11/23 08:00
+    short: (v, locale) => (v ? format(v, { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }, locale) : ""), // 11/23 08:00
+    hm: (v) => (v ? format(v, { hour: "2-digit", minute: "2-digit" }) : ""), // 08:00
+    day,
+    // a calendar day n days on (or back): addDays("2026-10-02", -29) is "2026-09-03"
+    addDays(value, n) {
+      const [y, m, d] = value.split("-").map(Number);
+      return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+    },
+    // a datetime-local field's value for a time, on the district's clock: 2026-11-23T19:00
+    input(value) {
+      const f = fields(value);
+      return f.year + "-" + f.month + "-" + f.day + "T" + f.hour + ":" + f.minute;
+    },
+    // what a datetime-local field says, read on the district's clock, as ISO 8601 (UTC)
+    fromInput(value) {
+      if (!value) return null;
+      const [d, t] = value.split("T");
+      const [y, mo, da] = d.split("-").map(Number);
+      const [h, mi] = t.split(":").map(Number);
+      const wall = Date.UTC(y, mo - 1, da, h, mi);
+      // the zone's offset at that moment: where the wall time lands, moved back by it
+      // (twice, for a day whose offset changes between the guess and the answer)
+      let at = wall;
+      for (let i = 0; i < 2; i++) {
+        const f = fields(at);
+        const seen = Date.UTC(+f.year, +f.month - 1, +f.day, +f.hour, +f.minute);
+        at = wall - (seen - at);
+      }
+      return new Date(at).toISOString();
+    },
+  };
+
+  // ------------------------------------------------------------------ elements
+  // an element with text (never innerHTML) and a class
+  function el(tag, content, cls) {
+    const e = document.createElement(tag);
+    if (content !== undefined && content !== null) e.textContent = content;
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  // "中文 English": the Chinese first, the English in a span of its own
+  function bi(tag, zh, en, cls) {
+    const e = el(tag, zh + (en ? " " : ""), cls);
+    if (en) {
+      const s = el("span", en);
+      s.lang = "en";
+      e.append(s);
+    }
+    return e;
+  }
+
+  // ------------------------------------------------------------------ names
+  // GET /api/v1/meta, once per page: {group: {value: {zh, en}}}. A page awaits
+  // names.load() before it shows anything named; until then, or if the answer never
+  // came (it is asked again at the next load()), a value is shown as itself.
+  const names = (function () {
+    let groups = null;
+    let loading = null;
+
+    function load() {
+      if (groups) return Promise.resolve(groups);
+      if (!loading) {
+        loading = fetch("/api/v1/meta", { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .catch(() => null)
+          .then((body) => {
+            groups = body;
+            loading = null;
+            return body;
+          });
+      }
+      return loading;
+    }
+
+    // {zh, en} of `value` in `group` (or the first of several groups that has it)
+    function find(group, value) {
+      for (const g of Array.isArray(group) ? group : [group]) {
+        const found = groups && groups[g] && Object.hasOwn(groups[g], value) ? groups[g][value] : null;
+        if (found) return found;
+      }
+      return null;
+    }
+
+    const raw = (value) => (value === undefined || value === null ? "" : String(value));
+    const zh = (group, value) => (find(group, value) || { zh: raw(value) }).zh;
+    const en = (group, value) => (find(group, value) || { en: raw(value) }).en;
+    // "受理 Accept"
+    function both(group, value) {
+      const n = find(group, value);
+      return n ? n.zh + " " + n.en : raw(value);
+    }
+    // [[value, {zh, en}], …] in the enum's order (a picker's options, the six steps)
+    const entries = (group) => Object.entries((groups && groups[group]) || {});
+
+    return { load, find, zh, en, both, entries, TIMELINE: ["actions", "notes", "records"] };
+  })();
+  names.load();
+
+  return { csrf, request, api, clock, time, el, bi, names };
+})();
