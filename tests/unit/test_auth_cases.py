@@ -635,6 +635,7 @@ NOT_AREA_SCOPED = {
     "/api/v1/auth/tokens": "one's own tokens; an admin's: anyone's (test_attack_auth.py)",
     "/api/v1/auth/tokens/{token_id}": "revoking one's own token; an admin: anyone's",
     "/api/v1/clock": "the time; changing it is for admins (test_demo_replay.py)",
+    "/api/v1/meta": "public: the names of codes, no data (test_meta.py)",
     "/api/v1/attachments": "upload by signed-in staff",
     "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
     "/api/v1/status": "counts per street, no case or alert content",
