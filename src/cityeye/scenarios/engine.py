@@ -31,10 +31,10 @@ per event. No key is ever polled.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import pickle
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -50,6 +50,22 @@ from cityeye.scenarios.triggers import Absence, Firing, Trigger, build_trigger
 SNAPSHOT_VERSION = 2
 #: An event's place in the in-order pass: (ts, source, id).
 Order = tuple[float, str, str]
+#: What bulk work runs inside (see :func:`set_bulk_hook`).
+BulkHook = Callable[[], AbstractContextManager[object]]
+_bulk_hook: BulkHook = nullcontext
+
+
+def set_bulk_hook(hook: BulkHook | None) -> None:
+    """Run the engine's bulk work inside ``hook()`` from now on (``None``: inside
+    nothing, the default).
+
+    The bulk work is arming every registered key when a scenario's service starts: a
+    million small, long-lived objects made at once, which the cyclic collector would
+    rescan many times over as they are made. Pausing the collector and freezing the
+    result are process-wide decisions, so the library never makes them; a command that
+    owns its process installs :func:`cityeye.runtime.bulk_allocation` here."""
+    global _bulk_hook
+    _bulk_hook = hook if hook is not None else nullcontext
 
 
 @dataclass(frozen=True, slots=True)
@@ -865,16 +881,9 @@ class Engine:
             return
         # a million keys at once: queue them in bulk and heapify once (the heap's
         # order is (deadline, rule, key), so the order of this loop does not matter),
-        # with the cyclic collector paused — it would rescan every new object many
-        # times over — and the long-lived result frozen out of its way afterwards
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # inside what the process's owner chose for such work (set_bulk_hook)
+        with _bulk_hook():
             self._arm_all(rule, t)
-        finally:
-            if collecting:
-                gc.enable()
-            gc.freeze()
 
     def _arm_all(self, rule: Rule, t: float) -> None:
         states, table = self.states, self._entity_table(rule.key_by)
