@@ -38,7 +38,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from cityeye.domain import Alert, Event, KeyBy, Severity, World
@@ -50,6 +50,8 @@ from cityeye.scenarios.triggers import Absence, Firing, Trigger, build_trigger
 SNAPSHOT_VERSION = 2
 #: An event's place in the in-order pass: (ts, source, id).
 Order = tuple[float, str, str]
+#: A timer queue entry: (deadline, rule index, key, strict). One per key at most.
+Timer = tuple[float, int, str, bool]
 #: What bulk work runs inside (see :func:`set_bulk_hook`).
 BulkHook = Callable[[], AbstractContextManager[object]]
 _bulk_hook: BulkHook = nullcontext
@@ -85,8 +87,36 @@ class _Upgrade:
         self.severity, self.rank, self.trigger, self.scope = severity, severity.rank, trigger, scope
 
 
-class Rule:
-    """A scenario compiled for the engine."""
+#: Where a timed trigger keeps its memory in a :class:`KeyState`
+#: (:attr:`CompiledRule.timed_parts`): the main trigger, an upgrade, the resolve.
+MAIN: Final = 0
+UPGRADE: Final = 1
+RESOLVE: Final = 2
+
+
+class Skip:
+    """Why a scenario takes no key from an event (:meth:`CompiledRule.key_for`)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"Skip({self.why!r})"
+
+
+#: Its ``when`` does not hold: the scenario does not read the event at all.
+FILTERED: Final = Skip("when does not hold")
+#: It reads the event, which names no key for it (counted as ``unkeyed``).
+UNKEYED: Final = Skip("no key")
+#: It reads the event, for a key it does not watch (not registered, not tagged).
+UNWATCHED: Final = Skip("a key not watched")
+
+
+class CompiledRule:
+    """A scenario compiled for the engine (not :class:`cityeye.cases.Rule`, a case
+    lifecycle's)."""
 
     def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
         cfg = loaded.config
@@ -124,6 +154,13 @@ class Rule:
             fixed = cfg.severity
             self.severity_of = lambda ev: fixed
         self.tags = frozenset(cfg.tags)
+        #: Whether every registered key is watched from the start of service (an
+        #: absence that is the main trigger or an upgrade says ``registered``).
+        self.registered = any(
+            isinstance(t, Absence) and t.registered
+            for t in (self.trigger, *(u.trigger for u in self.upgrades))
+        )
+        #: The keys the scenario watches (``None``: any key an event names).
         self.eligible: frozenset[str] | None = None
         if self.tags or self.registered:
             self.eligible = _eligible(world, cfg.key, self.tags)
@@ -133,16 +170,17 @@ class Rule:
             triggers.append(self.resolve)
         #: Whether any trigger sets deadlines; others never need the timer queue.
         self.timed = any(t.has_timer for t in triggers)
-        #: (role, upgrade index, trigger) of each timed trigger; role 0 main, 1 upgrade,
-        #: 2 resolve — the engine looks only at these when it reschedules a key.
+        #: (where its memory is — :data:`MAIN`, :data:`UPGRADE` or :data:`RESOLVE` —,
+        #: upgrade index, trigger) of each timed trigger: the engine looks only at these
+        #: when it reschedules a key.
         self.timed_parts: list[tuple[int, int, Trigger]] = []
         if self.trigger.has_timer:
-            self.timed_parts.append((0, -1, self.trigger))
+            self.timed_parts.append((MAIN, -1, self.trigger))
         for i, up in enumerate(self.upgrades):
             if up.trigger.has_timer:
-                self.timed_parts.append((1, i, up.trigger))
+                self.timed_parts.append((UPGRADE, i, up.trigger))
         if self.resolve is not None and self.resolve.has_timer:
-            self.timed_parts.append((2, -1, self.resolve))
+            self.timed_parts.append((RESOLVE, -1, self.resolve))
         #: The scenario's own lateness (``None``: the engine's).
         self.lateness: float | None = cfg.lateness
         #: Late events still open alerts (``raise_late``), on arrival.
@@ -158,12 +196,22 @@ class Rule:
         self.uses_time = _mentions_time(cfg.model_dump(by_alias=True))
         self.key_of = _key_function(cfg.key, world)
 
-    @property
-    def registered(self) -> bool:
-        return any(
-            isinstance(t, Absence) and t.registered
-            for t in (self.trigger, *(u.trigger for u in self.upgrades))
-        )
+    def key_for(self, ev: Event, area: str | None, local_s: int) -> str | Skip:
+        """The key ``ev`` is for in this scenario, or why there is none. The one
+        selection that feeding an event (:meth:`Engine.feed`), deciding on its arrival
+        and routing it to a partition (:meth:`Engine.route_keys`) all make, so a bus
+        sends each event exactly where the engine would use it. ``split_by`` parts
+        are not applied: they stay with their key."""
+        when = self.when
+        if when is not None and not when(ev, local_s):
+            return FILTERED
+        key = self.key_of(ev, area)
+        if key is None:
+            return UNKEYED
+        eligible = self.eligible
+        if eligible is not None and key not in eligible:
+            return UNWATCHED
+        return key
 
 
 def _mentions_time(spec: Any) -> bool:
@@ -370,9 +418,9 @@ def _dt(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def by_kind(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+def by_kind(rules: Iterable[CompiledRule]) -> dict[str, list[CompiledRule]]:
     """The rules that read each event kind, in their order."""
-    out: dict[str, list[Rule]] = {}
+    out: dict[str, list[CompiledRule]] = {}
     for rule in rules:
         for kind in rule.reads:
             out.setdefault(kind, []).append(rule)
@@ -388,11 +436,11 @@ class Lane:
 
     __slots__ = ("buffer", "by_kind", "clock", "lateness", "timers")
 
-    def __init__(self, lateness: float, rules: Iterable[Rule]) -> None:
+    def __init__(self, lateness: float, rules: Iterable[CompiledRule]) -> None:
         self.lateness = lateness
         self.by_kind = by_kind(rules)
         self.buffer: list[Packed] = []  # a heap of pack() entries
-        self.timers: list[tuple[float, int, str, bool]] = []
+        self.timers: list[Timer] = []
         self.clock: float | None = None
 
 
@@ -438,7 +486,7 @@ class Engine:
         self.early = early
         self._deferred: list[AlertChange] | None = None
         self.owns = owns
-        self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
+        self.rules = [CompiledRule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
         self.step = max(0.0, float(step_s))
         # one lane per lateness, the engine's first (it also times the seen-id rotation)
@@ -538,10 +586,8 @@ class Engine:
         local_s = self.local(t) if self._time_kinds.get(event.kind) else 0
         pairs = []
         for rule in rules:
-            if rule.when is not None and not rule.when(event, local_s):
-                continue
-            key = rule.key_of(event, area)
-            if key is not None and (rule.eligible is None or key in rule.eligible):
+            key = rule.key_for(event, area, local_s)
+            if not isinstance(key, Skip):
                 pairs.append((rule.id, key))
         return pairs
 
@@ -633,29 +679,35 @@ class Engine:
             else:
                 self._corrected(rule, st, (deadline,), self._on_time, rule, st, deadline)
 
-    def _queue(self, st: KeyState) -> None:
-        if st.deadline is not None and (st.queued is None or st.deadline < st.queued):
-            st.queued = st.deadline
-            heapq.heappush(self._lane_of[st.rule].timers, (st.deadline, st.rule, st.key, st.strict))
-
-    @staticmethod
-    def _next_deadline(rule: Rule, st: KeyState) -> None:
-        """Set the key's next deadline: the earliest of its timed triggers'."""
+    def _reschedule(
+        self, rule: CompiledRule, st: KeyState, into: Callable[[Timer], None] | None = None
+    ) -> None:
+        """Set the key's next deadline — the earliest of its timed triggers' — and
+        queue it (:meth:`_queue`)."""
         best: float | None = None
         strict = False
-        for role, index, trigger in rule.timed_parts:
-            state = st.ts if role == 0 else st.us[index] if role == 1 else st.rs
+        for part, index, trigger in rule.timed_parts:
+            state = st.ts if part == MAIN else st.us[index] if part == UPGRADE else st.rs
             d = trigger.deadline(state)
             if d is not None and (best is None or d < best):
                 best, strict = d, trigger.strict
         st.deadline, st.strict = best, strict
+        self._queue(st, into)
 
-    def _reschedule(self, rule: Rule, st: KeyState) -> None:
-        self._next_deadline(rule, st)
-        best = st.deadline
-        if best is not None and (st.queued is None or best < st.queued):
-            st.queued = best
-            heapq.heappush(self._lane_of[st.rule].timers, (best, st.rule, st.key, st.strict))
+    def _queue(self, st: KeyState, into: Callable[[Timer], None] | None = None) -> None:
+        """The one place a key's deadline enters a timer queue: its lane's heap, or
+        ``into`` (bulk arming collects the entries and heapifies once). Only a deadline
+        earlier than the key's queued entry is queued; a later one waits until that
+        entry comes up and is re-queued then (:meth:`_fire_timers`), so a key has one
+        entry at most however often a sign of life moves its deadline."""
+        due = st.deadline
+        if due is not None and (st.queued is None or due < st.queued):
+            st.queued = due
+            entry = (due, st.rule, st.key, st.strict)
+            if into is None:
+                heapq.heappush(self._lane_of[st.rule].timers, entry)
+            else:
+                into(entry)
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch(self, lane: Lane, ev: Event, t: float, area: str | None, *, late: bool) -> None:
@@ -666,13 +718,14 @@ class Engine:
             self.processed += 1
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         for rule in rules:
-            if rule.when is not None and not rule.when(ev, local_s):
+            key = rule.key_for(ev, area, local_s)
+            if key is FILTERED:
                 continue
             if not late and rule.index not in self._started:
                 self._start_service(rule, t)
-            key = rule.key_of(ev, area)
-            if key is None:
-                self.unkeyed += 1
+            if isinstance(key, Skip):
+                if key is UNKEYED:
+                    self.unkeyed += 1
                 continue
             st = self._state_for(rule, ev, key, area)
             if st is None:
@@ -683,11 +736,12 @@ class Engine:
                 order = (t, ev.source, ev.id)
                 self._corrected(rule, st, order, self._step, rule, st, ev, t, local_s, late)
 
-    def _state_for(self, rule: Rule, ev: Event, key: str, area: str | None) -> KeyState | None:
-        """The memory of (rule, key) for ``ev``, made on first use; ``None`` for a key
-        the scenario does not watch (not registered, another partition's)."""
-        if rule.eligible is not None and key not in rule.eligible:
-            return None
+    def _state_for(
+        self, rule: CompiledRule, ev: Event, key: str, area: str | None
+    ) -> KeyState | None:
+        """The memory of (rule, key) for ``ev`` (``key`` from
+        :meth:`CompiledRule.key_for`), made on first use; ``None`` for another
+        partition's key."""
         if self.owns is not None and not self.owns(rule.id, key):
             return None
         if rule.split_by is not None:
@@ -710,10 +764,10 @@ class Engine:
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         floor = lane.clock if lane.clock is not None else float("-inf")
         for rule in rules:
-            if not rule.arrives or (rule.when is not None and not rule.when(ev, local_s)):
+            if not rule.arrives:
                 continue
-            key = rule.key_of(ev, area)
-            st = None if key is None else self._state_for(rule, ev, key, area)
+            key = rule.key_for(ev, area, local_s)
+            st = None if isinstance(key, Skip) else self._state_for(rule, ev, key, area)
             if st is None:
                 continue
             e = st.early if st.early is not None else Early(len(rule.upgrades))
@@ -733,7 +787,7 @@ class Engine:
             if changed and st.early is not None:
                 self._show(rule, st, ev.id, t)
 
-    def _reopen(self, rule: Rule, st: KeyState) -> None:
+    def _reopen(self, rule: CompiledRule, st: KeyState) -> None:
         """Firings decided on arrival outlived the alert they joined (the pass closed
         it before reaching them): they open the next alert at once."""
         e = st.early
@@ -745,7 +799,13 @@ class Engine:
         self._emit("opened", alert, fid, order[0])
 
     def _open_early(
-        self, rule: Rule, st: KeyState, e: Early, t: float, evidence: list[str], severity: Severity
+        self,
+        rule: CompiledRule,
+        st: KeyState,
+        e: Early,
+        t: float,
+        evidence: list[str],
+        severity: Severity,
     ) -> Alert:
         """An alert opened on arrival, under the key's next number, as the in-order
         pass would open it at ``t`` (it adopts this one when it gets there)."""
@@ -763,7 +823,7 @@ class Engine:
         self.alerts.append(e.alert)
         return e.alert
 
-    def _early_fire(self, rule: Rule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
+    def _early_fire(self, rule: CompiledRule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
         """A main-trigger firing became certain: open an alert at once, or join the
         one shown. Returns whether anything changed."""
         fid = f[2]
@@ -787,7 +847,7 @@ class Engine:
             self._emit("opened", alert, fid, f[0])
         return True
 
-    def _show(self, rule: Rule, st: KeyState, event_id: str | None, t: float) -> None:
+    def _show(self, rule: CompiledRule, st: KeyState, event_id: str | None, t: float) -> None:
         """Dress the shown alert with what was decided on arrival and tell."""
         before = self._visible(st)
         snapshot = None if before is None else (before.count, before.severity, before.opened_at)
@@ -815,7 +875,7 @@ class Engine:
         if e is not None:
             e.base = None
 
-    def _dress(self, rule: Rule, st: KeyState) -> None:
+    def _dress(self, rule: CompiledRule, st: KeyState) -> None:
         """Show on the key's alert the firings and upgrades decided on arrival that
         the in-order pass has not reached; open an alert for firings left over when
         the pass closed the one they joined."""
@@ -848,7 +908,12 @@ class Engine:
                 a.event_ids.extend(i for i in evidence if i not in a.event_ids)
 
     def _corrected(
-        self, rule: Rule, st: KeyState, upto: tuple[Any, ...], op: Callable[..., None], *args: Any
+        self,
+        rule: CompiledRule,
+        st: KeyState,
+        upto: tuple[Any, ...],
+        op: Callable[..., None],
+        *args: Any,
     ) -> None:
         """Run one step of the in-order pass on a key that shows decisions made on
         arrival: under them, then drop what the pass has now reached (``upto``, its
@@ -873,7 +938,7 @@ class Engine:
         if e.idle and st.early is e:
             st.early = None
 
-    def _start_service(self, rule: Rule, t: float) -> None:
+    def _start_service(self, rule: CompiledRule, t: float) -> None:
         """The first event this scenario reads starts its service: registered keys
         never seen start their absence timers now."""
         self._started.add(rule.index)
@@ -885,10 +950,10 @@ class Engine:
         with _bulk_hook():
             self._arm_all(rule, t)
 
-    def _arm_all(self, rule: Rule, t: float) -> None:
+    def _arm_all(self, rule: CompiledRule, t: float) -> None:
         states, table = self.states, self._entity_table(rule.key_by)
         trigger, upgrades, n_up = rule.trigger, rule.upgrades, len(rule.upgrades)
-        queued: list[tuple[float, int, str, bool]] = []
+        queued: list[Timer] = []
         owns = self.owns
         for key in rule.eligible or ():
             if owns is not None and not owns(rule.id, key):
@@ -902,11 +967,7 @@ class Engine:
             for i, up in enumerate(upgrades):
                 base = st.us[i] if st.us[i] is not None else up.trigger.new_state()
                 st.us[i] = up.trigger.arm(base, t)
-            self._next_deadline(rule, st)
-            best = st.deadline
-            if best is not None and (st.queued is None or best < st.queued):
-                st.queued = best
-                queued.append((best, st.rule, st.key, st.strict))
+            self._reschedule(rule, st, queued.append)
         timers = self._lane_of[rule.index].timers
         timers.extend(queued)
         heapq.heapify(timers)
@@ -919,7 +980,7 @@ class Engine:
         return self.world.subjects
 
     def _step(
-        self, rule: Rule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
+        self, rule: CompiledRule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
     ) -> None:
         alert = st.alert
         resolve = rule.resolve
@@ -959,7 +1020,7 @@ class Engine:
         if rule.timed:
             self._reschedule(rule, st)
 
-    def _on_time(self, rule: Rule, st: KeyState, now: float) -> None:
+    def _on_time(self, rule: CompiledRule, st: KeyState, now: float) -> None:
         """The key's deadline came: run every trigger due at ``now``."""
         alert = st.alert
         if rule.resolve is not None and rule.resolve.deadline(st.rs) == now:
@@ -992,7 +1053,7 @@ class Engine:
 
     def _match(
         self,
-        rule: Rule,
+        rule: CompiledRule,
         st: KeyState,
         t: float,
         ev: Event | None,
@@ -1097,7 +1158,7 @@ class Engine:
                     return alert
         return None
 
-    def _resolve_shown(self, rule: Rule, st: KeyState, t: float) -> Alert | None:
+    def _resolve_shown(self, rule: CompiledRule, st: KeyState, t: float) -> Alert | None:
         """A case closed the alert people saw, decisions on arrival included: what it
         held up to ``t`` was handled with it, so when the pass reaches those events they
         open nothing (``absorbed``); later firings open the next alert."""
