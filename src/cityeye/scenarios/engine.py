@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 from cityeye.domain import Alert, Event, KeyBy, Severity, World
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
 from cityeye.scenarios.spec import CaseResolve, LoadedScenario, SeverityMap
-from cityeye.scenarios.triggers import Absence, Firing, Trigger, build_trigger
+from cityeye.scenarios.triggers import Absence, Firing, Trigger
 
 #: 2: keys carry what was decided on arrival (:class:`Early`).
 SNAPSHOT_VERSION = 2
@@ -129,15 +129,15 @@ class CompiledRule:
         self.when: Predicate | None = (
             compile_condition(cfg.when, "when", values) if cfg.when else None
         )
-        self.trigger = build_trigger(cfg.trigger, "trigger", values, tz)
+        self.trigger: Trigger = cfg.trigger.build("trigger", values, tz)
         self.upgrades = [
-            _Upgrade(u.severity, build_trigger(u.trigger, "upgrade", values, tz), u.scope)
+            _Upgrade(u.severity, u.trigger.build("upgrade", values, tz), u.scope)
             for u in cfg.upgrade
         ]
         self.resolve: Trigger | None = (
             None
             if isinstance(cfg.resolve, CaseResolve)
-            else build_trigger(cfg.resolve, "resolve", values, tz)
+            else cfg.resolve.build("resolve", values, tz)
         )
         self.merge_window = cfg.merge_window
         self.split_by = getter(cfg.split_by, "split_by") if cfg.split_by else None

@@ -5,7 +5,9 @@ Every trigger is a plain object with ``on_event`` / ``on_time`` methods driven b
 engine's *event-time* clock (never the wall clock), so replaying history gives the same
 alerts as living through it. A trigger keeps its per-key memory in a small state object
 that the engine stores, snapshots and restores; the trigger itself is stateless and
-shared by all keys.
+shared by all keys. A configuration validated from YAML makes its trigger itself
+(:meth:`TriggerSpec.build`), so a new type is one schema and one class, with no list of
+types to extend elsewhere.
 
 The same trigger types serve three roles in a scenario: the main ``trigger`` (opens an
 alert, further firings join it), an ``upgrade`` (raises the open alert's severity) and
@@ -15,6 +17,7 @@ alert, further firings join it), an ``upgrade`` (raises the open alert's severit
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cityeye.domain import Event, FieldError
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
-from cityeye.sourcefile import Duration
+from cityeye.sourcefile import Duration as Seconds
 
 Condition = dict[str, Any] | None
 #: A firing decided on arrival: (time, source, id) of the event the in-order pass will
@@ -34,9 +37,22 @@ Condition = dict[str, Any] | None
 Firing = tuple[float, str, str, list[str]]
 
 
-class TriggerConfig(BaseModel):
+class TriggerSpec(BaseModel):
+    """A trigger as a scenario file writes it; :meth:`build` makes the runtime object."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @abstractmethod
+    def build(self, where: str, world: WorldValues, timezone: str) -> Trigger:
+        """The trigger, its conditions compiled; :class:`FieldError` names the place
+        (``where`` and the field) of anything that does not compile."""
+
+
+class TriggerConfig(TriggerSpec):
     when: Condition = None
+
+    def _when(self, where: str, world: WorldValues) -> Predicate:
+        return compile_condition(self.when, f"{where}.when", world)
 
 
 # --------------------------------------------------------------------- base
@@ -125,6 +141,9 @@ class ThresholdConfig(TriggerConfig):
 
     type: Literal["threshold"]
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Threshold:
+        return Threshold(self._when(where, world))
+
 
 class Threshold(Trigger):
     late_ok = True
@@ -146,7 +165,10 @@ class CountConfig(TriggerConfig):
 
     type: Literal["count"]
     count: int = Field(ge=1, le=100_000)
-    window: Duration
+    window: Seconds
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Count:
+        return Count(self._when(where, world), self.count, self.window)
 
 
 class Count(Trigger):
@@ -205,7 +227,7 @@ class DurationConfig(TriggerConfig):
     """
 
     type: Literal["duration"]
-    for_: Duration = Field(alias="for")
+    for_: Seconds = Field(alias="for")
     confirm: Literal["readings", "timer"] = "readings"
     clear: Condition = None
     strict: bool = False
@@ -221,6 +243,11 @@ class DurationConfig(TriggerConfig):
             )
         return self
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Duration:
+        when = self._when(where, world)
+        clear = compile_condition(self.clear, f"{where}.clear", world) if self.clear else None
+        return Duration(when, self.for_, self.confirm == "timer", clear, self.strict)
+
 
 class DurationState:
     __slots__ = ("fired", "start", "start_id")
@@ -231,7 +258,7 @@ class DurationState:
         self.fired = False
 
 
-class Held(Trigger):
+class Duration(Trigger):
     def __init__(
         self, when: Predicate, span: float, timer: bool, clear: Predicate | None, strict: bool
     ) -> None:
@@ -285,8 +312,11 @@ class AbsenceConfig(TriggerConfig):
     so a person never heard from at all raises the alert too."""
 
     type: Literal["absence"]
-    for_: Duration = Field(alias="for")
+    for_: Seconds = Field(alias="for")
     registered: bool = False
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Absence:
+        return Absence(self._when(where, world), self.for_, self.registered)
 
 
 class AbsenceState:
@@ -350,8 +380,17 @@ class CooccurrenceConfig(TriggerConfig):
     type: Literal["cooccurrence"]
     first: dict[str, Any]
     second: dict[str, Any]
-    window: Duration
+    window: Seconds
     distinct: str | None = None
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Cooccurrence:
+        return Cooccurrence(
+            self._when(where, world),
+            compile_condition(self.first, f"{where}.first", world),
+            compile_condition(self.second, f"{where}.second", world),
+            self.window,
+            getter(self.distinct, f"{where}.distinct") if self.distinct else None,
+        )
 
 
 class Cooccurrence(Trigger):
@@ -462,6 +501,13 @@ class BaselineConfig(TriggerConfig):
             raise ValueError("give exactly one of below (fires low) or recovered (fires back up)")
         return self
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Baseline:
+        when = self._when(where, world)
+        getter(self.field, f"{where}.field")
+        if self.group_by:
+            getter(self.group_by, f"{where}.group_by")
+        return Baseline(when, self, timezone)
+
 
 class Baseline(Trigger):
     def __init__(self, when: Predicate, cfg: BaselineConfig, timezone: str) -> None:
@@ -504,13 +550,22 @@ class Baseline(Trigger):
 
 
 # --------------------------------------------------------------------- any of
-class AnyOfConfig(BaseModel):
+class AnyOfConfig(TriggerSpec):
     """Fires when any of its triggers fires, each keeping its own memory: "current
     above 1.2 × rated for 5 min, *or* any leakage ≥ 30 mA"."""
 
-    model_config = ConfigDict(extra="forbid")
     type: Literal["any"]
     of: list[AnyTrigger] = Field(min_length=2)
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> AnyOf:
+        parts: list[Trigger] = [
+            c.build(f"{where}.of[{i}]", world, timezone) for i, c in enumerate(self.of)
+        ]
+        if len({p.strict for p in parts if p.has_timer}) > 1:
+            raise FieldError(
+                f"{where}.of", "mixes strict and non-strict timers; split the scenario"
+            )
+        return AnyOf(parts)
 
 
 class AnyOf(Trigger):
@@ -595,40 +650,3 @@ AnyTrigger = Annotated[
 ]
 AnyOfConfig.model_rebuild()
 TRIGGER_TYPES = ("threshold", "count", "duration", "absence", "cooccurrence", "baseline", "any")
-
-
-def build_trigger(cfg: BaseModel, where: str, world: WorldValues, timezone: str) -> Trigger:
-    """Turn a validated trigger config into its runtime object."""
-    when = compile_condition(getattr(cfg, "when", None), f"{where}.when", world)
-    if isinstance(cfg, ThresholdConfig):
-        return Threshold(when)
-    if isinstance(cfg, CountConfig):
-        return Count(when, cfg.count, cfg.window)
-    if isinstance(cfg, DurationConfig):
-        clear = compile_condition(cfg.clear, f"{where}.clear", world) if cfg.clear else None
-        return Held(when, cfg.for_, cfg.confirm == "timer", clear, cfg.strict)
-    if isinstance(cfg, AbsenceConfig):
-        return Absence(when, cfg.for_, cfg.registered)
-    if isinstance(cfg, CooccurrenceConfig):
-        return Cooccurrence(
-            when,
-            compile_condition(cfg.first, f"{where}.first", world),
-            compile_condition(cfg.second, f"{where}.second", world),
-            cfg.window,
-            getter(cfg.distinct, f"{where}.distinct") if cfg.distinct else None,
-        )
-    if isinstance(cfg, AnyOfConfig):
-        parts = [
-            build_trigger(c, f"{where}.of[{i}]", world, timezone) for i, c in enumerate(cfg.of)
-        ]
-        if len({p.strict for p in parts if p.has_timer}) > 1:
-            raise FieldError(
-                f"{where}.of", "mixes strict and non-strict timers; split the scenario"
-            )
-        return AnyOf(parts)
-    if isinstance(cfg, BaselineConfig):
-        getter(cfg.field, f"{where}.field")
-        if cfg.group_by:
-            getter(cfg.group_by, f"{where}.group_by")
-        return Baseline(when, cfg, timezone)
-    raise TypeError(f"unknown trigger config {type(cfg).__name__}")  # pragma: no cover
