@@ -12,11 +12,14 @@ fixture is history: regenerating it with a newer engine would test nothing.
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from cityeye.domain import Device, Event, Subject
 from cityeye.ingest import decode_event
@@ -182,6 +185,33 @@ def test_the_recorded_alerts_are_those_of_an_uninterrupted_run() -> None:
         whole.feed(event)
     whole.finish()
     assert _alerts(whole) == json.loads((FIXTURE / "after.json").read_text())["alerts"]
+
+
+def test_a_snapshot_of_another_version_or_no_snapshot_at_all_is_refused() -> None:
+    """Refused with ValueError, which a restarting service answers by replaying the
+    stored events (cityeye.live.pipeline.resume) instead of failing to start."""
+    e = engine()
+    for event in _events()[:100]:
+        e.feed(event)
+    data = pickle.loads(e.snapshot())
+    with pytest.raises(ValueError, match="version 1 is not one this engine reads"):
+        engine().restore(pickle.dumps(data | {"version": 1}))
+    with pytest.raises(ValueError, match="cannot be read"):
+        engine().restore(b"not a snapshot")
+
+
+def test_a_new_snapshot_is_version_3_and_resumes() -> None:
+    events = _events()
+    e = engine()
+    for event in events[: len(events) // 2]:
+        e.feed(event)
+    restored = engine()
+    restored.restore(e.snapshot())
+    assert pickle.loads(e.snapshot())["version"] == 3
+    for event in events[len(events) // 2 :]:
+        restored.feed(event)
+    restored.finish()
+    assert _alerts(restored) == json.loads((FIXTURE / "after.json").read_text())["alerts"]
 
 
 def _write() -> None:  # pragma: no cover - run once, by the engine the fixture records

@@ -32,6 +32,7 @@ per event. No key is ever polled.
 from __future__ import annotations
 
 import heapq
+import io
 import pickle
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -46,8 +47,12 @@ from cityeye.scenarios.conditions import Predicate, WorldValues, compile_conditi
 from cityeye.scenarios.spec import CaseResolve, LoadedScenario, SeverityMap
 from cityeye.scenarios.triggers import Absence, Firing, Trigger
 
-#: 2: keys carry what was decided on arrival (:class:`Early`).
-SNAPSHOT_VERSION = 2
+#: 2: keys carry what was decided on arrival (:class:`Early`). 3: a key's memory is a
+#: :class:`KeyMemory` with named fields, and every trigger's memory a class of its own;
+#: version 2 still loads (:meth:`Engine.restore` converts it).
+SNAPSHOT_VERSION = 3
+#: Snapshot versions :meth:`Engine.restore` reads.
+READS_VERSIONS = (2, 3)
 #: An event's place in the in-order pass: (ts, source, id).
 Order = tuple[float, str, str]
 #: A timer queue entry: (deadline, rule index, key, strict). One per key at most.
@@ -83,11 +88,11 @@ class AlertChange:
 class _Upgrade:
     __slots__ = ("rank", "scope", "severity", "trigger")
 
-    def __init__(self, severity: Severity, trigger: Trigger, scope: str) -> None:
+    def __init__(self, severity: Severity, trigger: Trigger[Any], scope: str) -> None:
         self.severity, self.rank, self.trigger, self.scope = severity, severity.rank, trigger, scope
 
 
-#: Where a timed trigger keeps its memory in a :class:`KeyState`
+#: Where a timed trigger keeps its memory in a :class:`KeyMemory`
 #: (:attr:`CompiledRule.timed_parts`): the main trigger, an upgrade, the resolve.
 MAIN: Final = 0
 UPGRADE: Final = 1
@@ -129,12 +134,12 @@ class CompiledRule:
         self.when: Predicate | None = (
             compile_condition(cfg.when, "when", values) if cfg.when else None
         )
-        self.trigger: Trigger = cfg.trigger.build("trigger", values, tz)
+        self.trigger: Trigger[Any] = cfg.trigger.build("trigger", values, tz)
         self.upgrades = [
             _Upgrade(u.severity, u.trigger.build("upgrade", values, tz), u.scope)
             for u in cfg.upgrade
         ]
-        self.resolve: Trigger | None = (
+        self.resolve: Trigger[Any] | None = (
             None
             if isinstance(cfg.resolve, CaseResolve)
             else cfg.resolve.build("resolve", values, tz)
@@ -173,7 +178,7 @@ class CompiledRule:
         #: (where its memory is — :data:`MAIN`, :data:`UPGRADE` or :data:`RESOLVE` —,
         #: upgrade index, trigger) of each timed trigger: the engine looks only at these
         #: when it reschedules a key.
-        self.timed_parts: list[tuple[int, int, Trigger]] = []
+        self.timed_parts: list[tuple[int, int, Trigger[Any]]] = []
         if self.trigger.has_timer:
             self.timed_parts.append((MAIN, -1, self.trigger))
         for i, up in enumerate(self.upgrades):
@@ -279,7 +284,7 @@ def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
 class Early:
     """What was decided for one key when events arrived, ahead of the in-order pass.
 
-    The in-order pass (the clock) stays the truth: ``KeyState.alert`` and its fields
+    The in-order pass (the clock) stays the truth: ``KeyMemory.alert`` and its fields
     are what evaluating in ``ts`` order gives. On top of it the key shows the firings
     already certain (``joins``) and upgrades (``ups``) that the pass has not reached
     yet; each is dropped when the pass reaches its event, which then makes the same
@@ -311,8 +316,58 @@ class Early:
         )
 
 
-class KeyState:
-    """Everything the engine remembers about one (scenario, key)."""
+class KeyMemory:
+    """Everything the engine remembers about one (scenario, key).
+
+    Snapshots of version 2 called it ``KeyState``, with the fields ``ts`` (now
+    ``trigger_state``), ``us`` (``upgrade_states``), ``rs`` (``resolve_state``) and
+    ``n`` (``opened``); they load through :class:`_KeyStateV2`. A class of a new name
+    rather than new fields under the old one, so that each snapshot names the layout
+    it was written with."""
+
+    __slots__ = (
+        "alert",
+        "area",
+        "deadline",
+        "early",
+        "key",
+        "last_match",
+        "opened",
+        "queued",
+        "resolve_state",
+        "rule",
+        "strict",
+        "trigger_state",
+        "upgrade_states",
+    )
+
+    def __init__(self, rule: int, key: str, upgrades: int) -> None:
+        self.rule = rule
+        self.key = key
+        #: The open alert the in-order pass keeps for the key.
+        self.alert: Alert | None = None
+        #: How many alerts the key has opened: the last one's number in its id.
+        self.opened = 0
+        #: The memory of the scenario's main trigger, of each upgrade's trigger and of
+        #: its resolve (``None`` until the trigger needs one; see ``Trigger``).
+        self.trigger_state: Any = None
+        self.upgrade_states: list[Any] = [None] * upgrades
+        self.resolve_state: Any = None
+        #: The earliest deadline of the key's timed triggers, and whether it is strict.
+        self.deadline: float | None = None
+        self.strict = False
+        #: The deadline of the key's entry in the timer queue (``None``: none queued).
+        self.queued: float | None = None
+        #: When the main trigger last fired (a ``merge_window`` is measured from it).
+        self.last_match = 0.0
+        self.area: str | None = None
+        #: What was decided on arrival and the in-order pass has not reached.
+        self.early: Early | None = None
+
+
+class _KeyStateV2:
+    """A key's memory as a version-2 snapshot holds it (:meth:`Engine.restore` gives
+    it to :meth:`Engine._from_v2`); nothing else makes one."""
 
     __slots__ = (
         "alert",
@@ -329,21 +384,29 @@ class KeyState:
         "ts",
         "us",
     )
+    alert: Alert | None
+    area: str | None
+    deadline: float | None
+    early: Early | None
+    key: str
+    last_match: float
+    n: int
+    queued: float | None
+    rs: Any
+    rule: int
+    strict: bool
+    ts: Any
+    us: list[Any]
 
-    def __init__(self, rule: int, key: str, upgrades: int) -> None:
-        self.rule = rule
-        self.key = key
-        self.alert: Alert | None = None
-        self.n = 0
-        self.ts: Any = None
-        self.us: list[Any] = [None] * upgrades
-        self.rs: Any = None
-        self.deadline: float | None = None
-        self.strict = False
-        self.queued: float | None = None
-        self.last_match = 0.0
-        self.area: str | None = None
-        self.early: Early | None = None
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a snapshot: classes renamed since an older version load as what that
+    version wrote."""
+
+    RENAMED: Final = {(__name__, "KeyState"): _KeyStateV2}
+
+    def find_class(self, module: str, name: str) -> Any:
+        return self.RENAMED.get((module, name)) or super().find_class(module, name)
 
 
 class _LocalClock:
@@ -516,7 +579,7 @@ class Engine:
             kind: any(r.uses_time for r in rules) for kind, rules in self.by_kind.items()
         }
         # --- state (all of it goes into a snapshot) ---
-        self.states: dict[tuple[int, str], KeyState] = {}
+        self.states: dict[tuple[int, str], KeyMemory] = {}
         self.alerts: list[Alert] = []
         self._seen_now: set[tuple[str, str]] = set()
         self._seen_before: set[tuple[str, str]] = set()
@@ -680,21 +743,27 @@ class Engine:
                 self._corrected(rule, st, (deadline,), self._on_time, rule, st, deadline)
 
     def _reschedule(
-        self, rule: CompiledRule, st: KeyState, into: Callable[[Timer], None] | None = None
+        self, rule: CompiledRule, st: KeyMemory, into: Callable[[Timer], None] | None = None
     ) -> None:
         """Set the key's next deadline — the earliest of its timed triggers' — and
         queue it (:meth:`_queue`)."""
         best: float | None = None
         strict = False
         for part, index, trigger in rule.timed_parts:
-            state = st.ts if part == MAIN else st.us[index] if part == UPGRADE else st.rs
+            state = (
+                st.trigger_state
+                if part == MAIN
+                else st.upgrade_states[index]
+                if part == UPGRADE
+                else st.resolve_state
+            )
             d = trigger.deadline(state)
             if d is not None and (best is None or d < best):
                 best, strict = d, trigger.strict
         st.deadline, st.strict = best, strict
         self._queue(st, into)
 
-    def _queue(self, st: KeyState, into: Callable[[Timer], None] | None = None) -> None:
+    def _queue(self, st: KeyMemory, into: Callable[[Timer], None] | None = None) -> None:
         """The one place a key's deadline enters a timer queue: its lane's heap, or
         ``into`` (bulk arming collects the entries and heapifies once). Only a deadline
         earlier than the key's queued entry is queued; a later one waits until that
@@ -738,7 +807,7 @@ class Engine:
 
     def _state_for(
         self, rule: CompiledRule, ev: Event, key: str, area: str | None
-    ) -> KeyState | None:
+    ) -> KeyMemory | None:
         """The memory of (rule, key) for ``ev`` (``key`` from
         :meth:`CompiledRule.key_for`), made on first use; ``None`` for another
         partition's key."""
@@ -750,7 +819,7 @@ class Engine:
                 key = f"{key}/{part}"
         st = self.states.get((rule.index, key))
         if st is None:
-            st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+            st = self.states[(rule.index, key)] = KeyMemory(rule.index, key, len(rule.upgrades))
             st.area = area or self.world.event_area(ev)
         return st
 
@@ -787,7 +856,7 @@ class Engine:
             if changed and st.early is not None:
                 self._show(rule, st, ev.id, t)
 
-    def _reopen(self, rule: CompiledRule, st: KeyState) -> None:
+    def _reopen(self, rule: CompiledRule, st: KeyMemory) -> None:
         """Firings decided on arrival outlived the alert they joined (the pass closed
         it before reaching them): they open the next alert at once."""
         e = st.early
@@ -801,7 +870,7 @@ class Engine:
     def _open_early(
         self,
         rule: CompiledRule,
-        st: KeyState,
+        st: KeyMemory,
         e: Early,
         t: float,
         evidence: list[str],
@@ -809,9 +878,9 @@ class Engine:
     ) -> Alert:
         """An alert opened on arrival, under the key's next number, as the in-order
         pass would open it at ``t`` (it adopts this one when it gets there)."""
-        st.n += 1
+        st.opened += 1
         e.alert = Alert(
-            id=f"{rule.id}/{st.key}/{st.n}",
+            id=f"{rule.id}/{st.key}/{st.opened}",
             scenario=rule.id,
             key=st.key,
             severity=severity,
@@ -823,7 +892,9 @@ class Engine:
         self.alerts.append(e.alert)
         return e.alert
 
-    def _early_fire(self, rule: CompiledRule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
+    def _early_fire(
+        self, rule: CompiledRule, st: KeyMemory, e: Early, f: Firing, ev: Event
+    ) -> bool:
         """A main-trigger firing became certain: open an alert at once, or join the
         one shown. Returns whether anything changed."""
         fid = f[2]
@@ -847,7 +918,7 @@ class Engine:
             self._emit("opened", alert, fid, f[0])
         return True
 
-    def _show(self, rule: CompiledRule, st: KeyState, event_id: str | None, t: float) -> None:
+    def _show(self, rule: CompiledRule, st: KeyMemory, event_id: str | None, t: float) -> None:
         """Dress the shown alert with what was decided on arrival and tell."""
         before = self._visible(st)
         snapshot = None if before is None else (before.count, before.severity, before.opened_at)
@@ -860,12 +931,12 @@ class Engine:
             self._emit("updated", after, event_id, t)
 
     @staticmethod
-    def _visible(st: KeyState) -> Alert | None:
+    def _visible(st: KeyMemory) -> Alert | None:
         if st.alert is not None:
             return st.alert
         return st.early.alert if st.early is not None else None
 
-    def _strip(self, st: KeyState) -> None:
+    def _strip(self, st: KeyMemory) -> None:
         """Put the in-order truth back under the shown alert."""
         e = st.early
         if e is not None and e.base is not None and st.alert is not None:
@@ -875,7 +946,7 @@ class Engine:
         if e is not None:
             e.base = None
 
-    def _dress(self, rule: CompiledRule, st: KeyState) -> None:
+    def _dress(self, rule: CompiledRule, st: KeyMemory) -> None:
         """Show on the key's alert the firings and upgrades decided on arrival that
         the in-order pass has not reached; open an alert for firings left over when
         the pass closed the one they joined."""
@@ -910,7 +981,7 @@ class Engine:
     def _corrected(
         self,
         rule: CompiledRule,
-        st: KeyState,
+        st: KeyMemory,
         upto: tuple[Any, ...],
         op: Callable[..., None],
         *args: Any,
@@ -960,13 +1031,15 @@ class Engine:
                 continue
             st = states.get((rule.index, key))
             if st is None:
-                st = states[(rule.index, key)] = KeyState(rule.index, key, n_up)
+                st = states[(rule.index, key)] = KeyMemory(rule.index, key, n_up)
                 entity = table.get(key)
                 st.area = entity.area if entity is not None else None
-            st.ts = trigger.arm(st.ts if st.ts is not None else trigger.new_state(), t)
+            main = st.trigger_state
+            st.trigger_state = trigger.arm(main if main is not None else trigger.new_state(), t)
+            memories = st.upgrade_states
             for i, up in enumerate(upgrades):
-                base = st.us[i] if st.us[i] is not None else up.trigger.new_state()
-                st.us[i] = up.trigger.arm(base, t)
+                base = memories[i] if memories[i] is not None else up.trigger.new_state()
+                memories[i] = up.trigger.arm(base, t)
             self._reschedule(rule, st, queued.append)
         timers = self._lane_of[rule.index].timers
         timers.extend(queued)
@@ -980,15 +1053,15 @@ class Engine:
         return self.world.subjects
 
     def _step(
-        self, rule: CompiledRule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
+        self, rule: CompiledRule, st: KeyMemory, ev: Event, t: float, local_s: int, late: bool
     ) -> None:
         alert = st.alert
         resolve = rule.resolve
         if resolve is not None:
             if late and not resolve.late_ok:
-                st.rs = resolve.observe_late(st.rs, ev, t)
+                st.resolve_state = resolve.observe_late(st.resolve_state, ev, t)
             else:
-                st.rs, fired = resolve.on_event(st.rs, ev, t, local_s)
+                st.resolve_state, fired = resolve.on_event(st.resolve_state, ev, t, local_s)
                 # a late event from before the alert opened says nothing about it: a
                 # stale "level 40" must not close a newer "level 95"
                 if fired and alert is not None and t >= alert.opened_at.timestamp():
@@ -997,47 +1070,51 @@ class Engine:
         if late and rule.raise_late:
             # still actionable: fires on arrival — the alert (and its case's deadlines)
             # start now, the event's own time kept as when it was reported
-            st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+            st.trigger_state, fired = rule.trigger.on_event(st.trigger_state, ev, t, local_s)
             if fired:
                 now = max(self._max_t or t, t)
-                evidence = rule.trigger.evidence(st.ts, ev)
+                evidence = rule.trigger.evidence(st.trigger_state, ev)
                 self._match(rule, st, now, ev, alert, evidence, reported_at=_dt(t))
             return
         if late:
-            st.ts = rule.trigger.observe_late(st.ts, ev, t)
+            st.trigger_state = rule.trigger.observe_late(st.trigger_state, ev, t)
             for i, up in enumerate(rule.upgrades):
-                st.us[i] = up.trigger.observe_late(st.us[i], ev, t)
+                st.upgrade_states[i] = up.trigger.observe_late(st.upgrade_states[i], ev, t)
             if rule.timed:
                 self._reschedule(rule, st)
             return
-        st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+        st.trigger_state, fired = rule.trigger.on_event(st.trigger_state, ev, t, local_s)
         if fired:
-            alert = self._match(rule, st, t, ev, alert, rule.trigger.evidence(st.ts, ev))
+            alert = self._match(rule, st, t, ev, alert, rule.trigger.evidence(st.trigger_state, ev))
         for i, up in enumerate(rule.upgrades):
-            st.us[i], up_fired = up.trigger.on_event(st.us[i], ev, t, local_s)
+            st.upgrade_states[i], up_fired = up.trigger.on_event(
+                st.upgrade_states[i], ev, t, local_s
+            )
             if up_fired and alert is not None:
-                self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id, t)
+                self._upgrade(alert, up, up.trigger.evidence(st.upgrade_states[i], ev), ev.id, t)
         if rule.timed:
             self._reschedule(rule, st)
 
-    def _on_time(self, rule: CompiledRule, st: KeyState, now: float) -> None:
+    def _on_time(self, rule: CompiledRule, st: KeyMemory, now: float) -> None:
         """The key's deadline came: run every trigger due at ``now``."""
         alert = st.alert
-        if rule.resolve is not None and rule.resolve.deadline(st.rs) == now:
-            st.rs, fired = rule.resolve.on_time(st.rs, now)
+        if rule.resolve is not None and rule.resolve.deadline(st.resolve_state) == now:
+            st.resolve_state, fired = rule.resolve.on_time(st.resolve_state, now)
             if fired and alert is not None:
                 self._close(st, now, None)
                 alert = None
-        if rule.trigger.deadline(st.ts) == now:
-            st.ts, fired = rule.trigger.on_time(st.ts, now)
+        if rule.trigger.deadline(st.trigger_state) == now:
+            st.trigger_state, fired = rule.trigger.on_time(st.trigger_state, now)
             if fired:
-                evidence = rule.trigger.evidence(st.ts, None)
+                evidence = rule.trigger.evidence(st.trigger_state, None)
                 alert = self._match(rule, st, now, None, alert, evidence)
         for i, up in enumerate(rule.upgrades):
-            if up.trigger.deadline(st.us[i]) == now:
-                st.us[i], up_fired = up.trigger.on_time(st.us[i], now)
+            if up.trigger.deadline(st.upgrade_states[i]) == now:
+                st.upgrade_states[i], up_fired = up.trigger.on_time(st.upgrade_states[i], now)
                 if up_fired and alert is not None:
-                    self._upgrade(alert, up, up.trigger.evidence(st.us[i], None), None, now)
+                    self._upgrade(
+                        alert, up, up.trigger.evidence(st.upgrade_states[i], None), None, now
+                    )
         self._reschedule(rule, st)
 
     # ------------------------------------------------------------------ alerts
@@ -1054,7 +1131,7 @@ class Engine:
     def _match(
         self,
         rule: CompiledRule,
-        st: KeyState,
+        st: KeyMemory,
         t: float,
         ev: Event | None,
         alert: Alert | None,
@@ -1093,13 +1170,13 @@ class Engine:
                 st.alert = alert
                 for i, up in enumerate(rule.upgrades):
                     if up.scope == "alert":
-                        st.us[i] = up.trigger.new_state()
+                        st.upgrade_states[i] = up.trigger.new_state()
                 self._emit("updated", alert, event_id, t)
                 return alert
         if alert is None:
-            st.n += 1
+            st.opened += 1
             alert = Alert(
-                id=f"{rule.id}/{st.key}/{st.n}",
+                id=f"{rule.id}/{st.key}/{st.opened}",
                 scenario=rule.id,
                 key=st.key,
                 severity=rule.severity_of(ev),
@@ -1112,7 +1189,7 @@ class Engine:
             st.alert = alert
             for i, up in enumerate(rule.upgrades):
                 if up.scope == "alert":
-                    st.us[i] = up.trigger.new_state()
+                    st.upgrade_states[i] = up.trigger.new_state()
             self.alerts.append(alert)
             self._emit("opened", alert, event_id, t)
             return alert
@@ -1122,7 +1199,7 @@ class Engine:
         self._emit("updated", alert, event_id, t)
         return alert
 
-    def _close(self, st: KeyState, t: float, event_id: str | None) -> None:
+    def _close(self, st: KeyMemory, t: float, event_id: str | None) -> None:
         alert = st.alert
         if alert is None:
             return
@@ -1158,7 +1235,7 @@ class Engine:
                     return alert
         return None
 
-    def _resolve_shown(self, rule: CompiledRule, st: KeyState, t: float) -> Alert | None:
+    def _resolve_shown(self, rule: CompiledRule, st: KeyMemory, t: float) -> Alert | None:
         """A case closed the alert people saw, decisions on arrival included: what it
         held up to ``t`` was handled with it, so when the pass reaches those events they
         open nothing (``absorbed``); later firings open the next alert."""
@@ -1261,13 +1338,23 @@ class Engine:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     def restore(self, data: bytes) -> None:
-        """Resume from :meth:`snapshot` (same scenarios, same order)."""
-        state = pickle.loads(data)  # our own snapshot, see snapshot()
-        if state.get("version") != SNAPSHOT_VERSION:
-            raise ValueError(f"snapshot version {state.get('version')} is not {SNAPSHOT_VERSION}")
+        """Resume from :meth:`snapshot` (same scenarios, same order); a snapshot of
+        version 2 is converted as it loads. ``ValueError`` for one that does not fit:
+        another version, other scenarios, or bytes that do not read back."""
+        try:
+            state = _Unpickler(io.BytesIO(data)).load()  # our own snapshot, see snapshot()
+        except Exception as exc:  # a newer version's classes, or no snapshot at all
+            raise ValueError(f"snapshot cannot be read ({exc}); replay instead") from None
+        version = state.get("version") if isinstance(state, dict) else None
+        if version not in READS_VERSIONS:
+            raise ValueError(
+                f"snapshot version {version} is not one this engine reads "
+                f"({', '.join(map(str, READS_VERSIONS))}); replay instead"
+            )
         if state["rules"] != self._fingerprint():
             raise ValueError("snapshot was taken with different scenarios; replay instead")
-        self.states = state["states"]
+        states = state["states"]
+        self.states = self._from_v2(states) if version == 2 else states
         self.alerts = state["alerts"]  # pickle keeps open alerts shared with their states
         buffers = state["buffer"] or [[] for _ in self.lanes]
         self._max_t, clocks = state["clock"]
@@ -1284,3 +1371,23 @@ class Engine:
             counts["late"],
         )
         self.processed, self.unkeyed = counts["processed"], counts["unkeyed"]
+
+    def _from_v2(
+        self, states: dict[tuple[int, str], _KeyStateV2]
+    ) -> dict[tuple[int, str], KeyMemory]:
+        """Version 2's key memories as this version keeps them: the fields renamed,
+        each trigger's memory given the class it has now (``Trigger.load_v2``).
+        Open alerts stay the objects the snapshot's alert list holds."""
+        out: dict[tuple[int, str], KeyMemory] = {}
+        for where, old in states.items():
+            rule = self.rules[old.rule]
+            st = out[where] = KeyMemory(old.rule, old.key, 0)
+            st.alert, st.opened, st.area, st.early = old.alert, old.n, old.area, old.early
+            st.trigger_state = rule.trigger.load_v2(old.ts)
+            st.upgrade_states = [
+                up.trigger.load_v2(m) for up, m in zip(rule.upgrades, old.us, strict=True)
+            ]
+            st.resolve_state = rule.resolve.load_v2(old.rs) if rule.resolve else old.rs
+            st.deadline, st.strict, st.queued = old.deadline, old.strict, old.queued
+            st.last_match = old.last_match
+        return out
