@@ -1026,6 +1026,7 @@ class Engine:
         states, table = self.states, self._entity_table(rule.key_by)
         trigger, upgrades, n_up = rule.trigger, rule.upgrades, len(rule.upgrades)
         queued: list[Timer] = []
+        collect = queued.append
         owns = self.owns
         for key in rule.eligible or ():
             if owns is not None and not owns(rule.id, key):
@@ -1035,13 +1036,12 @@ class Engine:
                 st = states[(rule.index, key)] = KeyMemory(rule.index, key, n_up)
                 entity = table.get(key)
                 st.area = entity.area if entity is not None else None
-            main = st.trigger_state
-            st.trigger_state = trigger.arm(main if main is not None else trigger.new_state(), t)
+            # a trigger arms a key it has no memory of yet (None) as it arms a fresh one
+            st.trigger_state = trigger.arm(st.trigger_state, t)
             memories = st.upgrade_states
             for i, up in enumerate(upgrades):
-                base = memories[i] if memories[i] is not None else up.trigger.new_state()
-                memories[i] = up.trigger.arm(base, t)
-            self._reschedule(rule, st, queued.append)
+                memories[i] = up.trigger.arm(memories[i], t)
+            self._reschedule(rule, st, collect)
         timers = self._lane_of[rule.index].timers
         timers.extend(queued)
         heapq.heapify(timers)

@@ -83,7 +83,8 @@ class Trigger(ABC, Generic[S]):
         return st
 
     def arm(self, st: S | None, t: float) -> S | None:
-        """Start of service for a registered key never seen."""
+        """Start of service for a registered key never seen (``st`` is ``None`` when
+        the trigger has no memory of the key yet)."""
         return st
 
     def evidence(self, st: S, ev: Event | None) -> list[str]:
