@@ -119,8 +119,9 @@ UNWATCHED: Final = Skip.UNWATCHED
 
 
 class CompiledRule:
-    """A scenario compiled for the engine (not :class:`cityeye.cases.Rule`, a case
-    lifecycle's)."""
+    """A scenario compiled for the engine: its conditions and triggers built, its key
+    function and watched keys found (the scenario as written is
+    :class:`~cityeye.scenarios.spec.ScenarioConfig`)."""
 
     def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
         cfg = loaded.config
