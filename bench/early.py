@@ -20,8 +20,8 @@ import stream as bench_stream  # bench/ is not a package: its own directory is o
 
 from cityeye.domain import Event, FieldError
 from cityeye.ingest.decode import decode_event
-from cityeye.runtime import tune_gc
-from cityeye.scenarios import Engine, load_catalogue
+from cityeye.runtime import bulk_allocation, tune_gc
+from cityeye.scenarios import Engine, load_catalogue, set_bulk_hook
 
 WORK = Path(__file__).resolve().parent / "work"  # as bench/engine.py: cached, ignored
 
@@ -33,7 +33,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2021)
     args = parser.parse_args()
-    tune_gc()
+    tune_gc()  # as `cityeye serve` (cli._own_process)
+    set_bulk_hook(bulk_allocation)
     stream = bench_stream.generate(WORK, args.events, args.keys, args.seed)
     world = bench_stream.build_world(bench_stream.Layout.for_keys(args.keys), args.seed)
     events: list[Event] = []

@@ -83,7 +83,8 @@ import stream as bench_stream  # bench/ is not a package: its own directory is o
 
 from cityeye.domain import Alert, Event, Severity, World
 from cityeye.ingest import decode_event
-from cityeye.runtime import tune_gc
+from cityeye.runtime import bulk_allocation, tune_gc
+from cityeye.scenarios import set_bulk_hook
 
 BENCH = Path(__file__).resolve().parent
 NODERED = BENCH / "nodered"
@@ -331,7 +332,8 @@ def run_python(args: argparse.Namespace) -> dict[str, Any]:
 
     gc.collect()
     gc.freeze()  # the world is long-lived, as in `cityeye serve`
-    tune_gc()  # what `cityeye serve` and `cityeye replay` do (cityeye.runtime)
+    tune_gc()  # what `cityeye serve` and `cityeye replay` do (cityeye.runtime) …
+    set_bulk_hook(bulk_allocation)  # … both of it (cli._own_process)
     rss_base = rss_bytes()
     engine = engine_cls(specs, world, lateness_s=bench_stream.LATENESS_S, on_alert=on_alert)
     feed = engine.feed

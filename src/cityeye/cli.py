@@ -126,6 +126,19 @@ def _print_problems(exc: ProblemsError) -> None:
         err.print(line, markup=False, highlight=False)
 
 
+def _own_process(*, gc_thresholds: bool = True) -> None:
+    """The process-wide settings of a command that runs the engine (the library never
+    changes them itself; cityeye.runtime says why): ``gc_thresholds``, collect young
+    objects far less often; and the engine's bulk arming of registered keys runs with
+    the collector paused and what it made frozen afterwards."""
+    from cityeye.runtime import bulk_allocation, tune_gc
+    from cityeye.scenarios import set_bulk_hook
+
+    if gc_thresholds:
+        tune_gc()
+    set_bulk_hook(bulk_allocation)
+
+
 def _world_or_exit(path: Path) -> World:
     try:
         return load_world(path)
@@ -218,6 +231,7 @@ def simulate(
     if responders:
         from cityeye.demo.responders import with_responses
 
+        _own_process(gc_thresholds=False)  # the responders run the engine
         events = with_responses(events, world, seed=seed)
     if out_file is None:
         count = write_jsonl(events, sys.stdout.buffer)
@@ -307,6 +321,7 @@ def check(
     listed. Give the same --scenario and --lateness as `cityeye serve`."""
     from cityeye.consistency import check as run_check
 
+    _own_process(gc_thresholds=False)
     store = Store.open(db)
     report = run_check(
         store, _scenarios_or_exit(scenario_paths, with_builtin), _lateness_or_exit(lateness)
@@ -339,9 +354,8 @@ def replay(
     are reported with their line numbers and skipped; the replay always goes on.
     """
     from cityeye.backtest import run_replay
-    from cityeye.runtime import tune_gc
 
-    tune_gc()
+    _own_process()
     lateness_s = _lateness_or_exit(lateness)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
     world = _world_or_exit(world_file) if world_file else None
@@ -647,9 +661,8 @@ def serve(
     mqtt_setup = _mqtt_or_exit(mqtt, mqtt_topic, mqtt_map)
     from cityeye import serve as live
     from cityeye.live.pipeline import LivePipeline
-    from cityeye.runtime import tune_gc
 
-    tune_gc()
+    _own_process()
     store = Store.open(db)
     notify_config = _notify_or_exit(notify, store)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
@@ -732,13 +745,12 @@ def analysis_process(
     import logging
 
     from cityeye.live.split import run_analysis
-    from cityeye.runtime import tune_gc
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s cityeye analysis: %(message)s"))
     logging.getLogger("cityeye").addHandler(handler)
     logging.getLogger("cityeye").setLevel(logging.INFO)
-    tune_gc()
+    _own_process()
     store = Store.open(db)
     _notify_or_exit(notify, store)
     scenarios = _scenarios_or_exit(scenario_paths, with_builtin)
@@ -789,6 +801,7 @@ def worker(
         raise typer.BadParameter(
             f"must be below --partitions {partitions}", param_hint="--partition"
         )
+    _own_process(gc_thresholds=False)
     store = Store.open(db)
     _notify_or_exit(notify, store)  # the worker writes the rows; `serve` sends them
     try:

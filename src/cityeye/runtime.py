@@ -5,7 +5,9 @@ person or device, and every event it holds for the lateness) and creates few
 reference cycles. CPython's default collector thresholds (700, 10, 10) make it rescan
 that whole population again and again while events stream in — measured at a quarter
 of the engine's time on the 5-million-event benchmark. Library code never changes
-global settings; the commands call this once.
+global settings; the commands call this once, and hand the engine
+:func:`bulk_allocation` for the one moment it builds such a population all at once
+(``cityeye.scenarios.set_bulk_hook``).
 
 A collection stops every thread of the process, so a long one is a stall of ingest and
 of every page: :func:`tune_gc` also logs each collection that takes longer than
@@ -17,6 +19,8 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 #: Generation-0 threshold: allocations between young collections.
@@ -48,3 +52,21 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     if _watch not in gc.callbacks:
         gc.callbacks.append(_watch)
+
+
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Around building a large, long-lived population at once (arming a million
+    registered keys): the collector paused while it is made — a collection every
+    few thousand new objects would rescan all those made before, again and again —
+    and the result frozen afterwards, out of the way of every later full collection
+    (each of which would otherwise walk it all, stopping every thread). The
+    collector is left running or not as it was found."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        gc.freeze()

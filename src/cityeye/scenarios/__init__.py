@@ -1,6 +1,6 @@
 """云 (cloud analysis): scenario specs, triggers and the event-time engine."""
 
-from cityeye.scenarios.engine import AlertChange, Engine
+from cityeye.scenarios.engine import AlertChange, Engine, set_bulk_hook
 from cityeye.scenarios.spec import (
     CATALOGUE,
     LoadedScenario,
@@ -19,4 +19,5 @@ __all__ = [
     "ScenarioError",
     "load_catalogue",
     "load_scenarios",
+    "set_bulk_hook",
 ]

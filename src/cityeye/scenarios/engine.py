@@ -31,25 +31,49 @@ per event. No key is ever polled.
 
 from __future__ import annotations
 
-import gc
 import heapq
+import io
 import pickle
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from itertools import chain
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from cityeye.domain import Alert, Event, KeyBy, Severity, World
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
 from cityeye.scenarios.spec import CaseResolve, LoadedScenario, SeverityMap
-from cityeye.scenarios.triggers import Absence, Firing, Trigger, build_trigger
+from cityeye.scenarios.triggers import Absence, Firing, Trigger
 
-#: 2: keys carry what was decided on arrival (:class:`Early`).
-SNAPSHOT_VERSION = 2
+#: 2: keys carry what was decided on arrival (:class:`Early`). 3: a key's memory is a
+#: :class:`KeyMemory` with named fields, and every trigger's memory a class of its own;
+#: version 2 still loads (:meth:`Engine.restore` converts it).
+SNAPSHOT_VERSION = 3
+#: Snapshot versions :meth:`Engine.restore` reads.
+READS_VERSIONS = (2, 3)
 #: An event's place in the in-order pass: (ts, source, id).
 Order = tuple[float, str, str]
+#: A timer queue entry: (deadline, rule index, key, strict). One per key at most.
+Timer = tuple[float, int, str, bool]
+#: What bulk work runs inside (see :func:`set_bulk_hook`).
+BulkHook = Callable[[], AbstractContextManager[object]]
+_bulk_hook: BulkHook = nullcontext
+
+
+def set_bulk_hook(hook: BulkHook | None) -> None:
+    """Run the engine's bulk work inside ``hook()`` from now on (``None``: inside
+    nothing, the default).
+
+    The bulk work is arming every registered key when a scenario's service starts: a
+    million small, long-lived objects made at once, which the cyclic collector would
+    rescan many times over as they are made. Pausing the collector and freezing the
+    result are process-wide decisions, so the library never makes them; a command that
+    owns its process installs :func:`cityeye.runtime.bulk_allocation` here."""
+    global _bulk_hook
+    _bulk_hook = hook if hook is not None else nullcontext
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +89,39 @@ class AlertChange:
 class _Upgrade:
     __slots__ = ("rank", "scope", "severity", "trigger")
 
-    def __init__(self, severity: Severity, trigger: Trigger, scope: str) -> None:
+    def __init__(self, severity: Severity, trigger: Trigger[Any], scope: str) -> None:
         self.severity, self.rank, self.trigger, self.scope = severity, severity.rank, trigger, scope
 
 
-class Rule:
-    """A scenario compiled for the engine."""
+#: Where a timed trigger keeps its memory in a :class:`KeyMemory`
+#: (:attr:`CompiledRule.timed_parts`): the main trigger, an upgrade, the resolve.
+MAIN: Final = 0
+UPGRADE: Final = 1
+RESOLVE: Final = 2
+
+
+class Skip(Enum):
+    """Why a scenario takes no key from an event (:meth:`CompiledRule.key_for`)."""
+
+    #: Its ``when`` does not hold: the scenario does not read the event at all.
+    FILTERED = "when does not hold"
+    #: It reads the event, which names no key for it (counted as ``unkeyed``).
+    UNKEYED = "no key"
+    #: It reads the event, for a key it does not watch (not registered, not tagged).
+    UNWATCHED = "a key not watched"
+
+
+# the members as names of the module: ``Skip.FILTERED`` is a class attribute lookup of
+# ~100 ns, too slow for a test made for every scenario reading every event
+FILTERED: Final = Skip.FILTERED
+UNKEYED: Final = Skip.UNKEYED
+UNWATCHED: Final = Skip.UNWATCHED
+
+
+class CompiledRule:
+    """A scenario compiled for the engine: its conditions and triggers built, its key
+    function and watched keys found (the scenario as written is
+    :class:`~cityeye.scenarios.spec.ScenarioConfig`)."""
 
     def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
         cfg = loaded.config
@@ -83,15 +134,15 @@ class Rule:
         self.when: Predicate | None = (
             compile_condition(cfg.when, "when", values) if cfg.when else None
         )
-        self.trigger = build_trigger(cfg.trigger, "trigger", values, tz)
+        self.trigger: Trigger[Any] = cfg.trigger.build("trigger", values, tz)
         self.upgrades = [
-            _Upgrade(u.severity, build_trigger(u.trigger, "upgrade", values, tz), u.scope)
+            _Upgrade(u.severity, u.trigger.build("upgrade", values, tz), u.scope)
             for u in cfg.upgrade
         ]
-        self.resolve: Trigger | None = (
+        self.resolve: Trigger[Any] | None = (
             None
             if isinstance(cfg.resolve, CaseResolve)
-            else build_trigger(cfg.resolve, "resolve", values, tz)
+            else cfg.resolve.build("resolve", values, tz)
         )
         self.merge_window = cfg.merge_window
         self.split_by = getter(cfg.split_by, "split_by") if cfg.split_by else None
@@ -108,6 +159,13 @@ class Rule:
             fixed = cfg.severity
             self.severity_of = lambda ev: fixed
         self.tags = frozenset(cfg.tags)
+        #: Whether every registered key is watched from the start of service (an
+        #: absence that is the main trigger or an upgrade says ``registered``).
+        self.registered = any(
+            isinstance(t, Absence) and t.registered
+            for t in (self.trigger, *(u.trigger for u in self.upgrades))
+        )
+        #: The keys the scenario watches (``None``: any key an event names).
         self.eligible: frozenset[str] | None = None
         if self.tags or self.registered:
             self.eligible = _eligible(world, cfg.key, self.tags)
@@ -117,16 +175,17 @@ class Rule:
             triggers.append(self.resolve)
         #: Whether any trigger sets deadlines; others never need the timer queue.
         self.timed = any(t.has_timer for t in triggers)
-        #: (role, upgrade index, trigger) of each timed trigger; role 0 main, 1 upgrade,
-        #: 2 resolve — the engine looks only at these when it reschedules a key.
-        self.timed_parts: list[tuple[int, int, Trigger]] = []
+        #: (where its memory is — :data:`MAIN`, :data:`UPGRADE` or :data:`RESOLVE` —,
+        #: upgrade index, trigger) of each timed trigger: the engine looks only at these
+        #: when it reschedules a key.
+        self.timed_parts: list[tuple[int, int, Trigger[Any]]] = []
         if self.trigger.has_timer:
-            self.timed_parts.append((0, -1, self.trigger))
+            self.timed_parts.append((MAIN, -1, self.trigger))
         for i, up in enumerate(self.upgrades):
             if up.trigger.has_timer:
-                self.timed_parts.append((1, i, up.trigger))
+                self.timed_parts.append((UPGRADE, i, up.trigger))
         if self.resolve is not None and self.resolve.has_timer:
-            self.timed_parts.append((2, -1, self.resolve))
+            self.timed_parts.append((RESOLVE, -1, self.resolve))
         #: The scenario's own lateness (``None``: the engine's).
         self.lateness: float | None = cfg.lateness
         #: Late events still open alerts (``raise_late``), on arrival.
@@ -142,12 +201,22 @@ class Rule:
         self.uses_time = _mentions_time(cfg.model_dump(by_alias=True))
         self.key_of = _key_function(cfg.key, world)
 
-    @property
-    def registered(self) -> bool:
-        return any(
-            isinstance(t, Absence) and t.registered
-            for t in (self.trigger, *(u.trigger for u in self.upgrades))
-        )
+    def key_for(self, ev: Event, area: str | None, local_s: int) -> str | Skip:
+        """The key ``ev`` is for in this scenario, or why there is none. The one
+        selection that feeding an event (:meth:`Engine.feed`), deciding on its arrival
+        and routing it to a partition (:meth:`Engine.route_keys`) all make, so a bus
+        sends each event exactly where the engine would use it. ``split_by`` parts
+        are not applied: they stay with their key."""
+        when = self.when
+        if when is not None and not when(ev, local_s):
+            return FILTERED
+        key = self.key_of(ev, area)
+        if key is None:
+            return UNKEYED
+        eligible = self.eligible
+        if eligible is not None and key not in eligible:
+            return UNWATCHED
+        return key
 
 
 def _mentions_time(spec: Any) -> bool:
@@ -172,15 +241,14 @@ def _key_function(by: KeyBy, world: World) -> KeyFunction:
     if by == KeyBy.ENTERPRISE:
         return lambda ev, _area: ev.subject
 
-    def device_of(ev: Event) -> Any:
-        return devices.get(ev.device_id) if ev.device_id is not None else None
-
+    # the device is looked up in place, not by a shared helper: one call less for
+    # nearly every event these scenarios read (most name only their device)
     if by == KeyBy.SUBJECT:
 
         def subject(ev: Event, _area: str | None) -> str | None:
             if ev.subject is not None:
                 return ev.subject
-            device = device_of(ev)
+            device = devices.get(ev.device_id) if ev.device_id is not None else None
             return device.subject if device is not None else None
 
         return subject
@@ -191,7 +259,7 @@ def _key_function(by: KeyBy, world: World) -> KeyFunction:
             value = ev.attrs.get(attr)
             if value is not None:
                 return str(value)
-            device = device_of(ev)
+            device = devices.get(ev.device_id) if ev.device_id is not None else None
             return getattr(device, attr) if device is not None else None
 
         return from_attrs
@@ -215,7 +283,7 @@ def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:
 class Early:
     """What was decided for one key when events arrived, ahead of the in-order pass.
 
-    The in-order pass (the clock) stays the truth: ``KeyState.alert`` and its fields
+    The in-order pass (the clock) stays the truth: ``KeyMemory.alert`` and its fields
     are what evaluating in ``ts`` order gives. On top of it the key shows the firings
     already certain (``joins``) and upgrades (``ups``) that the pass has not reached
     yet; each is dropped when the pass reaches its event, which then makes the same
@@ -247,8 +315,58 @@ class Early:
         )
 
 
-class KeyState:
-    """Everything the engine remembers about one (scenario, key)."""
+class KeyMemory:
+    """Everything the engine remembers about one (scenario, key).
+
+    Snapshots of version 2 called it ``KeyState``, with the fields ``ts`` (now
+    ``trigger_state``), ``us`` (``upgrade_states``), ``rs`` (``resolve_state``) and
+    ``n`` (``opened``); they load through :class:`_KeyStateV2`. A class of a new name
+    rather than new fields under the old one, so that each snapshot names the layout
+    it was written with."""
+
+    __slots__ = (
+        "alert",
+        "area",
+        "deadline",
+        "early",
+        "key",
+        "last_match",
+        "opened",
+        "queued",
+        "resolve_state",
+        "rule",
+        "strict",
+        "trigger_state",
+        "upgrade_states",
+    )
+
+    def __init__(self, rule: int, key: str, upgrades: int) -> None:
+        self.rule = rule
+        self.key = key
+        #: The open alert the in-order pass keeps for the key.
+        self.alert: Alert | None = None
+        #: How many alerts the key has opened: the last one's number in its id.
+        self.opened = 0
+        #: The memory of the scenario's main trigger, of each upgrade's trigger and of
+        #: its resolve (``None`` until the trigger needs one; see ``Trigger``).
+        self.trigger_state: Any = None
+        self.upgrade_states: list[Any] = [None] * upgrades
+        self.resolve_state: Any = None
+        #: The earliest deadline of the key's timed triggers, and whether it is strict.
+        self.deadline: float | None = None
+        self.strict = False
+        #: The deadline of the key's entry in the timer queue (``None``: none queued).
+        self.queued: float | None = None
+        #: When the main trigger last fired (a ``merge_window`` is measured from it).
+        self.last_match = 0.0
+        self.area: str | None = None
+        #: What was decided on arrival and the in-order pass has not reached.
+        self.early: Early | None = None
+
+
+class _KeyStateV2:
+    """A key's memory as a version-2 snapshot holds it (:meth:`Engine.restore` gives
+    it to :meth:`Engine._from_v2`); nothing else makes one."""
 
     __slots__ = (
         "alert",
@@ -265,21 +383,29 @@ class KeyState:
         "ts",
         "us",
     )
+    alert: Alert | None
+    area: str | None
+    deadline: float | None
+    early: Early | None
+    key: str
+    last_match: float
+    n: int
+    queued: float | None
+    rs: Any
+    rule: int
+    strict: bool
+    ts: Any
+    us: list[Any]
 
-    def __init__(self, rule: int, key: str, upgrades: int) -> None:
-        self.rule = rule
-        self.key = key
-        self.alert: Alert | None = None
-        self.n = 0
-        self.ts: Any = None
-        self.us: list[Any] = [None] * upgrades
-        self.rs: Any = None
-        self.deadline: float | None = None
-        self.strict = False
-        self.queued: float | None = None
-        self.last_match = 0.0
-        self.area: str | None = None
-        self.early: Early | None = None
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a snapshot: classes renamed since an older version load as what that
+    version wrote."""
+
+    RENAMED: Final = {(__name__, "KeyState"): _KeyStateV2}
+
+    def find_class(self, module: str, name: str) -> Any:
+        return self.RENAMED.get((module, name)) or super().find_class(module, name)
 
 
 class _LocalClock:
@@ -354,9 +480,9 @@ def _dt(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def by_kind(rules: Iterable[Rule]) -> dict[str, list[Rule]]:
+def by_kind(rules: Iterable[CompiledRule]) -> dict[str, list[CompiledRule]]:
     """The rules that read each event kind, in their order."""
-    out: dict[str, list[Rule]] = {}
+    out: dict[str, list[CompiledRule]] = {}
     for rule in rules:
         for kind in rule.reads:
             out.setdefault(kind, []).append(rule)
@@ -372,11 +498,11 @@ class Lane:
 
     __slots__ = ("buffer", "by_kind", "clock", "lateness", "timers")
 
-    def __init__(self, lateness: float, rules: Iterable[Rule]) -> None:
+    def __init__(self, lateness: float, rules: Iterable[CompiledRule]) -> None:
         self.lateness = lateness
         self.by_kind = by_kind(rules)
         self.buffer: list[Packed] = []  # a heap of pack() entries
-        self.timers: list[tuple[float, int, str, bool]] = []
+        self.timers: list[Timer] = []
         self.clock: float | None = None
 
 
@@ -422,7 +548,7 @@ class Engine:
         self.early = early
         self._deferred: list[AlertChange] | None = None
         self.owns = owns
-        self.rules = [Rule(i, s, world) for i, s in enumerate(scenarios)]
+        self.rules = [CompiledRule(i, s, world) for i, s in enumerate(scenarios)]
         self.lateness = float(lateness_s)
         self.step = max(0.0, float(step_s))
         # one lane per lateness, the engine's first (it also times the seen-id rotation)
@@ -452,7 +578,7 @@ class Engine:
             kind: any(r.uses_time for r in rules) for kind, rules in self.by_kind.items()
         }
         # --- state (all of it goes into a snapshot) ---
-        self.states: dict[tuple[int, str], KeyState] = {}
+        self.states: dict[tuple[int, str], KeyMemory] = {}
         self.alerts: list[Alert] = []
         self._seen_now: set[tuple[str, str]] = set()
         self._seen_before: set[tuple[str, str]] = set()
@@ -522,10 +648,8 @@ class Engine:
         local_s = self.local(t) if self._time_kinds.get(event.kind) else 0
         pairs = []
         for rule in rules:
-            if rule.when is not None and not rule.when(event, local_s):
-                continue
-            key = rule.key_of(event, area)
-            if key is not None and (rule.eligible is None or key in rule.eligible):
+            key = rule.key_for(event, area, local_s)
+            if key is not FILTERED and key is not UNKEYED and key is not UNWATCHED:
                 pairs.append((rule.id, key))
         return pairs
 
@@ -609,7 +733,7 @@ class Engine:
             if st.deadline is None:
                 continue
             if st.deadline > deadline:  # moved later since queued: re-queue lazily
-                self._queue(st)
+                self._queue(st, st.deadline)
                 continue
             rule = self.rules[rule_index]
             if st.early is None:
@@ -617,29 +741,41 @@ class Engine:
             else:
                 self._corrected(rule, st, (deadline,), self._on_time, rule, st, deadline)
 
-    def _queue(self, st: KeyState) -> None:
-        if st.deadline is not None and (st.queued is None or st.deadline < st.queued):
-            st.queued = st.deadline
-            heapq.heappush(self._lane_of[st.rule].timers, (st.deadline, st.rule, st.key, st.strict))
-
-    @staticmethod
-    def _next_deadline(rule: Rule, st: KeyState) -> None:
-        """Set the key's next deadline: the earliest of its timed triggers'."""
+    def _reschedule(
+        self, rule: CompiledRule, st: KeyMemory, into: Callable[[Timer], None] | None = None
+    ) -> None:
+        """Set the key's next deadline, the earliest of its timed triggers', and queue
+        it if it is earlier than the key's queued entry; a later one waits until that
+        entry comes up and is re-queued then (:meth:`_fire_timers`), so a key has one
+        entry at most however often a sign of life moves its deadline."""
         best: float | None = None
         strict = False
-        for role, index, trigger in rule.timed_parts:
-            state = st.ts if role == 0 else st.us[index] if role == 1 else st.rs
+        for part, index, trigger in rule.timed_parts:
+            state = (
+                st.trigger_state
+                if part == MAIN
+                else st.upgrade_states[index]
+                if part == UPGRADE
+                else st.resolve_state
+            )
             d = trigger.deadline(state)
             if d is not None and (best is None or d < best):
                 best, strict = d, trigger.strict
         st.deadline, st.strict = best, strict
-
-    def _reschedule(self, rule: Rule, st: KeyState) -> None:
-        self._next_deadline(rule, st)
-        best = st.deadline
         if best is not None and (st.queued is None or best < st.queued):
-            st.queued = best
-            heapq.heappush(self._lane_of[st.rule].timers, (best, st.rule, st.key, st.strict))
+            self._queue(st, best, into)
+
+    def _queue(
+        self, st: KeyMemory, due: float, into: Callable[[Timer], None] | None = None
+    ) -> None:
+        """The one place a timer entry is made: ``due`` for the key, into its lane's
+        heap, or into ``into`` (bulk arming collects the entries and heapifies once)."""
+        st.queued = due
+        entry = (due, st.rule, st.key, st.strict)
+        if into is None:
+            heapq.heappush(self._lane_of[st.rule].timers, entry)
+        else:
+            into(entry)
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch(self, lane: Lane, ev: Event, t: float, area: str | None, *, late: bool) -> None:
@@ -650,13 +786,15 @@ class Engine:
             self.processed += 1
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         for rule in rules:
-            if rule.when is not None and not rule.when(ev, local_s):
+            key = rule.key_for(ev, area, local_s)
+            if key is FILTERED:
                 continue
             if not late and rule.index not in self._started:
                 self._start_service(rule, t)
-            key = rule.key_of(ev, area)
-            if key is None:
+            if key is UNKEYED:
                 self.unkeyed += 1
+                continue
+            if key is UNWATCHED:
                 continue
             st = self._state_for(rule, ev, key, area)
             if st is None:
@@ -667,11 +805,12 @@ class Engine:
                 order = (t, ev.source, ev.id)
                 self._corrected(rule, st, order, self._step, rule, st, ev, t, local_s, late)
 
-    def _state_for(self, rule: Rule, ev: Event, key: str, area: str | None) -> KeyState | None:
-        """The memory of (rule, key) for ``ev``, made on first use; ``None`` for a key
-        the scenario does not watch (not registered, another partition's)."""
-        if rule.eligible is not None and key not in rule.eligible:
-            return None
+    def _state_for(
+        self, rule: CompiledRule, ev: Event, key: str, area: str | None
+    ) -> KeyMemory | None:
+        """The memory of (rule, key) for ``ev`` (``key`` from
+        :meth:`CompiledRule.key_for`), made on first use; ``None`` for another
+        partition's key."""
         if self.owns is not None and not self.owns(rule.id, key):
             return None
         if rule.split_by is not None:
@@ -680,7 +819,7 @@ class Engine:
                 key = f"{key}/{part}"
         st = self.states.get((rule.index, key))
         if st is None:
-            st = self.states[(rule.index, key)] = KeyState(rule.index, key, len(rule.upgrades))
+            st = self.states[(rule.index, key)] = KeyMemory(rule.index, key, len(rule.upgrades))
             st.area = area or self.world.event_area(ev)
         return st
 
@@ -694,10 +833,12 @@ class Engine:
         local_s = self.local(t) if self._time_kinds.get(ev.kind) else 0
         floor = lane.clock if lane.clock is not None else float("-inf")
         for rule in rules:
-            if not rule.arrives or (rule.when is not None and not rule.when(ev, local_s)):
+            if not rule.arrives:
                 continue
-            key = rule.key_of(ev, area)
-            st = None if key is None else self._state_for(rule, ev, key, area)
+            key = rule.key_for(ev, area, local_s)
+            if key is FILTERED or key is UNKEYED or key is UNWATCHED:
+                continue
+            st = self._state_for(rule, ev, key, area)
             if st is None:
                 continue
             e = st.early if st.early is not None else Early(len(rule.upgrades))
@@ -717,7 +858,7 @@ class Engine:
             if changed and st.early is not None:
                 self._show(rule, st, ev.id, t)
 
-    def _reopen(self, rule: Rule, st: KeyState) -> None:
+    def _reopen(self, rule: CompiledRule, st: KeyMemory) -> None:
         """Firings decided on arrival outlived the alert they joined (the pass closed
         it before reaching them): they open the next alert at once."""
         e = st.early
@@ -729,13 +870,19 @@ class Engine:
         self._emit("opened", alert, fid, order[0])
 
     def _open_early(
-        self, rule: Rule, st: KeyState, e: Early, t: float, evidence: list[str], severity: Severity
+        self,
+        rule: CompiledRule,
+        st: KeyMemory,
+        e: Early,
+        t: float,
+        evidence: list[str],
+        severity: Severity,
     ) -> Alert:
         """An alert opened on arrival, under the key's next number, as the in-order
         pass would open it at ``t`` (it adopts this one when it gets there)."""
-        st.n += 1
+        st.opened += 1
         e.alert = Alert(
-            id=f"{rule.id}/{st.key}/{st.n}",
+            id=f"{rule.id}/{st.key}/{st.opened}",
             scenario=rule.id,
             key=st.key,
             severity=severity,
@@ -747,7 +894,9 @@ class Engine:
         self.alerts.append(e.alert)
         return e.alert
 
-    def _early_fire(self, rule: Rule, st: KeyState, e: Early, f: Firing, ev: Event) -> bool:
+    def _early_fire(
+        self, rule: CompiledRule, st: KeyMemory, e: Early, f: Firing, ev: Event
+    ) -> bool:
         """A main-trigger firing became certain: open an alert at once, or join the
         one shown. Returns whether anything changed."""
         fid = f[2]
@@ -771,7 +920,7 @@ class Engine:
             self._emit("opened", alert, fid, f[0])
         return True
 
-    def _show(self, rule: Rule, st: KeyState, event_id: str | None, t: float) -> None:
+    def _show(self, rule: CompiledRule, st: KeyMemory, event_id: str | None, t: float) -> None:
         """Dress the shown alert with what was decided on arrival and tell."""
         before = self._visible(st)
         snapshot = None if before is None else (before.count, before.severity, before.opened_at)
@@ -784,12 +933,12 @@ class Engine:
             self._emit("updated", after, event_id, t)
 
     @staticmethod
-    def _visible(st: KeyState) -> Alert | None:
+    def _visible(st: KeyMemory) -> Alert | None:
         if st.alert is not None:
             return st.alert
         return st.early.alert if st.early is not None else None
 
-    def _strip(self, st: KeyState) -> None:
+    def _strip(self, st: KeyMemory) -> None:
         """Put the in-order truth back under the shown alert."""
         e = st.early
         if e is not None and e.base is not None and st.alert is not None:
@@ -799,7 +948,7 @@ class Engine:
         if e is not None:
             e.base = None
 
-    def _dress(self, rule: Rule, st: KeyState) -> None:
+    def _dress(self, rule: CompiledRule, st: KeyMemory) -> None:
         """Show on the key's alert the firings and upgrades decided on arrival that
         the in-order pass has not reached; open an alert for firings left over when
         the pass closed the one they joined."""
@@ -832,7 +981,12 @@ class Engine:
                 a.event_ids.extend(i for i in evidence if i not in a.event_ids)
 
     def _corrected(
-        self, rule: Rule, st: KeyState, upto: tuple[Any, ...], op: Callable[..., None], *args: Any
+        self,
+        rule: CompiledRule,
+        st: KeyMemory,
+        upto: tuple[Any, ...],
+        op: Callable[..., None],
+        *args: Any,
     ) -> None:
         """Run one step of the in-order pass on a key that shows decisions made on
         arrival: under them, then drop what the pass has now reached (``upto``, its
@@ -857,7 +1011,7 @@ class Engine:
         if e.idle and st.early is e:
             st.early = None
 
-    def _start_service(self, rule: Rule, t: float) -> None:
+    def _start_service(self, rule: CompiledRule, t: float) -> None:
         """The first event this scenario reads starts its service: registered keys
         never seen start their absence timers now."""
         self._started.add(rule.index)
@@ -865,39 +1019,30 @@ class Engine:
             return
         # a million keys at once: queue them in bulk and heapify once (the heap's
         # order is (deadline, rule, key), so the order of this loop does not matter),
-        # with the cyclic collector paused — it would rescan every new object many
-        # times over — and the long-lived result frozen out of its way afterwards
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # inside what the process's owner chose for such work (set_bulk_hook)
+        with _bulk_hook():
             self._arm_all(rule, t)
-        finally:
-            if collecting:
-                gc.enable()
-            gc.freeze()
 
-    def _arm_all(self, rule: Rule, t: float) -> None:
+    def _arm_all(self, rule: CompiledRule, t: float) -> None:
         states, table = self.states, self._entity_table(rule.key_by)
         trigger, upgrades, n_up = rule.trigger, rule.upgrades, len(rule.upgrades)
-        queued: list[tuple[float, int, str, bool]] = []
+        queued: list[Timer] = []
+        collect = queued.append
         owns = self.owns
         for key in rule.eligible or ():
             if owns is not None and not owns(rule.id, key):
                 continue
             st = states.get((rule.index, key))
             if st is None:
-                st = states[(rule.index, key)] = KeyState(rule.index, key, n_up)
+                st = states[(rule.index, key)] = KeyMemory(rule.index, key, n_up)
                 entity = table.get(key)
                 st.area = entity.area if entity is not None else None
-            st.ts = trigger.arm(st.ts if st.ts is not None else trigger.new_state(), t)
+            # a trigger arms a key it has no memory of yet (None) as it arms a fresh one
+            st.trigger_state = trigger.arm(st.trigger_state, t)
+            memories = st.upgrade_states
             for i, up in enumerate(upgrades):
-                base = st.us[i] if st.us[i] is not None else up.trigger.new_state()
-                st.us[i] = up.trigger.arm(base, t)
-            self._next_deadline(rule, st)
-            best = st.deadline
-            if best is not None and (st.queued is None or best < st.queued):
-                st.queued = best
-                queued.append((best, st.rule, st.key, st.strict))
+                memories[i] = up.trigger.arm(memories[i], t)
+            self._reschedule(rule, st, collect)
         timers = self._lane_of[rule.index].timers
         timers.extend(queued)
         heapq.heapify(timers)
@@ -910,15 +1055,15 @@ class Engine:
         return self.world.subjects
 
     def _step(
-        self, rule: Rule, st: KeyState, ev: Event, t: float, local_s: int, late: bool
+        self, rule: CompiledRule, st: KeyMemory, ev: Event, t: float, local_s: int, late: bool
     ) -> None:
         alert = st.alert
         resolve = rule.resolve
         if resolve is not None:
             if late and not resolve.late_ok:
-                st.rs = resolve.observe_late(st.rs, ev, t)
+                st.resolve_state = resolve.observe_late(st.resolve_state, ev, t)
             else:
-                st.rs, fired = resolve.on_event(st.rs, ev, t, local_s)
+                st.resolve_state, fired = resolve.on_event(st.resolve_state, ev, t, local_s)
                 # a late event from before the alert opened says nothing about it: a
                 # stale "level 40" must not close a newer "level 95"
                 if fired and alert is not None and t >= alert.opened_at.timestamp():
@@ -927,47 +1072,51 @@ class Engine:
         if late and rule.raise_late:
             # still actionable: fires on arrival — the alert (and its case's deadlines)
             # start now, the event's own time kept as when it was reported
-            st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+            st.trigger_state, fired = rule.trigger.on_event(st.trigger_state, ev, t, local_s)
             if fired:
                 now = max(self._max_t or t, t)
-                evidence = rule.trigger.evidence(st.ts, ev)
+                evidence = rule.trigger.evidence(st.trigger_state, ev)
                 self._match(rule, st, now, ev, alert, evidence, reported_at=_dt(t))
             return
         if late:
-            st.ts = rule.trigger.observe_late(st.ts, ev, t)
+            st.trigger_state = rule.trigger.observe_late(st.trigger_state, ev, t)
             for i, up in enumerate(rule.upgrades):
-                st.us[i] = up.trigger.observe_late(st.us[i], ev, t)
+                st.upgrade_states[i] = up.trigger.observe_late(st.upgrade_states[i], ev, t)
             if rule.timed:
                 self._reschedule(rule, st)
             return
-        st.ts, fired = rule.trigger.on_event(st.ts, ev, t, local_s)
+        st.trigger_state, fired = rule.trigger.on_event(st.trigger_state, ev, t, local_s)
         if fired:
-            alert = self._match(rule, st, t, ev, alert, rule.trigger.evidence(st.ts, ev))
+            alert = self._match(rule, st, t, ev, alert, rule.trigger.evidence(st.trigger_state, ev))
         for i, up in enumerate(rule.upgrades):
-            st.us[i], up_fired = up.trigger.on_event(st.us[i], ev, t, local_s)
+            st.upgrade_states[i], up_fired = up.trigger.on_event(
+                st.upgrade_states[i], ev, t, local_s
+            )
             if up_fired and alert is not None:
-                self._upgrade(alert, up, up.trigger.evidence(st.us[i], ev), ev.id, t)
+                self._upgrade(alert, up, up.trigger.evidence(st.upgrade_states[i], ev), ev.id, t)
         if rule.timed:
             self._reschedule(rule, st)
 
-    def _on_time(self, rule: Rule, st: KeyState, now: float) -> None:
+    def _on_time(self, rule: CompiledRule, st: KeyMemory, now: float) -> None:
         """The key's deadline came: run every trigger due at ``now``."""
         alert = st.alert
-        if rule.resolve is not None and rule.resolve.deadline(st.rs) == now:
-            st.rs, fired = rule.resolve.on_time(st.rs, now)
+        if rule.resolve is not None and rule.resolve.deadline(st.resolve_state) == now:
+            st.resolve_state, fired = rule.resolve.on_time(st.resolve_state, now)
             if fired and alert is not None:
                 self._close(st, now, None)
                 alert = None
-        if rule.trigger.deadline(st.ts) == now:
-            st.ts, fired = rule.trigger.on_time(st.ts, now)
+        if rule.trigger.deadline(st.trigger_state) == now:
+            st.trigger_state, fired = rule.trigger.on_time(st.trigger_state, now)
             if fired:
-                evidence = rule.trigger.evidence(st.ts, None)
+                evidence = rule.trigger.evidence(st.trigger_state, None)
                 alert = self._match(rule, st, now, None, alert, evidence)
         for i, up in enumerate(rule.upgrades):
-            if up.trigger.deadline(st.us[i]) == now:
-                st.us[i], up_fired = up.trigger.on_time(st.us[i], now)
+            if up.trigger.deadline(st.upgrade_states[i]) == now:
+                st.upgrade_states[i], up_fired = up.trigger.on_time(st.upgrade_states[i], now)
                 if up_fired and alert is not None:
-                    self._upgrade(alert, up, up.trigger.evidence(st.us[i], None), None, now)
+                    self._upgrade(
+                        alert, up, up.trigger.evidence(st.upgrade_states[i], None), None, now
+                    )
         self._reschedule(rule, st)
 
     # ------------------------------------------------------------------ alerts
@@ -983,8 +1132,8 @@ class Engine:
 
     def _match(
         self,
-        rule: Rule,
-        st: KeyState,
+        rule: CompiledRule,
+        st: KeyMemory,
         t: float,
         ev: Event | None,
         alert: Alert | None,
@@ -1023,13 +1172,13 @@ class Engine:
                 st.alert = alert
                 for i, up in enumerate(rule.upgrades):
                     if up.scope == "alert":
-                        st.us[i] = up.trigger.new_state()
+                        st.upgrade_states[i] = up.trigger.new_state()
                 self._emit("updated", alert, event_id, t)
                 return alert
         if alert is None:
-            st.n += 1
+            st.opened += 1
             alert = Alert(
-                id=f"{rule.id}/{st.key}/{st.n}",
+                id=f"{rule.id}/{st.key}/{st.opened}",
                 scenario=rule.id,
                 key=st.key,
                 severity=rule.severity_of(ev),
@@ -1042,7 +1191,7 @@ class Engine:
             st.alert = alert
             for i, up in enumerate(rule.upgrades):
                 if up.scope == "alert":
-                    st.us[i] = up.trigger.new_state()
+                    st.upgrade_states[i] = up.trigger.new_state()
             self.alerts.append(alert)
             self._emit("opened", alert, event_id, t)
             return alert
@@ -1052,7 +1201,7 @@ class Engine:
         self._emit("updated", alert, event_id, t)
         return alert
 
-    def _close(self, st: KeyState, t: float, event_id: str | None) -> None:
+    def _close(self, st: KeyMemory, t: float, event_id: str | None) -> None:
         alert = st.alert
         if alert is None:
             return
@@ -1088,7 +1237,7 @@ class Engine:
                     return alert
         return None
 
-    def _resolve_shown(self, rule: Rule, st: KeyState, t: float) -> Alert | None:
+    def _resolve_shown(self, rule: CompiledRule, st: KeyMemory, t: float) -> Alert | None:
         """A case closed the alert people saw, decisions on arrival included: what it
         held up to ``t`` was handled with it, so when the pass reaches those events they
         open nothing (``absorbed``); later firings open the next alert."""
@@ -1191,13 +1340,23 @@ class Engine:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     def restore(self, data: bytes) -> None:
-        """Resume from :meth:`snapshot` (same scenarios, same order)."""
-        state = pickle.loads(data)  # our own snapshot, see snapshot()
-        if state.get("version") != SNAPSHOT_VERSION:
-            raise ValueError(f"snapshot version {state.get('version')} is not {SNAPSHOT_VERSION}")
+        """Resume from :meth:`snapshot` (same scenarios, same order); a snapshot of
+        version 2 is converted as it loads. ``ValueError`` for one that does not fit:
+        another version, other scenarios, or bytes that do not read back."""
+        try:
+            state = _Unpickler(io.BytesIO(data)).load()  # our own snapshot, see snapshot()
+        except Exception as exc:  # a newer version's classes, or no snapshot at all
+            raise ValueError(f"snapshot cannot be read ({exc}); replay instead") from None
+        version = state.get("version") if isinstance(state, dict) else None
+        if version not in READS_VERSIONS:
+            raise ValueError(
+                f"snapshot version {version} is not one this engine reads "
+                f"({', '.join(map(str, READS_VERSIONS))}); replay instead"
+            )
         if state["rules"] != self._fingerprint():
             raise ValueError("snapshot was taken with different scenarios; replay instead")
-        self.states = state["states"]
+        states = state["states"]
+        self.states = self._from_v2(states) if version == 2 else states
         self.alerts = state["alerts"]  # pickle keeps open alerts shared with their states
         buffers = state["buffer"] or [[] for _ in self.lanes]
         self._max_t, clocks = state["clock"]
@@ -1214,3 +1373,23 @@ class Engine:
             counts["late"],
         )
         self.processed, self.unkeyed = counts["processed"], counts["unkeyed"]
+
+    def _from_v2(
+        self, states: dict[tuple[int, str], _KeyStateV2]
+    ) -> dict[tuple[int, str], KeyMemory]:
+        """Version 2's key memories as this version keeps them: the fields renamed,
+        each trigger's memory given the class it has now (``Trigger.load_v2``).
+        Open alerts stay the objects the snapshot's alert list holds."""
+        out: dict[tuple[int, str], KeyMemory] = {}
+        for where, old in states.items():
+            rule = self.rules[old.rule]
+            st = out[where] = KeyMemory(old.rule, old.key, 0)
+            st.alert, st.opened, st.area, st.early = old.alert, old.n, old.area, old.early
+            st.trigger_state = rule.trigger.load_v2(old.ts)
+            st.upgrade_states = [
+                up.trigger.load_v2(m) for up, m in zip(rule.upgrades, old.us, strict=True)
+            ]
+            st.resolve_state = rule.resolve.load_v2(old.rs) if rule.resolve else old.rs
+            st.deadline, st.strict, st.queued = old.deadline, old.strict, old.queued
+            st.last_match = old.last_match
+        return out

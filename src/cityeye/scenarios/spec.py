@@ -43,7 +43,7 @@ from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, S
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.errors import ProblemsError
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
-from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger, build_trigger
+from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger
 from cityeye.sourcefile import Duration, Problem, SourceDoc, SourceError, format_path, read_source
 
 CATALOGUE = Path(__file__).with_name("catalogue")
@@ -230,15 +230,15 @@ def _check_compiles(
 
     tz = cfg.timezone or DEFAULT_TIMEZONE
     attempt(("when",), lambda: compile_condition(cfg.when, "when", _CHECK_WORLD))
-    attempt(("trigger",), lambda: build_trigger(cfg.trigger, "trigger", _CHECK_WORLD, tz))
+    attempt(("trigger",), lambda: cfg.trigger.build("trigger", _CHECK_WORLD, tz))
     for i, up in enumerate(cfg.upgrade):
         attempt(
             ("upgrade", i),
-            lambda up=up, i=i: build_trigger(up.trigger, f"upgrade[{i}].trigger", _CHECK_WORLD, tz),
+            lambda up=up, i=i: up.trigger.build(f"upgrade[{i}].trigger", _CHECK_WORLD, tz),
         )
     if not isinstance(cfg.resolve, CaseResolve):
         resolve = cfg.resolve
-        attempt(("resolve",), lambda: build_trigger(resolve, "resolve", _CHECK_WORLD, tz))
+        attempt(("resolve",), lambda: resolve.build("resolve", _CHECK_WORLD, tz))
     if cfg.split_by is not None:
         split = cfg.split_by
         attempt(("split_by",), lambda: getter(split, "split_by"))

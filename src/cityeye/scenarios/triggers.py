@@ -4,8 +4,10 @@ configuration schema right beside it.
 Every trigger is a plain object with ``on_event`` / ``on_time`` methods driven by the
 engine's *event-time* clock (never the wall clock), so replaying history gives the same
 alerts as living through it. A trigger keeps its per-key memory in a small state object
-that the engine stores, snapshots and restores; the trigger itself is stateless and
-shared by all keys.
+(``S`` of :class:`Trigger`; a slot class, so a million keys stay small) that the engine
+stores, snapshots and restores; the trigger itself is stateless and shared by all keys.
+A configuration validated from YAML makes its trigger itself (:meth:`TriggerSpec.build`),
+so a new type is one schema and one class, with no list of types to extend elsewhere.
 
 The same trigger types serve three roles in a scenario: the main ``trigger`` (opens an
 alert, further firings join it), an ``upgrade`` (raises the open alert's severity) and
@@ -15,34 +17,36 @@ alert, further firings join it), an ``upgrade`` (raises the open alert's severit
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cityeye.domain import Event, FieldError
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
-from cityeye.sourcefile import Duration
+from cityeye.sourcefile import Duration as Seconds
 
 Condition = dict[str, Any] | None
 #: A firing decided on arrival: (time, source, id) of the event the in-order pass will
 #: fire on, and the ids of the events that make it fire.
 Firing = tuple[float, str, str, list[str]]
-
-
-class TriggerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    when: Condition = None
+#: A trigger's memory for one key (``None`` until the key first needs one).
+S = TypeVar("S")
 
 
 # --------------------------------------------------------------------- base
-class Trigger:
+class Trigger(ABC, Generic[S]):
     """What every trigger can do. ``strict`` deadlines fire only once the clock has
-    passed them ("> 2 h"); others fire when the clock reaches them ("≥ 3 min")."""
+    passed them ("> 2 h"); others fire when the clock reaches them ("≥ 3 min").
+
+    The engine hands each call the key's memory ``S``, or ``None`` for a key this
+    trigger has not needed to remember anything about yet (most keys of most
+    triggers: no memory is made for an event that does not match)."""
 
     strict = False
     #: Timer-driven triggers arm for every registered key at the start of service.
@@ -60,31 +64,33 @@ class Trigger:
     def __init__(self, when: Predicate) -> None:
         self.when = when
 
-    def new_state(self) -> Any:
+    def new_state(self) -> S | None:
         return None
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+    @abstractmethod
+    def on_event(self, st: S | None, ev: Event, t: float, local_s: int) -> tuple[S | None, bool]:
         """Take one event (in time order); return the new state and whether it fired."""
-        raise NotImplementedError
 
-    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
+    def on_time(self, st: S, now: float) -> tuple[S, bool]:
         """The clock reached :meth:`deadline`; return the new state and whether it fired."""
         return st, False
 
-    def deadline(self, st: Any) -> float | None:
+    def deadline(self, st: S | None) -> float | None:
         return None
 
-    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
+    def observe_late(self, st: S | None, ev: Event, t: float) -> S | None:
         """A late event: update memory that cannot raise (default: ignore it)."""
         return st
 
-    def arm(self, st: Any, t: float) -> Any:
-        """Start of service for a registered key never seen."""
+    def arm(self, st: S | None, t: float) -> S | None:
+        """Start of service for a registered key never seen (``st`` is ``None`` when
+        the trigger has no memory of the key yet)."""
         return st
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
-        """Ids of the events that made the trigger fire, so every alert can be
-        explained; by default the event in hand."""
+    def evidence(self, st: S, ev: Event | None) -> list[str]:
+        """Ids of the events that made the trigger fire (called right after it fired,
+        with the state it returned), so every alert can be explained; by default the
+        event in hand."""
         return [ev.id] if ev is not None else []
 
     def arrive(
@@ -99,6 +105,29 @@ class Trigger:
         events; each is returned once, by the arrival that completes it. Only for
         triggers with :attr:`early`."""
         return mem, []
+
+    def load_v2(self, old: Any) -> S | None:
+        """This trigger's memory as an engine snapshot of version 2 held it: the same
+        objects, except where a later version gave the memory a class of its own."""
+        return cast("S | None", old)
+
+
+class TriggerSpec(BaseModel):
+    """A trigger as a scenario file writes it; :meth:`build` makes the runtime object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @abstractmethod
+    def build(self, where: str, world: WorldValues, timezone: str) -> Trigger[Any]:
+        """The trigger, its conditions compiled; :class:`FieldError` names the place
+        (``where`` and the field) of anything that does not compile."""
+
+
+class TriggerConfig(TriggerSpec):
+    when: Condition = None
+
+    def _when(self, where: str, world: WorldValues) -> Predicate:
+        return compile_condition(self.when, f"{where}.when", world)
 
 
 def _remember(
@@ -125,12 +154,17 @@ class ThresholdConfig(TriggerConfig):
 
     type: Literal["threshold"]
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Threshold:
+        return Threshold(self._when(where, world))
 
-class Threshold(Trigger):
+
+class Threshold(Trigger[None]):
+    """Remembers nothing: each event decides alone."""
+
     late_ok = True
     early = True
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+    def on_event(self, st: None, ev: Event, t: float, local_s: int) -> tuple[None, bool]:
         return None, self.when(ev, local_s)
 
     def arrive(
@@ -146,18 +180,35 @@ class CountConfig(TriggerConfig):
 
     type: Literal["count"]
     count: int = Field(ge=1, le=100_000)
-    window: Duration
+    window: Seconds
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Count:
+        return Count(self._when(where, world), self.count, self.window)
 
 
-class Count(Trigger):
+class CountState:
+    """The newest matching events still in the window, oldest first: (time, id)."""
+
+    __slots__ = ("times",)
+
+    def __init__(self, times: deque[tuple[float, str]] | None = None) -> None:
+        self.times: deque[tuple[float, str]] = times if times is not None else deque()
+
+
+class Count(Trigger[CountState]):
+    early = True
+
     def __init__(self, when: Predicate, count: int, window: float) -> None:
         super().__init__(when)
         self.count, self.window = count, window
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+    def on_event(
+        self, st: CountState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[CountState | None, bool]:
         if not self.when(ev, local_s):
             return st, False
-        times: deque[tuple[float, str]] = st if st is not None else deque()
+        s = st if st is not None else CountState()
+        times = s.times
         times.append((t, ev.id))
         horizon = t - self.window
         while times[0][0] < horizon:
@@ -165,12 +216,10 @@ class Count(Trigger):
         # only the newest ``count`` matter; keeps memory bounded under a flood
         while len(times) > self.count:
             times.popleft()
-        return times, len(times) >= self.count
+        return s, len(times) >= self.count
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
-        return [event_id for _, event_id in st]
-
-    early = True
+    def evidence(self, st: CountState, ev: Event | None) -> list[str]:
+        return [event_id for _, event_id in st.times]
 
     def arrive(
         self, mem: Any, ev: Event, t: float, local_s: int, floor: float
@@ -191,6 +240,10 @@ class Count(Trigger):
                 firings.append((c[0], c[1], c[2], ids))
         return seen, firings
 
+    def load_v2(self, old: Any) -> CountState | None:
+        """Version 2 kept the deque itself."""
+        return None if old is None else CountState(old)
+
 
 # --------------------------------------------------------------------- duration
 class DurationConfig(TriggerConfig):
@@ -205,7 +258,7 @@ class DurationConfig(TriggerConfig):
     """
 
     type: Literal["duration"]
-    for_: Duration = Field(alias="for")
+    for_: Seconds = Field(alias="for")
     confirm: Literal["readings", "timer"] = "readings"
     clear: Condition = None
     strict: bool = False
@@ -221,8 +274,16 @@ class DurationConfig(TriggerConfig):
             )
         return self
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Duration:
+        when = self._when(where, world)
+        clear = compile_condition(self.clear, f"{where}.clear", world) if self.clear else None
+        return Duration(when, self.for_, self.confirm == "timer", clear, self.strict)
+
 
 class DurationState:
+    """Since when the condition holds (``None``: it does not), the event that started
+    it, and whether the timer already fired for this start."""
+
     __slots__ = ("fired", "start", "start_id")
 
     def __init__(self) -> None:
@@ -231,7 +292,7 @@ class DurationState:
         self.fired = False
 
 
-class Held(Trigger):
+class Duration(Trigger[DurationState]):
     def __init__(
         self, when: Predicate, span: float, timer: bool, clear: Predicate | None, strict: bool
     ) -> None:
@@ -242,8 +303,10 @@ class Held(Trigger):
     def new_state(self) -> DurationState:
         return DurationState()
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
-        s: DurationState = st if st is not None else DurationState()
+    def on_event(
+        self, st: DurationState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[DurationState, bool]:
+        s = st if st is not None else DurationState()
         if self.timer:
             assert self.clear is not None
             if self.clear(ev, local_s):
@@ -259,20 +322,17 @@ class Held(Trigger):
         held = t - s.start
         return s, held > self.span if self.strict else held >= self.span
 
-    def deadline(self, st: Any) -> float | None:
-        s: DurationState | None = st
-        if not self.timer or s is None or s.start is None or s.fired:
+    def deadline(self, st: DurationState | None) -> float | None:
+        if not self.timer or st is None or st.start is None or st.fired:
             return None
-        return s.start + self.span
+        return st.start + self.span
 
-    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
-        s: DurationState = st
-        s.fired = True
-        return s, True
+    def on_time(self, st: DurationState, now: float) -> tuple[DurationState, bool]:
+        st.fired = True
+        return st, True
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
-        s: DurationState = st
-        ids = [s.start_id] if s.start_id else []
+    def evidence(self, st: DurationState, ev: Event | None) -> list[str]:
+        ids = [st.start_id] if st.start_id else []
         if ev is not None and ev.id not in ids:
             ids.append(ev.id)
         return ids
@@ -285,11 +345,17 @@ class AbsenceConfig(TriggerConfig):
     so a person never heard from at all raises the alert too."""
 
     type: Literal["absence"]
-    for_: Duration = Field(alias="for")
+    for_: Seconds = Field(alias="for")
     registered: bool = False
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Absence:
+        return Absence(self._when(where, world), self.for_, self.registered)
 
 
 class AbsenceState:
+    """The last sign of life (time and event; the start of service for a registered
+    key never heard from), and whether the silence after it already fired."""
+
     __slots__ = ("fired", "last", "last_id")
 
     def __init__(self) -> None:
@@ -298,7 +364,7 @@ class AbsenceState:
         self.fired = False
 
 
-class Absence(Trigger):
+class Absence(Trigger[AbsenceState]):
     late_ok = True
     has_timer = True
 
@@ -309,36 +375,35 @@ class Absence(Trigger):
     def new_state(self) -> AbsenceState:
         return AbsenceState()
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
-        s: AbsenceState = st if st is not None else AbsenceState()
+    def on_event(
+        self, st: AbsenceState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[AbsenceState, bool]:
+        s = st if st is not None else AbsenceState()
         if self.when(ev, local_s) and (s.last is None or t >= s.last):
             s.last, s.last_id, s.fired = t, ev.id, False
         return s, False
 
-    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
+    def observe_late(self, st: AbsenceState | None, ev: Event, t: float) -> AbsenceState:
         return self.on_event(st, ev, t, 0)[0]
 
-    def arm(self, st: Any, t: float) -> Any:
-        s: AbsenceState = st if st is not None else AbsenceState()
+    def arm(self, st: AbsenceState | None, t: float) -> AbsenceState:
+        s = st if st is not None else AbsenceState()
         if s.last is None:
             s.last = t
         return s
 
-    def deadline(self, st: Any) -> float | None:
-        s: AbsenceState | None = st
-        if s is None or s.last is None or s.fired:
+    def deadline(self, st: AbsenceState | None) -> float | None:
+        if st is None or st.last is None or st.fired:
             return None
-        return s.last + self.span
+        return st.last + self.span
 
-    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
-        s: AbsenceState = st
-        s.fired = True
-        return s, True
+    def on_time(self, st: AbsenceState, now: float) -> tuple[AbsenceState, bool]:
+        st.fired = True
+        return st, True
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+    def evidence(self, st: AbsenceState, ev: Event | None) -> list[str]:
         """The last event seen before the silence (none for a key never heard from)."""
-        s: AbsenceState = st
-        return [s.last_id] if s.last_id else []
+        return [st.last_id] if st.last_id else []
 
 
 # --------------------------------------------------------------------- co-occurrence
@@ -350,11 +415,34 @@ class CooccurrenceConfig(TriggerConfig):
     type: Literal["cooccurrence"]
     first: dict[str, Any]
     second: dict[str, Any]
-    window: Duration
+    window: Seconds
     distinct: str | None = None
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Cooccurrence:
+        return Cooccurrence(
+            self._when(where, world),
+            compile_condition(self.first, f"{where}.first", world),
+            compile_condition(self.second, f"{where}.second", world),
+            self.window,
+            getter(self.distinct, f"{where}.distinct") if self.distinct else None,
+        )
 
-class Cooccurrence(Trigger):
+
+class CooccurrenceState:
+    """The recent ``first`` and ``second`` events, oldest first — (time, distinct
+    value, id) — and the partner the last firing paired with."""
+
+    __slots__ = ("firsts", "partner", "seconds")
+
+    def __init__(self) -> None:
+        self.firsts: deque[tuple[float, Any, str]] = deque()
+        self.seconds: deque[tuple[float, Any, str]] = deque()
+        self.partner: str | None = None
+
+
+class Cooccurrence(Trigger[CooccurrenceState]):
+    early = True
+
     def __init__(
         self,
         when: Predicate,
@@ -373,11 +461,14 @@ class Cooccurrence(Trigger):
                 return str(event_id)
         return None
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+    def on_event(
+        self, st: CooccurrenceState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[CooccurrenceState | None, bool]:
         is_a, is_b = self.first(ev, local_s), self.second(ev, local_s)
         if not (is_a or is_b):
             return st, False
-        firsts, seconds, _ = st if st is not None else (deque(), deque(), None)
+        s = st if st is not None else CooccurrenceState()
+        firsts, seconds = s.firsts, s.seconds
         horizon = t - self.window
         for recent in (firsts, seconds):
             while recent and recent[0][0] < horizon:
@@ -390,13 +481,12 @@ class Cooccurrence(Trigger):
             firsts.append((t, value, ev.id))
         if is_b:
             seconds.append((t, value, ev.id))
-        return (firsts, seconds, partner), partner is not None
+        s.partner = partner
+        return s, partner is not None
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
-        partner = st[2]
-        return [partner, ev.id] if ev is not None else [partner]
-
-    early = True
+    def evidence(self, st: CooccurrenceState, ev: Event | None) -> list[str]:
+        ids = [st.partner] if st.partner is not None else []
+        return [*ids, ev.id] if ev is not None else ids
 
     def _partner(
         self, seen: list[tuple[Any, ...]], i: int, skip: tuple[float, str, str] | None
@@ -439,6 +529,14 @@ class Cooccurrence(Trigger):
             firings.append((c[0], c[1], c[2], [partner, c[2]]))
         return seen, firings
 
+    def load_v2(self, old: Any) -> CooccurrenceState | None:
+        """Version 2 kept a tuple (firsts, seconds, partner)."""
+        if old is None:
+            return None
+        s = CooccurrenceState()
+        s.firsts, s.seconds, s.partner = old
+        return s
+
 
 # --------------------------------------------------------------------- baseline
 class BaselineConfig(TriggerConfig):
@@ -462,8 +560,24 @@ class BaselineConfig(TriggerConfig):
             raise ValueError("give exactly one of below (fires low) or recovered (fires back up)")
         return self
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> Baseline:
+        when = self._when(where, world)
+        getter(self.field, f"{where}.field")
+        if self.group_by:
+            getter(self.group_by, f"{where}.group_by")
+        return Baseline(when, self, timezone)
 
-class Baseline(Trigger):
+
+class BaselineState:
+    """Per group (``group_by``'s value), the values of its last periods: (period, value)."""
+
+    __slots__ = ("history",)
+
+    def __init__(self, history: dict[Any, list[tuple[int, float]]] | None = None) -> None:
+        self.history: dict[Any, list[tuple[int, float]]] = history if history is not None else {}
+
+
+class Baseline(Trigger[BaselineState]):
     def __init__(self, when: Predicate, cfg: BaselineConfig, timezone: str) -> None:
         super().__init__(when)
         self.value = getter(cfg.field, "field")
@@ -479,13 +593,15 @@ class Baseline(Trigger):
             return local.toordinal() // 7
         return local.toordinal()
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
+    def on_event(
+        self, st: BaselineState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[BaselineState | None, bool]:
         value = self.value(ev)
         if not self.when(ev, local_s) or not isinstance(value, int | float):
             return st, False
-        history: dict[Any, list[tuple[int, float]]] = st if st is not None else {}
+        s = st if st is not None else BaselineState()
         group = self.group(ev) if self.group else None
-        series = history.setdefault(group, [])
+        series = s.history.setdefault(group, [])
         period = self._period(t)
         before = [v for p, v in series if p < period][-self.cfg.periods :]
         fired = False
@@ -500,72 +616,105 @@ class Baseline(Trigger):
         if absorb:
             series[:] = [(p, v) for p, v in series if p != period][-self.cfg.periods :]
             series.append((period, float(value)))
-        return history, fired
+        return s, fired
+
+    def load_v2(self, old: Any) -> BaselineState | None:
+        """Version 2 kept the dict itself."""
+        return None if old is None else BaselineState(old)
 
 
 # --------------------------------------------------------------------- any of
-class AnyOfConfig(BaseModel):
+class AnyOfConfig(TriggerSpec):
     """Fires when any of its triggers fires, each keeping its own memory: "current
     above 1.2 × rated for 5 min, *or* any leakage ≥ 30 mA"."""
 
-    model_config = ConfigDict(extra="forbid")
     type: Literal["any"]
     of: list[AnyTrigger] = Field(min_length=2)
 
+    def build(self, where: str, world: WorldValues, timezone: str) -> AnyOf:
+        parts: list[Trigger[Any]] = [
+            c.build(f"{where}.of[{i}]", world, timezone) for i, c in enumerate(self.of)
+        ]
+        if len({p.strict for p in parts if p.has_timer}) > 1:
+            raise FieldError(
+                f"{where}.of", "mixes strict and non-strict timers; split the scenario"
+            )
+        return AnyOf(parts)
 
-class AnyOf(Trigger):
-    def __init__(self, parts: list[Trigger]) -> None:
+
+class AnyOfState:
+    """Each part's own memory, and which parts fired on the last call (what
+    :meth:`AnyOf.evidence`, asked right after, explains the alert with)."""
+
+    __slots__ = ("hits", "parts")
+
+    def __init__(self, parts: list[Any]) -> None:
+        self.parts = parts
+        self.hits: tuple[int, ...] = ()
+
+
+class AnyOf(Trigger[AnyOfState]):
+    def __init__(self, parts: list[Trigger[Any]]) -> None:
         super().__init__(lambda _ev, _t: True)
         self.parts = parts
         self.late_ok = all(p.late_ok for p in parts)
         self.early = any(p.early for p in parts)
         self.registered = any(p.registered for p in parts)
         self.has_timer = any(p.has_timer for p in parts)
-        self._hits: list[int] = []
         # one deadline per key: the engine needs one strictness; mixed parts are refused
         self.strict = any(p.strict for p in parts)
 
-    def new_state(self) -> list[Any]:
-        return [p.new_state() for p in self.parts]
+    def new_state(self) -> AnyOfState:
+        return AnyOfState([p.new_state() for p in self.parts])
 
-    def on_event(self, st: Any, ev: Event, t: float, local_s: int) -> tuple[Any, bool]:
-        states: list[Any] = st if st is not None else self.new_state()
-        self._hits = []
+    def on_event(
+        self, st: AnyOfState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[AnyOfState, bool]:
+        s = st if st is not None else self.new_state()
+        states = s.parts
+        hits = []
         for i, part in enumerate(self.parts):
             states[i], hit = part.on_event(states[i], ev, t, local_s)
             if hit:
-                self._hits.append(i)
-        return states, bool(self._hits)
+                hits.append(i)
+        s.hits = tuple(hits)
+        return s, bool(hits)
 
-    def deadline(self, st: Any) -> float | None:
+    def deadline(self, st: AnyOfState | None) -> float | None:
         if st is None:
             return None
-        due = [d for p, s in zip(self.parts, st, strict=True) if (d := p.deadline(s)) is not None]
+        due = [
+            d for p, s in zip(self.parts, st.parts, strict=True) if (d := p.deadline(s)) is not None
+        ]
         return min(due) if due else None
 
-    def on_time(self, st: Any, now: float) -> tuple[Any, bool]:
-        self._hits = []
+    def on_time(self, st: AnyOfState, now: float) -> tuple[AnyOfState, bool]:
+        states = st.parts
+        hits = []
         for i, part in enumerate(self.parts):
-            if part.deadline(st[i]) == now:
-                st[i], hit = part.on_time(st[i], now)
+            if part.deadline(states[i]) == now:
+                states[i], hit = part.on_time(states[i], now)
                 if hit:
-                    self._hits.append(i)
-        return st, bool(self._hits)
+                    hits.append(i)
+        st.hits = tuple(hits)
+        return st, bool(hits)
 
-    def evidence(self, st: Any, ev: Event | None) -> list[str]:
+    def evidence(self, st: AnyOfState, ev: Event | None) -> list[str]:
         """Evidence of the parts that fired on the last call (the engine asks at once)."""
         ids: list[str] = []
-        for i in self._hits:
-            ids += [x for x in self.parts[i].evidence(st[i], ev) if x not in ids]
+        for i in st.hits:
+            ids += [x for x in self.parts[i].evidence(st.parts[i], ev) if x not in ids]
         return ids
 
-    def observe_late(self, st: Any, ev: Event, t: float) -> Any:
-        states: list[Any] = st if st is not None else self.new_state()
-        return [p.observe_late(s, ev, t) for p, s in zip(self.parts, states, strict=True)]
+    def observe_late(self, st: AnyOfState | None, ev: Event, t: float) -> AnyOfState:
+        s = st if st is not None else self.new_state()
+        s.parts = [p.observe_late(x, ev, t) for p, x in zip(self.parts, s.parts, strict=True)]
+        return s
 
-    def arm(self, st: Any, t: float) -> Any:
-        states: list[Any] = st if st is not None else self.new_state()
-        return [p.arm(s, t) for p, s in zip(self.parts, states, strict=True)]
+    def arm(self, st: AnyOfState | None, t: float) -> AnyOfState:
+        s = st if st is not None else self.new_state()
+        s.parts = [p.arm(x, t) for p, x in zip(self.parts, s.parts, strict=True)]
+        return s
 
     def arrive(
         self, mem: Any, ev: Event, t: float, local_s: int, floor: float
@@ -581,6 +730,12 @@ class AnyOf(Trigger):
                     firings.setdefault(f[2], f)
         return mems, sorted(firings.values(), key=lambda f: f[:3])
 
+    def load_v2(self, old: Any) -> AnyOfState | None:
+        """Version 2 kept the list of the parts' memories."""
+        if old is None:
+            return None
+        return AnyOfState([p.load_v2(x) for p, x in zip(self.parts, old, strict=True)])
+
 
 # --------------------------------------------------------------------- registry
 AnyTrigger = Annotated[
@@ -595,40 +750,3 @@ AnyTrigger = Annotated[
 ]
 AnyOfConfig.model_rebuild()
 TRIGGER_TYPES = ("threshold", "count", "duration", "absence", "cooccurrence", "baseline", "any")
-
-
-def build_trigger(cfg: BaseModel, where: str, world: WorldValues, timezone: str) -> Trigger:
-    """Turn a validated trigger config into its runtime object."""
-    when = compile_condition(getattr(cfg, "when", None), f"{where}.when", world)
-    if isinstance(cfg, ThresholdConfig):
-        return Threshold(when)
-    if isinstance(cfg, CountConfig):
-        return Count(when, cfg.count, cfg.window)
-    if isinstance(cfg, DurationConfig):
-        clear = compile_condition(cfg.clear, f"{where}.clear", world) if cfg.clear else None
-        return Held(when, cfg.for_, cfg.confirm == "timer", clear, cfg.strict)
-    if isinstance(cfg, AbsenceConfig):
-        return Absence(when, cfg.for_, cfg.registered)
-    if isinstance(cfg, CooccurrenceConfig):
-        return Cooccurrence(
-            when,
-            compile_condition(cfg.first, f"{where}.first", world),
-            compile_condition(cfg.second, f"{where}.second", world),
-            cfg.window,
-            getter(cfg.distinct, f"{where}.distinct") if cfg.distinct else None,
-        )
-    if isinstance(cfg, AnyOfConfig):
-        parts = [
-            build_trigger(c, f"{where}.of[{i}]", world, timezone) for i, c in enumerate(cfg.of)
-        ]
-        if len({p.strict for p in parts if p.has_timer}) > 1:
-            raise FieldError(
-                f"{where}.of", "mixes strict and non-strict timers; split the scenario"
-            )
-        return AnyOf(parts)
-    if isinstance(cfg, BaselineConfig):
-        getter(cfg.field, f"{where}.field")
-        if cfg.group_by:
-            getter(cfg.group_by, f"{where}.group_by")
-        return Baseline(when, cfg, timezone)
-    raise TypeError(f"unknown trigger config {type(cfg).__name__}")  # pragma: no cover
