@@ -33,6 +33,7 @@ from cityeye.cases.lifecycle import (
     NAMES_PARTY,
     Role,
     acting_role,
+    handles,
     needs_reason,
     parse_move,
     person_moves,
@@ -157,7 +158,7 @@ def check_move(user: User, case: Case, move: Move) -> Role:
     role = acting_role(user.role, action)
     if role is None or role not in roles_for(action):
         raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
-    if user.role == UserRole.HANDLER and user.party_id not in (case.lead, *case.co_handlers):
+    if user.role == UserRole.HANDLER and not handles(case, user.party_id):
         raise HTTPException(403, "only the parties handling a case act on it")
     if user.role == UserRole.HANDLER and move.party not in (None, user.party_id):
         raise HTTPException(403, "party: a handler acts for their own party only")

@@ -190,9 +190,7 @@ def roles_for(move: Move) -> frozenset[Role]:
 def moves(state: CaseState, role: Role) -> list[Move]:
     """What ``role`` may do to a case in ``state``, actions in the table's order, then
     notes: the buttons a page offers are these and no others."""
-    out: list[Move] = [
-        a for (s, a), rule in TRANSITIONS.items() if s == state and role in rule.roles
-    ]
+    out: list[Move] = [a for a, rule in allowed(state).items() if role in rule.roles]
     out += [n for n, rule in NOTES.items() if state in rule.states and role in rule.roles]
     return out
 
@@ -228,12 +226,18 @@ def acting_role(user: UserRole, move: Move) -> Role | None:
     return None
 
 
+def handles(case: Case, party: str | None) -> bool:
+    """Whether ``party`` handles ``case`` (its lead or a co-handler): a handler acts on
+    such cases only."""
+    return party is not None and party in (case.lead, *case.co_handlers)
+
+
 def person_moves(case: Case, user: UserRole, party: str | None) -> list[Move]:
     """The moves a desk user may make on ``case`` now: what the table allows from its
     state for the role they act in, and for a handler only on a case their party
     handles. The desk shows exactly these as buttons and the API accepts exactly
     these (``tests/unit/test_lifecycle_moves.py`` walks every state and role)."""
-    if user == UserRole.HANDLER and (party is None or party not in (case.lead, *case.co_handlers)):
+    if user == UserRole.HANDLER and not handles(case, party):
         return []
     out: list[Move] = []
     for role in (D, H, V):
