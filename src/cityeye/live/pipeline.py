@@ -92,6 +92,44 @@ async def wait_applied(
         return False, None
 
 
+class Awaited:
+    """The desk actions waiting to hear how the analysis took them: a future per event
+    id (:meth:`Pipeline.expect`), resolved with the case book's refusal or ``None``.
+    Thread-safe; one for each pipeline that answers (here, or the analysis process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, Future[CaseError | None]] = {}
+
+    def expect(self, event_id: str) -> Future[CaseError | None]:
+        found: Future[CaseError | None] = Future()
+        with self._lock:
+            self._waiting[event_id] = found
+        return found
+
+    def forget(self, event_id: str) -> None:
+        with self._lock:
+            self._waiting.pop(event_id, None)
+
+    def __bool__(self) -> bool:
+        return bool(self._waiting)
+
+    def settle(self, event_id: str, refusal: CaseError | None) -> None:
+        """Tell whoever waits for ``event_id`` (nobody: nothing happens)."""
+        with self._lock:
+            found = self._waiting.pop(event_id, None)
+        if found is not None and not found.done():
+            found.set_result(refusal)
+
+    def fail_all(self, exc: BaseException) -> None:
+        """Nobody will answer the ones waiting now: each gets ``exc``."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, {}
+        for found in waiting.values():
+            if not found.done():
+                found.set_exception(exc)
+
+
 class Pipeline:
     """What every ingest channel (HTTP, MQTT, Open311, hotline import) hands events
     to: decode, store durably, then analyse here (:class:`LivePipeline`) or publish for
@@ -286,7 +324,7 @@ class LivePipeline(Pipeline):
         self.engine, self.book = self.analysis.engine, self.analysis.book
         self._lock = threading.Lock()
         self._snapshot_lock = threading.Lock()
-        self._waiting: dict[str, Future[CaseError | None]] = {}  # under _lock
+        self._waiting = Awaited()
         self._last_seq = 0
         self._held = HeldSpans()
         self.write_failures = 0  # saves after a commit that failed (and were kept)
@@ -324,21 +362,15 @@ class LivePipeline(Pipeline):
         self._save()
         if self._waiting:  # desk actions: applied above (immediate), say how
             for event in events:
-                found = self._waiting.pop(event.id, None)
-                if found is not None:
-                    found.set_result(self.analysis.recent_errors.get(event.id))
+                self._waiting.settle(event.id, self.analysis.recent_errors.get(event.id))
 
     def expect(self, event_id: str) -> Future[CaseError | None]:
         """Resolved when ``event_id`` has been stored and analysed here (a desk
         action is applied at once: ``immediate``)."""
-        found: Future[CaseError | None] = Future()
-        with self._lock:
-            self._waiting[event_id] = found
-        return found
+        return self._waiting.expect(event_id)
 
     def forget(self, event_id: str) -> None:
-        with self._lock:
-            self._waiting.pop(event_id, None)
+        self._waiting.forget(event_id)
 
     def pull(self, limit: int = 10_000) -> list[Event]:
         """Feed the events stored after the last one fed, up to ``limit``, and save

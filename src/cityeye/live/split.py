@@ -61,7 +61,7 @@ import orjson
 from cityeye.analysis import CaseError, is_immediate
 from cityeye.domain import Event, World
 from cityeye.ingest.batch import ItemResult
-from cityeye.live.pipeline import AnalysisGone, LivePipeline, Pipeline, results_for
+from cityeye.live.pipeline import AnalysisGone, Awaited, LivePipeline, Pipeline, results_for
 from cityeye.live.ticks import beat
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
@@ -216,8 +216,7 @@ class SplitIntake(Pipeline):
         self._commits = GroupCommit(store.add_prepared, self._written)
         self._stop = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._waiting: dict[str, concurrent.futures.Future[CaseError | None]] = {}
-        self._waiting_lock = threading.Lock()
+        self._waiting = Awaited()
         #: Times the analysis process ended on its own and was started again.
         self.restarts = 0
         self.ready = threading.Event()  # the (current) analysis process has resumed
@@ -259,14 +258,10 @@ class SplitIntake(Pipeline):
     def expect(self, event_id: str) -> concurrent.futures.Future[CaseError | None] | None:
         """A future the analysis process's ``done`` for ``event_id`` resolves (the
         book's refusal or ``None``); call before storing the event."""
-        found: concurrent.futures.Future[CaseError | None] = concurrent.futures.Future()
-        with self._waiting_lock:
-            self._waiting[event_id] = found
-        return found
+        return self._waiting.expect(event_id)
 
     def forget(self, event_id: str) -> None:
-        with self._waiting_lock:
-            self._waiting.pop(event_id, None)
+        self._waiting.forget(event_id)
 
     # ------------------------------------------------------------------ status
     def live_status(self) -> dict[str, object]:
@@ -341,22 +336,15 @@ class SplitIntake(Pipeline):
                     log.info("analysis process resumed; %s stored events fed again", msg["fed"])
 
     def _done(self, event_id: str, error: dict[str, str] | None) -> None:
-        with self._waiting_lock:
-            found = self._waiting.pop(event_id, None)
-        if found is not None and not found.done():
-            refusal = None
-            if error is not None:
-                refusal = CaseError(event_id, error["reason"], error["field"])
-            found.set_result(refusal)
+        refusal = None
+        if error is not None:
+            refusal = CaseError(event_id, error["reason"], error["field"])
+        self._waiting.settle(event_id, refusal)
 
     def _fail_waiting(self) -> None:
         """The analysis process ended: nobody will answer the desks waiting now (they
         answer 202; their actions are stored and applied after the restart)."""
-        with self._waiting_lock:
-            waiting, self._waiting = self._waiting, {}
-        for found in waiting.values():
-            if not found.done():
-                found.set_exception(AnalysisGone())
+        self._waiting.fail_all(AnalysisGone())
 
     def close(self) -> None:
         """Stop the analysis process after its last snapshot (SIGTERM), then stop
