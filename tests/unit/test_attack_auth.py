@@ -29,6 +29,7 @@ from cityeye.accounts import create_user
 from cityeye.api import auth, district
 from cityeye.api.app import create_app
 from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE
+from cityeye.api.limits import SignInGuard
 from cityeye.cli import app as cli
 from cityeye.demo.users import demo_users
 from cityeye.live.pipeline import LivePipeline
@@ -142,8 +143,8 @@ def test_finding_05_the_attacker_is_slowed_more_and_more(tmp_path: Path) -> None
     store.save_world(world)
     create_user(store, world, username="zhang", password=PASSWORD, role="handler", party_id="P-GW1")
     now = [0.0]
-    app = FastAPI()
-    app.include_router(auth.router(store, auth.SignInGuard(clock=lambda: now[0])))
+    app = create_app(store)
+    app.state.services.sign_ins = SignInGuard(clock=lambda: now[0])
     attacker = TestClient(app, client=ATTACKER)
     waits = []
     for i in range(12):

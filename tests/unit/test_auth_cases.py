@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE, Throttle
+from cityeye.api.auth import CSRF_COOKIE, SESSION_COOKIE
+from cityeye.api.limits import Throttle
 from cityeye.cases.lifecycle import Role, moves
 from cityeye.demo.users import demo_users
 from cityeye.domain import CaseState, FieldError

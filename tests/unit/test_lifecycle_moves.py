@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from fastapi import HTTPException
 
-from cityeye.api.cases import Move, action_attrs, check_move, moves_json
+from cityeye.api.cases import Move, action_attrs, check_move
+from cityeye.api.presenters import moves_json
 from cityeye.cases import CaseBook, TransitionError
 from cityeye.cases.lifecycle import Action, Note, person_moves
 from cityeye.domain import (

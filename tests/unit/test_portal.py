@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.api.auth import Throttle
+from cityeye.api.limits import Throttle
 from cityeye.api.portal import router
 from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook

@@ -23,10 +23,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from cityeye import __version__
+from cityeye.api import auth, cases
 from cityeye.api.attachments import router as attachments_router
-from cityeye.api.auth import router as auth_router
-from cityeye.api.cases import router as cases_router
 from cityeye.api.clock import router as clock_router
+from cityeye.api.deps import Services
 from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
@@ -167,9 +167,10 @@ def create_app(
     attachments = AttachmentStore(files or default_files_dir(store))
     clock = clock or WallClock()
     engine_now = feeder.engine_time if feeder is not None else clock.now
-    # set when the server is told to stop (cityeye.api.server) or at the latest when the
-    # app shuts down: long-lived answers (the live alert stream) end on it
-    stopping = threading.Event()
+    # stopping: set when the server is told to stop (cityeye.api.server) or at the
+    # latest when the app shuts down: long-lived answers (the live alert stream) end on it
+    svc = Services(store, attachments, clock, pipeline=pipeline, open_ingest=open_ingest)
+    stopping = svc.stopping
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -209,11 +210,11 @@ def create_app(
     if pipeline is not None:
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
         app.include_router(open311_router(pipeline, open_ingest=open_ingest, clock=clock))
-        app.include_router(cases_router(pipeline, attachments, clock))
+        app.include_router(cases.router)
         app.include_router(district_router(pipeline, clock))
         app.include_router(portal_router(pipeline, attachments, now=clock.now))
         app.include_router(participation_router(pipeline, attachments, now=clock.now))
-    app.include_router(auth_router(store))
+    app.include_router(auth.router)
     app.include_router(notifications_router(store))
     app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
     app.include_router(attachments_router(store, attachments))
@@ -231,9 +232,7 @@ def create_app(
         return templates.TemplateResponse(request, "docs.html", {"openapi_url": openapi_url})
 
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    app.state.store = store
-    app.state.stopping = stopping
-    app.state.clock = clock  # what "now" is, for every router (cityeye.live.clock)
+    app.state.services = svc  # what every endpoint uses (cityeye.api.deps)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

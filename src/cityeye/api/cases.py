@@ -11,8 +11,7 @@ case, the number of its timeline lines): if somebody else moved the case in betw
 the answer is 409 with the case as it is now, and nothing changes.
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(current_user)] where current_user is a local of router()
+from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
@@ -20,30 +19,26 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from cityeye.analysis import CaseError
-from cityeye.api.auth import current_user_dependency
-from cityeye.attachments import AttachmentStore
+from cityeye.api.auth import CurrentUser
+from cityeye.api.deps import Svc
+from cityeye.api.presenters import case_json
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
-    NAMES_PARTY,
     Role,
     acting_role,
     handles,
-    needs_reason,
     parse_move,
-    person_moves,
     roles_for,
 )
 from cityeye.domain import Case, CaseState, Event, World
-from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import Module
-from cityeye.domain.users import Scope, User, UserRole, below, scope_of
-from cityeye.live.clock import Clock, WallClock
+from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.live.pipeline import Pipeline, wait_applied
 from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
 
@@ -71,70 +66,6 @@ def local_day_bounds(timezone: str) -> Callable[..., datetime | None]:
 
 def etag(case: Case) -> str:
     return f'W/"{CaseBook.version(case)}"'
-
-
-def moves_json(case: Case, user: User) -> list[dict[str, Any]]:
-    """What ``user`` may do to ``case`` now (:func:`~cityeye.cases.lifecycle.person_moves`):
-    each move with whether it must say why and whether it names a party. A page
-    offers these and only these."""
-    return [
-        {
-            "action": m.value,
-            "reason": needs_reason(case.state, m),
-            "party": m in NAMES_PARTY,
-        }
-        for m in person_moves(case, user.role, user.party_id)
-    ]
-
-
-def case_json(
-    case: Case, world: World, *, timeline: bool = True, user: User | None = None
-) -> dict[str, Any]:
-    """A case as the API shows it; with ``user``, also the ``moves`` they may make."""
-
-    def party(pid: str | None) -> dict[str, str] | None:
-        if pid is None:
-            return None
-        found = world.parties.get(pid)
-        return {"id": pid, "name": found.name if found else pid}
-
-    area = world.areas.get(case.area) if case.area else None
-    out: dict[str, Any] = {
-        "id": case.id,
-        "version": CaseBook.version(case),
-        "title": case.title,
-        "origin": case.origin.value,
-        "state": case.state.value,
-        "state_zh": case.state.zh,
-        "severity": case.severity.value,
-        "scenario": case.scenario,
-        "key": case.key,
-        "area": {"code": case.area, "name": area.name if area else case.area}
-        if case.area
-        else None,
-        "lead": party(case.lead),
-        "co_handlers": [party(p) for p in case.co_handlers],
-        "opened_at": iso_utc(case.opened_at),
-        "due_at": iso_utc(case.due_at),
-        "closed_at": iso_utc(case.closed_at),
-        "rating": case.rating,
-    }
-    if user is not None:
-        out["moves"] = moves_json(case, user)
-    if timeline:
-        out["timeline"] = [
-            {
-                "at": iso_utc(e.at),
-                "actor": e.actor,
-                "action": e.action,
-                "from": e.from_state.value if e.from_state else None,
-                "to": e.to_state.value if e.to_state else None,
-                "note": e.note,
-                "attachments": list(e.attachments),
-            }
-            for e in case.timeline
-        ]
-    return out
 
 
 class Move(BaseModel):
@@ -184,150 +115,145 @@ def action_attrs(user: User, case: Case, move: Move, role: Role, seen: int) -> d
     return attrs
 
 
-def router(pipeline: Pipeline, files: AttachmentStore, clock: Clock | None = None) -> APIRouter:
-    """``clock``: "now" for overdue and for the time of a move (a replayed day's
-    simulated time in a demo, so deadlines do not jump; default the wall clock)."""
-    store, world = pipeline.store, pipeline.world
-    clock = clock or WallClock()
-    api = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-    current_user = current_user_dependency(store)
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
-    def scope(user: User) -> Scope:
-        return scope_of(user, world)
 
-    @api.get("")
-    def list_cases(
-        user: Annotated[User, Depends(current_user)],
-        state: Annotated[str | None, Query(description="comma-separated states")] = None,
-        scenario: Annotated[str | None, Query(max_length=128)] = None,
-        area: Annotated[
-            str | None, Query(max_length=128, description="and the areas below")
-        ] = None,
-        overdue: bool = False,
-        q: Annotated[str | None, Query(max_length=200, description="in the title")] = None,
-        module: Annotated[
-            str | None, Query(max_length=64, description="the scenarios of one module")
-        ] = None,
-        party: Annotated[str | None, Query(max_length=64, description="lead or co-handler")] = None,
-        opened_first: Annotated[date | None, Query(description="opened on or after")] = None,
-        opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
-        closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
-        closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
-        """Cases the user may see, newest first, a page at a time. The days are the
-        district's local days, as the KPIs count them (the cockpit drills through its
-        figures to the cases behind them)."""
-        states = None
-        if state is not None:
-            states = [s.strip() for s in state.split(",") if s.strip()]
-            bad = [s for s in states if s not in CaseState.__members__.values()]
-            if bad:
-                options = ", ".join(s.value for s in CaseState)
-                raise HTTPException(422, f"state: {', '.join(bad)} not among {options}")
-        areas = None
-        if area is not None:
-            if area not in world.areas:
-                raise HTTPException(422, f"area: no area {area!r}")
-            areas = below(world, [area])
-        scenarios = None
-        if module is not None:
-            if module not in {m.value for m in Module}:
-                options = ", ".join(m.value for m in Module)
-                raise HTTPException(422, f"module: {module!r} not among {options}")
-            scenarios = {s.id for s in pipeline.scenarios if s.module.value == module}
-        if party is not None and party not in world.parties:
-            raise HTTPException(422, f"party: no party {party!r}")
-        days = {
-            "opened_first": opened_first,
-            "opened_last": opened_last,
-            "closed_first": closed_first,
-            "closed_last": closed_last,
-        }
-        for name, day in days.items():
-            if day is not None and not EARLIEST <= day <= LATEST:
-                raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
-        since = local_day_bounds(world.timezone)
-        where = CaseFilter(
-            states=states,
-            scenario=scenario,
-            areas=areas,
-            overdue_at=clock.now() if overdue else None,
-            text=q,
-            scenarios=scenarios,
-            party=party,
-            opened_since=since(opened_first, start=True),
-            opened_before=since(opened_last, start=False),
-            closed_since=since(closed_first, start=True),
-            closed_before=since(closed_last, start=False),
-        )
-        found, total = find_cases(
-            store, scope(user), where, offset=(page - 1) * per_page, limit=per_page
-        )
-        return {
-            "items": [case_json(c, world, timeline=False) for c in found],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+@router.get("")
+def list_cases(
+    user: CurrentUser,
+    svc: Svc,
+    state: Annotated[str | None, Query(description="comma-separated states")] = None,
+    scenario: Annotated[str | None, Query(max_length=128)] = None,
+    area: Annotated[str | None, Query(max_length=128, description="and the areas below")] = None,
+    overdue: bool = False,
+    q: Annotated[str | None, Query(max_length=200, description="in the title")] = None,
+    module: Annotated[
+        str | None, Query(max_length=64, description="the scenarios of one module")
+    ] = None,
+    party: Annotated[str | None, Query(max_length=64, description="lead or co-handler")] = None,
+    opened_first: Annotated[date | None, Query(description="opened on or after")] = None,
+    opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
+    closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
+    closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Cases the user may see, newest first, a page at a time. The days are the
+    district's local days, as the KPIs count them (the cockpit drills through its
+    figures to the cases behind them)."""
+    world = svc.world
+    states = None
+    if state is not None:
+        states = [s.strip() for s in state.split(",") if s.strip()]
+        bad = [s for s in states if s not in CaseState.__members__.values()]
+        if bad:
+            options = ", ".join(s.value for s in CaseState)
+            raise HTTPException(422, f"state: {', '.join(bad)} not among {options}")
+    areas = None
+    if area is not None:
+        if area not in world.areas:
+            raise HTTPException(422, f"area: no area {area!r}")
+        areas = below(world, [area])
+    scenarios = None
+    if module is not None:
+        if module not in {m.value for m in Module}:
+            options = ", ".join(m.value for m in Module)
+            raise HTTPException(422, f"module: {module!r} not among {options}")
+        scenarios = {s.id for s in svc.live.scenarios if s.module.value == module}
+    if party is not None and party not in world.parties:
+        raise HTTPException(422, f"party: no party {party!r}")
+    days = {
+        "opened_first": opened_first,
+        "opened_last": opened_last,
+        "closed_first": closed_first,
+        "closed_last": closed_last,
+    }
+    for name, day in days.items():
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
+    since = local_day_bounds(world.timezone)
+    where = CaseFilter(
+        states=states,
+        scenario=scenario,
+        areas=areas,
+        overdue_at=svc.clock.now() if overdue else None,
+        text=q,
+        scenarios=scenarios,
+        party=party,
+        opened_since=since(opened_first, start=True),
+        opened_before=since(opened_last, start=False),
+        closed_since=since(closed_first, start=True),
+        closed_before=since(closed_last, start=False),
+    )
+    found, total = find_cases(
+        svc.store, scope_of(user, world), where, offset=(page - 1) * per_page, limit=per_page
+    )
+    return {
+        "items": [case_json(c, world, timeline=False) for c in found],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
-    @api.get("/{case_id}")
-    def get_case(
-        case_id: Annotated[str, Path(max_length=128)],
-        user: Annotated[User, Depends(current_user)],
-        response: Response,
-    ) -> dict[str, Any]:
-        """One case with its whole timeline; its ``ETag`` is the version to send back."""
-        case = visible_case(store, scope(user), case_id)
-        if case is None:
-            raise HTTPException(404, f"no case {case_id}")
-        response.headers["ETag"] = etag(case)
-        return case_json(case, world, user=user)
 
-    @api.post("/{case_id}/actions")
-    async def act(
-        case_id: Annotated[str, Path(max_length=128)],
-        move: Move,
-        user: Annotated[User, Depends(current_user)],
-        if_match: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        """Move the case on. 200 with the case when applied, 409 with the current
-        case when it changed since ``If-Match``, 422 when the lifecycle refuses, 202
-        when it went to a bus worker."""
-        case = await run_in_threadpool(visible_case, store, scope(user), case_id)
-        if case is None:
-            raise HTTPException(404, f"no case {case_id}")
-        if if_match is None:
-            raise HTTPException(428, "If-Match: send the ETag of the case you looked at")
-        try:
-            seen = int(if_match.removeprefix("W/").strip('"'))
-        except ValueError:
-            raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
-        role = check_move(user, case, move)
-        files.check(move.photos)
-        if CaseBook.version(case) != seen:
-            return _conflict(case, world, user)
-        attrs = action_attrs(user, case, move, role, seen)
-        event = Event(
-            id=f"desk-{secrets.token_hex(8)}",
-            kind="case.action",
-            ts=clock.now(),
-            source="desk",
-            area=case.area,
-            attrs=attrs,
-        )
-        applied = await submit_action(pipeline, event)
-        if applied is None:
-            return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
-        now, error = applied
-        if error is not None and error.field == "if_version":
-            return _conflict(now, world, user)
-        if error is not None:
-            raise HTTPException(422, error.reason)
-        return JSONResponse(case_json(now, world, user=user), headers={"ETag": etag(now)})
+@router.get("/{case_id}")
+def get_case(
+    case_id: Annotated[str, Path(max_length=128)],
+    user: CurrentUser,
+    svc: Svc,
+    response: Response,
+) -> dict[str, Any]:
+    """One case with its whole timeline; its ``ETag`` is the version to send back."""
+    case = visible_case(svc.store, scope_of(user, svc.world), case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    response.headers["ETag"] = etag(case)
+    return case_json(case, svc.world, user=user)
 
-    return api
+
+@router.post("/{case_id}/actions")
+async def act(
+    case_id: Annotated[str, Path(max_length=128)],
+    move: Move,
+    user: CurrentUser,
+    svc: Svc,
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Move the case on. 200 with the case when applied, 409 with the current
+    case when it changed since ``If-Match``, 422 when the lifecycle refuses, 202
+    when it went to a bus worker."""
+    world = svc.world
+    case = await run_in_threadpool(visible_case, svc.store, scope_of(user, world), case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    if if_match is None:
+        raise HTTPException(428, "If-Match: send the ETag of the case you looked at")
+    try:
+        seen = int(if_match.removeprefix("W/").strip('"'))
+    except ValueError:
+        raise HTTPException(400, 'If-Match: not a case ETag such as W/"7"') from None
+    role = check_move(user, case, move)
+    svc.files.check(move.photos)
+    if CaseBook.version(case) != seen:
+        return _conflict(case, world, user)
+    attrs = action_attrs(user, case, move, role, seen)
+    event = Event(
+        id=f"desk-{secrets.token_hex(8)}",
+        kind="case.action",
+        ts=svc.clock.now(),
+        source="desk",
+        area=case.area,
+        attrs=attrs,
+    )
+    applied = await submit_action(svc.live, event)
+    if applied is None:
+        return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
+    now, error = applied
+    if error is not None and error.field == "if_version":
+        return _conflict(now, world, user)
+    if error is not None:
+        raise HTTPException(422, error.reason)
+    return JSONResponse(case_json(now, world, user=user), headers={"ETag": etag(now)})
 
 
 async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseError | None] | None:

@@ -211,5 +211,6 @@ def run(
         own.addHandler(handler)
         own.setLevel(logging.INFO)
         own.propagate = False
-    stopping = getattr(app.state, "stopping", None)
-    StoppingServer(config, stopping if stopping is not None else threading.Event()).run()
+    services = getattr(app.state, "services", None)  # an app of create_app's
+    stopping = services.stopping if services is not None else threading.Event()
+    StoppingServer(config, stopping).run()

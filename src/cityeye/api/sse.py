@@ -61,7 +61,7 @@ def sse_response(
     """The stream of ``fetch``'s rows after ``cursor``; ``limit`` ends it after that
     many rows. ``wake``: waits end as soon as rows are committed in this process
     (otherwise the table is looked at every ``poll_s``)."""
-    stopping = getattr(request.app.state, "stopping", None)
+    stopping = request.app.state.services.stopping
 
     async def events() -> AsyncIterator[bytes]:
         nonlocal cursor
@@ -69,7 +69,7 @@ def sse_response(
         checked = time.monotonic()
         name = event.encode()
         yield b"retry: 3000\n\n"
-        while not (stopping is not None and stopping.is_set()):
+        while not stopping.is_set():
             if await request.is_disconnected():
                 return
             if time.monotonic() - checked >= recheck_s:
