@@ -13,31 +13,25 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from cityeye import __version__
-from cityeye.api import auth, cases
-from cityeye.api.attachments import router as attachments_router
-from cityeye.api.clock import router as clock_router
+from cityeye.api import attachments as attachments_api
+from cityeye.api import auth, cases, district, meta, notifications, pages
+from cityeye.api import clock as clock_api
 from cityeye.api.deps import Services
-from cityeye.api.district import router as district_router
 from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
-from cityeye.api.meta import router as meta_router
-from cityeye.api.notifications import router as notifications_router
 from cityeye.api.open311 import router as open311_router
+from cityeye.api.pages import WEB
 from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
-from cityeye.api.status import CachedStatus
 from cityeye.attachments import AttachmentStore
-from cityeye.domain import EVENT_KINDS
 from cityeye.errors import (
     AuthError,
     CityeyeError,
@@ -53,7 +47,6 @@ from cityeye.live.playback import ReplayFeeder
 from cityeye.live.ticks import tick_loop
 from cityeye.store import Store
 
-WEB = Path(__file__).resolve().parent.parent / "web"
 log = logging.getLogger("cityeye.serve")
 
 
@@ -108,39 +101,6 @@ def default_files_dir(store: Store) -> Path:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(str(url.database)).resolve().parent / "attachments"
     return Path("cityeye-files").resolve()
-
-
-def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
-    """Rows for a horizontal bar chart, largest first, widths in percent of the max."""
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    peak = max((n for _, n in top), default=0) or 1
-    return [
-        {
-            "kind": kind,
-            "label": EVENT_KINDS[kind].zh if kind in EVENT_KINDS else "未知类型 unknown",
-            "count": n,
-            "pct": round(100 * n / peak, 1),
-        }
-        for kind, n in top
-    ]
-
-
-def alert_chart(counts: dict[str, dict[str, int]], store: Store) -> list[dict[str, Any]]:
-    """Rows for the alerts chart: total per scenario, the open part shaded."""
-    names = store.scenario_names()
-    peak = max((c["total"] for c in counts.values()), default=0) or 1
-    rows = [
-        {
-            "scenario": scenario,
-            "label": names.get(scenario, scenario),
-            "total": c["total"],
-            "open": c["open"],
-            "pct": round(100 * c["total"] / peak, 1),
-            "open_pct": round(100 * c["open"] / peak, 1),
-        }
-        for scenario, c in counts.items()
-    ]
-    return sorted(rows, key=lambda r: (-r["total"], r["scenario"]))
 
 
 def create_app(
@@ -211,92 +171,20 @@ def create_app(
         app.include_router(events_router(pipeline, open_ingest=open_ingest))
         app.include_router(open311_router(pipeline, open_ingest=open_ingest, clock=clock))
         app.include_router(cases.router)
-        app.include_router(district_router(pipeline, clock))
+        app.include_router(district.router)
         app.include_router(portal_router(pipeline, attachments, now=clock.now))
         app.include_router(participation_router(pipeline, attachments, now=clock.now))
     app.include_router(auth.router)
-    app.include_router(notifications_router(store))
-    app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))
-    app.include_router(attachments_router(store, attachments))
-    app.include_router(meta_router())
+    app.include_router(notifications.router)
+    app.include_router(clock_api.router)
+    app.include_router(attachments_api.router)
+    app.include_router(meta.router)
+    app.include_router(pages.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for family, _status in STATUS:
         app.add_exception_handler(family, _domain_error)
-    templates = Jinja2Templates(directory=WEB / "templates")
-
-    @app.get("/docs", include_in_schema=False)
-    def api_docs(request: Request) -> HTMLResponse:
-        """The API explorer, entirely from the package (works with the network off),
-        started by a static script: the CSP allows no inline one."""
-        openapi_url = app.openapi_url or "/openapi.json"
-        return templates.TemplateResponse(request, "docs.html", {"openapi_url": openapi_url})
-
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.state.services = svc  # what every endpoint uses (cityeye.api.deps)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    status = CachedStatus(store)  # public and polled: computed at most every 1.5 s
-
-    @app.get("/api/v1/status", tags=["status"])
-    def api_status() -> dict[str, Any]:
-        """Loaded district, per-street counts, events by kind; ``live``: the
-        service's own figures (last snapshot's size and ingest stall, saves kept
-        for a retry)."""
-        return status.get() | {"live": pipeline.live_status() if pipeline else {}}
-
-    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "login.html", {})
-
-    @app.get("/desk", response_class=HTMLResponse, include_in_schema=False)
-    def desk_page(request: Request) -> HTMLResponse:
-        """The handler desk (phone-sized); its script signs in or lists my cases."""
-        return templates.TemplateResponse(request, "desk.html", {})
-
-    @app.get("/desk-sw.js", include_in_schema=False)
-    def desk_service_worker() -> FileResponse:
-        """The desk's service worker (static/desk/sw.js), served from the root: a
-        worker may only control pages under its own folder, and /static/desk/ would
-        not hold /desk. ``no-cache``: a new version reaches installed desks at once."""
-        return FileResponse(
-            WEB / "static" / "desk" / "sw.js",
-            media_type="text/javascript",
-            headers={"cache-control": "no-cache"},
-        )
-
-    @app.get("/council", response_class=HTMLResponse, include_in_schema=False)
-    def council_page(request: Request) -> HTMLResponse:
-        """社情民意与议事 for community staff (tablet/desktop): suggestions and topics."""
-        return templates.TemplateResponse(request, "council.html", {})
-
-    @app.get("/cockpit", response_class=HTMLResponse, include_in_schema=False)
-    def cockpit_page(request: Request) -> HTMLResponse:
-        """The command centre's cockpit (big screen); its script signs in or draws.
-        Map tiles only when ``CITYEYE_TILES`` names a tile URL (offline by default)."""
-        tiles = os.environ.get("CITYEYE_TILES", "")
-        return templates.TemplateResponse(request, "cockpit.html", {"tiles": tiles})
-
-    @app.get("/portal", response_class=HTMLResponse, include_in_schema=False)
-    def portal_page(request: Request) -> HTMLResponse:
-        """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""
-        return templates.TemplateResponse(request, "portal.html", {})
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def status_page(request: Request) -> HTMLResponse:
-        snapshot = status.get()
-        return templates.TemplateResponse(
-            request,
-            "status.html",
-            {
-                "s": snapshot,
-                "bars": bar_chart(snapshot["events_by_kind"]),
-                "alert_bars": alert_chart(snapshot["alerts_by_scenario"], store),
-                "version": __version__,
-            },
-        )
 
     # Outside everything else, FastAPI's own error pages included: every response gets
     # the security headers, and no body over its limit reaches a parser.

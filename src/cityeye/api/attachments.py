@@ -7,20 +7,19 @@ parser is needed. The answer is a reference (``sha256-….jpg``) to put in a mov
 they claim to be and keeps one copy per content.
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(current_user)] where current_user is a local of router()
+from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from cityeye.api.auth import current_user_dependency
+from cityeye.api.auth import CurrentUser
+from cityeye.api.deps import Svc
 from cityeye.api.events import read_body
 from cityeye.attachments import MAX_BYTES, TYPES, AttachmentStore
 from cityeye.domain import FieldError
-from cityeye.domain.users import User, UserRole
-from cityeye.store import Store
+from cityeye.domain.users import UserRole
 
 
 async def save_upload(request: Request, files: AttachmentStore, field: str | None = None) -> str:
@@ -35,33 +34,27 @@ async def save_upload(request: Request, files: AttachmentStore, field: str | Non
         raise HTTPException(422, f"{field or exc.field}: {exc.reason}") from None
 
 
-def router(store: Store, files: AttachmentStore) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
-    current_user = current_user_dependency(store)
+router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
 
-    @api.post("", status_code=201)
-    async def upload(
-        request: Request, user: Annotated[User, Depends(current_user)]
-    ) -> dict[str, str]:
-        """Store one photo; returns its reference."""
-        if user.role == UserRole.LEADER:
-            raise HTTPException(403, "a leader adds nothing")
-        return {"ref": await save_upload(request, files)}
 
-    @api.get("/{ref}")
-    def download(
-        ref: Annotated[str, Path(max_length=80)], user: Annotated[User, Depends(current_user)]
-    ) -> Response:
-        try:
-            data = files.read(ref)
-        except (FieldError, FileNotFoundError):
-            raise HTTPException(404, f"no attachment {ref}") from None
-        kind = next(t for t, (ext, _) in TYPES.items() if ref.endswith(f".{ext}"))
-        # content-addressed: it never changes; and never sniffed as anything else
-        headers = {
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        }
-        return Response(data, media_type=kind, headers=headers)
+@router.post("", status_code=201)
+async def upload(request: Request, user: CurrentUser, svc: Svc) -> dict[str, str]:
+    """Store one photo; returns its reference."""
+    if user.role == UserRole.LEADER:
+        raise HTTPException(403, "a leader adds nothing")
+    return {"ref": await save_upload(request, svc.files)}
 
-    return api
+
+@router.get("/{ref}")
+def download(ref: Annotated[str, Path(max_length=80)], user: CurrentUser, svc: Svc) -> Response:
+    try:
+        data = svc.files.read(ref)
+    except (FieldError, FileNotFoundError):
+        raise HTTPException(404, f"no attachment {ref}") from None
+    kind = next(t for t, (ext, _) in TYPES.items() if ref.endswith(f".{ext}"))
+    # content-addressed: it never changes; and never sniffed as anything else
+    headers = {
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=kind, headers=headers)

@@ -8,68 +8,47 @@ right. Reading it is public (it tells only the time); changing a replay's speed 
 admins.
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(current_user)] where current_user is a local of router()
+from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from cityeye.api.auth import current_user_dependency
-from cityeye.domain import World
-from cityeye.domain.dates import DEFAULT_TIMEZONE, local_date
-from cityeye.domain.users import User, UserRole
-from cityeye.live.clock import MAX_SPEED, Clock, ReplayClock, clock_mode, clock_speed
-from cityeye.store import Store
+from cityeye.api.auth import CurrentUser
+from cityeye.api.deps import Svc
+from cityeye.api.presenters import clock_json
+from cityeye.domain.users import UserRole
+from cityeye.live.clock import MAX_SPEED, ReplayClock
 
 
 class Speed(BaseModel):
     speed: float = Field(ge=0, le=MAX_SPEED, description="simulated seconds per second; 0 pauses")
 
 
-def router(store: Store, clock: Clock, world: World | None = None) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["clock"])
-    current_user = current_user_dependency(store)
+router = APIRouter(prefix="/api/v1", tags=["clock"])
 
-    zones: list[str] = []
 
-    def timezone() -> str:
-        if not zones:  # the district's, looked up once
-            known = world or store.load_world()
-            zones.append(known.timezone if known is not None else DEFAULT_TIMEZONE)
-        return zones[0]
+@router.get("/clock")
+def get_clock(svc: Svc) -> dict[str, Any]:
+    """The service's time: ``now`` (ISO 8601), ``day`` (the district's local day),
+    ``speed`` (simulated seconds per second of a replayed day; ``null`` for the
+    wall clock), ``mode`` (``live``: the wall clock; ``replay``: a simulated day
+    playing; ``replay_ended``: its file done, the clock running on in real time)
+    and ``timezone`` (the district's, IANA: the pages show times in it)."""
+    return clock_json(svc.clock, svc.world.timezone)
 
-    def answer() -> dict[str, Any]:
-        now = clock.now()
-        return {
-            "now": now.isoformat(),
-            "day": local_date(now, timezone()).isoformat(),
-            "speed": clock_speed(clock),
-            "mode": clock_mode(clock),
-            "timezone": timezone(),
-        }
 
-    @api.get("/clock")
-    def get_clock() -> dict[str, Any]:
-        """The service's time: ``now`` (ISO 8601), ``day`` (the district's local day),
-        ``speed`` (simulated seconds per second of a replayed day; ``null`` for the
-        wall clock), ``mode`` (``live``: the wall clock; ``replay``: a simulated day
-        playing; ``replay_ended``: its file done, the clock running on in real time)
-        and ``timezone`` (the district's, IANA: the pages show times in it)."""
-        return answer()
-
-    @api.post("/clock")
-    def set_clock(body: Speed, user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
-        """Change a replayed day's speed (admins; 0 pauses). 409 on the wall clock and
-        once the replay has ended (real time from then on)."""
-        if user.role != UserRole.ADMIN:
-            raise HTTPException(403, "only an admin changes the clock")
-        if not isinstance(clock, ReplayClock):
-            raise HTTPException(409, "speed: the wall clock runs at one speed (serve --replay)")
-        if clock.ended:
-            raise HTTPException(409, "speed: the replay has ended; the clock runs in real time")
-        clock.set_speed(body.speed)
-        return answer()
-
-    return api
+@router.post("/clock")
+def set_clock(body: Speed, user: CurrentUser, svc: Svc) -> dict[str, Any]:
+    """Change a replayed day's speed (admins; 0 pauses). 409 on the wall clock and
+    once the replay has ended (real time from then on)."""
+    if user.role != UserRole.ADMIN:
+        raise HTTPException(403, "only an admin changes the clock")
+    clock = svc.clock
+    if not isinstance(clock, ReplayClock):
+        raise HTTPException(409, "speed: the wall clock runs at one speed (serve --replay)")
+    if clock.ended:
+        raise HTTPException(409, "speed: the replay has ended; the clock runs in real time")
+    clock.set_speed(body.speed)
+    return clock_json(svc.clock, svc.world.timezone)

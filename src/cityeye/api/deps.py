@@ -33,6 +33,7 @@ from cityeye.api.limits import (
     SignInGuard,
     Throttle,
 )
+from cityeye.api.status import CachedStatus
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import World
 from cityeye.errors import ServiceError
@@ -82,6 +83,11 @@ class Services:
         if self.pipeline is None:
             raise NotLive("this server takes no live events (started without a pipeline)")
         return self.pipeline
+
+    @cached_property
+    def status(self) -> CachedStatus:
+        """The status page's snapshot (public and polled: computed at most every 1.5 s)."""
+        return CachedStatus(self.store)
 
     @cached_property
     def world(self) -> World:

@@ -7,25 +7,24 @@ device or alert outside it is never listed, and KPIs are only given for an area 
 it (:func:`cityeye.domain.users.scope_of`).
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(current_user)] where current_user is a local of router()
+from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from cityeye.api.auth import current_user_dependency
+from cityeye.api.auth import CurrentUser
+from cityeye.api.deps import Services, Svc
+from cityeye.api.presenters import area_json, device_json, party_json, scenario_json
 from cityeye.api.sse import last_event_id as last_event_id_of
 from cityeye.api.sse import sse_response
-from cityeye.domain import AreaLevel
+from cityeye.domain import AreaLevel, World
 from cityeye.domain.users import User, below, scope_of
-from cityeye.live.clock import Clock, WallClock
-from cityeye.live.pipeline import Pipeline
 from cityeye.store.case_queries import find_alerts
 from cityeye.store.outbox import ALERT_BELL
 
@@ -39,238 +38,214 @@ MAX_KPI_DAYS = 400
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-def router(pipeline: Pipeline, clock: Clock | None = None) -> APIRouter:
-    """``clock``: "today" for the KPIs' default period (a replayed day's, in a demo)."""
-    store, world = pipeline.store, pipeline.world
-    clock = clock or WallClock()
-    api = APIRouter(prefix="/api/v1", tags=["district"])
-    current_user = current_user_dependency(store)
-    User_ = Annotated[User, Depends(current_user)]
+router = APIRouter(prefix="/api/v1", tags=["district"])
 
-    def area_in_scope(user: User, code: str | None) -> set[str] | None:
-        """``code`` and the areas below it, refused with 404 outside the scope."""
-        if code is None:
-            return None
-        scope = scope_of(user, world)
-        if code not in world.areas or (scope.areas is not None and code not in scope.areas):
-            raise HTTPException(404, f"area: no area {code!r} for you")
-        return set(below(world, [code]))
 
-    @api.get("/areas")
-    def areas(user: User_, boundaries: bool = False) -> list[dict[str, Any]]:
-        """Every area of the district, parents first; ``boundaries`` adds GeoJSON."""
-        out = []
-        for a in sorted(world.areas.values(), key=lambda a: (a.level.rank, a.code)):
-            row: dict[str, Any] = {
-                "code": a.code,
-                "name": a.name,
-                "level": a.level.value,
-                "parent": a.parent,
-            }
-            if boundaries:
-                row["boundary"] = a.boundary
-            out.append(row)
-        return out
+def area_in_scope(world: World, user: User, code: str | None) -> set[str] | None:
+    """``code`` and the areas below it, refused with 404 outside the scope."""
+    if code is None:
+        return None
+    scope = scope_of(user, world)
+    if code not in world.areas or (scope.areas is not None and code not in scope.areas):
+        raise HTTPException(404, f"area: no area {code!r} for you")
+    return set(below(world, [code]))
 
-    @api.get("/parties")
-    def parties(user: User_) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": p.id,
-                "name": p.name,
-                "kind": p.kind.value,
-                "areas": list(p.areas),
-                "non_government": p.non_government,
-            }
-            for p in sorted(world.parties.values(), key=lambda p: p.id)
-        ]
 
-    @api.get("/devices")
-    def devices(
-        user: User_,
-        area: Annotated[str | None, Query(max_length=128)] = None,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=500)] = 100,
-    ) -> dict[str, Any]:
-        """Devices in the user's areas (all for an admin), a page at a time."""
-        scope = scope_of(user, world)
-        wanted = area_in_scope(user, area)
-        found = [
-            d
-            for d in sorted(world.devices.values(), key=lambda d: d.id)
-            if (scope.areas is None or d.area in scope.areas)
-            and (wanted is None or d.area in wanted)
-        ]
-        start = (page - 1) * per_page
-        return {
-            "items": [
-                {"id": d.id, "kind": d.kind, "area": d.area, "tags": list(d.tags)}
-                for d in found[start : start + per_page]
-            ],
-            "page": page,
-            "per_page": per_page,
-            "total": len(found),
-        }
+@router.get("/areas")
+def areas(user: CurrentUser, svc: Svc, boundaries: bool = False) -> list[dict[str, Any]]:
+    """Every area of the district, parents first; ``boundaries`` adds GeoJSON."""
+    ordered = sorted(svc.world.areas.values(), key=lambda a: (a.level.rank, a.code))
+    return [area_json(a, boundary=boundaries) for a in ordered]
 
-    @api.get("/scenarios")
-    def scenarios(user: User_) -> list[dict[str, Any]]:
-        """The scenarios running, with their names, module and routing."""
-        out = []
-        for loaded in pipeline.scenarios:
-            spec = loaded.to_spec()
-            out.append(
-                {
-                    "id": spec.id,
-                    "module": spec.module.value,
-                    "name_zh": spec.name_zh,
-                    "name_en": spec.name_en,
-                    "reads": list(spec.reads),
-                    "trigger": spec.trigger["type"],
-                    "route": spec.route.value,
-                }
-            )
-        return out
 
-    @api.get("/alerts")
-    def alerts(
-        user: User_,
-        open_only: Annotated[bool, Query(alias="open")] = False,
-        scenario: Annotated[str | None, Query(max_length=128)] = None,
-        area: Annotated[str | None, Query(max_length=128)] = None,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> dict[str, Any]:
-        """Alerts in the user's areas, newest first."""
-        found, total = find_alerts(
-            store,
-            scope_of(user, world),
-            open_only=open_only,
-            scenario=scenario,
-            areas=area_in_scope(user, area),
-            offset=(page - 1) * per_page,
-            limit=per_page,
-        )
-        return {
-            "items": [a.to_json() for a in found],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+@router.get("/parties")
+def parties(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
+    return [party_json(p) for p in sorted(svc.world.parties.values(), key=lambda p: p.id)]
 
-    def period(first: date | None, last: date | None) -> tuple[date, date]:
-        for name, day in (("first", first), ("last", last)):
-            if day is not None and not EARLIEST <= day <= LATEST:
-                raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
-        last = last or clock.now().astimezone(ZoneInfo(world.timezone)).date()
-        first = first or last - timedelta(days=29)
-        if (last - first).days > MAX_KPI_DAYS:
-            raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")
-        if last < first:
-            raise HTTPException(422, f"last: {last} is before first {first}")
-        return first, last
 
-    def where(user: User, area: str | None) -> tuple[str, str]:
-        """The counters' (dim, value) of ``area``, or of the district for those who
-        see all of it."""
-        if area is None:
-            if scope_of(user, world).areas is not None:
-                raise HTTPException(422, "area: give one of your areas")
-            return "all", ""
-        area_in_scope(user, area)
-        return world.areas[area].level.value, area
+@router.get("/devices")
+def devices(
+    user: CurrentUser,
+    svc: Svc,
+    area: Annotated[str | None, Query(max_length=128)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Devices in the user's areas (all for an admin), a page at a time."""
+    world = svc.world
+    scope = scope_of(user, world)
+    wanted = area_in_scope(world, user, area)
+    found = [
+        d
+        for d in sorted(world.devices.values(), key=lambda d: d.id)
+        if (scope.areas is None or d.area in scope.areas) and (wanted is None or d.area in wanted)
+    ]
+    start = (page - 1) * per_page
+    return {
+        "items": [device_json(d) for d in found[start : start + per_page]],
+        "page": page,
+        "per_page": per_page,
+        "total": len(found),
+    }
 
-    @api.get("/alerts/stream")
-    async def alert_stream(
-        request: Request,
-        user: User_,
-        after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
-        limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-        last_event_id: Annotated[str | None, Header()] = None,
-    ) -> StreamingResponse:
-        """Server-sent events: each alert in the user's areas as it is opened, grows or
-        is resolved (``event: alert``, ``id``: resume with ``Last-Event-ID`` or
-        ``after``), from whichever process stored it. ``limit`` ends the stream after
-        that many alerts."""
-        scope = scope_of(user, world)
-        after = last_event_id_of(after, last_event_id)
-        cursor = after if after is not None else await run_in_threadpool(store.last_alert_change)
 
-        def fetch(cursor: int) -> list[tuple[int, bytes | None]]:
-            return [
-                (seq, orjson.dumps(a.to_json()) if scope.allows(a.area) else None)
-                for seq, a in store.alert_changes_after(cursor)
-            ]
+@router.get("/scenarios")
+def scenarios(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
+    """The scenarios running, with their names, module and routing."""
+    return [scenario_json(loaded.to_spec()) for loaded in svc.live.scenarios]
 
-        return sse_response(
-            request,
-            store,
-            fetch,
-            cursor,
-            event="alert",
-            limit=limit,
-            poll_s=POLL_S,
-            wake=ALERT_BELL,
-            heartbeat_s=HEARTBEAT_S,
-            recheck_s=RECHECK_S,  # read now: tests shorten it
-        )
 
-    @api.get("/kpis")
-    def kpis(
-        user: User_,
-        area: Annotated[str | None, Query(max_length=128, description="default: all")] = None,
-        first: date | None = None,
-        last: date | None = None,
-    ) -> dict[str, Any]:
-        """The KPIs (处置率, 按期办结率, 共治率, 满意率, …) of one area, or of the whole
-        district for those who see all of it, over local days ``first..last``
-        (default: the last 30 days)."""
-        dim, value = where(user, area)
-        first, last = period(first, last)
-        summary = store.kpi_summary(dim, value, first, last)
-        return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
+@router.get("/alerts")
+def alerts(
+    user: CurrentUser,
+    svc: Svc,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    scenario: Annotated[str | None, Query(max_length=128)] = None,
+    area: Annotated[str | None, Query(max_length=128)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Alerts in the user's areas, newest first."""
+    found, total = find_alerts(
+        svc.store,
+        scope_of(user, svc.world),
+        open_only=open_only,
+        scenario=scenario,
+        areas=area_in_scope(svc.world, user, area),
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return {
+        "items": [a.to_json() for a in found],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }
 
-    @api.get("/kpis/breakdown")
-    def breakdown(
-        user: User_,
-        by: Annotated[str, Query(pattern="^(street|community|grid|scenario|party)$")],
-        area: Annotated[str | None, Query(max_length=128, description="inside this area")] = None,
-        first: date | None = None,
-        last: date | None = None,
-    ) -> dict[str, Any]:
-        """The KPIs of each street / community / grid inside ``area`` (the cockpit's
-        drill-down), or of each scenario or party there."""
-        first, last = period(first, last)
-        scope = scope_of(user, world)
-        if area is None and scope.areas is not None:
+
+def period(svc: Services, first: date | None, last: date | None) -> tuple[date, date]:
+    """``first..last`` checked, by default the 30 local days up to today."""
+    for name, day in (("first", first), ("last", last)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
+    last = last or svc.clock.now().astimezone(ZoneInfo(svc.world.timezone)).date()
+    first = first or last - timedelta(days=29)
+    if (last - first).days > MAX_KPI_DAYS:
+        raise HTTPException(422, f"first: at most {MAX_KPI_DAYS} days at a time")
+    if last < first:
+        raise HTTPException(422, f"last: {last} is before first {first}")
+    return first, last
+
+
+def where(world: World, user: User, area: str | None) -> tuple[str, str]:
+    """The counters' (dim, value) of ``area``, or of the district for those who
+    see all of it."""
+    if area is None:
+        if scope_of(user, world).areas is not None:
             raise HTTPException(422, "area: give one of your areas")
-        if area is not None:
-            area_in_scope(user, area)
-        whole = area is None or world.areas[area].level == AreaLevel.DISTRICT
-        if by in ("scenario", "party") and not whole:
-            raise HTTPException(422, "by: scenarios and parties are counted district-wide only")
-        rows = store.kpi_breakdown(by, first, last, within=None if whole else area)
-        if scope.areas is not None and by not in ("scenario", "party"):
-            rows = {code: kpi for code, kpi in rows.items() if code in scope.areas}
-        names = {code: world.areas[code].name for code in rows if code in world.areas}
-        return {
-            "by": by,
-            "area": area,
-            "first": first.isoformat(),
-            "last": last.isoformat(),
-            "rows": [{"value": k, "name": names.get(k, k), **v} for k, v in rows.items()],
-        }
+        return "all", ""
+    area_in_scope(world, user, area)
+    return world.areas[area].level.value, area
 
-    @api.get("/kpis/trend")
-    def trend(
-        user: User_,
-        area: Annotated[str | None, Query(max_length=128)] = None,
-        first: date | None = None,
-        last: date | None = None,
-    ) -> dict[str, Any]:
-        """The KPIs of one area (or the district) day by day."""
-        dim, value = where(user, area)
-        first, last = period(first, last)
-        days = store.kpi_trend(dim, value, first, last)
-        return {"area": area, "days": [{"day": d, **k} for d, k in days.items()]}
 
-    return api
+@router.get("/alerts/stream")
+async def alert_stream(
+    request: Request,
+    user: CurrentUser,
+    svc: Svc,
+    after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: each alert in the user's areas as it is opened, grows or
+    is resolved (``event: alert``, ``id``: resume with ``Last-Event-ID`` or
+    ``after``), from whichever process stored it. ``limit`` ends the stream after
+    that many alerts."""
+    store = svc.store
+    scope = scope_of(user, svc.world)
+    after = last_event_id_of(after, last_event_id)
+    cursor = after if after is not None else await run_in_threadpool(store.last_alert_change)
+
+    def fetch(cursor: int) -> list[tuple[int, bytes | None]]:
+        return [
+            (seq, orjson.dumps(a.to_json()) if scope.allows(a.area) else None)
+            for seq, a in store.alert_changes_after(cursor)
+        ]
+
+    return sse_response(
+        request,
+        fetch,
+        cursor,
+        event="alert",
+        limit=limit,
+        poll_s=POLL_S,
+        wake=ALERT_BELL,
+        heartbeat_s=HEARTBEAT_S,
+        recheck_s=RECHECK_S,  # read now: tests shorten it
+    )
+
+
+@router.get("/kpis")
+def kpis(
+    user: CurrentUser,
+    svc: Svc,
+    area: Annotated[str | None, Query(max_length=128, description="default: all")] = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict[str, Any]:
+    """The KPIs (处置率, 按期办结率, 共治率, 满意率, …) of one area, or of the whole
+    district for those who see all of it, over local days ``first..last``
+    (default: the last 30 days)."""
+    dim, value = where(svc.world, user, area)
+    first, last = period(svc, first, last)
+    summary = svc.store.kpi_summary(dim, value, first, last)
+    return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
+
+
+@router.get("/kpis/breakdown")
+def breakdown(
+    user: CurrentUser,
+    svc: Svc,
+    by: Annotated[str, Query(pattern="^(street|community|grid|scenario|party)$")],
+    area: Annotated[str | None, Query(max_length=128, description="inside this area")] = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict[str, Any]:
+    """The KPIs of each street / community / grid inside ``area`` (the cockpit's
+    drill-down), or of each scenario or party there."""
+    world = svc.world
+    first, last = period(svc, first, last)
+    scope = scope_of(user, world)
+    if area is None and scope.areas is not None:
+        raise HTTPException(422, "area: give one of your areas")
+    if area is not None:
+        area_in_scope(world, user, area)
+    whole = area is None or world.areas[area].level == AreaLevel.DISTRICT
+    if by in ("scenario", "party") and not whole:
+        raise HTTPException(422, "by: scenarios and parties are counted district-wide only")
+    rows = svc.store.kpi_breakdown(by, first, last, within=None if whole else area)
+    if scope.areas is not None and by not in ("scenario", "party"):
+        rows = {code: kpi for code, kpi in rows.items() if code in scope.areas}
+    names = {code: world.areas[code].name for code in rows if code in world.areas}
+    return {
+        "by": by,
+        "area": area,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "rows": [{"value": k, "name": names.get(k, k), **v} for k, v in rows.items()],
+    }
+
+
+@router.get("/kpis/trend")
+def trend(
+    user: CurrentUser,
+    svc: Svc,
+    area: Annotated[str | None, Query(max_length=128)] = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict[str, Any]:
+    """The KPIs of one area (or the district) day by day."""
+    dim, value = where(svc.world, user, area)
+    first, last = period(svc, first, last)
+    days = svc.store.kpi_trend(dim, value, first, last)
+    return {"area": area, "days": [{"day": d, **k} for d, k in days.items()]}

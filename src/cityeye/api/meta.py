@@ -67,29 +67,28 @@ def meta() -> dict[str, dict[str, dict[str, str]]]:
     return out
 
 
-def router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["meta"])
-    body = json.dumps(meta(), ensure_ascii=False, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}  # keep it, ask if it changed
+router = APIRouter(prefix="/api/v1", tags=["meta"])
+#: The answer, made once: the names are the enums', fixed for the life of the process.
+BODY = json.dumps(meta(), ensure_ascii=False, separators=(",", ":")).encode()
+ETAG = '"' + hashlib.sha256(BODY).hexdigest()[:20] + '"'
+HEADERS = {"ETag": ETAG, "Cache-Control": "no-cache"}  # keep it, ask if it changed
 
-    @api.get(
-        "/meta",
-        response_model=dict[str, dict[str, Names]],
-        responses={304: {"description": "Not modified: the names the ETag stands for"}},
-    )
-    def get_meta(request: Request) -> Any:
-        """The Chinese and English names of what the API sends as codes, by group:
-        ``case_states``, ``severities``, ``actions`` and ``notes`` (a case's moves),
-        ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
-        ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
-        ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
-        ``participant_roles``, ``suggestion_channels`` and ``report_categories``; each
-        maps a value to ``{"zh", "en"}``. Public (no data, only names); send
-        ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
-        wanted = request.headers.get("if-none-match", "")
-        if etag in (t.strip().removeprefix("W/") for t in wanted.split(",")):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="application/json", headers=headers)
 
-    return api
+@router.get(
+    "/meta",
+    response_model=dict[str, dict[str, Names]],
+    responses={304: {"description": "Not modified: the names the ETag stands for"}},
+)
+def get_meta(request: Request) -> Any:
+    """The Chinese and English names of what the API sends as codes, by group:
+    ``case_states``, ``severities``, ``actions`` and ``notes`` (a case's moves),
+    ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
+    ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
+    ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
+    ``participant_roles``, ``suggestion_channels`` and ``report_categories``; each
+    maps a value to ``{"zh", "en"}``. Public (no data, only names); send
+    ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
+    wanted = request.headers.get("if-none-match", "")
+    if ETAG in (t.strip().removeprefix("W/") for t in wanted.split(",")):
+        return Response(status_code=304, headers=HEADERS)
+    return Response(BODY, media_type="application/json", headers=HEADERS)

@@ -9,22 +9,20 @@ written by other processes), so a dispatch reaches an open desk well within 2 s.
 The design: :mod:`cityeye.cases.outbox`.
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(current_user)] where current_user is a local of router()
+from __future__ import annotations
 
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from cityeye.api.auth import current_user_dependency
+from cityeye.api.auth import CurrentUser
+from cityeye.api.deps import Svc
 from cityeye.api.sse import last_event_id as resume_from
 from cityeye.api.sse import sse_response
-from cityeye.domain.users import User
-from cityeye.store import Store
 from cityeye.store.outbox import BELL, desk_items, last_desk_seq
 
 #: The stream looks at the table this often for rows other processes wrote, and says
@@ -51,56 +49,54 @@ class NotificationPage(BaseModel):
     last: int  # the newest seq listed (or ``after``; 0: none yet): stream after it
 
 
-def router(store: Store) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-    current_user = current_user_dependency(store)
-    User_ = Annotated[User, Depends(current_user)]
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
-    @api.get("")
-    def notifications(
-        user: User_,
-        after: Annotated[int | None, Query(ge=0, description="only those after this seq")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> NotificationPage:
-        """My desk notifications, newest last: those after ``after``, or the newest
-        ``limit``. ``last`` is where the stream (or the next poll) goes on from."""
-        items: list[dict[str, Any]] = desk_items(store, user.id, after, limit)
-        if items:
-            last = items[-1]["seq"]
-        else:
-            last = after if after is not None else last_desk_seq(store, user.id)
-        return NotificationPage(items=[NotificationItem(**i) for i in items], last=last)
 
-    @api.get("/stream")
-    async def stream(
-        request: Request,
-        user: User_,
-        after: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
-        limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-        last_event_id: Annotated[str | None, Header()] = None,
-    ) -> StreamingResponse:
-        """Server-sent events: each of my desk notifications as it is made
-        (``event: notification``, ``id``: its seq, ``data``: the item as listed);
-        resume with ``Last-Event-ID`` or ``after`` (default: only new ones).
-        ``limit`` ends the stream after that many."""
-        start = resume_from(after, last_event_id)
-        if start is None:
-            start = await run_in_threadpool(last_desk_seq, store, user.id)
+@router.get("")
+def notifications(
+    user: CurrentUser,
+    svc: Svc,
+    after: Annotated[int | None, Query(ge=0, description="only those after this seq")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> NotificationPage:
+    """My desk notifications, newest last: those after ``after``, or the newest
+    ``limit``. ``last`` is where the stream (or the next poll) goes on from."""
+    items: list[dict[str, Any]] = desk_items(svc.store, user.id, after, limit)
+    if items:
+        last = items[-1]["seq"]
+    else:
+        last = after if after is not None else last_desk_seq(svc.store, user.id)
+    return NotificationPage(items=[NotificationItem(**i) for i in items], last=last)
 
-        def fetch(cursor: int) -> list[tuple[int, bytes | None]]:
-            return [(i["seq"], orjson.dumps(i)) for i in desk_items(store, user.id, cursor, 100)]
 
-        return sse_response(
-            request,
-            store,
-            fetch,
-            start,
-            event="notification",
-            limit=limit,
-            poll_s=POLL_S,
-            heartbeat_s=HEARTBEAT_S,
-            recheck_s=RECHECK_S,
-            wake=BELL,
-        )
+@router.get("/stream")
+async def stream(
+    request: Request,
+    user: CurrentUser,
+    svc: Svc,
+    after: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: each of my desk notifications as it is made
+    (``event: notification``, ``id``: its seq, ``data``: the item as listed);
+    resume with ``Last-Event-ID`` or ``after`` (default: only new ones).
+    ``limit`` ends the stream after that many."""
+    start = resume_from(after, last_event_id)
+    if start is None:
+        start = await run_in_threadpool(last_desk_seq, svc.store, user.id)
 
-    return api
+    def fetch(cursor: int) -> list[tuple[int, bytes | None]]:
+        return [(i["seq"], orjson.dumps(i)) for i in desk_items(svc.store, user.id, cursor, 100)]
+
+    return sse_response(
+        request,
+        fetch,
+        start,
+        event="notification",
+        limit=limit,
+        poll_s=POLL_S,
+        heartbeat_s=HEARTBEAT_S,
+        recheck_s=RECHECK_S,
+        wake=BELL,
+    )

@@ -14,10 +14,66 @@ from typing import Any
 
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import NAMES_PARTY, needs_reason, person_moves
-from cityeye.domain import Case, World
-from cityeye.domain.dates import iso_utc
+from cityeye.domain import Area, Case, Device, Party, World
+from cityeye.domain.dates import iso_utc, local_date
+from cityeye.domain.scenario import ScenarioSpec
 from cityeye.domain.users import User
+from cityeye.live.clock import Clock, clock_mode, clock_speed
 from cityeye.store import users as db
+
+
+# ---------------------------------------------------------------------- the district
+def area_json(area: Area, *, boundary: bool = False) -> dict[str, Any]:
+    """An area for the map and the pickers; ``boundary`` adds its GeoJSON."""
+    row: dict[str, Any] = {
+        "code": area.code,
+        "name": area.name,
+        "level": area.level.value,
+        "parent": area.parent,
+    }
+    if boundary:
+        row["boundary"] = area.boundary
+    return row
+
+
+def party_json(party: Party) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "name": party.name,
+        "kind": party.kind.value,
+        "areas": list(party.areas),
+        "non_government": party.non_government,
+    }
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {"id": device.id, "kind": device.kind, "area": device.area, "tags": list(device.tags)}
+
+
+def scenario_json(spec: ScenarioSpec) -> dict[str, Any]:
+    """A running scenario: its names, module, what it reads, its trigger and routing."""
+    return {
+        "id": spec.id,
+        "module": spec.module.value,
+        "name_zh": spec.name_zh,
+        "name_en": spec.name_en,
+        "reads": list(spec.reads),
+        "trigger": spec.trigger["type"],
+        "route": spec.route.value,
+    }
+
+
+def clock_json(clock: Clock, timezone: str) -> dict[str, Any]:
+    """The service's time (``GET /api/v1/clock``): now, the district's local day, a
+    replayed day's speed and mode, the timezone the pages show times in."""
+    now = clock.now()
+    return {
+        "now": now.isoformat(),
+        "day": local_date(now, timezone).isoformat(),
+        "speed": clock_speed(clock),
+        "mode": clock_mode(clock),
+        "timezone": timezone,
+    }
 
 
 # ---------------------------------------------------------------------- accounts

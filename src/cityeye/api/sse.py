@@ -21,7 +21,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import still_signed_in
-from cityeye.store import Store
 
 #: ``fetch(cursor)`` → rows after it, oldest first: (seq, JSON bytes, or ``None`` for
 #: a row this stream skips — the cursor still moves past it).
@@ -47,7 +46,6 @@ def last_event_id(after: int | None, header: str | None) -> int | None:
 
 def sse_response(
     request: Request,
-    store: Store,
     fetch: Fetch,
     cursor: int,
     *,
@@ -61,7 +59,8 @@ def sse_response(
     """The stream of ``fetch``'s rows after ``cursor``; ``limit`` ends it after that
     many rows. ``wake``: waits end as soon as rows are committed in this process
     (otherwise the table is looked at every ``poll_s``)."""
-    stopping = request.app.state.services.stopping
+    services = request.app.state.services  # cityeye.api.deps.Services
+    store, stopping = services.store, services.stopping
 
     async def events() -> AsyncIterator[bytes]:
         nonlocal cursor
