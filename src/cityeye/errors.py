@@ -19,7 +19,7 @@ The hierarchy (in brackets: the module that defines a class outside this one)::
     │   │   ├── WorldError       [world.load]
     │   │   ├── ScenarioError    [scenarios.spec]   (the files of a catalogue)
     │   │   ├── MqttMapError     [ingest.mqtt_map]
-    │   │   ├── HotlineError     [ingest.hotline]   (a mapping file or an export)
+    │   │   ├── HotlineError     [ingest.hotline.mapping]  (a mapping file or an export)
     │   │   └── NotifyError      [notifiers]
     │   └── TransitionError      [cases.lifecycle]  a case move the lifecycle refuses
     ├── NotFoundError ······················ 404  no such thing (or not yours to see)
