@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from cityeye.demo import (
 from cityeye.demo.simulator import VERY_LATE_KINDS
 from cityeye.domain import DEVICE_KINDS, SIGNS_OF_LIFE, World, parse_event
 from cityeye.sourcefile import SourceDoc
-from cityeye.world import GridLocator, build_world
+from cityeye.world import GridLocator, build_world, load_world
 from kit import NORMATIVE
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -236,6 +237,22 @@ def test_an_empty_world_yields_nothing_and_bad_arguments_are_refused(world: Worl
     with pytest.raises(ValueError, match="positive"):
         simulate(world, start=START, hours=0, seed=1)
     assert default_start() == START
+
+
+def test_a_home_with_part_of_the_kit_reports_what_it_has() -> None:
+    """A world of one's own need not give every elderly person's home all three sensors:
+    a home with only a door sensor yields door openings (it used to stop the whole run
+    with ``KeyError: 'motion_sensor'``) and is never planted as a pattern."""
+    world = load_world(Path(__file__).resolve().parents[1] / "fixtures" / "world_small.yaml")
+    kit = {d.kind for d in world.devices.values() if d.subject == "S1"}
+    assert kit == {"door_sensor"}  # the fixture this test is about
+    out = io.BytesIO()
+    write_jsonl(simulate(world, start=START, hours=48, seed=1), out)
+    rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    home = [r["kind"] for r in rows if r.get("device_id") == "D1"]
+    assert home
+    assert set(home) == {"door.open"}
+    assert not [p for p in planted(world, start=START, hours=48, seed=1) if p.key == "S1"]
 
 
 # -------------------------------------------------------------------------- scenarios

@@ -14,6 +14,13 @@ from cityeye.demo.simulator.clock import HOUR
 from cityeye.demo.simulator.stream import Stream
 from cityeye.domain import Device
 
+#: The sensor each kind of sign of life comes from.
+SENSOR = {
+    "motion.detected": "motion_sensor",
+    "water.flow": "water_meter",
+    "door.open": "door_sensor",
+}
+
 
 def elderly(sim: Stream) -> None:
     """Daily rhythm of elderly people living alone: up at 06:00–07:30, moving about
@@ -74,28 +81,17 @@ def elderly(sim: Stream) -> None:
         for t, kind in sorted(events):
             if t < lo:
                 continue
+            device = devs.get(SENSOR[kind])
+            if device is None:  # a home with part of the kit reports what it has
+                continue
             if kind == "motion.detected":
-                sim.emit(t, kind, device=devs["motion_sensor"], backfill=True, planted=planted)
+                sim.emit(t, kind, device=device, backfill=True, planted=planted)
             elif kind == "water.flow":
                 litres = round(rng.uniform(2, 25), 1)
-                sim.emit(
-                    t,
-                    kind,
-                    {"litres": litres},
-                    device=devs["water_meter"],
-                    backfill=True,
-                    planted=planted,
-                )
+                sim.emit(t, kind, {"litres": litres}, device=device, backfill=True, planted=planted)
             else:
                 method = rng.choice(("inside", "key", "card"))
-                sim.emit(
-                    t,
-                    kind,
-                    {"method": method},
-                    device=devs["door_sensor"],
-                    backfill=True,
-                    planted=planted,
-                )
+                sim.emit(t, kind, {"method": method}, device=device, backfill=True, planted=planted)
     for sid in plan.get("elderly.sos", "positive"):
         button = devices[sid]["sos_button"]
         sec = plan.when("elderly.sos", sid)
