@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2021)
     args = parser.parse_args()
-    tune_gc()  # as `cityeye serve` (cli._own_process)
+    tune_gc()  # as `cityeye serve` (cli.common.own_process)
     set_bulk_hook(bulk_allocation)
     stream = bench_stream.generate(WORK, args.events, args.keys, args.seed)
     world = bench_stream.build_world(bench_stream.Layout.for_keys(args.keys), args.seed)

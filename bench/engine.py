@@ -333,7 +333,7 @@ def run_python(args: argparse.Namespace) -> dict[str, Any]:
     gc.collect()
     gc.freeze()  # the world is long-lived, as in `cityeye serve`
     tune_gc()  # what `cityeye serve` and `cityeye replay` do (cityeye.runtime) …
-    set_bulk_hook(bulk_allocation)  # … both of it (cli._own_process)
+    set_bulk_hook(bulk_allocation)  # … both of it (cli.common.own_process)
     rss_base = rss_bytes()
     engine = engine_cls(specs, world, lateness_s=bench_stream.LATENESS_S, on_alert=on_alert)
     feed = engine.feed

@@ -1,7 +1,8 @@
-"""``cityeye serve`` and ``cityeye worker`` put together: the command line checks the
-options and calls these with what it checked; everything that then runs — the intake,
-the demo's playback, the MQTT subscriber, the notification sender, the web server, a
-bus worker's loop — is started and stopped here, in one place.
+"""``cityeye serve`` and ``cityeye worker`` put together: the command line
+(:mod:`cityeye.cli.live`) checks the options and calls these with what it checked;
+everything that then runs — the intake (the analysis process's command line
+included), the demo's playback, the MQTT subscriber, the notification sender, the web
+server, a bus worker's loop — is started and stopped here, in one place.
 
 The composition root: it imports every layer, the web API included, so it sits at the
 top beside :mod:`cityeye.cli` and not in :mod:`cityeye.live` (which the API imports;
@@ -57,20 +58,27 @@ def split_intake(
     scenarios: list[LoadedScenario],
     *,
     db: str,
-    scenario_args: list[str],
+    scenario_paths: list[Path],
+    with_builtin: bool,
+    notify: Path | None,
     lateness: str,
     clock: str,
 ) -> Pipeline:
     """``serve --analysis process``: store here, analyse in a process of its own
     (:mod:`cityeye.live.split`), started with the same database, scenarios and notify
-    file (``scenario_args``: ``serve``'s ``--scenarios``/``--with-builtin``/``--notify``),
-    lateness and clock. The database URL travels in the environment, not on a command line that
+    file (``serve``'s ``--scenarios``/``--with-builtin``/``--notify``), lateness and
+    clock. The database URL travels in the environment, not on a command line that
     ``ps`` shows (it may hold a password)."""
     import os
     import sys
 
     from cityeye.live.split import SplitIntake
 
+    scenario_args = [f"--scenarios={p}" for p in scenario_paths]
+    if with_builtin:
+        scenario_args.append("--with-builtin")
+    if notify is not None:
+        scenario_args.append(f"--notify={notify}")
     command = [
         sys.executable,
         "-m",

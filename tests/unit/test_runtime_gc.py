@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 import cityeye.scenarios.engine as engine_module
-from cityeye import cli
+from cityeye.cli.common import own_process
 from cityeye.domain import Subject
 from cityeye.runtime import bulk_allocation
 from cityeye.scenarios import Engine, load_catalogue, set_bulk_hook
@@ -85,6 +85,6 @@ def test_bulk_allocation_pauses_the_collector_and_freezes_what_was_made() -> Non
 def test_the_commands_install_it() -> None:
     thresholds = gc.get_threshold()
     set_bulk_hook(None)
-    cli._own_process(gc_thresholds=False)
+    own_process(gc_thresholds=False)
     assert engine_module._bulk_hook is bulk_allocation
     assert gc.get_threshold() == thresholds

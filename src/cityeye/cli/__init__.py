@@ -1,0 +1,58 @@
+"""The ``cityeye`` command.
+
+Each sub-command is a thin shell over a library function, so that everything the CLI
+does is also callable (and tested) from Python. Long work shows a progress bar on
+stderr; results go to stdout or files, so pipes stay clean.
+
+This module makes :data:`app` (the ``cityeye`` entry point, and ``python -m
+cityeye``) and registers every command, in the order ``cityeye --help`` lists them.
+The commands live by family:
+
+- :mod:`~cityeye.cli.common` — what they share: the consoles, the common options
+  (``--db``, ``--scenarios``, ``--lateness``, ``--bus``…), the progress bar, and the
+  checks that print a file's problems and exit.
+- :mod:`~cityeye.cli.offline` — ``simulate``, ``check``, ``replay``, ``report``.
+- :mod:`~cityeye.cli.live` — ``serve``, ``analysis-process`` (hidden), ``worker``;
+  they call :mod:`cityeye.serve`, which puts the running parts together.
+- :mod:`~cityeye.cli.catalogue` — ``kinds`` and ``scenarios validate|list``.
+- :mod:`~cityeye.cli.world` — ``world validate|load|demo`` and ``db upgrade``.
+- :mod:`~cityeye.cli.imports` — ``import hotline``.
+- :mod:`~cityeye.cli.accounts` — ``token add|list|revoke`` and ``user …``.
+- :mod:`~cityeye.cli.participation` — ``participation demo``.
+
+A sub-app's commands are registered where they are defined (``@user_app.command``);
+the top-level commands here, so that this list is the one place to see them all.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cityeye.cli import accounts, catalogue, imports, live, offline, participation, world
+
+app = typer.Typer(
+    help="城市眼·云共治 cityeye — urban co-governance: "
+    "events → early warnings → closed-loop cases.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# --help lists the commands in the order they are registered, then the groups
+app.command()(offline.simulate)
+app.command()(offline.check)
+app.command()(offline.replay)
+app.command()(offline.report)
+app.command()(live.serve)
+app.command("analysis-process", hidden=True)(live.analysis_process)
+app.command()(live.worker)
+app.command("kinds")(catalogue.kinds)
+
+app.add_typer(world.world_app, name="world")
+app.add_typer(catalogue.scenarios_app, name="scenarios")
+app.add_typer(world.db_app, name="db")
+app.add_typer(imports.import_app, name="import")
+app.add_typer(accounts.token_app, name="token")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(participation.participation_app, name="participation")
+
+__all__ = ["app"]
