@@ -23,18 +23,15 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from cityeye import __version__
-from cityeye.api import auth, cases
+from cityeye.api import auth, cases, events, open311, portal
 from cityeye.api.attachments import router as attachments_router
 from cityeye.api.clock import router as clock_router
 from cityeye.api.deps import Services
 from cityeye.api.district import router as district_router
-from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
 from cityeye.api.meta import router as meta_router
 from cityeye.api.notifications import router as notifications_router
-from cityeye.api.open311 import router as open311_router
 from cityeye.api.participation import router as participation_router
-from cityeye.api.portal import router as portal_router
 from cityeye.api.status import CachedStatus
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import EVENT_KINDS
@@ -208,11 +205,11 @@ def create_app(
     )
 
     if pipeline is not None:
-        app.include_router(events_router(pipeline, open_ingest=open_ingest))
-        app.include_router(open311_router(pipeline, open_ingest=open_ingest, clock=clock))
+        app.include_router(events.router)
+        app.include_router(open311.router)
         app.include_router(cases.router)
         app.include_router(district_router(pipeline, clock))
-        app.include_router(portal_router(pipeline, attachments, now=clock.now))
+        app.include_router(portal.router)
         app.include_router(participation_router(pipeline, attachments, now=clock.now))
     app.include_router(auth.router)
     app.include_router(notifications_router(store))
