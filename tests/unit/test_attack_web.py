@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.api.hardening import DEFAULT_BODY_LIMIT
-from cityeye.api.portal import REPORTS_PER_HOUR
+from cityeye.api.limits import REPORTS_PER_HOUR
 from cityeye.cli import app as cli
 from cityeye.domain import Event
 from cityeye.live.pipeline import LivePipeline

@@ -17,7 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cityeye.api.app import create_app
-from cityeye.api.open311 import CLOSED_STATES, services_of
+from cityeye.api.open311 import services_of
+from cityeye.api.presenters import CLOSED_STATES
 from cityeye.api.tokens import issue
 from cityeye.domain import REPORT_CATEGORIES, CaseState, Event, Severity
 from cityeye.live.pipeline import LivePipeline

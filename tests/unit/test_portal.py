@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.api.limits import Throttle
-from cityeye.api.portal import router
-from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
 from cityeye.domain import Event
 from cityeye.live.pipeline import LivePipeline
@@ -300,11 +297,10 @@ def test_one_address_cannot_flood_reports_or_photos(tmp_path: Path) -> None:
     now = [0.0]
     reports = Throttle(3, timedelta(hours=1), clock=lambda: now[0])
     photos = Throttle(2, timedelta(hours=1), clock=lambda: now[0])
-    # the portal's router alone, with small limits on a clock the test moves
-    app = FastAPI()
-    app.include_router(
-        router(pipeline, AttachmentStore(tmp_path / "files"), reports=reports, photos=photos)
-    )
+    # small limits on a clock the test moves, swapped on the app it built
+    app = create_app(store, pipeline, wall_clock=False, files=tmp_path / "files")
+    app.state.services.report_limits = reports
+    app.state.services.photo_limits = photos
     with TestClient(app) as client:
         codes = [
             client.post("/api/v1/portal/reports", json={"category": "road", **IN_G0003}).status_code

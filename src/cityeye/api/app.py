@@ -22,15 +22,12 @@ from starlette.types import ASGIApp
 
 from cityeye import __version__
 from cityeye.api import attachments as attachments_api
-from cityeye.api import auth, cases, district, meta, notifications, pages
+from cityeye.api import auth, cases, district, events, meta, notifications, open311, pages, portal
 from cityeye.api import clock as clock_api
 from cityeye.api.deps import Services
-from cityeye.api.events import router as events_router
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
-from cityeye.api.open311 import router as open311_router
 from cityeye.api.pages import WEB
 from cityeye.api.participation import router as participation_router
-from cityeye.api.portal import router as portal_router
 from cityeye.attachments import AttachmentStore
 from cityeye.errors import (
     AuthError,
@@ -168,11 +165,11 @@ def create_app(
     )
 
     if pipeline is not None:
-        app.include_router(events_router(pipeline, open_ingest=open_ingest))
-        app.include_router(open311_router(pipeline, open_ingest=open_ingest, clock=clock))
+        app.include_router(events.router)
+        app.include_router(open311.router)
         app.include_router(cases.router)
         app.include_router(district.router)
-        app.include_router(portal_router(pipeline, attachments, now=clock.now))
+        app.include_router(portal.router)
         app.include_router(participation_router(pipeline, attachments, now=clock.now))
     app.include_router(auth.router)
     app.include_router(notifications.router)

@@ -12,10 +12,10 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from cityeye.api.deps import Svc
 from cityeye.api.tokens import check_event, verify
 from cityeye.domain import Event
 from cityeye.ingest.scope import check_from_outside
-from cityeye.live.pipeline import Pipeline
 from cityeye.store import ApiToken
 
 MAX_BODY = 16 * 1024 * 1024
@@ -51,41 +51,41 @@ def split_items(body: bytes, content_type: str) -> list[bytes]:
     return [body]
 
 
-def router(pipeline: Pipeline, *, open_ingest: bool = False) -> APIRouter:
-    """``open_ingest``: take events without a token (a demo, a closed lab network);
-    otherwise every request needs a device or integration token (``cityeye token``)."""
-    api = APIRouter(prefix="/api/v1", tags=["events"])
+#: Without ``open_ingest`` (Services: a demo, a closed lab network) every request needs
+#: a device or integration token (``cityeye token``).
+router = APIRouter(prefix="/api/v1", tags=["events"])
 
-    @api.post("/events")
-    async def post_events(
-        request: Request,
-        authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
-    ) -> Response:
-        """Submit events; per-item results, acknowledged after they are durable. A
-        device token may only send its own device's events, of the kinds its device
-        emits, where the world has it; no token may send a person's case move."""
 
-        token: ApiToken | None = None
-        if not open_ingest:  # a TokenError is a 401 (cityeye.api.app)
-            token = await run_in_threadpool(verify, pipeline.store, authorization)
+@router.post("/events")
+async def post_events(
+    request: Request,
+    svc: Svc,
+    authorization: str | None = Header(None, description="Bearer ce_<id>_<secret>"),
+) -> Response:
+    """Submit events; per-item results, acknowledged after they are durable. A
+    device token may only send its own device's events, of the kinds its device
+    emits, where the world has it; no token may send a person's case move."""
 
-        def check(event: Event) -> None:
-            if token is None:  # open ingest: still the rules of every outside channel
-                check_from_outside(event, pipeline.world)
-            else:
-                check_event(token, event, pipeline.world, pipeline.locate)
+    pipeline = svc.live
+    token: ApiToken | None = None
+    if not svc.open_ingest:  # a TokenError is a 401 (cityeye.api.app)
+        token = await run_in_threadpool(verify, svc.store, authorization)
 
-        body = await read_body(request)
-        items = split_items(body, request.headers.get("content-type", ""))
-        if len(items) > MAX_ITEMS:
-            raise HTTPException(413, f"{len(items)} events; at most {MAX_ITEMS} per request")
-        results = await run_in_threadpool(lambda: pipeline.ingest_raw(items, "http", check=check))
-        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
-        for r in results:
-            counts[r.status] += 1
-        # encoded by orjson straight away: FastAPI's encoder walking 500 results took
-        # 7 µs an event, a tenth of the HTTP process's time (issue 15)
-        answer = counts | {"results": [r.as_dict() for r in results]}
-        return Response(orjson.dumps(answer), media_type="application/json")
+    def check(event: Event) -> None:
+        if token is None:  # open ingest: still the rules of every outside channel
+            check_from_outside(event, pipeline.world)
+        else:
+            check_event(token, event, pipeline.world, pipeline.locate)
 
-    return api
+    body = await read_body(request)
+    items = split_items(body, request.headers.get("content-type", ""))
+    if len(items) > MAX_ITEMS:
+        raise HTTPException(413, f"{len(items)} events; at most {MAX_ITEMS} per request")
+    results = await run_in_threadpool(lambda: pipeline.ingest_raw(items, "http", check=check))
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for r in results:
+        counts[r.status] += 1
+    # encoded by orjson straight away: FastAPI's encoder walking 500 results took
+    # 7 µs an event, a tenth of the HTTP process's time (issue 15)
+    answer = counts | {"results": [r.as_dict() for r in results]}
+    return Response(orjson.dumps(answer), media_type="application/json")

@@ -37,7 +37,7 @@ from cityeye.api.auth import (
     optional_user_dependency,
     take_or_refuse,
 )
-from cityeye.api.portal import STATE_WORDS
+from cityeye.api.presenters import STATE_WORDS
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import Case
 from cityeye.domain.dates import iso_utc

@@ -17,14 +17,11 @@ becomes a case of the ``citizen.report`` scenario like any other. What the porta
   (``GET mine``) on any device; one who is not keeps the numbers and keys on the phone.
 """
 
-# no `from __future__ import annotations`: FastAPI must evaluate the endpoints'
-# Annotated[..., Depends(...)] where the dependencies are locals of router()
+from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
@@ -34,21 +31,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from cityeye.api.attachments import save_upload
-from cityeye.api.auth import (
-    Throttle,
-    client_key,
-    current_user_dependency,
-    optional_user_dependency,
-    take_or_refuse,
-)
+from cityeye.api.auth import CurrentUser, MaybeUser
 from cityeye.api.cases import submit_action
-from cityeye.api.open311 import Open311Error, parse_request, services_of
+from cityeye.api.deps import Svc
+from cityeye.api.limits import client_key, take_or_refuse
+from cityeye.api.open311 import Open311Error, parse_request, services_by_code
+from cityeye.api.presenters import receipt, status_of
 from cityeye.api.tokens import hash_secret
-from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event
 from cityeye.domain.users import User, UserRole
-from cityeye.live.pipeline import Pipeline
+from cityeye.store import Store
 from cityeye.store.requests import (
     Follow,
     add_follow,
@@ -61,10 +54,8 @@ from cityeye.store.requests import (
 )
 
 SOURCE = "portal"
-#: Per client address and hour: reports, and photos (a report may carry up to
-#: MAX_PHOTOS). Generous for a person, tight for a script.
-REPORTS_PER_HOUR = 10
-PHOTOS_PER_HOUR = 30
+#: The most photos a report carries (the per-address limits on reports and photos:
+#: cityeye.api.limits).
 MAX_PHOTOS = 4
 #: The portal's field names → the Open311 names the shared parser reports errors by.
 _FIELDS = {
@@ -76,22 +67,6 @@ _FIELDS = {
     "contact": "phone",
 }
 _BACK = {v: k for k, v in _FIELDS.items()}
-
-#: What a resident reads for each case state: Chinese, English.
-STATE_WORDS: dict[CaseState, tuple[str, str]] = {
-    CaseState.REPORTED: ("已受理，待派遣", "Received, awaiting dispatch"),
-    CaseState.DISPATCHED: ("已派遣至处置单位", "Sent to the responsible unit"),
-    CaseState.ACCEPTED: ("处置单位已接单", "Accepted by the unit"),
-    CaseState.IN_PROGRESS: ("正在处置", "Being handled"),
-    CaseState.HANDLED: ("已处置，待核查", "Handled, being checked"),
-    CaseState.VERIFIED: ("核查通过", "Checked"),
-    CaseState.CLOSED: ("已办结", "Closed"),
-    CaseState.RETURNED: ("退回重新派遣", "Returned, to be re-sent"),
-    CaseState.ESCALATED: ("已升级处理", "Escalated"),
-    CaseState.REOPENED: ("已重新处理", "Reopened"),
-    CaseState.DISMISSED: ("经核实不需处置", "Found to need no action"),
-    CaseState.SELF_RESOLVED: ("问题已自行消除", "Resolved by itself"),
-}
 
 
 class NewReport(BaseModel):
@@ -144,261 +119,194 @@ def _portal_errors(exc: Open311Error) -> HTTPException:
     return HTTPException(422, "; ".join(errors))
 
 
-def receipt(tracking: str, follow_key: str) -> dict[str, str]:
-    return {
-        "tracking": tracking,
-        "follow_key": follow_key,
-        "notice": "已收到，立案后派往处置单位。请保存编号和查询码，凭它们查询进度、评价结果。"
-        " Received; it becomes a case for the responsible unit. Keep the number and the key "
-        "to follow it and rate the result.",
-    }
+# ---------------------------------------------------------------------- router
+router = APIRouter(prefix="/api/v1/portal", tags=["portal"])
 
 
-def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any]:
-    """What a resident sees of their report: what they sent, and where the case is,
-    step by step (states and times; no names of staff, no internal notes)."""
-    category = str(report.attrs.get("category", ""))
-    known = REPORT_CATEGORIES.get(category)
-    out: dict[str, Any] = {
-        "tracking": report.id,
-        "category": {
-            "code": category,
-            "zh": known.zh if known else category,
-            "en": known.en if known else category,
-        },
-        "text": report.attrs.get("text"),
-        "address": report.attrs.get("address"),
-        "lat": report.lat,
-        "lon": report.lon,
-        "reported_at": report.ts.isoformat(),
-        "state": None,
-        "state_zh": "已收到，正在立案",
-        "state_en": "Received, a case is being opened",
-        "steps": [],
-        "rating": None,
-        "can_rate": False,
-    }
-    if case is None:
-        return out
-    zh, en = STATE_WORDS[case.state]
-    steps = []
-    for entry in case.timeline:
-        if entry.to_state is None or entry.to_state == entry.from_state:
-            continue
-        step_zh, step_en = STATE_WORDS[entry.to_state]
-        steps.append(
+async def resident(user: MaybeUser) -> User | None:
+    """The signed-in resident, or nobody: reporting needs no account, and a member of
+    staff signed in on the same browser reports as anyone does."""
+    return user if user is not None and user.role == UserRole.RESIDENT else None
+
+
+#: ``user: Someone``: the signed-in resident, or ``None``.
+Someone = Annotated[User | None, Depends(resident)]
+
+
+def report_and_case(store: Store, tracking: str) -> tuple[Event, Case | None]:
+    found = report_events(store, ids=[tracking], limit=1)
+    if not found:
+        raise HTTPException(404, f"tracking: no report {tracking[:80]!r}")
+    event = found[0].event
+    return event, cases_by_key(store, [event.ref]).get(event.ref)
+
+
+def may_rate(store: Store, tracking: str, key: str | None, user: User | None) -> bool:
+    follow = get_follow(store, tracking)
+    if follow is None:
+        return False
+    if key is not None and hmac.compare_digest(hash_secret(key), follow.key_hash):
+        return True
+    return user is not None and follow.user_id is not None and user.id == follow.user_id
+
+
+@router.get("/categories")
+def categories(svc: Svc) -> list[dict[str, str]]:
+    """What can be reported, in the order the scenarios list them."""
+    out = []
+    for code, service in services_by_code(svc.live).items():
+        known = REPORT_CATEGORIES.get(code)
+        out.append(
             {
-                "at": entry.at.isoformat(),
-                "state": entry.to_state.value,
-                "zh": step_zh,
-                "en": step_en,
+                "code": code,
+                "zh": known.zh if known else code,
+                "en": known.en if known else code,
+                "group": service.group,
             }
         )
-    out.update(
-        state=case.state.value,
-        state_zh=zh,
-        state_en=en,
-        steps=steps,
-        rating=case.rating,
-        can_rate=can_rate and case.state == CaseState.CLOSED and case.rating is None,
-    )
     return out
 
 
-def router(
-    pipeline: Pipeline,
-    files: AttachmentStore,
-    *,
-    reports: Throttle | None = None,
-    photos: Throttle | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> APIRouter:
-    """``reports`` / ``photos``: the per-address limits (default: REPORTS_PER_HOUR and
-    PHOTOS_PER_HOUR an hour); ``now``: the clock reports are dated by."""
-    api = APIRouter(prefix="/api/v1/portal", tags=["portal"])
-    store, world = pipeline.store, pipeline.world
-    limits = reports or Throttle(REPORTS_PER_HOUR, timedelta(hours=1))
-    photo_limits = photos or Throttle(PHOTOS_PER_HOUR, timedelta(hours=1))
-    services = {s.code: s for s in services_of(pipeline.scenarios)}
-    signed_in = current_user_dependency(store)
+@router.get("/map")
+def district_map(svc: Svc) -> dict[str, Any]:
+    """The streets, communities and grids as GeoJSON, for placing a pin (public: it
+    is the map of the district, nothing more)."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": a.code, "name": a.name, "level": a.level.value},
+            "geometry": a.boundary,
+        }
+        for a in sorted(svc.world.areas.values(), key=lambda a: (a.level.rank, a.code))
+        if a.boundary is not None and a.level != AreaLevel.DISTRICT
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
-    anyone = optional_user_dependency(store)
 
-    async def maybe_user(request: Request) -> User | None:
-        """The signed-in resident, or nobody: reporting needs no account, and a
-        member of staff signed in on the same browser reports as anyone does."""
-        user: User | None = await anyone(request)
-        return user if user is not None and user.role == UserRole.RESIDENT else None
+@router.post("/photos", status_code=201)
+async def upload_photo(request: Request, svc: Svc) -> dict[str, str]:
+    """One photo (the image itself as the body, with its Content-Type); returns the
+    reference to put in a report's ``photos``."""
+    take_or_refuse(svc.photo_limits, client_key(request), "photos")
+    return {"ref": await save_upload(request, svc.files, "photo")}
 
-    Someone = Annotated[User | None, Depends(maybe_user)]
 
-    def report_and_case(tracking: str) -> tuple[Event, Case | None]:
-        found = report_events(store, ids=[tracking], limit=1)
-        if not found:
-            raise HTTPException(404, f"tracking: no report {tracking[:80]!r}")
-        event = found[0].event
-        return event, cases_by_key(store, [event.ref]).get(event.ref)
-
-    def may_rate(tracking: str, key: str | None, user: User | None) -> bool:
-        follow = get_follow(store, tracking)
-        if follow is None:
-            return False
-        if key is not None and hmac.compare_digest(hash_secret(key), follow.key_hash):
-            return True
-        return user is not None and follow.user_id is not None and user.id == follow.user_id
-
-    @api.get("/categories")
-    def categories() -> list[dict[str, str]]:
-        """What can be reported, in the order the scenarios list them."""
-        out = []
-        for code, service in services.items():
-            known = REPORT_CATEGORIES.get(code)
-            out.append(
-                {
-                    "code": code,
-                    "zh": known.zh if known else code,
-                    "en": known.en if known else code,
-                    "group": service.group,
-                }
-            )
-        return out
-
-    @api.get("/map")
-    def district_map() -> dict[str, Any]:
-        """The streets, communities and grids as GeoJSON, for placing a pin (public: it
-        is the map of the district, nothing more)."""
-        features = [
-            {
-                "type": "Feature",
-                "properties": {"code": a.code, "name": a.name, "level": a.level.value},
-                "geometry": a.boundary,
-            }
-            for a in sorted(world.areas.values(), key=lambda a: (a.level.rank, a.code))
-            if a.boundary is not None and a.level != AreaLevel.DISTRICT
-        ]
-        return {"type": "FeatureCollection", "features": features}
-
-    @api.post("/photos", status_code=201)
-    async def upload_photo(request: Request) -> dict[str, str]:
-        """One photo (the image itself as the body, with its Content-Type); returns the
-        reference to put in a report's ``photos``."""
-        take_or_refuse(photo_limits, client_key(request), "photos")
-        return {"ref": await save_upload(request, files, "photo")}
-
-    @api.post("/reports", status_code=201)
-    def new_report(body: NewReport, request: Request, user: Someone) -> Any:
-        """Report a problem. Answers the tracking number and the follow key, which is
-        shown this once: keep it to rate the result. A page that made its own
-        ``follow_key`` sends it again when it re-sends the report (the answer was lost
-        on a bad network): the report it already made is answered (200), not a second
-        one."""
-        take_or_refuse(limits, client_key(request), "reports")
-        if body.follow_key is not None:
-            made = follow_with_key(store, hash_secret(body.follow_key))
-            if made is not None:
-                return JSONResponse(receipt(made.report_id, body.follow_key), status_code=200)
-        if (
-            body.lat is not None
-            and body.lon is not None
-            and pipeline.locate(body.lat, body.lon) is None
-        ):
-            raise HTTPException(
-                422, "lat: the pin is outside the district; move it or type an address"
-            )
-        files.check(body.photos)
-        follow_key = body.follow_key or secrets.token_urlsafe(18)
-        for _ in range(5):  # a tracking number already taken: draw another
-            at = now()
-            try:
-                event = parse_request(_form(body), services, at, world.timezone)
-            except Open311Error as exc:
-                raise _portal_errors(exc) from None
-            attrs = dict(event.attrs)
-            if body.photos:
-                attrs["photos"] = list(body.photos)
-            event = replace(event, source=SOURCE, attrs=attrs)  # its own number, freshly drawn
-            follow = Follow(event.id, hash_secret(follow_key), user.id if user else None, at)
-            try:
-                add_follow(store, follow)  # first: an accepted report always has its key
-            except IntegrityError:
-                made = follow_with_key(store, follow.key_hash)
-                if made is not None:  # the same page's retry, at the same moment
-                    return JSONResponse(receipt(made.report_id, follow_key), status_code=200)
-                continue  # the number is taken: draw another
-            try:
-                result = pipeline.ingest([event])[0]
-            except BaseException:
-                drop_follow(store, event.id)
-                raise
-            if result.status == "accepted":
-                return receipt(event.id, follow_key)
+@router.post("/reports", status_code=201)
+def new_report(body: NewReport, request: Request, user: Someone, svc: Svc) -> Any:
+    """Report a problem. Answers the tracking number and the follow key, which is
+    shown this once: keep it to rate the result. A page that made its own
+    ``follow_key`` sends it again when it re-sends the report (the answer was lost
+    on a bad network): the report it already made is answered (200), not a second
+    one."""
+    take_or_refuse(svc.report_limits, client_key(request), "reports")
+    store, pipeline = svc.store, svc.live
+    if body.follow_key is not None:
+        made = follow_with_key(store, hash_secret(body.follow_key))
+        if made is not None:
+            return JSONResponse(receipt(made.report_id, body.follow_key), status_code=200)
+    if (
+        body.lat is not None
+        and body.lon is not None
+        and pipeline.locate(body.lat, body.lon) is None
+    ):
+        raise HTTPException(422, "lat: the pin is outside the district; move it or type an address")
+    svc.files.check(body.photos)
+    follow_key = body.follow_key or secrets.token_urlsafe(18)
+    services = services_by_code(pipeline)
+    for _ in range(5):  # a tracking number already taken: draw another
+        at = svc.clock.now()
+        try:
+            event = parse_request(_form(body), services, at, svc.world.timezone)
+        except Open311Error as exc:
+            raise _portal_errors(exc) from None
+        attrs = dict(event.attrs)
+        if body.photos:
+            attrs["photos"] = list(body.photos)
+        event = replace(event, source=SOURCE, attrs=attrs)  # its own number, freshly drawn
+        follow = Follow(event.id, hash_secret(follow_key), user.id if user else None, at)
+        try:
+            add_follow(store, follow)  # first: an accepted report always has its key
+        except IntegrityError:
+            made = follow_with_key(store, follow.key_hash)
+            if made is not None:  # the same page's retry, at the same moment
+                return JSONResponse(receipt(made.report_id, follow_key), status_code=200)
+            continue  # the number is taken: draw another
+        try:
+            result = pipeline.ingest([event])[0]
+        except BaseException:
             drop_follow(store, event.id)
-            if result.status != "duplicate":
-                raise HTTPException(422, f"{result.field or 'report'}: {result.reason}")
-        raise HTTPException(503, "tracking: could not draw a free tracking number; try again")
+            raise
+        if result.status == "accepted":
+            return receipt(event.id, follow_key)
+        drop_follow(store, event.id)
+        if result.status != "duplicate":
+            raise HTTPException(422, f"{result.field or 'report'}: {result.reason}")
+    raise HTTPException(503, "tracking: could not draw a free tracking number; try again")
 
-    @api.get("/reports/{tracking}")
-    def report_status(
-        tracking: Annotated[str, Path(max_length=64)],
-        user: Someone,
-        follow_key: Annotated[str | None, Header(max_length=64)] = None,
-    ) -> dict[str, Any]:
-        """Where a report stands. ``Follow-Key`` (or being its signed-in reporter) also
-        says whether it can be rated now."""
-        event, case = report_and_case(tracking)
-        return status_of(event, case, may_rate(tracking, follow_key, user))
 
-    @api.get("/mine")
-    def mine(user: Annotated[User, Depends(signed_in)]) -> list[dict[str, Any]]:
-        """The signed-in resident's reports, newest first."""
-        ids = followed_by(store, user.id)
-        reports = {r.event.id: r.event for r in report_events(store, ids=ids, limit=len(ids) or 1)}
-        cases = cases_by_key(store, [e.ref for e in reports.values()])
-        return [status_of(reports[i], cases.get(reports[i].ref), True) for i in ids if i in reports]
+@router.get("/reports/{tracking}")
+def report_status(
+    tracking: Annotated[str, Path(max_length=64)],
+    user: Someone,
+    svc: Svc,
+    follow_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Where a report stands. ``Follow-Key`` (or being its signed-in reporter) also
+    says whether it can be rated now."""
+    event, case = report_and_case(svc.store, tracking)
+    return status_of(event, case, may_rate(svc.store, tracking, follow_key, user))
 
-    @api.post("/reports/{tracking}/rating")
-    async def rate(
-        tracking: Annotated[str, Path(max_length=64)],
-        body: Rating,
-        user: Someone,
-        follow_key: Annotated[str | None, Header(max_length=64)] = None,
-    ) -> JSONResponse:
-        """Rate the result of a closed case, once: 1..5 and a comment. Needs the follow
-        key (``Follow-Key`` header) or the signed-in reporter."""
-        allowed = await run_in_threadpool(may_rate, tracking, follow_key, user)
-        event, case = await run_in_threadpool(report_and_case, tracking)
-        if not allowed:
-            raise HTTPException(
-                403, "Follow-Key: only the reporter rates; send the key you were given"
-            )
-        if case is None or case.state != CaseState.CLOSED:
-            raise HTTPException(409, "rating: the case is not closed yet")
-        if case.rating is not None:
-            raise HTTPException(409, "rating: this case has been rated already")
-        action = Event(
-            id=f"portal-rate-{secrets.token_hex(8)}",
-            kind="case.action",
-            ts=now(),
-            source=SOURCE,
-            area=case.area,
-            attrs={
-                "case": case.id,
-                "action": "rate",
-                "role": "reporter",
-                "actor": "resident",
-                "rating": body.rating,
-                "note": body.comment or "",
-                # two ratings sent at once: the book takes the first, refuses the other
-                "if_version": CaseBook.version(case),
-                "immediate": True,
-            },
-        )
-        applied = await submit_action(pipeline, action)
-        if applied is None:
-            return JSONResponse({"accepted": action.id, "tracking": tracking}, status_code=202)
-        case, error = applied
-        if error is not None:
-            raise HTTPException(409, f"rating: {error.reason}")
-        return JSONResponse(status_of(event, case, False))
 
-    return api
+@router.get("/mine")
+def mine(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
+    """The signed-in resident's reports, newest first."""
+    store = svc.store
+    ids = followed_by(store, user.id)
+    reports = {r.event.id: r.event for r in report_events(store, ids=ids, limit=len(ids) or 1)}
+    cases = cases_by_key(store, [e.ref for e in reports.values()])
+    return [status_of(reports[i], cases.get(reports[i].ref), True) for i in ids if i in reports]
+
+
+@router.post("/reports/{tracking}/rating")
+async def rate(
+    tracking: Annotated[str, Path(max_length=64)],
+    body: Rating,
+    user: Someone,
+    svc: Svc,
+    follow_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> JSONResponse:
+    """Rate the result of a closed case, once: 1..5 and a comment. Needs the follow
+    key (``Follow-Key`` header) or the signed-in reporter."""
+    allowed = await run_in_threadpool(may_rate, svc.store, tracking, follow_key, user)
+    event, case = await run_in_threadpool(report_and_case, svc.store, tracking)
+    if not allowed:
+        raise HTTPException(403, "Follow-Key: only the reporter rates; send the key you were given")
+    if case is None or case.state != CaseState.CLOSED:
+        raise HTTPException(409, "rating: the case is not closed yet")
+    if case.rating is not None:
+        raise HTTPException(409, "rating: this case has been rated already")
+    action = Event(
+        id=f"portal-rate-{secrets.token_hex(8)}",
+        kind="case.action",
+        ts=svc.clock.now(),
+        source=SOURCE,
+        area=case.area,
+        attrs={
+            "case": case.id,
+            "action": "rate",
+            "role": "reporter",
+            "actor": "resident",
+            "rating": body.rating,
+            "note": body.comment or "",
+            # two ratings sent at once: the book takes the first, refuses the other
+            "if_version": CaseBook.version(case),
+            "immediate": True,
+        },
+    )
+    applied = await submit_action(svc.live, action)
+    if applied is None:
+        return JSONResponse({"accepted": action.id, "tracking": tracking}, status_code=202)
+    case, error = applied
+    if error is not None:
+        raise HTTPException(409, f"rating: {error.reason}")
+    return JSONResponse(status_of(event, case, False))
