@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
+from cityeye.api.sse import last_event_id
 from cityeye.cases.outbox import Channels
 from cityeye.live.pipeline import LivePipeline
 from cityeye.notifiers import (
@@ -234,6 +235,15 @@ def test_each_person_lists_and_streams_only_their_own_notifications(
         assert client.get("/api/v1/notifications", headers=wang).json()["items"] == []
         assert client.get("/api/v1/notifications").status_code == 401
         assert client.get("/api/v1/notifications/stream").status_code == 401
+        # a cursor beyond the database's integers is refused, not a server error
+        huge = {"after": 2**64}
+        refused = client.get("/api/v1/notifications", params=huge, headers=zhang)
+        assert refused.status_code == 422
+        assert "after" in refused.json()["detail"]
+        assert client.get("/api/v1/alerts/stream", params=huge, headers=zhang).status_code == 422
+        # and a reconnecting browser's header beyond them means "from now"
+        assert last_event_id(None, str(2**64)) is None
+        assert last_event_id(None, str(2**63 - 1)) == 2**63 - 1
 
 
 def test_an_open_desk_hears_of_a_dispatch_within_two_seconds(district: District) -> None:

@@ -21,8 +21,8 @@ from fastapi.responses import StreamingResponse
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
 from cityeye.api.presenters import area_json, device_json, party_json, scenario_json
+from cityeye.api.sse import MAX_SEQ, sse_response
 from cityeye.api.sse import last_event_id as last_event_id_of
-from cityeye.api.sse import sse_response
 from cityeye.domain import AreaLevel, World
 from cityeye.domain.users import User, below, scope_of
 from cityeye.store.case_queries import find_alerts
@@ -153,7 +153,9 @@ async def alert_stream(
     request: Request,
     user: CurrentUser,
     svc: Svc,
-    after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="resume after this id")
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Svc
+from cityeye.api.sse import MAX_SEQ, sse_response
 from cityeye.api.sse import last_event_id as resume_from
-from cityeye.api.sse import sse_response
 from cityeye.store.outbox import BELL, desk_items, last_desk_seq
 
 #: The stream looks at the table this often for rows other processes wrote, and says
@@ -56,7 +56,9 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 def notifications(
     user: CurrentUser,
     svc: Svc,
-    after: Annotated[int | None, Query(ge=0, description="only those after this seq")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="only those after this seq")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> NotificationPage:
     """My desk notifications, newest last: those after ``after``, or the newest
@@ -74,7 +76,9 @@ async def stream(
     request: Request,
     user: CurrentUser,
     svc: Svc,
-    after: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="resume after this seq")
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:

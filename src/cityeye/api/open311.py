@@ -41,7 +41,7 @@ from cityeye.domain import REPORT_CATEGORIES, CaseState, Event, FieldError, Worl
 from cityeye.domain.dates import local_date
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.errors import CityeyeError
-from cityeye.ingest.hotline import mask_numbers, mask_phone
+from cityeye.ingest.hotline.masking import mask_numbers, mask_phone
 from cityeye.live.pipeline import Pipeline
 from cityeye.scenarios import LoadedScenario
 from cityeye.scenarios.spec import SeverityMap

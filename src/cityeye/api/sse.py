@@ -37,10 +37,17 @@ class Wake(Protocol):
     async def wait(self, generation: int, timeout_s: float) -> None: ...
 
 
+#: The largest cursor a stream may be asked to resume after: the database's 64-bit
+#: integer (a larger one was a 500 from the driver, found by the API's fuzz test).
+MAX_SEQ = 2**63 - 1
+
+
 def last_event_id(after: int | None, header: str | None) -> int | None:
-    """``after``, else the ``Last-Event-ID`` header a reconnecting browser sends."""
-    if after is None and header is not None and header.isdigit():
-        return int(header)
+    """``after``, else the ``Last-Event-ID`` header a reconnecting browser sends (one
+    that is no sequence number, or beyond :data:`MAX_SEQ`, is ignored)."""
+    if after is None and header is not None and header.isdigit() and len(header) < 20:
+        value = int(header)
+        return value if value <= MAX_SEQ else None
     return after
 
 
