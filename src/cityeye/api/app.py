@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from cityeye import __version__
-from cityeye.api import auth, cases
+from cityeye.api import auth, cases, participation
 from cityeye.api.attachments import router as attachments_router
 from cityeye.api.clock import router as clock_router
 from cityeye.api.deps import Services
@@ -33,7 +33,6 @@ from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_p
 from cityeye.api.meta import router as meta_router
 from cityeye.api.notifications import router as notifications_router
 from cityeye.api.open311 import router as open311_router
-from cityeye.api.participation import router as participation_router
 from cityeye.api.portal import router as portal_router
 from cityeye.api.status import CachedStatus
 from cityeye.attachments import AttachmentStore
@@ -51,6 +50,7 @@ from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
 from cityeye.live.playback import ReplayFeeder
 from cityeye.live.ticks import tick_loop
+from cityeye.participation.service import Participation
 from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -170,6 +170,8 @@ def create_app(
     # stopping: set when the server is told to stop (cityeye.api.server) or at the
     # latest when the app shuts down: long-lived answers (the live alert stream) end on it
     svc = Services(store, attachments, clock, pipeline=pipeline, open_ingest=open_ingest)
+    if pipeline is not None:  # 社情民意与议事 routes suggestions into the pipeline's cases
+        svc.participation = Participation(pipeline, attachments, now=clock.now)
     stopping = svc.stopping
 
     @asynccontextmanager
@@ -213,7 +215,7 @@ def create_app(
         app.include_router(cases.router)
         app.include_router(district_router(pipeline, clock))
         app.include_router(portal_router(pipeline, attachments, now=clock.now))
-        app.include_router(participation_router(pipeline, attachments, now=clock.now))
+        app.include_router(participation.router)
     app.include_router(auth.router)
     app.include_router(notifications_router(store))
     app.include_router(clock_router(store, clock, pipeline.world if pipeline else None))

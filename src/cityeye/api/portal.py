@@ -43,6 +43,7 @@ from cityeye.api.auth import (
 )
 from cityeye.api.cases import submit_action
 from cityeye.api.open311 import Open311Error, parse_request, services_of
+from cityeye.api.presenters import STATE_WORDS
 from cityeye.api.tokens import hash_secret
 from cityeye.attachments import AttachmentStore
 from cityeye.cases.book import CaseBook
@@ -76,22 +77,6 @@ _FIELDS = {
     "contact": "phone",
 }
 _BACK = {v: k for k, v in _FIELDS.items()}
-
-#: What a resident reads for each case state: Chinese, English.
-STATE_WORDS: dict[CaseState, tuple[str, str]] = {
-    CaseState.REPORTED: ("已受理，待派遣", "Received, awaiting dispatch"),
-    CaseState.DISPATCHED: ("已派遣至处置单位", "Sent to the responsible unit"),
-    CaseState.ACCEPTED: ("处置单位已接单", "Accepted by the unit"),
-    CaseState.IN_PROGRESS: ("正在处置", "Being handled"),
-    CaseState.HANDLED: ("已处置，待核查", "Handled, being checked"),
-    CaseState.VERIFIED: ("核查通过", "Checked"),
-    CaseState.CLOSED: ("已办结", "Closed"),
-    CaseState.RETURNED: ("退回重新派遣", "Returned, to be re-sent"),
-    CaseState.ESCALATED: ("已升级处理", "Escalated"),
-    CaseState.REOPENED: ("已重新处理", "Reopened"),
-    CaseState.DISMISSED: ("经核实不需处置", "Found to need no action"),
-    CaseState.SELF_RESOLVED: ("问题已自行消除", "Resolved by itself"),
-}
 
 
 class NewReport(BaseModel):
