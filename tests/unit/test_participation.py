@@ -405,7 +405,7 @@ def test_groups_continue_after_a_restart(env: Env, tmp_path: Path) -> None:
 
 def test_groups_resume_from_the_snapshot(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     client, store = env
-    monkeypatch.setattr("cityeye.api.participation.GROUPER_SNAPSHOT_EVERY", 1)
+    monkeypatch.setattr("cityeye.participation.service.GROUPER_SNAPSHOT_EVERY", 1)
     first = suggest(client, None, "小区地下车库停车位太少，晚上回来没有地方停车", "G0003")
     saved = store.load_engine_state(db.GROUPER_STATE)
     assert saved is not None

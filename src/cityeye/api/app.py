@@ -22,12 +22,22 @@ from starlette.types import ASGIApp
 
 from cityeye import __version__
 from cityeye.api import attachments as attachments_api
-from cityeye.api import auth, cases, district, events, meta, notifications, open311, pages, portal
+from cityeye.api import (
+    auth,
+    cases,
+    district,
+    events,
+    meta,
+    notifications,
+    open311,
+    pages,
+    participation,
+    portal,
+)
 from cityeye.api import clock as clock_api
 from cityeye.api.deps import Services
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
 from cityeye.api.pages import WEB
-from cityeye.api.participation import router as participation_router
 from cityeye.attachments import AttachmentStore
 from cityeye.errors import (
     AuthError,
@@ -42,6 +52,7 @@ from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
 from cityeye.live.playback import ReplayFeeder
 from cityeye.live.ticks import tick_loop
+from cityeye.participation.service import Participation
 from cityeye.store import Store
 
 log = logging.getLogger("cityeye.serve")
@@ -127,6 +138,8 @@ def create_app(
     # stopping: set when the server is told to stop (cityeye.api.server) or at the
     # latest when the app shuts down: long-lived answers (the live alert stream) end on it
     svc = Services(store, attachments, clock, pipeline=pipeline, open_ingest=open_ingest)
+    if pipeline is not None:  # 社情民意与议事 routes suggestions into the pipeline's cases
+        svc.participation = Participation(pipeline, attachments, now=clock.now)
     stopping = svc.stopping
 
     @asynccontextmanager
@@ -170,7 +183,7 @@ def create_app(
         app.include_router(cases.router)
         app.include_router(district.router)
         app.include_router(portal.router)
-        app.include_router(participation_router(pipeline, attachments, now=clock.now))
+        app.include_router(participation.router)
     app.include_router(auth.router)
     app.include_router(notifications.router)
     app.include_router(clock_api.router)

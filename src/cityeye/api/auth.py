@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -38,7 +37,7 @@ from pydantic import BaseModel, Field
 
 from cityeye.accounts import AuthError, check_password, find_user
 from cityeye.api.deps import Svc
-from cityeye.api.limits import client_key as client_key
+from cityeye.api.limits import client_key
 from cityeye.api.presenters import token_json, user_json
 from cityeye.api.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain import FieldError
@@ -345,24 +344,3 @@ def revoke(
         raise HTTPException(404, "no such token of yours")
     db.revoke_token(svc.store, token_id, datetime.now(UTC))
     return {"revoked": token_id}
-
-
-# TEMPORARY (issue 16, the routers' move to cityeye.api.deps): the old per-router
-# dependencies, until every router takes ``CurrentUser`` / ``MaybeUser``; removed before
-# this change lands.
-from cityeye.api.limits import Throttle as Throttle  # noqa: E402
-from cityeye.api.limits import take_or_refuse as take_or_refuse  # noqa: E402
-
-
-def current_user_dependency(store: Store) -> Callable[..., Any]:
-    async def dep(request: Request) -> User:
-        return await current_user(request, request.app.state.services)
-
-    return dep
-
-
-def optional_user_dependency(store: Store) -> Callable[..., Any]:
-    async def dep(request: Request) -> User | None:
-        return await maybe_user(request, request.app.state.services)
-
-    return dep

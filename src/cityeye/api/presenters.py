@@ -10,7 +10,7 @@ two shapes of a case are contracts of their own, not presentations: ``cases.json
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,24 @@ from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import NAMES_PARTY, needs_reason, person_moves
 from cityeye.domain import REPORT_CATEGORIES, Area, Case, CaseState, Device, Event, Party, World
 from cityeye.domain.dates import iso_utc, local_date
+from cityeye.domain.participation import (
+    Ballot,
+    Meeting,
+    Participant,
+    ParticipantRole,
+    Resolution,
+    StepRecord,
+    Suggestion,
+    Tally,
+    Topic,
+    TopicStep,
+    Turn,
+)
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.domain.users import User
 from cityeye.live.clock import Clock, clock_mode, clock_speed
+from cityeye.participation.service import text_tools
+from cityeye.store import participation as participation_db
 from cityeye.store import users as db
 from cityeye.store.requests import StoredReport
 
@@ -167,8 +182,9 @@ def case_json(
     return out
 
 
-# ---------------------------------------------------------------------- portal
-#: What a resident reads for each case state: Chinese, English.
+# ---------------------------------------------------------------------- case states
+#: What a resident reads for each case state: Chinese, English (the portal's follow-up
+#: page, and the cases suggestions and resolutions became).
 STATE_WORDS: dict[CaseState, tuple[str, str]] = {
     CaseState.REPORTED: ("已受理，待派遣", "Received, awaiting dispatch"),
     CaseState.DISPATCHED: ("已派遣至处置单位", "Sent to the responsible unit"),
@@ -185,6 +201,7 @@ STATE_WORDS: dict[CaseState, tuple[str, str]] = {
 }
 
 
+# ---------------------------------------------------------------------- portal
 def receipt(tracking: str, follow_key: str) -> dict[str, str]:
     return {
         "tracking": tracking,
@@ -312,3 +329,224 @@ def _iso(value: datetime | None) -> str | None:
 
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+# ---------------------------------------------------------------------- participation
+#: Who moved a topic's step, as the public sees it (staff see the username).
+STAFF_LABEL = "社区工作人员 community staff"
+
+
+def step_json(step: TopicStep) -> dict[str, Any]:
+    return {"code": step.value, "zh": step.zh, "en": step.en, "order": step.order}
+
+
+def case_state_json(case: Case | None) -> dict[str, Any] | None:
+    """The case a suggestion or a resolution's action became, as the participation
+    pages show it: which case, its state in a resident's words and its lead party's id
+    — deliberately less than :func:`case_json` (a topic's record is public)."""
+    if case is None:
+        return None
+    zh, en = STATE_WORDS[case.state]
+    return {
+        "id": case.id,
+        "state": case.state.value,
+        "state_zh": zh,
+        "state_en": en,
+        "lead": case.lead,
+    }
+
+
+def tally_json(t: Tally) -> dict[str, Any]:
+    return {
+        "eligible": t.eligible,
+        "voters": t.voters,
+        "counts": t.counts,
+        "quorum_met": t.quorum_met,
+        "winner": t.winner,
+        "passed": t.passed,
+    }
+
+
+def area_ref_json(world: World, code: str) -> dict[str, str]:
+    """An area named where a suggestion, group or topic points at it: code and name."""
+    found = world.areas.get(code)
+    return {"code": code, "name": found.name if found else code}
+
+
+def category_json(code: str) -> dict[str, str]:
+    """A suggestion's category (:mod:`cityeye.participation.text`), in both languages."""
+    known = text_tools().CATEGORIES_BY_CODE.get(code)
+    return {
+        "code": code,
+        "zh": known.zh if known else code,
+        "en": known.en if known else code,
+    }
+
+
+def suggestion_json(s: Suggestion, world: World, case: Case | None = None) -> dict[str, Any]:
+    """A suggestion as staff see it; ``case``: the case it became, if it did."""
+    return {
+        "id": s.id,
+        "channel": s.channel.value,
+        "category": category_json(s.category),
+        "text": s.text,
+        "area": area_ref_json(world, s.area),
+        "photos": list(s.photos),
+        "signed_in": s.author is not None,
+        "created_at": iso_utc(s.created_at),
+        "group": s.group_id,
+        "terms": list(s.terms),
+        "answer": s.answer,
+        "answered_at": iso_utc(s.answered_at),
+        "answered_by": s.answered_by,
+        "case_key": s.case_key,
+        "case": case_state_json(case),
+        "topic_id": s.topic_id,
+    }
+
+
+def suggestion_receipt_json(s: Suggestion) -> dict[str, Any]:
+    """What the sender of a suggestion who is not staff is told."""
+    return {
+        "id": s.id,
+        "category": category_json(s.category),
+        "group": s.group_id,
+        "notice": "已收到您的建议，社区将汇总研究并答复。 Received: the community will "
+        "consider it with similar ones and answer.",
+    }
+
+
+def group_json(g: participation_db.Group, world: World) -> dict[str, Any]:
+    """A group of near-duplicate suggestions: how many, the category, its words."""
+    return {
+        "id": g.id,
+        "count": g.count,
+        "category": category_json(g.category),
+        "terms": list(g.terms),
+        "label": " · ".join(g.terms),
+        "areas": [area_ref_json(world, a) for a in g.areas],
+        "latest": iso_utc(g.latest),
+    }
+
+
+def topic_summary_json(t: Topic, world: World) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "title": t.title,
+        "description": t.description,
+        "area": area_ref_json(world, t.area),
+        "kind": t.kind.value,
+        "step": step_json(t.step),
+        "step_due_at": iso_utc(t.step_due_at),
+        "created_at": iso_utc(t.created_at),
+        "rules": {"quorum": str(t.rules.quorum), "majority": str(t.rules.majority)},
+    }
+
+
+def participant_json(p: Participant, *, named: bool = False) -> dict[str, Any]:
+    """A meeting's participant; a resident's name stays off the public record unless
+    ``named`` (the staff who added them)."""
+    name = p.name if named or p.role != ParticipantRole.RESIDENT else None
+    return {
+        "n": p.n,
+        "role": p.role.value,
+        "name": name,
+        "signed_in": p.signed_in_at is not None,
+    }
+
+
+def turn_json(turn: Turn) -> dict[str, Any]:
+    return {"speaker": turn.speaker, "text": turn.text, "at": iso_utc(turn.at)}
+
+
+def meeting_json(
+    m: Meeting, people: Sequence[Participant], turns: Sequence[Turn]
+) -> dict[str, Any]:
+    """A meeting with its participants (``people``) and what they said (``turns``)."""
+    roles = {p.n: p.role.value for p in people}
+    return {
+        "id": m.id,
+        "topic_id": m.topic_id,
+        "mode": m.mode.value,
+        "at": iso_utc(m.at),
+        "place": m.place,
+        "agenda": list(m.agenda),
+        "minutes": m.minutes,
+        "decisions": list(m.decisions),
+        "participants": [participant_json(p) for p in people],
+        "turns": [
+            {
+                "speaker": x.speaker,
+                "role": roles.get(x.speaker),
+                "text": x.text,
+                "at": iso_utc(x.at),
+            }
+            for x in turns
+        ],
+    }
+
+
+def topic_record_json(
+    t: Topic,
+    world: World,
+    *,
+    staff: bool,
+    steps: Sequence[StepRecord],
+    meetings: Sequence[tuple[Meeting, Sequence[Participant], Sequence[Turn]]],
+    suggestions: int,
+    ballot: Ballot | None,
+    tally: Tally | None,
+    resolution: Resolution | None,
+    cases: Mapping[str, Case],
+) -> dict[str, Any]:
+    """A topic's public record: its steps, meetings, ballot, ``tally`` (once the ballot
+    is closed), and the resolution with the case of each action (``cases``, by key).
+    Who moved each step is named (by username) only to ``staff``: the public sees
+    :data:`STAFF_LABEL`, so the record gives no one a username to guess passwords for."""
+    out = topic_summary_json(t, world)
+    out["steps"] = [
+        {
+            **step_json(r.step),
+            "at": iso_utc(r.at),
+            "actor": r.actor if staff else STAFF_LABEL,
+            "note": r.note,
+        }
+        for r in steps
+    ]
+    out["meetings"] = [meeting_json(*m) for m in meetings]
+    out["suggestions"] = suggestions
+    out["ballot"] = (
+        None
+        if ballot is None
+        else {
+            "options": list(ballot.options),
+            "opens_at": iso_utc(ballot.opens_at),
+            "closes_at": iso_utc(ballot.closes_at),
+            "closed": ballot.closed,
+            "closed_at": iso_utc(ballot.closed_at),
+        }
+    )
+    out["tally"] = tally_json(tally) if tally is not None else None
+    out["resolution"] = None
+    if resolution is not None:
+        out["resolution"] = {
+            "text": resolution.text,
+            "at": iso_utc(resolution.at),
+            "actions": [
+                {
+                    "n": a.n,
+                    "title": a.title,
+                    "party": {
+                        "id": a.party,
+                        "name": world.parties[a.party].name
+                        if a.party in world.parties
+                        else a.party,
+                    },
+                    "due_at": iso_utc(a.due_at),
+                    "case_key": a.case_key,
+                    "case": case_state_json(cases.get(a.case_key)),
+                }
+                for a in resolution.actions
+            ],
+        }
+    return out
