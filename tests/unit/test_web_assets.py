@@ -248,6 +248,36 @@ def test_served_pages_load_nothing_from_another_host(client: TestClient, path: s
         assert client.get(ref).status_code == 200, ref
 
 
+def test_every_page_has_the_tab_icon_and_the_status_page_leads_to_the_apps(
+    client: TestClient,
+) -> None:
+    """A tab, a bookmark and a home-screen shortcut show cityeye's eye, not a blank page;
+    a person who opens the server's address finds the four apps from there."""
+    icon = client.get("/favicon.ico")  # where browsers look unasked
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content == (STATIC / "favicon.ico").read_bytes()
+    for path in ["/", "/docs", "/login", "/desk", "/cockpit", "/council"]:
+        page = client.get(path).text
+        assert '<link rel="icon" href="/static/favicon.ico"' in page, path
+    links = re.findall(r'<nav class="apps"[^>]*>(.*?)</nav>', client.get("/").text, re.S)
+    assert links
+    targets = re.findall(r'href="([^"]+)"', links[0])
+    assert {"/desk", "/cockpit", "/portal", "/council"} <= set(targets)
+    for target in targets:  # each link opens (the portal only with a live pipeline)
+        assert target == "/portal" or client.get(target).status_code == 200, target
+
+
+def test_the_portal_installs_as_an_app_with_icons_that_exist() -> None:
+    page = (TEMPLATES / "portal.html").read_text("utf-8")
+    assert '<link rel="manifest" href="/static/portal/portal.webmanifest">' in page
+    app = json.loads((STATIC / "portal" / "portal.webmanifest").read_text("utf-8"))
+    assert app["start_url"] == "/portal"
+    assert app["lang"] == "zh-CN"
+    for icon in app["icons"]:
+        assert (STATIC / icon["src"].removeprefix("/static/")).is_file(), icon["src"]
+
+
 def test_local_static_references_resolve() -> None:
     """Every /static/... a template names, and every relative url() in the CSS the pages
     load (ours and Leaflet's), is a file in the package."""

@@ -68,6 +68,17 @@ def api_docs(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "docs.html", {"openapi_url": openapi_url})
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The tab icon where browsers look for it unasked (pages name /static/favicon.ico);
+    drawn by web/assets/icons.py."""
+    return FileResponse(
+        WEB / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"cache-control": "public, max-age=86400"},
+    )
+
+
 @router.get("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}

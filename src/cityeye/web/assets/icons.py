@@ -1,11 +1,12 @@
-"""Draw the desk's app icons (static/desk/icon-*.png) with Pillow, here, offline.
+"""Draw cityeye's icons with Pillow, here, offline: the desk's and the portal's app icons
+(static/desk/icon-*.png) and the favicon every page shows in its tab (static/favicon.ico).
 
 The desk installs as an app (its manifest, static/desk/desk.webmanifest), and a phone or
 desktop shows these on the home screen, in the task bar and beside a notification. They
 are drawn rather than downloaded so no icon set from the internet (and its licence)
 enters the package; the committed PNGs are this script's output::
 
-    $ python src/cityeye/web/assets/icons.py          # writes static/desk/icon-*.png
+    $ python src/cityeye/web/assets/icons.py   # writes static/desk/icon-*.png, static/favicon.ico
 
 The picture is an eye (城市眼, "the city's eye") in white on the desk's blue. The
 "maskable" one fills its square and keeps the eye inside the middle 60 %, the safe zone
@@ -19,7 +20,12 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
-DESK = Path(__file__).resolve().parent.parent / "static" / "desk"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+DESK = STATIC / "desk"
+#: The tab icon: one .ico holding the sizes browsers ask for (16 and 32 in a tab, 48 on
+#: a Windows shortcut), served at /favicon.ico too, where browsers look unasked.
+FAVICON = STATIC / "favicon.ico"
+FAVICON_SIZES = ((16, 16), (32, 32), (48, 48))
 BLUE = (31, 111, 178, 255)  # the desk's button colour (desk.css)
 DARK = (16, 52, 84, 255)
 WHITE = (255, 255, 255, 255)
@@ -73,6 +79,8 @@ def main() -> None:
         path = DESK / name
         draw(px, maskable=maskable).save(path, optimize=True)
         print(f"wrote {path} ({path.stat().st_size} bytes)")
+    draw(256, maskable=False).save(FAVICON, sizes=list(FAVICON_SIZES))
+    print(f"wrote {FAVICON} ({FAVICON.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 // The shell is fetched network-first: online, the desk is always the server's current
 // one (an upgrade shows at once); the kept copy is only for when the network is away.
 "use strict";
-const CACHE = "cityeye-desk-v2"; // a new name when the shell's files change: the old copy goes
+const CACHE = "cityeye-desk-v3"; // a new name when the shell's files change: the old copy goes
 const SHELL = [
   "/desk",
   "/static/base.css",
@@ -21,6 +21,7 @@ const SHELL = [
   "/static/desk/desk.webmanifest",
   "/static/desk/icon-192.png",
   "/static/desk/icon-512.png",
+  "/static/favicon.ico",
 ];
 
 self.addEventListener("install", (ev) => {
