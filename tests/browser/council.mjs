@@ -65,8 +65,18 @@ try {
   await item.locator("[data-action=to-topic]").click();
   await staff.waitForSelector("#topic[data-step=propose]");
   report.topic = await staff.getAttribute("#topic", "data-id");
-  // the six steps by their names (GET /api/v1/meta), Chinese first
-  report.councilSteps = await staff.$$eval("#steps li b", (bs) => bs.map((b) => b.textContent));
+  // the six steps by their names (GET /api/v1/meta), in one language at a time:
+  // Chinese, then English on the 中/EN button (kept across a reload), then Chinese again
+  const shownSteps = () => staff.$$eval("#steps li b", (bs) => bs.map((b) => b.innerText.trim()));
+  report.councilSteps = await shownSteps();
+  await staff.click("[data-lang-toggle]");
+  await staff.waitForFunction(() => document.documentElement.lang === "en");
+  report.councilStepsEn = await shownSteps();
+  await staff.reload();
+  await staff.waitForSelector("#topic[data-step=propose]");
+  report.keptAfterReload = await staff.evaluate(() => document.documentElement.lang);
+  await staff.click("[data-lang-toggle]");
+  await staff.waitForFunction(() => document.documentElement.lang === "zh-CN");
   const advance = async (note, to) => {
     await staff.fill("#advance-note", note);
     await staff.click("#advance-button");

@@ -75,7 +75,10 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "通过" in report["tally"]
     assert "东门空地改建停车位" in report["resolutionShown"]
     # the steps, modes and roles by the enums' own names (GET /api/v1/meta)
-    assert report["councilSteps"] == [f"{s.zh} {s.en}" for s in TopicStep]
+    # one language at a time: Chinese, English on the button, the choice kept
+    assert report["councilSteps"] == [s.zh for s in TopicStep]
+    assert report["councilStepsEn"] == [s.en for s in TopicStep]
+    assert report["keptAfterReload"] == "en"
     assert report["portalSteps"] == [s.zh for s in TopicStep]
     assert sorted(m.split(" · ")[1] for m in report["portalMeetings"]) == [
         "线上 Online",

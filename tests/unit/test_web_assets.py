@@ -268,6 +268,23 @@ def test_every_page_has_the_tab_icon_and_the_status_page_leads_to_the_apps(
         assert target == "/portal" or client.get(target).status_code == 200, target
 
 
+#: Pages switched to one language at a time (issue 17); the desk and the portal follow.
+ONE_LANGUAGE = ["status", "login", "council", "cockpit"]
+
+
+@pytest.mark.parametrize("page", ONE_LANGUAGE)
+def test_a_page_shows_one_language_and_has_the_switch(page: str) -> None:
+    """Chinese by default and English on the 中/EN button, instead of every label twice:
+    each label is a Chinese span and an English one (base.css shows one), so no Chinese
+    text may stand bare in front of its English span, and the page loads common.js,
+    which keeps the choice for every page."""
+    html = (TEMPLATES / f"{page}.html").read_text("utf-8")
+    assert "data-lang-toggle" in html
+    assert '<script src="/static/common.js"' in html
+    bare = re.findall(r"[\u4e00-\u9fff][^<>{}]*(?:<br>)?\s*<(?:span|small) lang=\"en\">", html)
+    assert bare == [], bare
+
+
 def test_the_portal_installs_as_an_app_with_icons_that_exist() -> None:
     page = (TEMPLATES / "portal.html").read_text("utf-8")
     assert '<link rel="manifest" href="/static/portal/portal.webmanifest">' in page

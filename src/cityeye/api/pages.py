@@ -34,7 +34,8 @@ def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
     return [
         {
             "kind": kind,
-            "label": EVENT_KINDS[kind].zh if kind in EVENT_KINDS else "未知类型 unknown",
+            "label": EVENT_KINDS[kind].zh if kind in EVENT_KINDS else "未知类型",
+            "label_en": EVENT_KINDS[kind].en if kind in EVENT_KINDS else "unknown kind",
             "count": n,
             "pct": round(100 * n / peak, 1),
         }

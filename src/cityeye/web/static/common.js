@@ -10,6 +10,8 @@
 //   names               the Chinese and English names of the values the API sends
 //                       (a state, a severity, a move …), from GET /api/v1/meta, which
 //                       serves the enums' own: no page keeps a table of them
+//   lang                one language at a time, Chinese unless the person chose
+//                       English on a page's 中/EN button (kept for every page)
 "use strict";
 window.cityeye = (function () {
   // ------------------------------------------------------------------ session
@@ -189,15 +191,84 @@ window.cityeye = (function () {
   }
 
   // "中文 English": the Chinese first, the English in a span of its own
+  // a label in both languages, of which the page shows one (lang, base.css)
   function bi(tag, zh, en, cls) {
-    const e = el(tag, zh + (en ? " " : ""), cls);
-    if (en) {
-      const s = el("span", en);
-      s.lang = "en";
-      e.append(s);
+    const e = el(tag, "", cls);
+    if (!en) {
+      e.textContent = zh;
+      return e;
     }
+    const z = el("span", zh);
+    z.lang = "zh-CN";
+    const s = el("span", en);
+    s.lang = "en";
+    e.append(z, s);
     return e;
   }
+
+  // ------------------------------------------------------------------ language
+  // One language at a time: Chinese by default, English once the person presses a
+  // page's 中/EN button (any element with data-lang-toggle), remembered in this browser
+  // for every page. Templates and bi() write a label as
+  // <span lang="zh-CN">中文</span><span lang="en">English</span>; base.css shows the
+  // spans of the chosen language only. What a script writes itself it writes in
+  // lang.pick(zh, en), and redraws on lang.onChange.
+  const lang = (function () {
+    const KEY = "cityeye.lang";
+    const OLD_KEYS = ["cityeye.cockpit.lang"]; // the cockpit's own switch, before this one
+    const listeners = [];
+    let current = "zh";
+    try {
+      const kept = localStorage.getItem(KEY) || OLD_KEYS.map((k) => localStorage.getItem(k)).find(Boolean);
+      current = kept === "en" ? "en" : "zh";
+    } catch (e) {
+      // storage refused (a private window): Chinese, for this page
+    }
+
+    function apply() {
+      const root = document.documentElement;
+      root.dataset.lang = current;
+      root.lang = current === "en" ? "en" : "zh-CN";
+      for (const b of document.querySelectorAll("[data-lang-toggle]")) {
+        b.textContent = current === "en" ? "中文" : "EN";
+        b.setAttribute("aria-label", current === "en" ? "切换到中文" : "Switch to English");
+        b.lang = current === "en" ? "zh-CN" : "en"; // it names the other language
+        b.classList.add("lang-toggle");
+      }
+    }
+
+    function set(value) {
+      current = value === "en" ? "en" : "zh";
+      try {
+        localStorage.setItem(KEY, current);
+      } catch (e) {
+        // not kept: this page still switches
+      }
+      apply();
+      for (const f of listeners) f(current);
+    }
+
+    document.documentElement.dataset.lang = current; // before the first paint: no flash
+    function wire() {
+      apply();
+      for (const b of document.querySelectorAll("[data-lang-toggle]")) {
+        if (b.dataset.wired) continue;
+        b.dataset.wired = "1";
+        b.addEventListener("click", () => set(current === "en" ? "zh" : "en"));
+      }
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
+    else wire();
+
+    return {
+      get: () => current,
+      set,
+      en: () => current === "en",
+      pick: (zh, en) => (current === "en" && en ? en : zh),
+      onChange: (f) => listeners.push(f),
+      wire,
+    };
+  })();
 
   // ------------------------------------------------------------------ names
   // GET /api/v1/meta, once per page: {group: {value: {zh, en}}}. A page awaits
@@ -234,7 +305,9 @@ window.cityeye = (function () {
     const raw = (value) => (value === undefined || value === null ? "" : String(value));
     const zh = (group, value) => (find(group, value) || { zh: raw(value) }).zh;
     const en = (group, value) => (find(group, value) || { en: raw(value) }).en;
-    // "受理 Accept"
+    // the name as the page shows it: 受理, or Accept once the person chose English
+    const shown = (group, value) => (lang.en() ? en(group, value) : zh(group, value));
+    // "受理 Accept": both at once, for what cannot switch (a <select>'s options, a title)
     function both(group, value) {
       const n = find(group, value);
       return n ? n.zh + " " + n.en : raw(value);
@@ -242,9 +315,9 @@ window.cityeye = (function () {
     // [[value, {zh, en}], …] in the enum's order (a picker's options, the six steps)
     const entries = (group) => Object.entries((groups && groups[group]) || {});
 
-    return { load, find, zh, en, both, entries, TIMELINE: ["actions", "notes", "records"] };
+    return { load, find, zh, en, shown, both, entries, TIMELINE: ["actions", "notes", "records"] };
   })();
   names.load();
 
-  return { csrf, request, api, clock, time, el, bi, names };
+  return { csrf, request, api, clock, time, el, bi, names, lang };
 })();

@@ -13,7 +13,6 @@
 (function () {
   const REFRESH_MS = 10000;
   const DAYS = 30;
-  const LANG_KEY = "cityeye.cockpit.lang";
   const COLOUR_KEY = "cityeye.cockpit.colour";
   const OPEN = "reported,dispatched,accepted,in_progress,handled,verified,returned,escalated,reopened";
   const CHILD = { district: "street", street: "community", community: "grid" };
@@ -74,7 +73,7 @@
   ];
 
   const state = {
-    lang: localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh",
+    lang: window.cityeye.lang.get(), // the one switch every page shares (common.js)
     colour: localStorage.getItem(COLOUR_KEY) === "cases" ? "cases" : "rate",
     me: null, areas: {}, kids: {}, root: null, district: null, area: null,
     scenarios: {}, first: null, last: null, gen: 0,
@@ -127,9 +126,7 @@
 
   // ------------------------------------------------------------------ language
   function applyLang() {
-    document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
     for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
-    $("lang").textContent = state.lang === "en" ? "中" : "EN";
     if (state.me) $("who").textContent = state.me.display_name + " (" + name("user_roles", state.me.role) + ")";
     setLive(state.liveState || "connecting");
     crumbs();
@@ -144,9 +141,8 @@
     if (!$("cases").hidden && state.filter) showCases(state.filter, false);
   }
 
-  $("lang").addEventListener("click", () => {
-    state.lang = state.lang === "en" ? "zh" : "en";
-    localStorage.setItem(LANG_KEY, state.lang);
+  window.cityeye.lang.onChange((chosen) => {
+    state.lang = chosen;
     applyLang();
   });
   $("colour").addEventListener("click", () => {

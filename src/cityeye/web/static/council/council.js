@@ -23,16 +23,31 @@
   // and the district's timezone, elements with text (never innerHTML), and the names of
   // the six steps, topic kinds, meeting modes, participant roles and suggestion
   // channels (GET /api/v1/meta: the server's, no table of our own)
-  const { api, clock, time, el, bi, names } = window.cityeye;
+  const { api, clock, time, el, bi, names, lang } = window.cityeye;
+  const pick = lang.pick;
   // the six steps in order: [{code, zh, en}, …]
   const steps = () => names.entries("topic_steps").map(([code, n]) => ({ code, zh: n.zh, en: n.en }));
 
+  // why the server refused, in the page's language: in Chinese a sentence for each kind
+  // of refusal (the server's own reason is English and names fields); in English the
+  // server's reason itself, which says exactly which rule
+  const REFUSED = {
+    401: ["请重新登录。", "Sign in again."],
+    403: ["你没有这一步的权限。", "You may not do this."],
+    404: ["找不到了，可能已被删除或不在你的范围内。", "Not found, or not in your areas."],
+    409: ["现在还不能这样做：前一步没有完成，或已经做过了。", "Not possible now: an earlier step is not done, or this was done already."],
+    422: ["填写的内容不完整或不对，请检查后再试。", "Something entered is missing or wrong."],
+    429: ["操作太频繁，请稍后再试。", "Too many at once; try again shortly."],
+  };
   function reason(body, status) {
-    // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
     const d = body && body.detail;
-    if (typeof d === "string") return d;
-    if (Array.isArray(d)) return d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ");
-    return "HTTP " + status;
+    if (lang.en()) {
+      // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
+      if (typeof d === "string") return d;
+      if (Array.isArray(d)) return d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ");
+    }
+    const known = REFUSED[status];
+    return known ? pick(known[0], known[1]) : pick("服务器出错了，请稍后再试。", "The server failed; try again shortly.");
   }
 
   // {ok, status, body}; a network failure is {ok: false, status: 0}
@@ -48,7 +63,7 @@
       try { data = await r.json(); } catch (e) { data = null; }
       return { ok: r.ok, status: r.status, body: data, error: r.ok ? null : reason(data, r.status) };
     } catch (e) {
-      return { ok: false, status: 0, body: null, error: "网络错误 Network error: " + e.message };
+      return { ok: false, status: 0, body: null, error: pick("网络错误：", "Network error: ") + e.message };
     }
   }
 
@@ -96,7 +111,7 @@
   }
 
   function fail(p, message) {
-    p.textContent = "未完成 Not done: " + message;
+    p.textContent = pick("未完成：", "Not done: ") + message;
     p.hidden = false;
   }
 
@@ -152,7 +167,7 @@
     if (gen !== state.gen) return;
     const list = $("groups");
     list.replaceChildren();
-    $("groups-count").textContent = groups.length + " 组 groups";
+    $("groups-count").textContent = groups.length + pick(" 组", " groups");
     if (!groups.length) list.append(bi("li", "暂无建议", "No suggestions yet", "empty"));
     for (const g of groups) {
       const li = el("li");
@@ -162,7 +177,7 @@
       b.dataset.id = g.id;
       if (state.group && state.group.id === g.id) b.setAttribute("aria-current", "true");
       b.append(el("b", String(g.count), "n"), el("span", g.label || g.terms.join(" · "), "label"));
-      b.append(el("span", [g.category.zh + " " + g.category.en, g.areas.map((a) => a.name).join("、"), when(g.latest)].filter(Boolean).join(" · "), "meta"));
+      b.append(el("span", [pick(g.category.zh, g.category.en), g.areas.map((a) => a.name).join("、"), when(g.latest)].filter(Boolean).join(" · "), "meta"));
       b.addEventListener("click", () => openGroup(g));
       li.append(b);
       list.append(li);
@@ -177,7 +192,7 @@
       else b.removeAttribute("aria-current");
     }
     $("group-detail").hidden = false;
-    $("group-title").textContent = (g.label || "") + " · " + g.count + " 条 suggestions";
+    $("group-title").textContent = (g.label || "") + " · " + g.count + pick(" 条", " suggestions");
     const q = new URLSearchParams({ group: g.id, area: state.area, page: state.page, per_page: PER_PAGE });
     const body = await get(API + "/suggestions?" + q);
     if (state.group !== g) return;
@@ -198,9 +213,9 @@
   function suggestionItem(s, g) {
     const li = el("li", null, "suggestion card");
     li.dataset.id = s.id;
-    li.append(el("div", [when(s.created_at), s.area.name, names.both("suggestion_channels", s.channel), s.category.zh + " " + s.category.en, s.signed_in ? "实名 signed in" : "匿名 anonymous", s.id].join(" · "), "meta"));
+    li.append(el("div", [when(s.created_at), s.area.name, names.shown("suggestion_channels", s.channel), pick(s.category.zh, s.category.en), s.signed_in ? pick("实名", "signed in") : pick("匿名", "anonymous"), s.id].join(" · "), "meta"));
     li.append(el("p", s.text, "text"));
-    if (s.terms.length) li.append(el("div", "关键词 terms: " + s.terms.join(" · "), "meta"));
+    if (s.terms.length) li.append(el("div", pick("关键词：", "Terms: ") + s.terms.join(" · "), "meta"));
     const status = el("div", null, "status");
     if (s.answer) status.append(bi("div", "已答复：" + s.answer, "(answered " + when(s.answered_at) + " by " + (s.answered_by || "") + ")", "answered"));
     if (s.case_key) {
@@ -219,11 +234,11 @@
 
     const form = el("form", null, "suggestion-moves");
     form.dataset.manage = "";
-    const answer = input("answer", { tag: "textarea", rows: "2", maxlength: "4000", placeholder: "答复居民 Answer the resident" });
+    const answer = input("answer", { tag: "textarea", rows: "2", maxlength: "4000", placeholder: pick("答复居民", "Answer the resident") });
     if (s.answer) answer.value = s.answer;
     // a new topic (its title), or one of the open topics the suggestion belongs on
-    const onTopic = select("topic", [["", "新议题 New topic"], ...state.topics.filter((t) => t.step.code !== "resolve").map((t) => [t.id, t.title + " · " + t.area.name])]);
-    const title = input("title", { maxlength: "200", placeholder: "议题标题 Topic title" });
+    const onTopic = select("topic", [["", pick("新议题", "New topic")], ...state.topics.filter((t) => t.step.code !== "resolve").map((t) => [t.id, t.title + " · " + t.area.name])]);
+    const title = input("title", { maxlength: "200", placeholder: pick("议题标题", "Topic title") });
     onTopic.addEventListener("change", () => { title.hidden = !!onTopic.value; });
     title.value = (g && g.label ? g.label.split(" · ").join("") + "：" : "") + s.text.slice(0, 30);
     const error = errorLine();
@@ -239,7 +254,7 @@
 
     answerB.addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
-      if (!answer.value.trim()) return fail(error, "请填写答复 Write the answer");
+      if (!answer.value.trim()) return fail(error, pick("请填写答复", "Write the answer"));
       const r = await call("POST", API + "/suggestions/" + encodeURIComponent(s.id) + "/answer", { text: answer.value.trim() });
       if (!r.ok) return fail(error, r.error);
       li.replaceWith(suggestionItem(r.body, g));
@@ -252,7 +267,7 @@
     }));
     topicB.addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
-      if (!onTopic.value && !title.value.trim()) return fail(error, "请填写议题标题 Write the topic's title");
+      if (!onTopic.value && !title.value.trim()) return fail(error, pick("请填写议题标题", "Write the topic's title"));
       const body = onTopic.value ? { topic_id: onTopic.value } : { title: title.value.trim() };
       const r = await call("POST", API + "/suggestions/" + encodeURIComponent(s.id) + "/topic", body);
       if (!r.ok) return fail(error, r.error);
@@ -281,8 +296,8 @@
       b.dataset.action = "open-topic";
       b.dataset.id = t.id;
       if (state.topic === t.id) b.setAttribute("aria-current", "true");
-      b.append(el("span", t.step.zh + " " + t.step.en, "step"), el("b", t.title, "title"));
-      const due = t.step.code !== "resolve" && t.step_due_at ? "期限 due " + when(t.step_due_at) : "";
+      b.append(el("span", pick(t.step.zh, t.step.en), "step"), el("b", t.title, "title"));
+      const due = t.step.code !== "resolve" && t.step_due_at ? pick("期限 ", "due ") + when(t.step_due_at) : "";
       b.append(el("span", [t.area.name, names.zh("topic_kinds", t.kind), due, t.id].filter(Boolean).join(" · "), "meta"));
       b.addEventListener("click", () => openTopic(t.id));
       li.append(b);
@@ -298,7 +313,7 @@
       error.hidden = true;
       const f = form.elements;
       const body = { title: f.namedItem("title").value.trim(), description: f.namedItem("description").value.trim(), area: state.area, kind: f.namedItem("kind").value };
-      if (!body.title) return fail(error, "请填写标题 Write a title");
+      if (!body.title) return fail(error, pick("请填写标题", "Write a title"));
       const r = await call("POST", API + "/topics", body);
       if (!r.ok) return fail(error, r.error);
       form.reset();
@@ -342,7 +357,7 @@
     box.dataset.step = t.step.code;
     box.replaceChildren();
     box.append(el("h3", t.title, "topic-title"));
-    box.append(el("p", [t.id, t.area.name, names.both("topic_kinds", t.kind), "法定人数 quorum " + t.rules.quorum, "多数 majority > " + t.rules.majority, "建议 suggestions " + t.suggestions].join(" · "), "meta"));
+    box.append(el("p", [t.id, t.area.name, names.shown("topic_kinds", t.kind), pick("法定人数 ", "quorum ") + t.rules.quorum, pick("多数 > ", "majority > ") + t.rules.majority, pick("建议 ", "suggestions ") + t.suggestions].join(" · "), "meta"));
     if (t.description) box.append(el("p", t.description, "description"));
     box.append(progress(t));
     if (t.step.code !== "resolve") box.append(advanceForm(t));
@@ -369,7 +384,7 @@
       }
       if (i === current && t.step_due_at && s.code !== "resolve") {
         const late = new Date(t.step_due_at) < clock.now();
-        const due = el("span", (late ? "已超期 overdue · " : "期限 due ") + when(t.step_due_at), "due" + (late ? " overdue" : ""));
+        const due = el("span", (late ? pick("已超期 ", "overdue · ") : pick("期限 ", "due ")) + when(t.step_due_at), "due" + (late ? " overdue" : ""));
         due.id = "step-due";
         li.append(due);
       }
@@ -384,7 +399,7 @@
     const form = el("form", null, "advance");
     form.id = "advance";
     form.dataset.manage = "";
-    const note = input("note", { tag: "textarea", rows: "2", maxlength: "2000", placeholder: "说明 Note (optional)" });
+    const note = input("note", { tag: "textarea", rows: "2", maxlength: "2000", placeholder: pick("说明", "Note (optional)") });
     note.id = "advance-note";
     const b = button("进入下一步：" + next.zh, "Advance to: " + next.en, "advance");
     b.id = "advance-button";
@@ -417,7 +432,7 @@
   function meeting(t, m) {
     const li = el("li", null, "meeting card");
     li.dataset.id = m.id;
-    li.append(el("div", [names.both("meeting_modes", m.mode), when(m.at), m.place, m.id].filter(Boolean).join(" · "), "meeting-head"));
+    li.append(el("div", [names.shown("meeting_modes", m.mode), when(m.at), m.place, m.id].filter(Boolean).join(" · "), "meeting-head"));
     if (m.agenda.length) {
       const ag = el("ol", null, "agenda");
       for (const a of m.agenda) ag.append(el("li", a));
@@ -427,7 +442,7 @@
     const people = el("ul", null, "participants");
     if (!m.participants.length) people.append(bi("li", "暂无", "None yet", "empty"));
     for (const p of m.participants) {
-      const item = el("li", "#" + p.n + " " + names.both("participant_roles", p.role) + " · " + (p.name || "（居民姓名不公开 name withheld）") + (p.signed_in ? " · ✓ 已签到 signed in" : ""));
+      const item = el("li", "#" + p.n + " " + names.shown("participant_roles", p.role) + " · " + (p.name || pick("（居民姓名不公开）", "(name withheld)")) + (p.signed_in ? pick(" · ✓ 已签到", " · ✓ signed in") : ""));
       item.dataset.n = p.n;
       people.append(item);
     }
@@ -438,9 +453,9 @@
     // add a participant: a user (by username) or someone named
     const add = el("form", null, "inline add-participant");
     add.dataset.manage = "";
-    const role = select("role", names.entries("participant_roles").map(([k, v]) => [k, v.zh + " " + v.en]));
-    const user = input("user", { maxlength: "64", placeholder: "用户名 username" });
-    const name = input("name", { maxlength: "128", placeholder: "或姓名 or a name" });
+    const role = select("role", names.entries("participant_roles").map(([k, v]) => [k, pick(v.zh, v.en)]));
+    const user = input("user", { maxlength: "64", placeholder: pick("用户名", "username") });
+    const name = input("name", { maxlength: "128", placeholder: pick("或姓名", "or a name") });
     add.append(role, user, name, button("添加参会人", "Add participant", "add-participant"));
     add.addEventListener("submit", (ev) => ev.preventDefault());
     add.querySelector("button").addEventListener("click", () => busy(add, async () => {
@@ -448,7 +463,7 @@
       const body = { role: role.value };
       if (user.value.trim()) body.user = user.value.trim();
       if (name.value.trim()) body.name = name.value.trim();
-      if (!body.user === !body.name) return fail(error, "填用户名或姓名（二选一）Give a username or a name, one of them");
+      if (!body.user === !body.name) return fail(error, pick("填用户名或姓名（二选一）", "Give a username or a name, one of them"));
       const r = await call("POST", url + "/participants", body);
       if (!r.ok) return fail(error, r.error);
       openTopic(t.id);
@@ -478,7 +493,7 @@
     minutes.addEventListener("submit", (ev) => ev.preventDefault());
     minutes.querySelector("button").addEventListener("click", () => busy(minutes, async () => {
       error.hidden = true;
-      if (!text.value.trim()) return fail(error, "请填写纪要 Write the minutes");
+      if (!text.value.trim()) return fail(error, pick("请填写纪要", "Write the minutes"));
       const r = await call("PUT", url + "/minutes", { text: text.value.trim() });
       if (!r.ok) return fail(error, r.error);
       openTopic(t.id);
@@ -491,12 +506,12 @@
     li.append(decided);
     const decide = el("form", null, "inline add-decision");
     decide.dataset.manage = "";
-    const decision = input("decision", { maxlength: "4000", placeholder: "决定 A decision" });
+    const decision = input("decision", { maxlength: "4000", placeholder: pick("决定", "A decision") });
     decide.append(decision, button("添加决定", "Add decision", "add-decision", "secondary"));
     decide.addEventListener("submit", (ev) => ev.preventDefault());
     decide.querySelector("button").addEventListener("click", () => busy(decide, async () => {
       error.hidden = true;
-      if (!decision.value.trim()) return fail(error, "请填写决定 Write the decision");
+      if (!decision.value.trim()) return fail(error, pick("请填写决定", "Write the decision"));
       const r = await call("POST", url + "/decisions", { text: decision.value.trim() });
       if (!r.ok) return fail(error, r.error);
       openTopic(t.id);
@@ -509,18 +524,18 @@
     const form = el("form", null, "new-meeting stack");
     form.id = "new-meeting";
     form.dataset.manage = "";
-    const mode = select("mode", names.entries("meeting_modes").map(([k, v]) => [k, v.zh + " " + v.en]));
+    const mode = select("mode", names.entries("meeting_modes").map(([k, v]) => [k, pick(v.zh, v.en)]));
     const at = input("at", { type: "datetime-local", required: "required" });
     // 19:00 on the server's tomorrow (a replayed day's in a demo), on the district's clock
     at.value = time.day(clock.now() + 86400000) + "T19:00";
-    const place = input("place", { maxlength: "200", placeholder: "社区议事厅 / 线上 place" });
-    const agenda = input("agenda", { tag: "textarea", rows: "2", placeholder: "每行一项 one item a line" });
+    const place = input("place", { maxlength: "200", placeholder: pick("社区议事厅 / 线上", "place") });
+    const agenda = input("agenda", { tag: "textarea", rows: "2", placeholder: pick("每行一项", "one item a line") });
     const error = errorLine();
     form.append(bi("h5", "新会议", "New meeting"), field("方式", "Mode", mode), field("时间", "Time", at), field("地点", "Place", place), field("议程", "Agenda", agenda), button("创建会议", "Create meeting", "create-meeting"), error);
     form.addEventListener("submit", (ev) => ev.preventDefault());
     form.querySelector("button").addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
-      if (!at.value) return fail(error, "请选择时间 Choose the time");
+      if (!at.value) return fail(error, pick("请选择时间", "Choose the time"));
       const items = agenda.value.split("\n").map((x) => x.trim()).filter(Boolean);
       const r = await call("POST", API + "/topics/" + encodeURIComponent(t.id) + "/meetings", { mode: mode.value, at: zoned(at.value), place: place.value.trim(), agenda: items });
       if (!r.ok) return fail(error, r.error);
@@ -538,8 +553,8 @@
       opts.id = "ballot-options";
       for (const o of b.options) opts.append(el("li", o));
       s.append(opts);
-      const status = b.closed ? "已关闭 closed " + when(b.closed_at) : t.step.code === "vote" ? "投票中 open for votes" : "草案 draft";
-      s.append(el("p", [status, b.closes_at ? "截止 closes " + when(b.closes_at) : ""].filter(Boolean).join(" · "), "meta ballot-status"));
+      const status = b.closed ? pick("已关闭 ", "closed ") + when(b.closed_at) : t.step.code === "vote" ? pick("投票中", "open for votes") : pick("草案", "draft");
+      s.append(el("p", [status, b.closes_at ? pick("截止 ", "closes ") + when(b.closes_at) : ""].filter(Boolean).join(" · "), "meta ballot-status"));
     } else {
       s.append(bi("p", "尚未拟订表决票（在“拟订方案”一步拟订）", "No ballot yet (drafted at 拟订方案)", "meta"));
     }
@@ -568,8 +583,8 @@
     const form = el("form", null, "stack");
     form.id = "ballot-form";
     form.dataset.manage = "";
-    const options = input("options", { tag: "textarea", rows: "3", placeholder: "每行一个选项（至少两个）one option a line (two at least)" });
-    options.value = t.ballot ? t.ballot.options.join("\n") : "同意 Agree\n不同意 Disagree";
+    const options = input("options", { tag: "textarea", rows: "3", placeholder: pick("每行一个选项（至少两个）", "one option a line (two at least)") });
+    options.value = t.ballot ? t.ballot.options.join("\n") : pick("同意\n不同意", "Agree\nDisagree");
     const closes = input("closes_at", { type: "datetime-local" });
     if (t.ballot && t.ballot.closes_at) closes.value = localInput(t.ballot.closes_at);
     const quorum = input("quorum", { maxlength: "16", placeholder: t.rules.quorum });
@@ -582,7 +597,7 @@
     form.querySelector("button[data-action=save-ballot]").addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
       const body = { options: options.value.split("\n").map((x) => x.trim()).filter(Boolean) };
-      if (body.options.length < 2) return fail(error, "至少两个选项 Two options at least");
+      if (body.options.length < 2) return fail(error, pick("至少两个选项", "Two options at least"));
       if (closes.value) body.closes_at = zoned(closes.value);
       if (quorum.value.trim()) body.quorum = quorum.value.trim();
       if (majority.value.trim()) body.majority = majority.value.trim();
@@ -609,9 +624,9 @@
     };
     fact("eligible", "有表决权", "Eligible", String(x.eligible));
     fact("voters", "参加表决", "Voters", String(x.voters));
-    fact("quorum_met", "达到法定人数", "Quorum met", x.quorum_met ? "是 yes" : "否 no");
+    fact("quorum_met", "达到法定人数", "Quorum met", x.quorum_met ? pick("是", "yes") : pick("否", "no"));
     fact("winner", "得票最多", "Leading option", x.winner || "—");
-    fact("passed", "通过", "Passed", x.passed ? "是 yes" : "否 no");
+    fact("passed", "通过", "Passed", x.passed ? pick("是", "yes") : pick("否", "no"));
     box.append(facts);
     const table = el("table", null, "counts");
     const head = el("tr");
@@ -642,7 +657,7 @@
     const s = section("决议", "Resolution", "resolution-section");
     const res = t.resolution;
     if (res) {
-      s.append(el("p", res.text, "resolution-text"), el("p", "形成于 resolved " + when(res.at), "meta"));
+      s.append(el("p", res.text, "resolution-text"), el("p", pick("形成于 ", "resolved ") + when(res.at), "meta"));
       const ol = el("ol", null, "actions");
       ol.id = "actions";
       if (!res.actions.length) ol.append(bi("li", "无行动项", "No actions", "empty"));
@@ -650,7 +665,7 @@
         const li = el("li", null, "action card");
         li.dataset.n = a.n;
         li.dataset.caseKey = a.case_key;
-        li.append(el("b", a.title), el("div", [a.party.name, "期限 due " + when(a.due_at)].join(" · "), "meta"));
+        li.append(el("b", a.title), el("div", [a.party.name, pick("期限 ", "due ") + when(a.due_at)].join(" · "), "meta"));
         const c = a.case;
         const st = c ? el("div", "工单 " + c.id + " · " + c.state_zh + " " + c.state_en, "case-state state-" + c.state) : bi("div", "工单待立案", "Case being opened", "case-state pending");
         if (c) st.dataset.state = c.state;
@@ -673,16 +688,16 @@
     } else if (t.step.code === "resolve") {
       s.append(resolutionForm(t));
     } else {
-      s.append(bi("p", "表决通过后在“形成决议”一步填写", "Written at 形成决议, after the vote passed", "meta"));
+      s.append(bi("p", "表决通过后在“形成决议”一步填写", "Written at the resolution step, after the vote passed", "meta"));
     }
     return s;
   }
 
   function actionRow(t) {
     const row = el("div", null, "action-row");
-    const title = input("action_title", { maxlength: "200", placeholder: "行动 Action" });
+    const title = input("action_title", { maxlength: "200", placeholder: pick("行动", "Action") });
     const near = state.parties.filter((p) => covers(p, t.area.code));
-    const party = select("party", [...near, ...state.parties.filter((p) => !near.includes(p))].map((p) => [p.id, p.name + (p.non_government ? " · 共治 co-gov" : "")]));
+    const party = select("party", [...near, ...state.parties.filter((p) => !near.includes(p))].map((p) => [p.id, p.name + (p.non_government ? pick(" · 共治", " · co-governance") : "")]));
     const days = input("due_days", { type: "number", min: "1", max: "365", value: "7" });
     const remove = button("删除", "Remove", "remove-action", "secondary small");
     remove.addEventListener("click", () => row.remove());
@@ -708,7 +723,7 @@
     form.addEventListener("submit", (ev) => ev.preventDefault());
     submit.addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
-      if (!text.value.trim()) return fail(error, "请填写决议内容 Write the resolution");
+      if (!text.value.trim()) return fail(error, pick("请填写决议内容", "Write the resolution"));
       const actions = [];
       for (const row of rows.querySelectorAll(".action-row")) {
         const title = row.querySelector("[name=action_title]").value.trim();
@@ -727,7 +742,7 @@
   async function loadAll() {
     state.gen += 1;
     notice("");
-    const jobs = [loadTopics(), loadGroups().catch((e) => notice("社情民意不可用 Suggestions unavailable: " + e.message))];
+    const jobs = [loadTopics(), loadGroups().catch((e) => notice(pick("社情民意不可用：", "Suggestions unavailable: ") + e.message))];
     await Promise.all(jobs).catch((e) => notice(e.message));
     if (state.group) openGroup(state.group).catch(() => {});
     if (state.topic) openTopic(state.topic);
@@ -737,6 +752,7 @@
   const hashTopic = () => decodeURIComponent((location.hash.match(/topic=([^&]+)/) || [])[1] || "");
 
   $("reload").addEventListener("click", () => loadAll());
+  lang.onChange(() => loadAll()); // what the script wrote, again in the chosen language
   $("logout").addEventListener("click", async (ev) => {
     ev.preventDefault();
     await api("/api/v1/auth/logout", { method: "POST" });
@@ -760,7 +776,7 @@
     state.area = state.roots[0];
     fillAreas();
     if (!["admin", "dispatcher", "leader"].includes(me.role)) {
-      notice("本页供社区工作人员（调度员、管理员）使用 This page is for community staff (dispatchers, admins)");
+      notice(pick("本页供社区工作人员（调度员、管理员）使用", "This page is for community staff (dispatchers, admins)"));
     }
     const wanted = hashTopic();
     if (wanted) state.topic = wanted;
@@ -769,5 +785,5 @@
       if (id && id !== state.topic) openTopic(id);
     });
     await loadAll();
-  })().catch((e) => notice("加载失败 Could not load: " + e.message));
+  })().catch((e) => notice(pick("加载失败：", "Could not load: ") + e.message));
 })();
