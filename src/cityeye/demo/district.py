@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from shapely import box, clip_by_rect, contains_xy, intersection, union_all
-from shapely.geometry import Point, Polygon, shape
+from shapely import box, clip_by_rect, contains_xy, intersection, prepare, union_all
+from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -425,21 +425,30 @@ def polygon(shape_: Polygon) -> dict[str, Any]:
     }
 
 
-def _point_in(shape_: Polygon, rng: random.Random, margin: float = 0.1) -> tuple[float, float]:
-    """A random (lat, lon) well inside ``shape_``: at least ``margin`` × its size from
-    the border (less for a thin one), so the grid a device is registered in is also
-    the grid its coordinates fall in."""
-    west, south, east, north = shape_.bounds
+def _inner(shape_: Polygon, margin: float) -> Polygon:
+    """The part of ``shape_`` at least ``margin`` × its size from its border (less for
+    a thin or ragged one: the margin halves until something is left), prepared for
+    fast point tests."""
     far = margin * math.sqrt(shape_.area)
-    edge = shape_.exterior
-    for attempt in range(200):
-        if attempt and attempt % 40 == 0:
-            far /= 2  # a thin or ragged piece: come closer to the border
+    for _ in range(6):
+        inner = _pieces(shape_.buffer(-far, quad_segs=2))
+        if inner:
+            prepare(inner[0])
+            return inner[0]
+        far /= 2
+    return shape_  # pragma: no cover - a sliver: anywhere strictly inside will do
+
+
+def _point_in(inner: Polygon, rng: random.Random) -> tuple[float, float]:
+    """A random (lat, lon) inside ``inner`` (see :func:`_inner`): never on a border,
+    so the grid a device is registered in is also the grid its coordinates fall in."""
+    west, south, east, north = inner.bounds
+    for _ in range(1000):
         lat = round(rng.uniform(south, north), 6)
         lon = round(rng.uniform(west, east), 6)
-        if contains_xy(shape_, lon, lat) and edge.distance(Point(lon, lat)) >= far:
+        if contains_xy(inner, lon, lat):
             return lat, lon
-    point = shape_.representative_point()  # pragma: no cover - a sliver
+    point = inner.representative_point()  # pragma: no cover - vanishingly unlikely
     return round(point.y, 6), round(point.x, 6)
 
 
@@ -463,6 +472,15 @@ def _street_shapes(
     return out
 
 
+@cache
+def _grid_shapes(
+    counts: tuple[tuple[str, int], ...], street: str, community: int, n: int
+) -> list[Polygon]:
+    """The ``n`` grids of a street's ``community``-th community (1-based), of equal
+    area (cached: the same for every seed that gives that community ``n`` grids)."""
+    return split(_street_shapes(counts)[street][1][community - 1], [1.0] * n)
+
+
 # ------------------------------------------------------------------------------ model
 
 
@@ -481,6 +499,13 @@ class _Grid:
     street: str
     shape: Polygon
     buildings: list[_Building] = field(default_factory=list)
+    _inner: dict[float, Polygon] = field(default_factory=dict)
+
+    def inner(self, margin: float) -> Polygon:
+        """Where to put things in this grid, ``margin`` × its size from its border."""
+        if margin not in self._inner:
+            self._inner[margin] = _inner(self.shape, margin)
+        return self._inner[margin]
 
 
 @dataclass(slots=True)
@@ -531,7 +556,8 @@ class _Builder:
         by_name = {s["name"]: s for s in facts_streets}
         order = [s["name"] for s in facts_streets]
         assert sorted(order) == sorted(n for row in LAYOUT for n in row)
-        shapes = _street_shapes(tuple((n, by_name[n]["community_count"]) for n in order))
+        counts = tuple((n, by_name[n]["community_count"]) for n in order)
+        shapes = _street_shapes(counts)
         used_names = {c for s in facts_streets for c in s.get("communities") or []}
         used_names |= {
             p["name"] for s in facts_streets for p in s.get("communities_probable") or []
@@ -573,7 +599,7 @@ class _Builder:
                         **c_extra,
                     }
                 )
-                g_shapes = split(c_shape, [1.0] * grid_counts[c_index - 1])
+                g_shapes = _grid_shapes(counts, name, c_index, grid_counts[c_index - 1])
                 for g_index, g_shape in enumerate(g_shapes, 1):
                     grid = _Grid(
                         code=f"G{community.code}{g_index:02d}",
@@ -627,7 +653,7 @@ class _Builder:
     def _buildings(self) -> None:
         for grid in self.grid_by_code.values():
             for n in range(1, self.rng.randint(4, 10) + 1):
-                lat, lon = _point_in(grid.shape, self.rng, margin=0.15)
+                lat, lon = _point_in(grid.inner(0.15), self.rng)
                 grid.buildings.append(_Building(f"B-{grid.code}-{n}", lat, lon))
 
     def _estates(self) -> None:
@@ -688,7 +714,7 @@ class _Builder:
         elif at is not None:
             lat, lon = at
         else:
-            lat, lon = _point_in(grid.shape, self.rng)
+            lat, lon = _point_in(grid.inner(0.1), self.rng)
         device: dict[str, Any] = {"id": f"{DEVICE_PREFIX[kind]}-{n:06d}", "kind": kind}
         device["area"] = grid.code
         if subject is not None:
@@ -705,7 +731,7 @@ class _Builder:
 
     def add_venue(self, grid: _Grid, name: str, tag: str, vtype: str) -> dict[str, Any]:
         self._venue_seq += 1
-        lat, lon = _point_in(grid.shape, self.rng, margin=0.15)
+        lat, lon = _point_in(grid.inner(0.15), self.rng)
         venue = {
             "id": f"V-{self._venue_seq:04d}",
             "area": grid.code,
@@ -999,7 +1025,7 @@ class _Builder:
             stem = grid.name.split("第")[0].removesuffix("社区")
             point = f"{stem}垃圾分类点{len(points) + 1}号"
             points.append((grid, point))
-            spot = _point_in(grid.shape, rng, margin=0.15)
+            spot = _point_in(grid.inner(0.15), rng)
             for stream in BIN_STREAMS[: min(N_BINS - bins, rng.randint(2, 4))]:
                 self.add_device("bin_sensor", grid, at=spot, point=point, stream=stream)
                 bins += 1
