@@ -106,6 +106,9 @@ try {
   report.whoZh = await page.locator("#who").textContent();
   report.tableHead = await page.locator("#table thead th").allTextContents();
   report.tableTitle = await page.locator("#table-title").textContent();
+  // a leader on a phone: the same page, nothing wider than the screen
+  await page.setViewportSize({ width: 390, height: 844 });
+  report.phoneWidth = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
 } catch (e) {
   report.errors.push(String(e));
 } finally {

@@ -242,11 +242,13 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
     assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
     # the names are the enums' own (GET /api/v1/meta), in the page's language
-    assert set(report["caseStates"]) <= {f"{s.zh} {s.en}" for s in CaseState}, report
+    assert set(report["caseStates"]) <= {s.en for s in CaseState}, report  # in English now
     assert report["timeline"][0].startswith("Opened · system · Reported · "), report
     assert report["who"] == "区领导 (leader)"
     assert report["whoZh"] == "区领导 (领导)"
     assert report["tableTitle"] in ("下级区域 · 街道", "下级区域 · 社区"), report["tableTitle"]
+    scrolled, screen = report["phoneWidth"]
+    assert scrolled <= screen, report["phoneWidth"]  # a phone shows it without side-scrolling
     assert report["tableHead"][-1] == "误报撤销"
     assert shot.stat().st_size > 30_000
     keep_screenshots(tmp_path, "cockpit.png")

@@ -676,7 +676,7 @@
     for (const c of body.items) {
       const li = el("li", null, "case sev-" + c.severity);
       li.dataset.id = c.id;
-      li.append(el("span", c.state_zh + (state.lang === "en" ? " " + names.en("case_states", c.state) : ""), "state"), el("div", c.title, "title"));
+      li.append(el("span", name("case_states", c.state), "state"), el("div", c.title, "title"));
       li.append(el("div", [c.id, c.area ? c.area.name : "", t("opened_on") + " " + when(c.opened_at), c.due_at ? t("due_on") + " " + when(c.due_at) : ""].filter(Boolean).join(" · "), "meta"));
       li.addEventListener("click", () => showCase(c.id));
       list.append(li);
@@ -691,7 +691,7 @@
     const back = el("button", t("back"), "ghost");
     back.type = "button";
     back.addEventListener("click", () => { box.hidden = true; $("cases-list").hidden = false; $("cases-more").hidden = false; });
-    box.append(back, el("h3", c.title), el("p", [c.id, c.state_zh, name("severities", c.severity), c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
+    box.append(back, el("h3", c.title), el("p", [c.id, name("case_states", c.state), name("severities", c.severity), c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
     box.append(el("h4", t("timeline")));
     const ol = el("ol");
     for (const e of c.timeline) {
