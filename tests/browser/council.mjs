@@ -171,7 +171,26 @@ try {
   if (SHOTS) await anyone.screenshot({ path: SHOTS + "/topic.png", fullPage: true });
   report.steps.push("public record");
 
-  // 6. a volunteer collecting door to door (民情快递) writes down a neighbour's words
+  // 6. a new neighbour comes to the community's counter: the dispatcher registers them
+  // with their home verified (居民核验), gives them the password shown once, and they
+  // sign in as a resident of that home
+  last = staff;
+  await staff.goto(new URL("/council", base).href);
+  await staff.waitForSelector("#resident-new select[name=area] option", { state: "attached" });
+  await staff.fill("#resident-new input[name=username]", "new.neighbour");
+  await staff.fill("#resident-new input[name=display_name]", "新邻居");
+  report.homeOffered = await staff.$$eval("#resident-new select[name=area] option", (os) => os.map((o) => o.value));
+  await staff.click("#resident-new button[type=submit]");
+  await staff.waitForSelector("#resident-new .password:not([hidden]) b");
+  const initial = await staff.textContent("#resident-new .password b");
+  await staff.waitForSelector('#residents li[data-username="new.neighbour"]');
+  report.residentListed = await staff.innerText('#residents li[data-username="new.neighbour"]');
+  const neighbour = await person(phone);
+  const signedIn = await neighbour.request.post(new URL("/api/v1/auth/login", base).href, { data: { username: "new.neighbour", password: initial } });
+  report.neighbour = (await signedIn.json()).user;
+  report.steps.push("verified a home");
+
+  // 7. a volunteer collecting door to door (民情快递) writes down a neighbour's words
   const volunteer = await person(phone);
   await signIn(volunteer, process.env.VOLUNTEER, "/portal");
   await volunteer.click("button[data-tab=suggest]");

@@ -606,6 +606,7 @@ AREA_PARAM = {
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},
     "/api/v1/participation/stats": {},
+    "/api/v1/residents": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/actions"}
@@ -658,6 +659,8 @@ NOT_AREA_SCOPED = {
     "/api/v1/participation/meetings/{meeting_id}/turns": "the meeting's signed-in participants",
     "/api/v1/participation/meetings/{meeting_id}/minutes": "dispatcher of the topic's area",
     "/api/v1/participation/meetings/{meeting_id}/decisions": "dispatcher of the topic's area",
+    "/api/v1/residents/{username}/home": "into the verifier's areas, of residents whose home "
+    "is there or unverified (test_residents.py)",
 }
 
 

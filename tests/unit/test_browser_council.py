@@ -67,8 +67,15 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
         "voted",
         "resolved",
         "public record",
+        "verified a home",
         "door to door",
     ]
+    # 居民核验: a home among the chosen area's communities and grids, and the new
+    # resident signs in with the password shown once, their home verified
+    assert GRID in report["homeOffered"]
+    assert "新邻居" in report["residentListed"]
+    assert report["neighbour"]["role"] == "resident"
+    assert report["neighbour"]["areas"] == [report["homeOffered"][0]]
     assert "停车" in report["category"]  # classified as parking
     assert (report["atVote"], report["atResolve"]) == ("vote", "resolve")
     assert "参与 voted 2" in report["tally"]  # two of three: the 2/3 quorum is met

@@ -33,6 +33,7 @@ from cityeye.api import (
     pages,
     participation,
     portal,
+    residents,
 )
 from cityeye.api import clock as clock_api
 from cityeye.api.deps import Services
@@ -185,6 +186,7 @@ def create_app(
         app.include_router(portal.router)
         app.include_router(participation.router)
     app.include_router(auth.router)
+    app.include_router(residents.router)
     app.include_router(notifications.router)
     app.include_router(clock_api.router)
     app.include_router(attachments_api.router)

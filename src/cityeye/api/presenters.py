@@ -117,6 +117,19 @@ def token_json(token: db.UserToken, current: str | None = None) -> dict[str, Any
     }
 
 
+def resident_json(user: User, world: World) -> dict[str, Any]:
+    """A resident as the community's staff see them: who, and their verified home with
+    its name (``home`` null: not verified)."""
+    home = user.areas[0] if user.areas else None
+    area = world.areas.get(home) if home else None
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "home": {"code": home, "name": area.name if area else home} if home else None,
+        "active": user.active,
+    }
+
+
 # ---------------------------------------------------------------------- cases
 def moves_json(case: Case, user: User) -> list[dict[str, Any]]:
     """What ``user`` may do to ``case`` now (:func:`~cityeye.cases.lifecycle.person_moves`):

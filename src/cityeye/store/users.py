@@ -94,6 +94,12 @@ def set_password_hash(
         return _revoke_all(conn, user_id, revoke_at) if revoke_at is not None else 0
 
 
+def set_areas(store: Store, user_id: str, areas: tuple[str, ...]) -> None:
+    """The user's areas: a resident's verified home (empty: not verified)."""
+    with store.engine.begin() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(areas=list(areas)))
+
+
 def set_disabled(store: Store, user_id: str, at: datetime | None) -> int:
     """Disable the user at ``at`` and revoke all their tokens at once (one
     transaction), or enable them again (``None``; their tokens stay revoked).

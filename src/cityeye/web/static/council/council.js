@@ -738,11 +738,96 @@
     return form;
   }
 
+  // ------------------------------------------------------------------ residents
+  // 居民核验: who may vote here. The server keeps to the rules (only this post's
+  // areas, only residents); this lists the verified homes under the chosen area and
+  // offers a home among its communities and grids.
+  function homeOptions() {
+    const out = [];
+    const add = (code) => {
+      const a = state.areas[code];
+      if (!a) return;
+      if (a.level === "community" || a.level === "grid") out.push([code, (a.level === "grid" ? "\u3000" : "") + a.name]);
+      if (a.level !== "grid") for (const k of state.kids[code] || []) add(k);
+    };
+    add(state.area);
+    return out;
+  }
+
+  async function loadResidents() {
+    if (!manager()) return;
+    for (const f of [$("resident-new"), $("resident-verify")]) {
+      const box = f.elements.namedItem("area");
+      const kept = box.value;
+      box.replaceChildren(...homeOptions().map(([code, label]) => Object.assign(el("option", label), { value: code })));
+      if (kept) box.value = kept;
+    }
+    const list = await get("/api/v1/residents?area=" + encodeURIComponent(state.area));
+    $("residents-count").textContent = pick(list.length + " 人", list.length + " verified");
+    $("residents").replaceChildren(...list.map((r) => {
+      const li = el("li", "");
+      li.dataset.username = r.username;
+      const withdraw = button("撤销核验", "Withdraw", "withdraw-resident", "secondary small");
+      const error = errorLine();
+      withdraw.addEventListener("click", () => busy(li, async () => {
+        if (!confirm(pick(`撤销 ${r.display_name} 的住址核验？撤销后不能再参加本社区表决。`, `Withdraw ${r.display_name}'s verified home? They will no longer vote here.`))) return;
+        const done = await call("DELETE", `/api/v1/residents/${encodeURIComponent(r.username)}/home`);
+        if (!done.ok) return fail(error, done.error);
+        await loadResidents();
+      }));
+      li.append(el("span", `${r.display_name}（${r.username}）`, "who"), el("span", r.home ? r.home.name : "", "meta"), withdraw, error);
+      return li;
+    }));
+  }
+
+  $("resident-new").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const error = f.querySelector(".error");
+    const shown = f.querySelector(".password");
+    error.hidden = true;
+    shown.hidden = true;
+    busy(f, async () => {
+      const body = { username: f.elements.namedItem("username").value.trim(), display_name: f.elements.namedItem("display_name").value.trim(), area: f.elements.namedItem("area").value };
+      if (!body.username) return fail(error, pick("请填写用户名", "Enter a username"));
+      const done = await call("POST", "/api/v1/residents", body);
+      if (!done.ok) return fail(error, done.status === 422 && /taken/.test(done.body && done.body.detail) ? pick("这个用户名已被使用", "That username is taken") : done.error);
+      // the initial password, this once: the resident signs in with it and changes it
+      shown.replaceChildren(pick("已登记。初始密码（只显示这一次，请交给居民）：", "Registered. Initial password (shown this once; give it to the resident): "), el("b", done.body.password));
+      shown.hidden = false;
+      f.elements.namedItem("username").value = "";
+      f.elements.namedItem("display_name").value = "";
+      await loadResidents();
+    });
+  });
+
+  $("resident-verify").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const error = f.querySelector(".error");
+    error.hidden = true;
+    busy(f, async () => {
+      const username = f.elements.namedItem("username").value.trim();
+      if (!username) return fail(error, pick("请填写用户名", "Enter a username"));
+      const done = await call("PUT", `/api/v1/residents/${encodeURIComponent(username)}/home`, { area: f.elements.namedItem("area").value });
+      if (!done.ok) {
+        const words = { 404: ["没有这个居民账号", "No resident with that username"], 403: ["这位居民的住址由其他社区核验，请先在那里撤销", "Their home is verified by another community; withdraw it there first"] }[done.status];
+        return fail(error, words ? pick(words[0], words[1]) : done.error);
+      }
+      f.elements.namedItem("username").value = "";
+      await loadResidents();
+    });
+  });
+
   // ------------------------------------------------------------------ start
   async function loadAll() {
     state.gen += 1;
     notice("");
-    const jobs = [loadTopics(), loadGroups().catch((e) => notice(pick("社情民意不可用：", "Suggestions unavailable: ") + e.message))];
+    const jobs = [
+      loadTopics(),
+      loadGroups().catch((e) => notice(pick("社情民意不可用：", "Suggestions unavailable: ") + e.message)),
+      loadResidents().catch((e) => notice(pick("居民核验不可用：", "Residents unavailable: ") + e.message)),
+    ];
     await Promise.all(jobs).catch((e) => notice(e.message));
     if (state.group) openGroup(state.group).catch(() => {});
     if (state.topic) openTopic(state.topic);
