@@ -126,6 +126,15 @@ def test_a_venue_names_a_pin_too_but_never_a_private_one() -> None:
     assert near_v3.label == "小河街道 · 小河社区第1网格"
 
 
+def test_an_area_without_a_boundary_is_found_where_its_grids_are() -> None:
+    [community] = PLACES.search("小河社区", 1)  # only its grid has a boundary
+    assert community.lat is not None
+    assert community.lon is not None
+    where = PLACES.reverse(community.lat, community.lon)
+    assert where.community is not None
+    assert where.community.code == community.id
+
+
 def test_outside_the_district_there_is_no_place() -> None:
     where = PLACES.reverse(31.2304, 121.4737)  # Shanghai
     assert not where.inside

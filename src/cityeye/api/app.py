@@ -32,6 +32,7 @@ from cityeye.api import (
     open311,
     pages,
     participation,
+    places,
     portal,
 )
 from cityeye.api import clock as clock_api
@@ -183,6 +184,7 @@ def create_app(
         app.include_router(cases.router)
         app.include_router(district.router)
         app.include_router(portal.router)
+        app.include_router(places.router)
         app.include_router(participation.router)
     app.include_router(auth.router)
     app.include_router(notifications.router)

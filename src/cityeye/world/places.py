@@ -24,7 +24,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shapely import unary_union
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from cityeye.domain import Area, AreaLevel, Locator, World
 from cityeye.domain.labels import Labelled
@@ -184,13 +186,22 @@ class Places:
             AreaLevel.COMMUNITY: PlaceKind.COMMUNITY,
             AreaLevel.GRID: PlaceKind.GRID,
         }
+        # an area without a boundary of its own is where its grids are
+        shapes: dict[str, list[BaseGeometry]] = {}
+        for area in world.areas.values():
+            if area.boundary is not None:
+                shapes.setdefault(area.code, []).append(shape(area.boundary))
+                if area.level == AreaLevel.GRID:
+                    for above in list(world.ancestors(area.code))[1:]:
+                        if above.boundary is None:
+                            shapes.setdefault(above.code, []).append(shape(area.boundary))
         for area in world.areas.values():
             kind = kinds.get(area.level)
             if kind is None:
                 continue
             lat = lon = None
-            if area.boundary is not None:
-                point = shape(area.boundary).representative_point()
+            if area.code in shapes:
+                point = unary_union(shapes[area.code]).representative_point()
                 lat, lon = round(point.y, 6), round(point.x, 6)
             yield Place(kind, area.code, area.name, area.code, None, lat, lon)
 
