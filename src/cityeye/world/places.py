@@ -18,6 +18,7 @@ radius, so a lookup reads at most nine cells, however large the district.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -55,13 +56,15 @@ class PlaceKind(Labelled):
     GRID = "grid", "网格", "Grid"
 
 
-#: Among equally good matches: areas first (the broadest answer), then buildings, venues.
+#: Among equally good matches: streets and communities first (the broadest answer),
+#: then buildings and venues, then grids (the office's division, not a place people
+#: name; "长征桥" should list 长征桥新村 before 长征桥社区第7网格).
 _KIND_ORDER = {
     PlaceKind.STREET: 0,
     PlaceKind.COMMUNITY: 1,
-    PlaceKind.GRID: 2,
-    PlaceKind.BUILDING: 3,
-    PlaceKind.VENUE: 4,
+    PlaceKind.BUILDING: 2,
+    PlaceKind.VENUE: 3,
+    PlaceKind.GRID: 4,
 }
 
 
@@ -150,6 +153,7 @@ class _Entry:
     place: Place
     name: str  # folded
     address: str  # folded, "" if none
+    order: tuple[object, ...]  # among equally good matches
 
 
 class Places:
@@ -162,7 +166,13 @@ class Places:
         self._locate: Locator = locate if locate is not None else GridLocator(world)
         places = [*self._areas(world), *self._points(world)]
         self._entries = [
-            _Entry(p, fold(p.name), fold(p.address) if p.address else "") for p in places
+            _Entry(
+                p,
+                fold(p.name),
+                fold(p.address) if p.address else "",
+                (_KIND_ORDER[p.kind], len(p.name), _natural(p.name), p.id),
+            )
+            for p in places
         ]
         # buckets of near_m × near_m (at the district's latitude): a point's neighbours
         # within near_m are in its cell or the eight around it
@@ -255,12 +265,13 @@ class Places:
         """Places whose name or address holds ``text`` (see :func:`fold`), best first:
         the exact name, then names that begin with it, then names that hold it, then
         addresses that hold it, then those where every word of it is found somewhere
-        (``长征桥 3幢``); among equals areas first, then the shorter name."""
+        (``长征桥 3幢``); among equals streets and communities first, then buildings
+        and venues, then grids, and the shorter name first."""
         query = fold(text)
         if not query:
             return []
         words = [w for w in (fold(part) for part in text.split()) if w]
-        ranked: list[tuple[int, int, int, tuple[object, ...], str, Place]] = []
+        ranked: list[tuple[int, tuple[object, ...], Place]] = []
         for e in self._entries:
             if e.name == query:
                 rank = 0
@@ -274,7 +285,6 @@ class Places:
                 rank = 4
             else:
                 continue
-            p = e.place
-            ranked.append((rank, _KIND_ORDER[p.kind], len(p.name), _natural(p.name), p.id, p))
-        ranked.sort(key=lambda r: r[:5])
-        return [r[5] for r in ranked[: max(0, min(limit, MAX_RESULTS))]]
+            ranked.append((rank, e.order, e.place))
+        best = heapq.nsmallest(max(0, min(limit, MAX_RESULTS)), ranked, key=lambda r: r[:2])
+        return [r[2] for r in best]
