@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry import Point, shape
 
 from cityeye.domain import World
 from cityeye.sourcefile import parse_text
@@ -133,6 +134,21 @@ def test_an_area_without_a_boundary_is_found_where_its_grids_are() -> None:
     where = PLACES.reverse(community.lat, community.lon)
     assert where.community is not None
     assert where.community.code == community.id
+
+
+def test_an_areas_point_is_inside_one_of_its_grids_not_on_a_border() -> None:
+    """Where search moves the pin for a street or community: the middle of its largest
+    grid (the middle of 长征桥社区 would be the line between its two grids)."""
+    grids = {a.code: shape(a.boundary) for a in WORLD.areas.values() if a.boundary}
+    for place in PLACES.search("社区", 20) + PLACES.search("街道", 20):
+        assert place.lat is not None
+        assert place.lon is not None
+        point = Point(place.lon, place.lat)
+        [inside] = [code for code, geom in grids.items() if geom.intersects(point)]
+        assert WORLD.within(inside, place.id)
+        assert grids[inside].contains(point)  # not on its edge
+    [community] = PLACES.search("长征桥社区", 1)
+    assert PLACES.reverse(community.lat, community.lon).label == "长征桥社区 · 长征桥新村3幢"  # type: ignore[arg-type]
 
 
 def test_outside_the_district_there_is_no_place() -> None:

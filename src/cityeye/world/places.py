@@ -25,7 +25,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shapely import unary_union
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -196,22 +195,32 @@ class Places:
             AreaLevel.COMMUNITY: PlaceKind.COMMUNITY,
             AreaLevel.GRID: PlaceKind.GRID,
         }
-        # an area without a boundary of its own is where its grids are
-        shapes: dict[str, list[BaseGeometry]] = {}
-        for area in world.areas.values():
-            if area.boundary is not None:
-                shapes.setdefault(area.code, []).append(shape(area.boundary))
-                if area.level == AreaLevel.GRID:
-                    for above in list(world.ancestors(area.code))[1:]:
-                        if above.boundary is None:
-                            shapes.setdefault(above.code, []).append(shape(area.boundary))
+        # an area's point is the middle of its largest grid: inside one grid, not on
+        # the line between two (the middle of a community of 2 × 2 grids is the corner
+        # of four), and found for an area with no boundary of its own
+        grids = {
+            a.code: shape(a.boundary)
+            for a in world.areas.values()
+            if a.level == AreaLevel.GRID and a.boundary is not None
+        }
+        largest: dict[str, tuple[float, str]] = {}
+        for code, geom in grids.items():
+            for above in world.ancestors(code):
+                key = (-geom.area, code)
+                if above.code not in largest or key < largest[above.code]:
+                    largest[above.code] = key
         for area in world.areas.values():
             kind = kinds.get(area.level)
             if kind is None:
                 continue
             lat = lon = None
-            if area.code in shapes:
-                point = unary_union(shapes[area.code]).representative_point()
+            inside: BaseGeometry | None = None
+            if area.code in largest:
+                inside = grids[largest[area.code][1]]
+            elif area.boundary is not None:
+                inside = shape(area.boundary)
+            if inside is not None:
+                point = inside.representative_point()
                 lat, lon = round(point.y, 6), round(point.x, 6)
             yield Place(kind, area.code, area.name, area.code, None, lat, lon)
 
