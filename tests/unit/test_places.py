@@ -228,16 +228,17 @@ def names(text: str, limit: int = 8) -> list[str]:
 
 def test_search_ranks_the_exact_name_then_prefixes_then_the_rest() -> None:
     assert names("长征桥社区") == ["长征桥社区", "长征桥社区第1网格", "长征桥社区第2网格"]
-    # prefixes: the community first, then buildings (3幢 before 12幢), then grids;
-    # then a place on 长征桥路 by its address
+    # prefixes: the community first, then the compound (once: its first 幢), then
+    # grids; then a place on 长征桥路 by its address
     assert names("长征桥") == [
         "长征桥社区",
         "长征桥新村3幢",
-        "长征桥新村12幢",
         "长征桥社区第1网格",
         "长征桥社区第2网格",
         "康乐保健品体验店",
     ]
+    # the compound named whole: each of its 幢, 3 before 12
+    assert names("长征桥新村") == ["长征桥新村3幢", "长征桥新村12幢"]
     assert names("小学") == ["小河路小学"]
 
 
@@ -248,6 +249,7 @@ def test_search_reads_addresses_and_the_ways_people_write() -> None:
     assert names("新村 3幢") == ["长征桥新村3幢"]  # every word, somewhere
     assert names("   ") == []
     assert names("长征桥", limit=2) == ["长征桥社区", "长征桥新村3幢"]
+    assert names("长征桥新村", limit=1) == ["长征桥新村3幢"]
 
 
 def test_search_finds_no_person_no_device_and_nothing_private() -> None:

@@ -18,7 +18,6 @@ radius, so a lookup reads at most nine cells, however large the district.
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 import unicodedata
@@ -142,6 +141,19 @@ def fold(text: str) -> str:
     return out
 
 
+#: A building's number within its compound: 3幢, 12栋, 5号楼 (folded: 3幢).
+_NUMBERED = re.compile(r"\d+幢$")
+
+
+def _compound(place: Place) -> str:
+    """The folded compound a numbered building belongs to (长征桥新村3幢 → 长征桥新村)."""
+    if place.kind != PlaceKind.BUILDING:
+        return ""
+    name = fold(place.name)
+    stem = _NUMBERED.sub("", name)
+    return stem if stem != name else ""
+
+
 def _natural(name: str) -> tuple[object, ...]:
     """Sort key that puts 2幢 before 10幢."""
     return tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(name))
@@ -153,6 +165,7 @@ class _Entry:
     name: str  # folded
     address: str  # folded, "" if none
     order: tuple[object, ...]  # among equally good matches
+    compound: str  # folded, a building's name without its 幢 ("" if it has none)
 
 
 class Places:
@@ -170,6 +183,7 @@ class Places:
                 fold(p.name),
                 fold(p.address) if p.address else "",
                 (_KIND_ORDER[p.kind], len(p.name), _natural(p.name), p.id),
+                _compound(p),
             )
             for p in places
         ]
@@ -275,12 +289,14 @@ class Places:
         the exact name, then names that begin with it, then names that hold it, then
         addresses that hold it, then those where every word of it is found somewhere
         (``长征桥 3幢``); among equals streets and communities first, then buildings
-        and venues, then grids, and the shorter name first."""
+        and venues, then grids, and the shorter name first. The 幢 of one compound
+        come once (its first), unless the text names the compound whole: "长征桥"
+        lists 长征桥新村 and 长征桥公寓, "长征桥新村" lists 长征桥新村's 幢."""
         query = fold(text)
         if not query:
             return []
         words = [w for w in (fold(part) for part in text.split()) if w]
-        ranked: list[tuple[int, tuple[object, ...], Place]] = []
+        ranked: list[tuple[int, tuple[object, ...], _Entry]] = []
         for e in self._entries:
             if e.name == query:
                 rank = 0
@@ -294,6 +310,16 @@ class Places:
                 rank = 4
             else:
                 continue
-            ranked.append((rank, e.order, e.place))
-        best = heapq.nsmallest(max(0, min(limit, MAX_RESULTS)), ranked, key=lambda r: r[:2])
-        return [r[2] for r in best]
+            ranked.append((rank, e.order, e))
+        wanted = max(0, min(limit, MAX_RESULTS))
+        out: list[Place] = []
+        seen: set[str] = set()
+        for _, _, hit in sorted(ranked, key=lambda r: r[:2]):
+            if len(out) == wanted:
+                break
+            if hit.compound and hit.compound not in query:
+                if hit.compound in seen:
+                    continue
+                seen.add(hit.compound)
+            out.append(hit.place)
+        return out
