@@ -3,6 +3,7 @@ names a point ("长征桥社区 · 长征桥新村3幢") and finds places by nam
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
 
-from cityeye.domain import World
+from cityeye.cases.book import CaseBook
+from cityeye.domain import Alert, Severity, World
 from cityeye.sourcefile import parse_text
 from cityeye.store import Store
 from cityeye.world import WorldError, build_world, load_world
@@ -262,3 +264,13 @@ def test_search_finds_no_person_no_device_and_nothing_private() -> None:
 def test_fold_is_what_search_compares() -> None:
     assert fold(" 长征桥 新村·３号楼 ") == "长征桥新村3幢"
     assert fold("ABC") == "abc"
+
+
+def test_a_case_about_a_building_is_titled_by_its_name() -> None:
+    """Smoke in B2 opened a case titled "… · B2": now it reads 长征桥新村12幢."""
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    book = CaseBook(WORLD, {}, names={"fire.smoke": "烟感报警"})
+    alert = Alert("A1", "fire.smoke", "B2", Severity.CRITICAL, at, area="G0001")
+    case = book.on_alert("opened", alert, at)
+    assert case is not None
+    assert case.title == "烟感报警 · 长征桥新村12幢"
