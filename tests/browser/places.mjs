@@ -29,7 +29,8 @@ async function open(page) {
   await page.waitForSelector("path.area-G0001");
 }
 
-const pinText = (page) => page.textContent("#pin-text");
+// what the resident reads: the chosen language only (common.js lang, base.css)
+const pinText = (page) => page.innerText("#pin-text");
 
 try {
   const phone = await person({ width: 390, height: 844 });
@@ -39,7 +40,7 @@ try {
   await phone.selectOption("select[name=category]", "road");
   await phone.fill("textarea[name=text]", "楼下路灯不亮");
   await phone.locator("path.area-G0001").click();
-  await phone.waitForFunction(() => document.getElementById("pin-text").textContent.includes("·"));
+  await phone.waitForFunction(() => document.getElementById("pin-text").innerText.includes("·"));
   report.pinLabel = await pinText(phone);
   report.address = await phone.inputValue("input[name=address]");
   await phone.evaluate(() => document.fonts.ready);
@@ -62,7 +63,7 @@ try {
   report.results = await phone.locator("#place-results button").allTextContents();
   if (SHOTS) await phone.screenshot({ path: SHOTS + "/portal-search.png" });
   await phone.locator("#place-results button").first().click();
-  await phone.waitForFunction(() => document.getElementById("pin-text").textContent.includes("小学"));
+  await phone.waitForFunction(() => document.getElementById("pin-text").innerText.includes("小学"));
   report.searchLabel = await pinText(phone);
   report.searchAddress = await phone.inputValue("input[name=address]");
   report.steps.push("found by name");
@@ -73,7 +74,7 @@ try {
   const answered = phone.waitForResponse((r) => r.url().includes("/api/v1/places/reverse"));
   await phone.mouse.click(map.x + map.width / 2 + 20, map.y + map.height / 2);
   await answered;
-  await phone.waitForFunction(() => document.getElementById("pin-text").textContent.includes("·"));
+  await phone.waitForFunction(() => document.getElementById("pin-text").innerText.includes("·"));
   report.ownAddress = await phone.inputValue("input[name=address]");
 
   // 4. a pin beside the district: a fresh page shows the whole district, with room
@@ -99,12 +100,14 @@ try {
   // the same page on big screens, with search results open
   for (const [name, viewport] of [["1920", { width: 1920, height: 1080 }], ["3840", { width: 3840, height: 2160 }]]) {
     const big = await person(viewport);
+    if (name === "1920") await big.addInitScript(() => localStorage.setItem("cityeye.lang", "en"));
     await open(big);
     await big.fill("#place-q", "长征桥");
     await big.press("#place-q", "Enter");
     await big.waitForSelector("#place-results button");
     await big.locator("#place-results button").first().click();
-    await big.waitForFunction(() => document.getElementById("pin-text").textContent.includes("·"));
+    await big.waitForFunction(() => document.getElementById("pin-text").innerText.includes("·"));
+    report[`pin${name}`] = await pinText(big);
     await big.fill("#place-q", "长征桥");
     await big.press("#place-q", "Enter");
     await big.waitForSelector("#place-results:not([hidden]) button");

@@ -21,7 +21,7 @@
   // value; no sign-in needed here, so no api()), the server's time and the district's
   // timezone, elements with text (never innerHTML: what residents type comes back here)
   // and the names of roles, steps and modes (GET /api/v1/meta)
-  const { request, clock, time, names } = window.cityeye;
+  const { request, clock, time, names, bi } = window.cityeye;
   const text = window.cityeye.el;
 
   function saved() {
@@ -71,8 +71,7 @@
 
   function place(lat, lon) {
     pin = { lat, lon };
-    $("pin-text").textContent = "已选位置 Pin placed";
-    $("pin-text").classList.remove("outside");
+    sayPin("已选位置", "Pin placed");
     describe(lat, lon);
     if (!map) return;
     if (marker) marker.setLatLng([lat, lon]);
@@ -82,8 +81,15 @@
   function clearPin() {
     pin = null;
     if (marker) { marker.remove(); marker = null; }
-    $("pin-text").textContent = "未选位置 No pin";
-    $("pin-text").classList.remove("outside");
+    sayPin("未选位置", "No pin");
+  }
+
+  // the line under the map: where the pin is, in both languages, of which the page
+  // shows one (common.js lang, base.css)
+  function sayPin(zh, en, cls) {
+    const said = $("pin-text");
+    said.replaceChildren(...Array.from(bi("span", zh, en).childNodes));
+    said.className = cls || "";
   }
 
   // ------------------------------------------------------------------ places
@@ -103,16 +109,12 @@
       if (r.ok) where = await r.json();
     } catch (e) { /* offline: the pin goes without a name */ }
     if (asked !== placeAsk || !where) return;
-    const said = $("pin-text");
     if (!where.inside) { // said beside the map, where the resident is looking
       clearPin();
-      const en = text("span", where.message.en);
-      en.lang = "en";
-      said.replaceChildren(where.message.zh + " ", en);
-      said.classList.add("outside");
+      sayPin(where.message.zh, where.message.en, "outside");
       return;
     }
-    said.textContent = "已选位置 " + where.label;
+    sayPin("已选位置 " + where.label, "Pin: " + where.label);
     const box = form.address;
     if (!box.value.trim() || box.value === autoAddress) box.value = autoAddress = where.label;
   }
@@ -135,13 +137,13 @@
     list.replaceChildren();
     const hits = (found || []).filter((p) => p.lat !== null && p.lon !== null);
     if (!hits.length) {
-      list.append(text("li", found ? "没有找到，可点地图或填写地址 Nothing found: tap the map or type an address"
-        : "暂时无法搜索 Search is unavailable now", "empty"));
+      list.append(found ? bi("li", "没有找到，可点地图或填写地址", "Nothing found: tap the map or type an address", "empty")
+        : bi("li", "暂时无法搜索", "Search is unavailable now", "empty"));
     }
     for (const p of hits) {
       const b = text("button", "", "place-hit");
       b.type = "button";
-      const kind = names.zh("place_kinds", p.kind);
+      const kind = names.shown("place_kinds", p.kind);
       b.append(text("span", p.name, "name"), text("span", p.address ? kind + " · " + p.address : kind, "meta"));
       b.addEventListener("click", () => {
         list.hidden = true;
