@@ -96,6 +96,13 @@ def test_world_round_trip(store: Store) -> None:
     assert store.load_world() == world
 
 
+def test_world_with_buildings_round_trip(store: Store) -> None:
+    world = load_world(FIXTURES / "world_places.yaml")  # buildings, venue addresses
+    store.save_world(world)
+    assert store.load_world() == world
+    assert store.load_world().buildings["B1"].name == "长征桥新村3幢"  # type: ignore[union-attr]
+
+
 def test_events_are_idempotent_on_source_and_id(store: Store) -> None:
     batch = [event(1), event(2), event(1), event(1, source="other")]
     assert store.add_events(batch, T0) == [True, True, False, True]  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from cityeye.api import (
     open311,
     pages,
     participation,
+    places,
     portal,
     residents,
 )
@@ -184,6 +185,7 @@ def create_app(
         app.include_router(cases.router)
         app.include_router(district.router)
         app.include_router(portal.router)
+        app.include_router(places.router)
         app.include_router(participation.router)
     app.include_router(auth.router)
     app.include_router(residents.router)

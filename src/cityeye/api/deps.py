@@ -28,8 +28,10 @@ from fastapi import Depends, Request
 from cityeye.api.limits import (
     HOUR,
     PHOTOS_PER_HOUR,
+    PLACE_LOOKUPS,
     REPORTS_PER_HOUR,
     SUGGESTIONS_PER_HOUR,
+    TEN_MINUTES,
     SignInGuard,
     Throttle,
 )
@@ -40,6 +42,7 @@ from cityeye.errors import ServiceError
 from cityeye.live.clock import Clock, WallClock
 from cityeye.live.pipeline import Pipeline
 from cityeye.store import Store
+from cityeye.world.places import Places
 
 if TYPE_CHECKING:
     from cityeye.participation.service import Participation
@@ -74,6 +77,7 @@ class Services:
     suggestion_limits: Throttle = field(
         default_factory=lambda: Throttle(SUGGESTIONS_PER_HOUR, HOUR)
     )
+    place_limits: Throttle = field(default_factory=lambda: Throttle(PLACE_LOOKUPS, TEN_MINUTES))
     #: 社情民意与议事 (built with the live pipeline: it routes suggestions into cases).
     participation: Participation | None = None
 
@@ -95,6 +99,12 @@ class Services:
         if self.pipeline is not None:
             return self.pipeline.world
         return self.store.load_world() or World.empty()
+
+    @cached_property
+    def places(self) -> Places:
+        """The district's public places by point and by name (built on first use)."""
+        locate = self.pipeline.locate if self.pipeline is not None else None
+        return Places(self.world, locate)
 
 
 def services(request: Request) -> Services:

@@ -24,6 +24,11 @@ REPORTS_PER_HOUR = 10
 PHOTOS_PER_HOUR = 30
 SUGGESTIONS_PER_HOUR = 10
 HOUR = timedelta(hours=1)
+#: Per client address and ten minutes: place look-ups (a pin named, a name searched;
+#: cityeye.api.places). Our choice: a resident tapping and typing for ten minutes makes
+#: a few dozen; a script reading out the district's buildings is slowed to a crawl.
+PLACE_LOOKUPS = 120
+TEN_MINUTES = timedelta(minutes=10)
 
 #: The most names or addresses a throttle remembers (a flood of made-up ones must not
 #: grow memory without end).

@@ -29,6 +29,7 @@ from cityeye.domain.participation import (
     TopicStep,
 )
 from cityeye.domain.users import UserRole
+from cityeye.world.places import PlaceKind
 
 #: Each group the pages look names up in, and the enum it comes from, in the order
 #: the enum lists its members (the topic steps' order is the method's).
@@ -48,6 +49,7 @@ GROUPS: dict[str, type[Labelled]] = {
     "meeting_modes": MeetingMode,
     "participant_roles": ParticipantRole,
     "suggestion_channels": Channel,
+    "place_kinds": PlaceKind,
 }
 
 

@@ -38,6 +38,7 @@ from cityeye.participation.service import text_tools
 from cityeye.store import participation as participation_db
 from cityeye.store import users as db
 from cityeye.store.requests import StoredReport
+from cityeye.world.places import Place, Whereabouts
 
 
 # ---------------------------------------------------------------------- the district
@@ -52,6 +53,53 @@ def area_json(area: Area, *, boundary: bool = False) -> dict[str, Any]:
     if boundary:
         row["boundary"] = area.boundary
     return row
+
+
+def place_json(place: Place) -> dict[str, Any]:
+    """A public place (cityeye.world.places): never a tag, a subject or a device."""
+    return {
+        "kind": place.kind.value,
+        "id": place.id,
+        "name": place.name,
+        "address": place.address,
+        "area": place.area,
+        "lat": place.lat,
+        "lon": place.lon,
+    }
+
+
+def whereabouts_json(where: Whereabouts, world: World, near_m: float) -> dict[str, Any]:
+    """Where a point is (``GET /api/v1/places/reverse``): inside the district, its
+    ``label`` ("长征桥社区 · 长征桥新村3幢"), street, community and grid, and the
+    ``nearest`` named place within ``radius_m``; outside it, ``inside: false`` and a
+    ``message`` in both languages that names no field."""
+
+    def ref(area: Area | None) -> dict[str, str] | None:
+        return {"code": area.code, "name": area.name} if area is not None else None
+
+    nearest = None
+    if where.nearest is not None:
+        nearest = place_json(where.nearest.place) | {"distance_m": round(where.nearest.distance_m)}
+    out: dict[str, Any] = {
+        "inside": where.inside,
+        "lat": where.lat,
+        "lon": where.lon,
+        "label": where.label,
+        "street": ref(where.street),
+        "community": ref(where.community),
+        "grid": ref(where.grid),
+        "nearest": nearest,
+        "radius_m": round(near_m),
+        "message": None,
+    }
+    if not where.inside:
+        zh = world.district.name
+        en = str(world.district.extra.get("name_en") or "the district")
+        out["message"] = {
+            "zh": f"这个位置不在{zh}内，请在{zh}范围内选点，或填写地址。",
+            "en": f"This spot is outside {en}: place the pin inside it, or type an address.",
+        }
+    return out
 
 
 def party_json(party: Party) -> dict[str, Any]:

@@ -150,9 +150,9 @@ class CaseBook:
         return case
 
     def _what(self, alert: Alert) -> str:
-        """What an alert is about, as a person reads it: a registered person's or a
-        venue's name, a device's kind and place — never an internal id when the world
-        says more (an SOS case read "一键呼救 · S1")."""
+        """What an alert is about, as a person reads it: a registered person's, a
+        venue's or a building's name, a device's kind and place — never an internal id
+        when the world says more (an SOS case read "一键呼救 · S1")."""
         world, key = self.world, alert.key
         subject = world.subjects.get(key)
         if subject is not None:
@@ -160,6 +160,9 @@ class CaseBook:
         venue = world.venues.get(key)
         if venue is not None:
             return venue.name or "登记场所"
+        building = world.buildings.get(key)  # a world file that names its buildings
+        if building is not None:
+            return building.name or "登记楼宇"
         device = world.devices.get(key)
         if device is not None:
             kind = DEVICE_KINDS.get(device.kind)

@@ -45,6 +45,7 @@ from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from cityeye.demo.buildings import demo_buildings
 from cityeye.domain import DEVICE_KINDS, PartyKind
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 
@@ -1144,4 +1145,6 @@ def build_demo_world(seed: int = 2021) -> dict[str, Any]:
     b.build_elderly()
     sales, sensitive, restaurants = b.build_venues()
     b.build_devices(sales, sensitive, restaurants)
-    return b.result()
+    world = b.result()
+    world["buildings"] = demo_buildings(b, ROADS, seed)  # a random stream of its own
+    return world

@@ -5,7 +5,7 @@ Everything else (storage, ingest, engine, web) is an adapter around these types.
 
 from cityeye.domain.alerts import Alert, Severity
 from cityeye.domain.areas import Area, AreaLevel
-from cityeye.domain.assets import Device, Subject, Venue
+from cityeye.domain.assets import Building, Device, Subject, Venue
 from cityeye.domain.cases import Case, CaseOrigin, CaseState, HandlerRole, TimelineEntry
 from cityeye.domain.errors import FieldError
 from cityeye.domain.events import Event, parse_event, parse_ts
@@ -34,6 +34,7 @@ __all__ = [
     "Alert",
     "Area",
     "AreaLevel",
+    "Building",
     "Case",
     "CaseOrigin",
     "CaseState",

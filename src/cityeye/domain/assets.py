@@ -1,5 +1,5 @@
 """What the platform watches: devices, subjects (tracked people or households,
-enterprises) and venues, each tagged so scenarios can select them
+enterprises), venues and buildings, each tagged so scenarios can select them
 (``elderly_alone``, ``sales_venue``, ``sensitive``, ``filial`` ...)."""
 
 from __future__ import annotations
@@ -44,6 +44,24 @@ class Venue:
     area: str | None = None
     tags: tuple[str, ...] = ()
     name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: Its street address (大关路 12 号), for people; optional.
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Building:
+    """A building or a place residents know by name: a 小区's 幢, a school, a market.
+    Devices name it (``Device.building``); the portal names the nearest one to a pin
+    (``cityeye.world.places``). Public: a building says nothing about who lives in it."""
+
+    id: str
+    area: str | None = None
+    name: str | None = None
+    address: str | None = None
+    tags: tuple[str, ...] = ()
     lat: float | None = None
     lon: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""The world: the district's areas, parties, devices, subjects and venues.
+"""The world: the district's areas, parties, devices, subjects, venues and buildings.
 
 Everything a rule or a router needs to know that an event does not say itself — which
 grid a device is in, which subject is an elderly person living alone, who serves a
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from cityeye.domain.areas import Area, AreaLevel
-from cityeye.domain.assets import Device, Subject, Venue
+from cityeye.domain.assets import Building, Device, Subject, Venue
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.domain.events import Event
 from cityeye.domain.parties import Party
@@ -37,6 +37,8 @@ class World:
     #: Deadline overrides, seconds per severity and stage (``{"critical": {"handle":
     #: 1800}}``); the case book lays them over its defaults.
     sla: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Named buildings (optional in a world file; last, so positional callers keep working).
+    buildings: dict[str, Building] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, timezone: str = DEFAULT_TIMEZONE) -> World:

@@ -88,6 +88,21 @@ venues = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("extra", JSONType, nullable=False),
+    Column("address", String(300), nullable=True),  # migration 0012
+)
+
+#: Named buildings and places (world files' optional ``buildings:``; migration 0012).
+buildings = Table(
+    "buildings",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("area_code", ID, nullable=True, index=True),
+    Column("name", String(200), nullable=True),
+    Column("address", String(300), nullable=True),
+    Column("tags", JSONType, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("extra", JSONType, nullable=False),
 )
 
 devices = Table(

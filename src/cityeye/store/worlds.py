@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from cityeye.domain import (
     Area,
     AreaLevel,
+    Building,
     Device,
     Party,
     PartyKind,
@@ -40,6 +41,7 @@ class WorldRepo(Repo):
                 t.devices,
                 t.subjects,
                 t.venues,
+                t.buildings,
             ):
                 conn.execute(delete(table))
             # children first: areas reference their parent
@@ -112,8 +114,26 @@ class WorldRepo(Repo):
                         "lat": v.lat,
                         "lon": v.lon,
                         "extra": v.extra,
+                        "address": v.address,
                     }
                     for v in world.venues.values()
+                ],
+            )
+            self._insert_rows(
+                conn,
+                t.buildings,
+                [
+                    {
+                        "id": b.id,
+                        "area_code": b.area,
+                        "name": b.name,
+                        "address": b.address,
+                        "tags": list(b.tags),
+                        "lat": b.lat,
+                        "lon": b.lon,
+                        "extra": b.extra,
+                    }
+                    for b in world.buildings.values()
                 ],
             )
             self._insert_rows(
@@ -200,8 +220,22 @@ class WorldRepo(Repo):
                     r["lat"],
                     r["lon"],
                     r["extra"],
+                    r["address"],
                 )
                 for r in conn.execute(select(t.venues)).mappings()
+            }
+            buildings = {
+                r["id"]: Building(
+                    r["id"],
+                    r["area_code"],
+                    r["name"],
+                    r["address"],
+                    tuple(r["tags"]),
+                    r["lat"],
+                    r["lon"],
+                    r["extra"],
+                )
+                for r in conn.execute(select(t.buildings)).mappings()
             }
             devices = {
                 r["id"]: Device(
@@ -242,4 +276,5 @@ class WorldRepo(Repo):
             venues=venues,
             routing=routing,
             sla=sla,
+            buildings=buildings,
         )

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from cityeye.domain import (
     Area,
     AreaLevel,
+    Building,
     Device,
     Party,
     RoutingRule,
@@ -31,6 +33,7 @@ from cityeye.errors import ProblemsError
 from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
 from cityeye.world.schema import (
     AreaModel,
+    BuildingModel,
     DeviceModel,
     DistrictModel,
     PartyModel,
@@ -54,6 +57,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "devices": DeviceModel,
     "subjects": SubjectModel,
     "venues": VenueModel,
+    "buildings": BuildingModel,
     "routing": RoutingModel,
 }
 _PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
@@ -153,6 +157,7 @@ def build_world(doc: SourceDoc) -> World:
     devices = check.items("devices", DeviceModel)
     subjects = check.items("subjects", SubjectModel)
     venues = check.items("venues", VenueModel)
+    buildings = check.items("buildings", BuildingModel)
     routing = check.items("routing", RoutingModel)
     sla_raw = doc.data.get("sla")
     sla = check.model(_Sla, {"sla": sla_raw}, ()) if sla_raw is not None else None
@@ -162,8 +167,10 @@ def build_world(doc: SourceDoc) -> World:
     check.unique("devices", devices, "id")
     check.unique("subjects", subjects, "id")
     check.unique("venues", venues, "id")
+    check.unique("buildings", buildings, "id")
 
     level_of: dict[str, str] = {a.code: a.level for _, a in areas}
+    shapes: dict[str, BaseGeometry] = {}  # the valid boundaries, to place buildings in
     if district is not None:
         if district.code in level_of:
             for index, a in areas:
@@ -184,6 +191,8 @@ def build_world(doc: SourceDoc) -> World:
             problem = _boundary_problem(a.boundary)
             if problem:
                 check.add(("areas", index, "boundary"), problem)
+            else:
+                shapes[a.code] = shape(a.boundary)
 
     def area_ref(section: str, index: int, code: str | None, name: str = "area") -> None:
         if code is not None and code not in level_of:
@@ -195,12 +204,17 @@ def build_world(doc: SourceDoc) -> World:
                 check.add(("parties", index, "areas", j), f"unknown area {code!r}")
     subject_ids = {s.id for _, s in subjects}
     venue_ids = {v.id for _, v in venues}
+    # a file that lists buildings names every building its devices name (a file
+    # without the section is as before: a device's building is only an id)
+    building_ids = {b.id for _, b in buildings} if doc.data.get("buildings") else None
     for index, d in devices:
         area_ref("devices", index, d.area)
         if d.subject is not None and d.subject not in subject_ids:
             check.add(("devices", index, "subject"), f"unknown subject {d.subject!r}")
         if d.venue is not None and d.venue not in venue_ids:
             check.add(("devices", index, "venue"), f"unknown venue {d.venue!r}")
+        if building_ids is not None and d.building is not None and d.building not in building_ids:
+            check.add(("devices", index, "building"), f"unknown building {d.building!r}")
         if (d.lat is None) != (d.lon is None):
             check.add(("devices", index), "lat and lon must be given together")
     party_ids = {p.id for _, p in parties}
@@ -216,6 +230,20 @@ def build_world(doc: SourceDoc) -> World:
         area_ref("venues", index, v.area)
         if (v.lat is None) != (v.lon is None):
             check.add(("venues", index), "lat and lon must be given together")
+    for index, b in buildings:
+        area_ref("buildings", index, b.area)
+        if (b.lat is None) != (b.lon is None):
+            check.add(("buildings", index), "lat and lon must be given together")
+        elif (
+            b.lat is not None
+            and b.lon is not None
+            and b.area in shapes
+            and not shapes[b.area].covers(Point(b.lon, b.lat))
+        ):
+            check.add(
+                ("buildings", index, "lat"),
+                f"the point ({b.lat}, {b.lon}) lies outside its area {b.area!r}",
+            )
 
     if check.problems or district is None:
         check.problems.sort(key=lambda p: (p.line or 0, p.path))
@@ -261,8 +289,12 @@ def build_world(doc: SourceDoc) -> World:
             s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s)) for _, s in subjects
         },
         venues={
-            v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v))
+            v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v), v.address)
             for _, v in venues
+        },
+        buildings={
+            b.id: Building(b.id, b.area, b.name, b.address, tuple(b.tags), b.lat, b.lon, _extra(b))
+            for _, b in buildings
         },
         sla={
             str(severity): {str(stage): int(seconds) for stage, seconds in limits.items()}

@@ -23,6 +23,8 @@ CODE_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+#: A street address as people write it (大关路 12 号).
+Address = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
 _CODE_RE = re.compile(CODE_PATTERN)
 
 
@@ -112,6 +114,20 @@ class VenueModel(Located):
     area: Code | None = None
     tags: list[Tag] = Field(default_factory=list)
     name: Name | None = None
+    address: Address | None = None
+
+    _codes = field_validator("id", "area", mode="before")(coerce_code)
+
+
+class BuildingModel(Located):
+    """A named building or place (a 小区's 幢, a school, a market): what devices'
+    ``building`` names, and what the portal names near a pin."""
+
+    id: Code
+    name: Name
+    area: Code
+    address: Address | None = None
+    tags: list[Tag] = Field(default_factory=list)
 
     _codes = field_validator("id", "area", mode="before")(coerce_code)
 
@@ -156,5 +172,6 @@ class WorldFile(BaseModel):
     devices: list[DeviceModel] = Field(default_factory=list)
     subjects: list[SubjectModel] = Field(default_factory=list)
     venues: list[VenueModel] = Field(default_factory=list)
+    buildings: list[BuildingModel] = Field(default_factory=list)
     routing: list[RoutingModel] = Field(default_factory=list)
     sla: SlaSection = Field(default_factory=dict)

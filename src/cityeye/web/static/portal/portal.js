@@ -6,6 +6,8 @@
 // localStorage, so "Mine" lists them on the next visit; a signed-in resident also gets
 // the reports they made on other devices. The map is the district's own boundaries
 // (GeoJSON from the server), so it works with no tile server and no network but ours.
+// A pin is named in words before the report goes ("长征桥社区 · 长征桥新村3幢", from
+// GET /api/v1/places/reverse), and a place can be found by name (…/places/search).
 "use strict";
 (function () {
   const MINE = "cityeye.portal.reports";
@@ -19,7 +21,7 @@
   // value; no sign-in needed here, so no api()), the server's time and the district's
   // timezone, elements with text (never innerHTML: what residents type comes back here)
   // and the names of roles, steps and modes (GET /api/v1/meta)
-  const { request, clock, time, names } = window.cityeye;
+  const { request, clock, time, names, bi } = window.cityeye;
   const text = window.cityeye.el;
 
   function saved() {
@@ -69,11 +71,103 @@
 
   function place(lat, lon) {
     pin = { lat, lon };
-    $("pin-text").textContent = "已选位置 Pin: " + lat.toFixed(5) + ", " + lon.toFixed(5);
+    sayPin("已选位置", "Pin placed");
+    describe(lat, lon);
     if (!map) return;
     if (marker) marker.setLatLng([lat, lon]);
     else marker = L.circleMarker([lat, lon], { radius: 9, color: "#c0392b", fillOpacity: 0.8 }).addTo(map);
   }
+
+  function clearPin() {
+    pin = null;
+    if (marker) { marker.remove(); marker = null; }
+    sayPin("未选位置", "No pin");
+  }
+
+  // the line under the map: where the pin is, in both languages, of which the page
+  // shows one (common.js lang, base.css)
+  function sayPin(zh, en, cls) {
+    const said = $("pin-text");
+    said.replaceChildren(...Array.from(bi("span", zh, en).childNodes));
+    said.className = cls || "";
+  }
+
+  // ------------------------------------------------------------------ places
+  let placeAsk = 0; // the latest pin's look-up: an answer for an older pin is dropped
+  let autoAddress = ""; // what this page wrote in the address box (a resident's own words stay)
+
+  // The pin in words: "长征桥社区 · 长征桥新村3幢" (the community and the nearest named
+  // building or venue; the street and grid when none is near), also put in the address
+  // box unless the resident wrote their own. Outside the district: the server's message,
+  // and no pin. Without an answer (offline) the pin stays, unnamed.
+  async function describe(lat, lon) {
+    const asked = ++placeAsk;
+    const form = $("report-form");
+    let where = null;
+    try {
+      const r = await request("/api/v1/places/reverse?lat=" + lat + "&lon=" + lon);
+      if (r.ok) where = await r.json();
+    } catch (e) { /* offline: the pin goes without a name */ }
+    if (asked !== placeAsk || !where) return;
+    if (!where.inside) { // said beside the map, where the resident is looking
+      clearPin();
+      sayPin(where.message.zh, where.message.en, "outside");
+      return;
+    }
+    sayPin("已选位置 " + where.label, "Pin: " + where.label);
+    const box = form.address;
+    if (!box.value.trim() || box.value === autoAddress) box.value = autoAddress = where.label;
+  }
+
+  let searchAsk = 0;
+  let searchTimer = null;
+
+  async function findPlaces() {
+    clearTimeout(searchTimer);
+    const q = $("place-q").value.trim();
+    const list = $("place-results");
+    const asked = ++searchAsk;
+    if (!q) { list.hidden = true; list.replaceChildren(); return; }
+    let found = null;
+    try {
+      const r = await request("/api/v1/places/search?limit=8&q=" + encodeURIComponent(q));
+      if (r.ok) found = await r.json();
+    } catch (e) { /* offline: say so below */ }
+    if (asked !== searchAsk) return; // the resident typed on
+    list.replaceChildren();
+    const hits = (found || []).filter((p) => p.lat !== null && p.lon !== null);
+    if (!hits.length) {
+      list.append(found ? bi("li", "没有找到，可点地图或填写地址", "Nothing found: tap the map or type an address", "empty")
+        : bi("li", "暂时无法搜索", "Search is unavailable now", "empty"));
+    }
+    for (const p of hits) {
+      const b = text("button", "", "place-hit");
+      b.type = "button";
+      const kind = names.shown("place_kinds", p.kind);
+      b.append(text("span", p.name, "name"), text("span", p.address ? kind + " · " + p.address : kind, "meta"));
+      b.addEventListener("click", () => {
+        list.hidden = true;
+        $("place-q").value = p.name;
+        const zoom = { street: 15, community: 16 }[p.kind] || 17;
+        if (map) map.setView([p.lat, p.lon], zoom, { animate: false });
+        place(p.lat, p.lon);
+      });
+      const li = document.createElement("li");
+      li.append(b);
+      list.append(li);
+    }
+    list.hidden = false;
+  }
+
+  $("place-q").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(findPlaces, 250); // once the resident pauses typing
+  });
+  $("place-q").addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault(); // Enter finds the place; it does not send the report
+    findPlaces();
+  });
 
   async function loadMap() {
     const r = await request("/api/v1/portal/map");
@@ -157,9 +251,9 @@
       form.hidden = true;
       $("receipt").hidden = false;
       form.reset();
-      pin = null;
-      if (marker) { marker.remove(); marker = null; }
-      $("pin-text").textContent = "未选位置 No pin";
+      autoAddress = "";
+      $("place-results").hidden = true;
+      clearPin();
     } catch (e) {
       const offline = e instanceof TypeError;
       if (!offline) localStorage.removeItem(PENDING); // refused: a corrected report is a new one
