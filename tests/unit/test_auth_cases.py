@@ -626,6 +626,9 @@ NOT_AREA_SCOPED = {
     "/api/v1/scenarios": "the rules, the same for everyone",
     "/api/v1/portal/categories": "public: what residents may report",
     "/api/v1/portal/map": "public: the district's boundaries",
+    "/api/v1/places/reverse": "public: a point's areas and the nearest public building or venue "
+    "(never subjects or devices; test_api_places.py)",
+    "/api/v1/places/search": "public: buildings, venues and areas by name (test_api_places.py)",
     "/api/v1/portal/photos": "anonymous upload, rate-limited",
     "/api/v1/portal/reports": "anonymous report, rate-limited",
     "/api/v1/portal/reports/{tracking}": "one report's progress, no staff names",
