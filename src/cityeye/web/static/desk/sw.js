@@ -10,12 +10,14 @@
 // The shell is fetched network-first: online, the desk is always the server's current
 // one (an upgrade shows at once); the kept copy is only for when the network is away.
 "use strict";
-const CACHE = "cityeye-desk-v2"; // a new name when the shell's files change: the old copy goes
+const CACHE = "cityeye-desk-v3"; // a new name when the shell's files change: the old copy goes
 const SHELL = [
   "/desk",
   "/static/base.css",
   "/static/vendor/fonts.css",
   "/static/desk/desk.css",
+  "/static/vendor/leaflet/leaflet.css",
+  "/static/vendor/leaflet/leaflet.js",
   "/static/common.js",
   "/static/desk/desk.js",
   "/static/desk/desk.webmanifest",
