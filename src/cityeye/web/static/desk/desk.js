@@ -234,6 +234,8 @@
     img.alt = caption;
     img.loading = "lazy";
     img.src = a.href;
+    // a reference whose file is not (or no longer) here: say so, not a broken image
+    img.addEventListener("error", () => a.replaceWith(bilingual("span", "照片无法显示", "Photo unavailable", "nophoto")));
     a.append(img);
     f.append(a, text("figcaption", caption));
     return f;
@@ -347,6 +349,7 @@
         img.className = "thumb";
         img.alt = "照片 photo";
         img.src = "/api/v1/attachments/" + encodeURIComponent(ref);
+        img.addEventListener("error", () => img.replaceWith(bilingual("span", "照片无法显示", "Photo unavailable", "nophoto")));
         li.append(img);
       }
       tl.append(li);
