@@ -9,6 +9,7 @@ one in G0003; a dispatcher of 长征桥 and one of 小河 each see their own."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
+from cityeye.api.presenters import case_heading, case_place
+from cityeye.domain import Case, CaseOrigin, CaseState, Severity
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.world import load_world
@@ -190,3 +193,33 @@ def test_the_picker_proposes_the_grid_worker_first_and_stays_in_scope(
     # a handler does not dispatch
     handler = client.get(f"/api/v1/cases/{cases['cz']}/candidates", headers=bearer(client, "zhang"))
     assert handler.status_code == 403
+
+
+def test_a_case_keyed_by_a_camera_and_a_plate_is_titled_by_the_place_not_the_ids() -> None:
+    """A per-plate alert's key is the device id and the plate: the book titles the case
+    with it ("城市管理·渣土车未覆盖 · CM-000018/…", issue 17); the API's heading names
+    the device's place instead, and its point goes on the map."""
+    world = load_world(FIXTURES / "world_small.yaml")
+    opened = at(1)
+    truck = Case(
+        id="C9",
+        origin=CaseOrigin.ALERT,
+        state=CaseState.REPORTED,
+        severity=Severity.MEDIUM,
+        opened_at=opened,
+        title="城市管理·渣土车未覆盖 · D4/浙A12345",
+        scenario="city.muck_truck",
+        key="D4/浙A12345",
+        area="G0003",
+    )
+    heading = case_heading(truck, world)
+    assert heading.startswith("城市管理·渣土车未覆盖 · 小河社区第1网格")
+    assert heading.endswith("（浙A12345）")
+    assert "D4" not in heading
+    place = case_place(truck, world)
+    assert place is not None
+    assert (place["lat"], place["lon"]) == (30.315, 120.11)  # the device's point
+    assert place["boundary"] is not None  # the grid's outline for the map
+    # a key the world does not know at all: the area, never the key
+    stray = replace(truck, title="城市管理·渣土车未覆盖 · CM-404", key="CM-404")
+    assert case_heading(stray, world) == "城市管理·渣土车未覆盖 · 小河社区第1网格"

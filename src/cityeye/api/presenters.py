@@ -225,13 +225,37 @@ def area_path(world: World, code: str | None) -> list[dict[str, str]]:
     return chain[::-1]
 
 
+def _device_of(world: World, key: str) -> Device | None:
+    """The device a case is keyed by: its id, or its id and a split part
+    (``CM-000018/浙A12345``: one alert per truck a camera sees)."""
+    return world.devices.get(key) or world.devices.get(key.split("/", 1)[0])
+
+
+def device_name(world: World, device: Device) -> str:
+    """A device as people know it: its named point (瓜山垃圾分类点18号), else its
+    area and kind (大运社区第3网格视频监控) — never its id."""
+    point = device.extra.get("point")
+    if isinstance(point, str) and point.strip():
+        return point.strip()
+    kind = DEVICE_KINDS.get(device.kind)
+    area = world.areas.get(device.area) if device.area else None
+    return "".join(filter(None, (area.name if area else None, kind.zh if kind else "设备")))
+
+
 def case_heading(case: Case, world: World) -> str:
     """The title without a raw id: a case keyed by something the world does not name
-    (a plate, an unregistered camera) was titled with the key; it reads the area then."""
-    if case.key and case.title.endswith(" · " + case.key) and case.key not in world.areas:
-        area = world.areas.get(case.area) if case.area else None
-        return case.title[: -len(case.key)] + (area.name if area else "辖区内")
-    return case.title
+    by that key (a camera's alert per plate, an unregistered camera) was titled with the
+    key; it reads the device's point or the area then (and the split part, a plate)."""
+    key = case.key
+    if not key or not case.title.endswith(" · " + key) or key in world.areas:
+        return case.title
+    prefix = case.title[: -len(key)]
+    device = _device_of(world, key)
+    if device is not None:
+        part = key.split("/", 1)[1] if "/" in key and key not in world.devices else ""
+        return prefix + device_name(world, device) + (f"（{part}）" if part else "")
+    area = world.areas.get(case.area) if case.area else None
+    return prefix + (area.name if area else "辖区内")
 
 
 def case_place(case: Case, world: World, report: Event | None = None) -> dict[str, Any] | None:
@@ -240,12 +264,12 @@ def case_place(case: Case, world: World, report: Event | None = None) -> dict[st
     area = world.areas.get(case.area) if case.area else None
     place: dict[str, Any] = {"name": area.name if area else None, "lat": None, "lon": None}
     key = case.key or ""
-    device, venue = world.devices.get(key), world.venues.get(key)
+    device = _device_of(world, key) if case.origin.value == "alert" else None
+    venue = world.venues.get(key)
     if device is not None and device.venue in world.venues:
         venue = world.venues[device.venue]
     if device is not None:
-        kind = DEVICE_KINDS.get(device.kind)
-        place["name"] = "".join(filter(None, (place["name"], kind.zh if kind else "设备")))
+        place["name"] = device_name(world, device)
         place["lat"], place["lon"] = device.lat, device.lon
     if venue is not None:
         place["name"] = venue.name or place["name"]
