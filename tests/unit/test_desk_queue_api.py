@@ -223,3 +223,26 @@ def test_a_case_keyed_by_a_camera_and_a_plate_is_titled_by_the_place_not_the_ids
     # a key the world does not know at all: the area, never the key
     stray = replace(truck, title="城市管理·渣土车未覆盖 · CM-404", key="CM-404")
     assert case_heading(stray, world) == "城市管理·渣土车未覆盖 · 小河社区第1网格"
+
+
+def test_a_moves_answer_and_a_conflict_show_the_case_as_its_view_does(
+    desk: tuple[TestClient, dict[str, str]],
+) -> None:
+    """The desk draws the answer of a move (and the case in a 409) as it drew the
+    case: with names and plain words, not the raw timeline (it once showed "由预警
+    citizen.report/app/r1/1 生成" right after a tap)."""
+    client, cases = desk
+    auth = bearer(client, "zhang")
+    url = f"/api/v1/cases/{cases['cz']}"
+    tag = client.get(url, headers=auth).headers["etag"]
+    r = client.post(f"{url}/actions", json={"action": "accept"}, headers=auth | {"If-Match": tag})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["timeline"][-1]["actor_name"] == "张网格员"
+    assert body["timeline"][0]["text"] == "居民上报，已立案"
+    assert body["photos"] == ["ph-1"]
+    stale = client.post(
+        f"{url}/actions", json={"action": "arrive"}, headers=auth | {"If-Match": tag}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["current"]["timeline"][-1]["actor_name"] == "张网格员"

@@ -38,7 +38,7 @@ from cityeye.cases.lifecycle import (
     roles_for,
 )
 from cityeye.cases.routing import plan, route
-from cityeye.domain import Case, CaseOrigin, CaseState, Event, Party, PartyKind, Severity, World
+from cityeye.domain import Case, CaseOrigin, CaseState, Event, Party, PartyKind, Severity
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.errors import RefusedError
@@ -355,11 +355,18 @@ def get_case(
     Also what the desk's case view shows: the place (area chain, point), the
     resident's photos and words, why it was opened, the reporter's masked contact, and
     each timeline line's actor name and plain text."""
-    store, world = svc.store, svc.world
-    case = visible_case(store, scope_of(user, world), case_id)
+    case = visible_case(svc.store, scope_of(user, svc.world), case_id)
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
     response.headers["ETag"] = etag(case)
+    return case_detail(svc, case, user)
+
+
+def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
+    """The case as its detail, a move's answer and a 409 show it: :func:`case_json`
+    with what the desk's case view needs (found here: the report, the alert, the
+    scenario, the people named in the timeline)."""
+    store, world = svc.store, svc.world
     report = None
     if case.origin != CaseOrigin.ALERT and case.key and "/" in case.key:
         source, _, event_id = case.key.partition("/")
@@ -475,7 +482,7 @@ async def act(
     role = check_move(user, case, move)
     svc.files.check(move.photos)
     if CaseBook.version(case) != seen:
-        return _conflict(case, world, user)
+        return await _conflict(svc, case, user)
     attrs = action_attrs(user, case, move, role, seen)
     event = Event(
         id=f"desk-{secrets.token_hex(8)}",
@@ -490,10 +497,11 @@ async def act(
         return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
     now, error = applied
     if error is not None and error.field == "if_version":
-        return _conflict(now, world, user)
+        return await _conflict(svc, now, user)
     if error is not None:
         raise HTTPException(422, error.reason)
-    return JSONResponse(case_json(now, world, user=user), headers={"ETag": etag(now)})
+    shown = await run_in_threadpool(case_detail, svc, now, user)
+    return JSONResponse(shown, headers={"ETag": etag(now)})
 
 
 async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseError | None] | None:
@@ -520,11 +528,12 @@ async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseErr
     return case, error
 
 
-def _conflict(case: Case, world: World, user: User) -> JSONResponse:
+async def _conflict(svc: Services, case: Case, user: User) -> JSONResponse:
+    current = await run_in_threadpool(case_detail, svc, case, user)
     return JSONResponse(
         {
             "detail": "the case changed since you looked at it; here it is now",
-            "current": case_json(case, world, user=user),
+            "current": current,
         },
         status_code=409,
         headers={"ETag": etag(case)},
