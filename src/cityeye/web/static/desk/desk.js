@@ -75,7 +75,7 @@
       b.title = t.en;
       b.addEventListener("click", () => {
         tab = t.key;
-        refreshList();
+        asked();
       });
       nav.append(b);
     }
@@ -118,6 +118,7 @@
     const r = await api("/api/v1/cases?" + params);
     const body = await r.json();
     loading.hidden = true;
+    list.removeAttribute("aria-busy");
     if (!more) {
       list.replaceChildren();
       shown = 0;
@@ -135,16 +136,26 @@
     }
   }
 
+  function asked() {
+    // a tab, a search or a filter the person chose: say it is loading until it is here
+    // (not for the refreshes the live alerts make, which would only flicker)
+    loading.hidden = list.childElementCount > 0; // the old list stays, dimmed: nothing moves under a finger
+    list.setAttribute("aria-busy", "true");
+    refreshList();
+  }
+
   let typing = null;
   find.addEventListener("input", () => {
     clearTimeout(typing);
-    typing = setTimeout(refreshList, 250); // as the dispatcher types, not on every key
+    typing = setTimeout(asked, 250); // as the dispatcher types, not on every key
   });
   find.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    refreshList();
+    asked();
   });
-  find.addEventListener("change", refreshList);
+  find.addEventListener("change", (ev) => {
+    if (ev.target.tagName === "SELECT") asked(); // the search box has its own (input)
+  });
 
   // the filters' choices are fetched the first time they are opened, not on every load
   let choices = false;
@@ -207,8 +218,12 @@
     render(await r.json(), r.headers.get("etag"));
   }
 
+  let listScroll = 0; // where the phone's list was when a case replaced it
+
   function closeCase() {
+    const wasCase = document.body.dataset.view === "case";
     document.body.dataset.view = "list";
+    if (wasCase && window.matchMedia("(max-width: 899px)").matches) window.scrollTo(0, listScroll);
     current = null;
     detail.hidden = true;
     for (const el of list.querySelectorAll('.case[aria-current="true"]')) el.removeAttribute("aria-current");
@@ -732,6 +747,7 @@
   function showCase(id) {
     // each case opened is a step in the browser's history: its back button (and the
     // desk's own) goes back to the list, on a phone where the case replaced it
+    if (document.body.dataset.view === "list") listScroll = window.scrollY;
     const hash = "#case=" + encodeURIComponent(id);
     if (location.hash !== hash) history.pushState({ desk: true }, "", hash);
     openCase(id);
