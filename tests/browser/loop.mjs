@@ -102,7 +102,7 @@ try {
   report.steps.push("handled");
 
   // 4. the dispatcher checks and closes it
-  await dispatcher.reload();
+  await dispatcher.goto(new URL("/desk", base).href); // the queue again (a reload would reopen the case in the address)
   await dispatcher.locator(".case", { hasText: "楼道灯" }).first().click();
   await move(dispatcher, "核查通过 Verify");
   await dispatcher.waitForSelector("#detail .meta >> text=已核查");

@@ -162,6 +162,7 @@ def every_case_endpoint(
     """Each way the API can reach one case."""
     return [
         client.get(f"/api/v1/cases/{case_id}", headers=auth),
+        client.get(f"/api/v1/cases/{case_id}/candidates", headers=auth),
         client.post(
             f"/api/v1/cases/{case_id}/actions",
             json={"action": "dispatch", "party": "P-GW1"},
@@ -609,10 +610,15 @@ AREA_PARAM = {
     "/api/v1/residents": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
-ONE_CASE = {"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/actions"}
+ONE_CASE = {
+    "/api/v1/cases/{case_id}",
+    "/api/v1/cases/{case_id}/actions",
+    "/api/v1/cases/{case_id}/candidates",
+}
 #: Everything else, and why area scoping does not apply or is tested elsewhere.
 NOT_AREA_SCOPED = {
     "/api/v1/cases": "filtered to the scope in SQL (test_nobody_reaches_a_case_outside_…)",
+    "/api/v1/cases/counts": "counted within the scope in SQL (test_desk_queue_api.py)",
     "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
     "/api/v1/notifications": "one's own notifications only (test_notifications.py)",
     "/api/v1/notifications/stream": "one's own notifications only (test_notifications.py)",

@@ -14,9 +14,9 @@ the answer is 409 with the case as it is now, and nothing changes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
@@ -26,21 +26,32 @@ from pydantic import BaseModel, Field
 
 from cityeye.analysis import CaseError
 from cityeye.api.auth import CurrentUser
-from cityeye.api.deps import Svc
-from cityeye.api.presenters import case_json
+from cityeye.api.deps import Services, Svc
+from cityeye.api.presenters import candidate_json, case_detail_json, case_json
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
+    Action,
     Role,
     acting_role,
     handles,
     parse_move,
     roles_for,
 )
-from cityeye.domain import Case, CaseState, Event, World
+from cityeye.cases.routing import plan, route
+from cityeye.domain import Case, CaseOrigin, CaseState, Event, Party, PartyKind, Severity
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import User, UserRole, below, scope_of
+from cityeye.errors import RefusedError
 from cityeye.live.pipeline import Pipeline, wait_applied
-from cityeye.store.case_queries import CaseFilter, find_cases, visible_case
+from cityeye.store.case_queries import (
+    CaseFilter,
+    case_alert_id,
+    count_cases,
+    find_cases,
+    open_loads,
+    visible_case,
+)
+from cityeye.store.users import user_with_hash
 
 #: Seconds a desk action waits for the analysis process (``serve --analysis process``)
 #: to apply it before the answer is 202 (accepted, applied later).
@@ -118,29 +129,55 @@ def action_attrs(user: User, case: Case, move: Move, role: Role, seen: int) -> d
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
-@router.get("")
-def list_cases(
-    user: CurrentUser,
-    svc: Svc,
-    state: Annotated[str | None, Query(description="comma-separated states")] = None,
-    scenario: Annotated[str | None, Query(max_length=128)] = None,
-    area: Annotated[str | None, Query(max_length=128, description="and the areas below")] = None,
+#: The desk's work queue: each tab's cases (its states, or overdue, or my party's),
+#: its names, and which roles see it. The counts endpoint sends these with the counts,
+#: so the desk asks for exactly the cases a tab counted.
+OPEN_STATES = tuple(s.value for s in CaseState if not s.terminal)
+TABS: tuple[dict[str, Any], ...] = (
+    {"key": "mine", "zh": "我的", "en": "Mine", "states": OPEN_STATES, "mine": True},
+    {"key": "to_dispatch", "zh": "待派遣", "en": "To dispatch", "states": ("reported", "returned")},
+    {"key": "to_verify", "zh": "待核查", "en": "To check", "states": ("handled", "verified")},
+    {
+        "key": "working",
+        "zh": "在办",
+        "en": "In hand",
+        "states": ("dispatched", "accepted", "in_progress", "reopened", "escalated"),
+    },
+    {"key": "overdue", "zh": "超期", "en": "Overdue", "states": None, "overdue": True},
+    {
+        "key": "closed",
+        "zh": "已结",
+        "en": "Ended",
+        "states": ("closed", "dismissed", "self_resolved"),
+    },
+)
+#: The tabs each role works from, in order (a handler's own cases come first; the
+#: dispatch and check queues are the dispatcher's).
+ROLE_TABS: dict[UserRole, tuple[str, ...]] = {
+    UserRole.HANDLER: ("mine", "working", "overdue", "closed"),
+    UserRole.DISPATCHER: ("to_dispatch", "to_verify", "working", "overdue", "closed"),
+    UserRole.ADMIN: ("to_dispatch", "to_verify", "working", "overdue", "closed"),
+    UserRole.LEADER: ("to_dispatch", "to_verify", "working", "overdue", "closed"),
+}
+#: The most parties the dispatch picker lists at once (the proposed ones always).
+CANDIDATES_MAX = 50
+
+
+def _case_filter(
+    svc: Services,
+    *,
+    state: str | None = None,
+    scenario: str | None = None,
+    area: str | None = None,
     overdue: bool = False,
-    q: Annotated[str | None, Query(max_length=200, description="in the title")] = None,
-    module: Annotated[
-        str | None, Query(max_length=64, description="the scenarios of one module")
-    ] = None,
-    party: Annotated[str | None, Query(max_length=64, description="lead or co-handler")] = None,
-    opened_first: Annotated[date | None, Query(description="opened on or after")] = None,
-    opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
-    closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
-    closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
-    """Cases the user may see, newest first, a page at a time. The days are the
-    district's local days, as the KPIs count them (the cockpit drills through its
-    figures to the cases behind them)."""
+    q: str | None = None,
+    module: str | None = None,
+    party: str | None = None,
+    severity: str | None = None,
+    days: Mapping[str, date | None] | None = None,
+    sort: str = "opened",
+) -> CaseFilter:
+    """The filter the query parameters ask for, or 422 saying which is wrong."""
     world = svc.world
     states = None
     if state is not None:
@@ -149,6 +186,13 @@ def list_cases(
         if bad:
             options = ", ".join(s.value for s in CaseState)
             raise HTTPException(422, f"state: {', '.join(bad)} not among {options}")
+    severities = None
+    if severity is not None:
+        severities = [s.strip() for s in severity.split(",") if s.strip()]
+        bad = [s for s in severities if s not in Severity.__members__.values()]
+        if bad:
+            options = ", ".join(s.value for s in Severity)
+            raise HTTPException(422, f"severity: {', '.join(bad)} not among {options}")
     areas = None
     if area is not None:
         if area not in world.areas:
@@ -162,29 +206,84 @@ def list_cases(
         scenarios = {s.id for s in svc.live.scenarios if s.module.value == module}
     if party is not None and party not in world.parties:
         raise HTTPException(422, f"party: no party {party!r}")
+    days = days or {}
+    for name, day in days.items():
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
+    text = q.strip() if q is not None and q.strip() else None
+    # a place typed in the search: the areas it names, and every area below them
+    named = [a.code for a in world.areas.values() if text and text in a.name]
+    since = local_day_bounds(world.timezone)
+    return CaseFilter(
+        states=states,
+        scenario=scenario,
+        areas=areas,
+        overdue_at=svc.clock.now() if overdue else None,
+        text=text,
+        scenarios=scenarios,
+        party=party,
+        opened_since=since(days.get("opened_first"), start=True),
+        opened_before=since(days.get("opened_last"), start=False),
+        closed_since=since(days.get("closed_first"), start=True),
+        closed_before=since(days.get("closed_last"), start=False),
+        severities=severities,
+        text_areas=below(world, named) if named else None,
+        order=sort,
+    )
+
+
+@router.get("")
+def list_cases(
+    user: CurrentUser,
+    svc: Svc,
+    state: Annotated[str | None, Query(description="comma-separated states")] = None,
+    scenario: Annotated[str | None, Query(max_length=128)] = None,
+    area: Annotated[str | None, Query(max_length=128, description="and the areas below")] = None,
+    overdue: bool = False,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="in the title or case number, or an area's name"),
+    ] = None,
+    module: Annotated[
+        str | None, Query(max_length=64, description="the scenarios of one module")
+    ] = None,
+    party: Annotated[str | None, Query(max_length=64, description="lead or co-handler")] = None,
+    opened_first: Annotated[date | None, Query(description="opened on or after")] = None,
+    opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
+    closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
+    closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    severity: Annotated[
+        str | None, Query(max_length=64, description="comma-separated severities")
+    ] = None,
+    sort: Annotated[
+        Literal["opened", "due"], Query(description="opened: newest first; due: deadline first")
+    ] = "opened",
+) -> dict[str, Any]:
+    """Cases the user may see, newest first (or the nearest deadline first), a page at
+    a time. The days are the district's local days, as the KPIs count them (the
+    cockpit drills through its figures to the cases behind them)."""
     days = {
         "opened_first": opened_first,
         "opened_last": opened_last,
         "closed_first": closed_first,
         "closed_last": closed_last,
     }
-    for name, day in days.items():
-        if day is not None and not EARLIEST <= day <= LATEST:
-            raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
-    since = local_day_bounds(world.timezone)
-    where = CaseFilter(
-        states=states,
+    where = _case_filter(
+        svc,
+        state=state,
         scenario=scenario,
-        areas=areas,
-        overdue_at=svc.clock.now() if overdue else None,
-        text=q,
-        scenarios=scenarios,
+        area=area,
+        overdue=overdue,
+        q=q,
+        module=module,
         party=party,
-        opened_since=since(opened_first, start=True),
-        opened_before=since(opened_last, start=False),
-        closed_since=since(closed_first, start=True),
-        closed_before=since(closed_last, start=False),
+        severity=severity,
+        days=days,
+        sort=sort,
     )
+    world = svc.world
     found, total = find_cases(
         svc.store, scope_of(user, world), where, offset=(page - 1) * per_page, limit=per_page
     )
@@ -196,6 +295,55 @@ def list_cases(
     }
 
 
+@router.get("/counts")
+def case_counts(
+    user: CurrentUser,
+    svc: Svc,
+    scenario: Annotated[str | None, Query(max_length=128)] = None,
+    area: Annotated[str | None, Query(max_length=128, description="and the areas below")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="in the title or case number, or an area's name"),
+    ] = None,
+    severity: Annotated[
+        str | None, Query(max_length=64, description="comma-separated severities")
+    ] = None,
+) -> dict[str, Any]:
+    """The desk's tabs for the signed-in user, each with how many cases in their scope
+    it holds (with the same search and filters as the list), and the query that lists
+    them: ``states`` (``null``: any), ``overdue``, ``party``."""
+    tabs = []
+    wheres = {}
+    for key in ROLE_TABS.get(user.role, ()):
+        tab = next(t for t in TABS if t["key"] == key)
+        if tab.get("mine") and user.party_id is None:
+            continue
+        party = user.party_id if tab.get("mine") else None
+        states = tab["states"]
+        wheres[key] = _case_filter(
+            svc,
+            state=",".join(states) if states is not None else None,
+            scenario=scenario,
+            area=area,
+            overdue=bool(tab.get("overdue")),
+            q=q,
+            party=party,
+            severity=severity,
+        )
+        tabs.append(
+            {
+                "key": key,
+                "zh": tab["zh"],
+                "en": tab["en"],
+                "states": list(states) if states is not None else None,
+                "overdue": bool(tab.get("overdue")),
+                "party": party,
+            }
+        )
+    counts = count_cases(svc.store, scope_of(user, svc.world), wheres)
+    return {"tabs": [tab | {"count": counts[tab["key"]]} for tab in tabs]}
+
+
 @router.get("/{case_id}")
 def get_case(
     case_id: Annotated[str, Path(max_length=128)],
@@ -203,12 +351,111 @@ def get_case(
     svc: Svc,
     response: Response,
 ) -> dict[str, Any]:
-    """One case with its whole timeline; its ``ETag`` is the version to send back."""
+    """One case with its whole timeline; its ``ETag`` is the version to send back.
+    Also what the desk's case view shows: the place (area chain, point), the
+    resident's photos and words, why it was opened, the reporter's masked contact, and
+    each timeline line's actor name and plain text."""
     case = visible_case(svc.store, scope_of(user, svc.world), case_id)
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
     response.headers["ETag"] = etag(case)
-    return case_json(case, svc.world, user=user)
+    return case_detail(svc, case, user)
+
+
+def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
+    """The case as its detail, a move's answer and a 409 show it: :func:`case_json`
+    with what the desk's case view needs (found here: the report, the alert, the
+    scenario, the people named in the timeline)."""
+    store, world = svc.store, svc.world
+    report = None
+    if case.origin != CaseOrigin.ALERT and case.key and "/" in case.key:
+        source, _, event_id = case.key.partition("/")
+        report = store.get_event(source, event_id)
+    alert_id = case_alert_id(store, case.id)
+    alert = store.get_alert(alert_id) if alert_id else None
+    loaded = None
+    if svc.pipeline is not None and case.scenario:
+        loaded = next((s for s in svc.pipeline.scenarios if s.id == case.scenario), None)
+    described = loaded.config.description if loaded is not None else None
+    people = {}
+    for entry in case.timeline:
+        if entry.actor not in world.parties and entry.actor not in people:
+            found = user_with_hash(store, entry.actor)
+            if found is not None:
+                people[entry.actor] = found[0].display_name
+    return case_detail_json(
+        case,
+        world,
+        user,
+        report=report,
+        alert=alert,
+        spec=loaded.to_spec() if loaded is not None else None,
+        description=described.zh if described is not None else None,
+        people=people,
+    )
+
+
+@router.get("/{case_id}/candidates")
+def dispatch_candidates(
+    case_id: Annotated[str, Path(max_length=128)],
+    user: CurrentUser,
+    svc: Svc,
+    q: Annotated[str | None, Query(max_length=100, description="in the party's name")] = None,
+) -> dict[str, Any]:
+    """Whom the case may be sent to, for the dispatch picker: first the parties the
+    routing rules choose for it, its grid's grid worker, community (居委会) and
+    property company, each with why; then (all of them with ``q``: those whose name
+    has it) the other parties serving the case's area or an area in the dispatcher's
+    scope. Each with how many open cases it leads now."""
+    world = svc.world
+    scope = scope_of(user, world)
+    case = visible_case(svc.store, scope, case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    role = acting_role(user.role, Action.DISPATCH)
+    if role is None or role not in roles_for(Action.DISPATCH):
+        raise RefusedError(f"a {user.role.value} does not dispatch cases")
+    covering = {a.code for a in world.ancestors(case.area)} if case.area else set()
+    covering.add(world.district.code)
+
+    def reachable(p: Party) -> bool:
+        return any(a in covering or scope.areas is None or a in scope.areas for a in p.areas)
+
+    loads = open_loads(svc.store, [p.id for p in world.parties.values() if reachable(p)])
+    proposed: dict[str, str] = {}
+    default = None
+    if svc.pipeline is not None and case.scenario:
+        found = next((s for s in svc.pipeline.scenarios if s.id == case.scenario), None)
+        default = found.config.route if found is not None else None
+    how = plan(world, case.scenario, case.area, default)
+    if how.party is not None and how.party in world.parties:
+        proposed[how.party] = "派遣规则指定"
+    elif how.kind is not None:
+        chosen = route(world, how.kind, case.area, loads)
+        if chosen is not None:
+            proposed[chosen.id] = f"派遣规则：{how.kind.zh}"
+    for kind in (*how.co_handlers, PartyKind.GRID_WORKER, PartyKind.COMMUNITY, PartyKind.PROPERTY):
+        near = route(world, kind, case.area, loads)
+        if near is not None and near.id not in proposed:
+            reason = "派遣规则：协办" if kind in how.co_handlers else f"本辖区{kind.zh}"
+            proposed[near.id] = reason
+    text = q.strip() if q else ""
+    items = [
+        candidate_json(world.parties[pid], loads.get(pid, 0), why)
+        for pid, why in proposed.items()
+        if reachable(world.parties[pid]) and (not text or text in world.parties[pid].name)
+    ]
+    rest = sorted(
+        (
+            p
+            for p in world.parties.values()
+            if p.id not in proposed and reachable(p) and (not text or text in p.name)
+        ),
+        key=lambda p: (not any(a in covering for a in p.areas), loads.get(p.id, 0), p.id),
+    )
+    items += [candidate_json(p, loads.get(p.id, 0), None) for p in rest]
+    shown = items[: max(CANDIDATES_MAX, len(proposed))]
+    return {"items": shown, "total": len(items)}
 
 
 @router.post("/{case_id}/actions")
@@ -235,7 +482,7 @@ async def act(
     role = check_move(user, case, move)
     svc.files.check(move.photos)
     if CaseBook.version(case) != seen:
-        return _conflict(case, world, user)
+        return await _conflict(svc, case, user)
     attrs = action_attrs(user, case, move, role, seen)
     event = Event(
         id=f"desk-{secrets.token_hex(8)}",
@@ -250,10 +497,11 @@ async def act(
         return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
     now, error = applied
     if error is not None and error.field == "if_version":
-        return _conflict(now, world, user)
+        return await _conflict(svc, now, user)
     if error is not None:
         raise HTTPException(422, error.reason)
-    return JSONResponse(case_json(now, world, user=user), headers={"ETag": etag(now)})
+    shown = await run_in_threadpool(case_detail, svc, now, user)
+    return JSONResponse(shown, headers={"ETag": etag(now)})
 
 
 async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseError | None] | None:
@@ -280,11 +528,12 @@ async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseErr
     return case, error
 
 
-def _conflict(case: Case, world: World, user: User) -> JSONResponse:
+async def _conflict(svc: Services, case: Case, user: User) -> JSONResponse:
+    current = await run_in_threadpool(case_detail, svc, case, user)
     return JSONResponse(
         {
             "detail": "the case changed since you looked at it; here it is now",
-            "current": case_json(case, world, user=user),
+            "current": current,
         },
         status_code=409,
         headers={"ETag": etag(case)},

@@ -10,13 +10,26 @@ two shapes of a case are contracts of their own, not presentations: ``cases.json
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import NAMES_PARTY, needs_reason, person_moves
-from cityeye.domain import REPORT_CATEGORIES, Area, Case, CaseState, Device, Event, Party, World
+from cityeye.domain import (
+    DEVICE_KINDS,
+    REPORT_CATEGORIES,
+    Alert,
+    Area,
+    Case,
+    CaseState,
+    Device,
+    Event,
+    Party,
+    Severity,
+    World,
+)
 from cityeye.domain.dates import iso_utc, local_date
 from cityeye.domain.participation import (
     Ballot,
@@ -33,6 +46,7 @@ from cityeye.domain.participation import (
 )
 from cityeye.domain.scenario import ScenarioSpec
 from cityeye.domain.users import User
+from cityeye.ingest.hotline.masking import mask_phone
 from cityeye.live.clock import Clock, clock_mode, clock_speed
 from cityeye.participation.service import text_tools
 from cityeye.store import participation as participation_db
@@ -224,6 +238,8 @@ def case_json(
         "due_at": iso_utc(case.due_at),
         "closed_at": iso_utc(case.closed_at),
         "rating": case.rating,
+        "heading": case_heading(case, world),
+        "area_path": area_path(world, case.area),
     }
     if user is not None:
         out["moves"] = moves_json(case, user)
@@ -241,6 +257,204 @@ def case_json(
             for e in case.timeline
         ]
     return out
+
+
+# ---------------------------------------------------------------------- the desk's case view
+#: Who the lifecycle says acted, when no party or person is named (a timeline's actor).
+ACTOR_NAMES = {
+    "system": "系统",
+    "dispatcher": "指挥中心",
+    "verifier": "核查人员",
+    "handler": "处置单位",
+    "reporter": "上报居民",
+}
+#: The deadline stages (cityeye.cases.sla.Stage), as an escalation line names them.
+STAGE_NAMES = {"accept": "接单", "arrive": "到场", "handle": "处置"}
+_JOINED = re.compile(r"^预警 \S+ 并入$")
+_RAISED = re.compile(r"^预警升级为 (\w+)$")
+_OVERDUE = re.compile(r"^(\w+) 超时，升级至 (.+)$")
+_CO = re.compile(r"^协办 (\S+)$")
+
+
+def area_path(world: World, code: str | None) -> list[dict[str, str]]:
+    """The area and those above it, district first: the place as people name it."""
+    if code is None:
+        return []
+    chain = [
+        {"code": a.code, "name": a.name, "level": a.level.value} for a in world.ancestors(code)
+    ]
+    return chain[::-1]
+
+
+def _device_of(world: World, key: str) -> Device | None:
+    """The device a case is keyed by: its id, or its id and a split part
+    (``CM-000018/浙A12345``: one alert per truck a camera sees)."""
+    return world.devices.get(key) or world.devices.get(key.split("/", 1)[0])
+
+
+def device_name(world: World, device: Device) -> str:
+    """A device as people know it: its named point (瓜山垃圾分类点18号), else its
+    area and kind (大运社区第3网格视频监控) — never its id."""
+    point = device.extra.get("point")
+    if isinstance(point, str) and point.strip():
+        return point.strip()
+    kind = DEVICE_KINDS.get(device.kind)
+    area = world.areas.get(device.area) if device.area else None
+    return "".join(filter(None, (area.name if area else None, kind.zh if kind else "设备")))
+
+
+def case_heading(case: Case, world: World) -> str:
+    """The title without a raw id: a case keyed by something the world does not name
+    by that key (a camera's alert per plate, an unregistered camera) was titled with the
+    key; it reads the device's point or the area then (and the split part, a plate)."""
+    key = case.key
+    if not key or not case.title.endswith(" · " + key) or key in world.areas:
+        return case.title
+    prefix = case.title[: -len(key)]
+    device = _device_of(world, key)
+    if device is not None:
+        part = key.split("/", 1)[1] if "/" in key and key not in world.devices else ""
+        return prefix + device_name(world, device) + (f"（{part}）" if part else "")
+    area = world.areas.get(case.area) if case.area else None
+    return prefix + (area.name if area else "辖区内")
+
+
+def case_place(case: Case, world: World, report: Event | None = None) -> dict[str, Any] | None:
+    """Where the case is, as precisely as known: the device's or venue's point and
+    name, the resident's pin and address, else only the area (no point)."""
+    area = world.areas.get(case.area) if case.area else None
+    place: dict[str, Any] = {"name": area.name if area else None, "lat": None, "lon": None}
+    key = case.key or ""
+    device = _device_of(world, key) if case.origin.value == "alert" else None
+    venue = world.venues.get(key)
+    if device is not None and device.venue in world.venues:
+        venue = world.venues[device.venue]
+    if device is not None:
+        place["name"] = device_name(world, device)
+        place["lat"], place["lon"] = device.lat, device.lon
+    if venue is not None:
+        place["name"] = venue.name or place["name"]
+        if place["lat"] is None:
+            place["lat"], place["lon"] = venue.lat, venue.lon
+    if report is not None:
+        address = report.attrs.get("address") or report.attrs.get("venue")
+        if isinstance(address, str) and address.strip():
+            place["name"] = address.strip()[:200]
+        if report.lat is not None and report.lon is not None:
+            place["lat"], place["lon"] = report.lat, report.lon
+    # the smallest area on the path with an outline, to draw on the case's small map
+    path = world.ancestors(area.code) if area is not None else iter(())
+    outlined = next((a for a in path if a.boundary), None)
+    place["boundary"] = outlined.boundary if outlined is not None else None
+    return place if place["name"] or place["lat"] is not None else None
+
+
+def actor_name(actor: str, world: World, people: Mapping[str, str]) -> str:
+    """A timeline's actor as people know them: a party's or a person's name, or what
+    the system role is called — never an id or an enum."""
+    party = world.parties.get(actor)
+    if party is not None:
+        return party.name
+    if actor in ACTOR_NAMES:
+        return ACTOR_NAMES[actor]
+    return people.get(actor, "工作人员")
+
+
+def plain_note(note: str, action: str, case: Case, world: World, scenario_name: str) -> str:
+    """A system line in plain Chinese (the book writes alert ids and enum values)."""
+    if action == "open" and note.startswith("由预警 "):
+        if case.origin.value == "citizen":
+            return "居民上报，已立案"
+        return f"系统发现「{scenario_name}」，自动立案" if scenario_name else "系统自动立案"
+    if _JOINED.match(note):
+        return "同一问题再次出现，并入本工单"
+    raised = _RAISED.match(note)
+    if raised:
+        try:
+            return f"问题加重，紧急程度升为「{Severity(raised.group(1)).zh}」"
+        except ValueError:
+            return "问题加重，紧急程度提高"
+    overdue = _OVERDUE.match(note)
+    if overdue:
+        stage = STAGE_NAMES.get(overdue.group(1), "办理")
+        target = overdue.group(2)
+        if target == "上级":
+            return f"{stage}超时；已无更高一级单位，继续督办"
+        return f"{stage}超时，升级至 {target}"
+    co = _CO.match(note)
+    if co and co.group(1) in world.parties:
+        return f"协办 {world.parties[co.group(1)].name}"
+    return note
+
+
+def scenario_why(
+    spec: ScenarioSpec | None, description: str | None, alert: Alert | None
+) -> dict[str, Any] | None:
+    """Why the case was opened, in plain words: the scenario's name and description,
+    and what the alert carries (how many times it was seen, since when)."""
+    if spec is None:
+        return None
+    out: dict[str, Any] = {"name": spec.name_zh, "name_en": spec.name_en, "text": description}
+    if alert is not None:
+        out["count"] = alert.count
+        out["first_at"] = iso_utc(alert.opened_at)
+        out["resolved_at"] = iso_utc(alert.resolved_at)
+    return out
+
+
+def masked_contact(reporter: str | None) -> str | None:
+    """The reporter's contact as staff may see it: masked as the hotline masks numbers
+    (it is stored masked; a value that somehow is not gets masked here)."""
+    if not reporter:
+        return None
+    if "*" in reporter:
+        return reporter
+    return mask_phone(reporter) or None
+
+
+def case_detail_json(
+    case: Case,
+    world: World,
+    user: User,
+    *,
+    report: Event | None = None,
+    alert: Alert | None = None,
+    spec: ScenarioSpec | None = None,
+    description: str | None = None,
+    people: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The case for the desk's case view: :func:`case_json` and, added, the place (area
+    chain, point), the resident's photos, why it fired, the reporter's masked contact,
+    and each timeline line's actor name and plain-Chinese text."""
+    out = case_json(case, world, user=user)
+    names = people or {}
+    scenario_name = spec.name_zh if spec is not None else ""
+    for line, entry in zip(out["timeline"], case.timeline, strict=True):
+        line["actor_name"] = actor_name(entry.actor, world, names)
+        line["text"] = plain_note(entry.note, entry.action, case, world, scenario_name)
+    photos = report.attrs.get("photos") if report is not None else None
+    out["photos"] = [str(p) for p in photos] if isinstance(photos, list) else []
+    out["report_text"] = str(report.attrs.get("text") or "") if report is not None else ""
+    out["place"] = case_place(case, world, report)
+    out["why"] = scenario_why(spec, description, alert)
+    out["reporter_contact"] = (
+        masked_contact(case.reporter) if user.role.value != "resident" else None
+    )
+    return out
+
+
+def candidate_json(party: Party, load: int, reason: str | None) -> dict[str, Any]:
+    """A party the dispatch picker offers: its open-case load and, when proposed, why."""
+    return {
+        "id": party.id,
+        "name": party.name,
+        "kind": party.kind.value,
+        "kind_zh": party.kind.zh,
+        "non_government": party.non_government,
+        "load": load,
+        "proposed": reason is not None,
+        "reason": reason,
+    }
 
 
 # ---------------------------------------------------------------------- case states

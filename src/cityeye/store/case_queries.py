@@ -4,7 +4,7 @@ cases)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,11 @@ class CaseFilter:
     opened_before: datetime | None = None
     closed_since: datetime | None = None  # ended (closed, dismissed, ...) in [since, before)
     closed_before: datetime | None = None
+    severities: Collection[str] | None = None  # any of these
+    #: with ``text``: the areas whose names match it (expanded below), so a search for
+    #: a place finds the cases there as well as those with the words in their title or id
+    text_areas: Collection[str] | None = None
+    order: str = "opened"  # "opened": newest first; "due": the nearest deadline first
 
 
 def _visible(scope: Scope) -> Any:
@@ -50,13 +55,9 @@ def _visible(scope: Scope) -> Any:
     return or_(*parts) if parts else false()
 
 
-def find_cases(
-    store: Store, scope: Scope, where: CaseFilter, *, offset: int = 0, limit: int = 50
-) -> tuple[list[Case], int]:
-    """One page of the cases in ``scope`` matching ``where``, newest first, and how
-    many match in all."""
+def _conditions(scope: Scope, where: CaseFilter) -> list[Any]:
     c = t.cases.c
-    conditions = []
+    conditions: list[Any] = []
     visible = _visible(scope)
     if visible is not None:
         conditions.append(visible)
@@ -83,16 +84,71 @@ def find_cases(
         conditions.append(c.closed_at >= where.closed_since)
     if where.closed_before is not None:
         conditions.append(c.closed_at < where.closed_before)
+    if where.severities is not None:
+        conditions.append(c.severity.in_(sorted(where.severities)))
     if where.text:
         escaped = where.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(c.title.ilike(f"%{escaped}%", escape="\\"))
-    ids_q = select(c.id).where(*conditions).order_by(c.opened_at.desc(), c.id.desc())
+        words = [
+            c.title.ilike(f"%{escaped}%", escape="\\"),
+            c.id.ilike(f"%{escaped}%", escape="\\"),
+        ]
+        if where.text_areas:
+            words.append(c.area_code.in_(sorted(where.text_areas)))
+        conditions.append(or_(*words))
+    return conditions
+
+
+def find_cases(
+    store: Store, scope: Scope, where: CaseFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[list[Case], int]:
+    """One page of the cases in ``scope`` matching ``where``, newest first (or by
+    deadline: ``where.order``), and how many match in all."""
+    c = t.cases.c
+    conditions = _conditions(scope, where)
+    order: tuple[Any, ...]
+    if where.order == "due":  # no deadline last, then the newest
+        order = (c.due_at.is_(None), c.due_at.asc(), c.opened_at.desc(), c.id.desc())
+    else:
+        order = (c.opened_at.desc(), c.id.desc())
+    ids_q = select(c.id).where(*conditions).order_by(*order)
     count_q = select(func.count()).select_from(t.cases).where(*conditions)
     with store.engine.connect() as conn:
         total = int(conn.execute(count_q).scalar_one())
         ids = [r.id for r in conn.execute(ids_q.offset(offset).limit(limit))]
     by_id = {case.id: case for case in store.load_cases(ids)} if ids else {}
     return [by_id[i] for i in ids if i in by_id], total
+
+
+def count_cases(store: Store, scope: Scope, wheres: Mapping[str, CaseFilter]) -> dict[str, int]:
+    """How many cases in ``scope`` match each of ``wheres`` (the desk's tabs), in one
+    connection."""
+    out = {}
+    with store.engine.connect() as conn:
+        for name, where in wheres.items():
+            query = select(func.count()).select_from(t.cases).where(*_conditions(scope, where))
+            out[name] = int(conn.execute(query).scalar_one())
+    return out
+
+
+def open_loads(store: Store, parties: Collection[str]) -> dict[str, int]:
+    """How many open (not ended) cases each of ``parties`` leads."""
+    if not parties:
+        return {}
+    c = t.cases.c
+    query = (
+        select(c.lead_party, func.count())
+        .where(c.lead_party.in_(sorted(parties)), c.state.not_in(TERMINAL))
+        .group_by(c.lead_party)
+    )
+    with store.engine.connect() as conn:
+        return {str(p): int(n) for p, n in conn.execute(query)}
+
+
+def case_alert_id(store: Store, case_id: str) -> str | None:
+    """The alert the case was opened from (its evidence), if it was."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t.cases.c.alert_id).where(t.cases.c.id == case_id)).first()
+    return str(row.alert_id) if row is not None and row.alert_id else None
 
 
 def visible_case(store: Store, scope: Scope, case_id: str) -> Case | None:

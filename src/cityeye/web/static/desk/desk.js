@@ -15,19 +15,19 @@
 "use strict";
 (function () {
   const QUEUE = "cityeye.desk.queue";
-  const WORKING = ["dispatched", "accepted", "in_progress", "returned", "reopened", "escalated"];
-  const LISTED = {
-    handler: WORKING,
-    dispatcher: ["reported", "handled", "verified", ...WORKING],
-    admin: ["reported", "handled", "verified", ...WORKING],
-    leader: ["reported", "handled", "verified", ...WORKING],
-  };
   const DANGER = new Set(["return", "dismiss", "reopen"]);
-  let parties = [];
-  let parents = {};
+  const CHECKS = new Set(["verify", "close"]); // the moves that judge the handler's work
+  const PAGE = 50;
   const list = document.getElementById("list");
   const detail = document.getElementById("detail");
+  const loading = document.getElementById("loading");
+  const find = document.getElementById("find");
   let me = null;
+  let tabs = []; // GET /api/v1/cases/counts: each tab's query and count
+  let tab = null; // the tab shown
+  let shown = 0; // cases listed so far (for "more")
+  let current = null; // the case open in the detail pane
+  let map = null;
 
   // static/common.js: the session, the server's clock (not the phone's), elements with
   // text (never innerHTML: case text comes from residents), and the names of states,
@@ -49,59 +49,322 @@
     return { label: "剩 " + span + " left", cls: minutes < 120 ? "soon" : "" };
   }
 
-  async function loadList() {
-    const states = LISTED[me.role] || WORKING;
-    const r = await api("/api/v1/cases?per_page=200&state=" + states.join(","));
-    const body = await r.json();
-    const cases = body.items.sort((a, b) => (a.due_at || "9999").localeCompare(b.due_at || "9999"));
-    list.replaceChildren();
-    if (!cases.length) list.append(text("p", "没有待办工单 Nothing to do", "empty"));
-    for (const c of cases) {
-      const card = document.createElement("button");
-      card.className = "card case sev-" + c.severity + (fresh.has(c.id) ? " fresh" : "");
-      card.dataset.case = c.id;
-      const d = due(c.due_at);
-      card.dataset.due = c.due_at || "";
-      card.append(text("span", d.label, "due " + d.cls), text("div", c.title, "title"));
-      card.append(text("div", [c.state_zh, c.area ? c.area.name : "", c.id].join(" · "), "meta"));
-      card.addEventListener("click", () => openCase(c.id));
-      list.append(card);
+  // -- the queue: tabs with counts, search, filters, by deadline ----------------------
+  function filters() {
+    const out = new URLSearchParams();
+    const q = find.q.value.trim();
+    if (q) out.set("q", q);
+    for (const name of ["scenario", "severity", "area"]) if (find[name].value) out.set(name, find[name].value);
+    return out;
+  }
+
+  async function loadTabs() {
+    const r = await api("/api/v1/cases/counts?" + filters());
+    if (!r.ok) return;
+    tabs = (await r.json()).tabs;
+    if (!tab || !tabs.some((t) => t.key === tab)) tab = (tabs.find((t) => t.count > 0) || tabs[0] || {}).key;
+    const nav = document.getElementById("tabs");
+    nav.replaceChildren();
+    for (const t of tabs) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("role", "tab");
+      b.dataset.tab = t.key;
+      b.setAttribute("aria-selected", String(t.key === tab));
+      b.append(t.zh, text("span", String(t.count), "count"));
+      b.title = t.en;
+      b.addEventListener("click", () => {
+        tab = t.key;
+        asked();
+      });
+      nav.append(b);
     }
+  }
+
+  function card(c) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "card case sev-" + c.severity + (fresh.has(c.id) ? " fresh" : "");
+    b.dataset.case = c.id;
+    if (current && current.id === c.id) b.setAttribute("aria-current", "true");
+    const d = due(c.due_at);
+    b.dataset.due = c.closed_at ? "" : c.due_at || "";
+    if (c.closed_at) b.append(text("span", "已结 " + time.short(c.closed_at), "due"));
+    else b.append(text("span", d.label, "due " + d.cls));
+    b.append(text("div", c.heading || c.title, "title"));
+    // the place as people name it: the community and grid (not the district and street)
+    const place = (c.area_path || []).slice(-2).map((a) => a.name).join(" ");
+    b.append(text("div", [c.state_zh, place, c.id].filter(Boolean).join(" · "), "meta"));
+    b.addEventListener("click", () => showCase(c.id));
+    return b;
+  }
+
+  async function loadList(more) {
+    if (!me) return;
+    if (!more) await loadTabs();
+    const t = tabs.find((x) => x.key === tab);
+    if (!t) {
+      loading.hidden = true;
+      list.replaceChildren(bilingual("p", "没有可查看的工单", "No cases for you here", "empty"));
+      return;
+    }
+    const params = filters();
+    params.set("sort", t.key === "closed" ? "opened" : "due");
+    params.set("per_page", String(PAGE));
+    params.set("page", String(more ? Math.floor(shown / PAGE) + 1 : 1));
+    if (t.states) params.set("state", t.states.join(","));
+    if (t.overdue) params.set("overdue", "true");
+    if (t.party) params.set("party", t.party);
+    const r = await api("/api/v1/cases?" + params);
+    const body = await r.json();
+    loading.hidden = true;
+    list.removeAttribute("aria-busy");
+    if (!more) {
+      list.replaceChildren();
+      shown = 0;
+    } else {
+      list.querySelector(".more")?.remove();
+    }
+    if (!body.items.length && !shown) list.append(bilingual("p", "这里没有工单", "Nothing here", "empty"));
+    for (const c of body.items) list.append(card(c));
+    shown += body.items.length;
+    if (shown < body.total) {
+      const b = bilingual("button", "更多（还有 " + (body.total - shown) + " 件）", "More", "secondary more");
+      b.type = "button";
+      b.addEventListener("click", () => loadList(true));
+      list.append(b);
+    }
+  }
+
+  function asked() {
+    // a tab, a search or a filter the person chose: say it is loading until it is here
+    // (not for the refreshes the live alerts make, which would only flicker)
+    loading.hidden = list.childElementCount > 0; // the old list stays, dimmed: nothing moves under a finger
+    list.setAttribute("aria-busy", "true");
+    refreshList();
+  }
+
+  let typing = null;
+  find.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(asked, 250); // as the dispatcher types, not on every key
+  });
+  find.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    asked();
+  });
+  find.addEventListener("change", (ev) => {
+    if (ev.target.tagName === "SELECT") asked(); // the search box has its own (input)
+  });
+
+  // the filters' choices are fetched the first time they are opened, not on every load
+  let choices = false;
+  document.getElementById("filters").addEventListener("toggle", async (ev) => {
+    if (!ev.target.open || choices) return;
+    choices = true;
+    let sr, ar;
+    try {
+      [sr, ar] = await Promise.all([api("/api/v1/scenarios"), api("/api/v1/areas")]);
+    } catch (e) {
+      choices = false; // offline: try again next time
+      return;
+    }
+    for (const [value, n] of names.entries("severities")) find.severity.append(option(value, n.zh + " " + n.en));
+    if (sr.ok) for (const s of await sr.json()) find.scenario.append(option(s.id, s.name_zh));
+    if (ar.ok) for (const a of await ar.json()) if (a.level !== "district") find.area.append(option(a.code, a.name));
+  });
+
+  function option(value, label) {
+    const o = text("option", label);
+    o.value = value;
+    return o;
   }
 
   // the countdowns go on between loads (at a replay's speed too), and follow each re-sync
   function relabel() {
-    for (const card of list.querySelectorAll(".case[data-due]")) {
-      const d = due(card.dataset.due);
-      const span = card.querySelector(".due");
+    for (const el of list.querySelectorAll(".case[data-due]")) {
+      if (!el.dataset.due) continue;
+      const d = due(el.dataset.due);
+      const span = el.querySelector(".due");
       span.textContent = d.label;
       span.className = "due " + d.cls;
+    }
+    const left = detail.querySelector(".left[data-due]");
+    if (left) {
+      const d = due(left.dataset.due);
+      left.textContent = d.label;
+      left.className = "left " + d.cls;
     }
   }
   setInterval(relabel, 15000);
   clock.onSync(relabel);
 
+  // -- the case ------------------------------------------------------------------------
   async function openCase(id) {
-    const r = await api("/api/v1/cases/" + encodeURIComponent(id));
-    if (!r.ok) return;
+    document.body.dataset.view = "case";
+    let r;
+    try {
+      r = await api("/api/v1/cases/" + encodeURIComponent(id));
+    } catch (e) {
+      detail.hidden = false;
+      detail.replaceChildren(backButton(), bilingual("p", "离线：联网后再打开", "Offline: open it when the network is back", "error"));
+      return;
+    }
+    if (!r.ok) {
+      detail.hidden = false;
+      detail.replaceChildren(backButton(), bilingual("p", "找不到这个工单，或您无权查看", "No such case for you", "error"));
+      return;
+    }
     render(await r.json(), r.headers.get("etag"));
   }
 
+  let listScroll = 0; // where the phone's list was when a case replaced it
+
+  function closeCase() {
+    const wasCase = document.body.dataset.view === "case";
+    document.body.dataset.view = "list";
+    if (wasCase && window.matchMedia("(max-width: 899px)").matches) window.scrollTo(0, listScroll);
+    current = null;
+    detail.hidden = true;
+    for (const el of list.querySelectorAll('.case[aria-current="true"]')) el.removeAttribute("aria-current");
+  }
+
+  function backButton() {
+    const b = bilingual("button", "‹ 返回列表", "Back", "secondary back");
+    b.type = "button";
+    b.addEventListener("click", () => {
+      if (history.state && history.state.desk) history.back(); // the browser's back does the same
+      else location.hash = "";
+    });
+    return b;
+  }
+
+  function photo(ref, caption) {
+    const f = document.createElement("figure");
+    const a = document.createElement("a");
+    a.href = "/api/v1/attachments/" + encodeURIComponent(ref);
+    a.target = "_blank";
+    const img = document.createElement("img");
+    img.className = "thumb";
+    img.alt = caption;
+    img.loading = "lazy";
+    img.src = a.href;
+    // a reference whose file is not (or no longer) here: say so, not a broken image
+    img.addEventListener("error", () => a.replaceWith(bilingual("span", "照片无法显示", "Photo unavailable", "nophoto")));
+    a.append(img);
+    f.append(a, text("figcaption", caption));
+    return f;
+  }
+
+  function handledPhotos(c) {
+    // the handlers' photos, newest first (the timeline keeps them with each move)
+    const out = [];
+    for (const e of c.timeline) for (const ref of e.attachments || []) out.push({ ref, at: e.at, who: e.actor_name });
+    return out.reverse();
+  }
+
+  function facts(rows) {
+    const dl = document.createElement("dl");
+    dl.className = "facts";
+    for (const [label, value] of rows) {
+      if (value == null || value === "") continue;
+      dl.append(text("dt", label));
+      const dd = document.createElement("dd");
+      dd.append(value);
+      dl.append(dd);
+    }
+    return dl;
+  }
+
+  function drawMap(box, place) {
+    // no tiles (works offline, as the portal and cockpit): the area's outline and the point
+    if (map) {
+      map.remove();
+      map = null;
+    }
+    if (!window.L || !place || (!place.boundary && place.lat == null)) {
+      box.hidden = true;
+      return;
+    }
+    map = L.map(box, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, dragging: false, scrollWheelZoom: false });
+    // the view first (a layer added to a map without one has nothing to draw on)
+    const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: "#1f6fb2", weight: 2, fillOpacity: 0.08 } }) : null;
+    if (outline) map.fitBounds(outline.getBounds(), { padding: [12, 12] });
+    else map.setView([place.lat, place.lon], 16);
+    if (outline) outline.addTo(map);
+    if (place.lat != null && place.lon != null) {
+      const pin = L.circleMarker([place.lat, place.lon], { radius: 8, color: "#c0392b", fillColor: "#c0392b", fillOpacity: 0.8 }).addTo(map);
+      if (place.name) pin.bindTooltip(place.name, { permanent: true, direction: "top" });
+    }
+  }
+
   function render(c, etag, message) {
+    current = c;
+    document.body.dataset.view = "case";
+    for (const el of list.querySelectorAll(".case")) el.toggleAttribute("aria-current", el.dataset.case === c.id);
     detail.hidden = false;
     detail.dataset.state = c.state; // for styles and tests; never shown
-    detail.replaceChildren(text("h2", c.title), text("p", [c.state_zh, severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
+    detail.replaceChildren(backButton(), text("h2", c.heading || c.title));
+    detail.append(text("p", [c.state_zh, severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
+    const top = document.createElement("div");
+    top.className = "case-top";
+    const left = document.createElement("div");
+    const d = due(c.due_at);
+    const dueEl = text("span", c.closed_at ? "已结束" : d.label, "left " + (c.closed_at ? "" : d.cls));
+    if (!c.closed_at && c.due_at) dueEl.dataset.due = c.due_at;
+    const place = c.place || {};
+    left.append(
+      facts([
+        ["工单号", c.id],
+        ["地点", [(c.area_path || []).slice(1).map((a) => a.name).join(" › "), place.name && !(c.area_path || []).some((a) => a.name === place.name) ? place.name : ""].filter(Boolean).join(" · ")],
+        ["时限", c.due_at ? time.minutes(c.due_at) : "无"],
+        ["剩余", dueEl],
+        ["主办", c.lead ? c.lead.name : "未派遣"],
+        ["协办", (c.co_handlers || []).map((p) => p.name).join("、")],
+        ["上报人", c.reporter_contact ? "联系方式 " + c.reporter_contact : ""],
+      ]),
+    );
+    if (c.why && c.origin !== "citizen") {
+      // a resident's report speaks for itself (below); a device's alert says why it fired
+      const why = document.createElement("div");
+      why.className = "why";
+      why.append(text("b", "为什么立案：" + c.why.name));
+      if (c.why.text) why.append(text("span", c.why.text));
+      if (c.why.count > 1) why.append(text("div", "共发现 " + c.why.count + " 次，首次 " + time.minutes(c.why.first_at)));
+      left.append(why);
+    }
+    if (c.report_text) left.append(facts([["居民描述", c.report_text]]));
+    const mapBox = document.createElement("div");
+    mapBox.className = "casemap";
+    mapBox.setAttribute("role", "img");
+    mapBox.setAttribute("aria-label", "位置 " + (place.name || ""));
+    top.append(left, mapBox);
+    detail.append(top);
+    drawMap(mapBox, place);
+    const before = c.photos || [];
+    const after = handledPhotos(c);
+    if (before.length || after.length) {
+      detail.append(bilingual("h3", "照片", "Photos"));
+      const ph = document.createElement("div");
+      ph.className = "photos";
+      for (const ref of before) ph.append(photo(ref, "上报时（处置前）"));
+      for (const p of after) ph.append(photo(p.ref, p.who + " · " + time.short(p.at)));
+      detail.append(ph);
+    }
+    detail.append(bilingual("h3", "办理经过", "Timeline"));
     const tl = document.createElement("ol");
     tl.className = "timeline";
     for (const e of c.timeline) {
       const li = document.createElement("li");
-      li.append(text("time", time.full(e.at)), text("span", [names.both(names.TIMELINE, e.action), e.actor, e.note].filter(Boolean).join(" · ")));
+      const line = [names.both(names.TIMELINE, e.action), e.actor_name || "", e.text != null ? e.text : e.note].filter(Boolean).join(" · ");
+      li.append(text("time", time.full(e.at)), text("span", line));
       for (const ref of e.attachments || []) {
         const img = document.createElement("img");
         img.className = "thumb";
         img.alt = "照片 photo";
         img.src = "/api/v1/attachments/" + encodeURIComponent(ref);
+        img.addEventListener("error", () => img.replaceWith(bilingual("span", "照片无法显示", "Photo unavailable", "nophoto")));
         li.append(img);
       }
       tl.append(li);
@@ -114,6 +377,7 @@
     const form = document.getElementById("moves").content.firstElementChild.cloneNode(true);
     const buttons = form.querySelector(".buttons");
     if (moves.some((m) => m.party)) form.prepend(partyPicker(c));
+    if (moves.some((m) => CHECKS.has(m.action))) form.prepend(checkBox(c, after));
     for (const m of moves) {
       const b = text("button", names.both(["actions", "notes"], m.action), DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
       b.type = "button";
@@ -122,30 +386,81 @@
       buttons.append(b);
     }
     detail.append(form);
-    detail.scrollIntoView({ behavior: "smooth" });
+    if (window.matchMedia("(max-width: 899px)").matches) window.scrollTo(0, 0);
   }
 
-  function covers(party, area) {
-    // a party serves an area when the area lies inside one of the party's areas
-    for (let a = area; a; a = parents[a]) if (party.areas.includes(a)) return true;
-    return false;
+  function checkBox(c, after) {
+    // verifying or closing judges the handler's work: look at what they sent first
+    const box = document.createElement("div");
+    box.className = "check";
+    box.append(bilingual("b", "核查处置结果", "Check the result"));
+    if (after.length) {
+      const ph = document.createElement("div");
+      ph.className = "photos";
+      ph.append(photo(after[0].ref, "处置后 · " + after[0].who));
+      box.append(ph);
+    } else {
+      box.append(bilingual("p", "处置人员没有上传照片", "The handler sent no photo", "why-party"));
+    }
+    const handled = [...c.timeline].reverse().find((e) => e.to === "handled");
+    if (handled && handled.note) box.append(text("p", "处置说明：" + handled.note));
+    return box;
   }
 
   function partyPicker(c) {
+    // the parties the routing rules would choose, the grid's worker, 居委会 and property
+    // first (GET .../candidates, in my scope), the rest by typing a name
+    const box = document.createElement("div");
+    box.className = "picker";
     const label = text("label", "派往 ");
     label.append(text("span", "Send to", ""));
     label.lastChild.lang = "en";
+    const search = document.createElement("input");
+    search.type = "search";
+    search.placeholder = "输入单位名称查找 Find a unit";
+    search.setAttribute("aria-label", "查找处置单位 Find a unit");
     const select = document.createElement("select");
     select.name = "party";
-    const area = c.area ? c.area.code : null;
-    const near = parties.filter((p) => area && covers(p, area));
-    for (const p of [...near, ...parties.filter((p) => !near.includes(p))]) {
-      const o = text("option", p.name + (p.non_government ? " · 共治 co-gov" : ""));
-      o.value = p.id;
-      select.append(o);
+    select.setAttribute("aria-label", "处置单位 Unit");
+    const why = text("p", "", "why-party");
+    label.append(search, select);
+    box.append(label, why);
+    let got = [];
+    const explain = () => {
+      const p = got.find((x) => x.id === select.value);
+      why.textContent = p ? [p.kind_zh, p.reason || "", "在办 " + p.load + " 件"].filter(Boolean).join(" · ") : "";
+    };
+    async function fill() {
+      const q = search.value.trim();
+      let r;
+      try {
+        r = await api("/api/v1/cases/" + encodeURIComponent(c.id) + "/candidates" + (q ? "?q=" + encodeURIComponent(q) : ""));
+      } catch (e) {
+        why.textContent = "离线：联网后可选择单位 Offline: pick a unit when back online";
+        return;
+      }
+      if (!r.ok) return;
+      got = (await r.json()).items;
+      select.replaceChildren();
+      for (const p of got) {
+        const o = text("option", (p.proposed ? "★ " : "") + p.name + " · " + p.kind_zh + " · 在办 " + p.load);
+        o.value = p.id;
+        select.append(o);
+      }
+      if (!got.length) select.append(option("", "没有找到 No match"));
+      explain();
     }
-    label.append(select);
-    return label;
+    let wait = null;
+    search.addEventListener("input", () => {
+      clearTimeout(wait);
+      wait = setTimeout(fill, 250);
+    });
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") ev.preventDefault();
+    });
+    select.addEventListener("change", explain);
+    fill();
+    return box;
   }
 
   async function upload(file) {
@@ -179,7 +494,15 @@
     for (const b of form.querySelectorAll("button")) b.disabled = true; // no double submit
     error.hidden = true;
     const move = { id: c.id, etag, action, note, photos: [] };
-    if (m.party) move.party = form.party.value;
+    if (m.party) {
+      move.party = form.party.value;
+      if (!move.party) {
+        error.textContent = "请选择处置单位 Pick a unit";
+        error.hidden = false;
+        for (const b of form.querySelectorAll("button")) b.disabled = false;
+        return;
+      }
+    }
     try {
       const file = form.photo.files[0];
       if (file) move.photos.push(await upload(file));
@@ -422,8 +745,12 @@
   }
 
   function showCase(id) {
-    if (location.hash === "#case=" + encodeURIComponent(id)) openCase(id);
-    else location.hash = "case=" + encodeURIComponent(id); // → hashchange → openCase
+    // each case opened is a step in the browser's history: its back button (and the
+    // desk's own) goes back to the list, on a phone where the case replaced it
+    if (document.body.dataset.view === "list") listScroll = window.scrollY;
+    const hash = "#case=" + encodeURIComponent(id);
+    if (location.hash !== hash) history.pushState({ desk: true }, "", hash);
+    openCase(id);
   }
 
   function toast(n) {
@@ -544,8 +871,11 @@
     return m ? decodeURIComponent(m[1]) : null;
   }
   window.addEventListener("hashchange", () => {
+    // the browser's back and forward, or a link to a case
+    if (!me) return;
     const id = caseInHash();
-    if (id && me) openCase(id);
+    if (id) openCase(id);
+    else closeCase();
   });
 
   if ("serviceWorker" in navigator) {
@@ -579,22 +909,18 @@
     } catch (e) {
       // started from the kept shell with the network away (sw.js): wait for it
       setMode("off");
+      loading.hidden = true;
       list.replaceChildren(bilingual("p", "离线：联网后显示我的工单", "Offline: your cases show when the network is back", "empty"));
       window.addEventListener("online", start, { once: true });
       return;
     }
     me = await r.json();
     document.getElementById("who").textContent = me.display_name + "（" + names.zh("user_roles", me.role) + "）";
-    if (me.role !== "handler") {
-      const [p, a] = await Promise.all([api("/api/v1/parties"), api("/api/v1/areas")]);
-      parties = await p.json();
-      for (const area of await a.json()) parents[area.code] = area.parent;
-    }
     showNet();
     offerAlerts();
     await flush();
     await loadList();
-    if (caseInHash()) openCase(caseInHash()); // opened from a notification
+    if (caseInHash()) openCase(caseInHash()); // opened from a notification or a link
     await goLive();
   }
   start();

@@ -16,6 +16,8 @@ const SHELL = [
   "/static/base.css",
   "/static/vendor/fonts.css",
   "/static/desk/desk.css",
+  "/static/vendor/leaflet/leaflet.css",
+  "/static/vendor/leaflet/leaflet.js",
   "/static/common.js",
   "/static/desk/desk.js",
   "/static/desk/desk.webmanifest",
