@@ -20,7 +20,7 @@ async function person(viewport) {
   const context = await browser.newContext({ viewport, locale: "zh-CN" });
   const page = await context.newPage();
   page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
+    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
   });
   page.on("pageerror", (e) => report.errors.push(e.message));
   // a Content-Security-Policy violation is an error too (the page would break quietly)
@@ -52,7 +52,7 @@ try {
   await li.fill("#suggest-form textarea[name=text]", "小区停车位太少，晚上车都停到消防通道上了，建议把东门空地改成停车场");
   await li.click("#suggest-form button[type=submit]");
   await li.waitForSelector("#suggest-receipt:not([hidden])");
-  report.suggestion = (await li.textContent("#suggest-receipt .meta")).split(":").pop().trim();
+  report.suggestion = (await li.textContent("#suggest-receipt .meta")).split(/[:：]/).pop().trim();
   report.category = await li.textContent("#suggest-receipt p:nth-of-type(2)");
   report.steps.push("suggested");
 

@@ -14,7 +14,7 @@ async function person(viewport) {
   const context = await browser.newContext({ viewport, locale: "zh-CN" });
   const page = await context.newPage();
   page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
+    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
   });
   page.on("pageerror", (e) => report.errors.push(e.message));
   page.on("console", (m) => {

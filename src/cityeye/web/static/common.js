@@ -229,6 +229,13 @@ window.cityeye = (function () {
       const root = document.documentElement;
       root.dataset.lang = current;
       root.lang = current === "en" ? "en" : "zh-CN";
+      // what cannot hold two spans (a placeholder, a <select>'s option) carries both
+      // words as data-zh / data-en and gets the chosen one
+      for (const e of document.querySelectorAll("[data-zh][data-en]")) {
+        const words = current === "en" ? e.dataset.en : e.dataset.zh;
+        if (e.tagName === "INPUT" || e.tagName === "TEXTAREA") e.placeholder = words;
+        else e.textContent = words;
+      }
       for (const b of document.querySelectorAll("[data-lang-toggle]")) {
         b.textContent = current === "en" ? "中文" : "EN";
         b.setAttribute("aria-label", current === "en" ? "切换到中文" : "Switch to English");
@@ -260,11 +267,36 @@ window.cityeye = (function () {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
     else wire();
 
+    const pick = (zh, en) => (current === "en" && en ? en : zh);
+
+    // Why the server refused, said in the chosen language in a person's words. The
+    // server's own reason ("lat: the pin is outside …") is English and names a field:
+    // in English it is shown as it is; in Chinese a sentence for its kind of refusal,
+    // or for its field when the page knows one (`fields`: {field: [zh, en]}).
+    const REFUSED = {
+      400: ["请求有误，请刷新页面再试。", "The request was not understood; reload and try again."],
+      401: ["请重新登录。", "Sign in again."],
+      403: ["你没有这一步的权限。", "You may not do this."],
+      404: ["找不到了，可能已被删除或不在你的范围内。", "Not found, or not in your areas."],
+      409: ["现在不能这样做：已经做过了，或前一步还没完成。", "Not possible now: done already, or an earlier step is not done."],
+      413: ["文件太大了。", "The file is too large."],
+      422: ["填写的内容不完整或不对，请检查后再试。", "Something entered is missing or wrong."],
+      429: ["操作太频繁，请稍后再试。", "Too many at once; try again shortly."],
+    };
+    function refusal(status, detail, fields = {}) {
+      const field = typeof detail === "string" ? detail.split(":")[0].trim() : "";
+      if (fields[field]) return pick(fields[field][0], fields[field][1]);
+      if (current === "en" && typeof detail === "string" && detail) return detail;
+      const known = REFUSED[status] || ["服务器出错了，请稍后再试。", "The server failed; try again shortly."];
+      return pick(known[0], known[1]);
+    }
+
     return {
       get: () => current,
       set,
       en: () => current === "en",
-      pick: (zh, en) => (current === "en" && en ? en : zh),
+      pick,
+      refusal,
       onChange: (f) => listeners.push(f),
       wire,
     };

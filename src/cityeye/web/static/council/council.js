@@ -28,26 +28,13 @@
   // the six steps in order: [{code, zh, en}, …]
   const steps = () => names.entries("topic_steps").map(([code, n]) => ({ code, zh: n.zh, en: n.en }));
 
-  // why the server refused, in the page's language: in Chinese a sentence for each kind
-  // of refusal (the server's own reason is English and names fields); in English the
-  // server's reason itself, which says exactly which rule
-  const REFUSED = {
-    401: ["请重新登录。", "Sign in again."],
-    403: ["你没有这一步的权限。", "You may not do this."],
-    404: ["找不到了，可能已被删除或不在你的范围内。", "Not found, or not in your areas."],
-    409: ["现在还不能这样做：前一步没有完成，或已经做过了。", "Not possible now: an earlier step is not done, or this was done already."],
-    422: ["填写的内容不完整或不对，请检查后再试。", "Something entered is missing or wrong."],
-    429: ["操作太频繁，请稍后再试。", "Too many at once; try again shortly."],
-  };
+  // why the server refused, in the page's language (common.js: in Chinese a sentence
+  // for each kind of refusal, in English the server's reason, which names the rule)
   function reason(body, status) {
     const d = body && body.detail;
-    if (lang.en()) {
-      // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
-      if (typeof d === "string") return d;
-      if (Array.isArray(d)) return d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ");
-    }
-    const known = REFUSED[status];
-    return known ? pick(known[0], known[1]) : pick("服务器出错了，请稍后再试。", "The server failed; try again shortly.");
+    // FastAPI: a string ("ballot: not passed …"), or the list of a body's field errors
+    const detail = Array.isArray(d) ? d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ") : d;
+    return lang.refusal(status, detail);
   }
 
   // {ok, status, body}; a network failure is {ok: false, status: 0}

@@ -21,8 +21,34 @@
   // value; no sign-in needed here, so no api()), the server's time and the district's
   // timezone, elements with text (never innerHTML: what residents type comes back here)
   // and the names of roles, steps and modes (GET /api/v1/meta)
-  const { request, clock, time, names, bi } = window.cityeye;
+  const { request, clock, time, names, bi, lang } = window.cityeye;
   const text = window.cityeye.el;
+  const pick = lang.pick; // one language at a time (common.js), Chinese unless chosen
+
+  // the server's refusals said in words for what a resident can put right; the rest by
+  // their kind (lang.refusal): never a field name on the page
+  const OUTSIDE = ["所选位置不在本辖区内，请移动图钉或填写地址。", "The pin is outside the district: move it or type an address."];
+  const REPORT_REFUSALS = {
+    lat: OUTSIDE,
+    lon: OUTSIDE,
+    category: ["请选择问题类别。", "Choose a category."],
+    text: ["问题描述太长或无法识别，请修改后再试。", "The description is too long or unreadable; shorten it."],
+    address: ["地址太长，请简短一些。", "The address is too long."],
+    contact: ["手机号格式不对，请检查。", "That phone number does not look right."],
+    photos: ["照片没有上传成功，请重新选择。", "The photo did not upload; choose it again."],
+  };
+  const PHOTO_REFUSALS = {
+    photo: ["这不是可用的照片（支持 JPEG、PNG、WebP，最大 10 MB）。", "Not a usable photo (JPEG, PNG or WebP, up to 10 MB)."],
+    photos: ["照片太多，请稍后再试。", "Too many photos for now; try again later."],
+  };
+  const RATING_REFUSALS = {
+    "Follow-Key": ["只有上报人能评价：请填写上报时得到的查询码。", "Only the reporter rates: enter the follow key you were given."],
+    rating: ["这件事还不能评价：还没办结，或已经评价过了。", "Not yet possible: the case is not closed, or it was rated already."],
+  };
+  const VOTE_REFUSALS = {
+    role: ["只有居民可以投票。", "Only residents vote."],
+    areas: ["您的住址还没有在本社区核验，请带住址证明到社区登记。", "Your home is not verified in this community: bring proof of address to the community office."],
+  };
 
   function saved() {
     try { return JSON.parse(localStorage.getItem(MINE) || "[]"); } catch (e) { return []; }
@@ -63,7 +89,8 @@
     const r = await request("/api/v1/portal/categories");
     const select = $("report-form").category;
     for (const c of await r.json()) {
-      const o = text("option", c.zh + " " + c.en);
+      const o = text("option", pick(c.zh, c.en));
+      Object.assign(o.dataset, { zh: c.zh, en: c.en }); // switched with the page's language
       o.value = c.code;
       select.append(o);
     }
@@ -193,7 +220,7 @@
     if (!navigator.geolocation) return;
     navigator.geolocation.getCurrentPosition(
       (p) => { place(p.coords.latitude, p.coords.longitude); map.panTo([p.coords.latitude, p.coords.longitude]); },
-      () => showError($("report-form").querySelector(".error"), "无法获取位置，请点地图或填地址 No location: tap the map or type an address"),
+      () => showError($("report-form").querySelector(".error"), pick("无法获取位置，请点地图或填地址", "No location: tap the map or type an address")),
     );
   });
 
@@ -202,7 +229,7 @@
       method: "POST", headers: { "content-type": file.type }, body: file,
     });
     const body = await r.json();
-    if (!r.ok) throw new Error(body.detail);
+    if (!r.ok) throw new Error(lang.refusal(r.status, body.detail, PHOTO_REFUSALS));
     return body.ref;
   }
 
@@ -213,14 +240,62 @@
     return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  // ------------------------------------------------------------------ language
+  // what this script wrote, again in the chosen language: the open tab's list, a
+  // followed report, an open topic (a report being written keeps what was typed)
+  lang.onChange(() => {
+    const tab = (document.querySelector('.tabs button[aria-selected="true"]') || {}).dataset;
+    if (tab && (tab.tab === "topics" || tab.tab === "mine")) show(tab.tab);
+    const form = $("track-form");
+    if (!$("status").hidden && form.tracking.value) track(form.tracking.value, form.key.value);
+    const topic = $("topic");
+    if (!topic.hidden && topic.dataset.topic) openTopic(topic.dataset.topic);
+  });
+
+  // ------------------------------------------------------------------ photos
+  // up to MAX_PHOTOS (the server's limit too), each shown small with a remove button;
+  // sent one by one when the report goes
+  const MAX_PHOTOS = 4;
+  let photos = [];
+  function showPhotos() {
+    const list = $("photo-list");
+    for (const img of list.querySelectorAll("img")) URL.revokeObjectURL(img.src);
+    list.replaceChildren(...photos.map((file, i) => {
+      const li = text("li", "");
+      const img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = pick(`照片 ${i + 1}`, `Photo ${i + 1}`);
+      const remove = text("button", "×", "secondary");
+      remove.type = "button";
+      remove.setAttribute("aria-label", pick(`去掉照片 ${i + 1}`, `Remove photo ${i + 1}`));
+      remove.addEventListener("click", () => { photos.splice(i, 1); showPhotos(); });
+      li.append(img, remove);
+      return li;
+    }));
+  }
+  $("report-photo").addEventListener("change", (ev) => {
+    const error = $("report-form").querySelector(".error");
+    const chosen = [...ev.target.files];
+    ev.target.value = ""; // the same photo may be chosen again after removing it
+    const room = MAX_PHOTOS - photos.length;
+    if (chosen.length > room) showError(error, pick(`最多 ${MAX_PHOTOS} 张照片，多的没有加上。`, `Up to ${MAX_PHOTOS} photos; the rest were not added.`));
+    photos = photos.concat(chosen.slice(0, Math.max(0, room)));
+    showPhotos();
+  });
+  // a message about what was wrong goes once the resident changes something
+  for (const id of ["report-form", "suggest-form"]) {
+    $(id).addEventListener("change", (ev) => { if (ev.target.type !== "file") showError($(id).querySelector(".error"), ""); });
+    $(id).addEventListener("input", () => showError($(id).querySelector(".error"), ""));
+  }
+
   $("report-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = ev.target;
     const error = form.querySelector(".error");
     const button = form.querySelector("button[type=submit]");
-    if (!form.category.value) return showError(error, "请选择问题类别 Choose a category");
+    if (!form.category.value) return showError(error, pick("请选择问题类别", "Choose a category"));
     const address = form.address.value.trim();
-    if (!pin && !address) return showError(error, "请在地图上选位置或填写地址 Place a pin or type an address");
+    if (!pin && !address) return showError(error, pick("请在地图上选位置或填写地址", "Place a pin or type an address"));
     button.disabled = true; // one tap, one report
     showError(error, "");
     try {
@@ -236,13 +311,12 @@
       if (address) body.address = address;
       const contact = form.contact.value.trim();
       if (contact) body.contact = contact;
-      const file = form.photo.files[0];
-      if (file) body.photos.push(await uploadPhoto(file));
+      for (const file of photos) body.photos.push(await uploadPhoto(file));
       const r = await request("/api/v1/portal/reports", {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
       });
       const answer = await r.json();
-      if (!r.ok) throw new Error(answer.detail);
+      if (!r.ok) throw new Error(lang.refusal(r.status, answer.detail, REPORT_REFUSALS));
       remember(answer.tracking, answer.follow_key);
       localStorage.removeItem(PENDING);
       $("receipt-tracking").textContent = answer.tracking;
@@ -251,14 +325,16 @@
       form.hidden = true;
       $("receipt").hidden = false;
       form.reset();
+      photos = [];
+      showPhotos();
       autoAddress = "";
       $("place-results").hidden = true;
       clearPin();
     } catch (e) {
       const offline = e instanceof TypeError;
       if (!offline) localStorage.removeItem(PENDING); // refused: a corrected report is a new one
-      showError(error, offline ? "网络不通或未收到回复；内容已保留，联网后再点提交（不会重复上报）No answer (offline?); your report is kept: send it again when online (it will not be doubled)"
-        : "未提交 Not sent: " + e.message);
+      showError(error, offline ? pick("网络不通或未收到回复；内容已保留，联网后再点提交（不会重复上报）", "No answer (offline?); your report is kept: send it again when online (it will not be doubled)")
+        : pick("未提交：", "Not sent: ") + e.message);
     } finally {
       button.disabled = false;
     }
@@ -284,15 +360,15 @@
     box.hidden = false;
     box.replaceChildren(
       text("h2", s.tracking),
-      text("p", s.category.zh + " " + s.category.en, "meta"),
+      text("p", pick(s.category.zh, s.category.en), "meta"),
       text("p", s.state_zh + " " + s.state_en, "state"),
     );
     if (s.text) box.append(text("p", s.text));
-    if (s.address) box.append(text("p", "地址 Address: " + s.address, "meta"));
+    if (s.address) box.append(text("p", pick("地址：", "Address: ") + s.address, "meta"));
     const tl = document.createElement("ol");
     tl.className = "timeline";
     const first = document.createElement("li");
-    first.append(text("time", fmt(s.reported_at)), text("span", "已提交 Reported"));
+    first.append(text("time", fmt(s.reported_at)), text("span", pick("已提交", "Reported")));
     tl.append(first);
     for (const step of s.steps) {
       const li = document.createElement("li");
@@ -300,7 +376,7 @@
       tl.append(li);
     }
     box.append(tl);
-    if (s.rating) box.append(text("p", "您的评价 Your rating: " + "★".repeat(s.rating) + "☆".repeat(5 - s.rating), "rated"));
+    if (s.rating) box.append(text("p", pick("您的评价：", "Your rating: ") + "★".repeat(s.rating) + "☆".repeat(5 - s.rating), "rated"));
     if (s.can_rate) box.append(rateForm(s, key));
   }
 
@@ -313,7 +389,7 @@
       const b = text("button", "★");
       b.type = "button";
       b.setAttribute("role", "radio");
-      b.setAttribute("aria-label", n + " 星 stars");
+      b.setAttribute("aria-label", n + pick(" 星", " stars"));
       b.dataset.stars = String(n);
       b.addEventListener("click", () => {
         chosen = n;
@@ -336,11 +412,11 @@
           body: JSON.stringify(body),
         });
         const answer = await r.json();
-        if (!r.ok) throw new Error(answer.detail);
+        if (!r.ok) throw new Error(lang.refusal(r.status, answer.detail, RATING_REFUSALS));
         if (r.status === 202) return track(s.tracking, key); // applied by a worker shortly
         renderStatus(answer, key);
       } catch (e) {
-        showError(error, "未提交 Not sent: " + e.message);
+        showError(error, pick("未提交：", "Not sent: ") + e.message);
         send.disabled = false;
       }
     });
@@ -359,11 +435,11 @@
     try {
       const r = await request("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: h });
       const body = await r.json();
-      if (!r.ok) throw new Error(body.detail);
+      if (!r.ok) throw new Error(r.status === 404 ? pick("查不到这个编号，请核对后再试。", "No report with that number; check it and try again.") : lang.refusal(r.status, body.detail));
       renderStatus(body, key);
     } catch (e) {
       $("status").hidden = true;
-      showError(error, "查询不到 Not found: " + e.message);
+      showError(error, e.message);
     }
   }
 
@@ -379,7 +455,7 @@
     const rows = new Map(saved().map((r) => [r.tracking, r]));
     const me = await request("/api/v1/portal/mine");
     if (me.ok) for (const s of await me.json()) if (!rows.has(s.tracking)) rows.set(s.tracking, { tracking: s.tracking, key: "" });
-    if (!rows.size) list.append(text("p", "本机还没有上报记录 No reports from this phone yet", "empty"));
+    if (!rows.size) list.append(text("p", pick("本机还没有上报记录", "No reports from this phone yet"), "empty"));
     for (const r of rows.values()) {
       const b = text("button", "", "card report-row");
       b.type = "button";
@@ -412,7 +488,8 @@
       const channel = document.createElement("select");
       channel.name = "channel";
       for (const value of ["volunteer", "worker"]) {
-        const o = text("option", names.both("suggestion_channels", value));
+        const o = text("option", names.shown("suggestion_channels", value));
+        Object.assign(o.dataset, { zh: names.zh("suggestion_channels", value), en: names.en("suggestion_channels", value) });
         o.value = value;
         channel.append(o);
       }
@@ -429,8 +506,8 @@
     const error = form.querySelector(".error");
     const button = form.querySelector("button[type=submit]");
     const words = form.text.value.trim();
-    if (!form.area.value) return showError(error, "请选择社区 Choose your community");
-    if (!words) return showError(error, "请写下您的建议 Write your suggestion");
+    if (!form.area.value) return showError(error, pick("请选择社区", "Choose your community"));
+    if (!words) return showError(error, pick("请写下您的建议", "Write your suggestion"));
     button.disabled = true;
     showError(error, "");
     try {
@@ -440,18 +517,18 @@
         body: JSON.stringify({ text: words, area: form.area.value, channel: form.channel ? form.channel.value : "portal" }),
       });
       const answer = await r.json();
-      if (!r.ok) throw new Error(answer.detail);
+      if (!r.ok) throw new Error(lang.refusal(r.status, answer.detail));
       const box = $("suggest-receipt");
       box.replaceChildren(
-        text("h2", "谢谢您的建议 Thank you"),
-        text("p", "编号 Number: " + answer.id, "meta"),
-        text("p", "归类 Sorted as: " + answer.category.zh + " " + answer.category.en),
-        text("p", "社区会逐条答复；很多人关心的事会提交红茶议事会，在“议事”里公开讨论和表决。 The community answers each one; what many care about goes to the 红茶议事会, discussed and voted on under Topics.", "hint"),
+        text("h2", pick("谢谢您的建议", "Thank you")),
+        text("p", pick("编号：", "Number: ") + answer.id, "meta"),
+        text("p", pick("归类：", "Sorted as: ") + pick(answer.category.zh, answer.category.en)),
+        text("p", pick("社区会逐条答复；很多人关心的事会提交红茶议事会，在“议事”里公开讨论和表决。", "The community answers each one; what many care about goes to the 红茶议事会, discussed and voted on under Topics."), "hint"),
       );
       box.hidden = false;
       form.text.value = "";
     } catch (e) {
-      showError(error, "未提交 Not sent: " + e.message);
+      showError(error, pick("未提交：", "Not sent: ") + e.message);
     } finally {
       button.disabled = false;
     }
@@ -463,7 +540,7 @@
     const r = await request(P + "/topics?per_page=50");
     const body = await r.json();
     list.replaceChildren();
-    if (!body.items.length) list.append(text("p", "暂无议题 No topics yet", "empty"));
+    if (!body.items.length) list.append(text("p", pick("暂无议题", "No topics yet"), "empty"));
     for (const t of body.items) {
       const b = text("button", "", "card topic-row");
       b.type = "button";
@@ -501,21 +578,21 @@
       li.append(text("time", fmt(step.at)), text("span", [step.zh + " " + step.en, step.note].filter(Boolean).join(" · ")));
       record.append(li);
     }
-    box.append(text("h3", "议事记录 Record"), record);
+    box.append(text("h3", pick("议事记录", "Record")), record);
     for (const m of t.meetings) {
-      box.append(text("h3", "红茶议事会 Meeting · " + names.both("meeting_modes", m.mode) + " · " + fmt(m.at)));
+      box.append(text("h3", pick("红茶议事会 · ", "Meeting · ") + names.shown("meeting_modes", m.mode) + " · " + fmt(m.at)));
       if (m.place) box.append(text("p", m.place, "meta"));
-      if (m.minutes) box.append(text("p", "纪要 Minutes: " + m.minutes));
-      for (const d of m.decisions) box.append(text("p", "决定 Decision: " + d));
+      if (m.minutes) box.append(text("p", pick("纪要：", "Minutes: ") + m.minutes));
+      for (const d of m.decisions) box.append(text("p", pick("决定：", "Decision: ") + d));
       if (m.mode === "online") box.append(discussion(t, m));
     }
     if (t.ballot && !t.ballot.closed && t.step.code === "vote") box.append(voteForm(t));
     if (t.tally) box.append(tallyView(t));
     if (t.resolution) {
-      box.append(text("h3", "决议 Resolution"), text("p", t.resolution.text));
+      box.append(text("h3", pick("决议", "Resolution")), text("p", t.resolution.text));
       const ul = document.createElement("ul");
       for (const a of t.resolution.actions) {
-        const state = a.case ? a.case.state_zh + " " + a.case.state_en : "立案中 being opened";
+        const state = a.case ? pick(a.case.state_zh, a.case.state_en) : pick("立案中", "being opened");
         ul.append(text("li", a.title + " · " + a.party.name + " · " + state));
       }
       box.append(ul);
@@ -531,7 +608,7 @@
     list.className = "timeline turns";
     for (const turn of m.turns) {
       const li = document.createElement("li");
-      li.append(text("time", fmt(turn.at)), text("span", "#" + turn.speaker + " " + names.both("participant_roles", turn.role) + "：" + turn.text));
+      li.append(text("time", fmt(turn.at)), text("span", "#" + turn.speaker + " " + names.shown("participant_roles", turn.role) + "：" + turn.text));
       list.append(li);
     }
     box.append(list);
@@ -542,7 +619,7 @@
     area.name = "text";
     area.maxLength = 4000;
     area.rows = 2;
-    const send = text("button", "发言 Speak");
+    const send = text("button", pick("发言", "Speak"));
     send.type = "submit";
     const error = text("p", "", "error");
     error.hidden = true;
@@ -558,7 +635,7 @@
       const r = await post("/turns", { text: area.value.trim() });
       const answer = await r.json();
       send.disabled = false;
-      if (!r.ok) return showError(error, "未发出 Not sent: " + answer.detail);
+      if (!r.ok) return showError(error, pick("未发出：", "Not sent: ") + lang.refusal(r.status, answer.detail));
       openTopic(t.id);
     });
     box.append(form);
@@ -567,9 +644,9 @@
 
   function voteForm(t) {
     const form = text("div", "", "vote");
-    form.append(text("h3", "居民表决 Vote"));
+    form.append(text("h3", pick("居民表决", "Vote")));
     if (!me || me.role !== "resident") {
-      const a = text("a", "登录后表决（本社区经核实的居民，一人一票） Sign in to vote (verified residents of the area, one vote each)");
+      const a = text("a", pick("登录后表决（本社区经核实的居民，一人一票）", "Sign in to vote (verified residents of the area, one vote each)"));
       a.href = "/login?next=" + encodeURIComponent("/portal#topic=" + t.id);
       form.append(a);
       return form;
@@ -586,8 +663,8 @@
           method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ choice: option }),
         });
         const answer = await r.json();
-        if (r.ok) return openTopic(t.id, "已投票，谢谢 Your vote is in: thank you");
-        showError(error, (r.status === 409 ? "已投过票或表决已结束 Voted already or closed: " : "未能投票 Not counted: ") + answer.detail);
+        if (r.ok) return openTopic(t.id, pick("已投票，谢谢", "Your vote is in: thank you"));
+        showError(error, (r.status === 409 ? pick("已投过票，或表决已结束。", "Voted already, or the vote is closed.") : pick("未能投票：", "Not counted: ") + lang.refusal(r.status, answer.detail, VOTE_REFUSALS)));
       });
       form.append(b);
     }
@@ -598,8 +675,8 @@
   function tallyView(t) {
     const box = text("div", "", "tally");
     const y = t.tally;
-    box.append(text("h3", "表决结果 Result"));
-    box.append(text("p", "应参与 eligible " + y.eligible + " · 参与 voted " + y.voters + (y.quorum_met ? " · 达到法定人数 quorum met" : " · 未达法定人数 no quorum")));
+    box.append(text("h3", pick("表决结果", "Result")));
+    box.append(text("p", pick("应参与 ", "eligible ") + y.eligible + pick(" · 参与 ", " · voted ") + y.voters + (y.quorum_met ? pick(" · 达到法定人数", " · quorum met") : pick(" · 未达法定人数", " · no quorum"))));
     const most = Math.max(1, ...Object.values(y.counts));
     for (const [option, n] of Object.entries(y.counts)) {
       box.append(text("div", option + " · " + n));
@@ -607,7 +684,7 @@
       bar.style.width = Math.round((100 * n) / most) + "%";
       box.append(bar);
     }
-    box.append(text("p", y.passed ? "通过：" + y.winner + " Passed" : "未通过 Not passed", y.passed ? "rated" : "error"));
+    box.append(text("p", y.passed ? pick("通过：", "Passed: ") + y.winner : pick("未通过", "Not passed"), y.passed ? "rated" : "error"));
     return box;
   }
 
