@@ -43,7 +43,7 @@ try {
   // the timeline: each line named (GET /api/v1/meta), each time the district's
   report.timeline = await page.$$eval("#detail .timeline li", (lis) => lis.map((li) => ({ time: li.querySelector("time").textContent, line: li.querySelector("span").textContent })));
   report.who = await page.locator("#who").textContent();
-  await page.click("text=受理 Accept");
+  await page.click("text=受理");
   await page.waitForSelector("#detail .meta >> text=已受理");
   report.accepted = true;
   report.buttonsAccepted = await buttons();

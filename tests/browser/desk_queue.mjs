@@ -52,7 +52,7 @@ try {
   await first.waitForSelector("#detail .move button");
   await context.setOffline(true); // the network drops
   await first.fill("#detail textarea[name=note]", NOTE);
-  await first.click("text=记录进展 Progress note");
+  await first.click("text=记录进展");
   await first.waitForSelector("#detail >> text=已保存");
   report.queued = await first.textContent("#queued");
   await first.close();

@@ -42,7 +42,7 @@ async function tabs(page) {
 
 async function move(page, label, note) {
   if (note) await page.fill("#detail form.move textarea[name=note]", note);
-  await page.click(`#detail form.move button:has-text("${label}")`);
+  await page.click(`#detail form.move button:text-is("${label}")`);
 }
 
 async function photoShown(page, selector) {
@@ -83,7 +83,7 @@ try {
   report.pickerWhy = await dispatcher.textContent("#detail .picker .why-party");
   report.dispatcherDetail = await dispatcher.innerText("#detail");
   await shot(dispatcher, "desk-case-390.png");
-  await move(dispatcher, "派遣 Dispatch", "请网格员尽快到场");
+  await move(dispatcher, "派遣", "请网格员尽快到场");
   await dispatcher.waitForSelector("#detail .meta >> text=已派遣");
   report.steps.push("dispatched");
   // the browser's back goes back to the queue
@@ -103,10 +103,10 @@ try {
   report.handlerDetail = await handler.innerText("#detail");
   report.timeline = await handler.$$eval("#detail .timeline li span", (ss) => ss.map((s) => s.textContent));
   await shot(handler, "desk-handler-390.png");
-  await move(handler, "受理 Accept");
+  await move(handler, "受理");
   await handler.waitForSelector("#detail .meta >> text=已受理");
   await handler.setInputFiles("#detail input[name=photo]", { name: "fixed.png", mimeType: "image/png", buffer: PNG });
-  await move(handler, "处置完成 Handled", "坑已填平");
+  await move(handler, "处置完成", "坑已填平");
   await handler.waitForSelector("#detail .meta >> text=已处置");
   report.steps.push("handled");
 
@@ -119,9 +119,9 @@ try {
   report.checkText = await dispatcher.innerText("#detail .check");
   await dispatcher.locator("#detail .check").scrollIntoViewIfNeeded();
   await shot(dispatcher, "desk-verify-390.png");
-  await move(dispatcher, "核查通过 Verify", "现场已复核，路面平整");
+  await move(dispatcher, "核查通过", "现场已复核，路面平整");
   await dispatcher.waitForSelector("#detail .meta >> text=已核查");
-  await move(dispatcher, "结案 Close");
+  await move(dispatcher, "结案");
   await dispatcher.waitForSelector("#detail .meta >> text=已结案");
   report.steps.push("closed");
 

@@ -132,7 +132,7 @@ def test_a_dispatcher_finds_sends_and_closes_a_case_a_grid_worker_handles(
         assert "13812345678" not in text
     assert "138****5678" in report["dispatcherDetail"]
     assert "长征桥社区 › 长征桥社区第1网格" in report["handlerDetail"]
-    assert report["timeline"][0].startswith("立案 Opened · 系统 · 居民上报"), report["timeline"]
+    assert report["timeline"][0].startswith("立案 · 系统 · 居民上报"), report["timeline"]
     assert "王调度" in report["timeline"][-1] or "指挥中心" in report["timeline"][-1]
     # the check shows the handler's photo and their words before the dispatcher decides
     assert report["checkPhotos"] >= 1

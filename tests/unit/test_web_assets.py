@@ -268,8 +268,8 @@ def test_every_page_has_the_tab_icon_and_the_status_page_leads_to_the_apps(
         assert target == "/portal" or client.get(target).status_code == 200, target
 
 
-#: Pages switched to one language at a time (issue 17); the desk follows.
-ONE_LANGUAGE = ["status", "login", "council", "cockpit", "portal"]
+#: Every page: one language at a time (issue 17).
+ONE_LANGUAGE = ["status", "login", "council", "cockpit", "portal", "desk"]
 
 
 @pytest.mark.parametrize("page", ONE_LANGUAGE)

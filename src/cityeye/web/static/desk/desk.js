@@ -32,21 +32,22 @@
   // static/common.js: the session, the server's clock (not the phone's), elements with
   // text (never innerHTML: case text comes from residents), and the names of states,
   // severities, moves and roles (GET /api/v1/meta: the server's, no table of our own)
-  const { api, clock, time, names } = window.cityeye;
+  const { api, clock, time, names, lang } = window.cityeye;
+  const pick = lang.pick; // one language at a time (common.js), Chinese unless chosen
   const text = window.cityeye.el;
   const bilingual = window.cityeye.bi;
 
   function severity(s) {
-    return s ? "紧急程度：" + names.zh("severities", s) : "";
+    return s ? pick("紧急程度：", "Severity: ") + names.shown("severities", s) : "";
   }
 
   function due(iso) {
-    if (!iso) return { label: "无时限 no deadline", cls: "" };
+    if (!iso) return { label: pick("无时限", "no deadline"), cls: "" };
     const minutes = Math.round((new Date(iso) - clock.now()) / 60000);
     const abs = Math.abs(minutes);
-    const span = abs >= 1440 ? Math.round(abs / 1440) + "天 d" : abs >= 60 ? Math.round(abs / 60) + "小时 h" : abs + "分 min";
-    if (minutes < 0) return { label: "超期 overdue " + span, cls: "overdue" };
-    return { label: "剩 " + span + " left", cls: minutes < 120 ? "soon" : "" };
+    const span = abs >= 1440 ? pick(Math.round(abs / 1440) + "天", Math.round(abs / 1440) + " d") : abs >= 60 ? pick(Math.round(abs / 60) + "小时", Math.round(abs / 60) + " h") : pick(abs + "分", abs + " min");
+    if (minutes < 0) return { label: pick("超期 ", "overdue ") + span, cls: "overdue" };
+    return { label: pick("剩 " + span, span + " left"), cls: minutes < 120 ? "soon" : "" };
   }
 
   // -- the queue: tabs with counts, search, filters, by deadline ----------------------
@@ -57,6 +58,15 @@
     for (const name of ["scenario", "severity", "area"]) if (find[name].value) out.set(name, find[name].value);
     return out;
   }
+
+  // the server's refusals of a move or a photo, in the chosen language (common.js)
+  const PHOTO_REFUSED = ["照片没有上传成功，请换一张再试。", "The photo did not upload; try another."];
+  const MOVE_REFUSALS = {
+    party: ["请选择处置单位。", "Pick a unit."],
+    note: ["请在说明里写清原因。", "Say why in the note."],
+    photos: PHOTO_REFUSED,
+    photo: ["这不是可用的照片（支持 JPEG、PNG、WebP，最大 10 MB）。", "Not a usable photo (JPEG, PNG or WebP, up to 10 MB)."],
+  };
 
   async function loadTabs() {
     const r = await api("/api/v1/cases/counts?" + filters());
@@ -71,8 +81,7 @@
       b.setAttribute("role", "tab");
       b.dataset.tab = t.key;
       b.setAttribute("aria-selected", String(t.key === tab));
-      b.append(t.zh, text("span", String(t.count), "count"));
-      b.title = t.en;
+      b.append(pick(t.zh, t.en), text("span", String(t.count), "count"));
       b.addEventListener("click", () => {
         tab = t.key;
         asked();
@@ -89,12 +98,12 @@
     if (current && current.id === c.id) b.setAttribute("aria-current", "true");
     const d = due(c.due_at);
     b.dataset.due = c.closed_at ? "" : c.due_at || "";
-    if (c.closed_at) b.append(text("span", "已结 " + time.short(c.closed_at), "due"));
+    if (c.closed_at) b.append(text("span", pick("已结 ", "Ended ") + time.short(c.closed_at), "due"));
     else b.append(text("span", d.label, "due " + d.cls));
     b.append(text("div", c.heading || c.title, "title"));
     // the place as people name it: the community and grid (not the district and street)
     const place = (c.area_path || []).slice(-2).map((a) => a.name).join(" ");
-    b.append(text("div", [c.state_zh, place, c.id].filter(Boolean).join(" · "), "meta"));
+    b.append(text("div", [names.shown("case_states", c.state), place, c.id].filter(Boolean).join(" · "), "meta"));
     b.addEventListener("click", () => showCase(c.id));
     return b;
   }
@@ -169,13 +178,15 @@
       choices = false; // offline: try again next time
       return;
     }
-    for (const [value, n] of names.entries("severities")) find.severity.append(option(value, n.zh + " " + n.en));
-    if (sr.ok) for (const s of await sr.json()) find.scenario.append(option(s.id, s.name_zh));
+    for (const [value, n] of names.entries("severities")) find.severity.append(option(value, n.zh, n.en));
+    if (sr.ok) for (const s of await sr.json()) find.scenario.append(option(s.id, s.name_zh, s.name_en));
     if (ar.ok) for (const a of await ar.json()) if (a.level !== "district") find.area.append(option(a.code, a.name));
   });
 
-  function option(value, label) {
-    const o = text("option", label);
+  // an option in the chosen language; with both names it switches with the page (data-zh/en)
+  function option(value, label, en) {
+    const o = text("option", en ? pick(label, en) : label);
+    if (en) Object.assign(o.dataset, { zh: label, en });
     o.value = value;
     return o;
   }
@@ -305,40 +316,40 @@
     detail.hidden = false;
     detail.dataset.state = c.state; // for styles and tests; never shown
     detail.replaceChildren(backButton(), text("h2", c.heading || c.title));
-    detail.append(text("p", [c.state_zh, severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
+    detail.append(text("p", [names.shown("case_states", c.state), severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
     const top = document.createElement("div");
     top.className = "case-top";
     const left = document.createElement("div");
     const d = due(c.due_at);
-    const dueEl = text("span", c.closed_at ? "已结束" : d.label, "left " + (c.closed_at ? "" : d.cls));
+    const dueEl = text("span", c.closed_at ? pick("已结束", "Ended") : d.label, "left " + (c.closed_at ? "" : d.cls));
     if (!c.closed_at && c.due_at) dueEl.dataset.due = c.due_at;
     const place = c.place || {};
     left.append(
       facts([
-        ["工单号", c.id],
-        ["地点", [(c.area_path || []).slice(1).map((a) => a.name).join(" › "), place.name && !(c.area_path || []).some((a) => a.name === place.name) ? place.name : ""].filter(Boolean).join(" · ")],
-        ["时限", c.due_at ? time.minutes(c.due_at) : "无"],
-        ["剩余", dueEl],
-        ["主办", c.lead ? c.lead.name : "未派遣"],
-        ["协办", (c.co_handlers || []).map((p) => p.name).join("、")],
-        ["上报人", c.reporter_contact ? "联系方式 " + c.reporter_contact : ""],
+        [pick("工单号", "Case"), c.id],
+        [pick("地点", "Place"), [(c.area_path || []).slice(1).map((a) => a.name).join(" › "), place.name && !(c.area_path || []).some((a) => a.name === place.name) ? place.name : ""].filter(Boolean).join(" · ")],
+        [pick("时限", "Due"), c.due_at ? time.minutes(c.due_at) : pick("无", "none")],
+        [pick("剩余", "Left"), dueEl],
+        [pick("主办", "Lead"), c.lead ? c.lead.name : pick("未派遣", "not sent yet")],
+        [pick("协办", "Also"), (c.co_handlers || []).map((p) => p.name).join("、")],
+        [pick("上报人", "Reporter"), c.reporter_contact ? pick("联系方式 ", "contact ") + c.reporter_contact : ""],
       ]),
     );
     if (c.why && c.origin !== "citizen") {
       // a resident's report speaks for itself (below); a device's alert says why it fired
       const why = document.createElement("div");
       why.className = "why";
-      why.append(text("b", "为什么立案：" + c.why.name));
+      why.append(text("b", pick("为什么立案：", "Why this case: ") + c.why.name));
       if (c.why.text) why.append(text("span", c.why.text));
-      if (c.why.count > 1) why.append(text("div", "共发现 " + c.why.count + " 次，首次 " + time.minutes(c.why.first_at)));
+      if (c.why.count > 1) why.append(text("div", pick("共发现 " + c.why.count + " 次，首次 ", c.why.count + " times, first at ") + time.minutes(c.why.first_at)));
       left.append(why);
     }
-    if (c.report_text) left.append(facts([["居民描述", c.report_text]]));
+    if (c.report_text) left.append(facts([[pick("居民描述", "Resident said"), c.report_text]]));
     const mapBox = document.createElement("div");
     mapBox.className = "casemap";
     mapBox.setAttribute("role", "img");
-    mapBox.setAttribute("aria-label", "位置 " + (place.name || ""));
+    mapBox.setAttribute("aria-label", pick("位置 ", "Place ") + (place.name || ""));
     top.append(left, mapBox);
     detail.append(top);
     drawMap(mapBox, place);
@@ -348,7 +359,7 @@
       detail.append(bilingual("h3", "照片", "Photos"));
       const ph = document.createElement("div");
       ph.className = "photos";
-      for (const ref of before) ph.append(photo(ref, "上报时（处置前）"));
+      for (const ref of before) ph.append(photo(ref, pick("上报时（处置前）", "Reported (before)")));
       for (const p of after) ph.append(photo(p.ref, p.who + " · " + time.short(p.at)));
       detail.append(ph);
     }
@@ -357,12 +368,12 @@
     tl.className = "timeline";
     for (const e of c.timeline) {
       const li = document.createElement("li");
-      const line = [names.both(names.TIMELINE, e.action), e.actor_name || "", e.text != null ? e.text : e.note].filter(Boolean).join(" · ");
+      const line = [names.shown(names.TIMELINE, e.action), e.actor_name || "", e.text != null ? e.text : e.note].filter(Boolean).join(" · ");
       li.append(text("time", time.full(e.at)), text("span", line));
       for (const ref of e.attachments || []) {
         const img = document.createElement("img");
         img.className = "thumb";
-        img.alt = "照片 photo";
+        img.alt = pick("照片", "photo");
         img.src = "/api/v1/attachments/" + encodeURIComponent(ref);
         img.addEventListener("error", () => img.replaceWith(bilingual("span", "照片无法显示", "Photo unavailable", "nophoto")));
         li.append(img);
@@ -379,7 +390,7 @@
     if (moves.some((m) => m.party)) form.prepend(partyPicker(c));
     if (moves.some((m) => CHECKS.has(m.action))) form.prepend(checkBox(c, after));
     for (const m of moves) {
-      const b = text("button", names.both(["actions", "notes"], m.action), DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
+      const b = text("button", names.shown(["actions", "notes"], m.action), DANGER.has(m.action) ? "danger" : m.action === "progress" ? "secondary" : "");
       b.type = "button";
       b.dataset.action = m.action;
       b.addEventListener("click", () => submit(c, etag, m, form));
@@ -397,13 +408,13 @@
     if (after.length) {
       const ph = document.createElement("div");
       ph.className = "photos";
-      ph.append(photo(after[0].ref, "处置后 · " + after[0].who));
+      ph.append(photo(after[0].ref, pick("处置后 · ", "After · ") + after[0].who));
       box.append(ph);
     } else {
       box.append(bilingual("p", "处置人员没有上传照片", "The handler sent no photo", "why-party"));
     }
     const handled = [...c.timeline].reverse().find((e) => e.to === "handled");
-    if (handled && handled.note) box.append(text("p", "处置说明：" + handled.note));
+    if (handled && handled.note) box.append(text("p", pick("处置说明：", "Handler's note: ") + handled.note));
     return box;
   }
 
@@ -412,23 +423,21 @@
     // first (GET .../candidates, in my scope), the rest by typing a name
     const box = document.createElement("div");
     box.className = "picker";
-    const label = text("label", "派往 ");
-    label.append(text("span", "Send to", ""));
-    label.lastChild.lang = "en";
+    const label = text("label", pick("派往 ", "Send to "));
     const search = document.createElement("input");
     search.type = "search";
-    search.placeholder = "输入单位名称查找 Find a unit";
-    search.setAttribute("aria-label", "查找处置单位 Find a unit");
+    search.placeholder = pick("输入单位名称查找", "Find a unit");
+    search.setAttribute("aria-label", pick("查找处置单位", "Find a unit"));
     const select = document.createElement("select");
     select.name = "party";
-    select.setAttribute("aria-label", "处置单位 Unit");
+    select.setAttribute("aria-label", pick("处置单位", "Unit"));
     const why = text("p", "", "why-party");
     label.append(search, select);
     box.append(label, why);
     let got = [];
     const explain = () => {
       const p = got.find((x) => x.id === select.value);
-      why.textContent = p ? [p.kind_zh, p.reason || "", "在办 " + p.load + " 件"].filter(Boolean).join(" · ") : "";
+      why.textContent = p ? [p.kind_zh, p.reason || "", pick("在办 " + p.load + " 件", p.load + " open")].filter(Boolean).join(" · ") : "";
     };
     async function fill() {
       const q = search.value.trim();
@@ -436,18 +445,18 @@
       try {
         r = await api("/api/v1/cases/" + encodeURIComponent(c.id) + "/candidates" + (q ? "?q=" + encodeURIComponent(q) : ""));
       } catch (e) {
-        why.textContent = "离线：联网后可选择单位 Offline: pick a unit when back online";
+        why.textContent = pick("离线：联网后可选择单位", "Offline: pick a unit when back online");
         return;
       }
       if (!r.ok) return;
       got = (await r.json()).items;
       select.replaceChildren();
       for (const p of got) {
-        const o = text("option", (p.proposed ? "★ " : "") + p.name + " · " + p.kind_zh + " · 在办 " + p.load);
+        const o = text("option", (p.proposed ? "★ " : "") + p.name + " · " + p.kind_zh + pick(" · 在办 ", " · open ") + p.load);
         o.value = p.id;
         select.append(o);
       }
-      if (!got.length) select.append(option("", "没有找到 No match"));
+      if (!got.length) select.append(option("", pick("没有找到", "No match")));
       explain();
     }
     let wait = null;
@@ -470,7 +479,7 @@
       body: file,
     });
     const body = await r.json();
-    if (!r.ok) throw new Error(body.detail);
+    if (!r.ok) throw new Error(lang.refusal(r.status, body.detail, { photos: PHOTO_REFUSED }));
     return body.ref;
   }
 
@@ -487,7 +496,7 @@
     const error = form.querySelector(".error");
     const note = form.note.value.trim();
     if (m.reason && !note) {
-      error.textContent = "请填写原因 Say why in the note";
+      error.textContent = pick("请填写原因", "Say why in the note");
       error.hidden = false;
       return;
     }
@@ -497,7 +506,7 @@
     if (m.party) {
       move.party = form.party.value;
       if (!move.party) {
-        error.textContent = "请选择处置单位 Pick a unit";
+        error.textContent = pick("请选择处置单位", "Pick a unit");
         error.hidden = false;
         for (const b of form.querySelectorAll("button")) b.disabled = false;
         return;
@@ -508,17 +517,17 @@
       if (file) move.photos.push(await upload(file));
       const r = await send(move);
       const body = await r.json();
-      if (r.status === 409) return render(body.current, r.headers.get("etag"), "工单已被他人更新，请重新确认 Changed by someone else: check again");
-      if (!r.ok) throw new Error(body.detail);
+      if (r.status === 409) return render(body.current, r.headers.get("etag"), pick("工单已被他人更新，请重新确认", "Changed by someone else: check again"));
+      if (!r.ok) throw new Error(lang.refusal(r.status, body.detail, MOVE_REFUSALS));
       if (r.status === 202) return settle(c, etag); // a bus worker applies it: wait for it
       render(body, r.headers.get("etag"));
       loadList();
     } catch (e) {
       if (e instanceof TypeError && !move.photos.length && !form.photo.files.length) {
         queue(move); // the network is down: keep it for later
-        render(c, etag, "已保存，联网后提交 Saved: sent when back online");
+        render(c, etag, pick("已保存，联网后提交", "Saved: sent when back online"));
       } else {
-        error.textContent = "未提交 Not sent: " + e.message;
+        error.textContent = pick("未提交：", "Not sent: ") + e.message;
         error.hidden = false;
       }
     } finally {
@@ -535,10 +544,10 @@
       render(await r.json(), now);
       loadList();
     } else if (tries < 20) {
-      render(c, etag, "已提交，处理中… Sent, being applied…");
+      render(c, etag, pick("已提交，处理中…", "Sent, being applied…"));
       setTimeout(() => settle(c, etag, tries + 1), 1000);
     } else {
-      render(c, etag, "已提交，稍后刷新查看 Sent: refresh in a moment to see it");
+      render(c, etag, pick("已提交，稍后刷新查看", "Sent: refresh in a moment to see it"));
     }
   }
 
@@ -595,10 +604,10 @@
     const names = [...new Set(others.map((m) => m.owner_name))].join("、");
     const lines = [];
     if (others.length) {
-      lines.push(others.length + " 条离线操作属于 " + names + "，待其本人登录后提交 · " + others.length + " offline move(s) by " + names + " wait for them to sign in here");
+      lines.push(pick(others.length + " 条离线操作属于 " + names + "，待其本人登录后提交", others.length + " offline move(s) by " + names + " wait for them to sign in here"));
     }
     if (dropped) {
-      lines.push(dropped + " 条无法确认操作人的离线操作已丢弃 · " + dropped + " offline move(s) of unknown owner discarded");
+      lines.push(pick(dropped + " 条无法确认操作人的离线操作已丢弃", dropped + " offline move(s) of unknown owner discarded"));
     }
     note.textContent = lines.join("\n");
     note.hidden = !lines.length;
@@ -741,7 +750,7 @@
 
   function place(n) {
     // the notice's words name the place (its `area` is a code, not for reading)
-    return ["工单号 " + n.case_id, time.hm(n.at)].join(" · "); // its words already say how urgent
+    return [pick("工单号 ", "Case ") + n.case_id, time.hm(n.at)].join(" · "); // its words already say how urgent
   }
 
   function showCase(id) {
@@ -771,8 +780,8 @@
     });
     const close = text("button", "×", "close");
     close.type = "button";
-    close.title = "关闭 Dismiss";
-    close.setAttribute("aria-label", "关闭 Dismiss");
+    close.title = pick("关闭", "Dismiss");
+    close.setAttribute("aria-label", pick("关闭", "Dismiss"));
     close.addEventListener("click", () => t.remove());
     t.append(open, close);
     box.prepend(t);
@@ -902,6 +911,15 @@
     setMode("off");
   });
 
+  // what this script wrote, again in the chosen language
+  lang.onChange(() => {
+    if (!me) return;
+    document.getElementById("who").textContent = me.display_name + pick("（", " (") + names.shown("user_roles", me.role) + pick("）", ")");
+    setMode(document.getElementById("live").dataset.mode || "off");
+    refreshList();
+    if (current) openCase(current.id);
+  });
+
   async function start() {
     let r;
     try {
@@ -915,7 +933,7 @@
       return;
     }
     me = await r.json();
-    document.getElementById("who").textContent = me.display_name + "（" + names.zh("user_roles", me.role) + "）";
+    document.getElementById("who").textContent = me.display_name + pick("（", " (") + names.shown("user_roles", me.role) + pick("）", ")");
     showNet();
     offerAlerts();
     await flush();
