@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -26,7 +27,10 @@ from cityeye.domain import (
     TimelineEntry,
     parse_event,
 )
+from cityeye.domain.users import Scope
+from cityeye.live.pipeline import LivePipeline
 from cityeye.store import DeadLetter, Store
+from cityeye.store.case_queries import CaseFilter, find_cases
 from cityeye.store.db import alembic_config
 from cityeye.store.events import EventRows
 from cityeye.store.tables import metadata
@@ -289,3 +293,23 @@ def test_dead_letters_keep_the_raw_input(store: Store) -> None:
     )
     [letter] = store.dead_letters()
     assert (letter.ref, letter.field, letter.raw) == ("line 3", "ts", '{"id": "x"}')
+
+
+def test_a_case_is_found_by_the_address_its_report_gave(store: Store) -> None:
+    """The desk's search looks into the address a resident gave (issue 17), on both
+    databases' JSON, with what is typed taken as text, never as a pattern."""
+    store.save_world(load_world(FIXTURES / "world_small.yaml"))
+    report = {
+        "id": "r1",
+        "kind": "report.citizen",
+        "ts": T0.isoformat(),
+        "source": "app",
+        "area": "G0001",
+        "attrs": {"category": "road", "text": "路面坑洼", "address": "大关路 12 号"},
+    }
+    LivePipeline(store, lateness_s=0).ingest_raw([orjson.dumps(report)], "test")
+    everyone = Scope(None)
+    found, total = find_cases(store, everyone, CaseFilter(text="大关路"))
+    assert (total, [c.area for c in found]) == (1, ["G0001"])
+    assert find_cases(store, everyone, CaseFilter(text="%"))[1] == 0
+    assert find_cases(store, Scope(frozenset({"G0003"})), CaseFilter(text="大关路"))[1] == 0

@@ -58,8 +58,8 @@ def desk(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     pipeline = LivePipeline(store, lateness_s=0)
     pipeline.ingest_raw(
         [
-            report(1, "G0001", photos=["ph-1"], reporter="138****1234"),
-            report(2, "G0003"),
+            report(1, "G0001", photos=["ph-1"], reporter="138****1234", address="大关路 12 号"),
+            report(2, "G0003", address="小河路 8 号 大关路口"),
         ],
         "test",
     )
@@ -117,6 +117,12 @@ def test_the_list_finds_a_case_by_place_number_or_words_within_scope(
     assert listed(client, "cz_dispatch", q="第1网格") == [cases["cz"]]
     # the case number, or part of it
     assert listed(client, "cz_dispatch", q=cases["cz"][-3:]) == [cases["cz"]]
+    # part of the address the resident gave (issue 17: found by its address); 小河's
+    # report on 大关路口 is not 长征桥's to find
+    assert listed(client, "cz_dispatch", q="大关路") == [cases["cz"]]
+    assert listed(client, "xh_dispatch", q="大关路") == [cases["xh"]]
+    assert listed(client, "cz_dispatch", q="12 号") == [cases["cz"]]
+    assert listed(client, "cz_dispatch", q="%") == []  # typed as text, not a pattern
     # 小河's case exists, but not for 长征桥's dispatcher, however it is searched
     assert listed(client, "cz_dispatch", q="小河社区") == []
     assert listed(client, "cz_dispatch", q=cases["xh"]) == []
@@ -147,7 +153,7 @@ def test_the_case_view_says_where_what_and_who_in_words(
         "长征桥社区",
         "长征桥社区第1网格",
     ]
-    assert case["place"]["name"] == "长征桥社区第1网格"
+    assert case["place"]["name"] == "大关路 12 号"  # the address the resident gave
     assert case["reporter_contact"] == "138****1234"  # masked, for staff
     # the timeline names people and parties, and says system lines in plain words
     lines = [(e["actor_name"], e["text"]) for e in case["timeline"]]

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import false, func, or_, select
 
-from cityeye.domain import Alert, Case, CaseState
+from cityeye.domain import REPORT_KINDS, Alert, Case, CaseState
 from cityeye.domain.users import Scope
 from cityeye.store import tables as t
 from cityeye.store.alerts import alert_from_row
@@ -94,6 +94,15 @@ def _conditions(scope: Scope, where: CaseFilter) -> list[Any]:
         ]
         if where.text_areas:
             words.append(c.area_code.in_(sorted(where.text_areas)))
+        # a resident's report: the address they gave or the pin's place (issue 17: a
+        # dispatcher finds a case by typing part of its address); reports are few
+        # beside the sensors' events, and the kind index finds them
+        e = t.events.c
+        addressed = select(e.source + "/" + e.event_id).where(
+            e.kind.in_(REPORT_KINDS),
+            e.attrs["address"].as_string().ilike(f"%{escaped}%", escape="\\"),
+        )
+        words.append(c.key.in_(addressed))
         conditions.append(or_(*words))
     return conditions
 
