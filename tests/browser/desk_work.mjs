@@ -58,7 +58,7 @@ async function shot(page, name) {
 }
 
 try {
-  // 1. the dispatcher's queue: tabs with counts, a search by place
+  // 1. the dispatcher's queue: tabs with counts, a search by part of the address
   const dispatcher = await person({ width: 390, height: 844 });
   await signIn(dispatcher, DISPATCHER);
   report.dispatcherTabs = await tabs(dispatcher);

@@ -86,9 +86,8 @@ def test_a_handler_signs_in_on_a_phone_and_accepts_a_case(tmp_path: Path) -> Non
     # (the report came at 08:00 in Hangzhou), whatever the browser's timezone
     assert report["who"] == "张网格员（处置人员）"
     assert report["timeline"][0]["time"] == "2026/11/23 08:00:00", report["timeline"]
-    assert report["timeline"][0]["line"].startswith("立案 · 系统 · 居民上报，已立案"), (
-        report["timeline"]
-    )
+    opened = report["timeline"][0]["line"]
+    assert opened.startswith("立案 · 系统 · 居民上报，已立案"), report["timeline"]
     assert report["timeline"][1]["line"].startswith("派遣 · 系统 · 派给 ")
     for line in report["timeline"]:  # each line named in Chinese, no English in Chinese mode
         assert re.match(r"[\u4e00-\u9fff]+ · ", line["line"]), line
