@@ -135,6 +135,9 @@ try {
     await voter.reload(); // the hash opens the topic at start
     await voter.waitForSelector('#topic .vote button[data-choice="同意改建"]');
     await voter.click('#topic .vote button[data-choice="同意改建"]');
+    // asked once more before the one vote goes (it cannot be changed)
+    report.confirmShown = await voter.innerText("#topic .vote .confirm p");
+    await voter.click('#topic .vote button[data-action="confirm-vote"]');
     await voter.waitForSelector("#topic .rated");
   }
   report.steps.push("voted");

@@ -77,6 +77,11 @@ try {
   await resident.waitForSelector("#receipt:not([hidden])");
   report.tracking = (await resident.textContent("#receipt-tracking")).trim();
   report.followKeyShown = (await resident.textContent("#receipt-key")).trim().length >= 20;
+  // the key is long and shown once: one tap copies the number and the key
+  await resident.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base.origin });
+  await resident.click("#receipt-copy");
+  await resident.waitForSelector("#receipt-copied:not([hidden])");
+  report.copied = await resident.evaluate(() => navigator.clipboard.readText());
   report.steps.push("reported");
 
   // 2. the dispatcher of that community sends it to the property company

@@ -79,6 +79,7 @@ def test_a_suggestion_becomes_a_topic_a_vote_and_a_resolved_case(tmp_path: Path)
     assert "停车" in report["category"]  # classified as parking
     assert (report["atVote"], report["atResolve"]) == ("vote", "resolve")
     assert "参与 2" in report["tally"]  # two of three: the 2/3 quorum is met
+    assert report["confirmShown"] == "投给「同意改建」？每人一票，投出后不能更改。"
     assert "通过" in report["tally"]
     assert "东门空地改建停车位" in report["resolutionShown"]
     # the steps, modes and roles by the enums' own names (GET /api/v1/meta)

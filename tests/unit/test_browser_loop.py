@@ -57,6 +57,10 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
         "resident signed in",
     ]
     assert report["followKeyShown"]
+    tracking_line, key_line = report["copied"].splitlines()
+    assert tracking_line == "查询编号：" + report["tracking"]
+    assert key_line.startswith("查询码：")
+    assert len(key_line) > 20
     assert report["before"] == "—"  # nothing rated yet
     assert report["after"] == "100.0%"  # one rating, 5 stars
     keep_screenshots(tmp_path, "portal.png")

@@ -321,6 +321,7 @@
       localStorage.removeItem(PENDING);
       $("receipt-tracking").textContent = answer.tracking;
       $("receipt-key").textContent = answer.follow_key;
+      $("receipt-copied").hidden = true;
       $("receipt-notice").textContent = answer.notice;
       form.hidden = true;
       $("receipt").hidden = false;
@@ -338,6 +339,21 @@
     } finally {
       button.disabled = false;
     }
+  });
+
+  // both at once, to keep in a note or send to oneself: the key is long and shown once
+  $("receipt-copy").addEventListener("click", async () => {
+    const words = pick("查询编号：", "Tracking number: ") + $("receipt-tracking").textContent + "\n" + pick("查询码：", "Follow key: ") + $("receipt-key").textContent;
+    try {
+      await navigator.clipboard.writeText(words);
+    } catch (e) { // no clipboard (an http intranet page): select the key for a long-press copy
+      const range = document.createRange();
+      range.selectNodeContents($("receipt-key"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return;
+    }
+    $("receipt-copied").hidden = false;
   });
 
   $("receipt-again").addEventListener("click", () => {
@@ -651,24 +667,44 @@
       form.append(a);
       return form;
     }
+    const closes = t.ballot.closes_at ? Date.parse(t.ballot.closes_at) : null;
+    if (closes !== null && clock.now() >= closes) { // past its time: no buttons that would be refused
+      form.append(text("p", pick("表决已截止，等待社区计票公布结果。", "The vote has closed; the community will count it and publish the result."), "hint"));
+      return form;
+    }
     const error = text("p", "", "error");
     error.hidden = true;
+    // one vote, that cannot be changed: a choice is confirmed before it is sent
+    const sure = text("div", "", "confirm");
+    sure.hidden = true;
+    const choices = text("div", "", "choices");
     for (const option of t.ballot.options) {
       const b = text("button", option);
       b.type = "button";
       b.dataset.choice = option;
-      b.addEventListener("click", async () => {
-        for (const x of form.querySelectorAll("button")) x.disabled = true; // one vote
-        const r = await request(P + "/topics/" + encodeURIComponent(t.id) + "/votes", {
-          method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ choice: option }),
+      b.addEventListener("click", () => {
+        choices.hidden = true;
+        const yes = text("button", pick("确认投票", "Cast my vote"));
+        yes.type = "button";
+        yes.dataset.action = "confirm-vote";
+        const no = text("button", pick("重新选择", "Choose again"), "secondary");
+        no.type = "button";
+        no.addEventListener("click", () => { sure.hidden = true; choices.hidden = false; });
+        yes.addEventListener("click", async () => {
+          yes.disabled = no.disabled = true; // one vote
+          const r = await request(P + "/topics/" + encodeURIComponent(t.id) + "/votes", {
+            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ choice: option }),
+          });
+          const answer = await r.json();
+          if (r.ok) return openTopic(t.id, pick("已投票，谢谢", "Your vote is in: thank you"));
+          showError(error, (r.status === 409 ? pick("已投过票，或表决已结束。", "Voted already, or the vote is closed.") : pick("未能投票：", "Not counted: ") + lang.refusal(r.status, answer.detail, VOTE_REFUSALS)));
         });
-        const answer = await r.json();
-        if (r.ok) return openTopic(t.id, pick("已投票，谢谢", "Your vote is in: thank you"));
-        showError(error, (r.status === 409 ? pick("已投过票，或表决已结束。", "Voted already, or the vote is closed.") : pick("未能投票：", "Not counted: ") + lang.refusal(r.status, answer.detail, VOTE_REFUSALS)));
+        sure.replaceChildren(text("p", pick(`投给「${option}」？每人一票，投出后不能更改。`, `Vote for “${option}”? One vote each; it cannot be changed.`)), yes, no);
+        sure.hidden = false;
       });
-      form.append(b);
+      choices.append(b);
     }
-    form.append(error);
+    form.append(choices, sure, error);
     return form;
   }
 
