@@ -237,8 +237,9 @@ window.cityeye = (function () {
         else e.textContent = words;
       }
       for (const b of document.querySelectorAll("[data-lang-toggle]")) {
-        b.textContent = current === "en" ? "中文" : "EN";
-        b.setAttribute("aria-label", current === "en" ? "切换到中文" : "Switch to English");
+        b.textContent = current === "en" ? "中文" : "EN"; // its own name is what it says
+        b.removeAttribute("aria-label");
+        b.title = current === "en" ? "切换到中文" : "Switch to English";
         b.lang = current === "en" ? "zh-CN" : "en"; // it names the other language
         b.classList.add("lang-toggle");
       }

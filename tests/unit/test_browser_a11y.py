@@ -1,0 +1,33 @@
+"""Every page passes an accessibility scan (issue 17): axe-core's WCAG 2 A/AA rules, in
+a real browser, in Chinese and in English, as its users open it (the desk, the portal
+and the council page on a phone, the cockpit on a big screen). tests/browser/a11y.mjs
+runs the scan; a serious or critical violation fails here with what and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from serving import run_in_browser
+
+PASSWORD = "a11y-pass-12345"
+PEOPLE = {
+    "cz_disp": ("--role", "dispatcher", "--area", "330105001001", "--name", "王调度"),
+    "boss": ("--role", "leader", "--area", "330105", "--name", "区领导"),
+}
+PAGES = ["status", "login", "portal", "desk", "council", "cockpit"]
+
+
+def test_no_page_has_a_serious_accessibility_violation(tmp_path: Path) -> None:
+    report, _ = run_in_browser(
+        tmp_path,
+        "a11y.mjs",
+        users=PEOPLE,
+        password=PASSWORD,
+        serve=("--lateness", "0s"),
+        env={"DISPATCHER": "cz_disp", "LEADER": "boss"},
+    )
+    assert report["errors"] == []
+    scanned = report["pages"]
+    assert sorted(scanned) == sorted([*PAGES, *(f"{p} (en)" for p in PAGES)])  # all scanned
+    found = {page: violations for page, violations in scanned.items() if violations}
+    assert found == {}, found
