@@ -119,6 +119,14 @@ try {
   await resident.click("button[data-tab=mine]");
   await resident.locator(".report-row", { hasText: report.tracking }).click();
   await resident.waitForSelector("#status .state >> text=已办结");
+  // the resident sees their own photo and the handler's "after" one (fetched with the key)
+  const loaded = (side) => resident.waitForFunction(
+    (s) => [...document.querySelectorAll(`#status .photo-list[data-side=${s}] img`)].some((i) => i.complete && i.naturalWidth > 0),
+    side,
+  );
+  await loaded("before");
+  await loaded("after");
+  report.photosBothWays = true;
   await resident.click('#status .stars button[data-stars="5"]');
   await resident.fill("#status textarea[name=comment]", "修得很快，谢谢");
   await resident.click("#status form.rate button[type=submit]");

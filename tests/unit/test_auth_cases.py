@@ -639,6 +639,8 @@ NOT_AREA_SCOPED = {
     "/api/v1/portal/reports": "anonymous report, rate-limited",
     "/api/v1/portal/reports/{tracking}": "one report's progress, no staff names",
     "/api/v1/portal/reports/{tracking}/rating": "the reporter only (test_portal.py)",
+    "/api/v1/portal/reports/{tracking}/photos/{ref}": "the reporter only, and only the "
+    "report's own photos and its handlers' (test_portal.py)",
     "/api/v1/portal/mine": "the signed-in resident's own reports",
     "/api/v1/auth/login": "signing in",
     "/api/v1/auth/logout": "signing out",

@@ -165,6 +165,49 @@ def test_the_reporter_rates_a_closed_case_once_with_the_key(portal: Portal) -> N
     assert store.get_case(case_id).rating == 4  # type: ignore[union-attr]
 
 
+def test_the_reporter_sees_the_photos_both_ways_and_nobody_else_does(portal: Portal) -> None:
+    """Issue 17: following a report showed neither the resident's photo nor the
+    handler's. The reporter (the follow key) sees both, and the expected date while it
+    is open; the tracking number alone, which anyone may read, opens no photo."""
+    client, _ = portal
+    mine = client.post("/api/v1/portal/photos", content=PNG, headers={"content-type": "image/png"})
+    sent = send_report(client, photos=[mine.json()["ref"]])
+    tracking, key = sent["tracking"], sent["follow_key"]
+    open_ = client.get(f"/api/v1/portal/reports/{tracking}", headers={"Follow-Key": key}).json()
+    assert open_["due_at"] is not None  # by when it should be handled
+    assert open_["photos"] == {"before": [mine.json()["ref"]], "after": []}
+    assert "photos" not in client.get(f"/api/v1/portal/reports/{tracking}").json()
+    close_case(client, tracking)
+    done = client.get(f"/api/v1/portal/reports/{tracking}", headers={"Follow-Key": key}).json()
+    assert done["due_at"] is None  # ended: no date to wait for
+    [after] = done["photos"]["after"]  # the handler's, from handling the case
+    for ref in (mine.json()["ref"], after):
+        path = f"/api/v1/portal/reports/{tracking}/photos/{ref}"
+        got = client.get(path, headers={"Follow-Key": key})
+        assert got.status_code == 200
+        assert got.content == PNG
+        assert client.get(path).status_code == 403  # the number alone
+        assert client.get(path, headers={"Follow-Key": "x" * 24}).status_code == 403
+    # a photo that is not this report's, even one that exists, is not served through it
+    other = send_report(
+        client,
+        photos=[
+            client.post(
+                "/api/v1/portal/photos",
+                content=photo(colour=(10, 200, 10)),
+                headers={"content-type": "image/png"},
+            ).json()["ref"]
+        ],
+    )
+    theirs = client.get(
+        f"/api/v1/portal/reports/{other['tracking']}", headers={"Follow-Key": other["follow_key"]}
+    ).json()["photos"]["before"][0]
+    r = client.get(
+        f"/api/v1/portal/reports/{tracking}/photos/{theirs}", headers={"Follow-Key": key}
+    )
+    assert r.status_code == 404
+
+
 def test_a_signed_in_resident_follows_and_rates_without_the_key(portal: Portal) -> None:
     client, _ = portal
     li = bearer(client, "li")

@@ -47,8 +47,13 @@ async def upload(request: Request, user: CurrentUser, svc: Svc) -> dict[str, str
 
 @router.get("/{ref}")
 def download(ref: Annotated[str, Path(max_length=80)], user: CurrentUser, svc: Svc) -> Response:
+    return photo_response(svc.files, ref)
+
+
+def photo_response(files: AttachmentStore, ref: str) -> Response:
+    """A kept photo as an answer (the desk's, and a reporter's on the portal)."""
     try:
-        data = svc.files.read(ref)
+        data = files.read(ref)
     except (FieldError, FileNotFoundError):
         raise HTTPException(404, f"no attachment {ref}") from None
     kind = next(t for t, (ext, _) in TYPES.items() if ref.endswith(f".{ext}"))

@@ -26,17 +26,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from cityeye.api.attachments import save_upload
+from cityeye.api.attachments import photo_response, save_upload
 from cityeye.api.auth import CurrentUser, MaybeUser
 from cityeye.api.cases import submit_action
 from cityeye.api.deps import Svc
 from cityeye.api.limits import client_key, take_or_refuse
 from cityeye.api.open311 import Open311Error, parse_request, services_by_code
-from cityeye.api.presenters import receipt, status_of
+from cityeye.api.presenters import receipt, report_photos, status_of
 from cityeye.api.tokens import hash_secret
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event
@@ -141,7 +141,9 @@ def report_and_case(store: Store, tracking: str) -> tuple[Event, Case | None]:
     return event, cases_by_key(store, [event.ref]).get(event.ref)
 
 
-def may_rate(store: Store, tracking: str, key: str | None, user: User | None) -> bool:
+def is_reporter(store: Store, tracking: str, key: str | None, user: User | None) -> bool:
+    """Whether the caller is who sent report ``tracking``: they hold its follow key, or
+    they are the signed-in resident who sent it (they rate it, and see its photos)."""
     follow = get_follow(store, tracking)
     if follow is None:
         return False
@@ -254,7 +256,27 @@ def report_status(
     """Where a report stands. ``Follow-Key`` (or being its signed-in reporter) also
     says whether it can be rated now."""
     event, case = report_and_case(svc.store, tracking)
-    return status_of(event, case, may_rate(svc.store, tracking, follow_key, user))
+    return status_of(event, case, is_reporter(svc.store, tracking, follow_key, user))
+
+
+@router.get("/reports/{tracking}/photos/{ref}")
+def report_photo(
+    tracking: Annotated[str, Path(max_length=64)],
+    ref: Annotated[str, Path(max_length=80)],
+    user: Someone,
+    svc: Svc,
+    follow_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> Response:
+    """One of the report's photos, or a handler's "after" photo of its case, for the
+    reporter only (the follow key or their sign-in): a photo may show a home or a face,
+    so the public tracking number alone does not open it."""
+    if not is_reporter(svc.store, tracking, follow_key, user):
+        raise HTTPException(403, "Follow-Key: only the reporter sees the photos")
+    event, case = report_and_case(svc.store, tracking)
+    photos = report_photos(event, case)
+    if ref not in photos["before"] and ref not in photos["after"]:
+        raise HTTPException(404, f"photo: no photo {ref[:80]!r} of this report")
+    return photo_response(svc.files, ref)
 
 
 @router.get("/mine")
@@ -277,7 +299,7 @@ async def rate(
 ) -> JSONResponse:
     """Rate the result of a closed case, once: 1..5 and a comment. Needs the follow
     key (``Follow-Key`` header) or the signed-in reporter."""
-    allowed = await run_in_threadpool(may_rate, svc.store, tracking, follow_key, user)
+    allowed = await run_in_threadpool(is_reporter, svc.store, tracking, follow_key, user)
     event, case = await run_in_threadpool(report_and_case, svc.store, tracking)
     if not allowed:
         raise HTTPException(403, "Follow-Key: only the reporter rates; send the key you were given")
@@ -309,4 +331,4 @@ async def rate(
     case, error = applied
     if error is not None:
         raise HTTPException(409, f"rating: {error.reason}")
-    return JSONResponse(status_of(event, case, False))
+    return JSONResponse(status_of(event, case, True, can_rate=False))

@@ -487,9 +487,30 @@ def receipt(tracking: str, follow_key: str) -> dict[str, str]:
     }
 
 
-def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any]:
+#: The moves whose photos a reporter sees: the handler's "after" pictures and those of
+#: the check that closed it (a progress note's photos are staff's working record).
+AFTER_PHOTOS = frozenset({"handle", "verify", "close"})
+
+
+def report_photos(report: Event, case: Case | None) -> dict[str, list[str]]:
+    """The photos a reporter may see: theirs (``before``) and the handlers' (``after``)."""
+    sent = report.attrs.get("photos")
+    before = [str(r) for r in sent] if isinstance(sent, list) else []
+    after: list[str] = []
+    for entry in case.timeline if case is not None else ():
+        if entry.action in AFTER_PHOTOS:
+            after += [r for r in entry.attachments if r not in after]
+    return {"before": before, "after": after}
+
+
+def status_of(
+    report: Event, case: Case | None, reporter: bool, *, can_rate: bool | None = None
+) -> dict[str, Any]:
     """What a resident sees of their report: what they sent, and where the case is,
-    step by step (states and times; no names of staff, no internal notes)."""
+    step by step (states and times; no names of staff, no internal notes), by when it
+    should be handled; the reporter (``reporter``: the follow key or their sign-in)
+    also sees the photos, both ways, and whether they can rate it now."""
+    can_rate = reporter if can_rate is None else can_rate
     category = str(report.attrs.get("category", ""))
     known = REPORT_CATEGORIES.get(category)
     out: dict[str, Any] = {
@@ -510,7 +531,10 @@ def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any
         "steps": [],
         "rating": None,
         "can_rate": False,
+        "due_at": None,
     }
+    if reporter:
+        out["photos"] = report_photos(report, case)
     if case is None:
         return out
     zh, en = STATE_WORDS[case.state]
@@ -534,6 +558,7 @@ def status_of(report: Event, case: Case | None, can_rate: bool) -> dict[str, Any
         steps=steps,
         rating=case.rating,
         can_rate=can_rate and case.state == CaseState.CLOSED and case.rating is None,
+        due_at=iso_utc(case.due_at) if not case.state.terminal else None,
     )
     return out
 

@@ -377,10 +377,22 @@
     box.replaceChildren(
       text("h2", s.tracking),
       text("p", pick(s.category.zh, s.category.en), "meta"),
-      text("p", s.state_zh + " " + s.state_en, "state"),
+      text("p", pick(s.state_zh, s.state_en), "state"),
     );
+    if (s.due_at) box.append(text("p", pick("预计办结：", "Expected by: ") + fmt(s.due_at), "meta due"));
     if (s.text) box.append(text("p", s.text));
     if (s.address) box.append(text("p", pick("地址：", "Address: ") + s.address, "meta"));
+    if (s.photos) {
+      // the reporter's photos and the handlers' "after" ones, fetched with the key
+      // (the tracking number alone does not open them), shown from memory
+      for (const [side, zh, en] of [["before", "您的照片", "Your photos"], ["after", "处置后", "After handling"]]) {
+        if (!s.photos[side].length) continue;
+        const row = text("div", "", "photo-list");
+        row.dataset.side = side;
+        for (const ref of s.photos[side]) row.append(reportPhoto(s.tracking, ref, key));
+        box.append(text("p", pick(zh, en), "meta"), row);
+      }
+    }
     const tl = document.createElement("ol");
     tl.className = "timeline";
     const first = document.createElement("li");
@@ -388,12 +400,23 @@
     tl.append(first);
     for (const step of s.steps) {
       const li = document.createElement("li");
-      li.append(text("time", fmt(step.at)), text("span", step.zh + " " + step.en));
+      li.append(text("time", fmt(step.at)), text("span", pick(step.zh, step.en)));
       tl.append(li);
     }
     box.append(tl);
     if (s.rating) box.append(text("p", pick("您的评价：", "Your rating: ") + "★".repeat(s.rating) + "☆".repeat(5 - s.rating), "rated"));
     if (s.can_rate) box.append(rateForm(s, key));
+  }
+
+  function reportPhoto(tracking, ref, key) {
+    const img = document.createElement("img");
+    img.alt = pick("照片", "Photo");
+    const path = "/api/v1/portal/reports/" + encodeURIComponent(tracking) + "/photos/" + encodeURIComponent(ref);
+    request(path, { headers: key ? { "follow-key": key } : {} })
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((blob) => { if (blob) img.src = URL.createObjectURL(blob); else img.alt = pick("照片无法显示", "Photo unavailable"); })
+      .catch(() => { img.alt = pick("照片无法显示", "Photo unavailable"); });
+    return img;
   }
 
   function rateForm(s, key) {
@@ -469,16 +492,35 @@
     const list = $("mine-list");
     list.replaceChildren();
     const rows = new Map(saved().map((r) => [r.tracking, r]));
+    const statuses = new Map();
     const me = await request("/api/v1/portal/mine");
-    if (me.ok) for (const s of await me.json()) if (!rows.has(s.tracking)) rows.set(s.tracking, { tracking: s.tracking, key: "" });
+    if (me.ok) {
+      for (const s of await me.json()) {
+        statuses.set(s.tracking, s);
+        if (!rows.has(s.tracking)) rows.set(s.tracking, { tracking: s.tracking, key: "" });
+      }
+    }
     if (!rows.size) list.append(text("p", pick("本机还没有上报记录", "No reports from this phone yet"), "empty"));
     for (const r of rows.values()) {
       const b = text("button", "", "card report-row");
       b.type = "button";
-      b.append(text("div", r.tracking, "title"));
-      if (r.at) b.append(text("div", fmt(r.at), "meta"));
+      b.dataset.tracking = r.tracking;
+      const state = text("div", "", "state");
+      b.append(text("div", r.tracking, "title"), state);
       b.addEventListener("click", () => track(r.tracking, r.key));
       list.append(b);
+      // where each stands now, in words, and since when it was sent (the server's time)
+      const shown = (s) => {
+        state.textContent = pick(s.state_zh, s.state_en);
+        b.append(text("div", [s.category ? pick(s.category.zh, s.category.en) : "", fmt(s.reported_at)].filter(Boolean).join(" · "), "meta"));
+      };
+      if (statuses.has(r.tracking)) shown(statuses.get(r.tracking));
+      else {
+        request("/api/v1/portal/reports/" + encodeURIComponent(r.tracking), { headers: r.key ? { "follow-key": r.key } : {} })
+          .then((x) => (x.ok ? x.json() : null))
+          .then((s) => { if (s) shown(s); })
+          .catch(() => { /* offline: the number alone */ });
+      }
     }
   }
 
