@@ -73,6 +73,7 @@ try {
   await page.waitForSelector("#stream li.live", { timeout: 20000 });
   report.live = await page.locator("#stream li.live").evaluateAll((els) => els.map((e) => ({ scenario: e.dataset.scenario, text: e.textContent })));
   report.markers = await page.locator("#map path.alert-marker").count();
+  report.alertLegend = await page.innerText("#legend .legend-alerts");
   report.liveReloads = report.reloads - before;
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: SHOT });

@@ -224,6 +224,8 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     shown = {f"实时 {t:%H:%M}" for t in (shanghai, shanghai - timedelta(minutes=1))}
     assert report["badge"] in shown, report["badge"]
     assert report["markers"] >= 1
+    # the markers' legend names the severities (a cluster of several is coloured by its worst)
+    assert report["alertLegend"].replace("\n", "") == "预警：紧急高中低", report["alertLegend"]
     assert report["english"] == {
         "tile": "Handling rate",
         "stream": "Live alerts",

@@ -286,6 +286,17 @@
       s.prepend(i);
       box.append(s);
     }
+    // the alert markers: a circle per alert by its severity, a bigger one with a count
+    // for several close together
+    const alerts = el("span", t("alerts") + "：", "legend-alerts");
+    for (const sev of ["critical", "high", "medium", "low"]) {
+      const s = el("span", name("severities", sev));
+      const i = el("i", "", "dot");
+      i.style.background = SEV[sev];
+      s.prepend(i);
+      alerts.append(s);
+    }
+    box.append(alerts);
   }
 
   function alertPoint(a) {
@@ -299,27 +310,65 @@
     return [b.minY + (b.maxY - b.minY) * (0.5 + jy), b.minX + (b.maxX - b.minX) * (0.5 + jx)];
   }
 
+  // Open alerts on the map, clustered: markers closer than CLUSTER_PX on the screen are
+  // drawn as one circle with their count, coloured by the most severe among them (a
+  // district's morning has dozens in one community); a click zooms in, or at the last
+  // zoom lists their cases. Redrawn on every zoom.
+  const CLUSTER_PX = 28;
+  const RANK = { low: 0, medium: 1, high: 2, critical: 3 };
+  let drawing = 0;
+
   function markAlert(a) {
-    const old = state.alerts.get(a.id);
-    if (old) alertLayer.removeLayer(old);
     state.alerts.delete(a.id);
-    if (a.resolved_at || !a.area || !within(a.area, state.area)) return;
-    const at = alertPoint(a);
-    if (!at) return;
-    const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
-    m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
-    m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
-    m.addTo(alertLayer);
-    state.alerts.set(a.id, m);
+    if (!a.resolved_at && a.area && within(a.area, state.area)) {
+      const at = alertPoint(a);
+      if (at) state.alerts.set(a.id, { a, at });
+    }
+    if (!drawing) drawing = requestAnimationFrame(drawAlerts); // one redraw for a batch
   }
+
+  function drawAlerts() {
+    drawing = 0;
+    alertLayer.clearLayers();
+    countAlerts();
+    const cells = new Map();
+    for (const item of state.alerts.values()) {
+      const p = map.latLngToLayerPoint(item.at);
+      const key = Math.floor(p.x / CLUSTER_PX) + ":" + Math.floor(p.y / CLUSTER_PX);
+      if (!cells.has(key)) cells.set(key, []);
+      cells.get(key).push(item);
+    }
+    for (const group of cells.values()) {
+      if (group.length === 1) {
+        const { a, at } = group[0];
+        const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
+        m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
+        m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
+        m.addTo(alertLayer);
+        continue;
+      }
+      const worst = group.reduce((w, g) => ((RANK[g.a.severity] || 0) > (RANK[w.a.severity] || 0) ? g : w)).a.severity;
+      const lat = group.reduce((n, g) => n + g.at[0], 0) / group.length;
+      const lon = group.reduce((n, g) => n + g.at[1], 0) / group.length;
+      const m = L.circleMarker([lat, lon], { radius: Math.min(22, 10 + 2 * Math.sqrt(group.length)), color: "#fff", weight: 2, fillColor: SEV[worst] || "#3498db", fillOpacity: 0.95, className: "alert-marker alert-cluster sev-" + worst });
+      m.bindTooltip(String(group.length), { permanent: true, direction: "center", className: "cluster-count" });
+      m.on("click", () => {
+        const bounds = L.latLngBounds(group.map((g) => g.at));
+        if (map.getZoom() < map.getMaxZoom() - 1 && bounds.getNorthEast().distanceTo(bounds.getSouthWest()) > 5) map.fitBounds(bounds.pad(0.5));
+        else showCases({ area: group[0].a.area, state: OPEN, label: areaName(group[0].a.area) });
+      });
+      m.addTo(alertLayer);
+    }
+  }
+  map.on("zoomend", drawAlerts);
 
   async function loadAlerts() {
     const gen = state.gen;
     const body = await json("/api/v1/alerts?" + qs({ open: "true", area: state.area, per_page: 500 }));
     if (gen !== state.gen) return;
-    alertLayer.clearLayers();
     state.alerts.clear();
     body.items.forEach(markAlert);
+    drawAlerts();
   }
 
   // ------------------------------------------------------------------ drill-down
@@ -627,6 +676,11 @@
       li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
       box.append(li);
     }
+    countAlerts();
+  }
+
+  // how many open alerts the map shows (after each redraw of the map, and of the list)
+  function countAlerts() {
     $("stream-count").textContent = t("open_alerts") + " " + state.alerts.size;
   }
 
