@@ -285,6 +285,31 @@ def test_a_page_shows_one_language_and_has_the_switch(page: str) -> None:
     assert bare == [], bare
 
 
+def test_a_configured_tile_server_reaches_every_map_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline by default: no page names a tile server and the CSP allows none. With
+    CITYEYE_TILES (an intranet server, 天地图) the cockpit's, the portal's and the desk's
+    maps draw it, and the CSP lets exactly that host's images in."""
+    store = Store.open(f"sqlite:///{tmp_path / 't.db'}")
+    try:
+        bare = TestClient(create_app(store))
+        for page in ("/cockpit", "/portal", "/desk"):
+            assert 'data-tiles=""' in bare.get(page).text, page
+        url = "https://tiles.example.gov.cn/{z}/{x}/{y}.png"
+        monkeypatch.setenv("CITYEYE_TILES", url)
+        tiled = TestClient(create_app(store))
+        for page in ("/cockpit", "/portal", "/desk"):
+            got = tiled.get(page)
+            assert f'data-tiles="{url}"' in got.text, page
+            assert (
+                "img-src 'self' data: blob: https://tiles.example.gov.cn"
+                in got.headers["content-security-policy"]
+            )
+    finally:
+        store.close()
+
+
 def test_the_portal_installs_as_an_app_with_icons_that_exist() -> None:
     page = (TEMPLATES / "portal.html").read_text("utf-8")
     assert '<link rel="manifest" href="/static/portal/portal.webmanifest">' in page

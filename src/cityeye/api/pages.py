@@ -27,6 +27,14 @@ templates = Jinja2Templates(directory=WEB / "templates")
 router = APIRouter()
 
 
+def tile_url() -> str:
+    """The map tile server the maps draw under the areas (the cockpit's, the portal's
+    pin map, the desk's case map): ``CITYEYE_TILES``, a URL template such as an
+    intranet server's or 天地图's; none by default (offline), and the pages' CSP allows
+    its host only when set (cityeye.api.hardening)."""
+    return os.environ.get("CITYEYE_TILES", "")
+
+
 def bar_chart(counts: dict[str, int], limit: int = 20) -> list[dict[str, Any]]:
     """Rows for a horizontal bar chart, largest first, widths in percent of the max."""
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
@@ -102,7 +110,7 @@ def login_page(request: Request) -> HTMLResponse:
 @router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
 def desk_page(request: Request) -> HTMLResponse:
     """The handler desk (phone-sized); its script signs in or lists my cases."""
-    return templates.TemplateResponse(request, "desk.html", {})
+    return templates.TemplateResponse(request, "desk.html", {"tiles": tile_url()})
 
 
 @router.get("/desk-sw.js", include_in_schema=False)
@@ -125,16 +133,14 @@ def council_page(request: Request) -> HTMLResponse:
 
 @router.get("/cockpit", response_class=HTMLResponse, include_in_schema=False)
 def cockpit_page(request: Request) -> HTMLResponse:
-    """The command centre's cockpit (big screen); its script signs in or draws.
-    Map tiles only when ``CITYEYE_TILES`` names a tile URL (offline by default)."""
-    tiles = os.environ.get("CITYEYE_TILES", "")
-    return templates.TemplateResponse(request, "cockpit.html", {"tiles": tiles})
+    """The command centre's cockpit (big screen); its script signs in or draws."""
+    return templates.TemplateResponse(request, "cockpit.html", {"tiles": tile_url()})
 
 
 @router.get("/portal", response_class=HTMLResponse, include_in_schema=False)
 def portal_page(request: Request) -> HTMLResponse:
     """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""
-    return templates.TemplateResponse(request, "portal.html", {})
+    return templates.TemplateResponse(request, "portal.html", {"tiles": tile_url()})
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -352,5 +352,14 @@ window.cityeye = (function () {
   })();
   names.load();
 
-  return { csrf, request, api, clock, time, el, bi, names, lang };
+  // ------------------------------------------------------------------ map tiles
+  // A tile layer under a page's map when the server names one (CITYEYE_TILES: an
+  // intranet tile server or 天地图, as the page's data-tiles); none by default, so the
+  // maps draw the areas' outlines alone and work offline.
+  function tiles(map) {
+    const url = document.body.dataset.tiles;
+    if (url && window.L) L.tileLayer(url, { maxZoom: 19 }).addTo(map);
+  }
+
+  return { csrf, request, api, clock, time, el, bi, names, lang, tiles };
 })();

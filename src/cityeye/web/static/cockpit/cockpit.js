@@ -190,8 +190,7 @@
 
   // ------------------------------------------------------------------ map
   const map = L.map("map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
-  const tileUrl = document.body.dataset.tiles;
-  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map); // only when configured
+  window.cityeye.tiles(map); // only when configured
   const shapesLayer = L.layerGroup().addTo(map);
   const alertLayer = L.layerGroup().addTo(map);
   let shapes = {}; // child code → its L.geoJSON layer

@@ -288,7 +288,7 @@
   }
 
   function drawMap(box, place) {
-    // no tiles (works offline, as the portal and cockpit): the area's outline and the point
+    // no tiles unless configured (works offline, as the portal and cockpit): the area's outline and the point
     if (map) {
       map.remove();
       map = null;
@@ -298,6 +298,7 @@
       return;
     }
     map = L.map(box, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, dragging: false, scrollWheelZoom: false });
+    window.cityeye.tiles(map); // only when configured
     // the view first (a layer added to a map without one has nothing to draw on)
     const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: "#1f6fb2", weight: 2, fillOpacity: 0.08 } }) : null;
     if (outline) map.fitBounds(outline.getBounds(), { padding: [12, 12] });

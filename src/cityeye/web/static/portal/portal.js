@@ -200,6 +200,7 @@
     const r = await request("/api/v1/portal/map");
     const shapes = await r.json();
     map = L.map("map", { attributionControl: false, zoomSnap: 0.25 });
+    window.cityeye.tiles(map); // only when configured
     const layer = L.geoJSON(shapes, {
       style: (f) => ({
         className: "area-" + f.properties.code,
