@@ -115,6 +115,11 @@ try {
   await dispatcher.waitForSelector("#detail .meta >> text=已结案");
   report.steps.push("closed");
 
+  // back on the page, the resident is told their report's case moved on
+  await resident.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await resident.waitForSelector(`#notices .notice[data-tracking="${report.tracking}"]`);
+  report.notice = await resident.innerText(`#notices .notice[data-tracking="${report.tracking}"] button.link`);
+
   // 5. the resident follows it from "Mine" and rates it
   await resident.click("button[data-tab=mine]");
   await resident.locator(".report-row", { hasText: report.tracking }).click();

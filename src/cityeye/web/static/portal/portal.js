@@ -320,6 +320,7 @@
       if (!r.ok) throw new Error(lang.refusal(r.status, answer.detail, REPORT_REFUSALS));
       remember(answer.tracking, answer.follow_key);
       localStorage.removeItem(PENDING);
+      checkReports(); // where it stands now: a later change is then said
       $("receipt-tracking").textContent = answer.tracking;
       $("receipt-key").textContent = answer.follow_key;
       $("receipt-copied").hidden = true;
@@ -767,6 +768,61 @@
     return box;
   }
 
+  // ------------------------------------------------------------------ notices
+  // A report's case moved on: said at the top of the page while it is open. A signed-in
+  // resident hears their notices live (the desk's stream: handled, closed); a report
+  // kept on this phone with its key is looked at again every CHECK_MS, and at once when
+  // the person comes back to the page, and a change of state is said.
+  const STATES = "cityeye.portal.states"; // tracking → the state last seen here
+  const CHECK_MS = 60000;
+  function announce(words, tracking) {
+    const n = text("p", "", "notice");
+    const open = text("button", words, "link");
+    open.type = "button";
+    open.addEventListener("click", () => { n.remove(); track(tracking, keyFor(tracking)); });
+    const close = text("button", "×", "secondary");
+    close.type = "button";
+    close.setAttribute("aria-label", pick("关闭", "Dismiss"));
+    close.addEventListener("click", () => n.remove());
+    n.dataset.tracking = tracking;
+    n.append(open, close);
+    $("notices").prepend(n);
+  }
+
+  let checking = false;
+  async function checkReports() {
+    if (checking) return;
+    checking = true;
+    try {
+      let seen = {};
+      try { seen = JSON.parse(localStorage.getItem(STATES) || "{}"); } catch (e) { seen = {}; }
+      for (const r of saved().slice(0, 10)) {
+        if (seen[r.tracking] && ["closed", "dismissed", "self_resolved"].includes(seen[r.tracking])) continue;
+        const x = await request("/api/v1/portal/reports/" + encodeURIComponent(r.tracking), { headers: r.key ? { "follow-key": r.key } : {} }).catch(() => null);
+        if (!x || !x.ok) continue;
+        const s = await x.json();
+        const now = s.state || "received"; // before the case is opened
+        if (seen[r.tracking] && seen[r.tracking] !== now) {
+          announce(pick(`您的上报 ${r.tracking}：${s.state_zh}`, `Your report ${r.tracking}: ${s.state_en}`), r.tracking);
+        }
+        seen[r.tracking] = now;
+      }
+      localStorage.setItem(STATES, JSON.stringify(seen));
+    } finally {
+      checking = false;
+    }
+  }
+
+  function listen() {
+    if (!me || me.role !== "resident" || !window.EventSource) return;
+    const stream = new EventSource("/api/v1/notifications/stream");
+    stream.addEventListener("notification", (ev) => {
+      const n = JSON.parse(ev.data);
+      const tracking = new URLSearchParams((n.url || "").split("#")[1] || "").get("track");
+      if (tracking) announce(n.text || n.title, tracking);
+    });
+  }
+
   (async function start() {
     const [who] = await Promise.all([request("/api/v1/auth/me"), names.load(), clock.ready]);
     if (who.ok) {
@@ -784,5 +840,10 @@
       show("topics");
       openTopic(topic);
     }
+    listen();
+    checkReports();
+    setInterval(checkReports, CHECK_MS);
+    window.addEventListener("focus", checkReports); // back on the page: look now
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) checkReports(); });
   })();
 })();
