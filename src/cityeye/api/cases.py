@@ -39,6 +39,7 @@ from cityeye.cases.lifecycle import (
 )
 from cityeye.cases.routing import plan, route
 from cityeye.domain import Case, CaseOrigin, CaseState, Event, Party, PartyKind, Severity
+from cityeye.domain.labels import Labelled
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.errors import RefusedError
@@ -163,6 +164,19 @@ ROLE_TABS: dict[UserRole, tuple[str, ...]] = {
 CANDIDATES_MAX = 50
 
 
+def values_of(name: str, given: str | None, enum: type[Labelled]) -> list[str] | None:
+    """A comma-separated query parameter of ``enum``'s values (``None``: not given), or
+    422 naming the parameter and the values it may take."""
+    if given is None:
+        return None
+    values = [v.strip() for v in given.split(",") if v.strip()]
+    bad = [v for v in values if v not in enum.__members__.values()]
+    if bad:
+        options = ", ".join(m.value for m in enum)
+        raise HTTPException(422, f"{name}: {', '.join(bad)} not among {options}")
+    return values
+
+
 def _case_filter(
     svc: Services,
     *,
@@ -179,20 +193,8 @@ def _case_filter(
 ) -> CaseFilter:
     """The filter the query parameters ask for, or 422 saying which is wrong."""
     world = svc.world
-    states = None
-    if state is not None:
-        states = [s.strip() for s in state.split(",") if s.strip()]
-        bad = [s for s in states if s not in CaseState.__members__.values()]
-        if bad:
-            options = ", ".join(s.value for s in CaseState)
-            raise HTTPException(422, f"state: {', '.join(bad)} not among {options}")
-    severities = None
-    if severity is not None:
-        severities = [s.strip() for s in severity.split(",") if s.strip()]
-        bad = [s for s in severities if s not in Severity.__members__.values()]
-        if bad:
-            options = ", ".join(s.value for s in Severity)
-            raise HTTPException(422, f"severity: {', '.join(bad)} not among {options}")
+    states = values_of("state", state, CaseState)
+    severities = values_of("severity", severity, Severity)
     areas = None
     if area is not None:
         if area not in world.areas:
