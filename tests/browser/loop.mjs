@@ -71,7 +71,13 @@ try {
   await resident.setInputFiles("input[name=photo]", { name: "lamp.png", mimeType: "image/png", buffer: PNG });
   await resident.locator(`path.area-${AREA}`).click();
   await resident.waitForSelector("#pin-text >> text=已选位置");
-  await resident.evaluate(() => document.fonts.ready);
+  // the glyphs the new line needs, in both weights, before the picture is taken (a
+  // font slice is fetched only once some text asks for it)
+  await resident.evaluate(async () => {
+    const words = document.body.innerText;
+    await Promise.all(["400", "700"].map((w) => document.fonts.load(`${w} 16px cityeye-sans`, words)));
+    await document.fonts.ready;
+  });
   if (SHOTS) await resident.screenshot({ path: SHOTS + "/portal.png", fullPage: true });
   await resident.click("#report-form button[type=submit]");
   await resident.waitForSelector("#receipt:not([hidden])");
