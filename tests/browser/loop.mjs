@@ -88,6 +88,13 @@ try {
   await resident.click("#receipt-copy");
   await resident.waitForSelector("#receipt-copied:not([hidden])");
   report.copied = await resident.evaluate(() => navigator.clipboard.readText());
+  // and a QR code of the follow link: another phone that opens it follows the report
+  report.qr = await resident.getAttribute("#receipt-qr", "src");
+  const link = await resident.getAttribute("#receipt-qr", "data-link");
+  const other = await person(phone());
+  await other.goto(link);
+  await other.waitForSelector(`#status h2 >> text=${report.tracking}`);
+  report.keptByScan = await other.evaluate((t) => JSON.parse(localStorage.getItem("cityeye.portal.reports") || "[]").some((r) => r.tracking === t && r.key), report.tracking);
   report.steps.push("reported");
 
   // 2. the dispatcher of that community sends it to the property company

@@ -58,6 +58,8 @@ def test_the_whole_loop_from_a_residents_phone_to_the_cockpit(tmp_path: Path) ->
     ]
     assert report["followKeyShown"]
     assert report["photosBothWays"]  # the resident's photo and the handler's, on the phone
+    assert report["qr"].startswith("data:image/")  # drawn in the page, no outside service
+    assert report["keptByScan"]  # a second phone that scanned it keeps the key too
     assert report["notice"].startswith(f"您的上报 {report['tracking']}：")  # told it moved on
     tracking_line, key_line = report["copied"].splitlines()
     assert tracking_line == "查询编号：" + report["tracking"]

@@ -11,7 +11,7 @@ static/vendor together). Pages load everything from ``/static/vendor/...``, neve
 government networks are often offline (docs/web-assets.md).
 
 Only what the pages need is copied: echarts.min.js, Leaflet's js/css/images, Swagger UI
-(the API explorer at /docs), the Noto Sans
+(the API explorer at /docs), qrcode-generator (the portal's follow link), the Noto Sans
 SC WOFF2 slices for weights 400 and 700 (with ``fonts.css`` naming the family
 ``cityeye-sans``) and each package's licence texts. Idempotent: unchanged files are left
 untouched, stale ones removed, and MANIFEST.json carries no timestamp.
@@ -193,9 +193,41 @@ def noto_sans_sc(version: str, license: str) -> PackageCopy:
     return p
 
 
+#: The MIT licence's text (the package ships none beside its notice in qrcode.js).
+MIT = """Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.
+"""
+
+
+def qrcode_generator(version: str, license: str) -> PackageCopy:
+    """The portal's QR code of a report's follow link (drawn in the page, offline)."""
+    p = PackageCopy("qrcode-generator", version, license)
+    p.copy("dist/qrcode.js", "qrcode/qrcode.js")
+    source = (NODE_MODULES / p.package / "dist" / "qrcode.js").read_text("utf-8")
+    holder = re.search(r"Copyright \(c\) [^\n]+", source)
+    if holder is None:
+        fail("qrcode-generator: no copyright line in dist/qrcode.js")
+    text = f"MIT License\n\n{holder.group(0)}\n\n{MIT}"
+    p.outputs.append(Output("qrcode/LICENSE", "MIT, from dist/qrcode.js's notice", text.encode()))
+    return p
+
+
 def collect() -> list[PackageCopy]:
     pins = pinned()
-    for name in ("echarts", "leaflet", "swagger-ui-dist", FONT_PACKAGE):
+    for name in ("echarts", "leaflet", "swagger-ui-dist", "qrcode-generator", FONT_PACKAGE):
         if name not in pins:
             fail(f"package.json lacks {name}")
     # zrender is a dependency of echarts, pinned exactly by it (and by package-lock.json)
@@ -205,6 +237,7 @@ def collect() -> list[PackageCopy]:
         zrender(*installed("zrender", zr_meta["version"])),
         leaflet(*installed("leaflet", pins["leaflet"])),
         swagger_ui(*installed("swagger-ui-dist", pins["swagger-ui-dist"])),
+        qrcode_generator(*installed("qrcode-generator", pins["qrcode-generator"])),
         noto_sans_sc(*installed(FONT_PACKAGE, pins[FONT_PACKAGE])),
     ]
 

@@ -324,6 +324,7 @@
       $("receipt-tracking").textContent = answer.tracking;
       $("receipt-key").textContent = answer.follow_key;
       $("receipt-copied").hidden = true;
+      showQr(answer.tracking, answer.follow_key);
       $("receipt-notice").textContent = answer.notice;
       form.hidden = true;
       $("receipt").hidden = false;
@@ -342,6 +343,23 @@
       button.disabled = false;
     }
   });
+
+  // The follow link as a QR code (vendored qrcode-generator, drawn here, offline): another
+  // phone that scans it opens this report with its key, kept there too. The key travels
+  // in the link's #fragment, which a browser never sends to a server.
+  function followLink(tracking, key) {
+    return location.origin + "/portal#" + new URLSearchParams({ track: tracking, key }).toString();
+  }
+  function showQr(tracking, key) {
+    const img = $("receipt-qr");
+    if (!window.qrcode) { img.closest("figure").hidden = true; return; }
+    const qr = window.qrcode(0, "M");
+    qr.addData(followLink(tracking, key));
+    qr.make();
+    img.src = qr.createDataURL(6, 2);
+    img.alt = pick("查看进度的二维码", "QR code to follow the report");
+    img.dataset.link = followLink(tracking, key);
+  }
 
   // both at once, to keep in a note or send to oneself: the key is long and shown once
   $("receipt-copy").addEventListener("click", async () => {
@@ -834,7 +852,9 @@
     fillAreas(shapes);
     const hash = new URLSearchParams(location.hash.slice(1));
     const wanted = hash.get("track");
-    if (wanted) track(wanted, keyFor(wanted));
+    const given = hash.get("key"); // a scanned follow link: keep the key on this phone too
+    if (wanted && given && !keyFor(wanted)) remember(wanted, given);
+    if (wanted) track(wanted, keyFor(wanted) || given || "");
     const topic = hash.get("topic");
     if (topic) {
       show("topics");
