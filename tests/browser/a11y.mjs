@@ -2,7 +2,8 @@
 // network), over every page as its users open it — the status page, sign-in, the
 // portal, the desk and the council page on a 390×844 phone, the cockpit on a
 // 1920×1080 screen — in Chinese and in English. Reports each page's serious and critical
-// violations (WCAG 2 A/AA rules); tests/unit/test_browser_a11y.py requires none.
+// violations (WCAG 2 A/AA rules), and the Latin words each Chinese page shows;
+// tests/unit/test_browser_a11y.py requires none of either.
 // Prints a JSON report on its last line.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,7 +11,7 @@ import { chromium } from "playwright-core";
 
 const { BASE, PASSWORD, CHROMIUM, DISPATCHER, LEADER } = process.env;
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const report = { errors: [], pages: {} };
+const report = { errors: [], pages: {}, latin: {} };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
@@ -42,7 +43,14 @@ async function scan(page, name) {
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
 }
 
+// the English a Chinese page shows: words of four or more Latin letters in what a person
+// sees (innerText: the hidden language left out)
+async function latin(page, name) {
+  report.latin[name] = await page.evaluate(() => [...new Set(document.body.innerText.match(/[A-Za-z_]{4,}/g) || [])]);
+}
+
 async function bothLanguages(page, name) {
+  await latin(page, name);
   await scan(page, name);
   await page.click("[data-lang-toggle]");
   await page.waitForFunction(() => document.documentElement.lang === "en");

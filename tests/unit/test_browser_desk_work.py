@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 
 import httpx
@@ -133,6 +134,8 @@ def test_a_dispatcher_finds_sends_and_closes_a_case_a_grid_worker_handles(
         for raw in ("P-GW1", "G0001", "system", "medium", "dispatcher", "citizen.report"):
             assert raw not in text, (raw, text)
         assert "13812345678" not in text
+        # and, in Chinese, no English word at all (innerText: the hidden language left out)
+        assert re.findall(r"[A-Za-z_]{4,}", text) == [], text
     assert "138****5678" in report["dispatcherDetail"]
     assert "长征桥社区 › 长征桥社区第1网格" in report["handlerDetail"]
     assert report["timeline"][0].startswith("立案 · 系统 · 居民上报"), report["timeline"]
