@@ -115,14 +115,16 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
             for code, vals in per_child.items()
             if code in world.areas
         ]
+    zone = ZoneInfo(world.timezone)
     overdue = sorted(
         (
             {
                 "id": c.id,
                 "scenario": c.scenario,
                 "area": world.areas[c.area].name if c.area in world.areas else c.area,
-                "state": c.state.value,
-                "due": due_at(c).isoformat(),
+                # what a reader of the report reads: the state's name, the district's time
+                "state": c.state.zh,
+                "due": f"{due_at(c).astimezone(zone):%Y-%m-%d %H:%M}",
                 "overdue_h": round(((c.closed_at or end) - due_at(c)).total_seconds() / 3600, 1),
             }
             for c in cases
@@ -210,14 +212,23 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
             ]
         )
     late = book.create_sheet("超期 Overdue")
-    late.append(["工单 case", "场景 scenario", "区域 area", "状态 state", "期限 due", "超期(小时)"])
+    late.append(
+        ["工单 case", "场景 scenario", "区域 area", "状态 state", "期限（当地）due", "超期(小时)"]
+    )
     for o in report.overdue:
-        late.append([o["id"], o["scenario"], o["area"], o["state"], o["due"], o["overdue_h"]])
+        name = report.names.get(o["scenario"], o["scenario"])
+        late.append([o["id"], name, o["area"], o["state"], o["due"], o["overdue_h"]])
     book.save(path)
 
 
 def _percent(value: Any) -> str:
     return "—" if value is None else f"{value:.1%}" if isinstance(value, float) else str(value)
+
+
+def hours(value: float) -> str:
+    """Hours past due as hours ("3,208.0"), not through the table's rate formatting,
+    which printed 3,208 hours as "320820.0%"."""
+    return f"{value:,.1f}"
 
 
 def write_pdf(report: MonthlyReport, path: Path) -> None:
@@ -312,7 +323,13 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
             [
                 ["工单 case", "场景 scenario", "区域 area", "状态 state", "超期(小时) h"],
                 *(
-                    [o["id"], o["scenario"], o["area"], o["state"], o["overdue_h"]]
+                    [
+                        o["id"],
+                        report.names.get(o["scenario"], o["scenario"]),
+                        o["area"],
+                        o["state"],
+                        hours(o["overdue_h"]),
+                    ]
                     for o in report.overdue
                 ),
             ]

@@ -116,6 +116,36 @@ def test_pdf_report_has_the_same_figures_in_chinese(db: str, tmp_path: Path) -> 
     assert again.read_bytes() == raw  # same report, same bytes
 
 
+def test_the_overdue_cases_read_in_chinese_hours_and_local_time(db: str, tmp_path: Path) -> None:
+    """Issue 18: the overdue table printed "320820.0%" for 3,208 hours, states in English
+    and deadlines as UTC ISO strings."""
+    report = build_report(Store.open(db), "2026-10", "小河街道")
+    [late] = report.overdue
+    assert late["state"] == "已升级"  # the state's name, not "escalated"
+    assert late["due"] == "2026-10-01 11:00"  # opened 09:00 in Hangzhou, 2 h: local, not 03:00 UTC
+    out = tmp_path / "r.pdf"
+    args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", db]
+    assert CliRunner().invoke(app, [*args, "--format", "pdf", "--out", str(out)]).exit_code == 0
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    hours = f"{late['overdue_h']:,.1f}"
+    assert hours in text
+    assert f"{late['overdue_h'] * 100:.1f}%" not in text
+    xlsx = tmp_path / "r.xlsx"
+    assert CliRunner().invoke(app, [*args, "--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
+    rows = list(load_workbook(xlsx)["超期 Overdue"].values)
+    assert rows[1][3:5] == ("已升级", late["due"])
+
+
+def test_a_report_on_a_database_that_is_not_there_creates_nothing(tmp_path: Path) -> None:
+    """Issue 18: the README's command, missing --db, silently made an empty cityeye.db."""
+    missing = tmp_path / "nothing-here.db"
+    args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", f"sqlite:///{missing}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "--db: no database at" in result.output
+    assert not missing.exists()
+
+
 def test_unknown_format_is_named(db: str) -> None:
     args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", db, "--format", "doc"]
     result = CliRunner().invoke(app, args)

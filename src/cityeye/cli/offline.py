@@ -29,6 +29,7 @@ from cityeye.cli.common import (
 from cityeye.domain import parse_ts
 from cityeye.domain.errors import FieldError
 from cityeye.store import DEFAULT_URL, Store
+from cityeye.store.db import missing_sqlite_file
 
 
 def simulate(
@@ -185,6 +186,13 @@ def report(
 
     if fmt not in ("html", "xlsx", "pdf"):
         raise typer.BadParameter(f"{fmt!r}: give html, xlsx or pdf", param_hint="--format")
+    missing = missing_sqlite_file(db)
+    if missing is not None:  # a report reads a database; it never makes an empty one
+        err.print(
+            f"[red]✗ --db: no database at {missing} — give the one the server runs on, "
+            "e.g. --db sqlite:///demo/live/cityeye.db after make demo[/red]"
+        )
+        raise typer.Exit(1)
     store = Store.open(db)
     try:
         data = build_report(store, month, area)

@@ -83,3 +83,14 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the database schema up to the newest migration (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file ``url`` names that does not exist (opening it
+    would create an empty one), else ``None``: for commands that only read."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    assert database is not None
+    return None if Path(database).exists() else database
