@@ -107,6 +107,14 @@ try {
   report.whoZh = await page.locator("#who").textContent();
   report.tableHead = await page.locator("#table thead th").allTextContents();
   report.tableTitle = await page.locator("#table-title").textContent();
+  // drilled into a community, the live alerts are that community's only (issue 18)
+  // (the reload above opened the district again: down through the street)
+  await page.locator("#table td.name", { hasText: report.street }).first().click();
+  await page.waitForFunction((st) => document.querySelector("#crumbs [aria-current]")?.textContent === st, report.street);
+  await page.locator("#table td.name", { hasText: "长征桥社区" }).first().click();
+  await page.waitForFunction(() => document.querySelector("#crumbs [aria-current]")?.textContent === "长征桥社区");
+  await page.waitForSelector("#stream li[data-area]");
+  report.communityStream = await page.locator("#stream li[data-area]").evaluateAll((els) => els.map((e) => e.dataset.area));
   // a leader on a phone: the same page, nothing wider than the screen
   await page.setViewportSize({ width: 390, height: 844 });
   report.phoneWidth = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);

@@ -251,6 +251,9 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert report["who"] == "区领导 (leader)"
     assert report["whoZh"] == "区领导 (领导)"
     assert report["tableTitle"] in ("下级区域 · 街道", "下级区域 · 社区"), report["tableTitle"]
+    # at 长征桥社区 the live alerts are its own (G0001, G0002), never 小河社区's (G0003)
+    assert report["communityStream"], report
+    assert set(report["communityStream"]) <= {"330105001001", "G0001", "G0002"}, report
     scrolled, screen = report["phoneWidth"]
     assert scrolled <= screen, report["phoneWidth"]  # a phone shows it without side-scrolling
     assert report["tableHead"][-1] == "误报撤销"

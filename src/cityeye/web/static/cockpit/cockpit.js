@@ -399,7 +399,10 @@
     crumbs();
     drawMap();
     renderTable();
+    state.stream = [];
+    renderStream();
     loadAlerts().catch(console.warn);
+    loadStream().catch(console.warn);
     refresh();
   }
 
@@ -661,14 +664,20 @@
   });
 
   // ------------------------------------------------------------------ live alerts
+  // newest change first (an alert's resolution, else its opening), the area's own only
+  const changedAt = (a) => Date.parse(a.resolved_at || a.opened_at) || 0;
   function renderStream() {
     const box = $("stream");
     box.replaceChildren();
-    if (!state.stream.length) box.append(el("li", t("no_alerts"), "empty"));
-    for (const { a, live } of state.stream) {
+    const shown = state.stream
+      .filter(({ a }) => a.area && within(a.area, state.area))
+      .sort((x, y) => changedAt(y.a) - changedAt(x.a));
+    if (!shown.length) box.append(el("li", t("no_alerts"), "empty"));
+    for (const { a, live } of shown) {
       const li = el("li", null, "sev-" + a.severity + (live ? " live" : "") + (a.resolved_at ? " resolved" : ""));
       li.dataset.scenario = a.scenario;
       li.dataset.id = a.id;
+      li.dataset.area = a.area;
       li.append(el("span", when(a.resolved_at || a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
       const meta = [name("severities", a.severity), areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
       li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
@@ -683,9 +692,11 @@
     $("stream-count").textContent = t("open_alerts") + " " + state.alerts.size;
   }
 
+  // the live alerts of the area shown (issue 18: it stayed district-wide on a drill-down)
   async function loadStream() {
-    const area = state.root;
+    const area = state.area;
     const body = await json("/api/v1/alerts?" + qs({ area, per_page: 30 }));
+    if (area !== state.area) return; // drilled on meanwhile
     const seen = new Set(state.stream.map((s) => s.a.id));
     for (const a of body.items) if (!seen.has(a.id)) state.stream.push({ a, live: false });
     renderStream();
