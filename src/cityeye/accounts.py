@@ -185,7 +185,7 @@ def residents_of(store: Store, world: World, staff: User, area: str | None = Non
     given), by display name."""
     _may_verify(staff)
     allowed = scope_of(staff, world).areas
-    within = allowed if allowed is not None else None
+    within = allowed
     if area is not None:
         if area not in world.areas:
             raise FieldError("area", f"no area {area!r}")

@@ -149,6 +149,7 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
 
 def render_html(report: MonthlyReport) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    env.filters["hours"] = hours
     peak = max((d["cases"] for d in report.trend), default=0) or 1
     bars = [
         {

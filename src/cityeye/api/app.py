@@ -56,6 +56,7 @@ from cityeye.live.playback import ReplayFeeder
 from cityeye.live.ticks import tick_loop
 from cityeye.participation.service import Participation
 from cityeye.store import Store
+from cityeye.store.db import sqlite_file
 
 log = logging.getLogger("cityeye.serve")
 
@@ -107,9 +108,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 def default_files_dir(store: Store) -> Path:
     """Photos beside a SQLite database file; elsewhere ``./cityeye-files``."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).resolve().parent / "attachments"
+    database = sqlite_file(store.engine.url)
+    if database is not None:
+        return database.resolve().parent / "attachments"
     return Path("cityeye-files").resolve()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 DEFAULT_URL = "sqlite:///cityeye.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -61,8 +61,9 @@ def make_engine(url: str = DEFAULT_URL, *, durable: bool = True) -> Engine:
     ``durable=False`` is for scratch databases only (see ``_sqlite_pragmas``)."""
     sa_url = make_url(normalise_url(url))
     if sa_url.get_backend_name() == "sqlite":
-        if sa_url.database and sa_url.database != ":memory:":
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(sa_url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(sa_url)
         event.listen(engine, "connect", _sqlite_pragmas(durable))
         return engine
@@ -85,12 +86,19 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite database file ``url`` names that does not exist (opening it
-    would create an empty one), else ``None``: for commands that only read."""
-    parsed = make_url(url)
+def sqlite_file(url: str | URL) -> Path | None:
+    """The database file a SQLite URL names (``None``: another database, or one in
+    memory): where make_engine makes the folder, serve keeps photos beside it, and
+    read-only commands check that it is there."""
+    parsed = make_url(normalise_url(url)) if isinstance(url, str) else url
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return None
-    assert database is not None
-    return None if Path(database).exists() else database
+    return Path(str(database))
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file ``url`` names that does not exist (opening it
+    would create an empty one), else ``None``: for commands that only read."""
+    path = sqlite_file(url)
+    return str(path) if path is not None and not path.exists() else None

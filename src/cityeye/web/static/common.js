@@ -284,6 +284,8 @@ window.cityeye = (function () {
       422: ["填写的内容不完整或不对，请检查后再试。", "Something entered is missing or wrong."],
       429: ["操作太频繁，请稍后再试。", "Too many at once; try again shortly."],
     };
+    // what a page that takes photos says when the server refuses one (field "photo")
+    const NOT_A_PHOTO = ["这不是可用的照片（支持 JPEG、PNG、WebP，最大 10 MB）。", "Not a usable photo (JPEG, PNG or WebP, up to 10 MB)."];
     function refusal(status, detail, fields = {}) {
       const field = typeof detail === "string" ? detail.split(":")[0].trim() : "";
       if (fields[field]) return pick(fields[field][0], fields[field][1]);
@@ -298,6 +300,7 @@ window.cityeye = (function () {
       en: () => current === "en",
       pick,
       refusal,
+      NOT_A_PHOTO,
       onChange: (f) => listeners.push(f),
       wire,
     };

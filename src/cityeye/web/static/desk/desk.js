@@ -65,7 +65,7 @@
     party: ["请选择处置单位。", "Pick a unit."],
     note: ["请在说明里写清原因。", "Say why in the note."],
     photos: PHOTO_REFUSED,
-    photo: ["这不是可用的照片（支持 JPEG、PNG、WebP，最大 10 MB）。", "Not a usable photo (JPEG, PNG or WebP, up to 10 MB)."],
+    photo: lang.NOT_A_PHOTO,
   };
 
   async function loadTabs() {

@@ -38,7 +38,7 @@
     photos: ["照片没有上传成功，请重新选择。", "The photo did not upload; choose it again."],
   };
   const PHOTO_REFUSALS = {
-    photo: ["这不是可用的照片（支持 JPEG、PNG、WebP，最大 10 MB）。", "Not a usable photo (JPEG, PNG or WebP, up to 10 MB)."],
+    photo: lang.NOT_A_PHOTO,
     photos: ["照片太多，请稍后再试。", "Too many photos for now; try again later."],
   };
   const RATING_REFUSALS = {
@@ -432,7 +432,7 @@
     const img = document.createElement("img");
     img.alt = pick("照片", "Photo");
     const path = "/api/v1/portal/reports/" + encodeURIComponent(tracking) + "/photos/" + encodeURIComponent(ref);
-    request(path, { headers: key ? { "follow-key": key } : {} })
+    request(path, { headers: keyed(key) })
       .then((r) => (r.ok ? r.blob() : null))
       .then((blob) => { if (blob) img.src = URL.createObjectURL(blob); else img.alt = pick("照片无法显示", "Photo unavailable"); })
       .catch(() => { img.alt = pick("照片无法显示", "Photo unavailable"); });
@@ -482,6 +482,12 @@
     return form;
   }
 
+  // the follow key, when this phone has one, goes with every look at a report: it
+  // is what lets the reporter (and only them) see photos and rate
+  const keyed = (key) => (key ? { "follow-key": key } : {});
+  const askStatus = (tracking, key) =>
+    request("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: keyed(key) });
+
   async function track(tracking, key) {
     show("track");
     const form = $("track-form");
@@ -489,10 +495,8 @@
     form.key.value = key || "";
     const error = form.querySelector(".error");
     showError(error, "");
-    const h = {};
-    if (key) h["follow-key"] = key;
     try {
-      const r = await request("/api/v1/portal/reports/" + encodeURIComponent(tracking), { headers: h });
+      const r = await askStatus(tracking, key);
       const body = await r.json();
       if (!r.ok) throw new Error(r.status === 404 ? pick("查不到这个编号，请核对后再试。", "No report with that number; check it and try again.") : lang.refusal(r.status, body.detail));
       renderStatus(body, key);
@@ -536,7 +540,7 @@
       };
       if (statuses.has(r.tracking)) shown(statuses.get(r.tracking));
       else {
-        request("/api/v1/portal/reports/" + encodeURIComponent(r.tracking), { headers: r.key ? { "follow-key": r.key } : {} })
+        askStatus(r.tracking, r.key)
           .then((x) => (x.ok ? x.json() : null))
           .then((s) => { if (s) shown(s); })
           .catch(() => { /* offline: the number alone */ });
@@ -816,7 +820,7 @@
       try { seen = JSON.parse(localStorage.getItem(STATES) || "{}"); } catch (e) { seen = {}; }
       for (const r of saved().slice(0, 10)) {
         if (seen[r.tracking] && ["closed", "dismissed", "self_resolved"].includes(seen[r.tracking])) continue;
-        const x = await request("/api/v1/portal/reports/" + encodeURIComponent(r.tracking), { headers: r.key ? { "follow-key": r.key } : {} }).catch(() => null);
+        const x = await askStatus(r.tracking, r.key).catch(() => null);
         if (!x || !x.ok) continue;
         const s = await x.json();
         const now = s.state || "received"; // before the case is opened
