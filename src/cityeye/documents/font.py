@@ -89,7 +89,7 @@ def slices_for(text: str) -> tuple[Slice, ...]:
 @dataclass(frozen=True, slots=True)
 class _Decoded:
     cmap: dict[int, str]
-    glyphs: dict[str, Any]  # name → fontTools glyf Glyph (outlines only, no components)
+    glyphs: dict[str, bytes]  # name → the compiled glyph (outlines only, no components)
     metrics: dict[str, tuple[int, int]]  # name → (advance, left side bearing)
     font: Any  # the slice itself, for its vertical metrics and names
 
@@ -116,25 +116,36 @@ def _decode(file: str) -> _Decoded:
             flat = TTGlyphPen(None)
             pen.replay(flat)
             glyph = flat.glyph()
-        glyphs[f"{tag}.{name}"] = glyph
+        # kept compiled: each merged font gets glyph objects of its own, so fonts
+        # built one after another (or in two threads) share nothing mutable
+        glyphs[f"{tag}.{name}"] = glyph.compile(glyf)
         metrics[f"{tag}.{name}"] = hmtx[name]
     cmap = {code: f"{tag}.{name}" for code, name in font.getBestCmap().items()}
     return _Decoded(cmap, glyphs, metrics, font)
 
 
-def _merge(parts: tuple[Slice, ...]) -> bytes:
+def _merge(parts: tuple[Slice, ...], tag: str) -> bytes:
     """The slices' glyphs as one TrueType font (glyf, hmtx, cmap; no layout tables,
-    which reportlab does not use)."""
+    which reportlab does not use), its PostScript name ending in ``tag``: reportlab
+    keeps one face per PostScript name, so two merged fonts with the same name would
+    draw each other's glyphs."""
     from fontTools.fontBuilder import FontBuilder
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
 
     decoded = [_decode(s.file) for s in parts]
     first = decoded[0].font
     head, hhea, os2 = first["head"], first["hhea"], first["OS/2"]
-    glyphs: dict[str, Any] = {".notdef": first["glyf"][".notdef"]}
+
+    def fresh(data: bytes) -> Any:
+        glyph = Glyph(data)
+        glyph.expand(None)  # outlines only: no component to look up
+        return glyph
+
+    glyphs: dict[str, Any] = {".notdef": fresh(first["glyf"][".notdef"].compile(first["glyf"]))}
     metrics: dict[str, tuple[int, int]] = {".notdef": first["hmtx"][".notdef"]}
     cmap: dict[int, str] = {}
     for part in decoded:
-        glyphs.update(part.glyphs)
+        glyphs.update((name, fresh(data)) for name, data in part.glyphs.items())
         metrics.update(part.metrics)
         for code, name in part.cmap.items():
             cmap.setdefault(code, name)
@@ -150,9 +161,9 @@ def _merge(parts: tuple[Slice, ...]) -> bytes:
             "copyright": str(names.getDebugName(0) or ""),
             "familyName": "Noto Sans SC",
             "styleName": "Regular",
-            "uniqueFontIdentifier": "cityeye;NotoSansSC-Regular;subset",
+            "uniqueFontIdentifier": f"cityeye;NotoSansSC-Regular;{tag}",
             "fullName": "Noto Sans SC Regular",
-            "psName": "NotoSansSC-Regular",
+            "psName": f"NotoSansSC-Regular-{tag}",
             "licenseDescription": str(names.getDebugName(13) or "SIL Open Font License 1.1"),
             "licenseInfoURL": str(names.getDebugName(14) or "https://openfontlicense.org"),
         }
@@ -179,8 +190,9 @@ def _registered(parts: tuple[Slice, ...]) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    name = "cityeye-sans-" + hashlib.sha1("|".join(s.file for s in parts).encode()).hexdigest()[:10]
-    pdfmetrics.registerFont(TTFont(name, io.BytesIO(_merge(parts))))
+    tag = hashlib.sha1("|".join(s.file for s in parts).encode()).hexdigest()[:10]
+    name = f"cityeye-sans-{tag}"
+    pdfmetrics.registerFont(TTFont(name, io.BytesIO(_merge(parts, tag))))
     return name
 
 

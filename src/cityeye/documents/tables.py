@@ -61,37 +61,62 @@ class Sheet:
 # ------------------------------------------------------------------------------ xlsx
 
 
-def xlsx_rows(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], **kw: Any) -> None:
-    """Append a header (bold, frozen when it is the first row) and ``rows`` to an
-    openpyxl worksheet; rates keep their value (0.5) shown as 50.0%, hours as 0.0.
-    ``kinds`` as :class:`Sheet`."""
+def xlsx_rows(
+    sheet: Any,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    kinds: dict[int, Kind] | None = None,
+) -> None:
+    """Append a header (bold) and ``rows`` to an openpyxl worksheet, the columns as
+    wide as their text; a rate keeps its value (0.5) shown as 50.0%, hours as hours
+    (``#,##0.0``). ``kinds`` as :class:`Sheet`."""
     from openpyxl.styles import Font
-
-    kinds: dict[int, Kind] = kw.get("kinds") or {}
-    sheet.append(list(header))
-    top = sheet.max_row
-    for cell in sheet[top]:
-        cell.font = Font(bold=True)
-    if top == 1:
-        sheet.freeze_panes = "A2"
-    widths = [len(str(h)) for h in header]
-    for row in rows:
-        sheet.append(list(row))
-        for i, (cell, value) in enumerate(zip(sheet[sheet.max_row], row, strict=False)):
-            kind = kinds.get(i, "auto")
-            if kind == "hours" and isinstance(value, int | float):
-                cell.number_format = "#,##0.0"
-            elif kind == "auto" and isinstance(value, float):
-                cell.number_format = "0.0%"
-            if i < len(widths):
-                widths[i] = max(widths[i], min(60, len(str(value)) if value is not None else 1))
     from openpyxl.utils import get_column_letter
 
+    kinds = kinds or {}
+    sheet.append(list(header))
+    top = sheet.max_row
+    bold = Font(bold=True)
+    widths = [_width(str(h)) for h in header]
+    for column in range(1, len(header) + 1):
+        sheet.cell(row=top, column=column).font = bold
+    row_number = top
+    for row in rows:
+        sheet.append(list(row))
+        row_number += 1
+        for i, value in enumerate(row):
+            kind = kinds.get(i, "auto")
+            if isinstance(value, float) and kind in ("auto", "hours"):
+                fmt = "#,##0.0" if kind == "hours" else "0.0%"
+                sheet.cell(row=row_number, column=i + 1).number_format = fmt
+            if i < len(widths) and isinstance(value, str):
+                widths[i] = max(widths[i], min(60, _width(value)))
     for i, width in enumerate(widths, start=1):
-        # a CJK character is about two Latin ones wide
         letter = get_column_letter(i)
         current = sheet.column_dimensions[letter].width or 0
-        sheet.column_dimensions[letter].width = max(current, 4 + width * 2)
+        sheet.column_dimensions[letter].width = max(current, width + 2)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a fixed-width sense: a CJK character two, others one."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def wrapped(text: str, width: int = 34) -> str:
+    """``text`` broken into lines of at most ``width`` columns (:func:`_width`), so a
+    long title wraps inside its cell instead of pushing the table off the page."""
+    lines = []
+    for part in text.split("\n"):
+        line, used = "", 0
+        for ch in part:
+            w = 2 if ord(ch) > 0x2E7F else 1
+            if used + w > width and line:
+                lines.append(line)
+                line, used = "", 0
+            line, used = line + ch, used + w
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def write_xlsx(sheet: Sheet, out: Target) -> None:
@@ -147,14 +172,17 @@ class Pdf:
         return Paragraph(escape(text), self.styles[style])
 
     def table(self, rows: Sequence[Sequence[Any]], kinds: dict[int, Kind] | None = None) -> Any:
-        """``rows`` (header first) as a grid that repeats its header on every page."""
+        """``rows`` (header first) as a grid that repeats its header on every page.
+
+        The cells are plain strings (long ones wrapped, :func:`wrapped`), not
+        paragraphs: a table of 10,000 rows then takes seconds, not minutes."""
         from reportlab.lib import colors
         from reportlab.platypus import Table, TableStyle
 
         kinds = kinds or {}
         cells = [
             [
-                self.para(cell_text(v, kinds.get(i, "auto") if r else "text"))
+                wrapped(cell_text(v, kinds.get(i, "auto") if r else "text"))
                 for i, v in enumerate(row)
             ]
             for r, row in enumerate(rows)
@@ -164,7 +192,8 @@ class Pdf:
             TableStyle(
                 [
                     ("FONTNAME", (0, 0), (-1, -1), self.font),
-                    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                    ("FONTSIZE", (0, 0), (-1, -1), 8),
+                    ("LEADING", (0, 0), (-1, -1), 10),
                     ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
