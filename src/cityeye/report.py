@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
-from cityeye.documents import Pdf, cell_text, xlsx_rows
+from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
 from cityeye.domain import Area, AreaLevel, FieldError, World
 from cityeye.store import Store
 
@@ -116,7 +116,6 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
             for code, vals in per_child.items()
             if code in world.areas
         ]
-    zone = ZoneInfo(world.timezone)
     overdue = sorted(
         (
             {
@@ -125,7 +124,7 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
                 "area": world.areas[c.area].name if c.area in world.areas else c.area,
                 # what a reader of the report reads: the state's name, the district's time
                 "state": c.state.zh,
-                "due": f"{due_at(c).astimezone(zone):%Y-%m-%d %H:%M}",
+                "due": local_time(due_at(c), world.timezone),
                 "overdue_h": round(((c.closed_at or end) - due_at(c)).total_seconds() / 3600, 1),
             }
             for c in cases

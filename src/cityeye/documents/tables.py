@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
+from zoneinfo import ZoneInfo
 
 from cityeye.documents.font import pdf_font
 
@@ -20,6 +22,14 @@ from cityeye.documents.font import pdf_font
 #: it is; ``hours``: a number of hours (``3,208.0``, never a percentage); ``text``.
 Kind = Literal["auto", "hours", "text"]
 Target = Path | IO[bytes]
+
+
+def local_time(value: datetime | None, timezone: str) -> str | None:
+    """A moment as the district reads it (``2026-10-01 11:00``, its local time), not
+    a UTC ISO string; ``None`` stays ``None`` (printed "—")."""
+    if value is None:
+        return None
+    return f"{value.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"
 
 
 def cell_text(value: Any, kind: Kind = "auto") -> str:
