@@ -89,36 +89,30 @@ def slices_for(text: str) -> tuple[Slice, ...]:
 @dataclass(frozen=True, slots=True)
 class _Decoded:
     cmap: dict[int, str]
-    glyphs: dict[str, bytes]  # name → the compiled glyph (outlines only, no components)
+    glyphs: dict[str, bytes]  # name → the glyph's bytes (outlines only, no components)
     metrics: dict[str, tuple[int, int]]  # name → (advance, left side bearing)
     font: Any  # the slice itself, for its vertical metrics and names
 
 
 @lru_cache(maxsize=256)
 def _decode(file: str) -> _Decoded:
-    """One slice decoded, its glyph names made unique to it (the slices have no glyph
-    names of their own, so fontTools makes up names that repeat across slices)."""
-    from fontTools.pens.recordingPen import DecomposingRecordingPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    """One slice decoded: each glyph's bytes as the font stores them (cut out of the
+    rebuilt glyf table by its loca offsets, never decompiled and compiled again, which
+    would cost ten times the decoding), its glyph names made unique to the slice (the
+    slices have no names of their own, so fontTools makes up names that repeat)."""
     from fontTools.ttLib import TTFont
 
     font = TTFont(VENDOR / file)
-    glyf, hmtx = font["glyf"], font["hmtx"]
+    order, loca, hmtx = font.getGlyphOrder(), font["loca"], font["hmtx"]
+    raw = font.reader["glyf"]  # the WOFF2 glyf table rebuilt, as plain TrueType bytes
     tag = Path(file).stem
     glyphs, metrics = {}, {}
-    for name in font.getGlyphOrder():
-        if name == ".notdef":
-            continue
-        glyph = glyf[name]
-        if glyph.isComposite():  # none today; flattened so no name inside it dangles
-            pen = DecomposingRecordingPen(font.getGlyphSet())
-            font.getGlyphSet()[name].draw(pen)
-            flat = TTGlyphPen(None)
-            pen.replay(flat)
-            glyph = flat.glyph()
-        # kept compiled: each merged font gets glyph objects of its own, so fonts
-        # built one after another (or in two threads) share nothing mutable
-        glyphs[f"{tag}.{name}"] = glyph.compile(glyf)
+    for gid, name in enumerate(order):
+        data = bytes(raw[loca[gid] : loca[gid + 1]])
+        if data and int.from_bytes(data[:2], "big", signed=True) < 0:
+            # a composite names its parts by glyph id, which the merge renumbers
+            raise ValueError(f"{file}: glyph {name} is a composite; flatten it first")
+        glyphs[f"{tag}.{name}"] = data
         metrics[f"{tag}.{name}"] = hmtx[name]
     cmap = {code: f"{tag}.{name}" for code, name in font.getBestCmap().items()}
     return _Decoded(cmap, glyphs, metrics, font)
@@ -128,33 +122,74 @@ def _merge(parts: tuple[Slice, ...], tag: str) -> bytes:
     """The slices' glyphs as one TrueType font (glyf, hmtx, cmap; no layout tables,
     which reportlab does not use), its PostScript name ending in ``tag``: reportlab
     keeps one face per PostScript name, so two merged fonts with the same name would
-    draw each other's glyphs."""
+    draw each other's glyphs. The glyphs go in as the bytes they were, so the bounding
+    boxes and maxima are the slices' own (their union), not recomputed glyph by glyph."""
     from fontTools.fontBuilder import FontBuilder
+    from fontTools.ttLib import newTable
     from fontTools.ttLib.tables._g_l_y_f import Glyph
 
     decoded = [_decode(s.file) for s in parts]
     first = decoded[0].font
     head, hhea, os2 = first["head"], first["hhea"], first["OS/2"]
-
-    def fresh(data: bytes) -> Any:
-        glyph = Glyph(data)
-        glyph.expand(None)  # outlines only: no component to look up
-        return glyph
-
-    glyphs: dict[str, Any] = {".notdef": fresh(first["glyf"][".notdef"].compile(first["glyf"]))}
+    glyphs: dict[str, Any] = {
+        ".notdef": Glyph(decoded[0].glyphs[f"{Path(parts[0].file).stem}..notdef"])
+    }
     metrics: dict[str, tuple[int, int]] = {".notdef": first["hmtx"][".notdef"]}
     cmap: dict[int, str] = {}
     for part in decoded:
-        glyphs.update((name, fresh(data)) for name, data in part.glyphs.items())
+        # each font its own glyph objects: fonts built one after another (or in two
+        # threads) share nothing mutable
+        glyphs.update((n, Glyph(d)) for n, d in part.glyphs.items() if not n.endswith("..notdef"))
         metrics.update(part.metrics)
         for code, name in part.cmap.items():
             cmap.setdefault(code, name)
     builder = FontBuilder(head.unitsPerEm, isTTF=True)
+    builder.font.recalcBBoxes = False  # the glyphs' bytes carry their own boxes
     builder.setupGlyphOrder(list(glyphs))
     builder.setupCharacterMap(cmap)
-    builder.setupGlyf(glyphs)
+    builder.font["loca"] = newTable("loca")
+    builder.font["glyf"] = newTable("glyf")
+    builder.font["glyf"].glyphs = glyphs
+    builder.font["glyf"].glyphOrder = builder.font.getGlyphOrder()
+    heads = [d.font["head"] for d in decoded]
+    builder.setupHead(
+        unitsPerEm=head.unitsPerEm,
+        created=head.created,
+        modified=head.modified,
+        fontRevision=head.fontRevision,
+        xMin=min(h.xMin for h in heads),
+        yMin=min(h.yMin for h in heads),
+        xMax=max(h.xMax for h in heads),
+        yMax=max(h.yMax for h in heads),
+    )
+    builder.setupMaxp()
+    maxp = builder.font["maxp"]
+    for field in (
+        "maxPoints",
+        "maxContours",
+        "maxCompositePoints",
+        "maxCompositeContours",
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+        "maxComponentDepth",
+    ):
+        setattr(maxp, field, max(getattr(d.font["maxp"], field, 0) for d in decoded))
     builder.setupHorizontalMetrics(metrics)
-    builder.setupHorizontalHeader(ascent=hhea.ascent, descent=hhea.descent)
+    hheas = [d.font["hhea"] for d in decoded]
+    builder.setupHorizontalHeader(
+        ascent=hhea.ascent,
+        descent=hhea.descent,
+        advanceWidthMax=max(h.advanceWidthMax for h in hheas),
+        minLeftSideBearing=min(h.minLeftSideBearing for h in hheas),
+        minRightSideBearing=min(h.minRightSideBearing for h in hheas),
+        xMaxExtent=max(h.xMaxExtent for h in hheas),
+    )
     names = first["name"]
     builder.setupNameTable(
         {
