@@ -164,21 +164,17 @@ def render_html(report: MonthlyReport) -> str:
     return env.get_template("report.html").render(r=report, bars=bars)
 
 
-def scenario_table(report: MonthlyReport) -> list[list[Any]]:
-    """The per-scenario table, header first, as every format shows it."""
-    return [
-        ["场景 scenario", "名称 name", "工单 cases", "结案 closed", "按期 on time"],
-        *(
-            [
-                s["scenario"],
-                report.names.get(s["scenario"], ""),
-                s["cases"],
-                s["closed"],
-                s["on_time_rate"],
-            ]
-            for s in report.scenarios
-        ),
+def scenario_table(report: MonthlyReport, *, codes: bool = False) -> list[list[Any]]:
+    """The per-scenario table, header first: scenarios by their Chinese name (issue 18:
+    a reader of the report sees no internal id). ``codes`` adds the catalogue id as a
+    last column, for the spreadsheet, where people filter and join on it."""
+    head = ["场景 scenario", "工单 cases", "结案 closed", "按期 on time"]
+    rows = [
+        [report.names.get(s["scenario"], s["scenario"]), s["cases"], s["closed"], s["on_time_rate"]]
+        + ([s["scenario"]] if codes else [])
+        for s in report.scenarios
     ]
+    return [head + (["编码 code"] if codes else []), *rows]
 
 
 def write_xlsx(report: MonthlyReport, path: Path) -> None:
@@ -198,7 +194,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
         ["日期 day", "工单 cases", "结案 closed", "处置率 handling rate"],
         ([d["day"], d["cases"], d["closed"], d["handling_rate"]] for d in report.trend),
     )
-    head, *rows = scenario_table(report)
+    head, *rows = scenario_table(report, codes=True)
     xlsx_rows(book.create_sheet("场景 Scenarios"), head, rows)
     head, *rows = children_table(report)
     xlsx_rows(book.create_sheet("下级 Areas"), head, rows)

@@ -55,6 +55,10 @@ def test_report_counts_the_street_with_its_grids(db: str) -> None:
     assert "小河街道 · 2026-10 月度报告" in html
     assert "100.0%" in html  # co-governance
     assert "http" not in html  # no external asset
+    # scenarios by their Chinese name; the catalogue's ids stay out of what people read
+    scenarios = [s["scenario"] for s in report.scenarios]
+    assert scenarios
+    assert [s for s in scenarios if s in html] == []
 
 
 def test_excel_report_has_the_same_figures(db: str, tmp_path: Path) -> None:
