@@ -47,6 +47,7 @@ async function view(page) {
       streamTitle: text("#stream-title"),
       streamNote: text("#stream li.note"),
       streamAreas: [...document.querySelectorAll("#stream li[data-area]")].map((li) => li.dataset.area),
+      streamTimes: [...document.querySelectorAll("#stream li[data-area] .t")].map((e) => e.textContent),
       notice: document.getElementById("notice").hidden ? null : text("#notice span"),
     };
   });

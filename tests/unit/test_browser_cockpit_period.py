@@ -136,6 +136,7 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
     assert seen["streamAreas"]
     assert set(seen["streamAreas"]) <= {"G0001", "G0002"}, seen["streamAreas"]
     assert len(seen["streamAreas"]) == 2  # this month's two: not October's reports
+    assert seen["streamTimes"] == sorted(seen["streamTimes"], reverse=True)  # newest first
     assert "G0003" in sibling["alertAreas"]  # 小河社区 has alerts the stream did not show
     # the table's last column (误报撤销) is inside its panel, not cut off
     assert seen["head"][-1] == {"text": "误报撤销", "inside": True}, seen["head"]
@@ -152,8 +153,9 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
     assert last["module"]["opened"] == 3
     assert last["participation"]["suggestions_total"] == "0"
     assert last["streamTitle"] == "时段内预警"  # not live: the period's alerts, and it says so
-    assert last["streamNote"] and "非实时" in last["streamNote"]
+    assert "非实时" in (last["streamNote"] or "")
     assert set(last["streamAreas"]) == {"G0001"}
+    assert last["streamTimes"] == ["10/10 09:20", "10/10 09:10", "10/10 09:00"]
     # the trend's rate: a point only where something was due — 0 % on 11 October, when
     # the three reports' deadlines passed unhandled, and no point on the empty days
     assert last["trend"]["labels"][:2] == ["10-10", "10-11"]
@@ -177,7 +179,7 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
 
     # a bad link: a visible notice, the defaults, never a blank page
     bad = report["bad"]
-    assert bad["notice"] and "链接中的区域" in bad["notice"], bad
+    assert "链接中的区域" in (bad["notice"] or ""), bad
     assert bad["crumb"] == "拱墅区"
     assert bad["tiles"]["opened"].isdigit()
     assert shot.stat().st_size > 30_000

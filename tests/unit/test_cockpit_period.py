@@ -13,7 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from test_cockpit_api import DAGUAN, XIAOHE, app, bearer  # noqa: F401  (app: the fixture)
+from test_cockpit_api import (
+    DAGUAN,
+    XIAOHE,
+    app,  # noqa: F401  (the fixture: that module's district and events)
+    bearer,
+)
 
 from cityeye.store import Store
 
@@ -32,7 +37,7 @@ def scenarios(client: TestClient, user: str, **params: str) -> dict[str, dict[st
     return {row["value"]: row for row in r.json()["rows"]}
 
 
-def test_scenarios_inside_an_area_count_only_that_areas_cases(app: App) -> None:
+def test_scenarios_inside_an_area_count_only_that_areas_cases(app: App) -> None:  # noqa: F811
     client, _, _ = app
     whole = scenarios(client, "root")
     assert whole["citizen.report"]["cases"] == 3
@@ -50,7 +55,7 @@ def test_scenarios_inside_an_area_count_only_that_areas_cases(app: App) -> None:
     assert scenarios(client, "root", area=XIAOHE, first="2026-11-20", last="2026-11-21") == {}
 
 
-def test_a_street_never_counts_anothers_scenarios(app: App) -> None:
+def test_a_street_never_counts_anothers_scenarios(app: App) -> None:  # noqa: F811
     client, _, _ = app
     r = client.get(
         "/api/v1/kpis/breakdown",
@@ -63,7 +68,7 @@ def test_a_street_never_counts_anothers_scenarios(app: App) -> None:
     assert set(scenarios(client, "dg_street", area=DAGUAN)) == {"citizen.report"}
 
 
-def test_the_alerts_of_a_period(app: App) -> None:
+def test_the_alerts_of_a_period(app: App) -> None:  # noqa: F811
     client, _, _ = app
 
     def alerts(user: str, **params: str) -> list[str]:
@@ -83,7 +88,7 @@ def test_the_alerts_of_a_period(app: App) -> None:
     assert "last" in bad.json()["detail"]
 
 
-def test_the_latest_month_is_the_datas_own_within_the_users_areas(app: App) -> None:
+def test_the_latest_month_is_the_datas_own_within_the_users_areas(app: App) -> None:  # noqa: F811
     client, _, _ = app
     r = client.get("/api/v1/kpis/latest", headers=bearer(client, "root"))
     assert r.status_code == 200, r.text

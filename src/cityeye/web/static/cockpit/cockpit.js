@@ -762,7 +762,8 @@
       series: [
         { name: t("opened"), type: "bar", data: days.map((d) => d.cases), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", data: days.map((d) => d.closed), itemStyle: { color: "#2ecc71" } },
-        { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
+        // a day with nothing due is a gap in the line, not a curve drawn across it
+        { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: false, showSymbol: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
       ],
     }, true);
 
@@ -836,20 +837,20 @@
   function renderStream() {
     const box = $("stream");
     box.replaceChildren();
-    const live = current();
-    const at = live ? changedAt : openedAt;
-    $("stream-title").textContent = t(live ? "stream" : "stream_period");
+    const isLive = current();
+    const at = isLive ? changedAt : openedAt;
+    $("stream-title").textContent = t(isLive ? "stream" : "stream_period");
     const shown = state.stream
       .filter(({ a }) => a.area && within(a.area, state.area))
       .sort((x, y) => at(y.a) - at(x.a));
-    if (!live) box.append(el("li", t("stream_past"), "note"));
+    if (!isLive) box.append(el("li", t("stream_past"), "note"));
     if (!shown.length) box.append(el("li", t("no_alerts"), "empty"));
     for (const { a, live } of shown) {
       const li = el("li", null, "sev-" + a.severity + (live ? " live" : "") + (a.resolved_at ? " resolved" : ""));
       li.dataset.scenario = a.scenario;
       li.dataset.id = a.id;
       li.dataset.area = a.area;
-      li.append(el("span", when(live ? a.resolved_at || a.opened_at : a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
+      li.append(el("span", when(isLive ? a.resolved_at || a.opened_at : a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
       const meta = [name("severities", a.severity), areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
       li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
       li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
