@@ -35,6 +35,11 @@ try {
   await page.fill("input[name=password]", PASSWORD);
   await page.click("form#login button");
   await page.waitForURL(/\/cockpit$/);
+  // the last 7 days (the default, this month, would miss the reports of an hour ago in
+  // a test run just after midnight on the 1st)
+  await page.waitForSelector("#period-kind option", { state: "attached" });
+  await page.selectOption("#period-kind", "7d");
+  await page.waitForURL(/\/cockpit\?period=7d$/);
 
   // the map draws the children's boundaries; the tiles show numbers
   const shapes = "#map path.leaflet-interactive:not(.alert-marker)";

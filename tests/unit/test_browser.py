@@ -244,7 +244,7 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     }
     assert report["remembered"] == "Handling rate"
     # the address holds the street drilled to: a reload (or a shared link) opens it
-    assert report["url"].endswith("/cockpit?area=330105001"), report["url"]
+    assert report["url"].endswith("/cockpit?area=330105001&period=7d"), report["url"]
     assert report["reloadedAt"] == "小河街道", report
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
     assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline

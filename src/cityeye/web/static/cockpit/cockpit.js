@@ -231,16 +231,22 @@
   function showPeriod() {
     const speed = clock.mode() === "replay" ? " · " + t("speed") + " ×" + clock.speed() : "";
     $("period").textContent = state.first ? state.first + " — " + state.last + speed : "";
+    // (every refresh comes here: the options are made once per language, and a field
+    // being typed in is left alone)
     const kind = $("period-kind");
-    kind.replaceChildren();
-    for (const k of KINDS) {
-      const o = el("option", t("period_" + k));
-      o.value = k;
-      kind.append(o);
+    if (kind.dataset.lang !== state.lang) {
+      kind.replaceChildren();
+      for (const k of KINDS) {
+        const o = el("option", t("period_" + k));
+        o.value = k;
+        kind.append(o);
+      }
+      kind.dataset.lang = state.lang;
     }
     kind.value = !state.shown || state.shown === "data" ? "range" : state.shown;
-    $("period-first").value = state.first || "";
-    $("period-last").value = state.last || "";
+    for (const [id, day] of [["period-first", state.first], ["period-last", state.last]]) {
+      if (document.activeElement !== $(id)) $(id).value = day || "";
+    }
     kind.setAttribute("aria-label", t("period_kind"));
     $("period-first").setAttribute("aria-label", t("period_first"));
     $("period-last").setAttribute("aria-label", t("period_last"));
