@@ -25,6 +25,11 @@ async function view(page) {
     return {
       url: location.pathname + location.search,
       crumb: text("#crumbs [aria-current]"),
+      crumbShown: (() => {
+        const r = document.querySelector("#crumbs [aria-current]").getBoundingClientRect();
+        const nav = document.getElementById("crumbs").getBoundingClientRect();
+        return r.width > 20 && r.right <= nav.right + 1 && r.bottom <= nav.bottom + 1;
+      })(),
       period: text("#period"),
       kind: document.getElementById("period-kind").value,
       first: document.getElementById("period-first").value,
@@ -123,6 +128,12 @@ try {
   report.code = code;
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: SHOT });
+  // on a 1280×720 screen too, the table's last column stays inside its panel
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.waitForFunction(() => document.querySelector(".table-panel").getBoundingClientRect().right <= 1280);
+  report.small = await view(page);
+  await page.screenshot({ path: SHOT.replace(/\.png$/, "-1280.png") });
+  await page.setViewportSize({ width: 1920, height: 1080 });
 
   // 上月: the figures change, the address holds both
   await page.selectOption("#period-kind", "last_month");

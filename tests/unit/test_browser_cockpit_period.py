@@ -140,6 +140,12 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
     assert "G0003" in sibling["alertAreas"]  # 小河社区 has alerts the stream did not show
     # the table's last column (误报撤销) is inside its panel, not cut off
     assert seen["head"][-1] == {"text": "误报撤销", "inside": True}, seen["head"]
+    # and on a 1280×720 screen: the whole table's head inside, the breadcrumb beside the
+    # period picker still shown in full
+    small = report["small"]
+    assert all(h["inside"] for h in small["head"]), small["head"]
+    assert seen["crumbShown"]
+    assert small["crumbShown"]
 
     # 上月: every panel changes, the address holds area and period
     before = report["lastTruth"]["here"]
