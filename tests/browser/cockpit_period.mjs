@@ -143,6 +143,14 @@ try {
   await settled(page, String(report.lastTruth.here.cases));
   await page.waitForFunction(() => document.querySelector("#stream li.note") && document.querySelectorAll("#stream li[data-area]").length > 0);
   report.lastMonth = await view(page);
+  // an alert of the period opens the cases of its scenario and area opened in the period
+  await page.locator("#stream li[data-area]").first().click();
+  await page.waitForSelector("#cases:not([hidden]) #cases-list li.case");
+  report.lastCases = {
+    filter: await page.locator("#cases-filter").textContent(),
+    count: await page.locator("#cases-list li.case").count(),
+  };
+  await page.click("#cases-close");
 
   // reload: the same view
   await page.reload();

@@ -162,6 +162,9 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
     assert "非实时" in (last["streamNote"] or "")
     assert set(last["streamAreas"]) == {"G0001"}
     assert last["streamTimes"] == ["10/10 09:20", "10/10 09:10", "10/10 09:00"]
+    # one of them opens the cases of its scenario there opened in the period, not today's
+    assert "2026-10-01—2026-10-31" in report["lastCases"]["filter"], report["lastCases"]
+    assert report["lastCases"]["count"] == 3
     # the trend's rate: a point only where something was due — 0 % on 11 October, when
     # the three reports' deadlines passed unhandled, and no point on the empty days
     assert last["trend"]["labels"][:2] == ["10-10", "10-11"]

@@ -473,6 +473,10 @@
     if (!drawing) drawing = requestAnimationFrame(drawAlerts); // one redraw for a batch
   }
 
+  // a dot's cases: those open now; for a period that is over, those opened in it
+  const opened = () => ({ opened_first: state.first, opened_last: state.last });
+  const markerCases = () => (current() ? { state: OPEN } : opened());
+
   function drawAlerts() {
     drawing = 0;
     alertLayer.clearLayers();
@@ -489,7 +493,7 @@
         const { a, at } = group[0];
         const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
         m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
-        m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
+        m.on("click", () => showCases({ scenario: a.scenario, area: a.area, ...markerCases(), label: scenarioName(a.scenario) }));
         m.addTo(alertLayer);
         continue;
       }
@@ -501,7 +505,7 @@
       m.on("click", () => {
         const bounds = L.latLngBounds(group.map((g) => g.at));
         if (map.getZoom() < map.getMaxZoom() - 1 && bounds.getNorthEast().distanceTo(bounds.getSouthWest()) > 5) map.fitBounds(bounds.pad(0.5));
-        else showCases({ area: group[0].a.area, state: OPEN, label: areaName(group[0].a.area) });
+        else showCases({ area: group[0].a.area, ...markerCases(), label: areaName(group[0].a.area) });
       });
       m.addTo(alertLayer);
     }
@@ -859,7 +863,7 @@
       li.append(el("span", when(isLive ? a.resolved_at || a.opened_at : a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
       const meta = [name("severities", a.severity), areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
       li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
-      li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
+      li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, ...(isLive ? {} : opened()), label: scenarioName(a.scenario) }));
       box.append(li);
     }
     countAlerts();
