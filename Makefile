@@ -9,6 +9,11 @@ PORT   ?= 8000
 HOURS  ?= 48
 SEED   ?= 2021
 SPEED  ?= 60
+# the simulated days start late in a month, so the month's 社情民意 (the DAYS before
+# them), its cases and the replayed days all fall in that one month (issue 18: the
+# cockpit opens on the month of the newest case, with every panel's figures in it)
+START  ?= 2026-10-29T00:00:00+08:00
+DAYS   ?= 27
 LIVE   := $(DEMO)/live/cityeye.db
 
 .PHONY: demo test lint typecheck unit integration demo-data bench bench-kpi bench-ingest bench-soak bench-live clean screenshots
@@ -30,24 +35,25 @@ demo: demo-data
 	@echo "replaying $(DEMO)/events.jsonl at $(SPEED)x (make demo SPEED=600 for faster)"
 	$(BIN)/cityeye serve --db sqlite:///$(LIVE) --host $(HOST) --port $(PORT) --replay $(DEMO)/events.jsonl --speed $(SPEED)
 
-## demo-data: the district, the simulated days (and their offline backtest in demo/replay),
-## a fresh live database with the district, one demo login per role, and the month before
-## the replay of 社情民意 and 红茶议事会 (docs/participation.md)
+## demo-data: the district, the simulated days from START (and their offline backtest in
+## demo/replay), a fresh live database with the district, one demo login per role, and the
+## DAYS before the simulated days of 社情民意 and 红茶议事会, in the same month
+## (docs/participation.md, docs/demo.md)
 demo-data: $(STAMP)
 	$(BIN)/cityeye world demo --seed $(SEED) --out $(DEMO)/world.yaml
 	$(BIN)/cityeye world validate $(DEMO)/world.yaml
-	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --out $(DEMO)/events.jsonl
+	$(BIN)/cityeye simulate --world $(DEMO)/world.yaml --hours $(HOURS) --seed $(SEED) --start $(START) --out $(DEMO)/events.jsonl
 	$(BIN)/cityeye replay $(DEMO)/events.jsonl --world $(DEMO)/world.yaml --out $(DEMO)/replay
 	mkdir -p $(dir $(LIVE)) && rm -f $(LIVE) $(LIVE)-wal $(LIVE)-shm
 	$(BIN)/cityeye world load $(DEMO)/world.yaml --db sqlite:///$(LIVE)
 	$(BIN)/cityeye user demo --db sqlite:///$(LIVE)
-	$(BIN)/cityeye participation demo --db sqlite:///$(LIVE) --seed $(SEED) --events $(DEMO)/events.jsonl
+	$(BIN)/cityeye participation demo --db sqlite:///$(LIVE) --seed $(SEED) --days $(DAYS) --events $(DEMO)/events.jsonl
 
 ## screenshots: refresh docs/screenshots/ from the browser tests (needs chromium, node)
 screenshots: $(STAMP)
 	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
 	mkdir -p docs/screenshots
-	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py tests/unit/test_browser_council.py tests/unit/test_browser_alerts.py tests/unit/test_browser_desk_work.py tests/unit/test_browser_places.py
+	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py tests/unit/test_browser_council.py tests/unit/test_browser_alerts.py tests/unit/test_browser_desk_work.py tests/unit/test_browser_places.py tests/unit/test_browser_cockpit_period.py
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

@@ -35,6 +35,11 @@ try {
   await page.fill("input[name=password]", PASSWORD);
   await page.click("form#login button");
   await page.waitForURL(/\/cockpit$/);
+  // the last 7 days (the default, this month, would miss the reports of an hour ago in
+  // a test run just after midnight on the 1st)
+  await page.waitForSelector("#period-kind option", { state: "attached" });
+  await page.selectOption("#period-kind", "7d");
+  await page.waitForURL(/\/cockpit\?period=7d$/);
 
   // the map draws the children's boundaries; the tiles show numbers
   const shapes = "#map path.leaflet-interactive:not(.alert-marker)";
@@ -48,7 +53,7 @@ try {
   await page.waitForSelector("#chart-trend canvas");
   // 社情民意与议事: the participation figures of the area, and its top groups
   await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#participation [data-stat="topics_raised"] b')?.textContent || ""));
-  for (const key of ["suggestions_month", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"]) {
+  for (const key of ["suggestions_total", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"]) {
     report.participation[key] = await page.locator(`#participation [data-stat="${key}"] b`).textContent();
   }
   report.participation.groups_list = await page.locator("#participation-groups li").allTextContents();
@@ -82,11 +87,14 @@ try {
   await page.click("#lang");
   report.english.tile = await page.locator('.tile[data-kpi="handling_rate"] .label').textContent();
   report.english.stream = await page.locator(".stream-panel h2").textContent();
-  report.english.participation = await page.locator('#participation [data-stat="suggestions_month"] .label').textContent();
+  report.english.participation = await page.locator('#participation [data-stat="suggestions_total"] .label').textContent();
   report.english.lang = await page.evaluate(() => document.documentElement.lang);
+  report.url = page.url(); // the address holds the area drilled to (issue 18)
   await page.reload();
   await page.waitForSelector('.tile[data-kpi="handling_rate"] .label');
   report.remembered = await page.locator('.tile[data-kpi="handling_rate"] .label').textContent();
+  await page.waitForSelector("#crumbs [aria-current]");
+  report.reloadedAt = await page.locator("#crumbs [aria-current]").textContent();
 
   // a tile opens the cases behind it
   await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
@@ -108,9 +116,8 @@ try {
   report.tableHead = await page.locator("#table thead th").allTextContents();
   report.tableTitle = await page.locator("#table-title").textContent();
   // drilled into a community, the live alerts are that community's only (issue 18)
-  // (the reload above opened the district again: down through the street)
-  await page.locator("#table td.name", { hasText: report.street }).first().click();
-  await page.waitForFunction((st) => document.querySelector("#crumbs [aria-current]")?.textContent === st, report.street);
+  // (the reload above kept the street: the address holds it)
+  await page.waitForFunction(() => document.querySelectorAll("#table td.name").length > 0);
   await page.locator("#table td.name", { hasText: "长征桥社区" }).first().click();
   await page.waitForFunction(() => document.querySelector("#crumbs [aria-current]")?.textContent === "长征桥社区");
   await page.waitForSelector("#stream li[data-area]");

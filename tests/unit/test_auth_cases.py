@@ -486,9 +486,19 @@ def test_the_cockpit_drills_down_within_the_scope(
         "/api/v1/kpis/breakdown", params={"by": "grid", "area": "330105001001"} | day, headers=cz
     ).json()["rows"]
     assert "G0001" in {r["value"] for r in grids} <= {"G0001", "G0002"}
+    # its community's scenarios (issue 18: counted from the community's cases), not the
+    # district's two reports
+    own = client.get(
+        "/api/v1/kpis/breakdown",
+        params={"by": "scenario", "area": "330105001001"} | day,
+        headers=cz,
+    )
+    assert own.status_code == 200, own.text
+    assert [(r["value"], r["cases"]) for r in own.json()["rows"]] == [("citizen.report", 1)]
     for params in (
         {"by": "community", "area": "330105"},  # above its post
-        {"by": "scenario", "area": "330105001001"},  # district-wide counters
+        {"by": "scenario", "area": "330105"},  # the district's scenarios
+        {"by": "scenario", "area": "330105001002"},  # the other community's
         {"by": "grid"},  # no area
     ):
         r = client.get("/api/v1/kpis/breakdown", params=params | day, headers=cz)

@@ -230,11 +230,11 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
         "tile": "Handling rate",
         "stream": "Live alerts",
         "lang": "en",
-        "participation": "Suggestions this month",
+        "participation": "Suggestions in the period",
     }
     # 社情民意与议事: no suggestions nor topics yet, every figure a number
     assert report["participation"] == {
-        "suggestions_month": "0",
+        "suggestions_total": "0",
         "groups": "0",
         "topics_raised": "0",
         "topics_resolved": "0",
@@ -243,6 +243,9 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
         "groups_list": ["暂无建议"],
     }
     assert report["remembered"] == "Handling rate"
+    # the address holds the street drilled to: a reload (or a shared link) opens it
+    assert report["url"].endswith("/cockpit?area=330105001&period=7d"), report["url"]
+    assert report["reloadedAt"] == "小河街道", report
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
     assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
     # the names are the enums' own (GET /api/v1/meta), in the page's language

@@ -604,3 +604,35 @@ def test_the_public_topic_list_and_stats(env: Env) -> None:
     assert (figures["suggestions_month"], figures["groups"], figures["topics_raised"]) == (1, 1, 1)
     cz = client.get(f"{API}/stats", headers=auth(client, "cz_disp")).json()
     assert (cz["suggestions_month"], cz["topics_raised"]) == (0, 0)
+
+
+def test_the_cockpit_reads_the_figures_of_an_area_and_a_period(env: Env) -> None:
+    """Issue 18: the cockpit's participation row follows the chosen area and period:
+    with ``first``/``last`` the suggestions, groups and topics are those of the days."""
+    client, _ = env
+    new_topic(client)
+    suggest(client, None, "小区地下车库停车位太少", "G0003")
+    today = client.get("/api/v1/clock").json()["day"]
+    boss = auth(client, "boss")
+
+    def stats(**params: str) -> dict[str, Any]:
+        r = client.get(f"{API}/stats", params=params, headers=boss)
+        assert r.status_code == 200, r.text
+        found: dict[str, Any] = r.json()
+        return found
+
+    now = stats(area=XIAOHE, first=today, last=today)
+    assert (now["suggestions_total"], now["groups"], now["topics_raised"]) == (1, 1, 1)
+    assert (now["first"], now["last"]) == (today, today)
+    before = stats(area=XIAOHE, first="2020-01-01", last="2020-01-31")
+    assert (before["suggestions_total"], before["groups"], before["topics_raised"]) == (0, 0, 0)
+    assert stats(area=CHANGZHENG, first=today, last=today)["suggestions_total"] == 0
+    groups = client.get(f"{API}/groups", params={"area": XIAOHE, "first": today}, headers=boss)
+    assert [g["count"] for g in groups.json()] == [1]
+    old = {"area": XIAOHE, "first": "2020-01-01", "last": "2020-01-31"}
+    assert client.get(f"{API}/groups", params=old, headers=boss).json() == []
+    bad = client.get(
+        f"{API}/stats", params={"first": "2020-01-31", "last": "2020-01-01"}, headers=boss
+    )
+    assert bad.status_code == 422
+    assert "last" in bad.json()["detail"]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cityeye.attachments import AttachmentStore
 from cityeye.cli import app
 from cityeye.demo.district import build_demo_world
-from cityeye.demo.participation import AlreadySeeded, Summary, month_before, seed
+from cityeye.demo.participation import AlreadySeeded, Summary, history, month_before, seed
 from cityeye.demo.users import demo_users
 from cityeye.domain import CaseState, World
 from cityeye.domain.participation import TopicStep
@@ -165,6 +165,32 @@ def test_the_month_ends_where_the_replay_begins(tmp_path: Path) -> None:
     events.write_bytes(orjson.dumps({**first, "source": "x", "attrs": {}}) + b"\n")
     start = month_before(events, "Asia/Shanghai", 30)
     assert start == datetime(2026, 6, 1, tzinfo=timezone(timedelta(hours=8)))
+
+
+def test_the_month_ends_where_the_simulated_days_begin_after_the_history(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: the simulator puts three months of enterprise indicators at the head of
+    the file; the month of suggestions ends where the simulated days begin (the same
+    month as the replay), not before that history, which the seeding feeds first."""
+    events = tmp_path / "events.jsonl"
+    times = [
+        "2026-07-01T09:00:00+08:00",  # history: the indicators of earlier months
+        "2026-08-01T09:00:00+08:00",
+        "2026-09-01T09:00:00+08:00",
+        "2026-10-28T18:00:00+08:00",  # the evening before: the elderly's last signs
+        "2026-10-29T00:00:05+08:00",  # the simulated days
+        "2026-10-30T23:59:00+08:00",
+    ]
+    lines = [
+        orjson.dumps({"id": f"e{i}", "kind": "enterprise.indicator", "ts": ts, "source": "x"})
+        for i, ts in enumerate(times)
+    ]
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    start = month_before(events, "Asia/Shanghai", 27)
+    assert start == datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=8)))
+    earlier = history(events, start)
+    assert [e.id for e in earlier] == ["e0", "e1", "e2"]
 
 
 def test_the_replay_acts_on_its_own_cases_after_the_seeded_ones(

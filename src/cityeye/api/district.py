@@ -9,7 +9,7 @@ it (:func:`cityeye.domain.users.scope_of`).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,23 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import CurrentUser
+from cityeye.api.cases import local_day_bounds
 from cityeye.api.deps import Services, Svc
 from cityeye.api.exports import FORMAT, ExportFormat, breakdown_sheet, file_response
 from cityeye.api.presenters import area_json, device_json, party_json, scenario_json
 from cityeye.api.sse import MAX_SEQ, sse_response
 from cityeye.api.sse import last_event_id as last_event_id_of
-from cityeye.domain import AreaLevel, World
+from cityeye.cases.kpi import breakdown as case_breakdown
+from cityeye.cases.kpi import rate
+from cityeye.domain import AreaLevel, Case, World
+from cityeye.domain.dates import local_date
 from cityeye.domain.users import User, below, scope_of
-from cityeye.store.case_queries import find_alerts
+from cityeye.store.case_queries import (
+    alerts_by_scenario,
+    cases_active,
+    find_alerts,
+    latest_activity,
+)
 from cityeye.store.outbox import ALERT_BELL
 
 #: The live alert stream looks for changes this often, and says it is alive this often.
@@ -103,16 +112,24 @@ def alerts(
     open_only: Annotated[bool, Query(alias="open")] = False,
     scenario: Annotated[str | None, Query(max_length=128)] = None,
     area: Annotated[str | None, Query(max_length=128)] = None,
+    first: Annotated[date | None, Query(description="opened on or after this local day")] = None,
+    last: Annotated[date | None, Query(description="opened on or before this local day")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Alerts in the user's areas, newest first."""
+    """Alerts in the user's areas, newest first; ``first``/``last``: those opened in
+    those local days (the cockpit's stream of a period that is over)."""
+    since = before = None
+    if first is not None or last is not None:
+        since, before = span(svc, *period(svc, first, last))
     found, total = find_alerts(
         svc.store,
         scope_of(user, svc.world),
         open_only=open_only,
         scenario=scenario,
         areas=area_in_scope(svc.world, user, area),
+        opened_since=since,
+        opened_before=before,
         offset=(page - 1) * per_page,
         limit=per_page,
     )
@@ -136,6 +153,15 @@ def period(svc: Services, first: date | None, last: date | None) -> tuple[date, 
     if last < first:
         raise HTTPException(422, f"last: {last} is before first {first}")
     return first, last
+
+
+def span(svc: Services, first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants the local days ``first..last`` run between: ``[start, end)``."""
+    bound = local_day_bounds(svc.world.timezone)
+    start, end = bound(first, start=True), bound(last, start=False)
+    assert start is not None
+    assert end is not None
+    return start, end
 
 
 def where(world: World, user: User, area: str | None) -> tuple[str, str]:
@@ -220,7 +246,10 @@ def breakdown(
     last: date | None = None,
 ) -> dict[str, Any]:
     """The KPIs of each street / community / grid inside ``area`` (the cockpit's
-    drill-down), or of each scenario or party there."""
+    drill-down), or of each scenario or party there. The counters keep scenarios and
+    parties district-wide only, so inside a street or community these are counted from
+    the area's cases themselves (the same definitions, :mod:`cityeye.cases.kpi`; the
+    false-alarm rate there counts the alerts of the cases' scenarios too)."""
     world = svc.world
     first, last = period(svc, first, last)
     scope = scope_of(user, world)
@@ -230,8 +259,10 @@ def breakdown(
         area_in_scope(world, user, area)
     whole = area is None or world.areas[area].level == AreaLevel.DISTRICT
     if by in ("scenario", "party") and not whole:
-        raise HTTPException(422, "by: scenarios and parties are counted district-wide only")
-    rows = svc.store.kpi_breakdown(by, first, last, within=None if whole else area)
+        assert area is not None
+        rows = _counted_from_cases(svc, user, area, by, first, last)
+    else:
+        rows = svc.store.kpi_breakdown(by, first, last, within=None if whole else area)
     if scope.areas is not None and by not in ("scenario", "party"):
         rows = {code: kpi for code, kpi in rows.items() if code in scope.areas}
     names = {code: world.areas[code].name for code in rows if code in world.areas}
@@ -242,6 +273,31 @@ def breakdown(
         "last": last.isoformat(),
         "rows": [{"value": k, "name": names.get(k, k), **v} for k, v in rows.items()],
     }
+
+
+def _counted_from_cases(
+    svc: Services, user: User, area: str, by: str, first: date, last: date
+) -> dict[str, dict[str, Any]]:
+    """The KPIs per scenario or party of the cases in ``area`` over ``first..last``
+    (times: exact, from the cases), with the alerts each scenario raised there."""
+    world = svc.world
+    start, end = span(svc, first, last)
+    areas = set(below(world, [area]))
+    scope = scope_of(user, world)
+    cases = cases_active(svc.store, scope, areas, start, end)
+
+    def group(case: Case) -> str | None:
+        if by == "party":
+            return case.lead
+        return case.scenario or case.origin.value
+
+    rows = case_breakdown(cases, world.parties, start, end, group)
+    if by == "scenario":
+        raised = alerts_by_scenario(svc.store, scope, areas, start, end)
+        for scenario, row in rows.items():
+            row["alerts"] = raised.get(scenario, 0)
+            row["false_alarm_rate"] = rate(row["dismissed"], row["alerts"])
+    return rows
 
 
 @router.get("/kpis/breakdown/export", response_class=Response)
@@ -275,3 +331,19 @@ def trend(
     first, last = period(svc, first, last)
     days = svc.store.kpi_trend(dim, value, first, last)
     return {"area": area, "days": [{"day": d, **k} for d, k in days.items()]}
+
+
+@router.get("/kpis/latest")
+def latest(user: CurrentUser, svc: Svc) -> dict[str, Any]:
+    """The data's own latest period in the user's areas: ``day`` and ``month`` (local)
+    of the newest case or alert up to now (``null`` with none), and ``today`` by the
+    service's clock (a replay's). The cockpit opens on that month, so a demo or a
+    database restored from last year opens on its figures, not on an empty month."""
+    now = svc.clock.now()
+    found = latest_activity(svc.store, scope_of(user, svc.world), now)
+    day = local_date(found, svc.world.timezone) if found is not None else None
+    return {
+        "day": day.isoformat() if day else None,
+        "month": day.isoformat()[:7] if day else None,
+        "today": local_date(now, svc.world.timezone).isoformat(),
+    }

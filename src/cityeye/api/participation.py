@@ -22,14 +22,16 @@ cases in the closed loop.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityeye.api.auth import CurrentUser, MaybeUser
-from cityeye.api.deps import NotLive, Svc
+from cityeye.api.deps import NotLive, Services, Svc
+from cityeye.api.district import period as kpi_period
+from cityeye.api.district import span
 from cityeye.api.limits import client_key, take_or_refuse
 from cityeye.api.presenters import (
     group_json,
@@ -285,11 +287,26 @@ def list_suggestions(
 def list_groups(
     user: CurrentUser,
     service: Service,
+    svc: Svc,
     area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
+    first: Annotated[date | None, Query(description="suggestions made from this day")] = None,
+    last: Annotated[date | None, Query(description="… to this day (local)")] = None,
 ) -> list[dict[str, Any]]:
     """Groups of near-duplicate suggestions within the caller's areas, largest first:
-    how many, the category, and the words that label them."""
-    return [group_json(g, service.world) for g in service.groups(user, area)]
+    how many, the category, and the words that label them; with ``first``/``last``,
+    of the suggestions made in those local days (the cockpit's period)."""
+    found = service.groups(user, area, chosen_period(svc, first, last))
+    return [group_json(g, service.world) for g in found]
+
+
+def chosen_period(
+    svc: Services, first: date | None, last: date | None
+) -> tuple[datetime, datetime] | None:
+    """``[start, end)`` of the local days ``first..last`` (checked as the KPIs' are),
+    ``None`` when neither is given."""
+    if first is None and last is None:
+        return None
+    return span(svc, *kpi_period(svc, first, last))
 
 
 @router.post("/suggestions/{suggestion_id}/answer")
@@ -516,8 +533,19 @@ def resolve(
 def stats(
     user: CurrentUser,
     service: Service,
+    svc: Svc,
     area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
+    first: Annotated[date | None, Query(description="from this local day")] = None,
+    last: Annotated[date | None, Query(description="to this local day")] = None,
 ) -> dict[str, Any]:
     """For the cockpit: suggestions this (local) month, groups, topics raised and
-    resolved, resolution actions and how many of their cases are closed."""
-    return service.stats(user, area)
+    resolved, resolution actions and how many of their cases are closed. With
+    ``first``/``last`` (the cockpit's period): ``suggestions_total`` is the
+    suggestions made in those days, and groups, topics, resolutions and actions are
+    those of the period; the answer then carries ``first`` and ``last``."""
+    chosen = chosen_period(svc, first, last)
+    found = service.stats(user, area, chosen)
+    if chosen is not None:
+        first, last = kpi_period(svc, first, last)
+        found.update(first=first.isoformat(), last=last.isoformat())
+    return found

@@ -33,8 +33,10 @@ def participation_demo(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="Without --start: the month ends where this event file (to be replayed) "
-            "begins, so it precedes every replayed event; with neither, it ends today.",
+            help="Without --start: the month ends where this event file's simulated days "
+            "(to be replayed) begin, so it precedes every replayed event; the file's "
+            "history before the month (earlier months' enterprise indicators) is fed "
+            "first. With neither, the month ends today.",
         ),
     ] = None,
 ) -> None:
@@ -49,7 +51,7 @@ def participation_demo(
 
     from cityeye.api.app import default_files_dir
     from cityeye.attachments import AttachmentStore
-    from cityeye.demo.participation import AlreadySeeded, month_before, seeded
+    from cityeye.demo.participation import AlreadySeeded, history, month_before, seeded
     from cityeye.demo.participation import seed as seed_demo
     from cityeye.domain.participation import TopicStep
     from cityeye.live.pipeline import LivePipeline
@@ -91,6 +93,7 @@ def participation_demo(
                     days=days,
                     seed=seed,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    earlier=history(events, start_ts) if events is not None else (),
                 )
         except AlreadySeeded as exc:
             err.print(f"[yellow]✗ {exc}[/yellow]")

@@ -25,9 +25,9 @@ from __future__ import annotations
 import random
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,19 +160,60 @@ class _Clock:
 
 
 def month_before(events: Path, timezone: str, days: int = 30) -> datetime:
-    """The start of the ``days`` before the local day of the first event of a JSON-lines
-    file (in time order, as ``cityeye simulate`` writes it): the seeding's events then
-    all precede the replayed ones, none of which is late for the engine.
-    ``FieldError`` when the file has no event on its first line."""
-    with events.open("rb") as stream:
-        first = stream.readline()
-    try:
-        ts = decode_event(first).ts
-    except FieldError as exc:
-        raise FieldError("events", f"{events}: no event on its first line ({exc})") from None
-    day = ts.astimezone(ZoneInfo(timezone)).date()
+    """The start of the ``days`` before the file's simulated days (a JSON-lines file in
+    time order, as ``cityeye simulate`` writes it): the seeding's events then all
+    precede the replayed ones, none of which is late for the engine. The simulated
+    days are the unbroken run of local days that ends with the file's last event; the
+    history at the file's head (the enterprises' indicators of earlier months, on the
+    1st of each) lies before them and is fed first by :func:`seed` (``history``), so
+    the month need not be pushed back before it (issue 18: the demo's suggestions were
+    dated three months before its cases). ``FieldError`` when the file has no event on
+    its first line."""
+    day = simulated_days(events, timezone)[0]
     midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
     return midnight - timedelta(days=days)
+
+
+def simulated_days(events: Path, timezone: str) -> list[date]:
+    """The local days of the file's unbroken run of days that ends with its last event
+    (its simulated days, without the history at its head)."""
+    zone = ZoneInfo(timezone)
+    seen: set[date] = set()
+    with events.open("rb") as stream:
+        for n, line in enumerate(stream):
+            if not line.strip():
+                continue
+            try:
+                seen.add(decode_event(line).ts.astimezone(zone).date())
+            except FieldError as exc:
+                if n == 0:
+                    raise FieldError(
+                        "events", f"{events}: no event on its first line ({exc})"
+                    ) from None
+    if not seen:
+        raise FieldError("events", f"{events}: no event in it")
+    run = [max(seen)]
+    while run[-1] - timedelta(days=1) in seen:
+        run.append(run[-1] - timedelta(days=1))
+    return sorted(run)
+
+
+def history(events: Path, before: datetime) -> list[Event]:
+    """The file's events before ``before`` (the history at its head): :func:`seed` feeds
+    them first, so the engine meets them in time order; the replay then finds them
+    stored and leaves them (duplicates)."""
+    out = []
+    with events.open("rb") as stream:
+        for line in stream:
+            if not line.strip():
+                continue
+            try:
+                event = decode_event(line)
+            except FieldError:
+                continue
+            if event.ts < before:
+                out.append(event)
+    return sorted(out, key=lambda e: e.ts)
 
 
 def seeded(store: Store) -> dict[str, object] | None:
@@ -192,10 +233,13 @@ def seed(
     days: int = 30,
     seed: int = 2021,
     progress: Callable[[int, int], None] | None = None,
+    earlier: Sequence[Event] = (),
 ) -> Summary:
     """Seed the month from ``start`` (aware) over ``days`` days; ``progress(done,
-    total)`` as suggestions go in. :class:`AlreadySeeded` on a second run;
-    :class:`FieldError` when the district or the demo users are missing."""
+    total)`` as suggestions go in; ``earlier``: events from before ``start`` (the
+    replayed file's history, :func:`history`) fed to the engine first.
+    :class:`AlreadySeeded` on a second run; :class:`FieldError` when the district or
+    the demo users are missing."""
     store, world = pipeline.store, pipeline.world
     if start.tzinfo is None:
         raise FieldError("start", "give the time zone (e.g. +08:00)")
@@ -215,6 +259,10 @@ def seed(
     handler = _user(store, "handler")
     if admin is None:
         raise FieldError("users", "no admin: run `cityeye user demo` first")
+    if any(e.ts >= start for e in earlier):
+        raise FieldError("earlier", f"events from before the month's start ({start}) only")
+    if earlier:
+        pipeline.ingest(list(earlier))
     clock = _Clock(start)
     # one snapshot of the grouper at the end instead of one every few suggestions
     service = Participation(pipeline, files, now=clock, snapshot_every=lambda: 1 << 30)

@@ -368,13 +368,20 @@ class Participation:
         cases = cases_by_key(self.store, [s.case_key for s in found if s.case_key])
         return [(s, cases.get(s.case_key or "")) for s in found], total
 
-    def groups(self, user: User, area: str | None = None) -> list[db.Group]:
+    def groups(
+        self,
+        user: User,
+        area: str | None = None,
+        period: tuple[datetime, datetime] | None = None,
+    ) -> list[db.Group]:
         """Groups of near-duplicates within the caller's areas, largest first, each
-        labelled by the live grouper's terms where it knows the group."""
+        labelled by the live grouper's terms where it knows the group; with ``period``
+        (``[start, end)``), counting the suggestions made in it only."""
         areas = self.readable_areas(user, area)
         labels = self.group_labels()
         out = []
-        for g in db.groups(self.store, areas):
+        since, before = period if period is not None else (None, None)
+        for g in db.groups(self.store, areas, since=since, before=before):
             terms = labels.get(g.id) or g.terms
             out.append(db.Group(g.id, g.count, g.category, terms, g.areas, g.latest))
         return out
@@ -727,9 +734,16 @@ class Participation:
         return topic
 
     # ------------------------------------------------------------------ the cockpit
-    def stats(self, user: User, area: str | None = None) -> dict[str, Any]:
+    def stats(
+        self,
+        user: User,
+        area: str | None = None,
+        period: tuple[datetime, datetime] | None = None,
+    ) -> dict[str, Any]:
         """Suggestions this (local) month, groups, topics raised and resolved,
-        resolution actions and how many of their cases are closed."""
+        resolution actions and how many of their cases are closed; with ``period``
+        (``[start, end)``), ``suggestions_total`` and the rest count what happened in
+        it (the cockpit's chosen period), ``suggestions_month`` stays this month's."""
         areas = self.readable_areas(user, area)
         zone = ZoneInfo(self.world.timezone)
         today = self.now().astimezone(zone).date()
@@ -737,7 +751,7 @@ class Participation:
         following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
         start = datetime.combine(first, time(0), zone).astimezone(UTC)
         end = datetime.combine(following, time(0), zone).astimezone(UTC)
-        figures = db.counts(self.store, areas, start, end)
+        figures = db.counts(self.store, areas, start, end, period)
         keys = figures.pop("action_keys")
         cases = cases_by_key(self.store, keys)
         done = sum(1 for c in cases.values() if c.state == CaseState.CLOSED)

@@ -177,11 +177,14 @@ def find_alerts(
     open_only: bool = False,
     scenario: str | None = None,
     areas: Collection[str] | None = None,
+    opened_since: datetime | None = None,
+    opened_before: datetime | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[Alert], int]:
     """One page of the alerts in ``scope`` (by their area), newest first, and the
-    count of all that match."""
+    count of all that match; ``opened_since``/``opened_before``: opened in
+    ``[since, before)`` (the cockpit's stream of a past period)."""
     a = t.alerts.c
     conditions: list[Any] = []
     if scope.areas is not None:
@@ -192,9 +195,62 @@ def find_alerts(
         conditions.append(a.scenario == scenario)
     if areas is not None:
         conditions.append(a.area_code.in_(sorted(areas)))
+    if opened_since is not None:
+        conditions.append(a.opened_at >= opened_since)
+    if opened_before is not None:
+        conditions.append(a.opened_at < opened_before)
     query = select(t.alerts).where(*conditions).order_by(a.opened_at.desc(), a.id)
     count_q = select(func.count()).select_from(t.alerts).where(*conditions)
     with store.engine.connect() as conn:
         total = int(conn.execute(count_q).scalar_one())
         rows = conn.execute(query.offset(offset).limit(limit)).mappings().all()
     return [alert_from_row(r) for r in rows], total
+
+
+def cases_active(
+    store: Store, scope: Scope, areas: Collection[str], start: datetime, end: datetime
+) -> list[Case]:
+    """The cases in ``scope`` and ``areas`` that may count for the KPIs of
+    ``[start, end)``: opened before its end and not ended before its start (every
+    dated fact of a case — :func:`cityeye.cases.kpi.case_facts` — lies between its
+    opening and its end, or is the deadline of a case still open). For figures the
+    counters do not keep (scenarios inside one street: the cockpit's drill-down)."""
+    c = t.cases.c
+    conditions = _conditions(scope, CaseFilter(areas=areas))
+    conditions += [c.opened_at < end, or_(c.closed_at.is_(None), c.closed_at >= start)]
+    with store.engine.connect() as conn:
+        ids = [r.id for r in conn.execute(select(c.id).where(*conditions))]
+    return store.load_cases(ids) if ids else []
+
+
+def alerts_by_scenario(
+    store: Store, scope: Scope, areas: Collection[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """How many alerts each scenario raised in ``scope`` and ``areas`` in
+    ``[start, end)`` (the false-alarm rate's denominator, inside one area)."""
+    a = t.alerts.c
+    conditions = [a.area_code.in_(sorted(areas)), a.opened_at >= start, a.opened_at < end]
+    if scope.areas is not None:
+        conditions.append(a.area_code.in_(sorted(scope.areas)) if scope.areas else false())
+    query = select(a.scenario, func.count()).where(*conditions).group_by(a.scenario)
+    with store.engine.connect() as conn:
+        return {str(scenario): int(n) for scenario, n in conn.execute(query)}
+
+
+def latest_activity(store: Store, scope: Scope, before: datetime) -> datetime | None:
+    """When the newest case or alert in ``scope`` opened, not after ``before`` (now):
+    where the data's own latest period lies (a demo's replayed month, a database
+    restored from last year), so the cockpit opens on figures rather than on an empty
+    month."""
+    c, a = t.cases.c, t.alerts.c
+    case_q = select(func.max(c.opened_at)).where(*_conditions(scope, CaseFilter()))
+    alert_q = select(func.max(a.opened_at)).where(a.opened_at <= before)
+    if scope.areas is not None:
+        alert_q = alert_q.where(a.area_code.in_(sorted(scope.areas)) if scope.areas else false())
+    with store.engine.connect() as conn:
+        found = [
+            conn.execute(case_q.where(c.opened_at <= before)).scalar_one(),
+            conn.execute(alert_q).scalar_one(),
+        ]
+    times = [f for f in found if f is not None]
+    return max(times) if times else None

@@ -141,10 +141,23 @@ class Group:
     latest: datetime
 
 
-def groups(store: Store, areas: Collection[str] | None, limit: int = 200) -> list[Group]:
-    """The groups with suggestions in ``areas``, largest first."""
+def groups(
+    store: Store,
+    areas: Collection[str] | None,
+    limit: int = 200,
+    *,
+    since: datetime | None = None,
+    before: datetime | None = None,
+) -> list[Group]:
+    """The groups with suggestions in ``areas``, largest first; with ``since`` /
+    ``before``, of the suggestions made in ``[since, before)`` only (a group's count
+    is then its suggestions of the period)."""
     s = t.suggestions.c
     where = [c for c in (_in(s.area_code, areas), s.group_id.is_not(None)) if c is not None]
+    if since is not None:
+        where.append(s.created_at >= since)
+    if before is not None:
+        where.append(s.created_at < before)
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(s.group_id, s.category, s.terms, s.area_code, s.created_at).where(*where)
@@ -588,13 +601,25 @@ def get_resolution(store: Store, topic_id: str) -> Resolution | None:
 
 # ---------------------------------------------------------------------- the cockpit
 def counts(
-    store: Store, areas: Collection[str] | None, month_start: datetime, month_end: datetime
+    store: Store,
+    areas: Collection[str] | None,
+    month_start: datetime,
+    month_end: datetime,
+    period: tuple[datetime, datetime] | None = None,
 ) -> dict[str, Any]:
     """The figures behind ``GET stats``: suggestions this month, groups, topics raised and
-    resolved, resolution actions and their case keys."""
-    s, tp = t.suggestions.c, t.topics.c
+    resolved, resolution actions and their case keys. With ``period`` ``[start, end)``:
+    the suggestions made, the groups they fall in, the topics raised, resolved and the
+    actions decided in it (else: all there are)."""
+    s, tp, r = t.suggestions.c, t.topics.c, t.resolutions.c
     in_areas = [w for w in (_in(s.area_code, areas),) if w is not None]
     topic_areas = [w for w in (_in(tp.area_code, areas),) if w is not None]
+    made, raised_in, resolved_in = list(in_areas), list(topic_areas), list(topic_areas)
+    if period is not None:
+        start, end = period
+        made += [s.created_at >= start, s.created_at < end]
+        raised_in += [tp.created_at >= start, tp.created_at < end]
+        resolved_in += [r.at >= start, r.at < end]
     with store.engine.connect() as conn:
         month = conn.execute(
             select(func.count())
@@ -602,27 +627,27 @@ def counts(
             .where(*in_areas, s.created_at >= month_start, s.created_at < month_end)
         ).scalar_one()
         total = conn.execute(
-            select(func.count()).select_from(t.suggestions).where(*in_areas)
+            select(func.count()).select_from(t.suggestions).where(*made)
         ).scalar_one()
         group_count = conn.execute(
-            select(func.count(func.distinct(s.group_id))).where(*in_areas, s.group_id.is_not(None))
+            select(func.count(func.distinct(s.group_id))).where(*made, s.group_id.is_not(None))
         ).scalar_one()
         raised = conn.execute(
-            select(func.count()).select_from(t.topics).where(*topic_areas)
+            select(func.count()).select_from(t.topics).where(*raised_in)
         ).scalar_one()
         resolved = conn.execute(
             select(func.count())
             .select_from(t.resolutions.join(t.topics, t.topics.c.id == t.resolutions.c.topic_id))
-            .where(*topic_areas)
+            .where(*resolved_in)
         ).scalar_one()
         keys = conn.execute(
             select(t.resolution_actions.c.case_key)
             .select_from(
                 t.resolution_actions.join(
                     t.topics, t.topics.c.id == t.resolution_actions.c.topic_id
-                )
+                ).join(t.resolutions, t.resolutions.c.topic_id == t.topics.c.id)
             )
-            .where(*topic_areas)
+            .where(*resolved_in)
         ).all()
     return {
         "suggestions_month": int(month),

@@ -4,15 +4,21 @@
 // table of the same children with their KPIs; open alerts as markers and a live alert
 // stream (server-sent events); KPI tiles; the trend, per-scenario and per-module charts.
 // Every number opens the cases behind it (GET /api/v1/cases with the same filters).
-// The period is the 30 days up to "today" as the server's clock says (static/common.js,
-// GET /api/v1/clock; the browser's date when there is none); figures refresh every 10 s.
+// Every panel follows the chosen area and period (issue 18): 今天, 近7天, 本月, 上月 or a
+// range of days, "today" as the server's clock says (static/common.js, GET
+// /api/v1/clock); by default the month of the newest case or alert (GET
+// /api/v1/kpis/latest), so a demo or last year's database opens on its figures. The
+// address holds both (?area=…&period=month, or &first=…&last=…): a view can be
+// bookmarked and shared, back and forward move between views, and a bad value falls
+// back with a notice. Figures refresh every 10 s.
 // The badge says the stream's state and, connected, the server's clock: 实时 (live), 回放
 // ×60 (a demo replaying a simulated day) or 回放已结束 · 实时 (its file done, real time).
 // Everything comes from this server: no tiles unless a tile URL is configured.
 "use strict";
 (function () {
   const REFRESH_MS = 10000;
-  const DAYS = 30;
+  const KINDS = ["today", "7d", "month", "last_month", "range"];
+  const MAX_DAYS = 400; // as the API allows (cityeye.api.district.MAX_KPI_DAYS)
   const COLOUR_KEY = "cityeye.cockpit.colour";
   const OPEN = "reported,dispatched,accepted,in_progress,handled,verified,returned,escalated,reopened";
   const CHILD = { district: "street", street: "community", community: "grid" };
@@ -21,7 +27,7 @@
   const T = {
     zh: {
       title: "城市眼·云共治 驾驶舱", logout: "退出", map: "辖区地图", children: "下级区域",
-      stream: "实时预警", trend: "逐日趋势", by_scenario: "分场景（全区）", by_module: "分模块（全区）",
+      stream: "实时预警", trend: "逐日趋势", by_scenario: "分场景", by_module: "分模块",
       close: "关闭", more: "更多", connecting: "连接中…", live: "实时", offline: "已断开",
       replay: "回放", replay_ended: "回放已结束 · 实时",
       handling_rate: "处置率", on_time_rate: "按期办结率", co_governance_rate: "共治率",
@@ -30,17 +36,23 @@
       colour_rate: "着色：处置率", colour_cases: "着色：工单数", no_data: "无数据",
       cases: "工单", cases_of: "工单列表", total: "共", items: "件", back: "返回列表",
       timeline: "时间线", no_cases: "没有工单", no_alerts: "暂无预警", opened_on: "上报",
-      due_on: "时限", only_district: "场景统计只按全区计（需全区权限）",
+      due_on: "时限",
       state_closed: "已办结", state_open: "在办", day: "日期",
       resolved: "已消警", count_times: "次", speed: "倍速", few: "少", many: "多", open_alerts: "地图上在办预警",
-      participation: "社情民意与议事", p_suggestions_month: "本月建议", p_groups: "建议分组",
+      participation: "社情民意与议事", p_suggestions_total: "期内建议", p_groups: "建议分组",
       p_topics_raised: "议题", p_topics_resolved: "已决议", p_actions: "决议行动",
       p_actions_completed: "已完成行动", p_top: "热点建议", p_none: "暂无建议", p_more: "详情",
+      period_kind: "时段", period_today: "今天", period_7d: "近7天", period_month: "本月",
+      period_last_month: "上月", period_range: "自定义范围", period_first: "起始日", period_last: "结束日",
+      stream_period: "时段内预警", stream_past: "所选时段不含今天：按时间列出该时段的预警，非实时",
+      in_period: "期内上报", bad_area: "链接中的区域不存在或不在您的辖区，已显示",
+      bad_period: "链接中的时段无效（日期格式 2026-10-01，起始不晚于结束，至多 400 天），已显示默认时段",
+      dismiss: "知道了",
     },
     en: {
       title: "cityeye cockpit", logout: "Sign out", map: "Map", children: "Sub-areas",
-      stream: "Live alerts", trend: "Day by day", by_scenario: "By scenario (district)",
-      by_module: "By module (district)", close: "Close", more: "More", connecting: "Connecting…",
+      stream: "Live alerts", trend: "Day by day", by_scenario: "By scenario",
+      by_module: "By module", close: "Close", more: "More", connecting: "Connecting…",
       live: "Live", offline: "Disconnected", replay: "Replay", replay_ended: "Replay ended · live",
       handling_rate: "Handling rate", on_time_rate: "On-time rate",
       co_governance_rate: "Co-governance rate", satisfaction: "Satisfaction",
@@ -49,15 +61,21 @@
       colour_rate: "Colour: handling rate", colour_cases: "Colour: cases", no_data: "No data",
       cases: "Cases", cases_of: "Cases", total: "", items: "in all", back: "Back to the list",
       timeline: "Timeline", no_cases: "No cases", no_alerts: "No alerts yet", opened_on: "Reported",
-      due_on: "Due", only_district: "Scenarios are counted district-wide only",
+      due_on: "Due",
       state_closed: "Closed", state_open: "Open",
       day: "Day",
       resolved: "resolved", count_times: "×", speed: "speed", few: "few", many: "many", open_alerts: "open alerts on the map:",
-      participation: "Participation", p_suggestions_month: "Suggestions this month",
+      participation: "Participation", p_suggestions_total: "Suggestions in the period",
       p_groups: "Suggestion groups", p_topics_raised: "Topics raised",
       p_topics_resolved: "Topics resolved", p_actions: "Actions",
       p_actions_completed: "Actions completed", p_top: "Top suggestion groups",
       p_none: "No suggestions yet", p_more: "Details",
+      period_kind: "Period", period_today: "Today", period_7d: "Last 7 days", period_month: "This month",
+      period_last_month: "Last month", period_range: "Date range", period_first: "From", period_last: "To",
+      stream_period: "Alerts in the period", stream_past: "The period does not include today: its alerts, newest first, not live",
+      in_period: "reported in the period", bad_area: "The link's area does not exist or is not yours; showing",
+      bad_period: "The link's period is not valid (dates like 2026-10-01, first not after last, at most 400 days); showing the default period",
+      dismiss: "OK",
     },
   };
 
@@ -75,8 +93,9 @@
   const state = {
     lang: window.cityeye.lang.get(), // the one switch every page shares (common.js)
     colour: localStorage.getItem(COLOUR_KEY) === "cases" ? "cases" : "rate",
-    me: null, areas: {}, kids: {}, root: null, district: null, area: null,
+    me: null, areas: {}, kids: {}, root: null, area: null,
     scenarios: {}, first: null, last: null, gen: 0,
+    kind: null, range: null, dataMonth: null, notices: [],
     kpi: null, open: null, overdue: null, rows: {}, trend: null, byScenario: null,
     alerts: new Map(), stream: [], filter: null, page: 1, timer: null, participation: null,
   };
@@ -131,6 +150,7 @@
     setLive(state.liveState || "connecting");
     crumbs();
     showPeriod();
+    showNotices();
     renderTiles();
     renderTable();
     styleMap();
@@ -176,17 +196,143 @@
   clock.onSync(() => setLive(state.liveState || "connecting"));
 
   // ------------------------------------------------------------------ period
+  // the last day of a month ("2026-10" → "2026-10-31")
+  function monthEnd(ym) {
+    const [y, m] = ym.split("-").map(Number);
+    return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+  }
+  const DAY = /^\d{4}-\d{2}-\d{2}$/;
+  const isDay = (v) => typeof v === "string" && DAY.test(v) && time.addDays(v, 0) === v;
+  const span = (first, last) => (Date.parse(last) - Date.parse(first)) / 86400000 + 1;
+
+  // the days of the chosen period, "today" by the server's clock (a replay's): a
+  // relative one (本月) moves on with the clock; the default is the month of the newest
+  // case or alert, to today when that is this month
   async function loadClock() {
     await clock.ready; // fetched once, re-synced by static/common.js
     const today = clock.day(); // the district's day by the server's clock
-    state.last = today;
-    state.first = time.addDays(today, 1 - DAYS);
+    const thisMonth = today.slice(0, 7);
+    let kind = state.kind;
+    if (kind === null) kind = !state.dataMonth || state.dataMonth === thisMonth ? "month" : "data";
+    state.shown = kind;
+    if (kind === "today") [state.first, state.last] = [today, today];
+    else if (kind === "7d") [state.first, state.last] = [time.addDays(today, -6), today];
+    else if (kind === "month") [state.first, state.last] = [thisMonth + "-01", today];
+    else if (kind === "last_month") {
+      const prev = time.addDays(thisMonth + "-01", -1).slice(0, 7);
+      [state.first, state.last] = [prev + "-01", monthEnd(prev)];
+    } else if (kind === "range") [state.first, state.last] = state.range;
+    else [state.first, state.last] = [state.dataMonth + "-01", monthEnd(state.dataMonth)];
   }
+
+  // whether the period holds today: the stream is then live, else the period's alerts
+  const current = () => !state.last || state.last >= clock.day();
 
   function showPeriod() {
     const speed = clock.mode() === "replay" ? " · " + t("speed") + " ×" + clock.speed() : "";
     $("period").textContent = state.first ? state.first + " — " + state.last + speed : "";
+    // (every refresh comes here: the options are made once per language, and a field
+    // being typed in is left alone)
+    const kind = $("period-kind");
+    if (kind.dataset.lang !== state.lang) {
+      kind.replaceChildren();
+      for (const k of KINDS) {
+        const o = el("option", t("period_" + k));
+        o.value = k;
+        kind.append(o);
+      }
+      kind.dataset.lang = state.lang;
+    }
+    kind.value = !state.shown || state.shown === "data" ? "range" : state.shown;
+    for (const [id, day] of [["period-first", state.first], ["period-last", state.last]]) {
+      if (document.activeElement !== $(id)) $(id).value = day || "";
+    }
+    kind.setAttribute("aria-label", t("period_kind"));
+    $("period-first").setAttribute("aria-label", t("period_first"));
+    $("period-last").setAttribute("aria-label", t("period_last"));
   }
+
+  function choosePeriod(kind, range) {
+    state.kind = kind;
+    state.range = range || null;
+    writeUrl();
+    reload();
+  }
+  $("period-pick").addEventListener("submit", (ev) => ev.preventDefault());
+  $("period-kind").addEventListener("change", (ev) => {
+    const kind = ev.target.value;
+    if (kind === "range") choosePeriod("range", [state.first, state.last]);
+    else choosePeriod(kind);
+  });
+  for (const id of ["period-first", "period-last"]) {
+    $(id).addEventListener("change", () => {
+      let [first, last] = [$("period-first").value, $("period-last").value];
+      if (!isDay(first) || !isDay(last)) return; // half typed
+      if (last < first) [first, last] = [last, first];
+      if (span(first, last) > MAX_DAYS) first = time.addDays(last, 1 - MAX_DAYS);
+      choosePeriod("range", [first, last]);
+    });
+  }
+
+  // ------------------------------------------------------------------ the address
+  // ?area=330105001&period=month, or &first=2026-10-01&last=2026-10-31; nothing for the
+  // defaults (the user's own area, the data's month)
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    const notices = [];
+    let area = state.root;
+    const asked = q.get("area");
+    if (asked) {
+      if (state.areas[asked] && within(asked, state.root)) area = asked;
+      else notices.push(["bad_area", areaName(state.root)]);
+    }
+    let kind = null, range = null;
+    const p = q.get("period"), first = q.get("first"), last = q.get("last");
+    if (first || last) {
+      if (isDay(first) && isDay(last) && first <= last && span(first, last) <= MAX_DAYS) [kind, range] = ["range", [first, last]];
+      else notices.push(["bad_period", ""]);
+    } else if (p) {
+      if (KINDS.includes(p) && p !== "range") kind = p;
+      else notices.push(["bad_period", ""]);
+    }
+    return { area, kind, range, notices };
+  }
+
+  function writeUrl() {
+    const q = {};
+    if (state.area !== state.root) q.area = state.area;
+    if (state.kind === "range") [q.first, q.last] = state.range;
+    else if (state.kind && state.kind !== "data") q.period = state.kind;
+    const search = qs(q);
+    const url = location.pathname + (search ? "?" + search : "");
+    if (url !== location.pathname + location.search) history.pushState(null, "", url);
+  }
+
+  function applyUrl() {
+    const { area, kind, range, notices } = readUrl();
+    state.area = area;
+    state.kind = kind;
+    state.range = range;
+    state.notices = notices;
+    showNotices();
+  }
+
+  // a visible word when the address asked for something it cannot have
+  function showNotices() {
+    const box = $("notice");
+    box.replaceChildren();
+    box.hidden = !state.notices.length;
+    for (const [key, more] of state.notices) box.append(el("span", (t(key) + " " + more).trim()));
+    const ok = el("button", t("dismiss"), "ghost small");
+    ok.type = "button";
+    ok.addEventListener("click", () => { state.notices = []; showNotices(); });
+    if (state.notices.length) box.append(ok);
+  }
+
+  window.addEventListener("popstate", () => {
+    applyUrl();
+    reload();
+  });
 
   // ------------------------------------------------------------------ map
   const map = L.map("map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
@@ -319,12 +465,17 @@
 
   function markAlert(a) {
     state.alerts.delete(a.id);
-    if (!a.resolved_at && a.area && within(a.area, state.area)) {
+    // the open ones now; for a period that is over, the alerts it opened
+    if ((!a.resolved_at || !current()) && a.area && within(a.area, state.area)) {
       const at = alertPoint(a);
       if (at) state.alerts.set(a.id, { a, at });
     }
     if (!drawing) drawing = requestAnimationFrame(drawAlerts); // one redraw for a batch
   }
+
+  // a dot's cases: those open now; for a period that is over, those opened in it
+  const opened = () => ({ opened_first: state.first, opened_last: state.last });
+  const markerCases = () => (current() ? { state: OPEN } : opened());
 
   function drawAlerts() {
     drawing = 0;
@@ -342,7 +493,7 @@
         const { a, at } = group[0];
         const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
         m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
-        m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
+        m.on("click", () => showCases({ scenario: a.scenario, area: a.area, ...markerCases(), label: scenarioName(a.scenario) }));
         m.addTo(alertLayer);
         continue;
       }
@@ -354,7 +505,7 @@
       m.on("click", () => {
         const bounds = L.latLngBounds(group.map((g) => g.at));
         if (map.getZoom() < map.getMaxZoom() - 1 && bounds.getNorthEast().distanceTo(bounds.getSouthWest()) > 5) map.fitBounds(bounds.pad(0.5));
-        else showCases({ area: group[0].a.area, state: OPEN, label: areaName(group[0].a.area) });
+        else showCases({ area: group[0].a.area, ...markerCases(), label: areaName(group[0].a.area) });
       });
       m.addTo(alertLayer);
     }
@@ -363,7 +514,8 @@
 
   async function loadAlerts() {
     const gen = state.gen;
-    const body = await json("/api/v1/alerts?" + qs({ open: "true", area: state.area, per_page: 500 }));
+    const which = current() ? { open: "true" } : period();
+    const body = await json("/api/v1/alerts?" + qs({ ...which, area: state.area, per_page: 500 }));
     if (gen !== state.gen) return;
     state.alerts.clear();
     body.items.forEach(markAlert);
@@ -394,12 +546,23 @@
   function drill(code) {
     if (code === state.area) return;
     state.area = code;
+    writeUrl();
+    reload();
+  }
+
+  // everything again for the area and period now chosen (a drill, a period, back/forward)
+  async function reload() {
     state.gen += 1;
+    const gen = state.gen;
     state.rows = {};
+    state.stream = [];
+    state.alerts.clear();
     crumbs();
     drawMap();
     renderTable();
-    state.stream = [];
+    await loadClock().catch(console.warn);
+    if (gen !== state.gen) return;
+    showPeriod();
     renderStream();
     loadAlerts().catch(console.warn);
     loadStream().catch(console.warn);
@@ -409,13 +572,13 @@
   // ------------------------------------------------------------------ KPIs
   // 社情民意与议事: GET /api/v1/participation/stats and the area's largest suggestion
   // groups; apart from the other figures, so a failure here leaves them be
-  const P_FIGURES = ["suggestions_month", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"];
+  const P_FIGURES = ["suggestions_total", "groups", "topics_raised", "topics_resolved", "actions", "actions_completed"];
   async function loadParticipation(gen) {
     try {
-      const area = encodeURIComponent(state.area);
+      const q = qs({ area: state.area, ...period() }); // the area's and the period's
       const [stats, groups] = await Promise.all([
-        json("/api/v1/participation/stats?area=" + area),
-        json("/api/v1/participation/groups?area=" + area),
+        json("/api/v1/participation/stats?" + q),
+        json("/api/v1/participation/groups?" + q),
       ]);
       if (gen !== state.gen) return;
       state.participation = { stats, groups: groups.slice(0, 5) };
@@ -452,22 +615,23 @@
   async function refresh() {
     const gen = state.gen;
     clearTimeout(state.timer);
-    loadParticipation(gen);
     try {
       await loadClock();
       if (gen !== state.gen) return;
       showPeriod();
+      loadParticipation(gen);
       const p = period();
       const level = state.areas[state.area].level;
       const by = CHILD[level];
-      const caseCount = (f) => json("/api/v1/cases?" + qs({ ...f, area: state.area, per_page: 1 })).then((b) => b.total);
+      const inPeriod = { opened_first: p.first, opened_last: p.last };
+      const caseCount = (f) => json("/api/v1/cases?" + qs({ ...f, ...inPeriod, area: state.area, per_page: 1 })).then((b) => b.total);
       const jobs = [
         json("/api/v1/kpis?" + qs({ area: state.area, ...p })),
         by ? json("/api/v1/kpis/breakdown?" + qs({ by, area: state.area, ...p })) : Promise.resolve({ rows: [] }),
         json("/api/v1/kpis/trend?" + qs({ area: state.area, ...p })),
         caseCount({ state: OPEN }),
         caseCount({ overdue: "true" }),
-        state.district ? json("/api/v1/kpis/breakdown?" + qs({ by: "scenario", area: state.district, ...p })) : Promise.resolve(null),
+        json("/api/v1/kpis/breakdown?" + qs({ by: "scenario", area: state.area, ...p })),
       ];
       const [kpi, bd, trend, open, overdue, scen] = await Promise.all(jobs);
       if (gen !== state.gen) return;
@@ -475,6 +639,11 @@
       // leave out the empty days before the first one, but show a week at least
       const first = trend.days.findIndex((d) => d.cases || d.closed);
       trend.days = trend.days.slice(Math.max(0, Math.min(first < 0 ? 0 : first, trend.days.length - 7)));
+      // no days after today; and today's rate only once something closed: the cases
+      // due later today count as due already, so a morning would read 0 % (issue 18)
+      const today = clock.day();
+      trend.days = trend.days.filter((d) => d.day <= today);
+      for (const d of trend.days) if (d.day === today && !d.closed) d.handling_rate = null;
       Object.assign(state, { kpi, trend, open, overdue, byScenario: scen });
       state.rows = Object.fromEntries(bd.rows.map((r) => [r.value, r]));
       renderTiles();
@@ -494,8 +663,9 @@
     if (tile.cases === "closed") return { state: "closed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_closed") };
     if (tile.cases === "dismissed") return { state: "dismissed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + name("case_states", "dismissed") };
     if (tile.cases === "opened") return { opened_first: p.first, opened_last: p.last, label: t("opened") };
-    if (tile.cases === "open") return { state: OPEN, label: t("open") };
-    return { overdue: "true", label: t("overdue") };
+    const inPeriod = { opened_first: p.first, opened_last: p.last };
+    if (tile.cases === "open") return { state: OPEN, ...inPeriod, label: t("open") + " · " + t("in_period") };
+    return { overdue: "true", ...inPeriod, label: t("overdue") + " · " + t("in_period") };
   }
 
   function renderTiles() {
@@ -516,8 +686,10 @@
         sub = t("closed") + " " + (k.closed ?? 0);
       } else if (tile.key === "open" && state.open !== null) {
         value = String(state.open);
+        sub = t("in_period");
       } else if (tile.key === "overdue" && state.overdue !== null) {
         value = String(state.overdue);
+        sub = t("in_period");
         cls = state.overdue > 0 ? "bad" : "good";
       }
       if (cls) b.classList.add(cls);
@@ -600,14 +772,18 @@
       series: [
         { name: t("opened"), type: "bar", data: days.map((d) => d.cases), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", data: days.map((d) => d.closed), itemStyle: { color: "#2ecc71" } },
-        { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
+        // a day with nothing due is a gap in the line, not a curve drawn across it
+        { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: false, showSymbol: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
       ],
     }, true);
 
     const rows = state.byScenario ? state.byScenario.rows.filter((r) => r.cases || r.closed || r.alerts) : [];
     rows.sort((a, b) => (b.cases || 0) - (a.cases || 0));
     const top = rows.slice(0, 12).reverse();
-    const none = !state.district ? t("only_district") : t("no_data");
+    const none = t("no_data");
+    const here = " · " + areaName(state.area); // the area the figures are of (issue 18)
+    $("scenario-title").textContent = t("by_scenario") + here;
+    $("module-title").textContent = t("by_module") + here;
     charts.scenario.setOption({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
       title: top.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
@@ -656,32 +832,38 @@
   });
   charts.scenario.on("click", (p) => {
     if (!p.data || !p.data.id) return;
-    showCases({ area: state.district, scenario: p.data.id, ...closedOrOpened(p.seriesIndex), label: scenarioName(p.data.id) + " · " + p.seriesName });
+    showCases({ area: state.area, scenario: p.data.id, ...closedOrOpened(p.seriesIndex), label: scenarioName(p.data.id) + " · " + p.seriesName });
   });
   charts.module.on("click", (p) => {
     if (!p.data || !p.data.id) return;
-    showCases({ area: state.district, module: p.data.id, ...closedOrOpened(p.seriesIndex), label: name("modules", p.data.id) + " · " + p.seriesName });
+    showCases({ area: state.area, module: p.data.id, ...closedOrOpened(p.seriesIndex), label: name("modules", p.data.id) + " · " + p.seriesName });
   });
 
   // ------------------------------------------------------------------ live alerts
   // newest change first (an alert's resolution, else its opening), the area's own only
+  // (a period that is over: the alerts it opened, newest first, and a line saying so)
   const changedAt = (a) => Date.parse(a.resolved_at || a.opened_at) || 0;
+  const openedAt = (a) => Date.parse(a.opened_at) || 0;
   function renderStream() {
     const box = $("stream");
     box.replaceChildren();
+    const isLive = current();
+    const at = isLive ? changedAt : openedAt;
+    $("stream-title").textContent = t(isLive ? "stream" : "stream_period");
     const shown = state.stream
       .filter(({ a }) => a.area && within(a.area, state.area))
-      .sort((x, y) => changedAt(y.a) - changedAt(x.a));
+      .sort((x, y) => at(y.a) - at(x.a));
+    if (!isLive) box.append(el("li", t("stream_past"), "note"));
     if (!shown.length) box.append(el("li", t("no_alerts"), "empty"));
     for (const { a, live } of shown) {
       const li = el("li", null, "sev-" + a.severity + (live ? " live" : "") + (a.resolved_at ? " resolved" : ""));
       li.dataset.scenario = a.scenario;
       li.dataset.id = a.id;
       li.dataset.area = a.area;
-      li.append(el("span", when(a.resolved_at || a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
+      li.append(el("span", when(isLive ? a.resolved_at || a.opened_at : a.opened_at), "t"), el("div", scenarioName(a.scenario), "n"));
       const meta = [name("severities", a.severity), areaName(a.area), a.count > 1 ? a.count + t("count_times") : "", a.resolved_at ? t("resolved") : ""];
       li.append(el("div", meta.filter(Boolean).join(" · "), "m"));
-      li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, label: scenarioName(a.scenario) }));
+      li.addEventListener("click", () => showCases({ scenario: a.scenario, area: a.area || state.area, ...(isLive ? {} : opened()), label: scenarioName(a.scenario) }));
       box.append(li);
     }
     countAlerts();
@@ -692,11 +874,12 @@
     $("stream-count").textContent = t("open_alerts") + " " + state.alerts.size;
   }
 
-  // the live alerts of the area shown (issue 18: it stayed district-wide on a drill-down)
+  // the alerts of the area and period shown (issue 18: it stayed district-wide on a
+  // drill-down), then, while the period holds today, the live ones as they come
   async function loadStream() {
-    const area = state.area;
-    const body = await json("/api/v1/alerts?" + qs({ area, per_page: 30 }));
-    if (area !== state.area) return; // drilled on meanwhile
+    const gen = state.gen;
+    const body = await json("/api/v1/alerts?" + qs({ area: state.area, ...period(), per_page: 30 }));
+    if (gen !== state.gen) return; // drilled on, or another period, meanwhile
     const seen = new Set(state.stream.map((s) => s.a.id));
     for (const a of body.items) if (!seen.has(a.id)) state.stream.push({ a, live: false });
     renderStream();
@@ -707,6 +890,7 @@
     source.onopen = () => setLive("live");
     source.onerror = () => setLive(source.readyState === EventSource.CLOSED ? "offline" : "connecting");
     source.addEventListener("alert", (ev) => {
+      if (!current()) return; // a period that is over: its own alerts, not the live ones
       const a = JSON.parse(ev.data);
       state.stream = state.stream.filter((s) => s.a.id !== a.id);
       state.stream.unshift({ a, live: true });
@@ -795,11 +979,12 @@
     const district = areas.find((a) => !a.parent);
     const posts = me.areas.filter((c) => state.areas[c]);
     state.root = posts.length ? posts[0] : district.code;
-    state.district = me.role === "admin" || state.root === district.code ? district.code : null;
-    state.area = state.root;
+    // the data's own latest month: the default period (a demo's, last year's database)
+    const latest = await json("/api/v1/kpis/latest").catch(() => ({}));
+    state.dataMonth = latest.month || null;
+    applyUrl();
     applyLang();
-    drawMap();
     connect();
-    await Promise.all([loadAlerts(), loadStream(), refresh()]).catch(console.warn);
+    await reload();
   })();
 })();
