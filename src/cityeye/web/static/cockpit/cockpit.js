@@ -104,8 +104,16 @@
   }
 
   const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // a day as nobody can misread it: 10-02 in Chinese, "2 Oct" in English (never "02/10")
+  function dayLabel(day) {
+    if (state.lang !== "en") return day.slice(5);
+    const [, m, d] = day.split("-").map(Number);
+    return d + " " + MONTHS[m - 1];
+  }
   function when(iso) {
-    return time.short(iso, state.lang === "en" ? "en-GB" : "zh-CN"); // in the district's timezone
+    // in the district's timezone
+    return state.lang === "en" ? dayLabel(time.day(iso)) + " " + time.hm(iso) : time.short(iso, "zh-CN");
   }
   function rateClass(r, lowGood) {
     if (r === null || r === undefined) return "";
@@ -138,6 +146,7 @@
     renderCharts();
     renderStream();
     renderParticipation();
+    layers.relabel();
     if (!$("cases").hidden && state.filter) showCases(state.filter, false);
   }
 
@@ -193,6 +202,16 @@
   window.cityeye.tiles(map); // only when configured
   const shapesLayer = L.layerGroup().addTo(map);
   const alertLayer = L.layerGroup().addTo(map);
+  // the map's layers and their legend (layers.js); the alert markers in a pane above them
+  const layers = window.cityeye.layers.attach(map, {
+    lang: () => state.lang, bbox, children, areaName, place: (p) => alertPoint(p),
+    level: (code) => state.areas[code] && state.areas[code].level,
+    boundary: (code) => {
+      const g = geometries(code);
+      return g.length ? { type: "GeometryCollection", geometries: g } : null;
+    },
+  });
+  const screen = window.cityeye.screen; // sizes, kiosk, the critical-alert cue (screen.js)
   let shapes = {}; // child code → its L.geoJSON layer
 
   function geometries(code, depth = 0) {
@@ -233,9 +252,16 @@
       layer.addTo(shapesLayer);
       shapes[code] = layer;
     }
-    const bounds = L.featureGroup(Object.values(shapes)).getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    fitShapes();
     styleMap();
+    layers.draw(state.area);
+  }
+
+  // the area fills the map: on a drill, and again whenever the map's box changes size
+  // (another screen, the layers' legend taking a second line)
+  function fitShapes() {
+    const bounds = L.featureGroup(Object.values(shapes)).getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false }); // no animation: a permanent tooltip removed mid-zoom is left behind
   }
 
   function tooltip(code) {
@@ -330,17 +356,18 @@
     drawing = 0;
     alertLayer.clearLayers();
     countAlerts();
+    const k = screen.rem() / 16; // markers and clusters at the screen's scale (16 px at 1920)
     const cells = new Map();
     for (const item of state.alerts.values()) {
       const p = map.latLngToLayerPoint(item.at);
-      const key = Math.floor(p.x / CLUSTER_PX) + ":" + Math.floor(p.y / CLUSTER_PX);
+      const key = Math.floor(p.x / (CLUSTER_PX * k)) + ":" + Math.floor(p.y / (CLUSTER_PX * k));
       if (!cells.has(key)) cells.set(key, []);
       cells.get(key).push(item);
     }
     for (const group of cells.values()) {
       if (group.length === 1) {
         const { a, at } = group[0];
-        const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
+        const m = L.circleMarker(at, { radius: (a.severity === "critical" ? 10 : 8) * k, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity, pane: "alerts" });
         m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
         m.on("click", () => showCases({ scenario: a.scenario, area: a.area, state: OPEN, label: scenarioName(a.scenario) }));
         m.addTo(alertLayer);
@@ -349,7 +376,7 @@
       const worst = group.reduce((w, g) => ((RANK[g.a.severity] || 0) > (RANK[w.a.severity] || 0) ? g : w)).a.severity;
       const lat = group.reduce((n, g) => n + g.at[0], 0) / group.length;
       const lon = group.reduce((n, g) => n + g.at[1], 0) / group.length;
-      const m = L.circleMarker([lat, lon], { radius: Math.min(22, 10 + 2 * Math.sqrt(group.length)), color: "#fff", weight: 2, fillColor: SEV[worst] || "#3498db", fillOpacity: 0.95, className: "alert-marker alert-cluster sev-" + worst });
+      const m = L.circleMarker([lat, lon], { radius: Math.min(22, 10 + 2 * Math.sqrt(group.length)) * k, color: "#fff", weight: 2, fillColor: SEV[worst] || "#3498db", fillOpacity: 0.95, className: "alert-marker alert-cluster sev-" + worst, pane: "alerts" });
       m.bindTooltip(String(group.length), { permanent: true, direction: "center", className: "cluster-count" });
       m.on("click", () => {
         const bounds = L.latLngBounds(group.map((g) => g.at));
@@ -360,6 +387,7 @@
     }
   }
   map.on("zoomend", drawAlerts);
+  screen.onChange(drawAlerts);
 
   async function loadAlerts() {
     const gen = state.gen;
@@ -585,40 +613,44 @@
   const fit = new ResizeObserver(() => {
     Object.values(charts).forEach((c) => c.resize());
     map.invalidateSize();
+    fitShapes();
   });
   for (const id of ["chart-trend", "chart-scenario", "chart-module", "map"]) fit.observe($(id));
+  screen.onChange(renderCharts); // a new screen size: the charts' text follows
 
   function renderCharts() {
     const text = { color: "#e6eef7", fontFamily: "cityeye-sans, system-ui, sans-serif" };
     const tooltip = { trigger: "axis", backgroundColor: "#132a44", borderColor: "#2c4a6e", textStyle: { color: "#e6eef7" } };
     const legend = { textStyle: { color: "#c7d5e4" }, top: 0 };
     const days = state.trend ? state.trend.days : [];
-    charts.trend.setOption({
+    charts.trend.setOption(screen.chart({
       textStyle: text, tooltip, legend, grid: { left: 44, right: 48, top: 30, bottom: 26 },
-      xAxis: { type: "category", data: days.map((d) => d.day.slice(5)), ...axis },
+      xAxis: { type: "category", data: days.map((d) => dayLabel(d.day)), ...axis },
       yAxis: [{ type: "value", minInterval: 1, ...axis }, { type: "value", min: 0, max: 100, axisLabel: { color: "#9fb3c8", formatter: "{value}%" }, splitLine: { show: false } }],
       series: [
         { name: t("opened"), type: "bar", data: days.map((d) => d.cases), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", data: days.map((d) => d.closed), itemStyle: { color: "#2ecc71" } },
         { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
       ],
-    }, true);
+    }, $("chart-trend")), true);
 
     const rows = state.byScenario ? state.byScenario.rows.filter((r) => r.cases || r.closed || r.alerts) : [];
     rows.sort((a, b) => (b.cases || 0) - (a.cases || 0));
-    const top = rows.slice(0, 12).reverse();
+    const fits = screen.rows($("chart-scenario"), 12); // as many as show their names
+    const top = rows.slice(0, fits).reverse();
     const none = !state.district ? t("only_district") : t("no_data");
-    charts.scenario.setOption({
+    charts.scenario.setOption(screen.chart({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
-      title: top.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
+      title: top.length ? (rows.length > top.length ? { text: screen.top(top.length), right: 0, top: 0, textStyle: { color: "#8da2b8", fontWeight: 400 } } : undefined) : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 150, right: 20, top: 28, bottom: 22 },
       xAxis: { type: "value", minInterval: 1, ...axis },
-      yAxis: { type: "category", data: top.map((r) => scenarioName(r.value)), ...axis, axisLabel: { color: "#c7d5e4", width: 140, overflow: "truncate" } },
+      // the name without its module (城市管理·道路积水 → 道路积水): the module has its own chart
+      yAxis: { type: "category", data: top.map((r) => scenarioName(r.value).split("·").pop()), ...axis, axisLabel: { color: "#c7d5e4", width: 140, overflow: "truncate" } },
       series: [
         { name: t("opened"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.cases, id: r.value })), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.closed, id: r.value })), itemStyle: { color: "#2ecc71" } },
       ],
-    }, true);
+    }, $("chart-scenario")), true);
 
     const mods = {};
     for (const r of state.byScenario ? state.byScenario.rows : []) {
@@ -630,7 +662,7 @@
       mods[m].due += r.due || 0;
     }
     const mk = names.entries("modules").map(([m]) => m).filter((m) => mods[m]);
-    charts.module.setOption({
+    charts.module.setOption(screen.chart({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
       title: mk.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 44, right: 20, top: 28, bottom: 26 },
@@ -640,7 +672,7 @@
         { name: t("opened"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
       ],
-    }, true);
+    }, $("chart-module")), true);
   }
 
   function closedOrOpened(seriesIndex) {
@@ -713,6 +745,8 @@
       state.stream.length = Math.min(state.stream.length, 60);
       markAlert(a);
       renderStream();
+      // a new critical alert: the banner and the tone (screen.js)
+      screen.alert(a, { scenario: state.scenarios[a.scenario], area: areaName(a.area), open: () => showCases({ scenario: a.scenario, area: a.area, label: scenarioName(a.scenario) }) });
     });
   }
 
@@ -791,6 +825,7 @@
     applyLang();
     drawMap();
     connect();
+    screen.kiosk({ root: state.root, children: () => children(state.root), drill }); // ?kiosk=1
     await Promise.all([loadAlerts(), loadStream(), refresh()]).catch(console.warn);
   })();
 })();
