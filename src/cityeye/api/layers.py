@@ -18,8 +18,10 @@ smoke detector speaks only when it smells smoke.
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -36,6 +38,7 @@ from cityeye.api.presenters import (
 from cityeye.domain import AreaLevel, Device, Party, PartyKind, World
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.users import scope_of
+from cityeye.store import Store
 from cityeye.store.case_queries import find_alerts
 
 #: A device that sent an event within this long before the server's "now" is online.
@@ -51,7 +54,27 @@ PRIVATE = "private"
 #: The most open alerts one map asks about (a district's busiest morning is hundreds).
 MAX_ALERTS = 5000
 
+#: How long one answer of "which devices were heard" serves every map (real seconds):
+#: it reads a day of events, which on a busy district is not a per-request query.
+HEARD_TTL_S = 60.0
+
 router = APIRouter(prefix="/api/v1", tags=["district"])
+#: store → (monotonic time of the answer, the answer): shared by everyone's maps.
+_heard: weakref.WeakKeyDictionary[Store, tuple[float, dict[str, datetime]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def heard(store: Store, now: datetime) -> dict[str, datetime]:
+    """Every device's latest event in the :data:`HEARD_WITHIN` before ``now``, at
+    most :data:`HEARD_TTL_S` old (every open cockpit asks each minute and on each
+    drill; this answers them all with one read of the events)."""
+    cached = _heard.get(store)
+    if cached is not None and time.monotonic() - cached[0] < HEARD_TTL_S:
+        return cached[1]
+    found = store.devices_heard_since(now - HEARD_WITHIN, now)
+    _heard[store] = (time.monotonic(), found)
+    return found
 
 
 def _personal(world: World, device: Device) -> bool:
@@ -104,12 +127,12 @@ def map_layers(
     open_alerts, _ = find_alerts(svc.store, scope, open_only=True, areas=wanted, limit=MAX_ALERTS)
     alarming = _alarming(world, {a.key for a in open_alerts})
     devices = [d for d in sorted(world.devices.values(), key=lambda d: d.id) if shown(d.area)]
-    heard = svc.store.devices_heard_since(now - HEARD_WITHIN, now, {d.id for d in devices})
+    recent = heard(svc.store, now)
 
     def state(device: Device) -> str:
         if device.id in alarming:
             return "alarming"
-        return "online" if device.id in heard else "quiet"
+        return "online" if device.id in recent else "quiet"
 
     points = [d for d in devices if not _personal(world, d)]
     elderly_by_community: dict[str, set[str]] = defaultdict(set)
