@@ -10,7 +10,7 @@
 // policy), and no script can get round that. The sound button says so ("点一下页面以
 // 启用提示音") until then, and the banner flashes anyway. A wall screen with nobody at
 // it needs its browser started with --autoplay-policy=no-user-gesture-required
-// (docs/cockpit.md). The tone is made here with WebAudio: no audio file.
+// (docs/cockpit.md). The tone is common.js's WebAudio chime: no audio file.
 "use strict";
 window.cityeye = window.cityeye || {};
 window.cityeye.screen = (function () {
@@ -138,11 +138,12 @@ window.cityeye.screen = (function () {
   }
 
   // ------------------------------------------------------------------ sound
-  let audio = null;
+  // the chime and the browsers' rule about it are common.js's (cityeye.sound)
+  const sound = window.cityeye.sound;
   let muted = localStorage.getItem(MUTE_KEY) === "1";
   function soundState() {
     if (muted) return "muted";
-    return audio && audio.state === "running" ? "ready" : "locked";
+    return sound.ready() ? "ready" : "locked";
   }
   function showSound() {
     const b = $("sound");
@@ -153,34 +154,13 @@ window.cityeye.screen = (function () {
     b.setAttribute("aria-pressed", String(!muted));
   }
   // the first click or key anywhere: the browser now lets the page make a sound
-  function unlock() {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!audio && Ctx) {
-      audio = new Ctx();
-      audio.onstatechange = showSound;
-    }
-    if (audio && audio.state === "suspended") audio.resume().then(showSound, showSound);
-    showSound();
-  }
-  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlock, { capture: true });
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { sound.unlock(); showSound(); }, { capture: true });
+  sound.onChange(showSound);
 
-  // three short beeps, high-low-high, made here (no audio file); whether it played
+  // three beeps, high-low-high; whether they can be heard
   function tone() {
     if (soundState() !== "ready") return false;
-    const t0 = audio.currentTime + 0.02;
-    [880, 660, 880].forEach((hz, i) => {
-      const o = audio.createOscillator();
-      const g = audio.createGain();
-      const at = t0 + i * 0.35;
-      o.type = "sine";
-      o.frequency.value = hz;
-      g.gain.setValueAtTime(0.0001, at);
-      g.gain.exponentialRampToValueAtTime(0.35, at + 0.03);
-      g.gain.exponentialRampToValueAtTime(0.0001, at + 0.3);
-      o.connect(g).connect(audio.destination);
-      o.start(at);
-      o.stop(at + 0.32);
-    });
+    sound.chime([880, 660, 880], 0.35, 0.35);
     return true;
   }
 
