@@ -81,6 +81,10 @@ function measure() {
     // each chart's plot leaves room for its labels: contained, or set after their width
     const labelWidth = (o.yAxis || []).filter((a) => a.type === "category").map((a) => a.axisLabel.width)[0];
     contain = contain && o.grid.every((g) => g.containLabel === true || (labelWidth && g.left >= labelWidth));
+    // and below the plot, a line of x-axis labels fits inside the chart (it was cut off)
+    const rect = chart(id).getModel().getComponent("grid", 0).coordinateSystem.getRect();
+    const x = o.xAxis[0];
+    if (x.type === "category") contain = contain && rect.y + rect.height + (x.axisLabel.margin || 8) + x.axisLabel.fontSize * 1.2 <= chart(id).getHeight() + 0.5;
   }
   const scen = chart("chart-scenario");
   const so = scen.getOption();

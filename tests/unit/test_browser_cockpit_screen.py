@@ -71,7 +71,12 @@ def test_the_cockpit_fits_every_screen_and_cues_a_critical_alert(tmp_path: Path)
     def ts(minutes: int) -> str:
         return (now + timedelta(minutes=minutes)).isoformat()
 
+    # three weeks back first (event time moves on from it): the trend has 21 days,
+    # more than can each carry a label
     before = [
+        {"id": "old", "kind": "report.citizen", "ts": ts(-21 * 24 * 60), "source": "app",
+         "area": "G0002", "attrs": {"category": "road", "text": "井盖松动"}},
+    ] + [
         {"id": f"e{i}", "kind": kind, "ts": ts(-90 + i), "source": "gw", "device_id": device,
          "attrs": attrs}
         for i, (device, kind, attrs) in enumerate(RAISES)

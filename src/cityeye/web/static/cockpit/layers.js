@@ -65,7 +65,9 @@ window.cityeye.layers = (function () {
       const g = groups.labels;
       g.clearLayers();
       const kids = ctx.children(area);
-      for (const code of kids.length ? kids : [area]) {
+      // the biggest areas first: where two names would overlap, the bigger keeps its own
+      const size = (code) => { const b = ctx.bbox(code); return b ? (b.maxX - b.minX) * (b.maxY - b.minY) : 0; };
+      for (const code of (kids.length ? kids : [area]).slice().sort((a, b) => size(b) - size(a))) {
         const p = middle(code);
         if (!p) continue;
         g.addLayer(text(p, ctx.areaName(code), { direction: "center" }));
@@ -77,8 +79,10 @@ window.cityeye.layers = (function () {
       const g = groups.elderly;
       g.clearLayers();
       for (const c of data ? data.elderly : []) {
-        const p = middle(c.area);
-        if (!p) continue;
+        const centre = middle(c.area);
+        if (!centre) continue;
+        // just under the community's name, not on it
+        const p = map.containerPointToLatLng(map.latLngToContainerPoint(centre).add([0, 1.5 * rem()]));
         const radius = (9 + 2.2 * Math.sqrt(c.count)) * (rem() / 16);
         // not clickable: the bubble is a number, and the areas under it drill down
         const m = L.circleMarker(p, { radius, color: "#f5eef8", weight: 1.5, fillColor: "#8e44ad", fillOpacity: 0.85, pane: "layers", className: "elderly-bubble", interactive: false });
@@ -150,7 +154,24 @@ window.cityeye.layers = (function () {
       venues();
       grids();
       bar();
+      declutter();
     }
+
+    // Names never on top of each other: one that would overlap a name already shown is
+    // left out at this zoom (the table lists every area, and hovering one names it).
+    function declutter() {
+      const kept = [];
+      for (const tip of [...groups.labels.getLayers(), ...groups.grids.getLayers()]) {
+        const e = tip.getElement ? tip.getElement() : null;
+        if (!e || !e.classList.contains("area-label")) continue;
+        e.classList.remove("crowded");
+        const r = e.getBoundingClientRect();
+        if (!r.width) continue;
+        if (kept.some((k) => r.left < k.right && r.right > k.left && r.top < k.bottom && r.bottom > k.top)) e.classList.add("crowded");
+        else kept.push(r);
+      }
+    }
+    map.on("zoomend", () => { if (area) { elderly(); declutter(); } });
 
     // the legend and switches: a box, the symbol, the name and how many; the states of
     // devices and cameras counted beside them

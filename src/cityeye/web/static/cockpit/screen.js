@@ -84,7 +84,10 @@ window.cityeye.screen = (function () {
         // a column chart's few names: all of them, wrapped to the column's width
         Object.assign(label, { interval: 0, width: Math.max(fs * 3, (width - fs * 4) / n - fs * 0.4), overflow: "break", lineHeight: fs * 1.15 });
       } else if (a.type === "category" && horizontal) {
-        Object.assign(label, { hideOverlap: true }); // days: every so many, never on top of each other
+        // days: every so many, never on top of each other; room below for them (ECharts
+        // counts these labels shorter than they are: the bottom line was cut off)
+        Object.assign(label, { hideOverlap: true });
+        o.grid = { ...o.grid, bottom: fs * 1.1 };
       } else if (a.type === "category") {
         // a bar chart's names: every one, as wide as the longest (at most 40 % of the
         // chart, shortened with … beyond); the plot starts after them (ECharts'
