@@ -54,8 +54,27 @@ RAISES = [
 ]
 
 
+#: The district's other streets (no communities of their own here): ten rows in the
+#: table, which then scrolls, and its scroll bar takes a little of its width.
+STREETS = [
+    "上塘街道",
+    "祥符街道",
+    "半山街道",
+    "康桥街道",
+    "米市巷街道",
+    "湖墅街道",
+    "拱宸桥街道",
+    "和睦街道",
+    "大关街道",
+]
+
+
 def world(tmp_path: Path) -> Path:
     doc = yaml.safe_load((FIXTURES / "world_small.yaml").read_text("utf-8"))
+    doc["areas"] += [
+        {"code": f"3301050{i + 2:02d}", "name": name, "level": "street", "parent": "330105"}
+        for i, name in enumerate(STREETS)
+    ]
     doc["devices"] += DEVICES
     doc["subjects"].append(
         {"id": "S2", "tags": ["elderly_alone"], "area": "G0003", "name": "李阿婆"}
@@ -142,8 +161,11 @@ def test_the_cockpit_fits_every_screen_and_cues_a_critical_alert(tmp_path: Path)
     assert layers["drawn"]["devices"] == layers["api"]["devices"]
     assert layers["drawn"]["cameras"] == layers["api"]["cameras"] == 2
     assert layers["drawn"]["venues"] == layers["api"]["venues"] == 2
-    assert layers["drawn"]["elderly"] == layers["api"]["elderly"] == 2  # two communities
-    assert layers["bubbles"] == ["1", "1"]  # a count, never a name
+    # one resident in each of two communities (the API's counts), and on the district's
+    # map one bubble for their street: a count, never a name
+    assert layers["api"]["elderly"] == 2
+    assert layers["drawn"]["elderly"] == 1
+    assert layers["bubbles"] == ["2"]
     assert "王阿姨" not in layers["mapText"]
     assert "李阿婆" not in layers["mapText"]
     assert layers["alarming"] >= 1  # the manhole, the gas detector …

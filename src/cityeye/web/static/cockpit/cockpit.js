@@ -206,6 +206,7 @@
   const layers = window.cityeye.layers.attach(map, {
     lang: () => state.lang, bbox, children, areaName, place: (p) => alertPoint(p),
     level: (code) => state.areas[code] && state.areas[code].level,
+    parent: (code) => state.areas[code] && state.areas[code].parent,
     boundary: (code) => {
       const g = geometries(code);
       return g.length ? { type: "GeometryCollection", geometries: g } : null;
@@ -565,6 +566,7 @@
     { key: "dismissed", state: "dismissed", count: true, f: () => ({ state: "dismissed", closed_first: state.first, closed_last: state.last }) },
   ];
 
+  const SHORT = { cases: "New", handling_rate: "Handled", on_time_rate: "On time", co_governance_rate: "Co-gov.", satisfaction: "Satisfied", dismissed: "False alarm" };
   // a column's heading: a KPI's word, or a case state's name (误报撤销)
   const heading = (c) => (c.state ? name("case_states", c.state) : t(c.label || c.key));
 
@@ -574,7 +576,13 @@
     $("table-title").textContent = t("children") + (level ? " · " + name("area_levels", level) : "");
     const head = el("tr");
     head.append(el("th", t("name")));
-    for (const c of COLS) head.append(el("th", heading(c)));
+    for (const c of COLS) {
+      // English headings are long ("Co-governance rate"): the table's own short one, the
+      // whole name on hover, so that the eight columns fit a 1280 screen
+      const th = el("th", state.lang === "en" && SHORT[c.key] ? SHORT[c.key] : heading(c));
+      th.title = heading(c);
+      head.append(th);
+    }
     $("table").tHead.replaceChildren(head);
     const body = $("table").tBodies[0];
     body.replaceChildren();
@@ -666,11 +674,12 @@
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
       title: mk.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 44, right: 20, top: 28, bottom: 26 },
-      xAxis: { type: "category", data: mk.map((m) => name("modules", m)), ...axis },
-      yAxis: { type: "value", minInterval: 1, ...axis },
+      // bars across, the names beside them: "Livelihood services" under a column was cut
+      xAxis: { type: "value", minInterval: 1, ...axis },
+      yAxis: { type: "category", inverse: true, data: mk.map((m) => name("modules", m)), ...axis },
       series: [
-        { name: t("opened"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
-        { name: t("closed"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
+        { name: t("opened"), type: "bar", barMaxWidth: 22, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
+        { name: t("closed"), type: "bar", barMaxWidth: 22, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
       ],
     }, $("chart-module")), true);
   }

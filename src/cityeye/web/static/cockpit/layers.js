@@ -75,15 +75,37 @@ window.cityeye.layers = (function () {
       drawn.labels = g.getLayers().length;
     }
 
+    // The communities' counts as many bubbles as the map has areas: a district's map
+    // one per street, a street's one per community, a community's its own — never
+    // finer than a community (the API's counts are per community).
+    function bubbles() {
+      const kids = ctx.children(area);
+      const level = ctx.level(area);
+      const home = (code) => {
+        if (level === "community" || level === "grid" || !kids.length) return area;
+        for (let c = code; c; c = ctx.parent(c)) if (kids.includes(c)) return c;
+        return null;
+      };
+      const out = new Map();
+      for (const c of data ? data.elderly : []) {
+        const at = home(c.area);
+        if (!at) continue;
+        const b = out.get(at) || { area: at, count: 0 };
+        b.count += c.count;
+        out.set(at, b);
+      }
+      return [...out.values()];
+    }
+
     function elderly() {
       const g = groups.elderly;
       g.clearLayers();
-      for (const c of data ? data.elderly : []) {
+      for (const c of bubbles()) {
         const centre = middle(c.area);
         if (!centre) continue;
         // just under the community's name, not on it
         const p = map.containerPointToLatLng(map.latLngToContainerPoint(centre).add([0, 1.5 * rem()]));
-        const radius = (9 + 2.2 * Math.sqrt(c.count)) * (rem() / 16);
+        const radius = Math.min(24, 8 + 1.3 * Math.sqrt(c.count)) * (rem() / 16);
         // not clickable: the bubble is a number, and the areas under it drill down
         const m = L.circleMarker(p, { radius, color: "#f5eef8", weight: 1.5, fillColor: "#8e44ad", fillOpacity: 0.85, pane: "layers", className: "elderly-bubble", interactive: false });
         m.bindTooltip(String(c.count), { permanent: true, direction: "center", className: "elderly-count", interactive: false });
