@@ -70,7 +70,10 @@ window.cityeye.layers = (function () {
       for (const code of (kids.length ? kids : [area]).slice().sort((a, b) => size(b) - size(a))) {
         const p = middle(code);
         if (!p) continue;
-        g.addLayer(text(p, ctx.areaName(code), { direction: "center" }));
+        // inside 明真宫社区 its grids are 第1网格 …: the name without its parent's in front
+        const full = ctx.areaName(code), outer = ctx.areaName(area);
+        const short = code !== area && full.startsWith(outer) && full.length > outer.length ? full.slice(outer.length) : full;
+        g.addLayer(text(p, short, { direction: "center" }));
       }
       drawn.labels = g.getLayers().length;
     }
@@ -160,7 +163,9 @@ window.cityeye.layers = (function () {
         if (level === "community" || level === "grid") {
           const p = middle(grid.area);
           if (!p) continue;
-          const who = grid.workers.join("、"); // on_duty: null, no roster says who is on duty
+          // the name without the note after it: 袁峰军（明真宫社区第4网格专职网格员） → 袁峰军
+          // (on_duty is null: no roster says who is on duty, so nobody is marked so)
+          const who = grid.workers.map((w) => w.replace(/\s*[（(][^）)]*[）)]$/, "")).join("、");
           g.addLayer(text(p, t("worker") + " " + who, { direction: "bottom", offset: [0, rem()] }));
         }
       }
