@@ -21,7 +21,7 @@ from cityeye.api.app import create_app
 from cityeye.api.meta import GROUPS, meta
 from cityeye.cases import book
 from cityeye.cases.lifecycle import Action, Note, Record
-from cityeye.domain import REPORT_CATEGORIES
+from cityeye.domain import DEVICE_KINDS, REPORT_CATEGORIES
 from cityeye.domain.labels import Labelled
 from cityeye.store import Store
 
@@ -124,7 +124,8 @@ def test_meta_serves_the_enums_own_names(client: TestClient) -> None:
     assert body["report_categories"] == {
         c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
     }
-    assert set(body) == {*GROUPS, "report_categories"}
+    assert body["device_kinds"] == {d.kind: {"zh": d.zh, "en": d.en} for d in DEVICE_KINDS.values()}
+    assert set(body) == {*GROUPS, "report_categories", "device_kinds"}
 
 
 def test_meta_is_cached_by_its_etag(client: TestClient) -> None:

@@ -27,6 +27,7 @@ from cityeye.api import (
     cases,
     district,
     events,
+    layers,
     meta,
     notifications,
     open311,
@@ -185,6 +186,7 @@ def create_app(
         app.include_router(open311.router)
         app.include_router(cases.router)
         app.include_router(district.router)
+        app.include_router(layers.router)
         app.include_router(portal.router)
         app.include_router(places.router)
         app.include_router(participation.router)

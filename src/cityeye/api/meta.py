@@ -19,7 +19,15 @@ from pydantic import BaseModel
 
 from cityeye.cases.lifecycle import Action, Note, Record
 from cityeye.cases.outbox import NoticeKind
-from cityeye.domain import REPORT_CATEGORIES, AreaLevel, CaseState, Module, PartyKind, Severity
+from cityeye.domain import (
+    DEVICE_KINDS,
+    REPORT_CATEGORIES,
+    AreaLevel,
+    CaseState,
+    Module,
+    PartyKind,
+    Severity,
+)
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
     Channel,
@@ -66,6 +74,7 @@ def meta() -> dict[str, dict[str, dict[str, str]]]:
     out["report_categories"] = {
         c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
     }
+    out["device_kinds"] = {d.kind: {"zh": d.zh, "en": d.en} for d in DEVICE_KINDS.values()}
     return out
 
 
@@ -87,7 +96,8 @@ def get_meta(request: Request) -> Any:
     ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
     ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
     ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
-    ``participant_roles``, ``suggestion_channels`` and ``report_categories``; each
+    ``participant_roles``, ``suggestion_channels``, ``report_categories`` and
+    ``device_kinds`` (the cockpit map's legend); each
     maps a value to ``{"zh", "en"}``. Public (no data, only names); send
     ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
     wanted = request.headers.get("if-none-match", "")

@@ -28,6 +28,7 @@ from cityeye.domain import (
     Event,
     Party,
     Severity,
+    Venue,
     World,
 )
 from cityeye.domain.dates import iso_utc, local_date
@@ -128,6 +129,52 @@ def party_json(party: Party) -> dict[str, Any]:
 
 def device_json(device: Device) -> dict[str, Any]:
     return {"id": device.id, "kind": device.kind, "area": device.area, "tags": list(device.tags)}
+
+
+def map_device_json(device: Device, state: str) -> dict[str, Any]:
+    """A device as a point on the cockpit's map (``GET /api/v1/map/layers``): its kind,
+    area, point and state (``alarming``, ``online``, ``quiet``) — never the subject,
+    building or anything else it is tied to. Its id stays for the page to key markers
+    by; the page never shows it."""
+    return {
+        "id": device.id,
+        "kind": device.kind,
+        "area": device.area,
+        "lat": device.lat,
+        "lon": device.lon,
+        "state": state,
+    }
+
+
+def map_venue_json(venue: Venue, kind: str) -> dict[str, Any]:
+    """A venue on the cockpit's map: its public name and point (as the portal's places
+    show them), and the one watch-list tag it is on the map for (``kind``)."""
+    return {
+        "id": venue.id,
+        "name": venue.name,
+        "area": venue.area,
+        "lat": venue.lat,
+        "lon": venue.lon,
+        "kind": kind,
+    }
+
+
+def map_elderly_json(area: Area, people: int, devices: Mapping[str, int]) -> dict[str, Any]:
+    """The registered elderly people living alone of one community, as a count only
+    (a bubble on the big screen): never a name, an age, a building or an address; the
+    states of their home devices likewise only counted."""
+    return {"area": area.code, "name": area.name, "count": people, "devices": dict(devices)}
+
+
+def map_grid_json(area: Area, workers: Sequence[Party]) -> dict[str, Any]:
+    """A grid and the grid workers (网格员) who serve it. ``on_duty`` is ``None``: no
+    duty roster is in the world or the store, so the map cannot say who is on duty."""
+    return {
+        "area": area.code,
+        "name": area.name,
+        "workers": [p.name for p in workers],
+        "on_duty": None,
+    }
 
 
 def scenario_json(spec: ScenarioSpec) -> dict[str, Any]:

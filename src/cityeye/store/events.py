@@ -355,6 +355,22 @@ class EventRepo(Repo):
                 counts[area.code] += int(n)
         return dict(counts)
 
+    def devices_heard_since(self, since: datetime, until: datetime) -> dict[str, datetime]:
+        """Each device's latest event time in ``since..until`` (event time), for the
+        devices that sent one: what the cockpit's map calls a device "online". The
+        store keeps no device state of its own; this is all it knows. It reads the
+        events of the window without an index on ``device_id`` (migration 0011 dropped
+        it to keep inserts cheap), so it is for a map's refresh, not a hot path."""
+        e = t.events.c
+        query = (
+            select(e.device_id, func.max(e.ts))
+            .where(e.device_id.is_not(None), e.ts >= since, e.ts <= until)
+            .group_by(e.device_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return dict(rows)
+
     def get_event(self, source: str, event_id: str) -> Event | None:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -12,6 +12,8 @@
 //                       serves the enums' own: no page keeps a table of them
 //   lang                one language at a time, Chinese unless the person chose
 //                       English on a page's 中/EN button (kept for every page)
+//   sound               a chime made with WebAudio (no sound file), and the one
+//                       place that knows browsers allow sound only after a click
 "use strict";
 window.cityeye = (function () {
   // ------------------------------------------------------------------ session
@@ -364,5 +366,47 @@ window.cityeye = (function () {
     if (url && window.L) L.tileLayer(url, { maxZoom: 19 }).addTo(map);
   }
 
-  return { csrf, request, api, clock, time, el, bi, names, lang, tiles };
+  // ------------------------------------------------------------------ sound
+  // A chime made here with WebAudio: no sound file to ship or to fetch. A browser lets a
+  // page make no sound until it has had a click or a key (autoplay policy), and nothing
+  // gets round that: a page calls sound.unlock() on its first one (pointerdown,
+  // keydown); sound.ready() says whether a chime would now be heard, and onChange(f)
+  // hears when that changes (the cockpit's button says so).
+  const sound = (function () {
+    let audio = null;
+    const listeners = [];
+    function unlock() {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return null;
+      if (!audio) {
+        audio = new Context();
+        audio.onstatechange = () => listeners.forEach((f) => f());
+      }
+      if (audio.state === "suspended") audio.resume().catch(() => {});
+      return audio;
+    }
+    // notes (Hz) one after another, step seconds apart, each a little shorter
+    function chime(notes, step = 0.24, peak = 0.3) {
+      const ctx = unlock();
+      if (!ctx) return;
+      let t = ctx.currentTime + 0.02;
+      for (const hz of notes) {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.type = "sine";
+        osc.frequency.value = hz;
+        gain.gain.setValueAtTime(0.0001, t);
+        gain.gain.exponentialRampToValueAtTime(peak, t + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + step - 0.04);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(t);
+        osc.stop(t + step - 0.02);
+        t += step;
+      }
+    }
+    const ready = () => !!audio && audio.state === "running";
+    return { unlock, chime, ready, onChange: (f) => listeners.push(f) };
+  })();
+
+  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, sound };
 })();

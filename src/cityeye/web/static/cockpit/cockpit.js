@@ -123,8 +123,16 @@
   }
 
   const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // a day as nobody can misread it: 10-02 in Chinese, "2 Oct" in English (never "02/10")
+  function dayLabel(day) {
+    if (state.lang !== "en") return day.slice(5);
+    const [, m, d] = day.split("-").map(Number);
+    return d + " " + MONTHS[m - 1];
+  }
   function when(iso) {
-    return time.short(iso, state.lang === "en" ? "en-GB" : "zh-CN"); // in the district's timezone
+    // in the district's timezone
+    return state.lang === "en" ? dayLabel(time.day(iso)) + " " + time.hm(iso) : time.short(iso, "zh-CN");
   }
   function rateClass(r, lowGood) {
     if (r === null || r === undefined) return "";
@@ -158,6 +166,7 @@
     renderCharts();
     renderStream();
     renderParticipation();
+    layers.relabel();
     if (!$("cases").hidden && state.filter) showCases(state.filter, false);
   }
 
@@ -303,9 +312,15 @@
     if (state.area !== state.root) q.area = state.area;
     if (state.kind === "range") [q.first, q.last] = state.range;
     else if (state.kind && state.kind !== "data") q.period = state.kind;
+    // a wall screen's tour keeps its kiosk settings and does not fill the history
+    const now = new URLSearchParams(location.search);
+    const touring = now.get("kiosk") === "1";
+    for (const k of ["kiosk", "every"]) if (now.has(k)) q[k] = now.get(k);
     const search = qs(q);
     const url = location.pathname + (search ? "?" + search : "");
-    if (url !== location.pathname + location.search) history.pushState(null, "", url);
+    if (url === location.pathname + location.search) return;
+    if (touring) history.replaceState(null, "", url);
+    else history.pushState(null, "", url);
   }
 
   function applyUrl() {
@@ -339,6 +354,17 @@
   window.cityeye.tiles(map); // only when configured
   const shapesLayer = L.layerGroup().addTo(map);
   const alertLayer = L.layerGroup().addTo(map);
+  // the map's layers and their legend (layers.js); the alert markers in a pane above them
+  const layers = window.cityeye.layers.attach(map, {
+    lang: () => state.lang, bbox, children, areaName, place: (p) => alertPoint(p),
+    level: (code) => state.areas[code] && state.areas[code].level,
+    parent: (code) => state.areas[code] && state.areas[code].parent,
+    boundary: (code) => {
+      const g = geometries(code);
+      return g.length ? { type: "GeometryCollection", geometries: g } : null;
+    },
+  });
+  const screen = window.cityeye.screen; // sizes, kiosk, the critical-alert cue (screen.js)
   let shapes = {}; // child code → its L.geoJSON layer
 
   function geometries(code, depth = 0) {
@@ -379,9 +405,16 @@
       layer.addTo(shapesLayer);
       shapes[code] = layer;
     }
-    const bounds = L.featureGroup(Object.values(shapes)).getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    fitShapes();
     styleMap();
+    layers.draw(state.area);
+  }
+
+  // the area fills the map: on a drill, and again whenever the map's box changes size
+  // (another screen, the layers' legend taking a second line)
+  function fitShapes() {
+    const bounds = L.featureGroup(Object.values(shapes)).getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false }); // no animation: a permanent tooltip removed mid-zoom is left behind
   }
 
   function tooltip(code) {
@@ -481,17 +514,18 @@
     drawing = 0;
     alertLayer.clearLayers();
     countAlerts();
+    const k = screen.rem() / 16; // markers and clusters at the screen's scale (16 px at 1920)
     const cells = new Map();
     for (const item of state.alerts.values()) {
       const p = map.latLngToLayerPoint(item.at);
-      const key = Math.floor(p.x / CLUSTER_PX) + ":" + Math.floor(p.y / CLUSTER_PX);
+      const key = Math.floor(p.x / (CLUSTER_PX * k)) + ":" + Math.floor(p.y / (CLUSTER_PX * k));
       if (!cells.has(key)) cells.set(key, []);
       cells.get(key).push(item);
     }
     for (const group of cells.values()) {
       if (group.length === 1) {
         const { a, at } = group[0];
-        const m = L.circleMarker(at, { radius: a.severity === "critical" ? 10 : 8, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity });
+        const m = L.circleMarker(at, { radius: (a.severity === "critical" ? 10 : 8) * k, color: "#fff", weight: 1.5, fillColor: SEV[a.severity] || "#3498db", fillOpacity: 0.95, className: "alert-marker sev-" + a.severity, pane: "alerts" });
         m.bindTooltip(() => el("span", scenarioName(a.scenario) + " · " + name("severities", a.severity) + " · " + areaName(a.area)));
         m.on("click", () => showCases({ scenario: a.scenario, area: a.area, ...markerCases(), label: scenarioName(a.scenario) }));
         m.addTo(alertLayer);
@@ -500,7 +534,7 @@
       const worst = group.reduce((w, g) => ((RANK[g.a.severity] || 0) > (RANK[w.a.severity] || 0) ? g : w)).a.severity;
       const lat = group.reduce((n, g) => n + g.at[0], 0) / group.length;
       const lon = group.reduce((n, g) => n + g.at[1], 0) / group.length;
-      const m = L.circleMarker([lat, lon], { radius: Math.min(22, 10 + 2 * Math.sqrt(group.length)), color: "#fff", weight: 2, fillColor: SEV[worst] || "#3498db", fillOpacity: 0.95, className: "alert-marker alert-cluster sev-" + worst });
+      const m = L.circleMarker([lat, lon], { radius: Math.min(22, 10 + 2 * Math.sqrt(group.length)) * k, color: "#fff", weight: 2, fillColor: SEV[worst] || "#3498db", fillOpacity: 0.95, className: "alert-marker alert-cluster sev-" + worst, pane: "alerts" });
       m.bindTooltip(String(group.length), { permanent: true, direction: "center", className: "cluster-count" });
       m.on("click", () => {
         const bounds = L.latLngBounds(group.map((g) => g.at));
@@ -511,6 +545,7 @@
     }
   }
   map.on("zoomend", drawAlerts);
+  screen.onChange(drawAlerts);
 
   async function loadAlerts() {
     const gen = state.gen;
@@ -709,6 +744,7 @@
     { key: "dismissed", state: "dismissed", count: true, f: () => ({ state: "dismissed", closed_first: state.first, closed_last: state.last }) },
   ];
 
+  const SHORT = { cases: "New", handling_rate: "Handled", on_time_rate: "On time", co_governance_rate: "Co-gov.", satisfaction: "Satisfied", dismissed: "False alarm" };
   // a column's heading: a KPI's word, or a case state's name (误报撤销)
   const heading = (c) => (c.state ? name("case_states", c.state) : t(c.label || c.key));
 
@@ -718,7 +754,13 @@
     $("table-title").textContent = t("children") + (level ? " · " + name("area_levels", level) : "");
     const head = el("tr");
     head.append(el("th", t("name")));
-    for (const c of COLS) head.append(el("th", heading(c)));
+    for (const c of COLS) {
+      // English headings are long ("Co-governance rate"): the table's own short one, the
+      // whole name on hover, so that the eight columns fit a 1280 screen
+      const th = el("th", state.lang === "en" && SHORT[c.key] ? SHORT[c.key] : heading(c));
+      th.title = heading(c);
+      head.append(th);
+    }
     $("table").tHead.replaceChildren(head);
     const body = $("table").tBodies[0];
     body.replaceChildren();
@@ -757,17 +799,19 @@
   const fit = new ResizeObserver(() => {
     Object.values(charts).forEach((c) => c.resize());
     map.invalidateSize();
+    fitShapes();
   });
   for (const id of ["chart-trend", "chart-scenario", "chart-module", "map"]) fit.observe($(id));
+  screen.onChange(renderCharts); // a new screen size: the charts' text follows
 
   function renderCharts() {
     const text = { color: "#e6eef7", fontFamily: "cityeye-sans, system-ui, sans-serif" };
     const tooltip = { trigger: "axis", backgroundColor: "#132a44", borderColor: "#2c4a6e", textStyle: { color: "#e6eef7" } };
     const legend = { textStyle: { color: "#c7d5e4" }, top: 0 };
     const days = state.trend ? state.trend.days : [];
-    charts.trend.setOption({
+    charts.trend.setOption(screen.chart({
       textStyle: text, tooltip, legend, grid: { left: 44, right: 48, top: 30, bottom: 26 },
-      xAxis: { type: "category", data: days.map((d) => d.day.slice(5)), ...axis },
+      xAxis: { type: "category", data: days.map((d) => dayLabel(d.day)), ...axis },
       yAxis: [{ type: "value", minInterval: 1, ...axis }, { type: "value", min: 0, max: 100, axisLabel: { color: "#9fb3c8", formatter: "{value}%" }, splitLine: { show: false } }],
       series: [
         { name: t("opened"), type: "bar", data: days.map((d) => d.cases), itemStyle: { color: "#3fa7ff" } },
@@ -775,26 +819,28 @@
         // a day with nothing due is a gap in the line, not a curve drawn across it
         { name: t("handling_rate"), type: "line", yAxisIndex: 1, smooth: true, connectNulls: false, showSymbol: true, data: days.map((d) => (d.handling_rate === null ? null : +(d.handling_rate * 100).toFixed(1))), itemStyle: { color: "#f5b041" } },
       ],
-    }, true);
+    }, $("chart-trend")), true);
 
     const rows = state.byScenario ? state.byScenario.rows.filter((r) => r.cases || r.closed || r.alerts) : [];
     rows.sort((a, b) => (b.cases || 0) - (a.cases || 0));
-    const top = rows.slice(0, 12).reverse();
+    const fits = screen.rows($("chart-scenario"), 12); // as many as show their names
+    const top = rows.slice(0, fits).reverse();
     const none = t("no_data");
     const here = " · " + areaName(state.area); // the area the figures are of (issue 18)
     $("scenario-title").textContent = t("by_scenario") + here;
     $("module-title").textContent = t("by_module") + here;
-    charts.scenario.setOption({
+    charts.scenario.setOption(screen.chart({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
-      title: top.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
+      title: top.length ? (rows.length > top.length ? { text: screen.top(top.length), right: 0, top: 0, textStyle: { color: "#8da2b8", fontWeight: 400 } } : undefined) : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 150, right: 20, top: 28, bottom: 22 },
       xAxis: { type: "value", minInterval: 1, ...axis },
-      yAxis: { type: "category", data: top.map((r) => scenarioName(r.value)), ...axis, axisLabel: { color: "#c7d5e4", width: 140, overflow: "truncate" } },
+      // the name without its module (城市管理·道路积水 → 道路积水): the module has its own chart
+      yAxis: { type: "category", data: top.map((r) => scenarioName(r.value).split("·").pop()), ...axis, axisLabel: { color: "#c7d5e4", width: 140, overflow: "truncate" } },
       series: [
         { name: t("opened"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.cases, id: r.value })), itemStyle: { color: "#3fa7ff" } },
         { name: t("closed"), type: "bar", barMaxWidth: 22, data: top.map((r) => ({ value: r.closed, id: r.value })), itemStyle: { color: "#2ecc71" } },
       ],
-    }, true);
+    }, $("chart-scenario")), true);
 
     const mods = {};
     for (const r of state.byScenario ? state.byScenario.rows : []) {
@@ -806,17 +852,18 @@
       mods[m].due += r.due || 0;
     }
     const mk = names.entries("modules").map(([m]) => m).filter((m) => mods[m]);
-    charts.module.setOption({
+    charts.module.setOption(screen.chart({
       textStyle: text, tooltip: { ...tooltip, axisPointer: { type: "shadow" } }, legend,
       title: mk.length ? undefined : { text: none, left: "center", top: "middle", textStyle: { color: "#8da2b8", fontSize: 14, fontWeight: 400 } },
       grid: { left: 44, right: 20, top: 28, bottom: 26 },
-      xAxis: { type: "category", data: mk.map((m) => name("modules", m)), ...axis },
-      yAxis: { type: "value", minInterval: 1, ...axis },
+      // bars across, the names beside them: "Livelihood services" under a column was cut
+      xAxis: { type: "value", minInterval: 1, ...axis },
+      yAxis: { type: "category", inverse: true, data: mk.map((m) => name("modules", m)), ...axis },
       series: [
-        { name: t("opened"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
-        { name: t("closed"), type: "bar", barMaxWidth: 40, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
+        { name: t("opened"), type: "bar", barMaxWidth: 22, data: mk.map((m) => ({ value: mods[m].cases, id: m })), itemStyle: { color: "#3fa7ff" } },
+        { name: t("closed"), type: "bar", barMaxWidth: 22, data: mk.map((m) => ({ value: mods[m].closed, id: m })), itemStyle: { color: "#2ecc71" } },
       ],
-    }, true);
+    }, $("chart-module")), true);
   }
 
   function closedOrOpened(seriesIndex) {
@@ -897,6 +944,8 @@
       state.stream.length = Math.min(state.stream.length, 60);
       markAlert(a);
       renderStream();
+      // a new critical alert: the banner and the tone (screen.js)
+      screen.alert(a, { scenario: state.scenarios[a.scenario], area: areaName(a.area), open: () => showCases({ scenario: a.scenario, area: a.area, label: scenarioName(a.scenario) }) });
     });
   }
 
@@ -985,6 +1034,7 @@
     applyUrl();
     applyLang();
     connect();
+    screen.kiosk({ root: state.root, children: () => children(state.root), drill }); // ?kiosk=1
     await reload();
   })();
 })();

@@ -650,7 +650,6 @@
   let source = null; // the EventSource while there is one
   let polling = null; // the poll timer while polling
   let streamTried = 0;
-  let audio = null;
 
   function setMode(mode) {
     const el = document.getElementById("live");
@@ -830,33 +829,12 @@
     }
   }
 
-  function unlockAudio() {
-    // browsers start sound only after the user touched the page: the first tap does it
-    const Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return null;
-    if (!audio) audio = new Context();
-    if (audio.state === "suspended") audio.resume().catch(() => {});
-    return audio;
-  }
+  // browsers start sound only after the user touched the page: the first tap does it
+  const unlockAudio = () => window.cityeye.sound.unlock();
 
   function beep(urgent) {
-    // a short chime made here (no sound file): two rising notes, four alternating for a critical case
-    const ctx = unlockAudio();
-    if (!ctx) return;
-    let t = ctx.currentTime + 0.02;
-    for (const hz of urgent ? [988, 740, 988, 740] : [784, 1047]) {
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.type = "sine";
-      osc.frequency.value = hz;
-      gain.gain.setValueAtTime(0.0001, t);
-      gain.gain.exponentialRampToValueAtTime(0.3, t + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.2);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(t);
-      osc.stop(t + 0.22);
-      t += 0.24;
-    }
+    // a short chime (common.js, no sound file): two rising notes, four alternating for a critical case
+    window.cityeye.sound.chime(urgent ? [988, 740, 988, 740] : [784, 1047]);
   }
 
   const alertsButton = document.getElementById("alerts");
