@@ -166,7 +166,9 @@ try {
   }));
   report.layers.alarming = await page.locator("#map path.layer-point.alarming").count();
   report.layers.bubbles = await page.locator(".leaflet-tooltip.elderly-count").allTextContents();
-  report.layers.labels = await page.locator(".leaflet-tooltip.area-label").allTextContents();
+  // Leaflet fades a replaced name out over 200 ms: only the names a person can see count
+  report.layers.labels = await page.evaluate(() => [...document.querySelectorAll(".leaflet-tooltip.area-label")]
+    .filter((e) => getComputedStyle(e).opacity !== "0").map((e) => e.textContent));
   report.layers.mapText = await page.locator("#map").innerText();
 
   // every size, in Chinese; then 1280 in English (longer words)
