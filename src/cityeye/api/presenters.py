@@ -45,7 +45,7 @@ from cityeye.domain.participation import (
     Turn,
 )
 from cityeye.domain.scenario import ScenarioSpec
-from cityeye.domain.users import User
+from cityeye.domain.users import User, pages_of
 from cityeye.ingest.hotline.masking import mask_phone
 from cityeye.live.clock import Clock, clock_mode, clock_speed
 from cityeye.participation.service import text_tools
@@ -165,6 +165,7 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "party": user.party_id,
         "areas": list(user.areas),
+        "pages": pages_of(user),  # the staff pages a header links for them
     }
 
 
