@@ -718,13 +718,19 @@ def suggestion_receipt_json(s: Suggestion) -> dict[str, Any]:
 
 
 def group_json(g: participation_db.Group, world: World) -> dict[str, Any]:
-    """A group of near-duplicate suggestions: how many, the category, its words."""
+    """A group of near-duplicate suggestions: how many (``unanswered`` of them without
+    an answer), the category, its title — the most representative member's words, in
+    ``title`` and in ``label``, which the cockpit and older clients show — and its
+    keywords (``terms``), which were the label before titles (issue 18)."""
+    keywords = " · ".join(g.terms)
     return {
         "id": g.id,
         "count": g.count,
+        "unanswered": g.unanswered,
         "category": category_json(g.category),
         "terms": list(g.terms),
-        "label": " · ".join(g.terms),
+        "title": g.title or keywords,
+        "label": g.title or keywords,
         "areas": [area_ref_json(world, a) for a in g.areas],
         "latest": iso_utc(g.latest),
     }
