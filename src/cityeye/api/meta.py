@@ -22,6 +22,7 @@ from cityeye.cases.outbox import NoticeKind
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, CaseState, Module, PartyKind, Severity
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
+    SUGGESTION_CATEGORIES,
     Channel,
     MeetingMode,
     ParticipantRole,
@@ -59,13 +60,15 @@ class Names(BaseModel):
 
 
 def meta() -> dict[str, dict[str, dict[str, str]]]:
-    """Every group: value → ``{"zh", "en"}``; and the report categories by code."""
+    """Every group: value → ``{"zh", "en"}``; and the report and suggestion categories
+    by code."""
     out = {
         group: {m.value: {"zh": m.zh, "en": m.en} for m in enum} for group, enum in GROUPS.items()
     }
     out["report_categories"] = {
         c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
     }
+    out["suggestion_categories"] = {c.code: {"zh": c.zh, "en": c.en} for c in SUGGESTION_CATEGORIES}
     return out
 
 
@@ -87,7 +90,8 @@ def get_meta(request: Request) -> Any:
     ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
     ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
     ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
-    ``participant_roles``, ``suggestion_channels`` and ``report_categories``; each
+    ``participant_roles``, ``suggestion_channels``, ``report_categories`` and
+    ``suggestion_categories`` (the council page's filter); each
     maps a value to ``{"zh", "en"}``. Public (no data, only names); send
     ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
     wanted = request.headers.get("if-none-match", "")

@@ -35,34 +35,10 @@ from typing import Any
 
 import jieba
 
+from cityeye.domain.participation import SUGGESTION_CATEGORIES, Category
+
 # --------------------------------------------------------------------------- categories
 
-
-@dataclass(frozen=True)
-class Category:
-    """One suggestion category: a stable code for storage, and its names for people."""
-
-    code: str
-    zh: str
-    en: str
-
-
-SUGGESTION_CATEGORIES: tuple[Category, ...] = (
-    Category("parking", "停车", "Parking"),
-    Category("environment", "环境卫生", "Sanitation and environment"),
-    Category("property", "物业管理", "Property management"),
-    Category("safety", "安全隐患", "Safety hazards"),
-    Category("traffic", "交通出行", "Traffic and transport"),
-    Category("greening", "绿化", "Greening"),
-    Category("facilities", "公共设施", "Public facilities"),
-    Category("elderly", "养老助老", "Care for the elderly"),
-    Category("noise", "噪音扰民", "Noise"),
-    Category("renovation", "老旧小区改造", "Old-estate renovation"),
-    Category("community", "社区服务", "Community services"),
-    Category("other", "其他", "Other"),
-)
-"""The fixed list, in display order. ``other`` is both a trained category (praise,
-questions about unrelated matters) and where a low-confidence guess goes."""
 
 CATEGORY_CODES: tuple[str, ...] = tuple(c.code for c in SUGGESTION_CATEGORIES)
 CATEGORIES_BY_CODE: Mapping[str, Category] = {c.code: c for c in SUGGESTION_CATEGORIES}
