@@ -61,6 +61,7 @@ try {
   await signIn(staff, DISPATCHER, "/council");
   await staff.locator("#groups button.group").first().click();
   const item = staff.locator(`#suggestions li.suggestion[data-id="${report.suggestion}"]`);
+  await item.locator("details.moves > summary").click(); // this one alone, not the group
   await item.locator("input[name=title]").fill("东门空地改建停车场");
   await item.locator("[data-action=to-topic]").click();
   await staff.waitForSelector("#topic[data-step=propose]");

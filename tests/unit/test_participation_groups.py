@@ -137,10 +137,15 @@ def test_filters_and_search_narrow_the_list_the_groups_and_the_export(env: Env) 
     assert ids(last="2026-06-01") == ["SG-A"]
     assert ids(category="parking", answered="false", q="东门") == ["SG-A"]
     groups = client.get(f"{API}/groups", params={"answered": "false"}, headers=me).json()
+    # a group with an unanswered suggestion, counted whole: 2, one of them open
     assert sorted((g["id"], g["count"], g["unanswered"]) for g in groups) == [
-        ("gA", 1, 1),
+        ("gA", 2, 1),
         ("gC", 1, 1),
     ]
+    done = client.get(f"{API}/groups", params={"answered": "true"}, headers=me).json()
+    assert [(g["id"], g["count"], g["unanswered"]) for g in done] == [("gA", 2, 1)]
+    searched = client.get(f"{API}/groups", params={"q": "车停不下"}, headers=me).json()
+    assert [(g["id"], g["count"]) for g in searched] == [("gA", 1)]
     for params, field in (
         ({"category": "unicorns"}, "category"),
         ({"first": "2026-06-05", "last": "2026-06-01"}, "last"),

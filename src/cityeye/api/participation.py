@@ -451,9 +451,10 @@ def list_groups(
     q: Words_ = None,
 ) -> list[dict[str, Any]]:
     """Groups of near-duplicate suggestions within the caller's areas, largest first:
-    how many (of the suggestions the filters let through: the same as the list's),
-    how many unanswered, the category, the title (the most representative member's
-    words) and the keywords."""
+    how many (of the suggestions the filters let through, as the list's; ``answered``
+    keeps the groups with an answered, or an unanswered, one, counted whole), how many
+    unanswered, the category, the title (the most representative member's words) and
+    the keywords."""
     where = suggestion_filter(
         service, category=category, answered=answered, first=first, last=last, q=q
     )

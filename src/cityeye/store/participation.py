@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -187,9 +187,12 @@ def groups(
     where: SuggestionFilter = SuggestionFilter(),
 ) -> list[Group]:
     """The groups with suggestions in ``areas`` that ``where`` lets through, largest
-    first; each counts only those suggestions."""
+    first; each counts only those suggestions — except for ``where.answered``, which
+    keeps the groups with at least one suggestion answered (or not) among them, each
+    still counted whole with how many of it are unanswered: a group of 88 with 3
+    unanswered is listed as 88, 3 of them open, and its one answer reaches all 88."""
     s = t.suggestions.c
-    conditions = [*_where(areas, where), s.group_id.is_not(None)]
+    conditions = [*_where(areas, replace(where, answered=None)), s.group_id.is_not(None)]
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -201,6 +204,10 @@ def groups(
         by_group.setdefault(r.group_id, []).append(r)
     out = []
     for gid, members in by_group.items():
+        if where.answered is not None and not any(
+            (m.answer is not None) == where.answered for m in members
+        ):
+            continue
         categories = Counter(m.category for m in members)
         terms = Counter(term for m in members for term in (m.terms or ()))
         out.append(
