@@ -132,7 +132,7 @@ try {
     await staff.setViewportSize({ width, height });
     await staff.locator("#groups button.group").first().click();
     await staff.waitForSelector("#group-detail:not([hidden]) #suggestions li.suggestion", { state: "attached" });
-    await staff.evaluate(() => window.scrollTo(0, 0));
+    await staff.evaluate(() => { window.scrollTo(0, 0); document.getElementById("detail").scrollTo(0, 0); });
     report[name] = await layout(staff);
     await shot(staff, `council-group-${width}.png`);
   }
