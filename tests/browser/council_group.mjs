@@ -7,31 +7,14 @@
 // exported. Then the layout: side by side at 1920 and 3840, stacked on a phone.
 // Prints a JSON report on its last line; tests/unit/test_browser_council.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, WORDS, ANSWER } = process.env;
 const report = { external: [], errors: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-let last = null;
-
-async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
-  const page = await context.newPage();
-  page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  last = page;
-  return page;
-}
-
-async function signIn(page, username, next) {
-  await page.goto(new URL("/login?next=" + encodeURIComponent(next), base).href);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
-  await page.waitForURL(new RegExp(next + "$"));
-}
+const { person, signIn: enter, seen } = people(browser, base, report);
+const signIn = (page, username, next) => enter(page, username, PASSWORD, next);
 
 // the groups listed now: [{id, n, title, meta}]
 const listed = (page) => page.$$eval("#groups button.group", (bs) => bs.map((b) => ({
@@ -139,7 +122,7 @@ try {
   report.steps.push("laid out");
 } catch (e) {
   report.errors.push(String(e));
-  if (last) report.shown = (await last.textContent("main").catch(() => "")).slice(0, 2000);
+  if (seen.last) report.shown = (await seen.last.textContent("main").catch(() => "")).slice(0, 2000);
 } finally {
   await browser.close();
 }

@@ -22,6 +22,7 @@ cases in the closed loop.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -285,17 +286,16 @@ Area = Annotated[str | None, Query(max_length=64, description="and below")]
 
 
 def suggestion_filter(
-    service: Participation,
-    *,
-    category: str | None,
-    group: str | None = None,
-    answered: bool | None,
-    first: date | None,
-    last: date | None,
-    q: str | None,
+    service: Service,
+    category: Category = None,
+    answered: Answered = None,
+    first: First = None,
+    last: Last = None,
+    q: Words_ = None,
 ) -> db.SuggestionFilter:
     """The filter the query parameters ask for (days are the district's local days,
-    as for cases), or 422 naming the parameter that is wrong."""
+    as for cases), or 422 naming the parameter that is wrong; one dependency for the
+    list, the groups and the export, so the three take the same filters."""
     codes = text_tools().CATEGORY_CODES
     if category is not None and category not in codes:
         raise HTTPException(422, f"category: {category!r} not among {', '.join(codes)}")
@@ -308,7 +308,6 @@ def suggestion_filter(
     text = q.strip() if q is not None and q.strip() else None
     return db.SuggestionFilter(
         category=category,
-        group=group,
         answered=answered,
         since=bound(first, start=True),
         before=bound(last, start=False),
@@ -316,33 +315,29 @@ def suggestion_filter(
     )
 
 
+#: An endpoint's parameter ``where: Filtered`` is :func:`suggestion_filter`'s answer.
+Filtered = Annotated[db.SuggestionFilter, Depends(suggestion_filter)]
+Group = Annotated[str | None, Query(max_length=64)]
+
+
 @router.get("/suggestions")
 def list_suggestions(
     user: CurrentUser,
     service: Service,
+    where: Filtered,
     area: Area = None,
-    category: Category = None,
-    group: Annotated[str | None, Query(max_length=64)] = None,
-    answered: Answered = None,
-    first: First = None,
-    last: Last = None,
-    q: Words_ = None,
+    group: Group = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Suggestions within the caller's areas, newest first; narrowed by category,
     group, answered or not, local days ``first..last`` and words (``q``)."""
-    where = suggestion_filter(
-        service,
-        category=category,
-        group=group,
-        answered=answered,
-        first=first,
-        last=last,
-        q=q,
-    )
     found, total = service.find_suggestions(
-        user, area, where=where, offset=(page - 1) * per_page, limit=per_page
+        user,
+        area,
+        where=replace(where, group=group),
+        offset=(page - 1) * per_page,
+        limit=per_page,
     )
     return {
         "items": [suggestion_json(s, service.world, case) for s, case in found],
@@ -354,28 +349,18 @@ def list_suggestions(
 
 @router.get("/suggestions.xlsx")
 def export_suggestions(
+    request: Request,
     user: CurrentUser,
     service: Service,
+    where: Filtered,
     area: Area = None,
-    category: Category = None,
-    group: Annotated[str | None, Query(max_length=64)] = None,
-    answered: Answered = None,
-    first: First = None,
-    last: Last = None,
-    q: Words_ = None,
+    group: Group = None,
 ) -> Response:
     """The suggestions the same filters as the list let through, as a spreadsheet:
     Chinese column names, local times, the filters in its first line (up to
     :data:`EXPORT_MAX`; 422 for more: narrow the filters)."""
-    where = suggestion_filter(
-        service,
-        category=category,
-        group=group,
-        answered=answered,
-        first=first,
-        last=last,
-        q=q,
-    )
+    where = replace(where, group=group)
+    answered, category = where.answered, where.category
     found, total = service.find_suggestions(user, area, where=where, limit=EXPORT_MAX)
     if total > EXPORT_MAX:
         raise HTTPException(
@@ -390,7 +375,8 @@ def export_suggestions(
         chosen.append(category_json(category)["zh"])
     if group is not None:
         chosen.append(f"分组“{titles.get(group, group)}”")
-    if first is not None or last is not None:
+    first, last = request.query_params.get("first"), request.query_params.get("last")
+    if first or last:
         chosen.append(f"{first or '…'} 至 {last or '…'}")
     if where.text:
         chosen.append(f"含“{where.text}”")
@@ -443,21 +429,14 @@ EXPORT_COLUMNS = (
 def list_groups(
     user: CurrentUser,
     service: Service,
+    where: Filtered,
     area: Area = None,
-    category: Category = None,
-    answered: Answered = None,
-    first: First = None,
-    last: Last = None,
-    q: Words_ = None,
 ) -> list[dict[str, Any]]:
     """Groups of near-duplicate suggestions within the caller's areas, largest first:
     how many (of the suggestions the filters let through, as the list's; ``answered``
     keeps the groups with an answered, or an unanswered, one, counted whole), how many
     unanswered, the category, the title (the most representative member's words) and
     the keywords."""
-    where = suggestion_filter(
-        service, category=category, answered=answered, first=first, last=last, q=q
-    )
     return [group_json(g, service.world) for g in service.groups(user, area, where=where)]
 
 
