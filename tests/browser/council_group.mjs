@@ -4,12 +4,13 @@
 // unanswered ones and searches, opens the biggest group — its title a resident's own
 // sentence, ONE answer form, the members folded away — answers it, and every member
 // shows the answer; the group leaves the "unanswered" list; the filtered list is
-// exported. Then the layout: side by side at 1920 and 3840, stacked on a phone.
+// exported; a resident who sent one of them reads the answer on the portal. Then the
+// layout: side by side at 1920 and 3840, stacked on a phone.
 // Prints a JSON report on its last line; tests/unit/test_browser_council.py checks it.
 import { chromium } from "playwright-core";
 import { people } from "./people.mjs";
 
-const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, WORDS, ANSWER } = process.env;
+const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, RESIDENT, WORDS, ANSWER } = process.env;
 const report = { external: [], errors: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -106,6 +107,16 @@ try {
   report.exportType = exported.headers()["content-type"];
   report.exportBytes = (await exported.body()).length;
   report.steps.push("exported");
+
+  // a resident who sent one of them, signed in, reads the answer under it on the portal
+  const resident = await person({ width: 390, height: 844 });
+  await signIn(resident, RESIDENT, "/portal");
+  await resident.click("button[data-tab=suggest]");
+  await resident.waitForSelector("#my-suggestions:not([hidden]) li .answer");
+  report.residentSees = await resident.$$eval("#my-suggestions li", (lis) => lis.map((li) => [...li.querySelectorAll("p")].map((p) => p.textContent)));
+  await shot(resident, "portal-answer-390.png");
+  seen.last = staff;
+  report.steps.push("the resident read it");
 
   // the layout at the other two sizes, a group open
   await staff.selectOption("#filters select[name=answered]", "");

@@ -120,29 +120,35 @@ OTHER_TEXTS = ("3 幢楼道的声控灯坏了，晚上下楼看不见", "3 幢�
 GROUP_ANSWER = "已协调物业在地下车库增设夜间临时车位，下周起开放"
 GROUP_PEOPLE = {
     "xh_disp": ("--role", "dispatcher", "--area", "330105001002"),
+    "li": ("--role", "resident", "--area", GRID),
     "cz_disp": ("--role", "dispatcher", "--area", "330105001001"),
     "vol_chen": ("--role", "handler", "--party", "P-C1"),
 }
 
 
 def door_to_door(base: str) -> None:
-    """What a volunteer collected door to door (no limit per address, unlike the
-    portal): six complaints about one car park in 小河 (G0003), two about a lamp, the
-    same car-park words from 长征桥 (G0001); one of 小河's answered one by one."""
+    """Six complaints about one car park in 小河 (G0003) — five a volunteer collected
+    door to door (no limit per address, unlike the portal), one a resident sent signed
+    in on the portal — two about a lamp, the same car-park words from 长征桥 (G0001);
+    one of 小河's answered one by one."""
     with httpx.Client(base_url=base) as http:
 
         def bearer(name: str) -> dict[str, str]:
             r = http.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
             return {"Authorization": f"Bearer {r.json()['token']}"}
 
-        volunteer, dispatcher = bearer("vol_chen"), bearer("xh_disp")
+        volunteer, dispatcher, resident = bearer("vol_chen"), bearer("xh_disp"), bearer("li")
         sent = []
-        for area, texts in (("G0003", GROUP_TEXTS + OTHER_TEXTS), ("G0001", GROUP_TEXTS[:2])):
+        for area, texts, channel, who in (
+            (GRID, GROUP_TEXTS[:5] + OTHER_TEXTS, "volunteer", volunteer),
+            (GRID, GROUP_TEXTS[5:], "portal", resident),
+            ("G0001", GROUP_TEXTS[:2], "volunteer", volunteer),
+        ):
             for text in texts:
                 r = http.post(
                     "/api/v1/participation/suggestions",
-                    json={"text": text, "area": area, "channel": "volunteer"},
-                    headers=volunteer,
+                    json={"text": text, "area": area, "channel": channel},
+                    headers=who,
                 )
                 assert r.status_code == 201, r.text
                 sent.append(r.json())
@@ -162,11 +168,17 @@ def test_a_group_is_filtered_searched_answered_once_and_exported(tmp_path: Path)
         password=PASSWORD,
         serve=("--lateness", "0s"),
         before=door_to_door,
-        env={"DISPATCHER": "xh_disp", "WORDS": "车库", "ANSWER": GROUP_ANSWER},
+        env={"DISPATCHER": "xh_disp", "RESIDENT": "li", "WORDS": "车库", "ANSWER": GROUP_ANSWER},
     )
     assert report["errors"] == []
     assert report["external"] == []
-    assert report["steps"] == ["filtered", "answered the group", "exported", "laid out"]
+    assert report["steps"] == [
+        "filtered",
+        "answered the group",
+        "exported",
+        "the resident read it",
+        "laid out",
+    ]
     # the pages a dispatcher works on, this one marked
     assert report["pages"] == [
         ["/desk", "处置端", None],
@@ -193,6 +205,8 @@ def test_a_group_is_filtered_searched_answered_once_and_exported(tmp_path: Path)
     assert report["exportStatus"] == 200
     assert report["exportType"].startswith("application/vnd.openxmlformats")
     assert report["exportBytes"] > 1000
+    # the resident who sent one of them signed in reads the answer under it on the portal
+    assert report["residentSees"] == [[GROUP_TEXTS[5], "社区答复：" + GROUP_ANSWER]]
     # two columns side by side on big screens, no scroll box inside the list; stacked
     # on a phone with nothing wider than it
     for size in ("wide", "huge"):

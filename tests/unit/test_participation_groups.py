@@ -108,6 +108,22 @@ def test_a_group_answer_stays_within_the_callers_areas(env: Env) -> None:
     assert post(client, None, f"/groups/{group}/answer", {"text": "x"}).status_code == 401
 
 
+def test_each_resident_reads_the_groups_answer_under_their_own_suggestion(env: Env) -> None:
+    client, _ = env
+    mine = suggest(client, "r1", PARKING[0], "G0003")
+    theirs = suggest(client, "r2", PARKING[1], "G0003")
+    suggest(client, None, PARKING[2], "G0003")  # anonymous: nobody to show it to
+    assert mine["group"] == theirs["group"]
+    r = post(client, "xh_disp", f"/groups/{mine['group']}/answer", {"text": "已增设夜间车位"})
+    assert r.json()["answered"] == 3
+    for who, sent in (("r1", mine), ("r2", theirs)):
+        listed = client.get(f"{API}/suggestions/mine", headers=auth(client, who)).json()
+        assert [(s["id"], s["answer"]) for s in listed] == [(sent["id"], "已增设夜间车位")]
+        assert "answered_by" not in listed[0]  # the community answered, not a username
+    assert client.get(f"{API}/suggestions/mine", headers=auth(client, "r3")).json() == []
+    assert client.get(f"{API}/suggestions/mine").status_code == 401
+
+
 # ---------------------------------------------------------------------- filters, search
 def test_filters_and_search_narrow_the_list_the_groups_and_the_export(env: Env) -> None:
     client, store = env

@@ -38,6 +38,7 @@ from cityeye.api.presenters import (
     category_json,
     group_json,
     meeting_json,
+    my_suggestion_json,
     participant_json,
     suggestion_json,
     suggestion_receipt_json,
@@ -345,6 +346,14 @@ def list_suggestions(
         "per_page": per_page,
         "total": total,
     }
+
+
+@router.get("/suggestions/mine")
+def my_suggestions(user: CurrentUser, service: Service) -> list[dict[str, Any]]:
+    """What the signed-in person suggested (on the portal signed in, or door to door
+    as a volunteer), newest first, each with the community's answer once given — a
+    whole group's one answer included."""
+    return [my_suggestion_json(s, service.world) for s in service.mine(user)]
 
 
 @router.get("/suggestions.xlsx")

@@ -717,6 +717,21 @@ def suggestion_receipt_json(s: Suggestion) -> dict[str, Any]:
     }
 
 
+def my_suggestion_json(s: Suggestion, world: World) -> dict[str, Any]:
+    """A suggestion as the person who sent it sees it: what they wrote, and the
+    community's answer — not which member of staff wrote it."""
+    return {
+        "id": s.id,
+        "category": category_json(s.category),
+        "text": s.text,
+        "area": area_ref_json(world, s.area),
+        "created_at": iso_utc(s.created_at),
+        "answer": s.answer,
+        "answered_at": iso_utc(s.answered_at),
+        "topic_id": s.topic_id,
+    }
+
+
 def group_json(g: participation_db.Group, world: World) -> dict[str, Any]:
     """A group of near-duplicate suggestions: how many (``unanswered`` of them without
     an answer), the category, its title — the most representative member's words, in

@@ -390,6 +390,14 @@ class Participation:
         cases = cases_by_key(self.store, [s.case_key for s in found if s.case_key])
         return [(s, cases.get(s.case_key or "")) for s in found], total
 
+    def mine(self, user: User, limit: int = 50) -> list[Suggestion]:
+        """What ``user`` suggested signed in, newest first, each with its answer once
+        the community gave one (one answer to a whole group reaches each of them)."""
+        found, _ = db.find_suggestions(
+            self.store, None, where=db.SuggestionFilter(author=user.id), limit=limit
+        )
+        return found
+
     def groups(
         self,
         user: User,

@@ -105,7 +105,8 @@ def all_suggestions(store: Store) -> list[Suggestion]:
 class SuggestionFilter:
     """What a member of staff narrows the suggestions to (the council page's filters,
     the list's and the groups' query parameters alike): a category, a group, answered
-    or not, a time span ``[since, before)`` and words in the text or the id."""
+    or not, a time span ``[since, before)``, words in the text or the id, and who sent
+    it (``author``: a user id, for "my suggestions")."""
 
     category: str | None = None
     group: str | None = None
@@ -113,6 +114,7 @@ class SuggestionFilter:
     since: datetime | None = None
     before: datetime | None = None
     text: str | None = None
+    author: str | None = None
 
 
 def _where(areas: Collection[str] | None, f: SuggestionFilter) -> list[Any]:
@@ -124,6 +126,8 @@ def _where(areas: Collection[str] | None, f: SuggestionFilter) -> list[Any]:
         conditions.append(s.group_id == f.group)
     if f.answered is not None:
         conditions.append(s.answer.is_not(None) if f.answered else s.answer.is_(None))
+    if f.author is not None:
+        conditions.append(s.author == f.author)
     if f.since is not None:
         conditions.append(s.created_at >= f.since)
     if f.before is not None:
