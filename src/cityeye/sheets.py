@@ -36,20 +36,25 @@ def xlsx_bytes(
     in the second (frozen, so it stays in view), then ``rows``; datetimes formatted as
     :data:`TIME_FORMAT`, columns as wide as their content up to :data:`WIDEST`."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
+
+    def text(value: Any) -> Any:
+        # a control character (in words someone searched for, say) is no cell's text
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     book = Workbook()
     ws = book.active
     ws.title = sheet[:31]  # Excel's limit on a sheet's name
-    ws.append([title])
+    ws.append([text(title)])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(list(header))
+    ws.append([text(h) for h in header])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A3"
     widths = [len(h) * 2 for h in header]
     for row in rows:
-        ws.append(list(row))
+        ws.append([text(v) for v in row])
         for i, value in enumerate(row):
             if i < len(widths) and value is not None:
                 shown = 16 if isinstance(value, datetime) else len(str(value)) * 2

@@ -166,6 +166,7 @@ def test_filters_and_search_narrow_the_list_the_groups_and_the_export(env: Env) 
         ({"category": "unicorns"}, "category"),
         ({"first": "2026-06-05", "last": "2026-06-01"}, "last"),
         ({"answered": "maybe"}, "answered"),
+        ({"q": "a\x1fb"}, "q"),
     ):
         for path in ("/suggestions", "/groups", "/suggestions.xlsx"):
             r = client.get(f"{API}{path}", params=params, headers=me)

@@ -65,6 +65,7 @@ from cityeye.participation.service import (
     STAFF,
     Participation,
     WantedAction,
+    plain,
     text_tools,
 )
 from cityeye.sheets import MEDIA_TYPE, local, xlsx_bytes
@@ -306,7 +307,7 @@ def suggestion_filter(
     if first is not None and last is not None and first > last:
         raise HTTPException(422, f"last: {last} is before first ({first})")
     bound = local_day_bounds(service.world.timezone)
-    text = q.strip() if q is not None and q.strip() else None
+    text = plain("q", q) or None if q is not None else None
     return db.SuggestionFilter(
         category=category,
         answered=answered,
