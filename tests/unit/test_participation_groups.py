@@ -223,6 +223,8 @@ def test_the_medoid_is_the_plainest_wording_and_titles_are_cut_at_a_clause() -> 
     title = headline(long)
     assert len(title) <= TITLE_LENGTH
     assert title == "小区里乱停车，车都停到消防通道上了，南门堵得走不了，救护车进不来…"
+    assert headline("建议：南门的健身器材坏了，一直没人修") == "南门的健身器材坏了，一直没人修"
+    assert headline("时间：") == "时间："  # nothing after it: kept as it is
     short = "楼道灯坏了。请修一下"
     assert headline(short) == short  # whole when it fits
     # past the limit: up to the last sentence's end within it

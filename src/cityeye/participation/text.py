@@ -600,6 +600,7 @@ page and the cockpit's participation row. Our choice: a Chinese sentence of a
 complaint is mostly 15–35 characters; a longer one is cut at a clause."""
 
 _SENTENCE_END = "。！？!?；;"
+_LEAD_IN = re.compile(r"^[^，,。！？!?；;：:]{1,6}[：:]\s*")
 _CLAUSE_END = "，,、：:"
 
 
@@ -633,8 +634,13 @@ def representative(texts: Sequence[str], grouper: Grouper | None = None) -> str:
 def headline(text: str, limit: int = TITLE_LENGTH) -> str:
     """``text`` as a title of at most ``limit`` characters: whole when it fits, else
     up to the last sentence end within the limit, else the last clause boundary (with
-    "…"), else cut at the limit (with "…"). Whitespace runs become one space."""
+    "…"), else cut at the limit (with "…"). Whitespace runs become one space, and a
+    short lead-in before a colon ("建议：", "反映一下：") goes: it is how the resident
+    began, not what the group is about."""
     words = " ".join(text.split())
+    lead = _LEAD_IN.match(words)
+    if lead and lead.end() < len(words):
+        words = words[lead.end() :]
     if len(words) <= limit:
         return words
     head = words[:limit]
