@@ -8,36 +8,15 @@
 // Also a volunteer (民情快递) records a neighbour's suggestion door to door.
 // Prints a JSON report on its last line; tests/unit/test_browser_council.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, RESIDENTS, AREA, PARTY } = process.env;
 const residents = RESIDENTS.split(",");
 const report = { external: [], errors: [], steps: [], topic: null, suggestion: null };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-let last = null; // the page in use, to say what it showed if a step fails
-
-async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await context.newPage();
-  page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  // a Content-Security-Policy violation is an error too (the page would break quietly)
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  last = page;
-  return page;
-}
-
-async function signIn(page, username, next) {
-  await page.goto(new URL("/login?next=" + encodeURIComponent(next), base).href);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
-  await page.waitForURL(new RegExp(next.replace(/[#?]/g, "\\$&") + "$"));
-}
+const { person, signIn: enter, seen } = people(browser, base, report);
+const signIn = (page, username, next) => enter(page, username, PASSWORD, next);
 
 const phone = { width: 390, height: 844 };
 const screen = { width: 1280, height: 800 };
@@ -61,6 +40,7 @@ try {
   await signIn(staff, DISPATCHER, "/council");
   await staff.locator("#groups button.group").first().click();
   const item = staff.locator(`#suggestions li.suggestion[data-id="${report.suggestion}"]`);
+  await item.locator("details.moves > summary").click(); // this one alone, not the group
   await item.locator("input[name=title]").fill("东门空地改建停车场");
   await item.locator("[data-action=to-topic]").click();
   await staff.waitForSelector("#topic[data-step=propose]");
@@ -113,7 +93,7 @@ try {
   await online.locator("input[name=user]").fill(residents[0]);
   await online.locator("[data-action=add-participant]").click();
   await online.locator(".participants li[data-n]").waitFor();
-  last = li;
+  seen.last = li;
   await li.goto(new URL(`/portal#topic=${report.topic}`, base).href);
   await li.reload();
   await li.fill("#topic form.speak textarea", "东门空地晚上可以给下班的居民停车，白天留给老人活动");
@@ -156,7 +136,8 @@ try {
   await staff.click("#resolve");
   await staff.waitForSelector("#actions li.action");
   await staff.evaluate(() => document.fonts.ready);
-  await staff.evaluate(() => window.scrollTo(0, 0)); // the groups, the topic and its six steps
+  // the groups, the topic and its six steps: the page and the right column at their tops
+  await staff.evaluate(() => { window.scrollTo(0, 0); document.getElementById("detail").scrollTo(0, 0); });
   if (SHOTS) await staff.screenshot({ path: SHOTS + "/council.png" });
   report.steps.push("resolved");
 
@@ -177,7 +158,7 @@ try {
   // 6. a new neighbour comes to the community's counter: the dispatcher registers them
   // with their home verified (居民核验), gives them the password shown once, and they
   // sign in as a resident of that home
-  last = staff;
+  seen.last = staff;
   await staff.goto(new URL("/council", base).href);
   await staff.waitForSelector("#resident-new select[name=area] option", { state: "attached" });
   await staff.fill("#resident-new input[name=username]", "new.neighbour");
@@ -205,7 +186,8 @@ try {
   report.steps.push("door to door");
 } catch (e) {
   report.errors.push(String(e));
-  if (last) report.shown = (await last.textContent("main").catch(() => "")).slice(0, 2000);
+  const shown = seen.last;
+  if (shown) report.shown = (await shown.textContent("main").catch(() => "")).slice(0, 2000);
 } finally {
   await browser.close();
 }

@@ -617,6 +617,7 @@ AREA_PARAM = {
     "/api/v1/kpis/trend": {},
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},
+    "/api/v1/participation/suggestions.xlsx": {},
     "/api/v1/participation/stats": {},
     "/api/v1/residents": {},
 }
@@ -647,6 +648,10 @@ NOT_AREA_SCOPED = {
     "/api/v1/places/reverse": "public: a point's areas and the nearest public building or venue "
     "(never subjects or devices; test_api_places.py)",
     "/api/v1/places/search": "public: buildings, venues and areas by name (test_api_places.py)",
+    "/api/v1/participation/groups/{group_id}/answer": "only the members within the caller's "
+    "areas; 404 when none is (test_participation_groups.py)",
+    "/api/v1/participation/suggestions/mine": "one's own suggestions only "
+    "(test_participation_groups.py)",
     "/api/v1/portal/photos": "anonymous upload, rate-limited",
     "/api/v1/portal/reports": "anonymous report, rate-limited",
     "/api/v1/portal/reports/{tracking}": "one report's progress, no staff names",

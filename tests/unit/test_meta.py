@@ -23,6 +23,7 @@ from cityeye.cases import book
 from cityeye.cases.lifecycle import Action, Note, Record
 from cityeye.domain import DEVICE_KINDS, REPORT_CATEGORIES
 from cityeye.domain.labels import Labelled
+from cityeye.domain.participation import SUGGESTION_CATEGORIES
 from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "cityeye" / "web"
@@ -125,7 +126,10 @@ def test_meta_serves_the_enums_own_names(client: TestClient) -> None:
         c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
     }
     assert body["device_kinds"] == {d.kind: {"zh": d.zh, "en": d.en} for d in DEVICE_KINDS.values()}
-    assert set(body) == {*GROUPS, "report_categories", "device_kinds"}
+    assert body["suggestion_categories"] == {
+        c.code: {"zh": c.zh, "en": c.en} for c in SUGGESTION_CATEGORIES
+    }
+    assert set(body) == {*GROUPS, "report_categories", "device_kinds", "suggestion_categories"}
 
 
 def test_meta_is_cached_by_its_etag(client: TestClient) -> None:

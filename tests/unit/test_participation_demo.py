@@ -69,16 +69,21 @@ def test_a_month_of_suggestions_grouped_and_answered(
     assert store.load_engine_state(db.GROUPER_STATE) is not None  # the API continues it
 
 
-def test_topics_at_every_step_of_xiaohe(seeded: tuple[Store, Summary, Path]) -> None:
+def test_topics_at_every_step_of_xiaohe_and_in_every_street(
+    seeded: tuple[Store, Summary, Path],
+) -> None:
     store, summary, _ = seeded
     world = gongshu()
     topics, total = db.list_topics(store, None, None, offset=0, limit=100)
     assert total == len(summary.topic_ids)
-    assert {t.step for t in topics} == set(TopicStep)
     assert summary.topics == {step: sum(t.step == step for t in topics) for step in TopicStep}
     xiaohe = next(a.code for a in world.areas.values() if a.name == "小河街道")
+    assert {t.step for t in topics if world.within(t.area, xiaohe)} == set(TopicStep)
+    # every street's dispatcher (the demo's is 上塘's) has a topic to run
+    streets = [a for a in world.areas.values() if a.level.value == "street"]
+    assert all(any(world.within(t.area, s.code) for t in topics) for s in streets)
     for t in topics:
-        assert world.within(t.area, xiaohe)
+        assert " · " not in t.title  # a resident's words, not keywords
         assert db.suggestions_of(store, t.id)  # from a group of suggestions
         steps = [r.step for r in db.steps_of(store, t.id)]
         assert steps == list(TopicStep)[: t.step.order + 1]

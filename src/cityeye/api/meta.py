@@ -30,6 +30,7 @@ from cityeye.domain import (
 )
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
+    SUGGESTION_CATEGORIES,
     Channel,
     MeetingMode,
     ParticipantRole,
@@ -67,7 +68,8 @@ class Names(BaseModel):
 
 
 def meta() -> dict[str, dict[str, dict[str, str]]]:
-    """Every group: value → ``{"zh", "en"}``; and the report categories by code."""
+    """Every group: value → ``{"zh", "en"}``; and the report and suggestion categories
+    by code."""
     out = {
         group: {m.value: {"zh": m.zh, "en": m.en} for m in enum} for group, enum in GROUPS.items()
     }
@@ -75,6 +77,7 @@ def meta() -> dict[str, dict[str, dict[str, str]]]:
         c.code: {"zh": c.zh, "en": c.en} for c in REPORT_CATEGORIES.values()
     }
     out["device_kinds"] = {d.kind: {"zh": d.zh, "en": d.en} for d in DEVICE_KINDS.values()}
+    out["suggestion_categories"] = {c.code: {"zh": c.zh, "en": c.en} for c in SUGGESTION_CATEGORIES}
     return out
 
 
@@ -96,8 +99,9 @@ def get_meta(request: Request) -> Any:
     ``records`` (the other timeline lines: ``open``, ``alert_joined`` …),
     ``notice_kinds``, ``user_roles``, ``area_levels``, ``modules``,
     ``party_kinds``, ``topic_steps``, ``topic_kinds``, ``meeting_modes``,
-    ``participant_roles``, ``suggestion_channels``, ``report_categories`` and
-    ``device_kinds`` (the cockpit map's legend); each
+    ``participant_roles``, ``suggestion_channels``, ``report_categories``,
+    ``device_kinds`` (the cockpit map's legend) and ``suggestion_categories`` (the
+    council page's filter); each
     maps a value to ``{"zh", "en"}``. Public (no data, only names); send
     ``If-None-Match`` with the ``ETag`` and an unchanged answer is a 304."""
     wanted = request.headers.get("if-none-match", "")

@@ -22,20 +22,25 @@ cases in the closed loop.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityeye.api.auth import CurrentUser, MaybeUser
+from cityeye.api.cases import EARLIEST, LATEST, local_day_bounds
 from cityeye.api.deps import NotLive, Services, Svc
 from cityeye.api.district import period as kpi_period
 from cityeye.api.district import span
 from cityeye.api.limits import client_key, take_or_refuse
 from cityeye.api.presenters import (
+    STATE_WORDS,
+    category_json,
     group_json,
     meeting_json,
+    my_suggestion_json,
     participant_json,
     suggestion_json,
     suggestion_receipt_json,
@@ -62,7 +67,10 @@ from cityeye.participation.service import (
     STAFF,
     Participation,
     WantedAction,
+    plain,
+    text_tools,
 )
+from cityeye.sheets import MEDIA_TYPE, local, xlsx_bytes
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key
 
@@ -98,6 +106,15 @@ class Words(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class GroupWords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000)
+    overwrite: bool = Field(
+        default=False, description="also replace the answers members have already"
+    )
 
 
 class ToTopic(BaseModel):
@@ -256,22 +273,73 @@ def new_suggestion(
     return suggestion_receipt_json(suggestion)
 
 
+#: The most suggestions one export holds (a street's year is ~24,000).
+EXPORT_MAX = 50_000
+#: The query parameters that narrow suggestions, the same on the list, the groups and
+#: the export (the council page's filters).
+Category = Annotated[str | None, Query(max_length=32, description="a suggestion category code")]
+Answered = Annotated[
+    bool | None, Query(description="true: answered only; false: not yet answered only")
+]
+First = Annotated[date | None, Query(description="made on or after this local day")]
+Last = Annotated[date | None, Query(description="made on or before this local day")]
+Words_ = Annotated[
+    str | None, Query(max_length=100, description="words in the text, or part of the id")
+]
+Area = Annotated[str | None, Query(max_length=64, description="and below")]
+
+
+def suggestion_filter(
+    service: Service,
+    category: Category = None,
+    answered: Answered = None,
+    first: First = None,
+    last: Last = None,
+    q: Words_ = None,
+) -> db.SuggestionFilter:
+    """The filter the query parameters ask for (days are the district's local days,
+    as for cases), or 422 naming the parameter that is wrong; one dependency for the
+    list, the groups and the export, so the three take the same filters."""
+    codes = text_tools().CATEGORY_CODES
+    if category is not None and category not in codes:
+        raise HTTPException(422, f"category: {category!r} not among {', '.join(codes)}")
+    for name, day in (("first", first), ("last", last)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise HTTPException(422, f"{name}: {day} is not between {EARLIEST} and {LATEST}")
+    if first is not None and last is not None and first > last:
+        raise HTTPException(422, f"last: {last} is before first ({first})")
+    bound = local_day_bounds(service.world.timezone)
+    text = plain("q", q) or None if q is not None else None
+    return db.SuggestionFilter(
+        category=category,
+        answered=answered,
+        since=bound(first, start=True),
+        before=bound(last, start=False),
+        text=text,
+    )
+
+
+#: An endpoint's parameter ``where: Filtered`` is :func:`suggestion_filter`'s answer.
+Filtered = Annotated[db.SuggestionFilter, Depends(suggestion_filter)]
+Group = Annotated[str | None, Query(max_length=64)]
+
+
 @router.get("/suggestions")
 def list_suggestions(
     user: CurrentUser,
     service: Service,
-    area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
-    category: Annotated[str | None, Query(max_length=32)] = None,
-    group: Annotated[str | None, Query(max_length=64)] = None,
+    where: Filtered,
+    area: Area = None,
+    group: Group = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """Suggestions within the caller's areas, newest first."""
+    """Suggestions within the caller's areas, newest first; narrowed by category,
+    group, answered or not, local days ``first..last`` and words (``q``)."""
     found, total = service.find_suggestions(
         user,
         area,
-        category=category,
-        group=group,
+        where=replace(where, group=group),
         offset=(page - 1) * per_page,
         limit=per_page,
     )
@@ -283,20 +351,120 @@ def list_suggestions(
     }
 
 
+@router.get("/suggestions/mine")
+def my_suggestions(user: CurrentUser, service: Service) -> list[dict[str, Any]]:
+    """What the signed-in person suggested (on the portal signed in, or door to door
+    as a volunteer), newest first, each with the community's answer once given — a
+    whole group's one answer included."""
+    return [my_suggestion_json(s, service.world) for s in service.mine(user)]
+
+
+@router.get("/suggestions.xlsx")
+def export_suggestions(
+    request: Request,
+    user: CurrentUser,
+    service: Service,
+    where: Filtered,
+    area: Area = None,
+    group: Group = None,
+) -> Response:
+    """The suggestions the same filters as the list let through, as a spreadsheet:
+    Chinese column names, local times, the filters in its first line (up to
+    :data:`EXPORT_MAX`; 422 for more: narrow the filters)."""
+    where = replace(where, group=group)
+    answered, category = where.answered, where.category
+    found, total = service.find_suggestions(user, area, where=where, limit=EXPORT_MAX)
+    if total > EXPORT_MAX:
+        raise HTTPException(
+            422, f"filters: {total} suggestions, more than {EXPORT_MAX} in one file"
+        )
+    world = service.world
+    titles = {g.id: g.title for g in service.groups(user, area, where=where)}
+    chosen = [world.areas[area].name if area in world.areas else "全部区域"]
+    if answered is not None:
+        chosen.append("已答复" if answered else "未答复")
+    if category is not None:
+        chosen.append(category_json(category)["zh"])
+    if group is not None:
+        chosen.append(f"分组“{titles.get(group, group)}”")
+    first, last = request.query_params.get("first"), request.query_params.get("last")
+    if first or last:
+        chosen.append(f"{first or '…'} 至 {last or '…'}")
+    if where.text:
+        chosen.append(f"含“{where.text}”")
+    made = local(service.now(), world.timezone)
+    title = f"社情民意 · {' · '.join(chosen)} · 共 {total} 条（导出于 {made:%Y-%m-%d %H:%M}）"
+    rows = [
+        [
+            s.id,
+            local(s.created_at, world.timezone),
+            world.areas[s.area].name if s.area in world.areas else s.area,
+            s.channel.zh,
+            category_json(s.category)["zh"],
+            s.text,
+            titles.get(s.group_id or "", ""),
+            s.answer or "",
+            local(s.answered_at, world.timezone),
+            s.answered_by or "",
+            f"{case.id}（{STATE_WORDS[case.state][0]}）" if case is not None else "",
+            s.topic_id or "",
+        ]
+        for s, case in found
+    ]
+    data = xlsx_bytes("社情民意", title, EXPORT_COLUMNS, rows)
+    name = f"suggestions-{made:%Y%m%d-%H%M}.xlsx"
+    return Response(
+        data,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+#: The export's columns, in Chinese (the sheet is for the street office).
+EXPORT_COLUMNS = (
+    "编号",
+    "提交时间",
+    "区域",
+    "渠道",
+    "类别",
+    "内容",
+    "分组",
+    "答复",
+    "答复时间",
+    "答复人",
+    "工单",
+    "议题",
+)
+
+
 @router.get("/groups")
 def list_groups(
     user: CurrentUser,
     service: Service,
-    svc: Svc,
-    area: Annotated[str | None, Query(max_length=64, description="and below")] = None,
-    first: Annotated[date | None, Query(description="suggestions made from this day")] = None,
-    last: Annotated[date | None, Query(description="… to this day (local)")] = None,
+    where: Filtered,
+    area: Area = None,
 ) -> list[dict[str, Any]]:
     """Groups of near-duplicate suggestions within the caller's areas, largest first:
-    how many, the category, and the words that label them; with ``first``/``last``,
-    of the suggestions made in those local days (the cockpit's period)."""
-    found = service.groups(user, area, chosen_period(svc, first, last))
-    return [group_json(g, service.world) for g in found]
+    how many (of the suggestions the filters let through, as the list's; ``answered``
+    keeps the groups with an answered, or an unanswered, one, counted whole), how many
+    unanswered, the category, the title (the most representative member's words) and
+    the keywords."""
+    return [group_json(g, service.world) for g in service.groups(user, area, where=where)]
+
+
+@router.post("/groups/{group_id}/answer")
+def answer_group(
+    group_id: Annotated[str, Path(max_length=64)],
+    body: GroupWords,
+    user: CurrentUser,
+    service: Service,
+) -> dict[str, Any]:
+    """One answer to every suggestion of the group in the caller's areas (staff who
+    answer), in one transaction; each suggestion then carries it as if answered alone.
+    Those answered already keep their answer unless ``overwrite``. Members outside the
+    caller's areas are not touched; 404 when none is inside them."""
+    done = service.answer_group(user, group_id, body.text, overwrite=body.overwrite)
+    return {"group": done.group, "answered": len(done.answered), "kept": done.kept}
 
 
 def chosen_period(

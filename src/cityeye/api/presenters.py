@@ -46,7 +46,7 @@ from cityeye.domain.participation import (
     Turn,
 )
 from cityeye.domain.scenario import ScenarioSpec
-from cityeye.domain.users import User
+from cityeye.domain.users import User, pages_of
 from cityeye.ingest.hotline.masking import mask_phone
 from cityeye.live.clock import Clock, clock_mode, clock_speed
 from cityeye.participation.service import text_tools
@@ -212,6 +212,7 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "party": user.party_id,
         "areas": list(user.areas),
+        "pages": pages_of(user),  # the staff pages a header links for them
     }
 
 
@@ -763,14 +764,35 @@ def suggestion_receipt_json(s: Suggestion) -> dict[str, Any]:
     }
 
 
+def my_suggestion_json(s: Suggestion, world: World) -> dict[str, Any]:
+    """A suggestion as the person who sent it sees it: what they wrote, and the
+    community's answer — not which member of staff wrote it."""
+    return {
+        "id": s.id,
+        "category": category_json(s.category),
+        "text": s.text,
+        "area": area_ref_json(world, s.area),
+        "created_at": iso_utc(s.created_at),
+        "answer": s.answer,
+        "answered_at": iso_utc(s.answered_at),
+        "topic_id": s.topic_id,
+    }
+
+
 def group_json(g: participation_db.Group, world: World) -> dict[str, Any]:
-    """A group of near-duplicate suggestions: how many, the category, its words."""
+    """A group of near-duplicate suggestions: how many (``unanswered`` of them without
+    an answer), the category, its title — the most representative member's words, in
+    ``title`` and in ``label``, which the cockpit and older clients show — and its
+    keywords (``terms``), which were the label before titles (issue 18)."""
+    keywords = " · ".join(g.terms)
     return {
         "id": g.id,
         "count": g.count,
+        "unanswered": g.unanswered,
         "category": category_json(g.category),
         "terms": list(g.terms),
-        "label": " · ".join(g.terms),
+        "title": g.title or keywords,
+        "label": g.title or keywords,
         "areas": [area_ref_json(world, a) for a in g.areas],
         "latest": iso_utc(g.latest),
     }

@@ -8,8 +8,10 @@ the simulated month — there is no second copy of the rules here:
 * the month of simulated suggestions (:func:`cityeye.demo.suggestions.simulate_suggestions`,
   ~3,000 of which the seeds' 2,000 in 小河街道), each classified and grouped as it comes,
   a share of them answered by the street office;
-* a few verified residents in each community of 小河街道 that holds a topic;
-* topics from 小河街道's biggest groups of suggestions at every one of the six steps, with
+* a few verified residents in each community that holds a topic;
+* topics from 小河街道's biggest groups of suggestions at every one of the six steps, and
+  one in each other street (from its busiest community's biggest group, at a step of
+  :data:`OTHER_PLAN` in turn: every street's dispatcher has a topic to run), with
   online and offline meetings (participants, sign-ins, turns, minutes, decisions),
   ballots with the residents' votes, one that failed its quorum, and resolved ones whose
   actions became cases dispatched to their parties through the pipeline (dated inside
@@ -57,6 +59,8 @@ ANSWERED_SHARE = 0.3
 TOPIC_COMMUNITIES = 3
 #: Verified residents made in each community that holds a topic.
 RESIDENTS_PER_COMMUNITY = 4
+#: The most characters of a group's words in a topic's title and notes (ours).
+TOPIC_LABEL = 24
 #: The topics: the step each one reaches (two open at 居民表决: one still voting, one
 #: that failed its quorum), in the order of the groups they come from, biggest first.
 PLAN: tuple[tuple[TopicStep, str], ...] = (
@@ -68,6 +72,16 @@ PLAN: tuple[tuple[TopicStep, str], ...] = (
     (TopicStep.DRAFT, ""),
     (TopicStep.CONSULT, ""),
     (TopicStep.OPINIONS, ""),
+    (TopicStep.PROPOSE, ""),
+)
+#: The one topic of each other street, in street-code order, the steps in turn: ours,
+#: a plausible spread (the seeds give 小河's method, not other streets' counts).
+OTHER_PLAN: tuple[tuple[TopicStep, str], ...] = (
+    (TopicStep.CONSULT, ""),
+    (TopicStep.RESOLVE, "passed"),
+    (TopicStep.DRAFT, ""),
+    (TopicStep.OPINIONS, ""),
+    (TopicStep.VOTE, "voting"),
     (TopicStep.PROPOSE, ""),
 )
 #: category → (the topic's title, the ballot's options, the resolution's actions as
@@ -295,11 +309,15 @@ def seed(
         summary.answered += 1
 
     # ---------------------------------------------------------------- topics
-    communities = {
-        a.code: a for a in world.at_level(AreaLevel.COMMUNITY) if a.parent == street.code
-    }
-    busiest = Counter(sim.area for sim in month if sim.area in communities)
+    communities = {a.code: a for a in world.at_level(AreaLevel.COMMUNITY)}
+    busy = {code for code, a in communities.items() if a.parent == street.code}
+    busiest = Counter(sim.area for sim in month if sim.area in busy)
     chosen_areas = {code for code, _ in busiest.most_common(TOPIC_COMMUNITIES)}
+    # every other street: its busiest community (most suggestions; ties: the first code)
+    said = Counter(sim.area for sim in month if sim.area not in busy and sim.area in communities)
+    elsewhere: dict[str, str] = {}
+    for code, _ in sorted(said.items(), key=lambda kv: (-kv[1], kv[0])):
+        elsewhere.setdefault(str(communities[code].parent), code)
     with service.lock:
         live = service.grouper().groups
         # the biggest groups, one per community and category (two topics about the same
@@ -316,21 +334,36 @@ def seed(
                 distinct.append(g)
         summary.groups = len(live)
         chosen = [(g.id, list(g.members), g.category, g.top_terms()) for g in distinct]
+        others = []
+        for _, code in sorted(elsewhere.items()):
+            mine = [g for g in live.values() if service.community_of(g.area) == code]
+            top = min(mine, key=lambda g: (g.category not in TOPICS, -g.count, g.id))
+            others.append((top.id, list(top.members), top.category, top.top_terms()))
     if not chosen:
         raise FieldError("suggestions", f"no suggestions in {BUSY_STREET}: seed more days")
     span = end - start
     residents: dict[str, list[User]] = {}
-    for i, (step, outcome) in enumerate(PLAN):
-        group_id, members, category, terms = chosen[i % len(chosen)]
+    plans = [
+        (chosen[i % len(chosen)], step, outcome, 0.25 + 0.04 * i)
+        for i, (step, outcome) in enumerate(PLAN)
+    ]
+    # after 小河's: a resolution's cases go into the engine as they are made, so each
+    # must come after the ones before it in time (none late)
+    plans += [
+        (picked, *OTHER_PLAN[j % len(OTHER_PLAN)], 0.36 + 0.03 * j)
+        for j, picked in enumerate(others)
+    ]
+    for (group_id, members, category, terms), step, outcome, begin in plans:
         community = service.community_of(live[group_id].area)
-        if community not in residents:
+        # residents speak from 广开言路 on (a password hash costs ~0.15 s each)
+        if community not in residents and step.order >= TopicStep.OPINIONS.order:
             residents[community] = _residents(store, world, community, rng)
             summary.residents += len(residents[community])
-        t0 = start + span * (0.25 + 0.04 * i)
+        t0 = start + span * begin
         topic_id = _deliberate(
             service,
             admin,
-            residents[community],
+            residents.get(community, []),
             summary,
             rng,
             clock,
@@ -467,8 +500,13 @@ def _deliberate(
 ) -> str:
     """One topic from a group of suggestions, taken up to ``step``; its id."""
     title, options, actions = TOPICS.get(category, DEFAULT_TOPIC)
-    label = " · ".join(terms) or "居民建议"
+    # what the group says, in a resident's words (its title on the council page), not
+    # its keywords: "不敢 · 南门 · 黑乎乎" read as nothing in a minute or an agenda
+    texts = [
+        found.text for found in (db.get_suggestion(service.store, m) for m in members) if found
+    ]
     tools = text_tools()
+    label = tools.headline(tools.representative(texts), TOPIC_LABEL) or " · ".join(terms)
     known = tools.CATEGORIES_BY_CODE.get(category)
     clock.at = t0
     topic = service.to_topic(admin, members[0], title=title.format(place=community, label=label))
@@ -509,7 +547,7 @@ def _deliberate(
             clock.at += timedelta(minutes=rng.randint(2, 9))
             service.speak(who, meeting.id, text)
         service.set_minutes(
-            admin, meeting.id, f"线上征求意见：居民普遍反映{label}问题，建议提交民主协商。"
+            admin, meeting.id, f"线上征求意见：居民普遍反映“{label}”，建议提交民主协商。"
         )
     if order >= TopicStep.CONSULT.order:
         clock.at = t0 + dt * 2

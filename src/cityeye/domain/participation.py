@@ -18,6 +18,36 @@ from fractions import Fraction
 from cityeye.domain.labels import Labelled
 
 
+# ---------------------------------------------------------------------- categories
+# (the classifier, :mod:`cityeye.participation.text`, sorts suggestions into these;
+# here, beside the other names, so GET /api/v1/meta serves them without loading it)
+@dataclass(frozen=True)
+class Category:
+    """One suggestion category: a stable code for storage, and its names for people."""
+
+    code: str
+    zh: str
+    en: str
+
+
+SUGGESTION_CATEGORIES: tuple[Category, ...] = (
+    Category("parking", "停车", "Parking"),
+    Category("environment", "环境卫生", "Sanitation and environment"),
+    Category("property", "物业管理", "Property management"),
+    Category("safety", "安全隐患", "Safety hazards"),
+    Category("traffic", "交通出行", "Traffic and transport"),
+    Category("greening", "绿化", "Greening"),
+    Category("facilities", "公共设施", "Public facilities"),
+    Category("elderly", "养老助老", "Care for the elderly"),
+    Category("noise", "噪音扰民", "Noise"),
+    Category("renovation", "老旧小区改造", "Old-estate renovation"),
+    Category("community", "社区服务", "Community services"),
+    Category("other", "其他", "Other"),
+)
+"""The fixed list, in display order. ``other`` is both a trained category (praise,
+questions about unrelated matters) and where a low-confidence guess goes."""
+
+
 class Channel(Labelled):
     """Where a suggestion came from."""
 

@@ -29,6 +29,23 @@ class UserRole(Labelled):
     RESIDENT = "resident", "居民", "resident"  # reports and follows their own reports
 
 
+#: The staff pages and who works on each, in the order the pages' headers link them:
+#: the desk (the case queues by role: handlers, dispatchers, leaders, admins), the
+#: council (社情民意与议事: staff who answer and run topics, and leaders who look on)
+#: and the cockpit (the command centre's screen). The pages' data APIs still decide
+#: what each person sees there; this only says which links a header shows.
+PAGES: dict[str, frozenset[UserRole]] = {
+    "desk": frozenset({UserRole.HANDLER, UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+    "council": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+    "cockpit": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+}
+
+
+def pages_of(user: User) -> list[str]:
+    """The staff pages ``user`` works on (:data:`PAGES`), in order."""
+    return [page for page, roles in PAGES.items() if user.role in roles]
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: str

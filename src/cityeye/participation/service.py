@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from types import ModuleType
@@ -58,7 +58,15 @@ from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.errors import ConflictError, NotFoundError
 from cityeye.ingest.intake import Intake
 from cityeye.participation.votes import check_eligible, eligible_count, tally
-from cityeye.participation.workflow import DEFAULT_DAYS, Blocked, Refused, advance, due, may_manage
+from cityeye.participation.workflow import (
+    DEFAULT_DAYS,
+    MANAGERS,
+    Blocked,
+    Refused,
+    advance,
+    due,
+    may_manage,
+)
 from cityeye.store import Store
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key
@@ -70,6 +78,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Blocked",
     "Conflict",
+    "GroupAnswer",
     "NotFound",
     "Participation",
     "Refused",
@@ -96,6 +105,8 @@ REPORT_CATEGORY = {
 STAFF = frozenset({UserRole.ADMIN, UserRole.DISPATCHER, UserRole.LEADER, UserRole.HANDLER})
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+#: Group titles remembered (:meth:`Participation.title_of`) before the memory starts over.
+TITLES_KEPT = 20_000
 _BAD_CHARS = {chr(c) for c in range(32) if chr(c) not in "\n\r\t"}
 
 
@@ -167,6 +178,16 @@ class WantedAction:
     due_days: int = 7
 
 
+@dataclass(frozen=True, slots=True)
+class GroupAnswer:
+    """What answering a group did: the members answered now, and how many of the
+    caller's kept the answer they had."""
+
+    group: str
+    answered: tuple[str, ...]
+    kept: int
+
+
 class Participation:
     """The business of 社情民意 and 红茶议事会 over one pipeline (its store and world).
 
@@ -188,6 +209,7 @@ class Participation:
         self.lock = threading.Lock()  # around the grouper
         self._grouper: Grouper | None = None
         self._since = 0
+        self._titles: dict[tuple[str, int, int], str] = {}
 
     @property
     def store(self) -> Store:
@@ -355,36 +377,60 @@ class Participation:
         user: User,
         area: str | None = None,
         *,
-        category: str | None = None,
-        group: str | None = None,
+        where: db.SuggestionFilter = db.SuggestionFilter(),
         offset: int = 0,
-        limit: int = 50,
+        limit: int | None = 50,
     ) -> tuple[list[tuple[Suggestion, Case | None]], int]:
-        """Suggestions within the caller's areas, newest first, each with its case."""
+        """Suggestions within the caller's areas that ``where`` lets through, newest
+        first, each with its case."""
         areas = self.readable_areas(user, area)
         found, total = db.find_suggestions(
-            self.store, areas, category=category, group=group, offset=offset, limit=limit
+            self.store, areas, where=where, offset=offset, limit=limit
         )
         cases = cases_by_key(self.store, [s.case_key for s in found if s.case_key])
         return [(s, cases.get(s.case_key or "")) for s in found], total
+
+    def mine(self, user: User, limit: int = 50) -> list[Suggestion]:
+        """What ``user`` suggested signed in, newest first, each with its answer once
+        the community gave one (one answer to a whole group reaches each of them)."""
+        found, _ = db.find_suggestions(
+            self.store, None, where=db.SuggestionFilter(author=user.id), limit=limit
+        )
+        return found
 
     def groups(
         self,
         user: User,
         area: str | None = None,
-        period: tuple[datetime, datetime] | None = None,
+        *,
+        where: db.SuggestionFilter = db.SuggestionFilter(),
     ) -> list[db.Group]:
-        """Groups of near-duplicates within the caller's areas, largest first, each
-        labelled by the live grouper's terms where it knows the group; with ``period``
-        (``[start, end)``), counting the suggestions made in it only."""
+        """Groups of near-duplicates within the caller's areas (their suggestions that
+        ``where`` lets through), largest first, each titled by its most representative
+        sentence and keyed by the live grouper's terms where it knows the group."""
         areas = self.readable_areas(user, area)
         labels = self.group_labels()
         out = []
-        since, before = period if period is not None else (None, None)
-        for g in db.groups(self.store, areas, since=since, before=before):
+        for g in db.groups(self.store, areas, where=where):
             terms = labels.get(g.id) or g.terms
-            out.append(db.Group(g.id, g.count, g.category, terms, g.areas, g.latest))
+            title = self.title_of(g.id, g.texts)
+            out.append(replace(g, terms=terms, title=title, texts=()))
         return out
+
+    def title_of(self, group_id: str, texts: Sequence[str]) -> str:
+        """The group's title: its medoid text (:func:`~cityeye.participation.text.
+        representative`) trimmed to a line (:func:`~cityeye.participation.text.headline`).
+        Remembered per (group, members' texts): a group only grows, and its title is
+        asked at every look at the page."""
+        key = (group_id, len(texts), hash(texts))
+        found = self._titles.get(key)
+        if found is None:
+            tools = text_tools()
+            found = tools.headline(tools.representative(texts))
+            if len(self._titles) >= TITLES_KEPT:
+                self._titles.clear()
+            self._titles[key] = found
+        return found
 
     def answer(self, user: User, suggestion_id: str, text: str) -> Suggestion:
         """The office's answer to a suggestion (staff of its area)."""
@@ -394,6 +440,34 @@ class Participation:
         updated = db.get_suggestion(self.store, s.id)
         assert updated is not None
         return updated
+
+    def answer_group(
+        self, user: User, group_id: str, text: str, *, overwrite: bool = False
+    ) -> GroupAnswer:
+        """One answer to every suggestion of a group in the caller's areas, in one
+        transaction, each stored as :meth:`answer` stores one (so each resident's
+        suggestion carries it). Members answered already keep their answer unless
+        ``overwrite``: an individual answer was written for that person. Members
+        outside the caller's areas are neither touched nor counted;
+        :class:`NotFound` when none is inside them."""
+        answer = words("text", text)
+        if user.role not in MANAGERS:
+            raise Refused("role", f"a {user.role.value} may not answer suggestions")
+        areas = self.readable_areas(user, None)
+        members, total = db.find_suggestions(
+            self.store, areas, where=db.SuggestionFilter(group=group_id), limit=None
+        )
+        if not total:
+            raise NotFound("group", f"no group {group_id[:80]!r} among yours")
+        answered = db.answer_suggestions(
+            self.store,
+            [s.id for s in members],
+            answer,
+            self.now(),
+            user.username,
+            overwrite=overwrite,
+        )
+        return GroupAnswer(group_id, tuple(answered), len(members) - len(answered))
 
     def to_case(self, user: User, suggestion_id: str) -> tuple[Suggestion, Case | None]:
         """The suggestion becomes a case in the closed loop: a resident's report

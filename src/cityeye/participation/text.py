@@ -35,34 +35,10 @@ from typing import Any
 
 import jieba
 
+from cityeye.domain.participation import SUGGESTION_CATEGORIES, Category
+
 # --------------------------------------------------------------------------- categories
 
-
-@dataclass(frozen=True)
-class Category:
-    """One suggestion category: a stable code for storage, and its names for people."""
-
-    code: str
-    zh: str
-    en: str
-
-
-SUGGESTION_CATEGORIES: tuple[Category, ...] = (
-    Category("parking", "停车", "Parking"),
-    Category("environment", "环境卫生", "Sanitation and environment"),
-    Category("property", "物业管理", "Property management"),
-    Category("safety", "安全隐患", "Safety hazards"),
-    Category("traffic", "交通出行", "Traffic and transport"),
-    Category("greening", "绿化", "Greening"),
-    Category("facilities", "公共设施", "Public facilities"),
-    Category("elderly", "养老助老", "Care for the elderly"),
-    Category("noise", "噪音扰民", "Noise"),
-    Category("renovation", "老旧小区改造", "Old-estate renovation"),
-    Category("community", "社区服务", "Community services"),
-    Category("other", "其他", "Other"),
-)
-"""The fixed list, in display order. ``other`` is both a trained category (praise,
-questions about unrelated matters) and where a low-confidence guess goes."""
 
 CATEGORY_CODES: tuple[str, ...] = tuple(c.code for c in SUGGESTION_CATEGORIES)
 CATEGORIES_BY_CODE: Mapping[str, Category] = {c.code: c for c in SUGGESTION_CATEGORIES}
@@ -614,3 +590,62 @@ class Grouper:
         for postings in grouper._index.values():
             postings.sort()
         return grouper
+
+
+# --------------------------------------------------------------------------- titles
+
+TITLE_LENGTH = 40
+"""The most characters of a group's title (:func:`headline`): a line on the council
+page and the cockpit's participation row. Our choice: a Chinese sentence of a
+complaint is mostly 15–35 characters; a longer one is cut at a clause."""
+
+_SENTENCE_END = "。！？!?；;"
+_LEAD_IN = re.compile(r"^[^，,。！？!?；;：:]{1,6}[：:]\s*")
+_CLAUSE_END = "，,、：:"
+
+
+def representative(texts: Sequence[str], grouper: Grouper | None = None) -> str:
+    """The member text most similar to all the others (the medoid) under the grouping's
+    own similarity, the cosine of unit TF-IDF vectors (:meth:`Grouper.vector`).
+
+    For unit vectors, ``Σ_j cos(v_i, v_j) = v_i · Σ_j v_j``, so the medoid is the member
+    closest to the sum of all: one pass, each distinct text tokenised once. A greeting
+    or an aside ("你好，", "已经说了好几次了") adds words the others do not share and
+    lowers a member's score, so the plainest wording wins. Ties: the more frequent
+    text, then the shorter, then the first in order. ``""`` for no texts."""
+    if not texts:
+        return ""
+    counts = Counter(texts)
+    order = {text: i for i, text in reversed(list(enumerate(texts)))}
+    tools = grouper or Grouper()
+    vectors = {text: tools.vector(tokenize(text)) for text in counts}
+    total: dict[str, float] = {}
+    for text, n in counts.items():
+        for term, w in vectors[text].items():
+            total[term] = total.get(term, 0.0) + n * w
+
+    def score(text: str) -> tuple[float, int, int, int]:
+        dot = sum(w * total.get(term, 0.0) for term, w in vectors[text].items())
+        return (-round(dot, 9), -counts[text], len(text), order[text])
+
+    return min(counts, key=score)
+
+
+def headline(text: str, limit: int = TITLE_LENGTH) -> str:
+    """``text`` as a title of at most ``limit`` characters: whole when it fits, else
+    up to the last sentence end within the limit, else the last clause boundary (with
+    "…"), else cut at the limit (with "…"). Whitespace runs become one space, and a
+    short lead-in before a colon ("建议：", "反映一下：") goes: it is how the resident
+    began, not what the group is about."""
+    words = " ".join(text.split())
+    lead = _LEAD_IN.match(words)
+    if lead and lead.end() < len(words):
+        words = words[lead.end() :]
+    if len(words) <= limit:
+        return words
+    head = words[:limit]
+    for stops, mark in ((_SENTENCE_END, ""), (_CLAUSE_END, "…")):
+        cut = max(head.rfind(c) for c in stops)
+        if cut >= limit // 3:  # not a stub: "你好，" alone says nothing
+            return head[: cut + (1 if not mark else 0)] + mark
+    return words[: limit - 1] + "…"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, false, func, insert, select, update
+from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cityeye.domain.participation import (
@@ -101,22 +101,60 @@ def all_suggestions(store: Store) -> list[Suggestion]:
     return [_suggestion(r) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class SuggestionFilter:
+    """What a member of staff narrows the suggestions to (the council page's filters,
+    the list's and the groups' query parameters alike): a category, a group, answered
+    or not, a time span ``[since, before)``, words in the text or the id, and who sent
+    it (``author``: a user id, for "my suggestions")."""
+
+    category: str | None = None
+    group: str | None = None
+    answered: bool | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    text: str | None = None
+    author: str | None = None
+
+
+def _where(areas: Collection[str] | None, f: SuggestionFilter) -> list[Any]:
+    s = t.suggestions.c
+    conditions = [c for c in (_in(s.area_code, areas),) if c is not None]
+    if f.category is not None:
+        conditions.append(s.category == f.category)
+    if f.group is not None:
+        conditions.append(s.group_id == f.group)
+    if f.answered is not None:
+        conditions.append(s.answer.is_not(None) if f.answered else s.answer.is_(None))
+    if f.author is not None:
+        conditions.append(s.author == f.author)
+    if f.since is not None:
+        conditions.append(s.created_at >= f.since)
+    if f.before is not None:
+        conditions.append(s.created_at < f.before)
+    if f.text:
+        escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(
+            or_(
+                s.text.ilike(f"%{escaped}%", escape="\\"),
+                s.id.ilike(f"%{escaped}%", escape="\\"),
+            )
+        )
+    return conditions
+
+
 def find_suggestions(
     store: Store,
     areas: Collection[str] | None,
     *,
-    category: str | None = None,
-    group: str | None = None,
+    where: SuggestionFilter = SuggestionFilter(),
     offset: int = 0,
-    limit: int = 50,
+    limit: int | None = 50,
 ) -> tuple[list[Suggestion], int]:
-    """One page of the suggestions in ``areas``, newest first, and how many in all."""
+    """One page of the suggestions in ``areas`` that ``where`` lets through, newest
+    first, and how many in all (``limit`` ``None``: all of them, for an export)."""
     s = t.suggestions.c
-    conditions = [c for c in (_in(s.area_code, areas),) if c is not None]
-    if category is not None:
-        conditions.append(s.category == category)
-    if group is not None:
-        conditions.append(s.group_id == group)
+    conditions = _where(areas, where)
     with store.engine.connect() as conn:
         total = conn.execute(
             select(func.count()).select_from(t.suggestions).where(*conditions)
@@ -136,9 +174,13 @@ class Group:
     id: str
     count: int
     category: str  # the most frequent category of its suggestions
-    terms: tuple[str, ...]  # the most frequent terms: its label
+    terms: tuple[str, ...]  # the most frequent terms: its keywords
     areas: tuple[str, ...]
     latest: datetime
+    unanswered: int = 0  # of ``count``, how many have no answer yet
+    #: its most representative sentence (:meth:`Participation.groups` fills it in)
+    title: str = ""
+    texts: tuple[str, ...] = ()  # the members' texts (to find that sentence)
 
 
 def groups(
@@ -146,27 +188,30 @@ def groups(
     areas: Collection[str] | None,
     limit: int = 200,
     *,
-    since: datetime | None = None,
-    before: datetime | None = None,
+    where: SuggestionFilter = SuggestionFilter(),
 ) -> list[Group]:
-    """The groups with suggestions in ``areas``, largest first; with ``since`` /
-    ``before``, of the suggestions made in ``[since, before)`` only (a group's count
-    is then its suggestions of the period)."""
+    """The groups with suggestions in ``areas`` that ``where`` lets through, largest
+    first; each counts only those suggestions — except for ``where.answered``, which
+    keeps the groups with at least one suggestion answered (or not) among them, each
+    still counted whole with how many of it are unanswered: a group of 88 with 3
+    unanswered is listed as 88, 3 of them open, and its one answer reaches all 88."""
     s = t.suggestions.c
-    where = [c for c in (_in(s.area_code, areas), s.group_id.is_not(None)) if c is not None]
-    if since is not None:
-        where.append(s.created_at >= since)
-    if before is not None:
-        where.append(s.created_at < before)
+    conditions = [*_where(areas, replace(where, answered=None)), s.group_id.is_not(None)]
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(s.group_id, s.category, s.terms, s.area_code, s.created_at).where(*where)
+            select(
+                s.group_id, s.category, s.terms, s.area_code, s.created_at, s.text, s.answer
+            ).where(*conditions)
         ).all()
     by_group: dict[str, list[Any]] = {}
     for r in rows:
         by_group.setdefault(r.group_id, []).append(r)
     out = []
     for gid, members in by_group.items():
+        if where.answered is not None and not any(
+            (m.answer is not None) == where.answered for m in members
+        ):
+            continue
         categories = Counter(m.category for m in members)
         terms = Counter(term for m in members for term in (m.terms or ()))
         out.append(
@@ -177,6 +222,8 @@ def groups(
                 terms=tuple(term for term, _ in terms.most_common(5)),
                 areas=tuple(sorted({m.area_code for m in members})),
                 latest=max(m.created_at for m in members),
+                unanswered=sum(1 for m in members if m.answer is None),
+                texts=tuple(m.text for m in members),
             )
         )
     out.sort(key=lambda g: (-g.count, g.id))
@@ -184,12 +231,36 @@ def groups(
 
 
 def answer_suggestion(store: Store, suggestion_id: str, text: str, at: datetime, by: str) -> None:
+    answer_suggestions(store, [suggestion_id], text, at, by, overwrite=True)
+
+
+def answer_suggestions(
+    store: Store,
+    ids: Collection[str],
+    text: str,
+    at: datetime,
+    by: str,
+    *,
+    overwrite: bool,
+) -> list[str]:
+    """One answer to many suggestions in one transaction (a group's members); without
+    ``overwrite`` those answered already — even a moment ago, by someone else — keep
+    their answer. The ids answered now."""
+    s = t.suggestions.c
+    if not ids:
+        return []
+    wanted = [s.id.in_(sorted(ids))]
+    if not overwrite:
+        wanted.append(s.answer.is_(None))
     with store.engine.begin() as conn:
-        conn.execute(
+        done = conn.execute(
             update(t.suggestions)
-            .where(t.suggestions.c.id == suggestion_id)
+            .where(*wanted)
             .values(answer=text, answered_at=at, answered_by=by)
-        )
+            .returning(s.id)
+        ).all()
+    chosen = sorted(r.id for r in done)
+    return chosen
 
 
 def link_case(store: Store, suggestion_id: str, case_key: str) -> bool:

@@ -14,6 +14,8 @@
 //                       English on a page's 中/EN button (kept for every page)
 //   sound               a chime made with WebAudio (no sound file), and the one
 //                       place that knows browsers allow sound only after a click
+//   pageLinks           the header's links to the staff pages the person may open
+//                       (<nav data-pages>, filled at load from GET /api/v1/auth/me)
 "use strict";
 window.cityeye = (function () {
   // ------------------------------------------------------------------ session
@@ -408,5 +410,35 @@ window.cityeye = (function () {
     return { unlock, chime, ready, onChange: (f) => listeners.push(f) };
   })();
 
-  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, sound };
+  // ------------------------------------------------------------------ pages
+  // The staff pages a person works on — the desk, the council page, the cockpit — as
+  // links in a page's header (<nav data-pages>): only those the server says they may
+  // open (GET /api/v1/auth/me: `pages`, the role rules' own list), the page in view
+  // marked. Filled on its own, so a page's script needs no change for it; nothing
+  // shows for someone with one page or none, or signed out, or offline.
+  const PAGES = { desk: ["处置端", "Desk"], council: ["民意议事", "Council"], cockpit: ["驾驶舱", "Cockpit"] };
+  function pageLinks(me) {
+    const mine = ((me && me.pages) || []).filter((p) => PAGES[p]);
+    for (const nav of document.querySelectorAll("nav[data-pages]")) {
+      nav.replaceChildren(...mine.map((p) => {
+        const a = bi("a", PAGES[p][0], PAGES[p][1]);
+        a.href = "/" + p;
+        a.dataset.page = p;
+        if (location.pathname === "/" + p) a.setAttribute("aria-current", "page");
+        return a;
+      }));
+      nav.hidden = mine.length < 2;
+    }
+  }
+  function wirePages() {
+    if (!document.querySelector("nav[data-pages]")) return;
+    request("/api/v1/auth/me")
+      .then((r) => (r.ok ? r.json() : null))
+      .then(pageLinks)
+      .catch(() => {}); // offline: no links, the page works without them
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wirePages);
+  else wirePages();
+
+  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, sound, pageLinks };
 })();

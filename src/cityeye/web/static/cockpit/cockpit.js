@@ -641,7 +641,8 @@
     for (const g of p ? p.groups : []) {
       const li = el("li");
       li.dataset.group = g.id;
-      li.title = (state.lang === "en" ? g.category.en : g.category.zh) + " · " + g.areas.map((a) => a.name).join(", ");
+      // the chip may be cut: its hover gives the whole title, then the category and where
+      li.title = (g.title ? g.title + "\n" : "") + (state.lang === "en" ? g.category.en : g.category.zh) + " · " + g.areas.map((a) => a.name).join(", ");
       li.append(el("b", String(g.count)), el("span", g.label || g.terms.join(" · ")));
       list.append(li);
     }

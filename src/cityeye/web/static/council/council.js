@@ -1,10 +1,15 @@
 // 社情民意与议事: the staff page for residents' suggestions and the 红茶议事会.
 //
-// Left: the groups of near-duplicate suggestions in the chosen area (largest first); a
-// group opens its suggestions, each of which can be answered, turned into a case or put
-// on a new topic. Right: the topics; a topic opens its public record — the six steps
-// with who moved each and when, the meetings (participants, minutes, decisions, the
-// online turns), the ballot and its tally, the resolution and the case of each of its
+// Two columns on a wide screen (one on a phone): on the left a list — the groups of
+// near-duplicate suggestions in the chosen area (largest first, narrowed by the
+// filters and the search, exported as a spreadsheet with the same filters), or the
+// topics — and on the right what is chosen in it. A group shows its title (its most
+// representative suggestion), ONE answer form for all its members (each resident's
+// suggestion gets the answer; those answered one by one keep theirs unless asked),
+// and its members collapsed, each of which can still be answered alone, turned into
+// a case or put on a topic. A topic opens its public record — the six steps with who
+// moved each and when, the meetings (participants, minutes, decisions, the online
+// turns), the ballot and its tally, the resolution and the case of each of its
 // actions — and the forms that move it on. The server decides who may do what: a
 // refusal (403) or an unmet guard (409) is shown with the server's reason.
 // Text from residents goes in as text nodes only, never innerHTML.
@@ -15,6 +20,7 @@
   const state = {
     me: null, areas: {}, kids: {}, roots: [], area: null, parties: [],
     group: null, page: 1, topic: null, topics: [], gen: 0, looks: {},
+    view: null, // what the right column shows: "group" or "topic"
   };
   const $ = (id) => document.getElementById(id);
 
@@ -143,19 +149,92 @@
   $("area").addEventListener("change", () => {
     state.area = $("area").value;
     state.group = null;
-    $("group-detail").hidden = true;
+    if (state.view === "group") showDetail(null);
     loadAll();
   });
+
+  // ------------------------------------------------------------------ the two columns
+  // the left column's tabs: the groups of suggestions, or the topics
+  function showTab(tab) {
+    for (const b of document.querySelectorAll(".tabs [role=tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === tab));
+    $("groups-pane").hidden = tab !== "groups";
+    $("topics-pane").hidden = tab !== "topics";
+  }
+  for (const b of document.querySelectorAll(".tabs [role=tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
+
+  // the right column: a group, a topic, or a hint to choose one
+  function showDetail(view) {
+    state.view = view;
+    $("group-detail").hidden = view !== "group";
+    $("topic").hidden = view !== "topic";
+    $("detail-empty").hidden = !!view;
+  }
+
+  // ------------------------------------------------------------------ filters
+  // answered or not, a category, local days, words: the same query parameters on the
+  // groups, a group's members and the export (GET /suggestions.xlsx)
+  function filters() {
+    const f = $("filters").elements;
+    const q = new URLSearchParams({ area: state.area });
+    for (const name of ["answered", "category", "first", "last", "q"]) {
+      const v = f.namedItem(name).value.trim();
+      if (v) q.set(name, v);
+    }
+    return q;
+  }
+
+  function fillCategories() {
+    const box = $("filters").elements.namedItem("category");
+    const kept = box.value;
+    box.replaceChildren(box.options[0]);
+    for (const [code, n] of names.entries("suggestion_categories")) {
+      const o = el("option", pick(n.zh, n.en));
+      o.value = code;
+      Object.assign(o.dataset, { zh: n.zh, en: n.en });
+      box.append(o);
+    }
+    box.value = kept;
+  }
+
+  function exportLink() {
+    $("export").href = API + "/suggestions.xlsx?" + filters();
+  }
+
+  $("filters").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    reloadGroups();
+  });
+  $("filters").addEventListener("reset", () => setTimeout(reloadGroups)); // after the fields clear
+  $("filters").addEventListener("change", exportLink);
+  $("filters").addEventListener("input", exportLink);
+
+  async function reloadGroups() {
+    state.gen += 1;
+    const error = $("filters").querySelector(".error");
+    error.hidden = true;
+    try {
+      await loadGroups();
+    } catch (e) {
+      return fail(error, e.message);
+    }
+    if (state.view === "group" && state.group) openGroup(state.group, false, true).catch(() => {});
+  }
 
   // ------------------------------------------------------------------ suggestions
   async function loadGroups() {
     const gen = state.gen;
-    const groups = await get(API + "/groups?area=" + encodeURIComponent(state.area));
-    if (gen !== state.gen) return;
+    const q = filters();
+    const groups = await get(API + "/groups?" + q);
+    if (gen !== state.gen) return null;
+    exportLink();
     const list = $("groups");
     list.replaceChildren();
-    $("groups-count").textContent = groups.length + pick(" 组", " groups");
-    if (!groups.length) list.append(bi("li", "暂无建议", "No suggestions yet", "empty"));
+    const total = groups.reduce((n, g) => n + g.count, 0);
+    const open = groups.reduce((n, g) => n + g.unanswered, 0);
+    $("groups-count").textContent = String(groups.length);
+    $("filtered").textContent = pick(`${groups.length} 组，${total} 条建议，其中未答复 ${open} 条`, `${groups.length} groups, ${total} suggestions, ${open} unanswered`);
+    const narrowed = [...q.keys()].length > 1; // more than the area
+    if (!groups.length) list.append(narrowed ? bi("li", "没有符合条件的建议", "No suggestions match", "empty") : bi("li", "暂无建议", "No suggestions yet", "empty"));
     for (const g of groups) {
       const li = el("li");
       const b = el("button", null, "group");
@@ -163,24 +242,47 @@
       b.dataset.action = "open-group";
       b.dataset.id = g.id;
       if (state.group && state.group.id === g.id) b.setAttribute("aria-current", "true");
-      b.append(el("b", String(g.count), "n"), el("span", g.label || g.terms.join(" · "), "label"));
-      b.append(el("span", [pick(g.category.zh, g.category.en), g.areas.map((a) => a.name).join("、"), when(g.latest)].filter(Boolean).join(" · "), "meta"));
+      b.append(el("b", String(g.count), "n"), el("span", g.title || g.label, "label"));
+      const status = g.unanswered ? pick(`未答复 ${g.unanswered}`, `${g.unanswered} unanswered`) : pick("已全部答复", "all answered");
+      b.append(el("span", [pick(g.category.zh, g.category.en), g.areas.map((a) => a.name).join("、"), when(g.latest), status].filter(Boolean).join(" · "), "meta" + (g.unanswered ? " open" : "")));
       b.addEventListener("click", () => openGroup(g));
       li.append(b);
       list.append(li);
     }
+    return groups;
   }
 
-  async function openGroup(g, more = false) {
+  // the group on the right: its title, one answer for all, its members collapsed
+  // (`quiet`: redrawn in place, e.g. after an answer, without scrolling)
+  async function openGroup(g, more = false, quiet = false) {
     state.group = g;
     if (!more) state.page = 1;
     for (const b of document.querySelectorAll("#groups button.group")) {
       if (b.dataset.id === g.id) b.setAttribute("aria-current", "true");
       else b.removeAttribute("aria-current");
     }
-    $("group-detail").hidden = false;
-    $("group-title").textContent = (g.label || "") + " · " + g.count + pick(" 条", " suggestions");
-    const q = new URLSearchParams({ group: g.id, area: state.area, page: state.page, per_page: PER_PAGE });
+    showDetail("group");
+    $("group-title").textContent = g.title || g.label || "";
+    $("group-meta").textContent = [
+      pick(`${g.count} 条建议`, `${g.count} suggestions`),
+      g.unanswered ? pick(`未答复 ${g.unanswered}`, `${g.unanswered} unanswered`) : pick("已全部答复", "all answered"),
+      pick(g.category.zh, g.category.en),
+      g.areas.map((a) => a.name).join("、"),
+      g.terms.length ? pick("关键词：", "keywords: ") + g.terms.join(" · ") : "",
+    ].filter(Boolean).join(" · ");
+    $("group-answer").dataset.id = g.id;
+    $("group-answer-count").textContent = pick(`（${g.count} 条）`, `(${g.count})`);
+    $("members-count").textContent = String(g.count);
+    if (!more && !quiet) {
+      $("group-answer").querySelector(".done").hidden = true;
+      $("group-answer").querySelector(".error").hidden = true;
+      $("members").open = g.count <= 3; // a few are read at once; 88 wait for a click
+    }
+    const q = filters();
+    q.delete("answered"); // every member, each with its own answer or none
+    q.set("group", g.id);
+    q.set("page", state.page);
+    q.set("per_page", PER_PAGE);
     const body = await get(API + "/suggestions?" + q);
     if (state.group !== g) return;
     const list = $("suggestions");
@@ -188,13 +290,41 @@
     for (const s of body.items) list.append(suggestionItem(s, g));
     if (!body.total) list.append(bi("li", "没有建议", "No suggestions", "empty"));
     $("suggestions-more").hidden = state.page * PER_PAGE >= body.total;
-    if (!more) $("group-detail").scrollIntoView({ behavior: "smooth", block: "nearest" });
+    if (!more && !quiet) $("detail").scrollIntoView({ behavior: "smooth", block: "nearest" });
   }
 
   $("suggestions-more").addEventListener("click", () => {
     if (!state.group) return;
     state.page += 1;
     openGroup(state.group, true);
+  });
+
+  // one answer for the whole group: each member in my areas gets it (one request)
+  $("group-answer").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const form = ev.currentTarget;
+    const error = form.querySelector(".error");
+    const done = form.querySelector(".done");
+    busy(form, async () => {
+      error.hidden = true;
+      done.hidden = true;
+      const text = form.elements.namedItem("text").value.trim();
+      if (!text) return fail(error, pick("请填写答复", "Write the answer"));
+      const overwrite = form.elements.namedItem("overwrite").checked;
+      const r = await call("POST", API + "/groups/" + encodeURIComponent(form.dataset.id) + "/answer", { text, overwrite });
+      if (!r.ok) return fail(error, r.error);
+      done.textContent = pick(`已答复 ${r.body.answered} 条`, `Answered ${r.body.answered}`) + (r.body.kept ? pick(`；${r.body.kept} 条保留了单独的答复`, `; ${r.body.kept} kept their own answer`) : "");
+      done.hidden = false;
+      form.elements.namedItem("text").value = "";
+      form.elements.namedItem("overwrite").checked = false;
+      // the list's new counts; the group again with them (gone from the list when
+      // the filter was "unanswered": shown as it is now, all answered)
+      state.gen += 1;
+      const groups = await loadGroups();
+      const id = form.dataset.id;
+      const fresh = (groups || []).find((x) => x.id === id) || { ...state.group, unanswered: 0 };
+      if (state.group && state.group.id === id) await openGroup(fresh, false, true);
+    });
   });
 
   function suggestionItem(s, g) {
@@ -219,15 +349,19 @@
     }
     li.append(status);
 
+    // this one alone (an answer of its own, a case, a topic): folded away, since the
+    // group's one answer is the usual way
+    const moves = el("details", null, "moves");
+    moves.dataset.manage = "";
+    moves.append(bi("summary", "单独处理", "Handle this one alone"));
     const form = el("form", null, "suggestion-moves");
-    form.dataset.manage = "";
     const answer = input("answer", { tag: "textarea", rows: "2", maxlength: "4000", placeholder: pick("答复居民", "Answer the resident") });
     if (s.answer) answer.value = s.answer;
     // a new topic (its title), or one of the open topics the suggestion belongs on
     const onTopic = select("topic", [["", pick("新议题", "New topic")], ...state.topics.filter((t) => t.step.code !== "resolve").map((t) => [t.id, t.title + " · " + t.area.name])]);
     const title = input("title", { maxlength: "200", placeholder: pick("议题标题", "Topic title") });
     onTopic.addEventListener("change", () => { title.hidden = !!onTopic.value; });
-    title.value = (g && g.label ? g.label.split(" · ").join("") + "：" : "") + s.text.slice(0, 30);
+    title.value = (g && g.title) || s.text.slice(0, 40); // the group's title: its most representative words
     const error = errorLine();
     const answerB = button("答复", "Answer", "answer");
     const caseB = button("转为工单", "Make a case", "to-case", "secondary");
@@ -263,7 +397,8 @@
       if (g && state.group === g) await openGroup(g).catch(() => {}); // the new topic in every picker
       openTopic(r.body.id);
     }));
-    li.append(form);
+    moves.append(form);
+    li.append(moves);
     return li;
   }
 
@@ -273,6 +408,7 @@
     const body = await get(API + "/topics?" + new URLSearchParams({ area: state.area, per_page: 100 }));
     if (gen !== state.gen) return;
     state.topics = body.items;
+    $("topics-count").textContent = String(body.total);
     const list = $("topics");
     list.replaceChildren();
     if (!body.items.length) list.append(bi("li", "暂无议题", "No topics yet", "empty"));
@@ -320,7 +456,7 @@
     if (state.topic !== id) return;
     if (!r.ok) {
       const box = $("topic");
-      box.hidden = false;
+      showDetail("topic");
       box.replaceChildren(el("p", r.error, "error"));
       return;
     }
@@ -339,7 +475,7 @@
     state.topic = t.id;
     history.replaceState(null, "", "#topic=" + encodeURIComponent(t.id));
     const box = $("topic");
-    box.hidden = false;
+    showDetail("topic");
     box.dataset.id = t.id;
     box.dataset.step = t.step.code;
     box.replaceChildren();
@@ -816,8 +952,9 @@
       loadResidents().catch((e) => notice(pick("居民核验不可用：", "Residents unavailable: ") + e.message)),
     ];
     await Promise.all(jobs).catch((e) => notice(e.message));
-    if (state.group) openGroup(state.group).catch(() => {});
-    if (state.topic) openTopic(state.topic);
+    // the right column as it was: the group, or the topic (opened by a link: #topic=)
+    if (state.view === "group" && state.group) openGroup(state.group, false, true).catch(() => {});
+    else if (state.topic && state.view !== "group") openTopic(state.topic, state.view === "topic");
   }
 
   // #topic=<id>: a link to a topic's record on this page
@@ -847,6 +984,7 @@
     state.roots = posts.length ? posts : [district.code];
     state.area = state.roots[0];
     fillAreas();
+    fillCategories();
     if (!["admin", "dispatcher", "leader"].includes(me.role)) {
       notice(pick("本页供社区工作人员（调度员、管理员）使用", "This page is for community staff (dispatchers, admins)"));
     }

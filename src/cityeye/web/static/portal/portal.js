@@ -79,6 +79,7 @@
     if (tab === "report" && map) map.invalidateSize();
     if (tab === "mine") loadMine();
     if (tab === "topics") loadTopics();
+    if (tab === "suggest") loadMySuggestions();
   }
   for (const b of document.querySelectorAll(".tabs button")) {
     b.addEventListener("click", () => show(b.dataset.tab));
@@ -609,12 +610,37 @@
       );
       box.hidden = false;
       form.text.value = "";
+      loadMySuggestions();
     } catch (e) {
       showError(error, pick("未提交：", "Not sent: ") + e.message);
     } finally {
       button.disabled = false;
     }
   });
+
+  // what I suggested signed in, each with the community's answer once given (one
+  // answer to a whole group of the same complaint reaches each of them); an anonymous
+  // suggestion has no one to show it to
+  async function loadMySuggestions() {
+    const box = $("my-suggestions");
+    if (!me) return;
+    const r = await request(P + "/suggestions/mine").catch(() => null);
+    if (!r || !r.ok) return;
+    const mine = await r.json();
+    box.hidden = !mine.length;
+    box.querySelector("ol").replaceChildren(...mine.map((s) => {
+      const li = text("li", "", "my-suggestion");
+      li.dataset.id = s.id;
+      li.append(
+        text("div", [fmt(s.created_at), s.area.name, pick(s.category.zh, s.category.en)].join(" · "), "meta"),
+        text("p", s.text),
+        s.answer
+          ? text("p", pick("社区答复：", "The community's answer: ") + s.answer, "answer")
+          : text("p", pick("待答复", "Not answered yet"), "meta pending"),
+      );
+      return li;
+    }));
+  }
 
   // ------------------------------------------------------------------ topics
   async function loadTopics() {
