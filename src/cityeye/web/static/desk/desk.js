@@ -101,6 +101,8 @@
     if (c.closed_at) b.append(text("span", pick("已结 ", "Ended ") + time.short(c.closed_at), "due"));
     else b.append(text("span", d.label, "due " + d.cls));
     b.append(text("div", c.heading || c.title, "title"));
+    // a leader's 督办 on it (issue 18): marked in the queue, shown in red on the case
+    if (c.supervisions) b.append(text("span", pick("督办 ", "Supervised ") + c.supervisions, "supervised"));
     // the place as people name it: the community and grid (not the district and street)
     const place = (c.area_path || []).slice(-2).map((a) => a.name).join(" ");
     b.append(text("div", [names.shown("case_states", c.state), place, c.id].filter(Boolean).join(" · "), "meta"));
@@ -319,6 +321,14 @@
     detail.replaceChildren(backButton(), text("h2", c.heading || c.title));
     detail.append(text("p", [names.shown("case_states", c.state), severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
+    const sup = c.supervision && c.supervision.supervise;
+    if (sup) {
+      const banner = document.createElement("div");
+      banner.className = "supervision";
+      banner.setAttribute("role", "alert");
+      banner.append(text("b", pick("领导督办", "Supervised") + " · " + sup.by + " · " + time.minutes(sup.at)), text("p", sup.note));
+      detail.append(banner);
+    }
     const top = document.createElement("div");
     top.className = "case-top";
     const left = document.createElement("div");
@@ -745,7 +755,7 @@
 
   // the alert's heading: 紧急工单 Critical case for a critical one, else 新派工单 New case
   function label(n) {
-    const kind = critical(n) ? "critical" : "dispatched";
+    const kind = critical(n) ? "critical" : n.kind === "supervised" || n.kind === "urged" ? n.kind : "dispatched";
     return [names.zh("notice_kinds", kind), names.en("notice_kinds", kind)];
   }
 
