@@ -638,7 +638,7 @@
   const POLL_MS = 1500;
   const STREAM_TRIES = 3;
   const STREAM_AGAIN_MS = 60000; // while polling: try the stream again this often
-  const LOUD = new Set(["dispatched", "critical"]); // the notices that sound and show a banner
+  const LOUD = new Set(["dispatched", "critical", "supervised", "urged"]); // the notices that sound and show a banner
   const MODE = { live: ["实时", "Live"], poll: ["轮询", "Polling"], off: ["离线", "Offline"] };
   const seen = new Set();
   const fresh = new Set(); // cases announced while the desk is open: marked in the list
