@@ -8,16 +8,15 @@ to the grid worker party P-GW1 by the district's rules."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from PIL import Image
 
 from cityeye.store import Store
+from kit import photo
 from serving import keep_screenshots, run_in_browser, wait_until
 
 PASSWORD = "casecard-pass-12"
@@ -28,12 +27,6 @@ PEOPLE = {
 NOTE = "请今天下班前修好，居民已反映多次"
 
 
-def picture(colour: tuple[int, int, int]) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).save(out, format="PNG")
-    return out.getvalue()
-
-
 def test_a_leader_reads_a_case_in_chinese_and_supervises_it(tmp_path: Path) -> None:
     env = {"LEADER": "boss", "HANDLER": "zhang", "NOTE": NOTE}
     opened: list[datetime] = []
@@ -42,7 +35,7 @@ def test_a_leader_reads_a_case_in_chinese_and_supervises_it(tmp_path: Path) -> N
         with httpx.Client(base_url=base, timeout=10) as http:
             ref = http.post(
                 "/api/v1/portal/photos",
-                content=picture((150, 110, 70)),
+                content=photo(colour=(150, 110, 70)),
                 headers={"content-type": "image/png"},
             )
             assert ref.status_code == 201, ref.text
@@ -72,14 +65,18 @@ def test_a_leader_reads_a_case_in_chinese_and_supervises_it(tmp_path: Path) -> N
             opened.append(datetime.fromisoformat(case["opened_at"]))
             mine = http.post(
                 "/api/v1/attachments",
-                content=picture((90, 160, 90)),
+                content=photo(colour=(90, 160, 90)),
                 headers=auth | {"content-type": "image/png"},
             )
             assert mine.status_code == 201, mine.text
             seen = http.get(f"/api/v1/cases/{case['id']}", headers=auth).headers["etag"]
             noted = http.post(
                 f"/api/v1/cases/{case['id']}/actions",
-                json={"action": "progress", "note": "已到现场，围挡", "photos": [mine.json()["ref"]]},
+                json={
+                    "action": "progress",
+                    "note": "已到现场，围挡",
+                    "photos": [mine.json()["ref"]],
+                },
                 headers=auth | {"If-Match": seen},
             )
             assert noted.status_code == 200, noted.text

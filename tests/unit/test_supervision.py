@@ -14,17 +14,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
+from cityeye.domain import Event
 from cityeye.live.pipeline import LivePipeline
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows
 from cityeye.world import load_world
-from kit import at
+from kit import at, ev
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -92,18 +92,9 @@ class Desk:
         return body
 
 
-def report(i: int, grid: str) -> bytes:
-    attrs = {"category": "road", "text": f"路面坑洼 {i}"}
-    return orjson.dumps(
-        {
-            "id": f"r{i}",
-            "kind": "report.citizen",
-            "ts": at(i).isoformat(),
-            "source": "app",
-            "area": grid,
-            "attrs": attrs,
-        }
-    )
+def report(i: int, grid: str) -> Event:
+    """A resident's road report ``r<i>`` in ``grid``, ``i`` minutes after T0."""
+    return ev("report.citizen", i, area=grid, source="app", event_id=f"r{i}", category="road")
 
 
 @pytest.fixture
@@ -116,7 +107,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
         for name, spec in USERS.items()
     }
     pipeline = LivePipeline(store, lateness_s=0)
-    pipeline.ingest_raw([report(1, "G0001"), report(2, "G0003")], "test")
+    pipeline.ingest([report(1, "G0001"), report(2, "G0003")])
     cases = {c.area or "": c.id for c in store.load_cases()}
     clock = Clock(at(60))
     app = create_app(store, pipeline, wall_clock=False, clock=clock)

@@ -65,24 +65,8 @@
   }
 
   function drawMap(div, place) {
-    if (map) {
-      map.remove();
-      map = null;
-    }
-    if (!window.L || !place || (!place.boundary && place.lat == null)) {
-      div.hidden = true;
-      return;
-    }
-    map = L.map(div, { attributionControl: false, zoomControl: false, scrollWheelZoom: false });
-    window.cityeye.tiles(map); // only when the server names a tile layer
-    const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: "#3fa7ff", weight: 2, fillOpacity: 0.1 } }) : null;
-    if (outline) map.fitBounds(outline.getBounds(), { padding: [10, 10] });
-    else map.setView([place.lat, place.lon], 16);
-    if (outline) outline.addTo(map);
-    if (place.lat != null && place.lon != null) {
-      const pin = L.circleMarker([place.lat, place.lon], { radius: 8, color: "#e74c3c", fillColor: "#e74c3c", fillOpacity: 0.85 }).addTo(map);
-      if (place.name) pin.bindTooltip(place.name, { permanent: true, direction: "top" });
-    }
+    if (map) map.remove();
+    map = window.cityeye.caseMap(div, place, { line: "#3fa7ff", fill: 0.1, pin: "#e74c3c" });
   }
 
   function facts(rows) {

@@ -295,21 +295,7 @@
       map.remove();
       map = null;
     }
-    if (!window.L || !place || (!place.boundary && place.lat == null)) {
-      box.hidden = true;
-      return;
-    }
-    map = L.map(box, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, dragging: false, scrollWheelZoom: false });
-    window.cityeye.tiles(map); // only when configured
-    // the view first (a layer added to a map without one has nothing to draw on)
-    const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: "#1f6fb2", weight: 2, fillOpacity: 0.08 } }) : null;
-    if (outline) map.fitBounds(outline.getBounds(), { padding: [12, 12] });
-    else map.setView([place.lat, place.lon], 16);
-    if (outline) outline.addTo(map);
-    if (place.lat != null && place.lon != null) {
-      const pin = L.circleMarker([place.lat, place.lon], { radius: 8, color: "#c0392b", fillColor: "#c0392b", fillOpacity: 0.8 }).addTo(map);
-      if (place.name) pin.bindTooltip(place.name, { permanent: true, direction: "top" });
-    }
+    map = window.cityeye.caseMap(box, place);
   }
 
   function render(c, etag, message) {
