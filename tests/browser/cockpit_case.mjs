@@ -4,15 +4,18 @@
 // names, sends a 督办 with a note, and reads the card in English; then the grid worker's
 // desk (a phone) shows the 督办 as a marker in the queue and a red banner on the case.
 // Prints a JSON report; tests/unit/test_browser_casecard.py checks it.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 const { BASE, PASSWORD, CHROMIUM, SHOTS, LEADER, HANDLER, CASE, NOTE } = process.env;
 const base = new URL(BASE);
-const report = { errors: [], external: [] };
+const report = { errors: [], external: [], axe: {} };
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
-async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN", timezoneId: "America/New_York", serviceWorkers: "block" });
+async function person(viewport, bypassCSP = false) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN", timezoneId: "America/New_York", serviceWorkers: "block", bypassCSP });
   const page = await context.newPage();
   page.on("request", (r) => {
     const url = new URL(r.url());
@@ -34,6 +37,25 @@ async function signIn(page, path, username) {
   await page.waitForURL(new RegExp(path + "$"));
 }
 
+// axe-core's serious and critical WCAG 2 A/AA findings inside `selector` (as a11y.mjs
+// scans whole pages; its script is put in by the test, hence a context without the CSP)
+async function scan(page, selector, name) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate((s) =>
+    window.axe.run(document.querySelector(s), { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }), selector);
+  report.axe[name] = result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+}
+
+async function openCard(page) {
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="open"] b')?.textContent || ""));
+  await page.click('.tile[data-kpi="open"]');
+  await page.waitForSelector(`#cases-list li.case[data-id="${CASE}"]`);
+  await page.click(`#cases-list li.case[data-id="${CASE}"]`);
+  await page.waitForSelector("#case-detail:not([hidden]) .cc-timeline li");
+}
+
 async function shot(page, name) {
   await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: SHOTS + "/" + name });
@@ -43,12 +65,8 @@ try {
   // ---------------------------------------------------------------- the leader
   const cockpit = await person({ width: 1920, height: 1080 });
   await signIn(cockpit, "/cockpit", LEADER);
-  await cockpit.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="open"] b')?.textContent || ""));
-  await cockpit.click('.tile[data-kpi="open"]');
-  await cockpit.waitForSelector(`#cases-list li.case[data-id="${CASE}"]`);
-  await cockpit.click(`#cases-list li.case[data-id="${CASE}"]`);
+  await openCard(cockpit);
   const card = "#case-detail:not([hidden])";
-  await cockpit.waitForSelector(card + " .cc-timeline li");
   // the photos are pictures the server sent, not broken images
   await cockpit.waitForFunction((s) => {
     const imgs = [...document.querySelectorAll(s)];
@@ -79,6 +97,15 @@ try {
     supervise: await cockpit.textContent(card + " .cc-supervise"),
     left: await cockpit.textContent(card + " .cc-left"),
   };
+
+  // the card, scanned for accessibility in both languages (the 督办 banner included)
+  const scanned = await person({ width: 1920, height: 1080 }, true);
+  await signIn(scanned, "/cockpit", LEADER);
+  await openCard(scanned);
+  await scan(scanned, "#case-detail", "card");
+  await scanned.locator("#lang").dispatchEvent("click");
+  await scanned.waitForFunction(() => document.documentElement.lang === "en");
+  await scan(scanned, "#case-detail", "card (en)");
 
   // ---------------------------------------------------------------- the handler
   const desk = await person({ width: 390, height: 844 });

@@ -92,6 +92,7 @@ def test_a_leader_reads_a_case_in_chinese_and_supervises_it(tmp_path: Path) -> N
     )
     assert report["errors"] == []
     assert report["external"] == []  # nothing from another host: works offline
+    assert report["axe"] == {"card": [], "card (en)": []}  # no serious WCAG finding
     # the title in people's words, the resident's photo and the grid worker's
     # (the scenario's name, then what the resident wrote; the place is beside the map)
     assert report["title"] == "社情民意·随手拍与热线 · 路面坑洼，电动车容易摔", report["title"]

@@ -27,11 +27,12 @@ from pydantic import BaseModel, Field
 from cityeye.analysis import CaseError
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
-from cityeye.api.presenters import SUPERVISORS, candidate_json, case_detail_json, case_json
+from cityeye.api.presenters import candidate_json, case_detail_json, case_json
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
     SUPERVISION,
     SUPERVISION_NOTE_MAX,
+    SUPERVISORS,
     Action,
     Note,
     Role,

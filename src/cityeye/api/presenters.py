@@ -19,6 +19,7 @@ from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
     NAMES_PARTY,
     SUPERVISION_NOTE_MAX,
+    SUPERVISORS,
     Note,
     needs_reason,
     person_moves,
@@ -52,7 +53,7 @@ from cityeye.domain.participation import (
     Turn,
 )
 from cityeye.domain.scenario import ScenarioSpec
-from cityeye.domain.users import User, UserRole
+from cityeye.domain.users import User
 from cityeye.ingest.hotline.masking import mask_phone
 from cityeye.live.clock import Clock, clock_mode, clock_speed
 from cityeye.participation.service import text_tools
@@ -453,10 +454,6 @@ def case_detail_json(
     )
     out["supervision"] = supervision_json(case, world, user, names, now)
     return out
-
-
-#: Who may 督办 and 催办 a case they can see (their areas cover it: the case's scope).
-SUPERVISORS = frozenset({UserRole.LEADER, UserRole.ADMIN})
 
 
 def supervision_json(

@@ -154,6 +154,9 @@ NOTES: dict[Note, NoteRule] = {
 #: (``supervisions`` and ``urges`` in :mod:`cityeye.cases.kpi`). They have their own
 #: endpoints (``POST /api/v1/cases/{id}/supervise`` and ``/urge``), not the desk's moves.
 SUPERVISION = frozenset({Note.SUPERVISE, Note.URGE})
+#: Who may 督办 and 催办: leaders, and admins, on a case they can see (their areas cover
+#: it — the API's area scope); nobody who handles or dispatches cases.
+SUPERVISORS = frozenset({UserRole.LEADER, UserRole.ADMIN})
 #: The longest 督办 or 催办 note, in characters (a note, not a report).
 SUPERVISION_NOTE_MAX = 500
 #: Our choice, not a seed's: a second 催办 of the same case within this time is refused,

@@ -126,6 +126,12 @@
         body: JSON.stringify({ note: note.value }),
       });
       const body = await r.json().catch(() => ({}));
+      if (r.status === 202) {
+        // taken, to be applied by the worker that keeps the case (serve --bus): look again shortly
+        status.textContent = pick("已提交，稍后生效。", "Sent; it takes effect shortly.");
+        setTimeout(() => { if (shown && shown.c.id === c.id) show(shown.box, c.id, shown.back); }, 2000);
+        return;
+      }
       if (r.ok && body.id) {
         const done = what === "supervise" ? pick("已督办，处置单位已收到通知。", "Supervised: the handlers are told.") : pick("已催办，处置单位已收到通知。", "Urged: the handlers are told.");
         render(shown.box, body, shown.back, done);
