@@ -19,8 +19,10 @@ from fastapi.testclient import TestClient
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
+from cityeye.consistency import check
 from cityeye.domain import Event
 from cityeye.live.pipeline import LivePipeline
+from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows
 from cityeye.world import load_world
@@ -207,6 +209,8 @@ def test_an_urge_needs_no_words_and_waits_ten_minutes_for_the_next(desk: Desk) -
     day = at(60).date().isoformat()
     figures = desk.kpi("street_boss", CZ, day)
     assert (figures["supervisions"], figures["urges"]) == (1, 2)
+    # a restart rebuilds the same case from the stored events, refusal included
+    assert check(desk.store, load_catalogue(), 0).differences == []
 
 
 # ---------------------------------------------------------------------- who may
