@@ -96,6 +96,7 @@ try {
     headings: await cockpit.$$eval(card + " h4", (hs) => hs.map((h) => h.textContent)),
     supervise: await cockpit.textContent(card + " .cc-supervise"),
     left: await cockpit.textContent(card + " .cc-left"),
+    status: await cockpit.textContent(card + " .cc-status"),
   };
 
   // the card, scanned for accessibility in both languages (the 督办 banner included)

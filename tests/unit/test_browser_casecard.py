@@ -125,6 +125,7 @@ def test_a_leader_reads_a_case_in_chinese_and_supervises_it(tmp_path: Path) -> N
     assert report["english"]["headings"][-1] == "Supervise / urge"
     assert report["english"]["supervise"] == "Supervise"
     assert report["english"]["left"].endswith(" left"), report["english"]
+    assert report["english"]["status"] == "Supervised: the handlers are told."
     # the grid worker's desk: the marker in the queue, the red banner on the case
     assert report["marker"] == "督办 1"
     assert report["deskBanner"].startswith("领导督办 · 王书记 · "), report["deskBanner"]

@@ -18,7 +18,7 @@
   const { api, el, names, lang, time, clock } = window.cityeye;
   const pick = lang.pick;
   let map = null;
-  let shown = null; // {box, c, back, message}: redrawn when the language changes
+  let shown = null; // {box, c, back, message: [zh, en]}: redrawn when the language changes
 
   // the refusals of a 督办 / 催办, by the field the server names (common.js refusal)
   const REFUSED = {
@@ -109,7 +109,7 @@
       urge.disabled = true;
       urge.title = pick(Math.ceil(wait / 60) + " 分钟后可再催办", "Again in " + Math.ceil(wait / 60) + " min");
     }
-    const status = el("p", shown && shown.message ? shown.message : null, "cc-status");
+    const status = el("p", shown && shown.message ? pick(...shown.message) : null, "cc-status");
     status.setAttribute("role", "status");
     buttons.append(sup, urge);
     form.append(note, buttons, status);
@@ -133,7 +133,8 @@
         return;
       }
       if (r.ok && body.id) {
-        const done = what === "supervise" ? pick("已督办，处置单位已收到通知。", "Supervised: the handlers are told.") : pick("已催办，处置单位已收到通知。", "Urged: the handlers are told.");
+        // [zh, en]: said again in the other language if the page switches
+        const done = what === "supervise" ? ["已督办，处置单位已收到通知。", "Supervised: the handlers are told."] : ["已催办，处置单位已收到通知。", "Urged: the handlers are told."];
         render(shown.box, body, shown.back, done);
         return;
       }
