@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
+from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
 from cityeye.domain import Area, AreaLevel, FieldError, World
 from cityeye.store import Store
 
@@ -115,7 +116,6 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
             for code, vals in per_child.items()
             if code in world.areas
         ]
-    zone = ZoneInfo(world.timezone)
     overdue = sorted(
         (
             {
@@ -124,7 +124,7 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
                 "area": world.areas[c.area].name if c.area in world.areas else c.area,
                 # what a reader of the report reads: the state's name, the district's time
                 "state": c.state.zh,
-                "due": f"{due_at(c).astimezone(zone):%Y-%m-%d %H:%M}",
+                "due": local_time(due_at(c), world.timezone),
                 "overdue_h": round(((c.closed_at or end) - due_at(c)).total_seconds() / 3600, 1),
             }
             for c in cases
@@ -193,16 +193,40 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     for label, key in KPI_ROWS:
         sheet.append([label, k.get(key)])
     trend = book.create_sheet("趋势 Trend")
-    trend.append(["日期 day", "工单 cases", "结案 closed", "处置率 handling rate"])
-    for d in report.trend:
-        trend.append([d["day"], d["cases"], d["closed"], d["handling_rate"]])
-    scen = book.create_sheet("场景 Scenarios")
-    for row in scenario_table(report):
-        scen.append(row)
-    sub = book.create_sheet("下级 Areas")
-    sub.append(["代码 code", "名称 name", "工单 cases", "处置率", "按期办结率", "共治率"])
-    for c in report.children:
-        sub.append(
+    xlsx_rows(
+        trend,
+        ["日期 day", "工单 cases", "结案 closed", "处置率 handling rate"],
+        ([d["day"], d["cases"], d["closed"], d["handling_rate"]] for d in report.trend),
+    )
+    head, *rows = scenario_table(report)
+    xlsx_rows(book.create_sheet("场景 Scenarios"), head, rows)
+    head, *rows = children_table(report)
+    xlsx_rows(book.create_sheet("下级 Areas"), head, rows)
+    late = book.create_sheet("超期 Overdue")
+    xlsx_rows(
+        late,
+        ["工单 case", "场景 scenario", "区域 area", "状态 state", "期限（当地）due", "超期(小时)"],
+        (
+            [
+                o["id"],
+                report.names.get(o["scenario"], o["scenario"]),
+                o["area"],
+                o["state"],
+                o["due"],
+                o["overdue_h"],
+            ]
+            for o in report.overdue
+        ),
+        kinds={5: "hours"},
+    )
+    book.save(path)
+
+
+def children_table(report: MonthlyReport) -> list[list[Any]]:
+    """The sub-areas' table, header first, as every format shows it."""
+    return [
+        ["代码 code", "名称 name", "工单 cases", "处置率", "按期办结率", "共治率"],
+        *(
             [
                 c["code"],
                 c["name"],
@@ -211,19 +235,9 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
                 c["on_time_rate"],
                 c["co_governance_rate"],
             ]
-        )
-    late = book.create_sheet("超期 Overdue")
-    late.append(
-        ["工单 case", "场景 scenario", "区域 area", "状态 state", "期限（当地）due", "超期(小时)"]
-    )
-    for o in report.overdue:
-        name = report.names.get(o["scenario"], o["scenario"])
-        late.append([o["id"], name, o["area"], o["state"], o["due"], o["overdue_h"]])
-    book.save(path)
-
-
-def _percent(value: Any) -> str:
-    return "—" if value is None else f"{value:.1%}" if isinstance(value, float) else str(value)
+            for c in report.children
+        ),
+    ]
 
 
 def hours(value: float) -> str:
@@ -235,117 +249,96 @@ def hours(value: float) -> str:
 def write_pdf(report: MonthlyReport, path: Path) -> None:
     """The report as a PDF (A4), with the daily trend as a bar chart.
 
-    Chinese text uses the Adobe CID font STSong-Light (宋体), which every PDF reader
-    carries for Simplified Chinese: nothing is downloaded and no font file has to be
-    shipped or found on the machine. ``invariant`` makes the same report the same
-    bytes."""
+    The Chinese font is embedded (a subset of the packaged Noto Sans SC,
+    :mod:`cityeye.documents.font`), so the PDF renders on a machine with no Chinese
+    font; the chart's labels use it too, so no font is left to the reader.
+    ``invariant`` makes the same report the same bytes."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=4)
-    heading = ParagraphStyle("h", fontName=font, fontSize=12, leading=16, spaceBefore=8)
-    body = ParagraphStyle("b", fontName=font, fontSize=8.5, leading=11)
-    grid = TableStyle(
-        [
-            ("FONTNAME", (0, 0), (-1, -1), font),
-            ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
-        ]
-    )
-
-    def table(rows: list[list[Any]]) -> Table:
-        cells = [[Paragraph(_percent(v), body) for v in row] for row in rows]
-        out = Table(cells, repeatRows=1, hAlign="LEFT")
-        out.setStyle(grid)
-        return out
+    from reportlab.platypus import Spacer
 
     k = report.kpis
-    story: list[Any] = [
-        Paragraph(f"{report.area.name} {report.month} 月度报告 · Monthly report", title),
-        Paragraph(
-            f"区域代码 {report.area.code}；统计期 {report.start:%Y-%m-%d} 至 "
-            f"{report.end - timedelta(days=1):%Y-%m-%d}；全部数字由工单自动生成（一表通）。",
-            body,
+    title = f"{report.area.name} {report.month} 月度报告 · Monthly report"
+    intro = (
+        f"区域代码 {report.area.code}；统计期 {report.start:%Y-%m-%d} 至 "
+        f"{report.end - timedelta(days=1):%Y-%m-%d}；全部数字由工单自动生成（一表通）。"
+    )
+    kpi_rows: list[list[Any]] = [
+        ["指标 KPI", "数值 value"],
+        *([label, k.get(key)] for label, key in KPI_ROWS),
+    ]
+    child_rows = [row[1:] for row in children_table(report)]
+    overdue_rows: list[list[Any]] = [
+        ["工单 case", "场景 scenario", "区域 area", "状态 state", "超期(小时) h"],
+        *(
+            [
+                o["id"],
+                report.names.get(o["scenario"], o["scenario"]),
+                o["area"],
+                o["state"],
+                o["overdue_h"],
+            ]
+            for o in report.overdue
         ),
-        Paragraph("指标 · KPIs", heading),
-        table([["指标 KPI", "数值 value"], *([label, k.get(key)] for label, key in KPI_ROWS)]),
-        Paragraph("每日趋势 · Daily trend (工单 cases / 结案 closed)", heading),
+    ]
+    headings = {
+        "kpis": "指标 · KPIs",
+        "trend": "每日趋势 · Daily trend (工单 cases / 结案 closed)",
+        "none": "本月无工单 · no cases this month",
+        "children": "下级区域 · Sub-areas",
+        "scenarios": "场景 · Scenarios",
+        "overdue": "超期最严重的工单 · Worst overdue cases",
+    }
+    tables: tuple[list[list[Any]], ...] = (
+        kpi_rows,
+        child_rows,
+        scenario_table(report),
+        overdue_rows,
+    )
+    pdf = Pdf.covering(
+        [
+            title,
+            intro,
+            *headings.values(),
+            *(cell_text(v) for rows in tables for row in rows for v in row),
+            *(cell_text(o["overdue_h"], "hours") for o in report.overdue),
+            *(d["day"] for d in report.trend),
+        ]
+    )
+    story: list[Any] = [
+        pdf.para(title, "title"),
+        pdf.para(intro),
+        pdf.para(headings["kpis"], "heading"),
+        pdf.table(kpi_rows),
+        pdf.para(headings["trend"], "heading"),
     ]
     if report.trend:
-        chart = Drawing(170 * mm, 55 * mm)
+        # the drawing starts in the embedded font too (reportlab's default is Helvetica,
+        # which a PDF names without embedding)
+        chart = Drawing(170 * mm, 55 * mm, initialFontName=pdf.font)
         bars = VerticalBarChart()
         bars.x, bars.y, bars.width, bars.height = 10 * mm, 8 * mm, 155 * mm, 42 * mm
         bars.data = [[d["cases"] for d in report.trend], [d["closed"] for d in report.trend]]
         bars.categoryAxis.categoryNames = [d["day"][8:] for d in report.trend]
-        bars.categoryAxis.labels.fontSize = 6
-        bars.valueAxis.labels.fontSize = 6
+        for axis in (bars.categoryAxis, bars.valueAxis):
+            axis.labels.fontName = pdf.font  # embedded, as the text is: no reader font
+            axis.labels.fontSize = 6
         bars.valueAxis.valueMin = 0
         bars.bars[0].fillColor = colors.HexColor("#7aa6d8")
         bars.bars[1].fillColor = colors.HexColor("#2e7d32")
         chart.add(bars)
         story.append(chart)
     else:
-        story.append(Paragraph("本月无工单 · no cases this month", body))
+        story.append(pdf.para(headings["none"]))
     if report.children:
-        story += [
-            Paragraph("下级区域 · Sub-areas", heading),
-            table(
-                [
-                    ["名称 name", "工单 cases", "处置率", "按期办结率", "共治率"],
-                    *(
-                        [
-                            c["name"],
-                            c["cases"],
-                            c["handling_rate"],
-                            c["on_time_rate"],
-                            c["co_governance_rate"],
-                        ]
-                        for c in report.children
-                    ),
-                ]
-            ),
-        ]
+        story += [pdf.para(headings["children"], "heading"), pdf.table(child_rows)]
     story += [
-        Paragraph("场景 · Scenarios", heading),
-        table(scenario_table(report)),
-        Paragraph("超期最严重的工单 · Worst overdue cases", heading),
-        table(
-            [
-                ["工单 case", "场景 scenario", "区域 area", "状态 state", "超期(小时) h"],
-                *(
-                    [
-                        o["id"],
-                        report.names.get(o["scenario"], o["scenario"]),
-                        o["area"],
-                        o["state"],
-                        hours(o["overdue_h"]),
-                    ]
-                    for o in report.overdue
-                ),
-            ]
-        ),
+        pdf.para(headings["scenarios"], "heading"),
+        pdf.table(scenario_table(report)),
+        pdf.para(headings["overdue"], "heading"),
+        pdf.table(overdue_rows, {4: "hours"}),
         Spacer(1, 4 * mm),
     ]
-    doc = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        title=f"{report.area.name} {report.month}",
-        author="cityeye",
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        invariant=1,
-    )
-    doc.build(story)
+    pdf.build(story, path, title=f"{report.area.name} {report.month}")

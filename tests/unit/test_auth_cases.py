@@ -605,6 +605,7 @@ AREA_PARAM = {
     "/api/v1/devices": {},
     "/api/v1/kpis": {},
     "/api/v1/kpis/breakdown": {"by": "grid"},
+    "/api/v1/kpis/breakdown/export": {"by": "grid"},
     "/api/v1/kpis/trend": {},
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},
@@ -623,6 +624,7 @@ ONE_CASE = {
 NOT_AREA_SCOPED = {
     "/api/v1/cases": "filtered to the scope in SQL (test_nobody_reaches_a_case_outside_…)",
     "/api/v1/cases/counts": "counted within the scope in SQL (test_desk_queue_api.py)",
+    "/api/v1/cases/export": "the list's query, filtered to the scope in SQL (test_exports.py)",
     "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
     "/api/v1/notifications": "one's own notifications only (test_notifications.py)",
     "/api/v1/notifications/stream": "one's own notifications only (test_notifications.py)",

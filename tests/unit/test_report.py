@@ -16,6 +16,7 @@ from cityeye.domain import FieldError
 from cityeye.report import build_report, render_html
 from cityeye.store import Store
 from cityeye.world import load_world
+from pdfcheck import dark_pixels_at_top, unembedded_fonts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -108,12 +109,25 @@ def test_pdf_report_has_the_same_figures_in_chinese(db: str, tmp_path: Path) -> 
     text = "".join(page.extract_text() for page in reader.pages)
     for needed in ("小河街道 2026-10 月度报告", "处置率", "共治率", "100.0%", "C000002"):
         assert needed in text, needed
-    # the chart is drawn, the font is the reader's own (nothing to download or ship)
     raw = out.read_bytes()
-    assert b"STSong-Light" in raw
     again = tmp_path / "again.pdf"
     CliRunner().invoke(app, [*args, "--format", "pdf", "--out", str(again)])
     assert again.read_bytes() == raw  # same report, same bytes
+
+
+def test_pdf_report_renders_its_chinese_where_no_chinese_font_is_installed(
+    db: str, tmp_path: Path
+) -> None:
+    """Issue 18: the report named the CID font STSong-Light without embedding it, so a
+    stock Debian reader showed blank pages. Now every font is embedded (a subset of the
+    packaged Noto Sans SC) and poppler, finding no font on the machine, draws the title."""
+    out = tmp_path / "r.pdf"
+    args = ["report", "--month", "2026-10", "--area", "小河街道", "--db", db]
+    assert CliRunner().invoke(app, [*args, "--format", "pdf", "--out", str(out)]).exit_code == 0
+    assert unembedded_fonts(out) == []
+    assert b"NotoSansSC" in out.read_bytes()
+    # the title line at 50 dpi is a few hundred dark pixels; an unembedded font draws none
+    assert dark_pixels_at_top(out, tmp_path) > 200
 
 
 def test_the_overdue_cases_read_in_chinese_hours_and_local_time(db: str, tmp_path: Path) -> None:

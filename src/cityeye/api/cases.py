@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field
 from cityeye.analysis import CaseError
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
+from cityeye.api.exports import EXPORT_ROWS, FORMAT, ExportFormat, case_sheet, file_response
 from cityeye.api.presenters import candidate_json, case_detail_json, case_json
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
@@ -253,10 +255,49 @@ def _case_filter(
     )
 
 
-@router.get("")
-def list_cases(
-    user: CurrentUser,
-    svc: Svc,
+@dataclass(frozen=True, slots=True)
+class CaseQuery:
+    """The filters of ``GET /api/v1/cases`` as they were given: the list and its
+    export (``/cases/export``) take exactly these, parsed once here."""
+
+    state: str | None = None
+    scenario: str | None = None
+    area: str | None = None
+    overdue: bool = False
+    q: str | None = None
+    module: str | None = None
+    party: str | None = None
+    opened_first: date | None = None
+    opened_last: date | None = None
+    closed_first: date | None = None
+    closed_last: date | None = None
+    severity: str | None = None
+    sort: str = "opened"
+
+    def where(self, svc: Services) -> CaseFilter:
+        """The filter they ask for, or 422 saying which is wrong."""
+        days = {
+            "opened_first": self.opened_first,
+            "opened_last": self.opened_last,
+            "closed_first": self.closed_first,
+            "closed_last": self.closed_last,
+        }
+        return _case_filter(
+            svc,
+            state=self.state,
+            scenario=self.scenario,
+            area=self.area,
+            overdue=self.overdue,
+            q=self.q,
+            module=self.module,
+            party=self.party,
+            severity=self.severity,
+            days=days,
+            sort=self.sort,
+        )
+
+
+def case_query(
     state: Annotated[str | None, Query(description="comma-separated states")] = None,
     scenario: Annotated[str | None, Query(max_length=128)] = None,
     area: Annotated[str | None, Query(max_length=128, description="and the areas below")] = None,
@@ -273,40 +314,51 @@ def list_cases(
     opened_last: Annotated[date | None, Query(description="opened on or before")] = None,
     closed_first: Annotated[date | None, Query(description="ended on or after")] = None,
     closed_last: Annotated[date | None, Query(description="ended on or before")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
     severity: Annotated[
         str | None, Query(max_length=64, description="comma-separated severities")
     ] = None,
     sort: Annotated[
         Literal["opened", "due"], Query(description="opened: newest first; due: deadline first")
     ] = "opened",
+) -> CaseQuery:
+    return CaseQuery(
+        state,
+        scenario,
+        area,
+        overdue,
+        q,
+        module,
+        party,
+        opened_first,
+        opened_last,
+        closed_first,
+        closed_last,
+        severity,
+        sort,
+    )
+
+
+CaseQueryDep = Annotated[CaseQuery, Depends(case_query)]
+
+
+@router.get("")
+def list_cases(
+    user: CurrentUser,
+    svc: Svc,
+    query: CaseQueryDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Cases the user may see, newest first (or the nearest deadline first), a page at
     a time. The days are the district's local days, as the KPIs count them (the
     cockpit drills through its figures to the cases behind them)."""
-    days = {
-        "opened_first": opened_first,
-        "opened_last": opened_last,
-        "closed_first": closed_first,
-        "closed_last": closed_last,
-    }
-    where = _case_filter(
-        svc,
-        state=state,
-        scenario=scenario,
-        area=area,
-        overdue=overdue,
-        q=q,
-        module=module,
-        party=party,
-        severity=severity,
-        days=days,
-        sort=sort,
-    )
     world = svc.world
     found, total = find_cases(
-        svc.store, scope_of(user, world), where, offset=(page - 1) * per_page, limit=per_page
+        svc.store,
+        scope_of(user, world),
+        query.where(svc),
+        offset=(page - 1) * per_page,
+        limit=per_page,
     )
     return {
         "items": [case_json(c, world, timeline=False) for c in found],
@@ -314,6 +366,28 @@ def list_cases(
         "per_page": per_page,
         "total": total,
     }
+
+
+@router.get("/export", response_class=Response)
+def export_cases(
+    user: CurrentUser,
+    svc: Svc,
+    query: CaseQueryDep,
+    fmt: Annotated[ExportFormat, FORMAT] = "xlsx",
+) -> Response:
+    """The cases ``GET /api/v1/cases`` lists with the same filters (and the same area
+    scope), all of them up to a cap, as an xlsx or PDF whose title names the filters
+    in Chinese (docs/cases.md, "导出 · Export")."""
+    world = svc.world
+    cap = EXPORT_ROWS[fmt]
+    found, total = find_cases(
+        svc.store, scope_of(user, world), query.where(svc), offset=0, limit=cap
+    )
+    given = asdict(query)
+    sheet = case_sheet(
+        found, total, given, world, svc.store.scenario_names(), user, svc.clock.now()
+    )
+    return file_response(sheet, fmt, "工单清单")
 
 
 @router.get("/counts")

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
+from cityeye.api.exports import FORMAT, ExportFormat, breakdown_sheet, file_response
 from cityeye.api.presenters import area_json, device_json, party_json, scenario_json
 from cityeye.api.sse import MAX_SEQ, sse_response
 from cityeye.api.sse import last_event_id as last_event_id_of
@@ -204,12 +205,17 @@ def kpis(
     return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
 
 
+#: What the cockpit's table groups by, and inside which area.
+By = Annotated[str, Query(pattern="^(street|community|grid|scenario|party)$")]
+InArea = Annotated[str | None, Query(max_length=128, description="inside this area")]
+
+
 @router.get("/kpis/breakdown")
 def breakdown(
     user: CurrentUser,
     svc: Svc,
-    by: Annotated[str, Query(pattern="^(street|community|grid|scenario|party)$")],
-    area: Annotated[str | None, Query(max_length=128, description="inside this area")] = None,
+    by: By,
+    area: InArea = None,
     first: date | None = None,
     last: date | None = None,
 ) -> dict[str, Any]:
@@ -236,6 +242,24 @@ def breakdown(
         "last": last.isoformat(),
         "rows": [{"value": k, "name": names.get(k, k), **v} for k, v in rows.items()],
     }
+
+
+@router.get("/kpis/breakdown/export", response_class=Response)
+def breakdown_export(
+    user: CurrentUser,
+    svc: Svc,
+    by: By,
+    area: InArea = None,
+    first: date | None = None,
+    last: date | None = None,
+    fmt: Annotated[ExportFormat, FORMAT] = "xlsx",
+) -> Response:
+    """The cockpit's table (``/kpis/breakdown`` with the same parameters and scope) as
+    an xlsx or PDF titled with its area, grouping and period."""
+    table = breakdown(user, svc, by, area, first, last)
+    names = svc.store.scenario_names()
+    sheet = breakdown_sheet(table, svc.world, names, user, svc.clock.now())
+    return file_response(sheet, fmt, "分区指标")
 
 
 @router.get("/kpis/trend")

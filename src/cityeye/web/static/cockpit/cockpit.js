@@ -716,6 +716,15 @@
     });
   }
 
+  // issue 18: the area table and the case drawer as Excel or PDF files, with the query
+  // shown on screen (GET /api/v1/kpis/breakdown/export, /api/v1/cases/export)
+  function exportView(what, format) {
+    const by = state.area && CHILD[state.areas[state.area].level];
+    if (what === "table" && by) location.assign("/api/v1/kpis/breakdown/export?" + qs({ by, area: state.area, ...period(), format }));
+    if (what === "cases" && state.filter) location.assign("/api/v1/cases/export?" + qs({ ...state.filter, label: null, format }));
+  }
+  for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", () => exportView(b.dataset.export, b.dataset.format));
+
   // ------------------------------------------------------------------ cases
   const CASE_PAGE = 50;
   async function showCases(filter, reset = true) {

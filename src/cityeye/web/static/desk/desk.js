@@ -59,6 +59,20 @@
     return out;
   }
 
+  // issue 18: the list as it stands (tab, search, filters) as an Excel or PDF file, by
+  // GET /api/v1/cases/export with the list's own query (the session cookie signs it)
+  function exportList(format) {
+    const t = tabs.find((x) => x.key === tab) || {};
+    const params = filters();
+    params.set("sort", t.key === "closed" ? "opened" : "due");
+    if (t.states) params.set("state", t.states.join(","));
+    if (t.overdue) params.set("overdue", "true");
+    if (t.party) params.set("party", t.party);
+    params.set("format", format);
+    window.location.assign("/api/v1/cases/export?" + params);
+  }
+  for (const b of document.querySelectorAll("[data-export]")) b.addEventListener("click", () => exportList(b.dataset.export));
+
   // the server's refusals of a move or a photo, in the chosen language (common.js)
   const PHOTO_REFUSED = ["照片没有上传成功，请换一张再试。", "The photo did not upload; try another."];
   const MOVE_REFUSALS = {
