@@ -84,7 +84,7 @@
   function banner(s) {
     const b = el("div", null, "cc-banner");
     b.setAttribute("role", "note");
-    b.append(el("b", pick("督办", "Supervised") + " · " + s.by + " · " + time.minutes(s.at)), el("p", s.note));
+    b.append(el("b", names.shown("notes", "supervise") + " · " + s.by + " · " + time.minutes(s.at)), el("p", s.note));
     return b;
   }
 
@@ -167,8 +167,9 @@
     const due = left(c);
     const counts = el("p", null, "cc-counts");
     counts.append(
-      el("span", pick("督办 ", "Supervised ") + c.supervisions + pick(" 次", "×"), c.supervisions ? "cc-count on" : "cc-count"),
-      el("span", pick("催办 ", "Urged ") + c.urges + pick(" 次", "×"), c.urges ? "cc-count on" : "cc-count"),
+      // the names are the notes' own (GET /api/v1/meta): 督办 Supervised, 催办 Urged
+      el("span", names.shown("notes", "supervise") + " " + c.supervisions + pick(" 次", "×"), c.supervisions ? "cc-count on" : "cc-count"),
+      el("span", names.shown("notes", "urge") + " " + c.urges + pick(" 次", "×"), c.urges ? "cc-count on" : "cc-count"),
     );
     const dueEl = el("b", due.text, "cc-left " + due.cls);
     const place = c.place || {};
@@ -182,7 +183,7 @@
         [pick("时限", "Due"), c.due_at ? time.minutes(c.due_at) : ""],
         [pick("剩余", "Left"), dueEl],
         [pick("主办", "Lead"), c.lead ? c.lead.name : pick("未派遣", "Not sent yet")],
-        [pick("协办", "Also"), (c.co_handlers || []).map((p) => p.name).join("、")],
+        [names.shown("notes", "co_handle"), (c.co_handlers || []).map((p) => p.name).join("、")],
       ]),
       counts,
     );
