@@ -173,6 +173,8 @@ def every_case_endpoint(
             json={"action": "accept"},
             headers=auth | {"If-Match": 'W/"1"'},
         ),
+        client.post(f"/api/v1/cases/{case_id}/supervise", json={"note": "抓紧"}, headers=auth),
+        client.post(f"/api/v1/cases/{case_id}/urge", json={}, headers=auth),
     ]
 
 
@@ -626,6 +628,8 @@ ONE_CASE = {
     "/api/v1/cases/{case_id}",
     "/api/v1/cases/{case_id}/actions",
     "/api/v1/cases/{case_id}/candidates",
+    "/api/v1/cases/{case_id}/supervise",
+    "/api/v1/cases/{case_id}/urge",
 }
 #: Everything else, and why area scoping does not apply or is tested elsewhere.
 NOT_AREA_SCOPED = {

@@ -247,10 +247,14 @@ def test_a_leader_watches_the_cockpit_on_a_big_screen(tmp_path: Path) -> None:
     assert report["url"].endswith("/cockpit?area=330105001&period=7d"), report["url"]
     assert report["reloadedAt"] == "小河街道", report
     assert report["cases"] == 4  # behind "new cases": the three reports and the smoke alarm
-    assert report["detail"] in report["caseTitles"]  # a row opens the case's timeline
+    # a row opens its case: the card's title is the case's heading (a device's place,
+    # not its key, where the list still shows the title)
+    first = report["caseTitles"][0].split(" · ")[0]
+    assert report["detail"].startswith(first + " · "), report["detail"]
     # the names are the enums' own (GET /api/v1/meta), in the page's language
     assert set(report["caseStates"]) <= {s.en for s in CaseState}, report  # in English now
-    assert report["timeline"][0].startswith("Opened · system · Reported · "), report
+    assert report["timeline"][0].startswith("Opened · "), report  # the case card: names,
+    assert not any("system" in line or "/" in line for line in report["timeline"]), report
     assert report["who"] == "区领导 (leader)"
     assert report["whoZh"] == "区领导 (领导)"
     assert report["tableTitle"] in ("下级区域 · 街道", "下级区域 · 社区"), report["tableTitle"]

@@ -32,15 +32,30 @@ from cityeye.api.exports import EXPORT_ROWS, FORMAT, ExportFormat, case_sheet, f
 from cityeye.api.presenters import candidate_json, case_detail_json, case_json
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
+    SUPERVISION,
+    SUPERVISION_NOTE_MAX,
+    SUPERVISORS,
     Action,
+    Note,
     Role,
     acting_role,
+    check_supervision,
     handles,
     parse_move,
     roles_for,
+    urge_wait,
 )
 from cityeye.cases.routing import plan, route
-from cityeye.domain import Case, CaseOrigin, CaseState, Event, Party, PartyKind, Severity
+from cityeye.domain import (
+    Case,
+    CaseOrigin,
+    CaseState,
+    Event,
+    FieldError,
+    Party,
+    PartyKind,
+    Severity,
+)
 from cityeye.domain.labels import Labelled
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import User, UserRole, below, scope_of
@@ -100,6 +115,10 @@ def check_move(user: User, case: Case, move: Move) -> Role:
         action = parse_move(move.action)
     except ValueError as exc:
         raise HTTPException(422, f"action: {exc}") from None
+    if action in SUPERVISION:
+        raise HTTPException(
+            422, f"action: {move.action} is not a desk move; POST /api/v1/cases/{{id}}/{action}"
+        )
     role = acting_role(user.role, action)
     if role is None or role not in roles_for(action):
         raise HTTPException(403, f"a {user.role.value} may not {move.action} cases")
@@ -468,6 +487,7 @@ def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
         spec=loaded.to_spec() if loaded is not None else None,
         description=described.zh if described is not None else None,
         people=people,
+        now=svc.clock.now(),
     )
 
 
@@ -578,6 +598,105 @@ async def act(
         raise HTTPException(422, error.reason)
     shown = await run_in_threadpool(case_detail, svc, now, user)
     return JSONResponse(shown, headers={"ETag": etag(now)})
+
+
+class Supervision(BaseModel):
+    note: str = Field(
+        default="",
+        max_length=SUPERVISION_NOTE_MAX,
+        description="督办: what is to be done (required); 催办: optional",
+    )
+
+
+@router.post("/{case_id}/supervise")
+async def supervise(
+    case_id: Annotated[str, Path(max_length=128)],
+    body: Supervision,
+    user: CurrentUser,
+    svc: Svc,
+) -> JSONResponse:
+    """督办: a leader (or an admin) whose areas cover the case records a supervision
+    note on it. It moves nothing; it is on the timeline under their name, told to the
+    lead party's handlers (no lead yet: the area's dispatchers) on every channel, and
+    counted (``supervisions``: on the case and in the KPIs of its areas and day).
+    200 with the case; 403 for anyone else; 422 naming the field (``note``: missing
+    or over 500 characters, ``state``: the case has ended)."""
+    return await _supervision(svc, user, case_id, Note.SUPERVISE, body.note)
+
+
+@router.post("/{case_id}/urge")
+async def urge(
+    case_id: Annotated[str, Path(max_length=128)],
+    body: Supervision,
+    user: CurrentUser,
+    svc: Svc,
+) -> JSONResponse:
+    """催办: a lighter nudge than 督办, the note optional; recorded, told and counted
+    (``urges``) the same way. A case takes one 催办 per 10 minutes (our choice): a
+    second one sooner is answered 429 with ``Retry-After``."""
+    return await _supervision(svc, user, case_id, Note.URGE, body.note)
+
+
+#: How many times a 督办 / 催办 is sent again when the case changed on its way (it
+#: does not depend on the version: only a second delivery of the same event must not
+#: count twice, which the version sent with it prevents).
+SUPERVISION_TRIES = 3
+
+
+async def _supervision(
+    svc: Services, user: User, case_id: str, note: Note, text: str
+) -> JSONResponse:
+    """Check, then send one 督办 / 催办 as a ``case.action`` event (as every change to
+    a case goes), with the rule of :func:`~cityeye.cases.lifecycle.check_supervision`
+    asked here and again by the case book."""
+    scope = scope_of(user, svc.world)
+    case = await run_in_threadpool(visible_case, svc.store, scope, case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    if user.role not in SUPERVISORS:
+        raise HTTPException(403, f"a {user.role.value} may not {note.value}: leaders do")
+    text = text.strip()
+    for _ in range(SUPERVISION_TRIES):
+        at = svc.clock.now()
+        try:
+            check_supervision(case, note, text, at)
+        except FieldError as exc:
+            raise _supervision_refused(exc.field, str(exc), case, at) from None
+        event = Event(
+            id=f"desk-{secrets.token_hex(8)}",
+            kind="case.action",
+            ts=at,
+            source="desk",
+            area=case.area,
+            attrs={
+                "case": case.id,
+                "action": note.value,
+                "role": Role.LEADER.value,
+                "actor": user.username,
+                "note": text,
+                "if_version": CaseBook.version(case),
+                "immediate": True,
+            },
+        )
+        applied = await submit_action(svc.live, event)
+        if applied is None:
+            return JSONResponse({"accepted": event.id, "case": case.id}, status_code=202)
+        now, error = applied
+        if error is None:
+            shown = await run_in_threadpool(case_detail, svc, now, user)
+            return JSONResponse(shown, headers={"ETag": etag(now)})
+        if error.field != "if_version":
+            raise _supervision_refused(error.field, error.reason, now, at)
+        case = now  # somebody moved it meanwhile: send it again on what it is now
+    raise HTTPException(409, "the case kept changing; try again")
+
+
+def _supervision_refused(field: str, reason: str, case: Case, at: datetime) -> HTTPException:
+    """A 督办 / 催办 refused: 429 with ``Retry-After`` for a 催办 too soon, else 422."""
+    if field == "urge":
+        seconds = max(1, urge_wait(case, at))
+        return HTTPException(429, reason, headers={"Retry-After": str(seconds)})
+    return HTTPException(422, reason)
 
 
 async def submit_action(pipeline: Pipeline, event: Event) -> tuple[Case, CaseError | None] | None:

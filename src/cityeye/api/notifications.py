@@ -1,6 +1,7 @@
 """The desk's notifications (``/api/v1/notifications``): a signed-in person's own
 notices — a case dispatched to their party, a critical or escalated case in their
-areas, their report handled or closed — as a list and as a live stream.
+areas, their report handled or closed, a leader's 督办 or 催办 of a case they handle —
+as a list and as a live stream.
 
 Only the caller's own rows are ever read (the query is by their user id), so nobody
 sees another person's notifications, whatever they ask for. The stream is woken the
@@ -35,7 +36,7 @@ RECHECK_S = 15.0
 class NotificationItem(BaseModel):
     seq: int
     case_id: str
-    kind: str  # dispatched | critical | escalated | handled | closed
+    kind: str  # dispatched | critical | escalated | handled | closed | supervised | urged
     title: str
     text: str
     severity: str

@@ -16,7 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from cityeye.cases.book import CaseBook
-from cityeye.cases.lifecycle import NAMES_PARTY, needs_reason, person_moves
+from cityeye.cases.lifecycle import (
+    NAMES_PARTY,
+    SUPERVISION_NOTE_MAX,
+    SUPERVISORS,
+    Note,
+    needs_reason,
+    person_moves,
+    urge_wait,
+)
 from cityeye.domain import (
     DEVICE_KINDS,
     REPORT_CATEGORIES,
@@ -288,6 +296,8 @@ def case_json(
         "rating": case.rating,
         "heading": case_heading(case, world),
         "area_path": area_path(world, case.area),
+        "supervisions": sum(1 for e in case.timeline if e.action == Note.SUPERVISE),
+        "urges": sum(1 for e in case.timeline if e.action == Note.URGE),
     }
     if user is not None:
         out["moves"] = moves_json(case, user)
@@ -470,10 +480,12 @@ def case_detail_json(
     spec: ScenarioSpec | None = None,
     description: str | None = None,
     people: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The case for the desk's case view: :func:`case_json` and, added, the place (area
     chain, point), the resident's photos, why it fired, the reporter's masked contact,
-    and each timeline line's actor name and plain-Chinese text."""
+    each timeline line's actor name and plain-Chinese text, and its 督办 / 催办
+    (:func:`supervision_json`; ``now`` for when another 催办 is taken)."""
     out = case_json(case, world, user=user)
     names = people or {}
     scenario_name = spec.name_zh if spec is not None else ""
@@ -488,7 +500,36 @@ def case_detail_json(
     out["reporter_contact"] = (
         masked_contact(case.reporter) if user.role.value != "resident" else None
     )
+    out["supervision"] = supervision_json(case, world, user, names, now)
     return out
+
+
+def supervision_json(
+    case: Case, world: World, user: User, people: Mapping[str, str], now: datetime | None
+) -> dict[str, Any]:
+    """督办 / 催办 on the case: the latest of each (who by name, when, the note: the
+    desk's red banner), whether ``user`` may send one now, and how many seconds until
+    another 催办 is taken (:data:`~cityeye.cases.lifecycle.URGE_GAP`)."""
+
+    def latest(note: Note) -> dict[str, Any] | None:
+        entry = next((e for e in reversed(case.timeline) if e.action == note), None)
+        if entry is None:
+            return None
+        return {
+            "at": iso_utc(entry.at),
+            "by": actor_name(entry.actor, world, people),
+            "note": entry.note,
+        }
+
+    may = user.role in SUPERVISORS and not case.state.terminal
+    wait = urge_wait(case, now) if may and now is not None else 0
+    return {
+        "supervise": latest(Note.SUPERVISE),
+        "urge": latest(Note.URGE),
+        "may": may,
+        "urge_wait_s": wait,
+        "note_max": SUPERVISION_NOTE_MAX,
+    }
 
 
 def candidate_json(party: Party, load: int, reason: str | None) -> dict[str, Any]:

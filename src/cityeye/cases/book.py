@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from cityeye.cases.lifecycle import (
     DEFAULT_ROLE,
+    SUPERVISION,
     Action,
     Actor,
     Note,
@@ -35,6 +36,7 @@ from cityeye.cases.lifecycle import (
     Role,
     apply,
     check_note,
+    check_supervision,
     parse_move,
 )
 from cityeye.cases.notify import Notification, Notifier, reporter_text
@@ -292,6 +294,17 @@ class CaseBook:
             move = parse_move(str(raw_action))
         except ValueError as exc:
             raise FieldError("attrs.action", str(exc)) from None
+        if move in SUPERVISION:
+            # 督办 / 催办: a leader's note, recorded under their name, moving nothing
+            assert isinstance(move, Note)
+            note = str(attrs.get("note") or "").strip()
+            check_supervision(case, move, note, at)
+            who = str(attrs.get("actor") or Role.LEADER.value)
+            if move == Note.SUPERVISE:
+                self._note(case, at, Note.SUPERVISE, note, who)
+            else:
+                self._note(case, at, Note.URGE, note, who)
+            return case
         if isinstance(move, Note):
             check_note(case, move)  # the lifecycle says where a note may go
         if move == Note.RATE:

@@ -7,6 +7,8 @@
 * 误报率 false-alarm rate = alerts dismissed as false / alerts
 * times to dispatch, accept, arrive and close (median and p90), of cases opened in the
   period
+* 督办 supervisions and 催办 urges: how many a leader made in the period (dated when
+  made, per area like every counter), for a later assessment to weigh
 
 Every case is *due* in exactly one period: the one its handling deadline falls in — or
 the one it was closed in, if it was closed before its deadline (a case handled early
@@ -32,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cityeye.cases.lifecycle import Action
+from cityeye.cases.lifecycle import Action, Note
 from cityeye.cases.sla import DEFAULT_SLA, Stage, handle_limit
 from cityeye.domain import AreaLevel, Case, CaseState, Party, Severity, World
 
@@ -48,6 +50,8 @@ COUNTS = (
     "dismissed",
     "self_resolved",
     "escalations",
+    "supervisions",
+    "urges",
 )
 #: The stages whose durations are reported, each measured from the report.
 TIMES = {
@@ -112,6 +116,8 @@ def case_facts(case: Case, parties: Mapping[str, Party], sla: SLA = DEFAULT_SLA)
     elif case.state not in _NOT_HANDLED:
         events.append(("due", due_at(case, sla)))
     events.extend(("escalations", e.at) for e in case.timeline if e.action == Action.ESCALATE)
+    events.extend(("supervisions", e.at) for e in case.timeline if e.action == Note.SUPERVISE)
+    events.extend(("urges", e.at) for e in case.timeline if e.action == Note.URGE)
     times = {}
     for name, state in TIMES.items():
         when = _first(case, state)

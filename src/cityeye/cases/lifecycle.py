@@ -17,11 +17,12 @@ append-only timeline entry (who, when, from, to, why, attachments).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cityeye.domain import Case, CaseState, TimelineEntry
+from cityeye.domain import Case, CaseState, FieldError, TimelineEntry
 from cityeye.domain.labels import Labelled
 from cityeye.domain.users import UserRole
 from cityeye.errors import InputError
@@ -37,6 +38,7 @@ class Role(StrEnum):
     VERIFIER = "verifier"  # community or dispatcher checking the result (核查)
     REPORTER = "reporter"  # the resident who reported it
     SYSTEM = "system"  # the engine and the SLA clock
+    LEADER = "leader"  # a leader over the case's area: 督办 and 催办 only
 
 
 class Action(Labelled):
@@ -113,6 +115,8 @@ class Note(Labelled):
     CO_HANDLE = "co_handle", "协办", "Co-handling"  # another party joins the case
     PROGRESS = "progress", "记录进展", "Progress note"  # words or a photo on the way
     RATE = "rate", "居民评价", "Rated"  # the reporter's one to five stars on a closed case
+    SUPERVISE = "supervise", "督办", "Supervised"  # a leader's supervision note (counted)
+    URGE = "urge", "催办", "Urged"  # a leader's lighter nudge (counted apart)
 
 
 class Record(Labelled):
@@ -141,7 +145,57 @@ NOTES: dict[Note, NoteRule] = {
     Note.CO_HANDLE: NoteRule(_OPEN, frozenset({D, SYS})),
     Note.PROGRESS: NoteRule(_OPEN, frozenset({D, H})),
     Note.RATE: NoteRule(frozenset({S.CLOSED}), frozenset({R})),
+    Note.SUPERVISE: NoteRule(_OPEN, frozenset({Role.LEADER})),
+    Note.URGE: NoteRule(_OPEN, frozenset({Role.LEADER})),
 }
+
+#: 督办 and 催办: what a leader does to a case. Neither moves it; both are recorded on
+#: its timeline (with the leader as the actor), told to whoever handles it, and counted
+#: (``supervisions`` and ``urges`` in :mod:`cityeye.cases.kpi`). They have their own
+#: endpoints (``POST /api/v1/cases/{id}/supervise`` and ``/urge``), not the desk's moves.
+SUPERVISION = frozenset({Note.SUPERVISE, Note.URGE})
+#: Who may 督办 and 催办: leaders, and admins, on a case they can see (their areas cover
+#: it — the API's area scope); nobody who handles or dispatches cases.
+SUPERVISORS = frozenset({UserRole.LEADER, UserRole.ADMIN})
+#: The longest 督办 or 催办 note, in characters (a note, not a report).
+SUPERVISION_NOTE_MAX = 500
+#: Our choice, not a seed's: a second 催办 of the same case within this time is refused,
+#: so a nudge stays a nudge (a 督办, which says what to do, is not limited).
+URGE_GAP = timedelta(minutes=10)
+
+
+def urge_wait(case: Case, at: datetime) -> int:
+    """Seconds (rounded up) until ``case`` may be urged again at ``at``; 0: now."""
+    last = next((e.at for e in reversed(case.timeline) if e.action == Note.URGE), None)
+    if last is None or at - last >= URGE_GAP:
+        return 0
+    return math.ceil((URGE_GAP - (at - last)).total_seconds())
+
+
+def check_supervision(case: Case, note: Note, text: str, at: datetime) -> None:
+    """Raise :class:`~cityeye.domain.FieldError` when ``case`` takes no ``note`` (督办
+    or 催办) with ``text`` at ``at``: an ended case (``state``), a 督办 without words or
+    a note too long (``note``), a 催办 within :data:`URGE_GAP` of the last (``urge``).
+    The API asks before it sends the move and the case book again when it applies it,
+    so the answer is the same either way."""
+    if case.state not in NOTES[note].states:
+        raise FieldError(
+            "state",
+            f"case {case.id} has ended ({case.state.value}, {case.state.zh}): "
+            f"an ended case takes no {note.value} ({note.zh})",
+        )
+    if note == Note.SUPERVISE and not text.strip():
+        raise FieldError("note", "a supervision (督办) must say what is to be done")
+    if len(text) > SUPERVISION_NOTE_MAX:
+        raise FieldError("note", f"{len(text)} characters; at most {SUPERVISION_NOTE_MAX}")
+    wait = urge_wait(case, at) if note == Note.URGE else 0
+    if wait:
+        minutes = int(URGE_GAP.total_seconds() // 60)
+        raise FieldError(
+            "urge",
+            f"case {case.id} was urged less than {minutes} minutes ago; urge again in {wait} s",
+        )
+
 
 #: A move a person or the system asks for: a lifecycle action or a note.
 Move = Action | Note
@@ -210,7 +264,8 @@ def check_note(case: Case, note: Note) -> None:
 
 
 #: The lifecycle role each kind of desk user acts in; an admin acts in the move's usual
-#: role (:func:`acting_role`). Leaders change nothing; residents act through the portal.
+#: role (:func:`acting_role`). Leaders move nothing (their 督办 and 催办 are
+#: :data:`SUPERVISION`, apart from these moves); residents act through the portal.
 _DESK_ROLE = {UserRole.DISPATCHER: D, UserRole.HANDLER: H}
 
 

@@ -18,6 +18,10 @@ the other two are adapters around it:
                                                      lead's handlers
   handled    a handle line                           the resident who reported
   closed     a close line                            the resident who reported
+  supervised a leader's 督办 line                     the lead party's handlers
+                                                     (no lead yet: the
+                                                     dispatchers of the area)
+  urged      a leader's 催办 line                     the same
   ========== ======================================= ==========================
 
 * **A durable outbox** (:mod:`cityeye.store.outbox`). The store turns notices into
@@ -41,12 +45,12 @@ words are the same (:func:`~cityeye.cases.notify.reporter_text`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from cityeye.cases.lifecycle import Action, Record
+from cityeye.cases.lifecycle import Action, Note, Record
 from cityeye.cases.notify import reporter_text
 from cityeye.domain import Case, CaseState, Severity, TimelineEntry
 from cityeye.domain.labels import Labelled
@@ -64,6 +68,8 @@ class NoticeKind(Labelled):
     ESCALATED = "escalated", "超时升级", "Escalated"
     HANDLED = "handled", "已处置", "Handled"
     CLOSED = "closed", "已结案", "Closed"
+    SUPERVISED = "supervised", "领导督办", "Supervised"
+    URGED = "urged", "领导催办", "Urged"
 
 
 class Channel(StrEnum):
@@ -119,11 +125,16 @@ def desk_url(case_id: str) -> str:
 
 
 def notices(
-    case: Case, stored: int, before: Severity | None, area_name: str | None = None
+    case: Case,
+    stored: int,
+    before: Severity | None,
+    area_name: str | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> list[Notice]:
     """The notices of a case change: ``case.timeline[stored:]`` are the lines not
     stored yet, ``before`` the severity stored (``None``: a new case). ``area_name``
-    is put in the words (the code stays in :attr:`Notice.area`)."""
+    is put in the words (the code stays in :attr:`Notice.area`); ``people`` names the
+    users who acted (a 督办 says whose it is)."""
     out: list[Notice] = []
     new = list(enumerate(case.timeline))[stored:]
     where = f"（{area_name}）" if area_name else ""
@@ -174,6 +185,9 @@ def notices(
                     dispatchers=True,
                 )
             )
+    for index, entry in new:
+        if entry.action in (Note.SUPERVISE, Note.URGE):
+            out.append(_supervision(case, index, entry, where, (people or {}).get(entry.actor)))
     report = _portal_report(case)
     if report is not None:
         for index, entry in new:
@@ -196,6 +210,27 @@ def notices(
                     )
                 )
     return out
+
+
+def _supervision(
+    case: Case, index: int, entry: TimelineEntry, where: str, name: str | None
+) -> Notice:
+    """A leader's 督办 or 催办, told to whoever handles the case now: the lead party's
+    handlers, or the area's dispatchers while nobody leads it."""
+    supervise = entry.action == Note.SUPERVISE
+    kind = NoticeKind.SUPERVISED if supervise else NoticeKind.URGED
+    who = name or "领导"
+    words = f"：{entry.note}" if entry.note else "，请抓紧办理。"
+    return _notice(
+        case,
+        kind,
+        f"{entry.action}@{index}",
+        entry.at,
+        f"{who}{'督办' if supervise else '催办'} {case.id}",
+        f"{case.title}{where}{words}",
+        party=case.lead,
+        dispatchers=case.lead is None,
+    )
 
 
 def _notice(

@@ -16,6 +16,7 @@ from cityeye.cases.aggregate import (
     case_counts,
     difference,
 )
+from cityeye.cases.lifecycle import Note
 from cityeye.cases.outbox import Notice, notices
 from cityeye.cases.sla import DEFAULT_SLA, Stage
 from cityeye.domain import (
@@ -66,7 +67,11 @@ class CaseRepo(Repo):
                     raise ValueError(f"case {case.id}: the stored timeline cannot be rewritten")
                 area = world.areas.get(case.area) if case.area else None
                 told += notices(
-                    case, stored, before.severity if before else None, area.name if area else None
+                    case,
+                    stored,
+                    before.severity if before else None,
+                    area.name if area else None,
+                    self._actor_names(conn, case.timeline[stored:]),
                 )
                 row = self._case_row(case)
                 if before is None:
@@ -91,6 +96,17 @@ class CaseRepo(Repo):
             rung = add_notices(conn, told, world, self.channels, datetime.now(UTC))
         if rung:
             BELL.ring()  # after the commit: a desk's stream in this process reads them now
+
+    @staticmethod
+    def _actor_names(conn: Connection, lines: Sequence[TimelineEntry]) -> dict[str, str]:
+        """The display names of the people whose 督办 or 催办 is among ``lines`` (the
+        notice names the leader); no query when there is none, as nearly always."""
+        actors = {e.actor for e in lines if e.action in (Note.SUPERVISE, Note.URGE)}
+        if not actors:
+            return {}
+        u = t.users.c
+        found = conn.execute(select(u.username, u.display_name).where(u.username.in_(actors)))
+        return {r.username: r.display_name for r in found}
 
     @staticmethod
     def _case_row(case: Case) -> dict[str, Any]:

@@ -153,6 +153,6 @@ class KpiRepo(Repo):
         if values is not None:
             query = query.where(c.value.in_(values))
         if not times:
-            query = query.where(c.metric < "t.")  # counters sort before "t.<stage>.<bin>"
+            query = query.where(c.metric.not_like("t.%"))  # not the "t.<stage>.<bin>" rows
         with self.engine.connect() as conn:
             return [(str(g), str(m), int(n)) for g, m, n in conn.execute(query)]

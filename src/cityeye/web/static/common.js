@@ -16,6 +16,7 @@
 //                       place that knows browsers allow sound only after a click
 //   pageLinks           the header's links to the staff pages the person may open
 //                       (<nav data-pages>, filled at load from GET /api/v1/auth/me)
+//   tiles, caseMap      a map's tile layer (when configured); a case's place on a small map
 "use strict";
 window.cityeye = (function () {
   // ------------------------------------------------------------------ session
@@ -440,5 +441,29 @@ window.cityeye = (function () {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wirePages);
   else wirePages();
 
-  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, sound, pageLinks };
+  // A case's place on a small map (the desk's case view, the cockpit's case card): the
+  // area's outline and the pin with its name, from a case's `place` (GET
+  // /api/v1/cases/{id}); tiles only when configured. Returns the map, or null (and
+  // hides `box`) when there is nothing to draw. `colours`: {line, fill, pin}.
+  function caseMap(box, place, colours = {}) {
+    if (!window.L || !place || (!place.boundary && place.lat == null)) {
+      box.hidden = true;
+      return null;
+    }
+    const map = L.map(box, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, dragging: false, scrollWheelZoom: false });
+    tiles(map);
+    // the view first (a layer added to a map without one has nothing to draw on)
+    const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: colours.line || "#1f6fb2", weight: 2, fillOpacity: colours.fill || 0.08 } }) : null;
+    if (outline) map.fitBounds(outline.getBounds(), { padding: [12, 12] });
+    else map.setView([place.lat, place.lon], 16);
+    if (outline) outline.addTo(map);
+    if (place.lat != null && place.lon != null) {
+      const pin = colours.pin || "#c0392b";
+      const marker = L.circleMarker([place.lat, place.lon], { radius: 8, color: pin, fillColor: pin, fillOpacity: 0.8 }).addTo(map);
+      if (place.name) marker.bindTooltip(place.name, { permanent: true, direction: "top" });
+    }
+    return map;
+  }
+
+  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, caseMap, sound, pageLinks };
 })();

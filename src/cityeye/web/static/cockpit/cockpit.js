@@ -167,7 +167,8 @@
     renderStream();
     renderParticipation();
     layers.relabel();
-    if (!$("cases").hidden && state.filter) showCases(state.filter, false);
+    // the drawer's list again in the new language; an open case card redraws itself
+    if (!$("cases").hidden && state.filter && $("case-detail").hidden) showCases(state.filter, false);
   }
 
   window.cityeye.lang.onChange((chosen) => {
@@ -991,25 +992,12 @@
     $("cases-more").hidden = state.page * CASE_PAGE >= body.total;
   }
 
+  // the case card (casecard.js): title, place, photos, timeline, time left, 督办 / 催办
   async function showCase(id) {
-    const c = await json("/api/v1/cases/" + encodeURIComponent(id));
     const box = $("case-detail");
-    box.replaceChildren();
-    const back = el("button", t("back"), "ghost");
-    back.type = "button";
-    back.addEventListener("click", () => { box.hidden = true; $("cases-list").hidden = false; $("cases-more").hidden = false; });
-    box.append(back, el("h3", c.title), el("p", [c.id, name("case_states", c.state), name("severities", c.severity), c.area ? c.area.name : "", c.lead ? c.lead.name : ""].filter(Boolean).join(" · "), "muted"));
-    box.append(el("h4", t("timeline")));
-    const ol = el("ol");
-    for (const e of c.timeline) {
-      const li = el("li");
-      li.append(el("time", when(e.at)), el("span", [name(names.TIMELINE, e.action), e.actor, name("case_states", e.to), e.note].filter(Boolean).join(" · ")));
-      ol.append(li);
-    }
-    box.append(ol);
     $("cases-list").hidden = true;
     $("cases-more").hidden = true;
-    box.hidden = false;
+    await window.cityeye.casecard.show(box, id, () => { box.hidden = true; $("cases-list").hidden = false; $("cases-more").hidden = false; });
   }
 
   $("cases-close").addEventListener("click", () => { $("cases").hidden = true; state.filter = null; });

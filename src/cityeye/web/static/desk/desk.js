@@ -115,6 +115,8 @@
     if (c.closed_at) b.append(text("span", pick("已结 ", "Ended ") + time.short(c.closed_at), "due"));
     else b.append(text("span", d.label, "due " + d.cls));
     b.append(text("div", c.heading || c.title, "title"));
+    // a leader's 督办 on it (issue 18): marked in the queue, shown in red on the case
+    if (c.supervisions) b.append(text("span", pick("督办 ", "Supervised ") + c.supervisions, "supervised"));
     // the place as people name it: the community and grid (not the district and street)
     const place = (c.area_path || []).slice(-2).map((a) => a.name).join(" ");
     b.append(text("div", [names.shown("case_states", c.state), place, c.id].filter(Boolean).join(" · "), "meta"));
@@ -307,21 +309,7 @@
       map.remove();
       map = null;
     }
-    if (!window.L || !place || (!place.boundary && place.lat == null)) {
-      box.hidden = true;
-      return;
-    }
-    map = L.map(box, { attributionControl: false, zoomControl: false, zoomSnap: 0.25, dragging: false, scrollWheelZoom: false });
-    window.cityeye.tiles(map); // only when configured
-    // the view first (a layer added to a map without one has nothing to draw on)
-    const outline = place.boundary ? L.geoJSON(place.boundary, { style: { color: "#1f6fb2", weight: 2, fillOpacity: 0.08 } }) : null;
-    if (outline) map.fitBounds(outline.getBounds(), { padding: [12, 12] });
-    else map.setView([place.lat, place.lon], 16);
-    if (outline) outline.addTo(map);
-    if (place.lat != null && place.lon != null) {
-      const pin = L.circleMarker([place.lat, place.lon], { radius: 8, color: "#c0392b", fillColor: "#c0392b", fillOpacity: 0.8 }).addTo(map);
-      if (place.name) pin.bindTooltip(place.name, { permanent: true, direction: "top" });
-    }
+    map = window.cityeye.caseMap(box, place);
   }
 
   function render(c, etag, message) {
@@ -333,6 +321,14 @@
     detail.replaceChildren(backButton(), text("h2", c.heading || c.title));
     detail.append(text("p", [names.shown("case_states", c.state), severity(c.severity), c.area ? c.area.name : ""].filter(Boolean).join(" · "), "meta"));
     if (message) detail.append(text("p", message, "error"));
+    const sup = c.supervision && c.supervision.supervise;
+    if (sup) {
+      const banner = document.createElement("div");
+      banner.className = "supervision";
+      banner.setAttribute("role", "alert");
+      banner.append(text("b", pick("领导督办", "Supervised") + " · " + sup.by + " · " + time.minutes(sup.at)), text("p", sup.note));
+      detail.append(banner);
+    }
     const top = document.createElement("div");
     top.className = "case-top";
     const left = document.createElement("div");
@@ -642,7 +638,7 @@
   const POLL_MS = 1500;
   const STREAM_TRIES = 3;
   const STREAM_AGAIN_MS = 60000; // while polling: try the stream again this often
-  const LOUD = new Set(["dispatched", "critical"]); // the notices that sound and show a banner
+  const LOUD = new Set(["dispatched", "critical", "supervised", "urged"]); // the notices that sound and show a banner
   const MODE = { live: ["实时", "Live"], poll: ["轮询", "Polling"], off: ["离线", "Offline"] };
   const seen = new Set();
   const fresh = new Set(); // cases announced while the desk is open: marked in the list
@@ -758,7 +754,7 @@
 
   // the alert's heading: 紧急工单 Critical case for a critical one, else 新派工单 New case
   function label(n) {
-    const kind = critical(n) ? "critical" : "dispatched";
+    const kind = critical(n) ? "critical" : n.kind === "supervised" || n.kind === "urged" ? n.kind : "dispatched";
     return [names.zh("notice_kinds", kind), names.en("notice_kinds", kind)];
   }
 
