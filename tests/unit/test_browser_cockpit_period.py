@@ -117,7 +117,10 @@ def test_every_panel_follows_the_community_and_the_period(tmp_path: Path) -> Non
     assert seen["crumb"] == CHANGZHENG
     assert seen["url"] == f"/cockpit?area={report['code']}"
     assert seen["tiles"]["opened"] == "2"
-    assert seen["tiles"]["open"] == "2"  # opened in the period and still open
+    # 在办 / 超期 are the backlog: November's two and October's three reports, still open
+    # and past their deadlines — last month's overdue cases do not vanish from this month
+    assert seen["tiles"]["open"] == "5"
+    assert seen["tiles"]["overdue"] == "4"  # October's three and one of November's two
     assert seen["rows"] == ["长征桥社区第1网格", "长征桥社区第2网格"]  # its own grids only
     assert seen["trend"]["opened"] == here["cases"]
     # today (the replay's 20 November) has cases but nothing closed yet: no rate point,

@@ -45,7 +45,7 @@
       period_kind: "时段", period_today: "今天", period_7d: "近7天", period_month: "本月",
       period_last_month: "上月", period_range: "自定义范围", period_first: "起始日", period_last: "结束日",
       stream_period: "时段内预警", stream_past: "所选时段不含今天：按时间列出该时段的预警，非实时",
-      in_period: "期内上报", bad_area: "链接中的区域不存在或不在您的辖区，已显示",
+      in_period: "截至期末上报", bad_area: "链接中的区域不存在或不在您的辖区，已显示",
       bad_period: "链接中的时段无效（日期格式 2026-10-01，起始不晚于结束，至多 400 天），已显示默认时段",
       dismiss: "知道了",
     },
@@ -73,7 +73,7 @@
       period_kind: "Period", period_today: "Today", period_7d: "Last 7 days", period_month: "This month",
       period_last_month: "Last month", period_range: "Date range", period_first: "From", period_last: "To",
       stream_period: "Alerts in the period", stream_past: "The period does not include today: its alerts, newest first, not live",
-      in_period: "reported in the period", bad_area: "The link's area does not exist or is not yours; showing",
+      in_period: "reported by the period's end", bad_area: "The link's area does not exist or is not yours; showing",
       bad_period: "The link's period is not valid (dates like 2026-10-01, first not after last, at most 400 days); showing the default period",
       dismiss: "OK",
     },
@@ -660,8 +660,7 @@
       const p = period();
       const level = state.areas[state.area].level;
       const by = CHILD[level];
-      const inPeriod = { opened_first: p.first, opened_last: p.last };
-      const caseCount = (f) => json("/api/v1/cases?" + qs({ ...f, ...inPeriod, area: state.area, per_page: 1 })).then((b) => b.total);
+      const caseCount = (f) => json("/api/v1/cases?" + qs({ ...f, ...backlog(p), area: state.area, per_page: 1 })).then((b) => b.total);
       const jobs = [
         json("/api/v1/kpis?" + qs({ area: state.area, ...p })),
         by ? json("/api/v1/kpis/breakdown?" + qs({ by, area: state.area, ...p })) : Promise.resolve({ rows: [] }),
@@ -700,9 +699,15 @@
     if (tile.cases === "closed") return { state: "closed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + t("state_closed") };
     if (tile.cases === "dismissed") return { state: "dismissed", closed_first: p.first, closed_last: p.last, label: t(tile.key) + " · " + name("case_states", "dismissed") };
     if (tile.cases === "opened") return { opened_first: p.first, opened_last: p.last, label: t("opened") };
-    const inPeriod = { opened_first: p.first, opened_last: p.last };
-    if (tile.cases === "open") return { state: OPEN, ...inPeriod, label: t("open") + " · " + t("in_period") };
-    return { overdue: "true", ...inPeriod, label: t("overdue") + " · " + t("in_period") };
+    if (tile.cases === "open") return { state: OPEN, ...backlog(p), label: t("open") + " · " + t("in_period") };
+    return { overdue: "true", ...backlog(p), label: t("overdue") + " · " + t("in_period") };
+  }
+
+  // 在办 and 超期 are the backlog: every case reported by the period's end that is still
+  // open (or past its deadline) now — this month's view keeps last month's overdue case
+  // in sight, where counting only the month's own cases would hide it (our choice)
+  function backlog(p) {
+    return { opened_last: p.last };
   }
 
   function renderTiles() {
