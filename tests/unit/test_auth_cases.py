@@ -617,6 +617,7 @@ AREA_PARAM = {
     "/api/v1/kpis/breakdown": {"by": "grid"},
     "/api/v1/kpis/breakdown/export": {"by": "grid"},
     "/api/v1/kpis/trend": {},
+    "/api/v1/map/layers": {},
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},
     "/api/v1/participation/suggestions.xlsx": {},
@@ -647,6 +648,8 @@ NOT_AREA_SCOPED = {
     "/api/v1/areas": "the map, the same for everyone",
     "/api/v1/parties": "who handles what, the same for everyone",
     "/api/v1/scenarios": "the rules, the same for everyone",
+    "/api/v1/kpis/latest": "takes no area: the newest case or alert within the caller's own "
+    "areas (test_cockpit_period.py)",
     "/api/v1/portal/categories": "public: what residents may report",
     "/api/v1/portal/map": "public: the district's boundaries",
     "/api/v1/places/reverse": "public: a point's areas and the nearest public building or venue "
