@@ -240,7 +240,9 @@
 
   function showPeriod() {
     const speed = clock.mode() === "replay" ? " · " + t("speed") + " ×" + clock.speed() : "";
-    $("period").textContent = state.first ? state.first + " — " + state.last + speed : "";
+    // the dates stay for the record but are not shown (the picker shows them; the bar
+    // has no room for them twice at 1920); a replay's speed is shown
+    $("period").replaceChildren(el("span", state.first ? state.first + " — " + state.last : "", "dates"), el("span", state.first ? speed : "", "speed"));
     // (every refresh comes here: the options are made once per language, and a field
     // being typed in is left alone)
     const kind = $("period-kind");
