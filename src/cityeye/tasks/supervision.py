@@ -175,7 +175,7 @@ def import_table(
     for row in table.rows:
         if not row.content:
             result.skipped += 1
-            result.notices.append(Notice(row.where, "项目内容", "empty: row skipped"))
+            result.notices.append(Notice(row.at("项目内容"), "项目内容", "empty: row skipped"))
             continue
         if row.section is None:
             result.skipped += 1
@@ -197,7 +197,7 @@ def import_table(
                         if found.how == "unknown"
                         else f"matches several parties ({', '.join(found.candidates)})"
                     )
-                    result.notices.append(Notice(row.where, column, f"{unit}: {why}"))
+                    result.notices.append(Notice(row.at(column), column, f"{unit}: {why}"))
         try:
             due_at = parse_deadline(row.deadline, world.timezone)
         except FieldError as exc:

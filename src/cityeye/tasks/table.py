@@ -67,6 +67,13 @@ class Row:
     progress: str
     target: str = ""
     deadline: str = ""
+    #: Where each column's cell is, when it is not ``where`` (a text layout's cells
+    #: each start on a line of their own).
+    cells: dict[str, str] = field(default_factory=dict)
+
+    def at(self, column: str) -> str:
+        """Where ``column``'s cell of this row is (``file:line``)."""
+        return self.cells.get(column, self.where)
 
 
 @dataclass(slots=True)
@@ -174,12 +181,15 @@ def parse_text(text: str, name: str = "(text)") -> TaskTable:
         values = [t for _, t in group] + [""] * (width - len(group))
         if values[0].strip():
             section = table.section(*split_section(values[0]))
-        table.rows.append(_row(where, section, values))
+        row = _row(where, section, values)
+        row.cells = {c: f"{name}:{n}" for c, (n, _) in zip(COLUMNS, group, strict=False)}
+        table.rows.append(row)
     return table
 
 
 def _row(where: str, section: Section | None, values: Sequence[str]) -> Row:
     content, lead, units, progress = (v.strip() for v in values[1:5])
+    target, deadline = (v.strip() for v in (*values[5:7], "", "")[:2])
     return Row(
         where,
         section,
@@ -187,7 +197,8 @@ def _row(where: str, section: Section | None, values: Sequence[str]) -> Row:
         split_units(lead),
         split_units(units),
         " ".join(progress.split("\n")),
-        *(v.strip() for v in values[5:7]),
+        target,
+        deadline,
     )
 
 
