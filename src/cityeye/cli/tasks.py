@@ -133,13 +133,13 @@ def tasks_stats(db: DbOption = DEFAULT_URL, year: YearOption = None) -> None:
 
 @tasks_app.command("export")
 def tasks_export(
-    output: Annotated[Path, typer.Argument(dir_okay=False, help="The file: .xlsx or .txt.")],
+    output: Annotated[Path, typer.Argument(dir_okay=False, help="The file: .xlsx, .pdf or .txt.")],
     db: DbOption = DEFAULT_URL,
     year: YearOption = None,
 ) -> None:
     """督办表导出: the table in its own layout (sections, the five columns in their
-    order) with the current progress, as .xlsx or as the text layout (.txt)."""
-    from cityeye.documents.tables import write_xlsx
+    order) with the current progress, as .xlsx, .pdf or the text layout (.txt)."""
+    from cityeye.documents.tables import write_pdf, write_xlsx
     from cityeye.store import tasks as db_tasks
     from cityeye.tasks.supervision import export_sheet, export_text
 
@@ -150,11 +150,12 @@ def tasks_export(
         title = db_tasks.title(store, chosen) or f"{chosen}年督办事项进展情况"
     finally:
         store.close()
-    if output.suffix.lower() == ".xlsx":
-        write_xlsx(export_sheet(title, tasks), output)
+    if output.suffix.lower() in (".xlsx", ".pdf"):
+        write = write_xlsx if output.suffix.lower() == ".xlsx" else write_pdf
+        write(export_sheet(title, tasks), output)
     elif output.suffix.lower() == ".txt":
         output.write_text(export_text(title, tasks), encoding="utf-8")
     else:
-        err.print(f"[red]{output.name}: .xlsx or .txt, please[/red]")
+        err.print(f"[red]{output.name}: .xlsx, .pdf or .txt, please[/red]")
         raise typer.Exit(2)
     out.print(f"{len(tasks)} tasks → {output}", highlight=False)
