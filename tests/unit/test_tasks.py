@@ -103,7 +103,7 @@ def test_seed_003_imports_every_row_and_exports_with_the_same_sections_and_colum
     from cityeye.tasks.supervision import export_sheet, export_text
 
     out = tmp_path / "export.xlsx"
-    write_xlsx(export_sheet(db.title(store, 2020) or "", tasks), out)
+    write_xlsx(export_sheet(db.title(store, 2020) or "", tasks, "Asia/Shanghai"), out)
     sheet = load_workbook(out).active
     values = [
         [c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)
@@ -116,7 +116,9 @@ def test_seed_003_imports_every_row_and_exports_with_the_same_sections_and_colum
 
     # and read back, the export is the same table (both the xlsx and the text layout)
     text = tmp_path / "export.txt"
-    text.write_text(export_text(db.title(store, 2020) or "", tasks), encoding="utf-8")
+    text.write_text(
+        export_text(db.title(store, 2020) or "", tasks, "Asia/Shanghai"), encoding="utf-8"
+    )
     for again in (read_table(out), read_table(text)):
         assert [s.label for s in again.sections] == sections
         assert [(r.content, r.lead, r.units, r.progress) for r in again.rows] == [
@@ -182,6 +184,17 @@ def test_a_csv_table_reports_unknown_units_and_skipped_rows_by_line(
     first = db.tasks_of(store, 2021)[0]
     assert first.party_ids == ("P-CG", "SO-XH")
     assert first.due_at == datetime(2021, 6, 30, 16, tzinfo=UTC)  # the end of the day in 杭州
+    # exported, the deadline reads as the day it was given, and is read back so
+    from cityeye.documents.tables import write_xlsx
+    from cityeye.tasks.supervision import export_sheet
+
+    out = tmp_path / "again.xlsx"
+    write_xlsx(export_sheet("2021年督办事项", db.tasks_of(store, 2021), "Asia/Shanghai"), out)
+    again = read_table(out)
+    assert [(r.content, r.deadline) for r in again.rows] == [
+        ("新建公厕12座", "2021-06-30"),
+        ("创建美丽河道", ""),
+    ]
 
 
 def test_a_file_without_the_header_is_refused(tmp_path: Path) -> None:

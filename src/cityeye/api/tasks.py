@@ -76,7 +76,8 @@ def report_json(report: TaskReport) -> dict[str, Any]:
 
 
 def _reader(user: User) -> None:
-    """Residents have no business here; everyone else sees what :func:`_visible` lets."""
+    """Residents have no business here; everyone else sees what
+    :func:`~cityeye.tasks.supervision.visible` lets them."""
     if user.role == UserRole.RESIDENT:
         raise HTTPException(403, "task supervision is for staff and units")
 
@@ -180,11 +181,11 @@ def export_tasks(
             f"attachment; filename=\"cityeye-tasks.txt\"; filename*=UTF-8''{quote(stem)}.txt"
         )
         return Response(
-            export_text(title, tasks).encode("utf-8"),
+            export_text(title, tasks, svc.world.timezone).encode("utf-8"),
             media_type="text/plain; charset=utf-8",
             headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
         )
-    return file_response(export_sheet(title, tasks), fmt, stem)
+    return file_response(export_sheet(title, tasks, svc.world.timezone), fmt, stem)
 
 
 @router.get("/{task_id}")
@@ -236,6 +237,7 @@ class ProgressReport(BaseModel):
 def add_report(task_id: str, body: ProgressReport, user: CurrentUser, svc: Svc) -> dict[str, Any]:
     """A unit's progress report on one of its tasks (the people of its units only)."""
     _reader(user)
+    _task(svc, user, task_id)  # a task the caller may not see is not there (404) first
     svc.files.check(body.photos)
     report = report_progress(
         svc.store,

@@ -95,17 +95,19 @@ def tasks_overdue(db: DbOption = DEFAULT_URL, year: YearOption = None) -> None:
     """超期督办: the tasks past their deadline without a report of completion, oldest
     deadline first. Exit 0 when none, 1 when some (for a cron job's mail)."""
     from cityeye.store import tasks as db_tasks
-    from cityeye.tasks.supervision import overdue
+    from cityeye.tasks.supervision import due_day, overdue
 
     store = Store.open(db)
     try:
         chosen = _year(store, year)
         late = overdue(db_tasks.tasks_of(store, chosen), datetime.now(UTC))
+        timezone = _world(store).timezone
     finally:
         store.close()
     table = Table("编号 id", "截止 due", "项目内容 task", "责任单位 units", "目前进展 progress")
     for task in late:
-        due = f"{task.due_at:%Y-%m-%d}" if task.due_at else ""
+        day = due_day(task, timezone)
+        due = day.isoformat() if day is not None else ""
         table.add_row(task.id, due, task.content, "、".join(task.units), task.progress)
     out.print(table)
     out.print(f"{len(late)} overdue 超期", highlight=False)
@@ -148,13 +150,14 @@ def tasks_export(
         chosen = _year(store, year)
         tasks = db_tasks.tasks_of(store, chosen)
         title = db_tasks.title(store, chosen) or f"{chosen}年督办事项进展情况"
+        timezone = _world(store).timezone
     finally:
         store.close()
     if output.suffix.lower() in (".xlsx", ".pdf"):
         write = write_xlsx if output.suffix.lower() == ".xlsx" else write_pdf
-        write(export_sheet(title, tasks), output)
+        write(export_sheet(title, tasks, timezone), output)
     elif output.suffix.lower() == ".txt":
-        output.write_text(export_text(title, tasks), encoding="utf-8")
+        output.write_text(export_text(title, tasks, timezone), encoding="utf-8")
     else:
         err.print(f"[red]{output.name}: .xlsx, .pdf or .txt, please[/red]")
         raise typer.Exit(2)

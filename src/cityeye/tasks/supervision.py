@@ -14,6 +14,7 @@ reported with its row, and the row is still imported.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections import defaultdict
@@ -154,6 +155,14 @@ def parse_deadline(text: str, timezone: str) -> datetime | None:
     return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(timezone))
 
 
+def due_day(task: Task, timezone: str) -> date | None:
+    """The 截止日期 a person reads: the district's day whose end is the deadline (what
+    :func:`parse_deadline` read)."""
+    if task.due_at is None:
+        return None
+    return (task.due_at.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).date()
+
+
 def import_table(
     store: Store,
     world: World,
@@ -282,11 +291,7 @@ def report_progress(
         done or says_done(text, completion),
         tuple(photos),
     )
-    return TaskReport(**{**_fields(report), "id": db.add_report(store, report)})
-
-
-def _fields(report: TaskReport) -> dict[str, Any]:
-    return {name: getattr(report, name) for name in TaskReport.__slots__}
+    return dataclasses.replace(report, id=db.add_report(store, report))
 
 
 # ------------------------------------------------------------ overdue and figures
@@ -342,7 +347,7 @@ def stats_by_unit(tasks: Iterable[Task], world: World, now: datetime) -> list[Un
 # ------------------------------------------------------------------------ export
 
 
-def table_rows(tasks: Sequence[Task], *, extra: bool) -> list[list[Any]]:
+def table_rows(tasks: Sequence[Task], *, extra: bool, timezone: str) -> list[list[Any]]:
     """The table's rows as the district prints them: 项目名称 on a section's first row
     only (the merged cell), units joined by 、, the current progress; with ``extra``
     also our 目标 and 截止日期."""
@@ -358,22 +363,28 @@ def table_rows(tasks: Sequence[Task], *, extra: bool) -> list[list[Any]]:
             task.progress,
         ]
         if extra:
-            due = task.due_at - timedelta(days=1) if task.due_at is not None else None
-            row += [task.target or "", f"{due:%Y-%m-%d}" if due is not None else ""]
+            due = due_day(task, timezone)
+            row += [task.target or "", due.isoformat() if due is not None else ""]
         rows.append(row)
         last = section
     return rows
 
 
-def export_sheet(title: str, tasks: Sequence[Task]) -> Sheet:
+def export_sheet(title: str, tasks: Sequence[Task], timezone: str) -> Sheet:
     """The table for :func:`cityeye.documents.tables.write_xlsx`: the five columns in
     their order (then 目标 / 截止日期 when any task has one)."""
     extra = any(task.target or task.due_at for task in tasks)
     header = list(COLUMNS) + (list(EXTRA_COLUMNS) if extra else [])
     kinds: dict[int, Any] = dict.fromkeys(range(len(header)), "text")
-    return Sheet(title, header, table_rows(tasks, extra=extra), kinds=kinds, name="督办 Tasks")
+    return Sheet(
+        title,
+        header,
+        table_rows(tasks, extra=extra, timezone=timezone),
+        kinds=kinds,
+        name="督办 Tasks",
+    )
 
 
-def export_text(title: str, tasks: Sequence[Task]) -> str:
+def export_text(title: str, tasks: Sequence[Task], timezone: str) -> str:
     """The table in the text layout it was read from (:mod:`cityeye.tasks.table`)."""
-    return text_layout(title, table_rows(tasks, extra=False))
+    return text_layout(title, table_rows(tasks, extra=False, timezone=timezone))
