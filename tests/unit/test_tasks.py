@@ -377,3 +377,27 @@ def test_the_commands_import_count_and_export_the_seed(store: Store, tmp_path: P
     assert result.exit_code == 0, result.output
     assert len(read_table(out).rows) == 128
     assert runner.invoke(app, ["tasks", "overdue", "--db", url]).exit_code == 0  # no deadlines
+
+
+def test_an_xlsx_with_merged_section_cells_and_a_wrapped_header(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.append(["2021年督办事项"])
+    ws.append(["项目\n名称", "项目内容", "牵头单位", "责任单位", "目前进展\n情况"])
+    ws.append(["（一）城市管理", "新建公厕12座", "区城管局", "区城管局、\n小河街道", "完成率50%"])
+    ws.append([None, "创建美丽河道", "区城管局", "各街道", "已完成"])
+    ws.append(["（二）政务服务", "一件事联办", "区行政审批办", "区行政审批办", ""])
+    ws.merge_cells("A3:A4")  # the section's cell spans its rows, as the district's sheet has it
+    path = tmp_path / "督办.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.title == "2021年督办事项"
+    assert [s.label for s in table.sections] == ["（一）城市管理", "（二）政务服务"]
+    assert [(r.section.title if r.section else None, r.where) for r in table.rows] == [
+        ("城市管理", "督办.xlsx:3"),
+        ("城市管理", "督办.xlsx:4"),
+        ("政务服务", "督办.xlsx:5"),
+    ]
+    assert table.rows[0].units == ["区城管局", "小河街道"]

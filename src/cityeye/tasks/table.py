@@ -233,8 +233,9 @@ def _from_grid(name: str, rows: Iterator[tuple[int, list[str]]]) -> TaskTable:
     for number, cells in rows:
         cells = [c.strip() for c in cells]
         if index is None:
-            if all(c in cells for c in COLUMNS):
-                index = {c: cells.index(c) for c in (*COLUMNS, *EXTRA_COLUMNS) if c in cells}
+            names = [re.sub(r"\s+", "", c) for c in cells]  # a header cell wrapped: 项目\n名称
+            if all(c in names for c in COLUMNS):
+                index = {c: names.index(c) for c in (*COLUMNS, *EXTRA_COLUMNS) if c in names}
                 table.title = title
             elif not title and any(cells):
                 title = next(c for c in cells if c)
