@@ -640,6 +640,13 @@ NOT_AREA_SCOPED = {
     "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
     "/api/v1/notifications": "one's own notifications only (test_notifications.py)",
     "/api/v1/notifications/stream": "one's own notifications only (test_notifications.py)",
+    "/api/v1/tasks": "the district's 督办 table: a unit's people see their unit's tasks "
+    "only, leaders and staff all of it (test_tasks.py)",
+    "/api/v1/tasks/overdue": "the list's tasks, by the same rule (test_tasks.py)",
+    "/api/v1/tasks/stats": "staff and leaders only (test_tasks.py)",
+    "/api/v1/tasks/export": "staff and leaders only (test_tasks.py)",
+    "/api/v1/tasks/{task_id}": "a unit's own tasks; others answer 404 (test_tasks.py)",
+    "/api/v1/tasks/{task_id}/reports": "the people of the task's units only (test_tasks.py)",
     "/api/v1/events": "ingest: device and source tokens, not people",
     "/open311/v2/services.{fmt}": "the public standard: categories",
     "/open311/v2/services/{code}.{fmt}": "the public standard: a category",

@@ -19,6 +19,7 @@ The commands live by family:
 - :mod:`~cityeye.cli.imports` — ``import hotline``.
 - :mod:`~cityeye.cli.accounts` — ``token add|list|revoke`` and ``user …``.
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
+- :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
 
 A sub-app's commands are registered where they are defined (``@user_app.command``);
 the top-level commands here, so that this list is the one place to see them all.
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import typer
 
-from cityeye.cli import accounts, catalogue, imports, live, offline, participation, world
+from cityeye.cli import accounts, catalogue, imports, live, offline, participation, tasks, world
 
 app = typer.Typer(
     help="城市眼·云共治 cityeye — urban co-governance: "
@@ -54,5 +55,6 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(participation.participation_app, name="participation")
+app.add_typer(tasks.tasks_app, name="tasks")
 
 __all__ = ["app"]

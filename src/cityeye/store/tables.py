@@ -537,3 +537,48 @@ resolution_actions = Table(
 APPEND_ONLY = ("case_timeline",)
 #: Tables whose rows may never be removed (raw evidence).
 NO_DELETE = ("events",)
+
+
+# ------------------------------------------------------------------ 督办 task supervision
+# (issue 19 item 5; cityeye.tasks, cityeye.store.tasks)
+
+#: One row of a district's task-supervision table (督办表) of a year: its section
+#: (项目名称), 项目内容, the lead and responsible units as the table wrote them and the
+#: parties they matched, the current progress, and our own target / deadline.
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("section_no", String(32), nullable=False),
+    Column("section_title", String(300), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("lead_units", JSONType, nullable=False),
+    Column("units", JSONType, nullable=False),
+    Column("party_ids", JSONType, nullable=False),
+    Column("progress", Text, nullable=False),
+    Column("completion", Float, nullable=True),
+    Column("target", Text, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("source", String(300), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("year", "seq", name="uq_tasks_year_seq"),
+)
+
+#: A progress report on a task by one of its units (append-only: the history of what
+#: each unit said, and when); the task's ``progress`` is the latest report's text.
+task_reports = Table(
+    "task_reports",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("task_id", ID, ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("party_id", ID, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("completion", Float, nullable=True),
+    Column("done", Boolean, nullable=False),
+    Column("photos", JSONType, nullable=False),
+)
