@@ -77,9 +77,7 @@ def links(client: TestClient, who: dict[str, str], survey: str, n: int) -> list[
 
 
 def answer(client: TestClient, token: str, *ratings: tuple[str, int, str | None]) -> Any:
-    answers = [
-        {"unit": u, "rating": r} | ({"comment": c} if c else {}) for u, r, c in ratings
-    ]
+    answers = [{"unit": u, "rating": r} | ({"comment": c} if c else {}) for u, r, c in ratings]
     return client.post("/api/v1/survey/responses", json={"token": token, "answers": answers})
 
 
@@ -238,7 +236,10 @@ def test_results_and_export_say_nothing_of_who_answered(env: tuple[TestClient, S
     assert export.status_code == 200
     book = load_workbook(io.BytesIO(export.content))
     cells = " ".join(
-        str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row
+        str(c)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for c in row
     )
     assert "小河街道" in cells
     assert "路面平整" in cells

@@ -963,7 +963,9 @@ def topic_record_json(
 
 
 # ---------------------------------------------------------------------- survey (社会评价)
-def survey_json(survey: Any, invited: int | None = None, answered: int | None = None) -> dict[str, Any]:
+def survey_json(
+    survey: Any, invited: int | None = None, answered: int | None = None
+) -> dict[str, Any]:
     """A survey as staff and respondents see it (``cityeye.store.survey.Survey``): its
     question, window and units by name; never who made it or who was invited."""
     out: dict[str, Any] = {

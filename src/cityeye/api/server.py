@@ -75,7 +75,9 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                redact_query(a) if isinstance(a, str) and ("?" in a or a.startswith("/survey/")) else a
+                redact_query(a)
+                if isinstance(a, str) and ("?" in a or a.startswith("/survey/"))
+                else a
                 for a in record.args
             )
         return True

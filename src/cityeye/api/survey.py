@@ -124,7 +124,11 @@ def invite(survey_id: SurveyId, body: Invite, user: CurrentUser, svc: Svc) -> di
     """Token links (``links``: the page's paths, shown this once) and/or the verified
     residents (below ``area``) invited by account."""
     now = svc.clock.now()
-    tokens = service.invite_links(svc.store, svc.world, user, survey_id, body.links, now) if body.links else []
+    tokens = (
+        service.invite_links(svc.store, svc.world, user, survey_id, body.links, now)
+        if body.links
+        else []
+    )
     residents = (
         service.invite_residents(svc.store, svc.world, user, survey_id, body.area, now)
         if body.residents
@@ -149,7 +153,7 @@ def export_results(
     survey_id: SurveyId,
     user: CurrentUser,
     svc: Svc,
-    format: Annotated[Literal["xlsx"], Query()] = "xlsx",  # noqa: A002 (the API's word)
+    format: Annotated[Literal["xlsx"], Query()] = "xlsx",
 ) -> Response:
     """The results as a workbook for the assessment office (units, then comments)."""
     found = service.results(svc.store, svc.world, user, survey_id)
@@ -160,7 +164,9 @@ def export_results(
         buffer.getvalue(),
         media_type=XLSX,
         headers={
-            "Content-Disposition": f"attachment; filename=\"survey-{found.survey.id}.xlsx\"; filename*=UTF-8''{stem}",
+            "Content-Disposition": (
+                f"attachment; filename=\"survey-{found.survey.id}.xlsx\"; filename*=UTF-8''{stem}"
+            ),
             "Cache-Control": "no-store",
         },
     )
@@ -193,9 +199,7 @@ def respond(body: Response_, user: MaybeUser, svc: Svc) -> dict[str, Any]:
     if body.token:
         done = service.respond_by_token(svc.store, body.token, answers, now, body.receipt)
     elif user is not None and body.survey:
-        done = service.respond_as_resident(
-            svc.store, user, body.survey, answers, now, body.receipt
-        )
+        done = service.respond_as_resident(svc.store, user, body.survey, answers, now, body.receipt)
     elif body.survey:
         raise AuthError("sign in as a resident, or open the survey's link")
     else:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cityeye.domain import Event, FieldError, World
+
 # a token's shape and hashing are shared with the user tokens and the survey links
 from cityeye.domain.tokens import hash_secret as hash_secret
 from cityeye.domain.tokens import new_token as new_token

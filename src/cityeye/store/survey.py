@@ -99,9 +99,7 @@ def add_survey(store: Store, survey: Survey) -> None:
 
 def _units(conn: Any, survey_id: str) -> tuple[Unit, ...]:
     c = t.survey_units.c
-    rows = conn.execute(
-        select(t.survey_units).where(c.survey_id == survey_id).order_by(c.n)
-    ).all()
+    rows = conn.execute(select(t.survey_units).where(c.survey_id == survey_id).order_by(c.n)).all()
     return tuple(Unit(r.unit, r.kind, r.name) for r in rows)
 
 
@@ -218,7 +216,7 @@ def answer(
                         tally.rating == a.rating,
                     )
                 )
-                .values(count=tally.count + 1)
+                .values(count=tally["count"] + 1)
             )
         comments = [
             {
@@ -242,7 +240,7 @@ def tallies(store: Store, survey_id: str) -> dict[str, dict[int, int]]:
     out: dict[str, dict[int, int]] = {}
     with store.engine.connect() as conn:
         for r in conn.execute(select(t.survey_tally).where(c.survey_id == survey_id)):
-            out.setdefault(r.unit, {})[r.rating] = r.count
+            out.setdefault(r.unit, {})[r.rating] = r._mapping["count"]
     return out
 
 

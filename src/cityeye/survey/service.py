@@ -74,9 +74,7 @@ def may_run(user: User, world: World) -> None:
 
 
 def may_read(user: User, world: World) -> None:
-    _district(
-        user, world, READERS, "the district's admins, dispatchers and leaders read results"
-    )
+    _district(user, world, READERS, "the district's admins, dispatchers and leaders read results")
 
 
 # ------------------------------------------------------------------------ units
@@ -313,7 +311,9 @@ def _respond(
     if now >= survey.closes_at:
         raise ConflictError("survey: closed")
     answers = _answers(survey, raw)
-    if not db.answer(store, invitation, answers, receipt_hash or hash_secret(secrets.token_hex(16))):
+    if not db.answer(
+        store, invitation, answers, receipt_hash or hash_secret(secrets.token_hex(16))
+    ):
         raise ConflictError(used_reason)  # another send won the race
     return Recorded(survey)
 

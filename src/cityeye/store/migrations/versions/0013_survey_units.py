@@ -66,9 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_invitations")),
         sa.UniqueConstraint("survey_id", "user_id", name="uq_survey_invitations_survey_user"),
     )
-    op.create_index(
-        op.f("ix_survey_invitations_survey_id"), "survey_invitations", ["survey_id"]
-    )
+    op.create_index(op.f("ix_survey_invitations_survey_id"), "survey_invitations", ["survey_id"])
     op.create_table(
         "survey_tally",
         sa.Column("survey_id", _ID, nullable=False),
