@@ -5,6 +5,7 @@ read a survey — each boundary tried (role and area)."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,3 +297,40 @@ def test_only_the_district_office_runs_and_reads_surveys(env: tuple[TestClient, 
 def test_the_link_stays_out_of_the_access_log() -> None:
     assert redact_query("/survey/sv_0123abcd_s3cr3t") == "/survey/***"
     assert redact_query("/portal?follow_key=x") == "/portal?follow_key=***"
+
+
+def test_the_command_line_runs_a_survey_by_the_same_rules(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cityeye.cli import app as cli
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = Store.open(url)
+    world = load_world(FIXTURES / "world_small.yaml")
+    store.save_world(world)
+    create_user(store, world, username="xh_dispatch", password=PASSWORD, **PEOPLE["xh_dispatch"])
+    store.close()
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["survey", *args, "--db", url])
+
+    made = run(
+        "create",
+        "--title=2026 年度社会评价",
+        "--year=2026",
+        "--opens=2026-01-01T00:00+08:00",
+        "--closes=2099-01-01T00:00+08:00",
+        f"--unit={XIAOHE}",
+    )
+    assert made.exit_code == 0, made.output
+    survey = made.stdout.strip()
+    invited = run("invite", survey, "--links=2", "--base-url=https://ce.example")
+    lines = [x for x in invited.stdout.splitlines() if x.startswith("https://")]
+    assert len(lines) == 2
+    assert all(x.startswith("https://ce.example/survey/sv_") for x in lines)
+    # a street's dispatcher is refused here too
+    refused = run("results", survey, "--as=xh_dispatch")
+    assert refused.exit_code == 1
+    assert "areas:" in refused.output
+    shown = run("results", survey, "--json")
+    assert json.loads(shown.stdout)["survey"]["invited"] == 2
