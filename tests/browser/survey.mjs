@@ -1,26 +1,24 @@
 // 社会评价 on a 390×844 phone (issue 19 item 6): a respondent opens a one-time link,
 // rates one unit with a comment and skips the other, sends; the same link opened again
-// says it was answered; an invited resident signs in and answers on /survey. Also an
+// says it was answered; an invited resident signs in and answers on /survey; a send
+// whose answer is lost is sent again and counted once. Also an
 // accessibility scan (axe-core, serious and critical) and the Latin words the Chinese
 // page shows. tests/unit/test_browser_survey.py checks what it saw and the results.
 // Prints a JSON report on its last line.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
-const { BASE, PASSWORD, CHROMIUM, SHOTS, TOKEN, RESIDENT } = process.env;
+const { BASE, PASSWORD, CHROMIUM, SHOTS, TOKEN, TOKEN2, RESIDENT } = process.env;
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const report = { errors: [], latin: [], violations: [], units: [], fits: null, done: "", again: "", resident: "", english: "" };
+const report = { errors: [], external: [], latin: [], violations: [], units: [], fits: null, done: "", again: "", resident: "", english: "", lost: "", resent: "" };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 const phone = { width: 390, height: 844 };
-
-async function person() {
-  const context = await browser.newContext({ viewport: phone, locale: "zh-CN", bypassCSP: true, hasTouch: true, isMobile: true });
-  const page = await context.newPage();
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  return page;
-}
+const { person: open, signIn } = people(browser, base, report);
+// a phone with touch; the axe script is put in by the test, past the page's CSP
+const person = () => open(phone, { bypassCSP: true, hasTouch: true, isMobile: true });
 
 try {
   const page = await person();
@@ -56,16 +54,28 @@ try {
   report.again = await again.innerText("#done-text");
   // an invited resident, signed in
   const resident = await person();
-  await resident.goto(new URL("/login?next=/survey", base).href);
-  await resident.fill("input[name=username]", RESIDENT);
-  await resident.fill("input[name=password]", PASSWORD);
-  await resident.click("form#login button[type=submit]");
-  await resident.waitForURL(/\/survey$/);
+  await signIn(resident, RESIDENT, PASSWORD, "/survey");
   await resident.waitForSelector("#units li");
   await resident.locator("#units li").nth(1).locator(".stars button[data-stars='5']").tap();
   await resident.click("#survey-form button[type=submit]");
   await resident.waitForSelector("#done:not([hidden])");
   report.resident = await resident.innerText("#done-text");
+  // a send whose answer is lost on the way back (the server counted it): the page keeps
+  // the answers and says so; sent again, it is recorded once, not refused as used
+  const lost = await person();
+  await lost.goto(new URL("/survey/" + TOKEN2, base).href);
+  await lost.waitForSelector("#units li");
+  await lost.locator("#units li").nth(1).locator(".stars button[data-stars='3']").tap();
+  await lost.route("**/api/v1/survey/responses", async (route) => {
+    await route.fetch();
+    await route.abort();
+  }, { times: 1 });
+  await lost.click("#survey-form button[type=submit]");
+  await lost.waitForSelector("#survey-form .error:not([hidden])");
+  report.lost = await lost.innerText("#survey-form .error");
+  await lost.click("#survey-form button[type=submit]");
+  await lost.waitForSelector("#done:not([hidden])");
+  report.resent = await lost.innerText("#done-text");
 } catch (e) {
   report.errors.push(String(e));
 } finally {

@@ -1,5 +1,6 @@
 """社会评价 answered on a 390×844 phone in Chromium (issue 19 item 6): a one-time link
-and a signed-in resident each answer once; the page is Chinese (no English words), fits
+and a signed-in resident each answer once, a send whose answer was lost is
+sent again and counted once; the page is Chinese (no English words), fits
 the phone, passes the accessibility scan, and the results count what was tapped.
 tests/browser/survey.mjs drives the page."""
 
@@ -40,10 +41,10 @@ def test_answering_on_a_phone(tmp_path: Path) -> None:
             }
             survey = client.post("/api/v1/surveys", json=body).json()["id"]
             r = client.post(
-                f"/api/v1/surveys/{survey}/invitations", json={"links": 1, "residents": True}
+                f"/api/v1/surveys/{survey}/invitations", json={"links": 2, "residents": True}
             )
             assert r.json()["residents"] == 1
-        env["TOKEN"] = r.json()["links"][0].removeprefix("/survey/")
+        env["TOKEN"], env["TOKEN2"] = (x.removeprefix("/survey/") for x in r.json()["links"])
         seen["base"], seen["survey"] = base, survey
 
     def results(_db: str) -> None:
@@ -60,6 +61,7 @@ def test_answering_on_a_phone(tmp_path: Path) -> None:
         after=results,
     )
     assert report["errors"] == []
+    assert report["external"] == []  # offline: nothing from outside the server
     assert report["units"] == ["小河街道街道", "区城管局部门"]
     assert report["latin"] == []  # no English word on the Chinese page
     assert report["violations"] == []
@@ -68,10 +70,12 @@ def test_answering_on_a_phone(tmp_path: Path) -> None:
     assert report["done"] == "您的评价已匿名记录。"
     assert report["again"] == "这份评价已经提交过了，感谢参与。"
     assert report["resident"] == "您的评价已匿名记录。"
+    assert report["lost"].startswith("网络不通或未收到回复")
+    assert report["resent"] == "您的评价已匿名记录。"
     units = seen["results"]["units"]  # type: ignore[index]
     assert [(u["name"], u["responses"], u["mean"]) for u in units] == [
         ("小河街道", 1, 4.0),
-        ("区城管局", 1, 5.0),
+        ("区城管局", 2, 4.0),  # the resident's 5 and the resent 3, once
     ]
     assert units[0]["comments"] == [{"rating": 4, "text": "垃圾分类做得好"}]
     keep_screenshots(tmp_path, "survey-phone.png", "survey-phone-rated.png")
