@@ -61,6 +61,8 @@ from cityeye.participation.service import text_tools
 from cityeye.store import participation as participation_db
 from cityeye.store import users as db
 from cityeye.store.requests import StoredReport
+from cityeye.store.survey import Survey
+from cityeye.survey.service import Results
 from cityeye.world.places import Place, Whereabouts
 
 
@@ -964,9 +966,9 @@ def topic_record_json(
 
 # ---------------------------------------------------------------------- survey (社会评价)
 def survey_json(
-    survey: Any, invited: int | None = None, answered: int | None = None
+    survey: Survey, invited: int | None = None, answered: int | None = None
 ) -> dict[str, Any]:
-    """A survey as staff and respondents see it (``cityeye.store.survey.Survey``): its
+    """A survey as staff and respondents see it: its
     question, window and units by name; never who made it or who was invited."""
     out: dict[str, Any] = {
         "id": survey.id,
@@ -983,8 +985,8 @@ def survey_json(
     return out
 
 
-def survey_results_json(found: Any) -> dict[str, Any]:
-    """A survey's results (``cityeye.survey.service.Results``): per unit the number of
+def survey_results_json(found: Results) -> dict[str, Any]:
+    """A survey's results: per unit the number of
     ratings, the mean, its 95 % t interval (``null`` below two ratings), how many gave
     each score, and the comments with their score — in the text's order, unsigned."""
     return {

@@ -62,7 +62,7 @@ class AnswerIn(BaseModel):
     comment: str | None = Field(default=None, max_length=service.MAX_COMMENT)
 
 
-class Response_(BaseModel):
+class NewResponse(BaseModel):
     token: str | None = Field(default=None, max_length=200, description="the link's token")
     survey: str | None = Field(
         default=None, max_length=64, description="the survey (a signed-in resident)"
@@ -190,7 +190,7 @@ def my_surveys(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
 
 
 @router.post("/api/v1/survey/responses", status_code=201)
-def respond(body: Response_, user: MaybeUser, svc: Svc) -> dict[str, Any]:
+def respond(body: NewResponse, user: MaybeUser, svc: Svc) -> dict[str, Any]:
     """One response: with ``token`` (a link), or signed in as an invited resident
     with ``survey``. A second one is refused (409), unless it is the same phone's
     resend of the same submission (``receipt``), which answers ``again: true``."""
