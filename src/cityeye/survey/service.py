@@ -404,10 +404,13 @@ def write_xlsx(found: Results, out: Path | IO[bytes]) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "结果 Results"
-    sheet.append([f"{s.title}（{s.year} 年度）"])
+    sheet.append([s.title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"邀请 invited {found.invited} · 已答 answered {found.answered}"])
-    sheet.append(["均值的 95% t 区间 · 95% t interval on the mean (n ≥ 2)"])
+    sheet.append(
+        [f"评价年度 year {s.year} · 邀请 invited {found.invited} · 已答 answered {found.answered}"]
+    )
+    sheet.append(["区间：均值的 95% t 区间，至少 2 个评分 · 95% t interval on the mean (n ≥ 2)"])
+    sheet.append(["匿名：不含答卷人的任何信息 · anonymous: nothing of who answered"])
     sheet.append([])
     header = [
         "单位 Unit",
@@ -416,7 +419,7 @@ def write_xlsx(found: Results, out: Path | IO[bytes]) -> None:
         "平均分 Mean",
         "区间下限 Low",
         "区间上限 High",
-        *(f"{r} 分 ×{r}" for r in RATINGS),
+        *(f"打 {r} 分人数 Rated {r}" for r in RATINGS),
     ]
 
     def two(v: float | None) -> float | None:
