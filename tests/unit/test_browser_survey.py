@@ -62,7 +62,7 @@ def test_answering_on_a_phone(tmp_path: Path) -> None:
     )
     assert report["errors"] == []
     assert report["external"] == []  # offline: nothing from outside the server
-    assert report["units"] == ["小河街道街道", "区城管局部门"]
+    assert report["units"] == ["小河街道街道", "区城管局政府部门"]
     assert report["latin"] == []  # no English word on the Chinese page
     assert report["violations"] == []
     assert report["fits"] is True

@@ -86,8 +86,18 @@ def test_units_are_the_streets_and_departments(env: tuple[TestClient, Store]) ->
     client, _ = env
     r = client.get("/api/v1/surveys/units", headers=auth(client, "office"))
     assert r.json() == [
-        {"unit": XIAOHE, "kind": "street", "name": "小河街道"},
-        {"unit": CHENGGUAN, "kind": "department", "name": "区城管局"},
+        {
+            "unit": XIAOHE,
+            "kind": "street",
+            "kind_name": {"zh": "街道", "en": "Street"},
+            "name": "小河街道",
+        },
+        {
+            "unit": CHENGGUAN,
+            "kind": "department",
+            "kind_name": {"zh": "政府部门", "en": "Government department"},
+            "name": "区城管局",
+        },
     ]
 
 

@@ -61,8 +61,8 @@ from cityeye.participation.service import text_tools
 from cityeye.store import participation as participation_db
 from cityeye.store import users as db
 from cityeye.store.requests import StoredReport
-from cityeye.store.survey import Survey
-from cityeye.survey.service import Results
+from cityeye.store.survey import Survey, Unit
+from cityeye.survey.service import KIND_NAMES, Results
 from cityeye.world.places import Place, Whereabouts
 
 
@@ -977,12 +977,19 @@ def survey_json(
         "question": {"zh": survey.question_zh, "en": survey.question_en},
         "opens_at": iso_utc(survey.opens_at),
         "closes_at": iso_utc(survey.closes_at),
-        "units": [{"unit": u.key, "kind": u.kind, "name": u.name} for u in survey.units],
+        "units": [unit_json(u) for u in survey.units],
     }
     if invited is not None:
         out["invited"] = invited
         out["answered"] = answered
     return out
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    """A unit a survey rates: its key, kind (with the kind's names) and name."""
+    kind = KIND_NAMES.get(unit.kind)
+    names = {"zh": kind.zh, "en": kind.en} if kind is not None else None
+    return {"unit": unit.key, "kind": unit.kind, "kind_name": names, "name": unit.name}
 
 
 def survey_results_json(found: Results) -> dict[str, Any]:
@@ -994,9 +1001,7 @@ def survey_results_json(found: Results) -> dict[str, Any]:
         "interval": "95% Student t interval on the mean, clipped to 1–5; null below 2 ratings",
         "units": [
             {
-                "unit": r.unit.key,
-                "kind": r.unit.kind,
-                "name": r.unit.name,
+                **unit_json(r.unit),
                 "responses": r.score.n,
                 "mean": None if r.score.mean is None else round(r.score.mean, 3),
                 "low": None if r.score.low is None else round(r.score.low, 3),

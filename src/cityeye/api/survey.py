@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from cityeye.api.auth import CurrentUser, MaybeUser
 from cityeye.api.deps import Svc
-from cityeye.api.presenters import survey_json, survey_results_json
+from cityeye.api.presenters import survey_json, survey_results_json, unit_json
 from cityeye.errors import AuthError, FieldError
 from cityeye.store import survey as survey_db
 from cityeye.survey import service
@@ -113,10 +113,10 @@ def list_surveys(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
 
 
 @router.get("/api/v1/surveys/units")
-def survey_units(user: CurrentUser, svc: Svc) -> list[dict[str, str]]:
+def survey_units(user: CurrentUser, svc: Svc) -> list[dict[str, Any]]:
     """What a survey may rate: the district's streets and departments."""
     service.may_run(user, svc.world)
-    return [{"unit": u.key, "kind": u.kind, "name": u.name} for u in service.units_of(svc.world)]
+    return [unit_json(u) for u in service.units_of(svc.world)]
 
 
 @router.post("/api/v1/surveys/{survey_id}/invitations", status_code=201)

@@ -389,7 +389,8 @@ def results(store: Store, world: World, staff: User, survey_id: str) -> Results:
     )
 
 
-KIND_NAMES = {STREET: "街道", DEPARTMENT: "部门"}
+#: A unit's kind in words: the world's own names for a street and a department.
+KIND_NAMES = {STREET: AreaLevel.STREET, DEPARTMENT: PartyKind.GOVERNMENT}
 
 
 def write_xlsx(found: Results, out: Path | IO[bytes]) -> None:
@@ -428,7 +429,7 @@ def write_xlsx(found: Results, out: Path | IO[bytes]) -> None:
     rows = [
         [
             r.unit.name,
-            KIND_NAMES.get(r.unit.kind, r.unit.kind),
+            KIND_NAMES[r.unit.kind].zh if r.unit.kind in KIND_NAMES else r.unit.kind,
             r.score.n,
             two(r.score.mean),
             two(r.score.low),

@@ -15,7 +15,6 @@
   const LEVELS = [
     ["很不满意", "very poor"], ["不满意", "poor"], ["一般", "fair"], ["满意", "good"], ["很满意", "very good"],
   ];
-  const KINDS = { street: ["街道", "street"], department: ["部门", "department"] };
   const REFUSALS = {
     token: ["这个链接已经用过或无效：每个链接只能评价一次。", "This link was used already or is not valid: one response per link."],
     survey: ["您已经评价过，或这次评价不在开放时间内。", "You answered already, or the survey is not open now."],
@@ -55,8 +54,7 @@
   function unitRow(u) {
     const li = text("li");
     const name = text("p", u.name, "unit-name");
-    const kind = KINDS[u.kind] || ["", ""];
-    name.append(text("span", pick(kind[0], kind[1]), "unit-kind"));
+    if (u.kind_name) name.append(text("span", pick(u.kind_name.zh, u.kind_name.en), "unit-kind"));
     const stars = text("div", "", "stars");
     stars.setAttribute("role", "radiogroup");
     stars.setAttribute("aria-label", u.name);
