@@ -4,7 +4,8 @@ A token reads ``ce_<id>_<secret>``. The id is public (it names the token in logs
 ``cityeye token list``); the secret is 32 random bytes shown once, when the token is
 made, and stored only as its SHA-256. Because the secret is random and long, a fast
 hash is as safe as a slow one and costs microseconds per request (argon2 is for the
-passwords people choose, issue 6). Comparison is constant-time.
+passwords people choose, issue 6). Comparison is constant-time. The shape and the
+hashing are :mod:`cityeye.domain.tokens`, shared with people's tokens and survey links.
 
 What a token may send (:func:`check_event`, issue 14), whoever holds it:
 
@@ -30,12 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cityeye.domain import Event, FieldError, World
-
-# a token's shape and hashing are shared with the user tokens and the survey links
-from cityeye.domain.tokens import hash_secret as hash_secret
-from cityeye.domain.tokens import new_token as new_token
-from cityeye.domain.tokens import secret_matches as secret_matches
-from cityeye.domain.tokens import split_token as split_token
+from cityeye.domain.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain.world import Locator
 from cityeye.errors import AuthError
 from cityeye.ingest.scope import check_device_claims, check_not_a_person
