@@ -4,8 +4,8 @@ Invitations (token hashes or resident accounts, a used flag), the ratings as cou
 per unit and score, and comments without a time: no table links a response to whoever
 gave it (cityeye.survey).
 
-Revision ID: 0013_survey
-Revises: 0012
+Revision ID: 0014_survey
+Revises: 0013_tasks
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import cityeye.store.types
 
-revision = "0013_survey"
-down_revision = "0012"
+revision = "0014_survey"
+down_revision = "0013_tasks"
 branch_labels = None
 depends_on = None
 
