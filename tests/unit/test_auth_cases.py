@@ -647,6 +647,17 @@ NOT_AREA_SCOPED = {
     "/api/v1/tasks/export": "staff and leaders only (test_tasks.py)",
     "/api/v1/tasks/{task_id}": "a unit's own tasks; others answer 404 (test_tasks.py)",
     "/api/v1/tasks/{task_id}/reports": "the people of the task's units only (test_tasks.py)",
+    "/api/v1/surveys": "社会评价: district posts only (admins, dispatchers; leaders read); a "
+    "street's or community's post is refused (test_survey.py)",
+    "/api/v1/surveys/units": "the district's streets and departments, district posts only",
+    "/api/v1/surveys/{survey_id}/invitations": "district posts only; the residents' area in "
+    "the body goes through accounts.residents_of's scope (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/close": "district posts only (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/results": "district posts only, anonymous (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/results/export": "as results",
+    "/api/v1/survey/ballot": "a one-time link's holder: its own questionnaire",
+    "/api/v1/survey/mine": "a resident's own invitations",
+    "/api/v1/survey/responses": "a link once, or an invited resident once (test_survey.py)",
     "/api/v1/events": "ingest: device and source tokens, not people",
     "/open311/v2/services.{fmt}": "the public standard: categories",
     "/open311/v2/services/{code}.{fmt}": "the public standard: a category",

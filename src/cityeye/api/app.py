@@ -36,6 +36,7 @@ from cityeye.api import (
     places,
     portal,
     residents,
+    survey,
     tasks,
 )
 from cityeye.api import clock as clock_api
@@ -193,6 +194,7 @@ def create_app(
         app.include_router(participation.router)
     app.include_router(auth.router)
     app.include_router(residents.router)
+    app.include_router(survey.router)
     app.include_router(notifications.router)
     app.include_router(tasks.router)
     app.include_router(clock_api.router)

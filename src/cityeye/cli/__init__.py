@@ -20,6 +20,7 @@ The commands live by family:
 - :mod:`~cityeye.cli.accounts` — ``token add|list|revoke`` and ``user …``.
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
 - :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
+- :mod:`~cityeye.cli.survey` — ``survey units|create|invite|close|results``.
 
 A sub-app's commands are registered where they are defined (``@user_app.command``);
 the top-level commands here, so that this list is the one place to see them all.
@@ -29,7 +30,17 @@ from __future__ import annotations
 
 import typer
 
-from cityeye.cli import accounts, catalogue, imports, live, offline, participation, tasks, world
+from cityeye.cli import (
+    accounts,
+    catalogue,
+    imports,
+    live,
+    offline,
+    participation,
+    survey,
+    tasks,
+    world,
+)
 
 app = typer.Typer(
     help="城市眼·云共治 cityeye — urban co-governance: "
@@ -56,5 +67,6 @@ app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(participation.participation_app, name="participation")
 app.add_typer(tasks.tasks_app, name="tasks")
+app.add_typer(survey.survey_app, name="survey")
 
 __all__ = ["app"]
