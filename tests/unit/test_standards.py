@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from test_cockpit_api import DAGUAN, PASSWORD, XIAOHE, two_streets
 
 from cityeye.accounts import create_user
@@ -34,6 +35,7 @@ from cityeye.cases.standards import (
 from cityeye.domain import Case, CaseOrigin, CaseState, Severity
 from cityeye.live.clock import ReplayClock
 from cityeye.live.pipeline import LivePipeline
+from cityeye.report import build_report, render_html, write_xlsx
 from cityeye.store import Store
 from cityeye.world import load_world
 from cityeye.world.load import WorldError
@@ -382,3 +384,26 @@ def test_a_wrong_standard_is_reported_with_its_line(tmp_path: Path) -> None:
     mark_line = found["standards[0].steps[0].mark"].line
     assert mark_line is not None
     assert "left" in lines[mark_line - 1]
+
+
+# ------------------------------------------------------------------ the monthly report
+def test_the_monthly_report_has_the_same_attainment(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'report.db'}")
+    store.save_world(load_world(two_streets(tmp_path)))
+    store.save_cases(month())
+    try:
+        report = build_report(store, "2026-11", "小河街道")
+    finally:
+        store.close()
+    rows = {r["step"]: (r["met"], r["denominator"], r["rate"]) for r in report.standards}
+    assert rows["1 分钟接警"] == (3, 5, 0.6)
+    assert rows["5 分钟启动处置"] == (3, 5, 0.6)
+    assert rows["现场处结"] == (4, 5, 0.8)
+    html = render_html(report)
+    assert "响应标准达标率" in html
+    assert "1 分钟响应率" in html
+    assert "60.0%" in html
+    write_xlsx(report, tmp_path / "r.xlsx")
+    sheet = load_workbook(tmp_path / "r.xlsx")["响应标准 Standards"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["“135”应急处置圈", "现场处结", "现场处结率", 4, 5, 0.8] in values
