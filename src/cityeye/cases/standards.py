@@ -126,13 +126,13 @@ DEFAULT_STANDARDS: tuple[Standard, ...] = (
         source="seed 001 lines 2517-2518, 17870-17872 (135); 82396-82400 (rate names)",
         steps=(
             Step("take_call", "1 分钟接警", "Take the call in 1 min", Mark.ACCEPTED, 60,
-                 "1 分钟响应率", "1-minute response rate"),
+                 "1 分钟响应率", "1-min response rate"),
             Step("set_out", "3 分钟出动", "Set out in 3 min", Mark.DISPATCHED, 180,
-                 "3 分钟出动率", "3-minute dispatch rate"),
+                 "3 分钟出动率", "3-min dispatch rate"),
             Step("start", "5 分钟启动处置", "Start handling in 5 min", Mark.ARRIVED, 300,
-                 "5 分钟到达率", "5-minute arrival rate"),
+                 "5 分钟到达率", "5-min arrival rate"),
             Step("on_site", "现场处结", "Closed on site", Mark.ON_SITE, None,
-                 "现场处结率", "Closed-on-site rate"),
+                 "现场处结率", "On-site closure rate"),
         ),
     ),
 )  # fmt: skip
