@@ -33,10 +33,12 @@ from cityeye.cases.standards import (
     standards_for,
 )
 from cityeye.domain import Case, CaseOrigin, CaseState, Severity
+from cityeye.domain.users import Scope, below
 from cityeye.live.clock import ReplayClock
 from cityeye.live.pipeline import LivePipeline
 from cityeye.report import build_report, render_html, write_xlsx
 from cityeye.store import Store
+from cityeye.store.standards import standard_cases
 from cityeye.world import load_world
 from cityeye.world.load import WorldError
 
@@ -407,3 +409,53 @@ def test_the_monthly_report_has_the_same_attainment(tmp_path: Path) -> None:
     sheet = load_workbook(tmp_path / "r.xlsx")["响应标准 Standards"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["“135”应急处置圈", "现场处结", "现场处结率", 4, 5, 0.8] in values
+
+
+# ------------------------------------------------------------------ both databases
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty database of this test's own, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        s = Store.open(f"sqlite:///{tmp_path / 'any.db'}")
+        yield s
+        s.close()
+        return
+    url = request.getfixturevalue("pg_fresh_url")
+    s = Store.open(url)
+    yield s
+    s.close()
+
+
+def test_the_standards_query_is_the_same_on_both_databases(
+    any_store: Store, tmp_path: Path
+) -> None:
+    """The world's standards survive a save and load (absent stays absent, so 135
+    applies), and the query finds the cases opened or closed in the period, of the
+    standards' severities, in the caller's scope."""
+    world = load_world(two_streets(tmp_path))
+    any_store.save_world(world)
+    stored = any_store.load_world()
+    assert stored is not None
+    assert stored.standards is None
+    assert standards_for(stored.standards) == DEFAULT_STANDARDS
+    any_store.save_cases(month())
+    everyone, critical = Scope(None), {Severity.CRITICAL}
+    found = standard_cases(any_store, everyone, None, critical, NOV, DEC)
+    # xo was opened in October and closed in November; xh is high; xf is critical
+    expected = ["d1", "d2", "d3", "x1", "x2", "x3", "x4", "x5", "xf", "xo"]
+    assert sorted(c.id for c in found) == expected
+    counted = attainment(T135, found, NOV, DEC, NOW)["total"]["steps"]
+    assert counts(counted["take_call"]) == (5, 7, 1)
+    daguan = Scope(frozenset(below(world, [DAGUAN])))
+    assert sorted(c.id for c in standard_cases(any_store, daguan, None, critical, NOV, DEC)) == [
+        "d1",
+        "d2",
+        "d3",
+    ]
+    anything = standard_cases(any_store, everyone, None, None, NOV, DEC)
+    assert "xh" in {c.id for c in anything}
+    configured = load_world(world_with(tmp_path, []))
+    any_store.save_world(configured)
+    again = any_store.load_world()
+    assert again is not None
+    assert again.standards == ()  # none, not the built-in ones
