@@ -192,6 +192,8 @@ USERS: dict[str, dict[str, Any]] = {
     "cz_comm": {"role": "dispatcher", "areas": ("330105001001",)},
     "boss": {"role": "leader", "areas": ("330105",)},
     "root": {"role": "admin"},
+    "li": {"role": "handler", "party_id": "P-GW9"},  # the grid worker of G0101 (大关)
+    "resident": {"role": "resident"},
 }
 
 
@@ -283,6 +285,13 @@ def test_attainment_keeps_to_the_callers_areas(env: Env) -> None:
     community = env.get("cz_comm", area="330105001001", by="street", **NOVEMBER).json()
     assert by_value(community) == {}
     assert counts(community["standards"][0]["total"]["steps"]["take_call"]) == (3, 3, 0)
+    # a handler: their party's grid, not the street next door
+    assert env.get("li", area=XIAOHE, **NOVEMBER).status_code == 404
+    grid = env.get("li", area="G0101", **NOVEMBER).json()
+    assert counts(grid["standards"][0]["total"]["steps"]["take_call"]) == (2, 2, 1)
+    # a resident sees no case through this, so no area's rates either
+    assert env.get("resident", area="G0101", **NOVEMBER).status_code == 404
+    assert env.get("resident", **NOVEMBER).status_code == 422
     whole = env.get("boss", area="330105", **NOVEMBER).json()
     assert counts(whole["standards"][0]["total"]["steps"]["take_call"]) == (5, 7, 1)
 
