@@ -468,3 +468,27 @@ def test_the_standards_query_is_the_same_on_both_databases(
     again = any_store.load_world()
     assert again is not None
     assert again.standards == ()  # none, not the built-in ones
+
+
+def test_a_standard_covers_its_severities_and_scenarios_only(tmp_path: Path) -> None:
+    path = world_with(
+        tmp_path,
+        [
+            {
+                "id": "gas",
+                "name": "燃气 3 分钟受理",
+                "scenarios": ["gas.*"],
+                "steps": [{"id": "a", "name": "受理", "mark": "accepted", "within": "3m"}],
+            }
+        ],
+    )
+    (gas,) = standards_for(load_world(path).standards)
+    fire = case("f", "G0001", NOV, [(0, A.DISPATCH), (100, A.ACCEPT)])
+    leak = case("g", "G0001", NOV, [(0, A.DISPATCH), (100, A.ACCEPT)], severity=Severity.LOW)
+    leak.scenario = "gas.leak"
+    assert not gas.covers(fire)  # fire.smoke
+    assert gas.covers(leak)  # any severity: the standard names none
+    counted = attainment(gas, [fire, leak], NOV, DEC, NOW)["total"]
+    assert counted["cases"] == 1
+    assert counts(counted["steps"]["a"]) == (1, 1, 0)  # 100 s ≤ 3 min
+    assert not T135.covers(leak)  # 135: critical only

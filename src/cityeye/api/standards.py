@@ -65,13 +65,12 @@ def standards_attainment(
     start, end = span(svc, first, last)
     asof = svc.clock.now()
     scope = scope_of(user, world)
-    severities: set[Severity] | None = set()
-    for s in chosen:
-        if not s.severities:
-            severities = None
-            break
-        assert severities is not None
-        severities |= s.severities
+    # only the severities the standards cover are read (none left out if one covers all)
+    severities: set[Severity] | None = (
+        None
+        if any(not s.severities for s in chosen)
+        else set().union(*(s.severities for s in chosen))
+    )
     cases = standard_cases(
         svc.store, scope, area_in_scope(world, user, area), severities, start, end
     )
