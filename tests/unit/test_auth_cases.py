@@ -623,6 +623,7 @@ AREA_PARAM = {
     "/api/v1/participation/suggestions.xlsx": {},
     "/api/v1/participation/stats": {},
     "/api/v1/residents": {},
+    "/api/v1/standards/attainment": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {
@@ -666,6 +667,7 @@ NOT_AREA_SCOPED = {
     "/api/v1/areas": "the map, the same for everyone",
     "/api/v1/parties": "who handles what, the same for everyone",
     "/api/v1/scenarios": "the rules, the same for everyone",
+    "/api/v1/standards": "the response standards, the same for everyone",
     "/api/v1/kpis/latest": "takes no area: the newest case or alert within the caller's own "
     "areas (test_cockpit_period.py)",
     "/api/v1/portal/categories": "public: what residents may report",

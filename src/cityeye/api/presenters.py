@@ -25,6 +25,7 @@ from cityeye.cases.lifecycle import (
     person_moves,
     urge_wait,
 )
+from cityeye.cases.standards import Standard
 from cityeye.domain import (
     DEVICE_KINDS,
     REPORT_CATEGORIES,
@@ -197,6 +198,33 @@ def scenario_json(spec: ScenarioSpec) -> dict[str, Any]:
         "reads": list(spec.reads),
         "trigger": spec.trigger["type"],
         "route": spec.route.value,
+    }
+
+
+def standard_json(standard: Standard) -> dict[str, Any]:
+    """A response standard: what it covers and its steps (``within_s``: ``null`` for
+    an outcome such as 现场处结)."""
+    return {
+        "id": standard.id,
+        "name_zh": standard.name_zh,
+        "name_en": standard.name_en,
+        "severities": sorted(s.value for s in standard.severities),
+        "scenarios": list(standard.scenarios),
+        "source": standard.source,
+        "steps": [
+            {
+                "id": step.id,
+                "name_zh": step.name_zh,
+                "name_en": step.name_en,
+                "mark": step.mark.value,
+                "mark_zh": step.mark.zh,
+                "mark_en": step.mark.en,
+                "within_s": step.within_s,
+                "rate_zh": step.rate_zh,
+                "rate_en": step.rate_en,
+            }
+            for step in standard.steps
+        ],
     }
 
 
