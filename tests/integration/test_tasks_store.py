@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cityeye.domain.tasks import Task, TaskReport
 from cityeye.store import Store
 from cityeye.store import tasks as db
-from cityeye.tasks.model import Task, TaskReport
 
 T0 = datetime(2021, 1, 5, 2, 0, tzinfo=UTC)
 

@@ -20,9 +20,9 @@ from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.domain import World
 from cityeye.domain.parties import Party, PartyKind
+from cityeye.domain.tasks import completion_of
 from cityeye.store import Store
 from cityeye.store import tasks as db
-from cityeye.tasks.model import completion_of
 from cityeye.tasks.supervision import UnitMatcher, import_table
 from cityeye.tasks.table import TaskTableError, read_table
 from cityeye.world import load_world

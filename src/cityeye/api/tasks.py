@@ -20,10 +20,10 @@ from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Svc
 from cityeye.api.exports import file_response
 from cityeye.domain.dates import iso_utc
+from cityeye.domain.tasks import Task, TaskReport
 from cityeye.domain.users import User, UserRole
 from cityeye.errors import FieldError, NotFoundError
 from cityeye.store import tasks as db
-from cityeye.tasks.model import Task, TaskReport
 from cityeye.tasks.supervision import (
     export_sheet,
     export_text,

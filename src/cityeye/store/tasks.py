@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from cityeye.domain.tasks import Task, TaskReport
 from cityeye.store import tables as t
 from cityeye.store.repo import Store
-from cityeye.tasks.model import Task, TaskReport
 
 _TITLE = "tasks.title.{year}"
 

@@ -4,7 +4,7 @@ units, watched for deadlines, and circulated again in its own layout.
 
 - :mod:`~cityeye.tasks.table` — reading the table (xlsx, CSV, a document's text) and
   writing its text layout;
-- :mod:`~cityeye.tasks.model` — a task, a report, the completion a text states;
+- :mod:`~cityeye.domain.tasks` — a task, a report, the completion a text states;
 - :mod:`~cityeye.tasks.supervision` — import (units matched to parties), reports,
   overdue tasks, per-unit figures, export.
 

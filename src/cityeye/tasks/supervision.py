@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 
 from cityeye.documents.tables import Sheet
 from cityeye.domain import World
+from cityeye.domain.tasks import Task, TaskReport, completion_of, says_done
 from cityeye.domain.users import User, UserRole
 from cityeye.errors import ConflictError, FieldError, NotFoundError, RefusedError
 from cityeye.store import Store
 from cityeye.store import tasks as db
-from cityeye.tasks.model import Task, TaskReport, completion_of, says_done
 from cityeye.tasks.table import COLUMNS, EXTRA_COLUMNS, TaskTable, text_layout
 
 # ------------------------------------------------------------------ matching units
