@@ -3,6 +3,7 @@
 // Chinese, then in English after the 中/EN switch, and the strip stays one line.
 // Prints a JSON report; tests/unit/test_browser_standards.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM, STREET } = process.env;
 const report = { errors: [], external: [] };
@@ -32,23 +33,10 @@ const valueOf = (page, step, v) => page.waitForFunction(
 );
 
 try {
-  const context = await browser.newContext({
-    viewport: { width: 1920, height: 1080 }, locale: "zh-CN", timezoneId: "Asia/Shanghai",
-  });
-  const page = await context.newPage();
   const base = new URL(BASE);
-  page.on("request", (r) => {
-    const url = new URL(r.url());
-    if (url.protocol !== "data:" && url.host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  await page.goto(new URL("/login?next=/cockpit", base).href);
-  await page.fill("input[name=username]", USERNAME);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
+  const { person, signIn } = people(browser, base, report);
+  const page = await person({ width: 1920, height: 1080 }, { timezoneId: "Asia/Shanghai" });
+  await signIn(page, USERNAME, PASSWORD, "/cockpit");
   await page.waitForURL(/\/cockpit$/);
   await page.waitForFunction(() => document.querySelectorAll("#standards .pfig").length > 0);
   await valueOf(page, "take_call", "62.5%");
