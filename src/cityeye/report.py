@@ -1,17 +1,22 @@
-"""The monthly report (一表通): every figure derived from the stored cases, no manual entry.
+"""The monthly report (一表通) and the weekly bulletin (周通报): every figure derived from
+the stored cases, no manual entry.
 
-``cityeye report --month 2026-10 --area 小河街道 --format html|xlsx|pdf`` takes the district's
+``cityeye report --month 2026-10 --area 小河街道 --format html|xlsx|pdf`` (or ``--week
+2026-W44`` for the week's bulletin) takes the district's
 cases from the database, keeps those in the area (rolled up: a street's report counts
 its communities' and grids' cases), and computes the KPIs exactly as the cockpit does
 (:mod:`cityeye.cases.kpi`), the daily trend, the per-scenario counts, the figures per
-sub-area, how often the response standards were met (:mod:`cityeye.cases.standards`)
-and the worst overdue cases.
+sub-area, how often the response standards were met (:mod:`cityeye.cases.standards`),
+the worst overdue cases and the period's 督办 / 催办 (who, when, what, and where the case
+stands now) — the seeds' "日提醒周通报月考核机制" (seed 000:455) names a week's bulletin
+beside the month's report; the same figures serve both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,10 +24,12 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
+from cityeye.cases.lifecycle import Note, actor_name
 from cityeye.cases.standards import attainment, standards_for
 from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
 from cityeye.domain import Area, AreaLevel, Case, FieldError, World
 from cityeye.store import Store
+from cityeye.store.users import display_names
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
 _CHILD = {
@@ -61,6 +68,16 @@ class MonthlyReport:
     names: dict[str, str]
     #: One row per step of each response standard (see :func:`standards_rows`).
     standards: list[dict[str, Any]]
+    #: ``month`` or ``week``: a monthly report or a weekly bulletin (``month`` then
+    #: holds the week, ``2026-W44``).
+    kind: str = "month"
+    #: The 督办 and 催办 made in the period (see :func:`supervised_rows`).
+    supervised: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        what = "周通报 · Weekly bulletin" if self.kind == "week" else "月度报告 · Monthly report"
+        return f"{self.area.name} {self.month} {what}"
 
 
 def find_area(world: World, text: str) -> Area:
@@ -84,12 +101,38 @@ def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
     return first, following
 
 
+WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+
+def week_bounds(week: str, timezone: str) -> tuple[datetime, datetime]:
+    """An ISO week (``2026-W44``: Monday to Sunday, local days) as ``[start, end)``."""
+    m = WEEK.fullmatch(week)
+    try:
+        if m is None:
+            raise ValueError(week)
+        monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        raise FieldError("--week", f"{week!r} is not an ISO week like 2026-W44") from None
+    first = datetime(monday.year, monday.month, monday.day, tzinfo=ZoneInfo(timezone))
+    return first, first + timedelta(days=7)
+
+
+def period_bounds(period: str, timezone: str) -> tuple[datetime, datetime, str]:
+    """``[start, end)`` and the kind of ``period``: a month (``2026-10``) or an ISO week
+    (``2026-W44``)."""
+    if "W" in period:
+        return (*week_bounds(period, timezone), "week")
+    return (*month_bounds(period, timezone), "month")
+
+
 def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
+    """The report of ``month`` (``2026-10``), or the bulletin of a week (``2026-W44``),
+    for the area named or coded ``area_text`` and everything below it."""
     world = store.load_world()
     if world is None:
         raise FieldError("--db", "no world loaded in this database")
     area = find_area(world, area_text)
-    start, end = month_bounds(month, world.timezone)
+    start, end, kind = period_bounds(month, world.timezone)
 
     cases = [c for c in store.load_cases() if world.within(c.area, area.code) and c.opened_at < end]
     alerts = [
@@ -149,7 +192,54 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
         overdue,
         store.scenario_names(),
         standards_rows(world, cases, start, end),
+        kind,
+        supervised_rows(store, world, cases, start, end),
     )
+
+
+def supervised_rows(
+    store: Store, world: World, cases: list[Case], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Each 督办 and 催办 made in ``[start, end)`` on the area's cases, newest first: which
+    case, who (by name), when (district time), what they asked, and where the case
+    stands now — what a bulletin lists so the units see what they were pressed on."""
+    notes = (Note.SUPERVISE, Note.URGE)
+    made = [(c, e) for c in cases for e in c.timeline if e.action in notes and start <= e.at < end]
+    people = display_names(store, {e.actor for _, e in made})
+    names = store.scenario_names()
+    return [
+        {
+            "id": c.id,
+            "what": Note(e.action).zh,
+            "scenario": names.get(c.scenario or "", c.scenario or c.title),
+            "area": world.areas[c.area].name if c.area in world.areas else c.area,
+            "by": actor_name(e.actor, world, people),
+            "at": local_time(e.at, world.timezone),
+            "note": e.note,
+            "state": c.state.zh,
+        }
+        for c, e in sorted(made, key=lambda ce: ce[1].at, reverse=True)
+    ]
+
+
+def supervised_table(report: MonthlyReport) -> list[list[Any]]:
+    """The 督办 / 催办 table, header first, as every format shows it."""
+    return [
+        [
+            "类别 kind",
+            "工单 case",
+            "场景 scenario",
+            "区域 area",
+            "领导 by",
+            "时间 at",
+            "要求 note",
+            "现状 state",
+        ],
+        *(
+            [r["what"], r["id"], r["scenario"], r["area"], r["by"], r["at"], r["note"], r["state"]]
+            for r in report.supervised
+        ),
+    ]
 
 
 def standards_rows(
@@ -220,7 +310,8 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     sheet = book.active
     sheet.title = "指标 KPIs"
     k = report.kpis
-    sheet.append(["区域 area", report.area.name, "月份 month", report.month])
+    period = "周 week" if report.kind == "week" else "月份 month"
+    sheet.append(["区域 area", report.area.name, period, report.month])
     sheet.append([])
     for label, key in KPI_ROWS:
         sheet.append([label, k.get(key)])
@@ -254,6 +345,8 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     # last, so the sheets that were there keep their places
     head, *rows = standards_table(report)
     xlsx_rows(book.create_sheet("响应标准 Standards"), head, rows)
+    head, *rows = supervised_table(report)
+    xlsx_rows(book.create_sheet("督办 Supervision"), head, rows)
     book.save(path)
 
 
@@ -295,7 +388,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
     from reportlab.platypus import Spacer
 
     k = report.kpis
-    title = f"{report.area.name} {report.month} 月度报告 · Monthly report"
+    title = report.title
     intro = (
         f"区域代码 {report.area.code}；统计期 {report.start:%Y-%m-%d} 至 "
         f"{report.end - timedelta(days=1):%Y-%m-%d}；全部数字由工单自动生成（一表通）。"
@@ -321,11 +414,13 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
     headings = {
         "kpis": "指标 · KPIs",
         "trend": "每日趋势 · Daily trend (工单 cases / 结案 closed)",
-        "none": "本月无工单 · no cases this month",
+        "none": "本期无工单 · no cases in the period",
         "children": "下级区域 · Sub-areas",
         "scenarios": "场景 · Scenarios",
         "standards": "响应标准达标率 · Response standards attained",
         "overdue": "超期最严重的工单 · Worst overdue cases",
+        "supervised": "督办与催办 · Supervision and urging",
+        "no_supervised": "本期无督办、催办 · none in the period",
     }
     tables: tuple[list[list[Any]], ...] = (
         kpi_rows,
@@ -333,6 +428,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         scenario_table(report),
         standards_table(report),
         overdue_rows,
+        supervised_table(report),
     )
     pdf = Pdf.covering(
         [
@@ -380,6 +476,10 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
     story += [
         pdf.para(headings["overdue"], "heading"),
         pdf.table(overdue_rows, {4: "hours"}),
+        pdf.para(headings["supervised"], "heading"),
+        pdf.table(supervised_table(report))
+        if report.supervised
+        else pdf.para(headings["no_supervised"]),
         Spacer(1, 4 * mm),
     ]
     pdf.build(story, path, title=f"{report.area.name} {report.month}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,7 @@ def test_excel_report_has_the_same_figures(db: str, tmp_path: Path) -> None:
         "下级 Areas",
         "超期 Overdue",
         "响应标准 Standards",  # added last: the others keep their places
+        "督办 Supervision",  # the period's 督办 and 催办 (issue 19): last again
     ]
 
 
@@ -170,6 +172,33 @@ def test_unknown_format_is_named(db: str) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code != 0
     assert "'doc': give html, xlsx or pdf" in result.output
+
+
+def test_the_weekly_bulletin_is_the_reports_figures_over_a_week(db: str, tmp_path: Path) -> None:
+    """``--week`` gives the bulletin (周通报) of an ISO week: the month's two cases both
+    fall in 2026-W40, so the week's figures are the month's; one of --month and --week."""
+    out = tmp_path / "w.html"
+    args = ["report", "--week", "2026-W40", "--area", "小河街道", "--db", db]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "小河街道 2026-W40" in result.output
+    assert "小河街道 · 2026-W40 周通报" in out.read_text()
+    store = Store.open(db)
+    try:
+        week, month = (
+            build_report(store, "2026-W40", "小河街道"),
+            build_report(store, "2026-10", "小河街道"),
+        )
+    finally:
+        store.close()
+    assert (week.kind, month.kind) == ("week", "month")
+    assert (week.kpis["cases"], week.kpis["closed"]) == (month.kpis["cases"], month.kpis["closed"])
+    assert week.end - week.start == timedelta(days=7)
+    both = CliRunner().invoke(app, [*args, "--month", "2026-10"])
+    neither = CliRunner().invoke(app, ["report", "--area", "小河街道", "--db", db])
+    for refused in (both, neither):
+        assert refused.exit_code != 0
+        assert "give one of --month 2026-10 or --week 2026-W44" in refused.output
 
 
 def test_world_load_recounts_the_kpi_counters(db: str, tmp_path: Path) -> None:

@@ -16,17 +16,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
 from cityeye.consistency import check
-from cityeye.domain import Event
+from cityeye.domain import Event, FieldError
 from cityeye.live.pipeline import LivePipeline
+from cityeye.report import build_report, render_html, week_bounds, write_pdf, write_xlsx
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows
 from cityeye.world import load_world
 from kit import at, ev
+from pdfcheck import dark_pixels_at_top, unembedded_fonts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -287,3 +291,54 @@ def test_an_ended_case_takes_neither(desk: Desk) -> None:
         assert "closed" in r.json()["detail"]
     assert not desk.told("supervised")
     assert not desk.told("urged")
+
+
+# ---------------------------------------------------------------------- the week's bulletin
+def test_the_weekly_bulletin_lists_the_weeks_supervision_by_name(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """周通报 (issue 19 item 3): the week's 督办 and 催办, newest first, each with the
+    leader's name, the note and where the case stands, in every format; another week's
+    bulletin has none of them."""
+    assert desk.post("cz_boss", "G0001", "supervise", "请今天内修好").status_code == 200
+    desk.clock.at = at(90)
+    assert desk.post("cz_boss", "G0001", "urge").status_code == 200
+    bulletin = build_report(desk.store, "2026-W40", "小河街道")  # 28 Sep – 4 Oct, T0 in it
+    assert bulletin.kind == "week"
+    assert bulletin.title == "小河街道 2026-W40 周通报 · Weekly bulletin"
+    seen = [(r["what"], r["by"], r["at"], r["note"]) for r in bulletin.supervised]
+    assert seen == [
+        ("催办", "长征桥李主任", "2026-10-01 11:30", ""),
+        ("督办", "长征桥李主任", "2026-10-01 11:00", "请今天内修好"),
+    ]
+    assert {r["id"] for r in bulletin.supervised} == {desk.cases["G0001"]}
+    assert build_report(desk.store, "2026-W41", "小河街道").supervised == []
+    # 小河社区's bulletin does not carry 长征桥's case
+    assert build_report(desk.store, "2026-W40", "小河社区").supervised == []
+
+    html = render_html(bulletin)
+    assert "小河街道 · 2026-W40 周通报" in html
+    assert "请今天内修好" in html
+    out = tmp_path / "bulletin.pdf"
+    write_pdf(bulletin, out)
+    assert unembedded_fonts(out) == []
+    text = "".join(page.extract_text() for page in PdfReader(out).pages)
+    for needed in ("周通报", "督办与催办", "长征桥李主任", "请今天内修好"):
+        assert needed in text, needed
+    assert dark_pixels_at_top(out, tmp_path) > 200  # drawn with no Chinese font installed
+    book = tmp_path / "bulletin.xlsx"
+    write_xlsx(bulletin, book)
+    rows = list(load_workbook(book)["督办 Supervision"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["催办", "督办"]
+
+
+def test_a_week_that_is_not_one_is_named() -> None:
+    with pytest.raises(FieldError, match="--week"):
+        week_bounds("2026-W54", "Asia/Shanghai")
+    with pytest.raises(FieldError, match="--week"):
+        week_bounds("2026W01", "Asia/Shanghai")
+    start, end = week_bounds("2026-W01", "Asia/Shanghai")  # ISO: the week with 1 Jan's Thursday
+    assert (start.isoformat(), end.isoformat()) == (
+        "2025-12-29T00:00:00+08:00",
+        "2026-01-05T00:00:00+08:00",
+    )

@@ -69,7 +69,7 @@ from cityeye.store.case_queries import (
     open_loads,
     visible_case,
 )
-from cityeye.store.users import user_with_hash
+from cityeye.store.users import display_names
 
 #: Seconds a desk action waits for the analysis process (``serve --analysis process``)
 #: to apply it before the answer is 202 (accepted, applied later).
@@ -472,12 +472,7 @@ def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
     if svc.pipeline is not None and case.scenario:
         loaded = next((s for s in svc.pipeline.scenarios if s.id == case.scenario), None)
     described = loaded.config.description if loaded is not None else None
-    people = {}
-    for entry in case.timeline:
-        if entry.actor not in world.parties and entry.actor not in people:
-            found = user_with_hash(store, entry.actor)
-            if found is not None:
-                people[entry.actor] = found[0].display_name
+    people = display_names(store, {e.actor for e in case.timeline if e.actor not in world.parties})
     return case_detail_json(
         case,
         world,

@@ -21,6 +21,7 @@ from cityeye.cases.lifecycle import (
     SUPERVISION_NOTE_MAX,
     SUPERVISORS,
     Note,
+    actor_name,
     needs_reason,
     person_moves,
     urge_wait,
@@ -348,14 +349,6 @@ def case_json(
 
 
 # ---------------------------------------------------------------------- the desk's case view
-#: Who the lifecycle says acted, when no party or person is named (a timeline's actor).
-ACTOR_NAMES = {
-    "system": "系统",
-    "dispatcher": "指挥中心",
-    "verifier": "核查人员",
-    "handler": "处置单位",
-    "reporter": "上报居民",
-}
 #: The deadline stages (cityeye.cases.sla.Stage), as an escalation line names them.
 STAGE_NAMES = {"accept": "接单", "arrive": "到场", "handle": "处置"}
 _JOINED = re.compile(r"^预警 \S+ 并入$")
@@ -435,17 +428,6 @@ def case_place(case: Case, world: World, report: Event | None = None) -> dict[st
     outlined = next((a for a in path if a.boundary), None)
     place["boundary"] = outlined.boundary if outlined is not None else None
     return place if place["name"] or place["lat"] is not None else None
-
-
-def actor_name(actor: str, world: World, people: Mapping[str, str]) -> str:
-    """A timeline's actor as people know them: a party's or a person's name, or what
-    the system role is called — never an id or an enum."""
-    party = world.parties.get(actor)
-    if party is not None:
-        return party.name
-    if actor in ACTOR_NAMES:
-        return ACTOR_NAMES[actor]
-    return people.get(actor, "工作人员")
 
 
 def plain_note(note: str, action: str, case: Case, world: World, scenario_name: str) -> str:

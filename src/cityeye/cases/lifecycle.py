@@ -18,11 +18,12 @@ append-only timeline entry (who, when, from, to, why, attachments).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cityeye.domain import Case, CaseState, FieldError, TimelineEntry
+from cityeye.domain import Case, CaseState, FieldError, TimelineEntry, World
 from cityeye.domain.labels import Labelled
 from cityeye.domain.users import UserRole
 from cityeye.errors import InputError
@@ -362,3 +363,25 @@ def apply(
     elif rule.to == S.REOPENED:
         case.closed_at = None
     return entry
+
+
+#: Who the lifecycle says acted, when no party or person is named (a timeline's actor).
+ACTOR_NAMES = {
+    "system": "系统",
+    "dispatcher": "指挥中心",
+    "verifier": "核查人员",
+    "handler": "处置单位",
+    "reporter": "上报居民",
+}
+
+
+def actor_name(actor: str, world: World, people: Mapping[str, str]) -> str:
+    """A timeline's actor as people know them: a party's or a person's name (``people``:
+    username → display name), or what the system role is called — never an id or an
+    enum. The case card and the reports name actors through this one rule."""
+    party = world.parties.get(actor)
+    if party is not None:
+        return party.name
+    if actor in ACTOR_NAMES:
+        return ACTOR_NAMES[actor]
+    return people.get(actor, "工作人员")

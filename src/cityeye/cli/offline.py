@@ -174,18 +174,27 @@ def replay(
 
 
 def report(
-    month: Annotated[str, typer.Option(help="The month, e.g. 2026-10.")],
     area: Annotated[str, typer.Option(help="Area name or code, e.g. 小河街道.")],
+    month: Annotated[str | None, typer.Option(help="The month, e.g. 2026-10.")] = None,
+    week: Annotated[
+        str | None, typer.Option(help="An ISO week instead, e.g. 2026-W44: the weekly bulletin.")
+    ] = None,
     db: DbOption = DEFAULT_URL,
     fmt: Annotated[str, typer.Option("--format", help="html, xlsx or pdf.")] = "html",
     out_file: Annotated[Path | None, typer.Option("--out", help="Output file.")] = None,
 ) -> None:
-    """The monthly report (一表通): KPIs, trend, scenarios, sub-areas, worst overdue cases,
+    """The monthly report (一表通) or, with --week, the weekly bulletin (周通报): KPIs,
+    trend, scenarios, sub-areas, response standards, worst overdue cases, 督办 and 催办,
     all derived from the stored cases."""
     from cityeye.report import build_report, render_html, write_pdf, write_xlsx
 
     if fmt not in ("html", "xlsx", "pdf"):
         raise typer.BadParameter(f"{fmt!r}: give html, xlsx or pdf", param_hint="--format")
+    if (month is None) == (week is None):
+        raise typer.BadParameter(
+            "give one of --month 2026-10 or --week 2026-W44", param_hint="--month"
+        )
+    period = month or week or ""
     missing = missing_sqlite_file(db)
     if missing is not None:  # a report reads a database; it never makes an empty one
         err.print(
@@ -195,13 +204,13 @@ def report(
         raise typer.Exit(1)
     store = Store.open(db)
     try:
-        data = build_report(store, month, area)
+        data = build_report(store, period, area)
     except FieldError as exc:
         err.print(f"[red]✗ {exc.field}: {exc.reason}[/red]")
         raise typer.Exit(1) from None
     finally:
         store.close()
-    target = out_file or Path(f"report-{data.area.code}-{month}.{fmt}")
+    target = out_file or Path(f"report-{data.area.code}-{period}.{fmt}")
     if fmt == "html":
         target.write_text(render_html(data), encoding="utf-8")
     elif fmt == "pdf":
@@ -210,6 +219,6 @@ def report(
         write_xlsx(data, target)
     k = data.kpis
     out.print(
-        f"[green]✓[/green] {data.area.name} {month}: {k['cases']} cases, {k['closed']} closed "
+        f"[green]✓[/green] {data.area.name} {period}: {k['cases']} cases, {k['closed']} closed "
         f"→ {target}"
     )

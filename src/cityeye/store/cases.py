@@ -101,12 +101,9 @@ class CaseRepo(Repo):
     def _actor_names(conn: Connection, lines: Sequence[TimelineEntry]) -> dict[str, str]:
         """The display names of the people whose 督办 or 催办 is among ``lines`` (the
         notice names the leader); no query when there is none, as nearly always."""
-        actors = {e.actor for e in lines if e.action in (Note.SUPERVISE, Note.URGE)}
-        if not actors:
-            return {}
-        u = t.users.c
-        found = conn.execute(select(u.username, u.display_name).where(u.username.in_(actors)))
-        return {r.username: r.display_name for r in found}
+        from cityeye.store.users import names_on  # users imports the Store this is part of
+
+        return names_on(conn, {e.actor for e in lines if e.action in (Note.SUPERVISE, Note.URGE)})
 
     @staticmethod
     def _case_row(case: Case) -> dict[str, Any]:

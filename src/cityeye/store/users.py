@@ -5,6 +5,7 @@ for token secrets (random, so a fast hash is enough)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,6 +75,25 @@ def get_user(store: Store, user_id: str) -> User | None:
     with store.engine.connect() as conn:
         r = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
     return None if r is None else _user(r)
+
+
+def names_on(conn: Connection, usernames: Collection[str]) -> dict[str, str]:
+    """username → display name of those of ``usernames`` that are accounts, on an open
+    connection (the case book's notices read them inside their own transaction)."""
+    if not usernames:
+        return {}
+    u = t.users.c
+    found = conn.execute(
+        select(u.username, u.display_name).where(u.username.in_(sorted(usernames)))
+    )
+    return {r.username: r.display_name for r in found}
+
+
+def display_names(store: Store, usernames: Collection[str]) -> dict[str, str]:
+    """username → display name: how a timeline's people are named (the case card, the
+    reports), one query for all of them."""
+    with store.engine.connect() as conn:
+        return names_on(conn, usernames)
 
 
 def list_users(store: Store) -> list[User]:
