@@ -28,7 +28,16 @@ from __future__ import annotations
 
 import typer
 
-from cityeye.cli import accounts, catalogue, imports, live, offline, participation, world
+from cityeye.cli import (
+    accounts,
+    assessment,
+    catalogue,
+    imports,
+    live,
+    offline,
+    participation,
+    world,
+)
 
 app = typer.Typer(
     help="城市眼·云共治 cityeye — urban co-governance: "
@@ -54,5 +63,6 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(participation.participation_app, name="participation")
+app.add_typer(assessment.assessment_app, name="assessment")
 
 __all__ = ["app"]
