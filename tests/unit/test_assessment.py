@@ -20,8 +20,10 @@ from cityeye.api.app import create_app
 from cityeye.assessment import AssessmentError, board, parse_period, parse_rules
 from cityeye.assessment.rules import default_rules, load_rules
 from cityeye.assessment.scoring import Score, rank
+from cityeye.assessment.source import KpiSource, module_scenarios
 from cityeye.cases import Action, Actor, CaseBook, Role
 from cityeye.domain import Alert, Area, AreaLevel, Case, Party, PartyKind, Severity, World
+from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -44,8 +46,12 @@ PARTIES = [
     Party("PM", "绿城物业", PartyKind.PROPERTY, ("C1", "C2", "C3", "C4")),
 ]
 WORLD = World(AREAS["D"], "Asia/Shanghai", AREAS, {p.id: p for p in PARTIES})
-#: lifts go to the property company (共治), smoke to the grid worker (not 共治)
-ROUTES = {"elevator.ebike": PartyKind.PROPERTY, "fire.smoke": PartyKind.GRID_WORKER}
+#: lifts go to the property company (共治), smoke and garbage to the grid worker (not 共治)
+ROUTES = {
+    "elevator.ebike": PartyKind.PROPERTY,
+    "fire.smoke": PartyKind.GRID_WORKER,
+    "garbage.overflow": PartyKind.GRID_WORKER,
+}
 D = Actor("d", Role.DISPATCHER)
 RULES = """\
 assessment:
@@ -108,6 +114,10 @@ class Month:
         return case
 
 
+def source(store: Store) -> KpiSource:
+    return KpiSource(store, WORLD, module_scenarios(load_catalogue()))
+
+
 def supervise(book: CaseBook, case: Case, at: datetime) -> None:
     book.scripted({"case": case.id, "action": "supervise", "note": "限期处置"}, at)
 
@@ -157,7 +167,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_every_streets_score_rank_and_terms_match_the_hand_count(store: Store) -> None:
     rules = parse_rules(RULES)
-    found = board(rules, store, WORLD, "street", parse_period("2026-10"))
+    found = board(rules, source(store), WORLD, "street", parse_period("2026-10"))
     rows = {s.unit: s for s in found.rows}
     # 小河: 处置率 10/10, 共治率 10/10, 按期 10/10, 满意 9/10: 40 + 30 + 20 + 10
     expect_terms(rows["S1"], [(1.0, 40), (1.0, 30), (1.0, 20), (0.9, 10)])
@@ -199,7 +209,7 @@ def test_supervisions_are_deducted_up_to_their_cap(tmp_path: Path) -> None:
         for minutes in (10, 20, 30):  # three 督办: 6 points, capped at 3
             supervise(book, case, opened + timedelta(minutes=minutes))
         s.save_cases(book.cases.values())
-        found = board(parse_rules(RULES), s, WORLD, "street", parse_period("2026-10"))
+        found = board(parse_rules(RULES), source(s), WORLD, "street", parse_period("2026-10"))
         row = next(r for r in found.rows if r.unit == "S1")
         assert [(i.count, i.n, i.points) for i in row.deductions][2] == ("supervisions", 3, -3.0)
     finally:
@@ -207,17 +217,24 @@ def test_supervisions_are_deducted_up_to_their_cap(tmp_path: Path) -> None:
 
 
 def test_communities_are_ranked_and_one_without_cases_is_not(store: Store) -> None:
-    found = board(parse_rules(RULES), store, WORLD, "community", parse_period("2026-10"))
+    found = board(parse_rules(RULES), source(store), WORLD, "community", parse_period("2026-10"))
     assert [(s.unit, s.rank) for s in found.rows] == [("C1", 1), ("C2", 2), ("C3", 3), ("C4", None)]
-    inside = board(parse_rules(RULES), store, WORLD, "community", parse_period("2026-10"), "S1")
+    inside = board(
+        parse_rules(RULES), source(store), WORLD, "community", parse_period("2026-10"), "S1"
+    )
     assert [(s.unit, s.rank) for s in inside.rows] == [("C1", 1), ("C4", None)]
 
 
 def test_quarter_and_year_add_up_their_months(store: Store) -> None:
     rules = parse_rules(RULES)
-    q3 = {s.unit: s for s in board(rules, store, WORLD, "street", parse_period("2026-Q3")).rows}
+    q3 = {
+        s.unit: s
+        for s in board(rules, source(store), WORLD, "street", parse_period("2026-Q3")).rows
+    }
     assert (q3["S2"].score, q3["S1"].score) == (100, 70)  # September alone
-    year = {s.unit: s for s in board(rules, store, WORLD, "street", parse_period("2026")).rows}
+    year = {
+        s.unit: s for s in board(rules, source(store), WORLD, "street", parse_period("2026")).rows
+    }
     # 小河 in the year: 11 closed, 10 of them 共治: 30 × (10/11 = 0.9091 ≥ 0.9): full
     assert [t.value for t in year["S1"].terms][:2] == [1.0, 0.9091]
     assert year["S1"].score == 100
@@ -323,6 +340,7 @@ def test_staff_board_shows_terms_movement_and_defaults_to_the_datas_month(
     assert rows["S3"]["movement"] is None
     assert rows["S2"]["terms"][0] == {
         "kpi": "handling_rate",
+        "module": None,
         "value": 0.8,
         "target": 0.9,
         "at_least": True,
@@ -372,3 +390,78 @@ def test_public_board_shows_units_and_no_person(client: TestClient) -> None:
     bad = get(client, "/api/v1/public/board", period="2026-13")
     assert bad.status_code == 422
     assert bad.json()["detail"].startswith("period:")
+
+
+# ---------------------------------------------------------------------- the CLI
+def test_cli_prints_a_past_rounds_board_and_refuses_a_bad_rules_file(
+    store: Store, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cityeye.cli import app as cli
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, "utf-8")
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    runner = CliRunner()
+    shown = runner.invoke(
+        cli, ["assessment", "board", "--db", db, "--period", "2026-10", "--assessment", str(rules)]
+    )
+    assert shown.exit_code == 0, shown.output
+    lines = [line.split() for line in shown.output.splitlines()[1:]]
+    assert [(cells[0], cells[1], cells[2]) for cells in lines] == [
+        ("1", "小河街道", "100"),
+        ("2", "上塘街道", "94.56"),
+        ("3", "大关街道", "84"),
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assessment:\n  kpis:\n    - {kpi: handling_rate, weight: 0, at_least: 90%}\n")
+    refused = runner.invoke(cli, ["assessment", "validate", str(bad)])
+    assert refused.exit_code == 1
+    assert f"{bad}:3: assessment.kpis[0].weight" in refused.output
+    refused = runner.invoke(cli, ["assessment", "board", "--db", db, "--period", "2026-13"])
+    assert refused.exit_code == 2
+    assert "no month 13" in refused.output
+
+
+def test_a_term_about_one_module_counts_that_modules_cases_only(tmp_path: Path) -> None:
+    """城市管理 (garbage.overflow) only: 小河 closed one of its two, 上塘 its one, 大关 had
+    none (full points: if_empty) — its lift cases are 应急管理; the other term counts
+    every case: 小河 4 of 5, the others all."""
+    rules = parse_rules(
+        "assessment:\n"
+        "  kpis:\n"
+        "    - {kpi: handling_rate, weight: 40, at_least: 90%, module: city_management}\n"
+        "    - {kpi: handling_rate, weight: 10, at_least: 90%}\n"
+    )
+    s = Store.open(f"sqlite:///{tmp_path / 'm.db'}", durable=False)
+    try:
+        s.save_world(WORLD)
+        book = CaseBook(WORLD, ROUTES, auto_dispatch=True)
+        octo = Month(book, date(2026, 10, 1))
+        octo.closed("G1", "garbage.overflow")
+        octo.left_open("G1", "garbage.overflow")
+        for _ in range(3):
+            octo.closed("G1", "elevator.ebike")
+        octo.closed("G2", "garbage.overflow")
+        octo.closed("G3", "elevator.ebike")
+        s.save_cases(book.cases.values())
+        found = board(rules, source(s), WORLD, "street", parse_period("2026-10"))
+    finally:
+        s.close()
+    rows = {r.unit: r for r in found.rows}
+    expect_terms(rows["S1"], [(0.5, 22.22), (0.8, 8.89)])  # 40 × 0.5 / 0.9; 10 × 0.8 / 0.9
+    expect_terms(rows["S2"], [(1.0, 40), (1.0, 10)])
+    expect_terms(rows["S3"], [(None, 40), (1.0, 10)])
+    assert [(r.unit, r.score, r.rank) for r in found.rows] == [
+        ("S2", 50, 1),
+        ("S3", 50, 1),
+        ("S1", 31.11, 3),
+    ]
+    assert rows["S1"].terms[0].module == "city_management"
+    with pytest.raises(AssessmentError, match="already scored"):
+        parse_rules(
+            "assessment:\n  kpis:\n"
+            "    - {kpi: handling_rate, weight: 40, at_least: 90%, module: emergency}\n"
+            "    - {kpi: handling_rate, weight: 40, at_least: 90%, module: emergency}\n"
+        )

@@ -15,6 +15,7 @@ turns it off (404).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -23,9 +24,11 @@ from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
 from cityeye.api.presenters import board_json
 from cityeye.assessment.scoring import Period, board, parse_period, period_of
+from cityeye.assessment.source import KpiSource, module_scenarios
 from cityeye.domain import FieldError, World
 from cityeye.domain.dates import local_date
 from cityeye.domain.users import Scope, UserRole, scope_of
+from cityeye.scenarios import load_catalogue
 from cityeye.store.case_queries import latest_activity
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"])
@@ -82,6 +85,21 @@ def _shown(world: World, scope: Scope, level: str, area: str | None) -> frozense
     return scope.areas
 
 
+@cache
+def _catalogue_modules() -> dict[str, frozenset[str]]:
+    return module_scenarios(load_catalogue())
+
+
+def _source(svc: Services) -> KpiSource:
+    """The counters, and the modules of the scenarios running (the built-in
+    catalogue's on a server without a pipeline)."""
+    if svc.pipeline is not None:
+        modules = module_scenarios(svc.pipeline.scenarios)
+    else:
+        modules = _catalogue_modules()
+    return KpiSource(svc.store, svc.world, modules)
+
+
 def _board(
     svc: Services, level: str, period: Period, area: str | None, shown: frozenset[str] | None
 ) -> dict[str, Any]:
@@ -89,7 +107,7 @@ def _board(
     if area is not None and area not in world.areas:
         raise HTTPException(404, f"area: no area {area!r}")
     try:
-        found = board(svc.assessment, svc.store, world, level, period, area)
+        found = board(svc.assessment, _source(svc), world, level, period, area)
     except FieldError as exc:
         raise HTTPException(422, str(exc)) from None
     return board_json(found, world, shown)

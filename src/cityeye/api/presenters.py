@@ -990,8 +990,9 @@ def _contest_json(rules: Rules) -> dict[str, Any]:
         "kpis": [
             {
                 "kpi": t.kpi,
-                "name": KPIS[t.kpi][0],
-                "name_en": KPIS[t.kpi][1],
+                "module": t.module.value if t.module is not None else None,
+                "name": (t.module.zh if t.module is not None else "") + KPIS[t.kpi][0],
+                "name_en": (t.module.en + " " if t.module is not None else "") + KPIS[t.kpi][1],
                 "weight": t.weight,
                 "target": t.target,
                 "at_least": t.higher_is_better,
@@ -1023,6 +1024,7 @@ def _score_json(s: Score) -> dict[str, Any]:
         "terms": [
             {
                 "kpi": t.kpi,
+                "module": t.module,
                 "value": t.value,
                 "target": t.target,
                 "at_least": t.at_least,

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from cityeye.cases.kpi import COUNTS
+from cityeye.domain.scenario import Module
 from cityeye.errors import ProblemsError
 from cityeye.sourcefile import Problem, SourceDoc, SourceError, parse_text, read_source
 
@@ -76,7 +77,10 @@ class _Model(BaseModel):
 
 class KpiTerm(_Model):
     """One KPI that scores: ``weight`` points at most, for reaching ``at_least`` (a
-    rate that should be high) or staying within ``at_most`` (the false-alarm rate)."""
+    rate that should be high) or staying within ``at_most`` (the false-alarm rate);
+    ``module``: of that module's cases only (城市管理场景的处置率), counted from the
+    cases themselves with the same definitions (the counters keep scenarios only
+    district-wide)."""
 
     kpi: Literal[
         "handling_rate", "co_governance_rate", "on_time_rate", "satisfaction", "false_alarm_rate"
@@ -84,6 +88,7 @@ class KpiTerm(_Model):
     weight: float = Field(gt=0, le=1000)
     at_least: Share | None = None
     at_most: Share | None = None
+    module: Module | None = None
 
     @property
     def target(self) -> float:
@@ -175,16 +180,21 @@ def _check(doc: SourceDoc) -> Rules:
             problems.append(
                 doc.problem((*at, "at_most"), f"{term.kpi} should be high: use at_least")
             )
-    seen: dict[str, int] = {}
+        if term.module is not None and term.kpi == "false_alarm_rate":
+            problems.append(
+                doc.problem((*at, "module"), "a module's false-alarm rate is not counted per area")
+            )
+    seen: dict[tuple[str, Module | None], int] = {}
     for index, term in enumerate(rules.kpis):
-        if term.kpi in seen:
+        key = (term.kpi, term.module)
+        if key in seen:
             problems.append(
                 doc.problem(
                     ("assessment", "kpis", index, "kpi"),
-                    f"{term.kpi} is already scored by kpis[{seen[term.kpi]}]",
+                    f"{term.kpi} is already scored by kpis[{seen[key]}]",
                 )
             )
-        seen.setdefault(term.kpi, index)
+        seen.setdefault(key, index)
     if len(set(rules.ranks)) != len(rules.ranks):
         problems.append(doc.problem(("assessment", "ranks"), "names a level twice"))
     if problems:

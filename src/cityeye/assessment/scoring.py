@@ -23,6 +23,7 @@ The formula (ours, not the seeds'; docs/assessment.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -35,10 +36,15 @@ STATUSES = ("red", "yellow", "green", "none")
 
 
 class Counters(Protocol):
-    """What scoring reads: the store's KPI breakdown (:class:`cityeye.store.Store`)."""
+    """What scoring reads (:class:`cityeye.assessment.source.KpiSource`): the KPI
+    counters per unit, and a module's figures per unit."""
 
     def kpi_breakdown(
         self, dim: str, first: date, last: date, *, within: str | None = None, times: bool = False
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def module_breakdown(
+        self, module: str, level: str, first: date, last: date, within: str | None
     ) -> dict[str, dict[str, Any]]: ...
 
 
@@ -103,6 +109,7 @@ class Term:
     """One KPI's part of a score."""
 
     kpi: str
+    module: str | None
     value: float | None
     target: float
     at_least: bool
@@ -155,7 +162,10 @@ def _term(term: KpiTerm, value: float | None, rules: Rules) -> Term:
             gap = value - target
         points = weight * share
         status = "green" if gap <= 0 else "yellow" if gap <= rules.yellow_within + 1e-9 else "red"
-    return Term(term.kpi, value, target, term.higher_is_better, weight, round(points, 2), status)
+    module = term.module.value if term.module is not None else None
+    return Term(
+        term.kpi, module, value, target, term.higher_is_better, weight, round(points, 2), status
+    )
 
 
 def counted(figures: dict[str, Any], name: str) -> int:
@@ -173,9 +183,23 @@ def _item(item: CountItem, figures: dict[str, Any], sign: int) -> Item:
     return Item(item.count, n, item.points, item.max, round(sign * points, 2))
 
 
-def score(rules: Rules, unit: str, name: str, figures: dict[str, Any]) -> Score:
-    """The score of one unit from its KPI figures (:func:`cityeye.cases.kpi.figures`)."""
-    terms = [_term(t, figures.get(t.kpi), rules) for t in rules.kpis]
+def score(
+    rules: Rules,
+    unit: str,
+    name: str,
+    figures: dict[str, Any],
+    modules: Mapping[str, dict[str, Any]] | None = None,
+) -> Score:
+    """The score of one unit from its KPI figures (:func:`cityeye.cases.kpi.figures`),
+    and its figures per module for the terms about one module."""
+    modules = modules or {}
+
+    def value(t: KpiTerm) -> Any:
+        if t.module is None:
+            return figures.get(t.kpi)
+        return modules.get(t.module.value, {}).get(t.kpi)
+
+    terms = [_term(t, value(t), rules) for t in rules.kpis]
     minus = [_item(i, figures, -1) for i in rules.deductions]
     plus = [_item(i, figures, +1) for i in rules.bonus]
     total = sum(t.points for t in terms) + sum(i.points for i in (*minus, *plus))
@@ -236,9 +260,14 @@ def scores(
     """Every unit's score in ``period``, ranked."""
     within = None if level == "party" or area == world.district.code else area
     found = counters.kpi_breakdown(level, period.first, period.last, within=within, times=False)
+    wanted = {t.module.value for t in rules.kpis if t.module is not None}
+    per_module = {
+        m: counters.module_breakdown(m, level, period.first, period.last, within) for m in wanted
+    }
     out = []
     for code, name in units(world, level, area).items():
-        s = score(rules, code, name, found.get(code, {}))
+        mine = {m: rows.get(code, {}) for m, rows in per_module.items()}
+        s = score(rules, code, name, found.get(code, {}), mine)
         s.active = code in found
         out.append(s)
     return rank(out)

@@ -66,7 +66,9 @@ def show_board(
     """Print the board of one round: rank, score, status and each term's points."""
     from cityeye.api.presenters import board_json
     from cityeye.assessment.scoring import board, parse_period
+    from cityeye.assessment.source import KpiSource, module_scenarios
     from cityeye.domain import FieldError, World
+    from cityeye.scenarios import load_catalogue
     from cityeye.store import Store
 
     rules = rules_or_exit(rules_file)
@@ -74,7 +76,8 @@ def show_board(
     try:
         world = store.load_world() or World.empty()
         try:
-            found = board(rules, store, world, level, parse_period(period), area)
+            source = KpiSource(store, world, module_scenarios(load_catalogue()))
+            found = board(rules, source, world, level, parse_period(period), area)
         except FieldError as exc:
             raise typer.BadParameter(exc.reason, param_hint=f"--{exc.field}") from None
     finally:
