@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import yaml
+from test_browser_cockpit_period import replay_file
+from test_cockpit_api import two_streets
 
-from serving import FIXTURES, keep_screenshots, run_in_browser
+from serving import keep_screenshots, run_in_browser
 
 PASSWORD = "leader-pass-123"
 REPORTS = [
@@ -26,38 +26,6 @@ REPORTS = [
     ("G0001", "2026-10-10T09:10:00+08:00"),
     ("G0101", "2026-10-11T09:00:00+08:00"),
 ]
-
-
-def two_streets(tmp_path: Path) -> Path:
-    doc = yaml.safe_load((FIXTURES / "world_small.yaml").read_text("utf-8"))
-    doc["areas"] += [
-        {"code": "330105002", "name": "大关街道", "level": "street", "parent": "330105"},
-        {"code": "330105002001", "name": "大关社区", "level": "community", "parent": "330105002"},
-        {"code": "G0101", "name": "大关社区第1网格", "level": "grid", "parent": "330105002001"},
-    ]
-    doc["parties"].append(
-        {"id": "P-GW9", "name": "李网格员", "kind": "grid_worker", "areas": ["G0101"]}
-    )
-    path = tmp_path / "two_streets.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
-    return path
-
-
-def replay_file(tmp_path: Path) -> Path:
-    events: list[dict[str, Any]] = [
-        {
-            "id": f"r{i}",
-            "kind": "report.citizen",
-            "ts": ts,
-            "source": "app",
-            "area": grid,
-            "attrs": {"category": "road", "text": f"路面坑洼 {i}"},
-        }
-        for i, (grid, ts) in enumerate(REPORTS)
-    ]
-    path = tmp_path / "october.jsonl"
-    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
-    return path
 
 
 def test_public_and_staff_boards_in_a_browser(tmp_path: Path) -> None:
@@ -69,7 +37,7 @@ def test_public_and_staff_boards_in_a_browser(tmp_path: Path) -> None:
         world=two_streets(tmp_path),
         serve=(
             "--replay",
-            str(replay_file(tmp_path)),
+            str(replay_file(tmp_path, REPORTS, ())),
             "--replay-from",
             "2026-11-20T12:00:00+08:00",
         ),
