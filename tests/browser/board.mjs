@@ -30,12 +30,14 @@ function seen(page) {
       status: tr.querySelector(".status").textContent,
     }));
     const chart = window.echarts.getInstanceByDom(document.getElementById("chart"));
+    const trend = window.echarts.getInstanceByDom(document.getElementById("trend"));
     return {
       rows,
       view: document.getElementById("view").textContent,
       rules: document.getElementById("rules").textContent,
       tabs: [...document.querySelectorAll("#levels button")].map((b) => b.textContent),
       chartBars: chart ? chart.getOption().series[0].data.length : 0,
+      trend: trend ? { rounds: trend.getOption().xAxis[0].data, lines: trend.getOption().series.map((s) => [s.name, s.data]) } : null,
       overflow: document.scrollingElement.scrollWidth - window.innerWidth,
       latin: [...new Set(document.body.innerText.match(/[A-Za-z_]{4,}/g) || [])],
       head: [...document.querySelectorAll("#table thead th")].map((th) => th.textContent),
@@ -47,6 +49,7 @@ function seen(page) {
 async function rowsOf(page, n, level) {
   await page.waitForFunction((n) => document.querySelectorAll("#table tbody tr.unit-row").length === n, n);
   await page.waitForSelector(`#chart[data-drawn^="${level} "]`);
+  await page.waitForSelector(`#trend[data-drawn^="${level} "]`);
 }
 
 try {

@@ -377,6 +377,25 @@ def test_a_street_leader_sees_only_their_streets_units(client: TestClient) -> No
     assert get(client, "/api/v1/assessment/board").status_code == 401
 
 
+def test_trend_gives_each_units_rounds_within_the_scope(client: TestClient) -> None:
+    r = get(client, "/api/v1/assessment/trend", "district", period="2026-10", rounds="3")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["label"] for p in body["periods"]] == ["2026-08", "2026-09", "2026-10"]
+    rows = {u["unit"]: u for u in body["units"]}
+    assert rows["S1"]["scores"] == [None, 70, 100]
+    assert rows["S1"]["ranks"] == [None, 2, 1]
+    assert rows["S3"]["ranks"] == [None, None, 3]  # nothing in September: not ranked
+    mine = get(client, "/api/v1/assessment/trend", "xh_leader", level="community", period="2026-10")
+    assert [u["unit"] for u in mine.json()["units"]] == ["C1", "C4"]
+    assert len(mine.json()["periods"]) == 6  # the default
+    other = get(client, "/api/v1/assessment/trend", "xh_leader", level="community", area="S2")
+    assert other.status_code == 404
+    public = get(client, "/api/v1/public/trend", level="community", period="2026-Q4", rounds="2")
+    assert [p["label"] for p in public.json()["periods"]] == ["2026-Q3", "2026-Q4"]
+    assert get(client, "/api/v1/public/trend", level="party").status_code == 422
+
+
 def test_public_board_shows_units_and_no_person(client: TestClient) -> None:
     r = get(client, "/api/v1/public/board", level="community", period="2026-10")
     assert r.status_code == 200, r.text

@@ -624,6 +624,7 @@ AREA_PARAM = {
     "/api/v1/participation/stats": {},
     "/api/v1/residents": {},
     "/api/v1/assessment/board": {"level": "community"},
+    "/api/v1/assessment/trend": {"level": "community"},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {
@@ -676,6 +677,7 @@ NOT_AREA_SCOPED = {
     "/api/v1/meta": "public: the names of codes, no data (test_meta.py)",
     "/api/v1/public/board": "public 晾晒台: units' scores and ranks, never a person; no parties "
     "(test_assessment.py)",
+    "/api/v1/public/trend": "public 晾晒台's trend: units only, as /api/v1/public/board",
     "/api/v1/attachments": "upload by signed-in staff",
     "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
     "/api/v1/status": "counts per street, no case or alert content",

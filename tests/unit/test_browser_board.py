@@ -66,6 +66,12 @@ def test_public_and_staff_boards_in_a_browser(tmp_path: Path) -> None:
         ("—", "小河社区"),
     ]
     assert communities["chartBars"] == 2
+    # the trend: six months to October, the ranked units' lines, October's point only
+    trend = communities["trend"]
+    assert trend["rounds"][0] == "2026 年 5 月"
+    assert trend["rounds"][-1] == "2026 年 10 月"
+    assert [name for name, _ in trend["lines"]] == ["大关社区", "长征桥社区"]
+    assert trend["lines"][0][1] == [None] * 5 + [59.5]
     for person in ("张网格员", "李网格员", "区领导"):
         assert all(person not in json.dumps(v, ensure_ascii=False) for v in report.values())
     english = report["publicEnglish"]

@@ -22,8 +22,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
-from cityeye.api.presenters import board_json
-from cityeye.assessment.scoring import Period, board, parse_period, period_of
+from cityeye.api.presenters import board_json, trend_json
+from cityeye.assessment.scoring import Period, board, history, parse_period, period_of
 from cityeye.assessment.source import KpiSource, module_scenarios
 from cityeye.domain import FieldError, World
 from cityeye.domain.dates import local_date
@@ -143,3 +143,55 @@ def public_board(
     if not svc.assessment.public:
         raise HTTPException(404, "the board is not public here")
     return _board(svc, level, _period(svc, Scope(None), period), area, None)
+
+
+Rounds = Annotated[int, Query(ge=2, le=24, description="how many rounds, up to ``period``")]
+
+
+def _trend(
+    svc: Services,
+    level: str,
+    period: Period,
+    rounds: int,
+    area: str | None,
+    shown: frozenset[str] | None,
+) -> dict[str, Any]:
+    if area is not None and area not in svc.world.areas:
+        raise HTTPException(404, f"area: no area {area!r}")
+    try:
+        found = history(svc.assessment, _source(svc), svc.world, level, period, rounds, area)
+    except FieldError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return trend_json(found, shown)
+
+
+@router.get("/assessment/trend")
+def staff_trend(
+    user: CurrentUser,
+    svc: Svc,
+    level: Level = "street",
+    period: PeriodQuery = None,
+    rounds: Rounds = 6,
+    area: AreaQuery = None,
+) -> dict[str, Any]:
+    """Each unit's score and rank over the last ``rounds`` rounds up to ``period``
+    (oldest first), with the same scope as the staff board."""
+    if user.role == UserRole.RESIDENT:
+        raise HTTPException(403, "the staff board is for staff; see /api/v1/public/trend")
+    scope = scope_of(user, svc.world)
+    shown = _shown(svc.world, scope, level, area)
+    return _trend(svc, level, _period(svc, scope, period), rounds, area, shown)
+
+
+@router.get("/public/trend")
+def public_trend(
+    svc: Svc,
+    level: Annotated[str, Query(pattern="^(street|community)$")] = "street",
+    period: PeriodQuery = None,
+    rounds: Rounds = 6,
+    area: AreaQuery = None,
+) -> dict[str, Any]:
+    """The public board's trend: units only (404 when the board is not public)."""
+    if not svc.assessment.public:
+        raise HTTPException(404, "the board is not public here")
+    return _trend(svc, level, _period(svc, Scope(None), period), rounds, area, None)

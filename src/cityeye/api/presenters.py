@@ -1066,3 +1066,30 @@ def board_json(board: Board, world: World, shown: frozenset[str] | None) -> dict
         "units": len(board.rows),
         "rows": [_score_json(s) for s in board.rows if shown is None or s.unit in shown],
     }
+
+
+def trend_json(
+    found: Sequence[tuple[Period, Sequence[Score]]], shown: frozenset[str] | None
+) -> dict[str, Any]:
+    """Each unit's score and rank round by round (``None`` where it was not ranked)."""
+    units: dict[str, dict[str, Any]] = {}
+    for index, (_, scores) in enumerate(found):
+        for s in scores:
+            if shown is not None and s.unit not in shown:
+                continue
+            row = units.setdefault(
+                s.unit,
+                {
+                    "unit": s.unit,
+                    "name": s.name,
+                    "scores": [None] * len(found),
+                    "ranks": [None] * len(found),
+                },
+            )
+            if s.rank is not None:
+                row["scores"][index] = s.score
+                row["ranks"][index] = s.rank
+    return {
+        "periods": [_period_json(p) for p, _ in found],
+        "units": sorted(units.values(), key=lambda u: u["unit"]),
+    }

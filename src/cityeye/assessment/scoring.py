@@ -273,6 +273,14 @@ def scores(
     return rank(out)
 
 
+def ranked(rules: Rules, level: str) -> None:
+    """:class:`FieldError` (``level``) unless the rules rank ``level``."""
+    if level not in rules.ranks:
+        raise FieldError(
+            "level", f"{level!r} is not ranked by these rules ({', '.join(rules.ranks)})"
+        )
+
+
 def board(
     rules: Rules,
     counters: Counters,
@@ -283,10 +291,7 @@ def board(
 ) -> Board:
     """The board of ``level`` (``street``, ``community``, ``party``) in ``period``,
     ranked among the units inside ``area``, with the movement since the period before."""
-    if level not in rules.ranks:
-        raise FieldError(
-            "level", f"{level!r} is not ranked by these rules ({', '.join(rules.ranks)})"
-        )
+    ranked(rules, level)
     now = scores(rules, counters, world, level, period, area)
     before = {
         s.unit: s
@@ -296,3 +301,22 @@ def board(
     for s in now:
         s.previous = before.get(s.unit)
     return Board(rules, level, area, period, now)
+
+
+def history(
+    rules: Rules,
+    counters: Counters,
+    world: World,
+    level: str,
+    period: Period,
+    rounds: int,
+    area: str | None = None,
+) -> list[tuple[Period, list[Score]]]:
+    """The last ``rounds`` rounds up to ``period``, oldest first, each ranked (the
+    board's trend: how each unit's score and rank moved)."""
+    ranked(rules, level)
+    out = []
+    for _ in range(rounds):
+        out.append((period, scores(rules, counters, world, level, period, area)))
+        period = period.previous()
+    return out[::-1]

@@ -21,6 +21,8 @@
 
   const state = { staff: false, level: "street", kind: "month", period: "", area: "", data: null, streets: [], open: new Set() };
   let chart = null;
+  let trendChart = null;
+  const TREND_LINES = 10; // more units than this: the five first and five last of the round
 
   // ------------------------------------------------------------------ rounds
   // the rounds of `kind` up to the one holding the day `last` ("2026-10-31"), newest first
@@ -87,6 +89,49 @@
     fillRounds(state.data.period.last);
     if (state.level === "street") state.streets = state.data.rows.map((row) => [row.unit, row.name]);
     draw();
+    loadTrend(params);
+  }
+
+  // each unit's score over the last six rounds (the same scope and period)
+  async function loadTrend(params) {
+    params.set("period", state.data.period.label);
+    const path = (state.staff ? "/api/v1/assessment/trend?" : "/api/v1/public/trend?") + params;
+    try {
+      const r = await request(path);
+      state.trend = r.ok ? await r.json() : null;
+    } catch (e) {
+      state.trend = null;
+    }
+    drawTrend();
+  }
+
+  async function drawTrend() {
+    const data = state.trend;
+    const box = $("trend");
+    if (!window.echarts || !data) return;
+    // the units of the round in view, by rank: all of them, or the five first and last
+    const ranked = state.data.rows.filter((r) => r.rank != null).map((r) => r.unit);
+    const picked = ranked.length > TREND_LINES ? [...ranked.slice(0, TREND_LINES / 2), ...ranked.slice(-TREND_LINES / 2)] : ranked;
+    const units = picked.map((code) => data.units.find((u) => u.unit === code)).filter(Boolean);
+    const size = Math.max(13, Math.round(parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.9));
+    try {
+      await document.fonts.load(size + "px cityeye-sans", units.map((u) => u.name).join("") + "0123456789年月季度");
+    } catch (e) {
+      // offline without the font: the system's
+    }
+    if (!trendChart) trendChart = echarts.init(box);
+    const text = getComputedStyle(document.body).getPropertyValue("--ink").trim() || "#e6eef7";
+    trendChart.setOption({
+      animation: false,
+      textStyle: { fontFamily: "cityeye-sans, system-ui, sans-serif", fontSize: size },
+      legend: { type: "scroll", top: 0, textStyle: { color: text, fontSize: size }, pageTextStyle: { color: text } },
+      grid: { left: 8, right: 24, top: size * 3, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.periods.map((p) => roundName(p.label)), axisLabel: { color: text, fontSize: size } },
+      yAxis: { type: "value", max: state.data.contest.full_marks, axisLabel: { color: text, fontSize: size }, splitLine: { lineStyle: { color: "#24405e" } } },
+      tooltip: { trigger: "axis" },
+      series: units.map((u) => ({ type: "line", name: u.name, data: u.scores, connectNulls: false, symbolSize: 8 })),
+    }, true);
+    box.dataset.drawn = state.data.level + " " + data.periods.length;
   }
 
   function notice(text) {
@@ -346,8 +391,14 @@
     state.area = $("area").value;
     load();
   });
-  lang.onChange(draw);
-  window.addEventListener("resize", () => chart && chart.resize());
+  lang.onChange(() => {
+    draw();
+    drawTrend();
+  });
+  window.addEventListener("resize", () => {
+    if (chart) chart.resize();
+    if (trendChart) trendChart.resize();
+  });
 
   async function start() {
     try {
