@@ -42,6 +42,7 @@ function seen(page) {
       latin: [...new Set(document.body.innerText.match(/[A-Za-z_]{4,}/g) || [])],
       head: [...document.querySelectorAll("#table thead th")].map((th) => th.textContent),
       signin: !document.getElementById("signin").hidden,
+      who: document.getElementById("who").hidden ? null : document.getElementById("who").textContent,
     };
   });
 }
@@ -86,6 +87,9 @@ try {
   report.staff = await seen(wall);
   report.detail = await wall.evaluate(() => document.querySelector("#table tbody tr.detail").innerText);
   await wall.screenshot({ path: SHOTS + "/board-1920.png" });
+  await wall.click("#logout");
+  await wall.waitForFunction(() => !document.getElementById("signin").hidden && document.querySelector("#chart[data-drawn]"));
+  report.signedOut = await seen(wall);
 } catch (e) {
   report.errors.push(String(e));
   if (report.wall) {

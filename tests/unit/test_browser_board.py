@@ -73,7 +73,8 @@ def test_public_and_staff_boards_in_a_browser(tmp_path: Path) -> None:
     assert [name for name, _ in trend["lines"]] == ["大关社区", "长征桥社区"]
     assert trend["lines"][0][1] == [None] * 5 + [59.5]
     for person in ("张网格员", "李网格员", "区领导"):
-        assert all(person not in json.dumps(v, ensure_ascii=False) for v in report.values())
+        for view in ("publicStreets", "publicCommunities", "publicEnglish", "signedOut"):
+            assert person not in json.dumps(report[view], ensure_ascii=False), (person, view)
     english = report["publicEnglish"]
     assert "public view" in english["view"]
     assert english["tabs"] == ["Street", "Community"]
@@ -81,6 +82,10 @@ def test_public_and_staff_boards_in_a_browser(tmp_path: Path) -> None:
     staff = report["staff"]
     assert "工作人员版" in staff["view"]
     assert not staff["signin"]
+    assert staff["who"] == "区领导"  # their own name, in the staff view only
+    assert streets["who"] is None
+    # 退出: back to the public board
+    assert "公众版" in report["signedOut"]["view"]
     assert len(staff["rows"]) == 3
     assert "处置率" in report["detail"]
     assert "目标" in report["detail"]

@@ -391,6 +391,11 @@
     state.area = $("area").value;
     load();
   });
+  $("logout").addEventListener("click", async (ev) => {
+    ev.preventDefault();
+    await request("/api/v1/auth/logout", { method: "POST" });
+    location.assign("/board"); // signed out: the public board
+  });
   lang.onChange(() => {
     draw();
     drawTrend();
@@ -406,6 +411,8 @@
       if (r.ok) {
         const me = await r.json();
         state.staff = me.role !== "resident";
+        $("who").textContent = me.display_name;
+        $("who").hidden = $("logout").hidden = false;
       }
     } catch (e) {
       // offline or signed out: the public board
