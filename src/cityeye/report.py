@@ -4,7 +4,8 @@
 cases from the database, keeps those in the area (rolled up: a street's report counts
 its communities' and grids' cases), and computes the KPIs exactly as the cockpit does
 (:mod:`cityeye.cases.kpi`), the daily trend, the per-scenario counts, the figures per
-sub-area and the worst overdue cases.
+sub-area, how often the response standards were met (:mod:`cityeye.cases.standards`)
+and the worst overdue cases.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
+from cityeye.cases.standards import attainment, standards_for
 from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
-from cityeye.domain import Area, AreaLevel, FieldError, World
+from cityeye.domain import Area, AreaLevel, Case, FieldError, World
 from cityeye.store import Store
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
@@ -57,6 +59,8 @@ class MonthlyReport:
     children: list[dict[str, Any]]
     overdue: list[dict[str, Any]]
     names: dict[str, str]
+    #: One row per step of each response standard (see :func:`standards_rows`).
+    standards: list[dict[str, Any]]
 
 
 def find_area(world: World, text: str) -> Area:
@@ -144,7 +148,39 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
         children,
         overdue,
         store.scenario_names(),
+        standards_rows(world, cases, start, end),
     )
+
+
+def standards_rows(
+    world: World, cases: list[Case], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Each step of each response standard with its met / counted / pending cases and
+    rate in ``[start, end)``, as the attainment API counts them. A case whose step has
+    not come yet is judged as of the data's own latest moment (its newest timeline
+    line), not the wall clock, so the same database gives the same report, a replayed
+    demo's included."""
+    asof = max((e.at for c in cases for e in c.timeline), default=end)
+    rows = []
+    for standard in standards_for(world.standards):
+        counted = attainment(standard, cases, start, end, asof)["total"]["steps"]
+        for step in standard.steps:
+            rows.append(
+                {"standard": standard.name_zh, "step": step.name_zh, "rate_name": step.rate_zh}
+                | counted[step.id]
+            )
+    return rows
+
+
+def standards_table(report: MonthlyReport) -> list[list[Any]]:
+    """The response standards' table, header first, as every format shows it."""
+    return [
+        ["标准 standard", "环节 step", "指标 measure", "达标 met", "应计 counted", "达标率 rate"],
+        *(
+            [r["standard"], r["step"], r["rate_name"], r["met"], r["denominator"], r["rate"]]
+            for r in report.standards
+        ),
+    ]
 
 
 def render_html(report: MonthlyReport) -> str:
@@ -215,6 +251,9 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
         ),
         kinds={5: "hours"},
     )
+    # last, so the sheets that were there keep their places
+    head, *rows = standards_table(report)
+    xlsx_rows(book.create_sheet("响应标准 Standards"), head, rows)
     book.save(path)
 
 
@@ -285,12 +324,14 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         "none": "本月无工单 · no cases this month",
         "children": "下级区域 · Sub-areas",
         "scenarios": "场景 · Scenarios",
+        "standards": "响应标准达标率 · Response standards attained",
         "overdue": "超期最严重的工单 · Worst overdue cases",
     }
     tables: tuple[list[list[Any]], ...] = (
         kpi_rows,
         child_rows,
         scenario_table(report),
+        standards_table(report),
         overdue_rows,
     )
     pdf = Pdf.covering(
@@ -333,6 +374,10 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
     story += [
         pdf.para(headings["scenarios"], "heading"),
         pdf.table(scenario_table(report)),
+    ]
+    if report.standards:
+        story += [pdf.para(headings["standards"], "heading"), pdf.table(standards_table(report))]
+    story += [
         pdf.para(headings["overdue"], "heading"),
         pdf.table(overdue_rows, {4: "hours"}),
         Spacer(1, 4 * mm),

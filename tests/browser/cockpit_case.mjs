@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, CHROMIUM, SHOTS, LEADER, HANDLER, CASE, NOTE } = process.env;
 const base = new URL(BASE);
@@ -14,28 +15,10 @@ const report = { errors: [], external: [], axe: {} };
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
-async function person(viewport, bypassCSP = false) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN", timezoneId: "America/New_York", serviceWorkers: "block", bypassCSP });
-  const page = await context.newPage();
-  page.on("request", (r) => {
-    const url = new URL(r.url());
-    if (url.protocol !== "data:" && url.host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  return page;
-}
-
-async function signIn(page, path, username) {
-  await page.goto(new URL(path, base).href);
-  await page.waitForURL(/\/login\?next=/);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
-  await page.waitForURL(new RegExp(path + "$"));
-}
+const kit = people(browser, base, report);
+// in New York: the card must show the district's (Shanghai) time whatever the browser's
+const person = (viewport, bypassCSP = false) => kit.person(viewport, { timezoneId: "America/New_York", serviceWorkers: "block", bypassCSP });
+const signIn = (page, path, username) => kit.signIn(page, username, PASSWORD, path);
 
 // axe-core's serious and critical WCAG 2 A/AA findings inside `selector` (as a11y.mjs
 // scans whole pages; its script is put in by the test, hence a context without the CSP)

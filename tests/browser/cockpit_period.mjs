@@ -6,6 +6,7 @@
 // reload: the same view; back: the view before; a bad link: a notice and the default.
 // Prints a JSON report; tests/unit/test_browser_cockpit_period.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, USERNAME, PASSWORD, SHOT, CHROMIUM, COMMUNITY, SIBLING, STREET } = process.env;
 const report = { errors: [], external: [] };
@@ -85,23 +86,10 @@ const settled = (page, opened) => page.waitForFunction(
 );
 
 try {
-  const context = await browser.newContext({
-    viewport: { width: 1920, height: 1080 }, locale: "zh-CN", timezoneId: "Asia/Shanghai",
-  });
-  const page = await context.newPage();
   const base = new URL(BASE);
-  page.on("request", (r) => {
-    const url = new URL(r.url());
-    if (url.protocol !== "data:" && url.host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  await page.goto(new URL("/login?next=/cockpit", base).href);
-  await page.fill("input[name=username]", USERNAME);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
+  const { person, signIn } = people(browser, base, report);
+  const page = await person({ width: 1920, height: 1080 }, { timezoneId: "Asia/Shanghai" });
+  await signIn(page, USERNAME, PASSWORD, "/cockpit");
   await page.waitForURL(/\/cockpit$/);
   await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
   report.opening = await view(page);

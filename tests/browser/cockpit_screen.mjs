@@ -6,6 +6,7 @@
 // over HTTP raises the banner and the tone; ?kiosk=1 hides the controls and tours the
 // streets. Prints a JSON report; tests/unit/test_browser_cockpit_screen.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, USERNAME, PASSWORD, CHROMIUM, SHOTS, LIVE_EVENTS } = process.env;
 const report = { external: [], errors: [], sizes: {}, layers: {}, cue: {}, kiosk: {} };
@@ -118,21 +119,10 @@ async function settle(page) {
 }
 
 try {
-  const context = await browser.newContext({
-    viewport: { width: 1920, height: 1080 }, locale: "zh-CN", timezoneId: "Asia/Shanghai",
-  });
-  const page = await context.newPage();
   const base = new URL(BASE);
-  page.on("request", (r) => {
-    const url = new URL(r.url());
-    if (url.protocol !== "data:" && url.host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-
-  await page.goto(new URL("/login?next=/cockpit", base).href);
-  await page.fill("input[name=username]", USERNAME);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
+  const { person, signIn } = people(browser, base, report);
+  const page = await person({ width: 1920, height: 1080 }, { timezoneId: "Asia/Shanghai" });
+  await signIn(page, USERNAME, PASSWORD, "/cockpit");
   await page.waitForURL(/\/cockpit$/);
   await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.tile[data-kpi="opened"] b')?.textContent || ""));
   await page.waitForFunction(() => (echarts.getInstanceByDom(document.getElementById("chart-scenario")).getOption().yAxis[0].data || []).length > 0);
@@ -198,7 +188,7 @@ try {
   report.cue.sound = await page.evaluate(() => document.getElementById("cue").dataset.sound);
 
   // kiosk: a wall screen, every 5 s the next stop, a click pauses
-  const wall = await context.newPage();
+  const wall = await page.context().newPage(); // the same session, another tab
   wall.on("pageerror", (e) => report.errors.push("kiosk: " + e.message));
   await wall.goto(new URL("/cockpit?kiosk=1&every=5", base).href);
   await wall.waitForSelector("#kiosk:not([hidden])");

@@ -7,6 +7,7 @@
 // phone; and no page asks any other host for anything.
 // Prints a JSON report on its last line; tests/unit/test_browser_loop.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, HANDLER, LEADER, ADMIN, RESIDENT, AREA } = process.env;
 const PNG = Buffer.from(
@@ -17,28 +18,9 @@ const report = { external: [], errors: [], steps: [], tracking: null, before: nu
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
-async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await context.newPage();
-  page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  // a Content-Security-Policy violation is an error too (the page would break quietly)
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  return page;
-}
-
-async function signIn(page, where, username) {
-  await page.goto(new URL(where, base).href);
-  await page.waitForURL(/\/login\?next=/);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", PASSWORD);
-  await page.click("form#login button");
-  await page.waitForURL(new RegExp(where + "$"));
-}
+const kit = people(browser, base, report);
+const person = kit.person;
+const signIn = (page, where, username) => kit.signIn(page, username, PASSWORD, where);
 
 async function move(page, label, note) {
   if (note) await page.fill("#detail form.move textarea[name=note]", note);

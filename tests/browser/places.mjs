@@ -4,24 +4,14 @@
 // Also screenshots of the portal at 1920×1080 and 3840×2160 with search results.
 // Prints a JSON report on its last line; tests/unit/test_browser_places.py checks it.
 import { chromium } from "playwright-core";
+import { people } from "./people.mjs";
 
 const { BASE, SHOTS, CHROMIUM } = process.env;
 const report = { external: [], errors: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
-async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await context.newPage();
-  page.on("request", (r) => {
-    if (!r.url().startsWith("data:") && !r.url().startsWith("blob:") && new URL(r.url()).host !== base.host) report.external.push(r.url());
-  });
-  page.on("pageerror", (e) => report.errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) report.errors.push("CSP: " + m.text());
-  });
-  return page;
-}
+const { person } = people(browser, base, report);
 
 async function open(page) {
   await page.goto(new URL("/portal", base).href);

@@ -366,6 +366,15 @@ def test_finding_07_api_key_in_the_query_is_not_in_the_access_log(served: Served
     assert "jurisdiction_id=x" in log
 
 
+def test_a_survey_link_is_not_in_the_access_log(served: Served) -> None:
+    """社会评价: a one-time link's token is its path; the log keeps the path, not it."""
+    secret = "sv_0123456789abcdef_S3cret-of-one-link"
+    with httpx.Client(base_url=served.base, timeout=10) as http:
+        assert http.get(f"/survey/{secret}").status_code == 200
+    wait_until(lambda: "/survey/***" in served.log(), "the access log line")
+    assert "S3cret-of-one-link" not in served.log()
+
+
 def closed_within(sock: socket.socket, seconds: float, drip: bytes | None) -> float:
     """Seconds until the server closes ``sock`` (sending ``drip`` every 0.2 s until it
     does, as a slowloris client would); fails if it is still open after ``seconds``."""

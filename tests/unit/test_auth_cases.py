@@ -625,6 +625,7 @@ AREA_PARAM = {
     "/api/v1/residents": {},
     "/api/v1/assessment/board": {"level": "community"},
     "/api/v1/assessment/trend": {"level": "community"},
+    "/api/v1/standards/attainment": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {
@@ -642,6 +643,24 @@ NOT_AREA_SCOPED = {
     "/api/v1/alerts/stream": "filtered to the scope (test_the_live_alert_stream_shows_…)",
     "/api/v1/notifications": "one's own notifications only (test_notifications.py)",
     "/api/v1/notifications/stream": "one's own notifications only (test_notifications.py)",
+    "/api/v1/tasks": "the district's 督办 table: a unit's people see their unit's tasks "
+    "only, leaders and staff all of it (test_tasks.py)",
+    "/api/v1/tasks/overdue": "the list's tasks, by the same rule (test_tasks.py)",
+    "/api/v1/tasks/stats": "staff and leaders only (test_tasks.py)",
+    "/api/v1/tasks/export": "staff and leaders only (test_tasks.py)",
+    "/api/v1/tasks/{task_id}": "a unit's own tasks; others answer 404 (test_tasks.py)",
+    "/api/v1/tasks/{task_id}/reports": "the people of the task's units only (test_tasks.py)",
+    "/api/v1/surveys": "社会评价: district posts only (admins, dispatchers; leaders read); a "
+    "street's or community's post is refused (test_survey.py)",
+    "/api/v1/surveys/units": "the district's streets and departments, district posts only",
+    "/api/v1/surveys/{survey_id}/invitations": "district posts only; the residents' area in "
+    "the body goes through accounts.residents_of's scope (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/close": "district posts only (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/results": "district posts only, anonymous (test_survey.py)",
+    "/api/v1/surveys/{survey_id}/results/export": "as results",
+    "/api/v1/survey/ballot": "a one-time link's holder: its own questionnaire",
+    "/api/v1/survey/mine": "a resident's own invitations",
+    "/api/v1/survey/responses": "a link once, or an invited resident once (test_survey.py)",
     "/api/v1/events": "ingest: device and source tokens, not people",
     "/open311/v2/services.{fmt}": "the public standard: categories",
     "/open311/v2/services/{code}.{fmt}": "the public standard: a category",
@@ -650,6 +669,7 @@ NOT_AREA_SCOPED = {
     "/api/v1/areas": "the map, the same for everyone",
     "/api/v1/parties": "who handles what, the same for everyone",
     "/api/v1/scenarios": "the rules, the same for everyone",
+    "/api/v1/standards": "the response standards, the same for everyone",
     "/api/v1/kpis/latest": "takes no area: the newest case or alert within the caller's own "
     "areas (test_cockpit_period.py)",
     "/api/v1/portal/categories": "public: what residents may report",

@@ -119,8 +119,9 @@ def test_sla_defaults_for_the_first_stage(severity: Severity, stage: Stage, minu
     assert DEFAULT_SLA[severity][stage] == minutes * 60
 
 
-def test_critical_follows_1520() -> None:
-    """Accept within 1 minute, arrive within 5, handled within 20 (from the report)."""
+def test_critical_follows_the_default_sla() -> None:
+    """cityeye's default SLA (our choice) for a critical case: accept within 1 minute,
+    arrive within 5, handled within 20 (from the report)."""
     book = CaseBook(WORLD, ROUTES)
     case = book.on_alert("opened", alert(severity=Severity.CRITICAL), at(0))
     assert case is not None

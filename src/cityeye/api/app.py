@@ -37,8 +37,11 @@ from cityeye.api import (
     places,
     portal,
     residents,
+    survey,
+    tasks,
 )
 from cityeye.api import clock as clock_api
+from cityeye.api import standards as standards_api
 from cityeye.api.deps import Services
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
 from cityeye.api.pages import WEB
@@ -196,9 +199,12 @@ def create_app(
         app.include_router(portal.router)
         app.include_router(places.router)
         app.include_router(participation.router)
+        app.include_router(standards_api.router)
     app.include_router(auth.router)
     app.include_router(residents.router)
+    app.include_router(survey.router)
     app.include_router(notifications.router)
+    app.include_router(tasks.router)
     app.include_router(clock_api.router)
     app.include_router(attachments_api.router)
     app.include_router(meta.router)

@@ -39,8 +39,8 @@ from cityeye.accounts import AuthError, check_password, find_user
 from cityeye.api.deps import Svc
 from cityeye.api.limits import client_key
 from cityeye.api.presenters import token_json, user_json
-from cityeye.api.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain import FieldError
+from cityeye.domain.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain.users import User, UserRole
 from cityeye.store import Store
 from cityeye.store import users as db

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from cityeye.cases.lifecycle import Action, Note, Record
 from cityeye.cases.outbox import NoticeKind
+from cityeye.cases.standards import Mark
 from cityeye.domain import (
     DEVICE_KINDS,
     REPORT_CATEGORIES,
@@ -59,6 +60,7 @@ GROUPS: dict[str, type[Labelled]] = {
     "participant_roles": ParticipantRole,
     "suggestion_channels": Channel,
     "place_kinds": PlaceKind,
+    "standard_marks": Mark,  # the moments a response standard's steps are measured to
 }
 
 

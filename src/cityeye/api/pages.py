@@ -163,3 +163,16 @@ def status_page(request: Request, svc: Svc) -> HTMLResponse:
             "version": __version__,
         },
     )
+
+
+@router.get("/survey", response_class=HTMLResponse, include_in_schema=False)
+def survey_page(request: Request) -> HTMLResponse:
+    """社会评价 for a signed-in resident (phone-sized): the surveys they are invited to."""
+    return templates.TemplateResponse(request, "survey.html", {})
+
+
+@router.get("/survey/{token}", response_class=HTMLResponse, include_in_schema=False)
+def survey_link_page(request: Request) -> HTMLResponse:
+    """社会评价 through a one-time link: the page reads the token from its own path and
+    sends it in a request body (never in an API URL); the access log redacts it."""
+    return templates.TemplateResponse(request, "survey.html", {})

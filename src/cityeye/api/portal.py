@@ -37,9 +37,9 @@ from cityeye.api.deps import Svc
 from cityeye.api.limits import client_key, take_or_refuse
 from cityeye.api.open311 import Open311Error, parse_request, services_by_code
 from cityeye.api.presenters import receipt, report_photos, status_of
-from cityeye.api.tokens import hash_secret
 from cityeye.cases.book import CaseBook
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event
+from cityeye.domain.tokens import hash_secret
 from cityeye.domain.users import User, UserRole
 from cityeye.store import Store
 from cityeye.store.requests import (

@@ -27,6 +27,7 @@ from cityeye.cases.lifecycle import (
     person_moves,
     urge_wait,
 )
+from cityeye.cases.standards import Standard
 from cityeye.domain import (
     DEVICE_KINDS,
     REPORT_CATEGORIES,
@@ -63,6 +64,8 @@ from cityeye.participation.service import text_tools
 from cityeye.store import participation as participation_db
 from cityeye.store import users as db
 from cityeye.store.requests import StoredReport
+from cityeye.store.survey import Survey, Unit
+from cityeye.survey.service import KIND_NAMES, Results
 from cityeye.world.places import Place, Whereabouts
 
 
@@ -197,6 +200,33 @@ def scenario_json(spec: ScenarioSpec) -> dict[str, Any]:
         "reads": list(spec.reads),
         "trigger": spec.trigger["type"],
         "route": spec.route.value,
+    }
+
+
+def standard_json(standard: Standard) -> dict[str, Any]:
+    """A response standard: what it covers and its steps (``within_s``: ``null`` for
+    an outcome such as 现场处结)."""
+    return {
+        "id": standard.id,
+        "name_zh": standard.name_zh,
+        "name_en": standard.name_en,
+        "severities": sorted(s.value for s in standard.severities),
+        "scenarios": list(standard.scenarios),
+        "source": standard.source,
+        "steps": [
+            {
+                "id": step.id,
+                "name_zh": step.name_zh,
+                "name_en": step.name_en,
+                "mark": step.mark.value,
+                "mark_zh": step.mark.zh,
+                "mark_en": step.mark.en,
+                "within_s": step.within_s,
+                "rate_zh": step.rate_zh,
+                "rate_en": step.rate_en,
+            }
+            for step in standard.steps
+        ],
     }
 
 
@@ -1092,4 +1122,54 @@ def trend_json(
     return {
         "periods": [_period_json(p) for p, _ in found],
         "units": sorted(units.values(), key=lambda u: u["unit"]),
+    }
+
+
+# ---------------------------------------------------------------------- survey (社会评价)
+def survey_json(
+    survey: Survey, invited: int | None = None, answered: int | None = None
+) -> dict[str, Any]:
+    """A survey as staff and respondents see it: its
+    question, window and units by name; never who made it or who was invited."""
+    out: dict[str, Any] = {
+        "id": survey.id,
+        "title": survey.title,
+        "year": survey.year,
+        "question": {"zh": survey.question_zh, "en": survey.question_en},
+        "opens_at": iso_utc(survey.opens_at),
+        "closes_at": iso_utc(survey.closes_at),
+        "units": [unit_json(u) for u in survey.units],
+    }
+    if invited is not None:
+        out["invited"] = invited
+        out["answered"] = answered
+    return out
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    """A unit a survey rates: its key, kind (with the kind's names) and name."""
+    kind = KIND_NAMES.get(unit.kind)
+    names = {"zh": kind.zh, "en": kind.en} if kind is not None else None
+    return {"unit": unit.key, "kind": unit.kind, "kind_name": names, "name": unit.name}
+
+
+def survey_results_json(found: Results) -> dict[str, Any]:
+    """A survey's results: per unit the number of
+    ratings, the mean, its 95 % t interval (``null`` below two ratings), how many gave
+    each score, and the comments with their score — in the text's order, unsigned."""
+    return {
+        "survey": survey_json(found.survey, found.invited, found.answered),
+        "interval": "95% Student t interval on the mean, clipped to 1–5; null below 2 ratings",
+        "units": [
+            {
+                **unit_json(r.unit),
+                "responses": r.score.n,
+                "mean": None if r.score.mean is None else round(r.score.mean, 3),
+                "low": None if r.score.low is None else round(r.score.low, 3),
+                "high": None if r.score.high is None else round(r.score.high, 3),
+                "counts": {str(k): v for k, v in r.score.counts.items()},
+                "comments": [{"rating": rating, "text": text} for rating, text in r.comments],
+            }
+            for r in found.units
+        ],
     }

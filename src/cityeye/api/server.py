@@ -48,14 +48,18 @@ GRACEFUL_S = 10
 #: of the name: ``api_key``, ``access_token``, ``follow_key``, ``password``…).
 SECRET_PARAM = re.compile(r"key|token|secret|passw|auth|session|csrf|signature|credential", re.I)
 REDACTED = "***"
+#: Paths whose last part is a secret: a survey's one-time link (``/survey/sv_…``).
+SECRET_PATH = re.compile(r"^(/survey/)[^/?]+")
 
 
 def redact_query(target: str) -> str:
     """``target`` (a path with its query) with the values of secret-looking query
-    parameters replaced by ``***``; everything else as it was."""
+    parameters replaced by ``***``, and a survey link's token (:data:`SECRET_PATH`);
+    everything else as it was."""
     path, mark, query = target.partition("?")
+    path = SECRET_PATH.sub(rf"\g<1>{REDACTED}", path)
     if not mark:
-        return target
+        return path
     parts = []
     for part in query.split("&"):
         name, eq, _value = part.partition("=")
@@ -71,7 +75,10 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                redact_query(a) if isinstance(a, str) and "?" in a else a for a in record.args
+                redact_query(a)
+                if isinstance(a, str) and ("?" in a or a.startswith("/survey/"))
+                else a
+                for a in record.args
             )
         return True
 

@@ -4,7 +4,8 @@ A token reads ``ce_<id>_<secret>``. The id is public (it names the token in logs
 ``cityeye token list``); the secret is 32 random bytes shown once, when the token is
 made, and stored only as its SHA-256. Because the secret is random and long, a fast
 hash is as safe as a slow one and costs microseconds per request (argon2 is for the
-passwords people choose, issue 6). Comparison is constant-time.
+passwords people choose, issue 6). Comparison is constant-time. The shape and the
+hashing are :mod:`cityeye.domain.tokens`, shared with people's tokens and survey links.
 
 What a token may send (:func:`check_event`, issue 14), whoever holds it:
 
@@ -26,13 +27,11 @@ What a token may send (:func:`check_event`, issue 14), whoever holds it:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cityeye.domain import Event, FieldError, World
+from cityeye.domain.tokens import hash_secret, new_token, secret_matches, split_token
 from cityeye.domain.world import Locator
 from cityeye.errors import AuthError
 from cityeye.ingest.scope import check_device_claims, check_not_a_person
@@ -51,34 +50,6 @@ class TokenError(AuthError):
 class Issued:
     token: ApiToken
     secret: str  # the whole ``ce_<id>_<secret>`` string, shown once
-
-
-def hash_secret(secret: str) -> str:
-    """What is stored of a token's secret (random and long: a fast hash is enough)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_token(prefix: str, id_bytes: int) -> tuple[str, str, str]:
-    """A fresh token: its public id, its secret, and the whole string to hand out
-    (``<prefix><id>_<secret>``), shown once."""
-    token_id, secret = secrets.token_hex(id_bytes), secrets.token_urlsafe(32)
-    return token_id, secret, f"{prefix}{token_id}_{secret}"
-
-
-def split_token(value: str, prefix: str) -> tuple[str, str] | None:
-    """``<prefix><id>_<secret>`` → (id, secret); ``None`` when it is not one. The id
-    is hex, so the first ``_`` ends it; the secret may hold ``_`` itself."""
-    if not value.startswith(prefix) or len(value) > 200:
-        return None
-    token_id, sep, secret = value[len(prefix) :].partition("_")
-    return (token_id, secret) if sep and token_id and secret else None
-
-
-def secret_matches(secret: str, stored_hash: str | None) -> bool:
-    """Constant-time check; the secret is hashed even when there is nothing to check
-    it against (an unknown id), so the answer's timing does not say which ids exist."""
-    digest = hash_secret(secret)
-    return stored_hash is not None and hmac.compare_digest(digest, stored_hash)
 
 
 def issue(

@@ -1,10 +1,17 @@
 """Deadlines (时限) per severity and stage, on the engine's event-time clock.
 
-Defaults follow the issue and the "1520" grid discipline of the seeds (002): a critical
-case is accepted within 1 minute, reached within 5 and handled within 20. Every limit
-is measured from the case's clock start — its report, or the moment a severity upgrade
-restarted the clock — so a case that waits for a dispatcher is already losing time,
-which is what a resident experiences.
+:data:`DEFAULT_SLA` is **cityeye's default SLA — our choice**, not a seed's standard: a
+critical case is accepted within 1 minute, reached within 5 and handled within 20, and
+the other severities get looser limits. The seeds name a "1520" grid-handling mechanism
+only as one of 东新街道's digital-governance mechanisms (seed 002, line 746) and never
+give its numbers, so nothing here is attributed to it; the emergency standard the seeds
+do define, "135" (1 分钟接警、3 分钟出动、5 分钟启动处置), is a *response standard*
+measured after the fact (:mod:`cityeye.cases.standards`), not a deadline that escalates.
+A world file's ``sla:`` section replaces these per severity (:func:`sla_for`).
+
+Every limit is measured from the case's clock start — its report, or the moment a
+severity upgrade restarted the clock — so a case that waits for a dispatcher is already
+losing time, which is what a resident experiences.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ class Stage(StrEnum):
     HANDLE = "handle"  # 处置
 
 
-#: Seconds from the clock start, per severity and stage; a missing stage has no limit.
+#: cityeye's default SLA (our choice; see above): seconds from the clock start, per
+#: severity and stage; a missing stage has no limit.
 DEFAULT_SLA: dict[Severity, dict[Stage, int]] = {
     Severity.CRITICAL: {Stage.ACCEPT: 60, Stage.ARRIVE: 5 * 60, Stage.HANDLE: 20 * 60},
     Severity.HIGH: {Stage.ACCEPT: 10 * 60, Stage.HANDLE: 2 * 3600},

@@ -19,6 +19,9 @@ The commands live by family:
 - :mod:`~cityeye.cli.imports` — ``import hotline``.
 - :mod:`~cityeye.cli.accounts` — ``token add|list|revoke`` and ``user …``.
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
+- :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
+- :mod:`~cityeye.cli.survey` — ``survey units|create|invite|close|results``.
+- :mod:`~cityeye.cli.assessment` — ``assessment validate|board`` (数字治理赛).
 
 A sub-app's commands are registered where they are defined (``@user_app.command``);
 the top-level commands here, so that this list is the one place to see them all.
@@ -36,6 +39,8 @@ from cityeye.cli import (
     live,
     offline,
     participation,
+    survey,
+    tasks,
     world,
 )
 
@@ -64,5 +69,7 @@ app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(participation.participation_app, name="participation")
 app.add_typer(assessment.assessment_app, name="assessment")
+app.add_typer(tasks.tasks_app, name="tasks")
+app.add_typer(survey.survey_app, name="survey")
 
 __all__ = ["app"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from cityeye.domain.areas import Area, AreaLevel
 from cityeye.domain.assets import Building, Device, Subject, Venue
@@ -39,6 +40,10 @@ class World:
     sla: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Named buildings (optional in a world file; last, so positional callers keep working).
     buildings: dict[str, Building] = field(default_factory=dict)
+    #: Response standards as the world file gives them (validated, durations in
+    #: seconds); ``None``: the file has no ``standards:`` section, so the built-in ones
+    #: apply (:func:`cityeye.cases.standards.standards_for`).
+    standards: tuple[dict[str, Any], ...] | None = None
 
     @classmethod
     def empty(cls, timezone: str = DEFAULT_TIMEZONE) -> World:

@@ -537,3 +537,119 @@ resolution_actions = Table(
 APPEND_ONLY = ("case_timeline",)
 #: Tables whose rows may never be removed (raw evidence).
 NO_DELETE = ("events",)
+
+
+# ------------------------------------------------------------------ 督办 task supervision
+# (issue 19 item 5; cityeye.tasks, cityeye.store.tasks)
+
+#: One row of a district's task-supervision table (督办表) of a year: its section
+#: (项目名称), 项目内容, the lead and responsible units as the table wrote them and the
+#: parties they matched, the current progress, and our own target / deadline.
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("year", Integer, nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("section_no", String(32), nullable=False),
+    Column("section_title", String(300), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("lead_units", JSONType, nullable=False),
+    Column("units", JSONType, nullable=False),
+    Column("party_ids", JSONType, nullable=False),
+    Column("progress", Text, nullable=False),
+    Column("completion", Float, nullable=True),
+    Column("target", Text, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("source", String(300), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("year", "seq", name="uq_tasks_year_seq"),
+)
+
+#: A progress report on a task by one of its units (append-only: the history of what
+#: each unit said, and when); the task's ``progress`` is the latest report's text.
+task_reports = Table(
+    "task_reports",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("task_id", ID, ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("party_id", ID, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("completion", Float, nullable=True),
+    Column("done", Boolean, nullable=False),
+    Column("photos", JSONType, nullable=False),
+)
+
+
+# ---------------------------------------------------------------------- survey (社会评价)
+# The annual evaluation of units by invited respondents (cityeye.survey, issue 19 item
+# 6). Anonymous by construction: an invitation keeps only whether it was used (no time),
+# the ratings are counters per unit and score (no respondent, no time, no order) and a
+# comment row has a random id and no time; nothing links a response to its invitation.
+
+#: One survey: its year, its question, when it takes responses.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("question_zh", String(300), nullable=False),
+    Column("question_en", String(300), nullable=False),
+    Column("opens_at", UTCDateTime, nullable=False),
+    Column("closes_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(32), nullable=False),
+)
+
+#: The units a survey rates, in the order the questionnaire lists them (``unit``:
+#: ``street:<area code>`` or ``department:<party id>``; the name as it was then).
+survey_units = Table(
+    "survey_units",
+    metadata,
+    Column("survey_id", ID, ForeignKey("surveys.id"), primary_key=True),
+    Column("unit", String(160), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+)
+
+#: Who may answer once: a token link (only its secret's SHA-256) or a resident account.
+#: ``used`` is all that is kept of the answer; ``receipt_hash`` (the hash of the phone's
+#: own key for its one submission) lets a phone that lost the answer send again and
+#: hear "recorded" instead of "used" — it is on no response row.
+survey_invitations = Table(
+    "survey_invitations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("survey_id", ID, ForeignKey("surveys.id"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=True),
+    Column("user_id", String(32), nullable=True),
+    Column("used", Boolean, nullable=False),
+    Column("receipt_hash", String(64), nullable=True),
+    UniqueConstraint("survey_id", "user_id", name="uq_survey_invitations_survey_user"),
+)
+
+#: The ratings: how many gave each unit each score (1–5).
+survey_tally = Table(
+    "survey_tally",
+    metadata,
+    Column("survey_id", ID, ForeignKey("surveys.id"), primary_key=True),
+    Column("unit", String(160), primary_key=True),
+    Column("rating", Integer, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+)
+
+#: The comments, each with the score it came with and nothing else.
+survey_comments = Table(
+    "survey_comments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("survey_id", ID, ForeignKey("surveys.id"), nullable=False, index=True),
+    Column("unit", String(160), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+)

@@ -172,6 +172,7 @@ class WorldRepo(Repo):
             )
             self._set_meta(conn, "timezone", world.timezone)
             self._set_meta(conn, "sla", world.sla)
+            self._set_meta(conn, "standards", world.standards)
         self._world = world
 
     def load_world(self) -> World | None:
@@ -266,6 +267,7 @@ class WorldRepo(Repo):
             )
             timezone = self._get_meta(conn, "timezone") or DEFAULT_TIMEZONE
             sla = self._get_meta(conn, "sla") or {}
+            standards = self._get_meta(conn, "standards")  # None: the built-in ones
         return World(
             district=area_map[root["code"]],
             timezone=str(timezone),
@@ -277,4 +279,5 @@ class WorldRepo(Repo):
             routing=routing,
             sla=sla,
             buildings=buildings,
+            standards=None if standards is None else tuple(standards),
         )

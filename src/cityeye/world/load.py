@@ -39,6 +39,7 @@ from cityeye.world.schema import (
     PartyModel,
     RoutingModel,
     SlaSection,
+    StandardModel,
     SubjectModel,
     VenueModel,
     WorldFile,
@@ -59,6 +60,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "venues": VenueModel,
     "buildings": BuildingModel,
     "routing": RoutingModel,
+    "standards": StandardModel,
 }
 _PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
 
@@ -159,6 +161,8 @@ def build_world(doc: SourceDoc) -> World:
     venues = check.items("venues", VenueModel)
     buildings = check.items("buildings", BuildingModel)
     routing = check.items("routing", RoutingModel)
+    standards = check.items("standards", StandardModel)
+    _check_standards(check, standards)
     sla_raw = doc.data.get("sla")
     sla = check.model(_Sla, {"sla": sla_raw}, ()) if sla_raw is not None else None
 
@@ -304,7 +308,29 @@ def build_world(doc: SourceDoc) -> World:
             RoutingRule(tuple(r.scenarios), r.kind, r.party, r.area, tuple(r.co_handlers))
             for _, r in routing
         ),
+        standards=(
+            tuple(s.model_dump(exclude_none=True, mode="json") for _, s in standards)
+            if doc.data.get("standards") is not None
+            else None
+        ),
     )
+
+
+def _check_standards(check: _Checker, standards: list[tuple[int, StandardModel]]) -> None:
+    """Ids unique (standards, and steps within one); a timed mark has a ``within``, an
+    outcome (``closed_on_site``) has none."""
+    check.unique("standards", standards, "id")
+    for index, standard in standards:
+        seen: set[str] = set()
+        for j, step in enumerate(standard.steps):
+            path = ("standards", index, "steps", j)
+            if step.id in seen:
+                check.add((*path, "id"), f"{step.id!r} is already a step of this standard")
+            seen.add(step.id)
+            if step.mark == "closed_on_site" and step.within is not None:
+                check.add((*path, "within"), "closed_on_site is an outcome: it takes no within")
+            elif step.mark != "closed_on_site" and step.within is None:
+                check.add((*path, "within"), f"give the time {step.mark} must come within")
 
 
 def load_world(path: Path) -> World:

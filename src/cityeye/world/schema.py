@@ -161,6 +161,48 @@ Stage = Literal["accept", "arrive", "handle"]
 SlaSection = dict[Severity, dict[Stage, Duration]]
 
 
+Mark = Literal["dispatched", "accepted", "arrived", "handled", "closed", "closed_on_site"]
+StepId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class StepModel(BaseModel):
+    """A step of a response standard: ``mark`` (a recorded moment of the case, see
+    :mod:`cityeye.cases.standards`) within ``within`` of the opening; ``closed_on_site``
+    takes no ``within``, every other mark needs one (checked by the loader)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: StepId
+    name: Name
+    name_en: Name | None = None
+    mark: Mark
+    within: Duration | None = None
+    rate: Name | None = None
+    rate_en: Name | None = None
+
+
+class StandardModel(BaseModel):
+    """A response standard (响应标准): the cases it covers and its steps. No extra keys:
+    a misspelt ``severity`` would silently cover every case."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: Code
+    name: Name
+    name_en: Name | None = None
+    severities: list[Severity] = Field(default_factory=list)
+    scenarios: list[ScenarioPattern] = Field(default_factory=list)
+    source: Annotated[str, StringConstraints(max_length=500)] | None = None
+    steps: list[StepModel] = Field(min_length=1)
+
+    _id = field_validator("id", mode="before")(coerce_code)
+
+    @field_validator("scenarios", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class WorldFile(BaseModel):
     """The whole file. ``extra="forbid"``: a misspelt section is an error."""
 
@@ -175,3 +217,5 @@ class WorldFile(BaseModel):
     buildings: list[BuildingModel] = Field(default_factory=list)
     routing: list[RoutingModel] = Field(default_factory=list)
     sla: SlaSection = Field(default_factory=dict)
+    #: Response standards; absent: the built-in "135" (cityeye.cases.standards).
+    standards: list[StandardModel] | None = None

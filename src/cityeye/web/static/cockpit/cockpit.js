@@ -601,6 +601,7 @@
     await loadClock().catch(console.warn);
     if (gen !== state.gen) return;
     showPeriod();
+    document.dispatchEvent(new CustomEvent("cockpit:view", { detail: { area: state.area, first: state.first, last: state.last } })); // standards.js
     renderStream();
     loadAlerts().catch(console.warn);
     loadStream().catch(console.warn);
