@@ -15,8 +15,9 @@ turns it off (404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -27,7 +28,7 @@ from cityeye.assessment.scoring import Period, board, history, parse_period, per
 from cityeye.assessment.source import KpiSource, module_scenarios
 from cityeye.domain import FieldError, World
 from cityeye.domain.dates import local_date
-from cityeye.domain.users import Scope, UserRole, scope_of
+from cityeye.domain.users import Scope, User, UserRole, scope_of
 from cityeye.scenarios import load_catalogue
 from cityeye.store.case_queries import latest_activity
 
@@ -100,16 +101,38 @@ def _source(svc: Services) -> KpiSource:
     return KpiSource(svc.store, svc.world, modules)
 
 
+T = TypeVar("T")
+
+
+def _scored(svc: Services, area: str | None, compute: Callable[[], T]) -> T:
+    """``compute()`` for ``area`` (404 when there is no such area), a bad rule or
+    level answered 422 naming the field."""
+    if area is not None and area not in svc.world.areas:
+        raise HTTPException(404, f"area: no area {area!r}")
+    try:
+        return compute()
+    except FieldError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _staff(
+    user: User, svc: Services, level: str, area: str | None
+) -> tuple[Scope, frozenset[str] | None]:
+    """The staff views' caller: their scope and the units they may see (residents
+    403: theirs is the public board)."""
+    if user.role == UserRole.RESIDENT:
+        raise HTTPException(403, "the staff board is for staff; see /api/v1/public/board")
+    scope = scope_of(user, svc.world)
+    return scope, _shown(svc.world, scope, level, area)
+
+
 def _board(
     svc: Services, level: str, period: Period, area: str | None, shown: frozenset[str] | None
 ) -> dict[str, Any]:
     world = svc.world
-    if area is not None and area not in world.areas:
-        raise HTTPException(404, f"area: no area {area!r}")
-    try:
-        found = board(svc.assessment, _source(svc), world, level, period, area)
-    except FieldError as exc:
-        raise HTTPException(422, str(exc)) from None
+    found = _scored(
+        svc, area, lambda: board(svc.assessment, _source(svc), world, level, period, area)
+    )
     return board_json(found, world, shown)
 
 
@@ -124,10 +147,7 @@ def staff_board(
     """The board for staff: each unit's score, rank, terms (value, target, weight,
     points), deductions, red/yellow/green status and movement since the period before;
     only the units in the caller's areas, ranked among all the units inside ``area``."""
-    if user.role == UserRole.RESIDENT:
-        raise HTTPException(403, "the staff board is for staff; see /api/v1/public/board")
-    scope = scope_of(user, svc.world)
-    shown = _shown(svc.world, scope, level, area)
+    scope, shown = _staff(user, svc, level, area)
     return _board(svc, level, _period(svc, scope, period), area, shown)
 
 
@@ -156,12 +176,10 @@ def _trend(
     area: str | None,
     shown: frozenset[str] | None,
 ) -> dict[str, Any]:
-    if area is not None and area not in svc.world.areas:
-        raise HTTPException(404, f"area: no area {area!r}")
-    try:
-        found = history(svc.assessment, _source(svc), svc.world, level, period, rounds, area)
-    except FieldError as exc:
-        raise HTTPException(422, str(exc)) from None
+    rules, world = svc.assessment, svc.world
+    found = _scored(
+        svc, area, lambda: history(rules, _source(svc), world, level, period, rounds, area)
+    )
     return trend_json(found, shown)
 
 
@@ -176,10 +194,7 @@ def staff_trend(
 ) -> dict[str, Any]:
     """Each unit's score and rank over the last ``rounds`` rounds up to ``period``
     (oldest first), with the same scope as the staff board."""
-    if user.role == UserRole.RESIDENT:
-        raise HTTPException(403, "the staff board is for staff; see /api/v1/public/trend")
-    scope = scope_of(user, svc.world)
-    shown = _shown(svc.world, scope, level, area)
+    scope, shown = _staff(user, svc, level, area)
     return _trend(svc, level, _period(svc, scope, period), rounds, area, shown)
 
 
