@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cityeye.assessment.rules import Rules
 from cityeye.ingest.mqtt import MqttIngest, MqttUrl
 from cityeye.ingest.mqtt_map import MqttMap
 from cityeye.ingest.mqtt_nats import NatsMqttIngest, NatsMqttUrl
@@ -148,6 +149,7 @@ def serve(
     replay: tuple[ReplayClock, ReplayFeeder] | None = None,
     mqtt: tuple[MqttUrl | NatsMqttUrl, MqttMap] | None = None,
     notify: NotifyConfig | None = None,
+    assessment: Rules | None = None,
 ) -> None:
     """Run the server until it is stopped: the API and pages, the heartbeat, the MQTT
     subscriber if any, and the sender of webhook and SMS notifications on its own
@@ -163,6 +165,7 @@ def serve(
         open_ingest=open_ingest,
         clock=clock,
         feeder=feeder,
+        assessment=assessment,
     )
     subscriber: MqttIngest | NatsMqttIngest | None = None
     if mqtt is not None:

@@ -1,7 +1,7 @@
 // The accessibility scan (issue 17): axe-core, from this folder's node_modules (no
 // network), over every page as its users open it — the status page, sign-in, the
-// portal, the desk and the council page on a 390×844 phone, the cockpit on a
-// 1920×1080 screen — in Chinese and in English. Reports each page's serious and critical
+// portal, the desk, the council page and the public board on a 390×844 phone, the
+// cockpit and the staff board on a 1920×1080 screen — in Chinese and in English. Reports each page's serious and critical
 // violations (WCAG 2 A/AA rules), and the Latin words each Chinese page shows;
 // tests/unit/test_browser_a11y.py requires none of either.
 // Prints a JSON report on its last line.
@@ -68,6 +68,9 @@ try {
   await anyone.goto(new URL("/portal", base).href);
   await anyone.waitForSelector("select[name=category] option[value=road]", { state: "attached" });
   await bothLanguages(anyone, "portal");
+  await anyone.goto(new URL("/board", base).href);
+  await anyone.waitForSelector("#chart[data-drawn]");
+  await bothLanguages(anyone, "board");
 
   const dispatcher = await person(phone);
   await signIn(dispatcher, DISPATCHER, "/desk");
@@ -81,6 +84,9 @@ try {
   await signIn(leader, LEADER, "/cockpit");
   await leader.waitForSelector('.tile[data-kpi="handling_rate"] .label');
   await bothLanguages(leader, "cockpit");
+  await leader.goto(new URL("/board", base).href);
+  await leader.waitForSelector("#chart[data-drawn]");
+  await bothLanguages(leader, "board (staff)");
 } catch (e) {
   report.errors.push(String(e));
 } finally {

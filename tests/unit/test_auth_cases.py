@@ -623,6 +623,8 @@ AREA_PARAM = {
     "/api/v1/participation/suggestions.xlsx": {},
     "/api/v1/participation/stats": {},
     "/api/v1/residents": {},
+    "/api/v1/assessment/board": {"level": "community"},
+    "/api/v1/assessment/trend": {"level": "community"},
     "/api/v1/standards/attainment": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
@@ -693,6 +695,9 @@ NOT_AREA_SCOPED = {
     "/api/v1/auth/tokens/{token_id}": "revoking one's own token; an admin: anyone's",
     "/api/v1/clock": "the time; changing it is for admins (test_demo_replay.py)",
     "/api/v1/meta": "public: the names of codes, no data (test_meta.py)",
+    "/api/v1/public/board": "public 晾晒台: units' scores and ranks, never a person; no parties "
+    "(test_assessment.py)",
+    "/api/v1/public/trend": "public 晾晒台's trend: units only, as /api/v1/public/board",
     "/api/v1/attachments": "upload by signed-in staff",
     "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
     "/api/v1/status": "counts per street, no case or alert content",

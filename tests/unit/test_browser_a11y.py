@@ -15,7 +15,7 @@ PEOPLE = {
     "cz_disp": ("--role", "dispatcher", "--area", "330105001001", "--name", "王调度"),
     "boss": ("--role", "leader", "--area", "330105", "--name", "区领导"),
 }
-PAGES = ["status", "login", "portal", "desk", "council", "cockpit"]
+PAGES = ["status", "login", "portal", "board", "desk", "council", "cockpit", "board (staff)"]
 
 
 def test_no_page_has_a_serious_accessibility_violation(tmp_path: Path) -> None:

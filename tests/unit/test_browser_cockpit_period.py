@@ -39,7 +39,12 @@ SMOKE = {
 }
 
 
-def replay_file(tmp_path: Path) -> Path:
+def replay_file(
+    tmp_path: Path,
+    reports: list[tuple[str, str]] = REPORTS,
+    extra: tuple[dict[str, Any], ...] = (SMOKE,),
+) -> Path:
+    """A replay of residents' road reports, one per (grid, local time), and ``extra``."""
     events: list[dict[str, Any]] = [
         {
             "id": f"r{i}",
@@ -49,9 +54,9 @@ def replay_file(tmp_path: Path) -> Path:
             "area": grid,
             "attrs": {"category": "road", "text": f"路面坑洼 {i}"},
         }
-        for i, (grid, ts) in enumerate(REPORTS)
+        for i, (grid, ts) in enumerate(reports)
     ]
-    events.append(SMOKE)
+    events += extra
     path = tmp_path / "two_months.jsonl"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
     return path

@@ -243,9 +243,9 @@ def test_me_says_which_staff_pages_a_person_may_open(env: Env) -> None:
         for who in ("root", "xh_disp", "boss", "zhang", "r1")
     }
     assert pages == {
-        "root": ["desk", "council", "cockpit"],
-        "xh_disp": ["desk", "council", "cockpit"],
-        "boss": ["desk", "council", "cockpit"],
+        "root": ["desk", "council", "cockpit", "board"],
+        "xh_disp": ["desk", "council", "cockpit", "board"],
+        "boss": ["desk", "council", "cockpit", "board"],
         "zhang": ["desk"],
         "r1": [],
     }

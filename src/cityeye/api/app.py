@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from cityeye import __version__
+from cityeye.api import assessment as assessment_api
 from cityeye.api import attachments as attachments_api
 from cityeye.api import (
     auth,
@@ -44,6 +45,7 @@ from cityeye.api import standards as standards_api
 from cityeye.api.deps import Services
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
 from cityeye.api.pages import WEB
+from cityeye.assessment.rules import Rules
 from cityeye.attachments import AttachmentStore
 from cityeye.errors import (
     AuthError,
@@ -128,6 +130,7 @@ def create_app(
     files: Path | None = None,
     clock: Clock | None = None,
     feeder: ReplayFeeder | None = None,
+    assessment: Rules | None = None,
 ) -> FastAPI:
     """The app. With a ``pipeline`` it also takes events live and runs the engine:
     a background thread snapshots it every ``cityeye.live.ticks.SNAPSHOT_EVERY`` ticks of ``tick_s``
@@ -138,13 +141,16 @@ def create_app(
     ``./cityeye-files``). ``clock``: what "now" is everywhere in the API and for the
     heartbeat (default the wall clock; a :class:`~cityeye.live.clock.ReplayClock` for a
     replayed day). ``feeder``: a replayed day to feed in while serving (``cityeye serve
-    --replay``); the heartbeat then never moves the engine past what it has fed."""
+    --replay``); the heartbeat then never moves the engine past what it has fed.
+    ``assessment``: the contest's rules (default: the packaged ones)."""
     attachments = AttachmentStore(files or default_files_dir(store))
     clock = clock or WallClock()
     engine_now = feeder.engine_time if feeder is not None else clock.now
     # stopping: set when the server is told to stop (cityeye.api.server) or at the
     # latest when the app shuts down: long-lived answers (the live alert stream) end on it
     svc = Services(store, attachments, clock, pipeline=pipeline, open_ingest=open_ingest)
+    if assessment is not None:
+        svc.assessment = assessment
     if pipeline is not None:  # 社情民意与议事 routes suggestions into the pipeline's cases
         svc.participation = Participation(pipeline, attachments, now=clock.now)
     stopping = svc.stopping
@@ -202,6 +208,7 @@ def create_app(
     app.include_router(clock_api.router)
     app.include_router(attachments_api.router)
     app.include_router(meta.router)
+    app.include_router(assessment_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for family, _status in STATUS:

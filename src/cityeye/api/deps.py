@@ -36,6 +36,7 @@ from cityeye.api.limits import (
     Throttle,
 )
 from cityeye.api.status import CachedStatus
+from cityeye.assessment.rules import Rules, default_rules
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import World
 from cityeye.errors import ServiceError
@@ -80,6 +81,8 @@ class Services:
     place_limits: Throttle = field(default_factory=lambda: Throttle(PLACE_LOOKUPS, TEN_MINUTES))
     #: 社情民意与议事 (built with the live pipeline: it routes suggestions into cases).
     participation: Participation | None = None
+    #: The contest's rules (数字治理赛; ``cityeye serve --assessment``, else the packaged).
+    assessment: Rules = field(default_factory=default_rules)
 
     @property
     def live(self) -> Pipeline:

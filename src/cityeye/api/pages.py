@@ -137,6 +137,13 @@ def cockpit_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "cockpit.html", {"tiles": tile_url()})
 
 
+@router.get("/board", response_class=HTMLResponse, include_in_schema=False)
+def board_page(request: Request) -> HTMLResponse:
+    """数字治理赛晾晒台: the contest's ranking board (wall screen and phone); signed-in
+    staff see their areas' units, everyone else the public board."""
+    return templates.TemplateResponse(request, "board.html", {})
+
+
 @router.get("/portal", response_class=HTMLResponse, include_in_schema=False)
 def portal_page(request: Request) -> HTMLResponse:
     """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""

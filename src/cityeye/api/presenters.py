@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from cityeye.assessment.rules import COUNTABLE, KPIS, CountItem, Rules
+from cityeye.assessment.scoring import Board, Item, Period, Score
 from cityeye.cases.book import CaseBook
 from cityeye.cases.lifecycle import (
     NAMES_PARTY,
@@ -972,6 +974,137 @@ def topic_record_json(
             ],
         }
     return out
+
+
+# ---------------------------------------------------------------------- the contest
+def _contest_json(rules: Rules) -> dict[str, Any]:
+    """The rules as the board shows them: what scores, with names in both languages."""
+
+    def items(found: Sequence[CountItem]) -> list[dict[str, Any]]:
+        return [
+            {
+                "count": i.count,
+                "name": COUNTABLE[i.count][0],
+                "name_en": COUNTABLE[i.count][1],
+                "points": i.points,
+                "max": i.max,
+            }
+            for i in found
+        ]
+
+    return {
+        "name": rules.name,
+        "name_en": rules.name_en,
+        "period": rules.period,
+        "ranks": list(rules.ranks),
+        "full_marks": rules.full_marks,
+        "yellow_within": rules.yellow_within,
+        "kpis": [
+            {
+                "kpi": t.kpi,
+                "module": t.module.value if t.module is not None else None,
+                "name": (t.module.zh if t.module is not None else "") + KPIS[t.kpi][0],
+                "name_en": (t.module.en + " " if t.module is not None else "") + KPIS[t.kpi][1],
+                "weight": t.weight,
+                "target": t.target,
+                "at_least": t.higher_is_better,
+            }
+            for t in rules.kpis
+        ],
+        "deductions": items(rules.deductions),
+        "bonus": items(rules.bonus),
+    }
+
+
+def _period_json(period: Period) -> dict[str, Any]:
+    return {
+        "label": period.label,
+        "kind": period.kind,
+        "first": period.first.isoformat(),
+        "last": period.last.isoformat(),
+    }
+
+
+def _score_json(s: Score) -> dict[str, Any]:
+    before = s.previous
+    return {
+        "unit": s.unit,
+        "name": s.name,
+        "score": s.score,
+        "rank": s.rank,
+        "status": s.status,
+        "terms": [
+            {
+                "kpi": t.kpi,
+                "module": t.module,
+                "value": t.value,
+                "target": t.target,
+                "at_least": t.at_least,
+                "weight": t.weight,
+                "points": t.points,
+                "status": t.status,
+            }
+            for t in s.terms
+        ],
+        "deductions": [_item_json(i) for i in s.deductions],
+        "bonus": [_item_json(i) for i in s.bonus],
+        "counts": s.counts,
+        "movement": None
+        if before is None or before.rank is None
+        else {
+            "rank": before.rank,
+            "score": before.score,
+            "rank_change": None if s.rank is None else before.rank - s.rank,
+            "score_change": round(s.score - before.score, 2),
+        },
+    }
+
+
+def _item_json(i: Item) -> dict[str, Any]:
+    return {"count": i.count, "n": i.n, "per": i.per, "max": i.max, "points": i.points}
+
+
+def board_json(board: Board, world: World, shown: frozenset[str] | None) -> dict[str, Any]:
+    """A contest board (:mod:`cityeye.assessment.scoring`): the rules, the round, and
+    the rows ``shown`` (``None``: all), each ranked among all ``units``."""
+    area = world.areas.get(board.area) if board.area else None
+    return {
+        "contest": _contest_json(board.rules),
+        "level": board.level,
+        "area": board.area,
+        "area_name": area.name if area else world.district.name,
+        "period": _period_json(board.period),
+        "previous": _period_json(board.period.previous()),
+        "units": len(board.rows),
+        "rows": [_score_json(s) for s in board.rows if shown is None or s.unit in shown],
+    }
+
+
+def trend_json(
+    found: Sequence[tuple[Period, Sequence[Score]]], shown: frozenset[str] | None
+) -> dict[str, Any]:
+    """Each unit's score and rank round by round (``None`` where it was not ranked)."""
+    units: dict[str, dict[str, Any]] = {}
+    for index, (_, scores) in enumerate(found):
+        for s in scores:
+            if shown is not None and s.unit not in shown:
+                continue
+            row = units.setdefault(
+                s.unit,
+                {
+                    "unit": s.unit,
+                    "name": s.name,
+                    "scores": [None] * len(found),
+                    "ranks": [None] * len(found),
+                },
+            )
+            if s.rank is not None:
+                row["scores"][index] = s.score
+                row["ranks"][index] = s.rank
+    return {
+        "periods": [_period_json(p) for p, _ in found],
+        "units": sorted(units.values(), key=lambda u: u["unit"]),
+    }
 
 
 # ---------------------------------------------------------------------- survey (社会评价)

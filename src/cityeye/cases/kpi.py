@@ -8,7 +8,8 @@
 * times to dispatch, accept, arrive and close (median and p90), of cases opened in the
   period
 * 督办 supervisions and 催办 urges: how many a leader made in the period (dated when
-  made, per area like every counter), for a later assessment to weigh
+  made, per area like every counter), and reopened cases (重新处置, dated when
+  reopened), for the contest's deductions (:mod:`cityeye.assessment`)
 
 Every case is *due* in exactly one period: the one its handling deadline falls in — or
 the one it was closed in, if it was closed before its deadline (a case handled early
@@ -52,6 +53,7 @@ COUNTS = (
     "escalations",
     "supervisions",
     "urges",
+    "reopens",
 )
 #: The stages whose durations are reported, each measured from the report.
 TIMES = {
@@ -118,6 +120,7 @@ def case_facts(case: Case, parties: Mapping[str, Party], sla: SLA = DEFAULT_SLA)
     events.extend(("escalations", e.at) for e in case.timeline if e.action == Action.ESCALATE)
     events.extend(("supervisions", e.at) for e in case.timeline if e.action == Note.SUPERVISE)
     events.extend(("urges", e.at) for e in case.timeline if e.action == Note.URGE)
+    events.extend(("reopens", e.at) for e in case.timeline if e.action == Action.REOPEN)
     times = {}
     for name, state in TIMES.items():
         when = _first(case, state)

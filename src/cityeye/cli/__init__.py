@@ -21,6 +21,7 @@ The commands live by family:
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
 - :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
 - :mod:`~cityeye.cli.survey` — ``survey units|create|invite|close|results``.
+- :mod:`~cityeye.cli.assessment` — ``assessment validate|board`` (数字治理赛).
 
 A sub-app's commands are registered where they are defined (``@user_app.command``);
 the top-level commands here, so that this list is the one place to see them all.
@@ -32,6 +33,7 @@ import typer
 
 from cityeye.cli import (
     accounts,
+    assessment,
     catalogue,
     imports,
     live,
@@ -66,6 +68,7 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(participation.participation_app, name="participation")
+app.add_typer(assessment.assessment_app, name="assessment")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(survey.survey_app, name="survey")
 

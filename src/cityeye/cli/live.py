@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cityeye.cli.assessment import AssessmentOption, rules_or_exit
 from cityeye.cli.common import (
     BusOption,
     DbOption,
@@ -213,6 +214,7 @@ def serve(
         ),
     ] = None,
     notify: NotifyOption = None,
+    assessment: AssessmentOption = None,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events (and, with --mqtt, published over MQTT); with
@@ -238,6 +240,7 @@ def serve(
     from cityeye.live.pipeline import LivePipeline
 
     own_process()
+    rules = rules_or_exit(assessment)
     store = Store.open(db)
     notify_config = _notify_or_exit(notify, store)
     scenarios = scenarios_or_exit(scenario_paths, with_builtin)
@@ -298,6 +301,7 @@ def serve(
         replay=playback,
         mqtt=mqtt_setup,
         notify=notify_config,
+        assessment=rules,
     )
 
 

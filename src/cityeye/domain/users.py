@@ -32,12 +32,14 @@ class UserRole(Labelled):
 #: The staff pages and who works on each, in the order the pages' headers link them:
 #: the desk (the case queues by role: handlers, dispatchers, leaders, admins), the
 #: council (社情民意与议事: staff who answer and run topics, and leaders who look on)
-#: and the cockpit (the command centre's screen). The pages' data APIs still decide
+#: the cockpit (the command centre's screen) and the contest's board (数字治理赛晾晒台,
+#: also open to everyone as its public view). The pages' data APIs still decide
 #: what each person sees there; this only says which links a header shows.
 PAGES: dict[str, frozenset[UserRole]] = {
     "desk": frozenset({UserRole.HANDLER, UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "council": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "cockpit": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+    "board": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
 }
 
 
