@@ -183,12 +183,13 @@ def test_filters_and_search_narrow_the_list_the_groups_and_the_export(env: Env) 
     title = str(rows[0][0])
     for chosen in ("未答复", "“东门”", "共 1 条"):
         assert chosen in title, title
-    header = rows[1]
+    # the title, a blank line, then the header (the layout of every export's sheet)
+    header, *data = rows[2:]
     assert header[:6] == ("编号", "提交时间", "区域", "渠道", "类别", "内容")
-    assert [row[0] for row in rows[2:]] == ["SG-A"]
-    assert rows[2][header.index("提交时间")] == datetime(2026, 6, 1, 9, 30)
-    assert rows[2][header.index("区域")] == "小河社区第1网格"
-    assert rows[2][header.index("类别")] == "停车"
+    assert [row[0] for row in data] == ["SG-A"]
+    assert data[0][header.index("提交时间")] == datetime(2026, 6, 1, 9, 30)  # a local date cell
+    assert data[0][header.index("区域")] == "小河社区第1网格"
+    assert data[0][header.index("类别")] == "停车"
     # nobody exports another community's suggestions
     other = client.get(
         f"{API}/suggestions.xlsx", params={"area": "330105001002"}, headers=auth(client, "cz_disp")

@@ -34,6 +34,7 @@ from cityeye.api.cases import EARLIEST, LATEST, local_day_bounds
 from cityeye.api.deps import NotLive, Services, Svc
 from cityeye.api.district import period as kpi_period
 from cityeye.api.district import span
+from cityeye.api.exports import file_response
 from cityeye.api.limits import client_key, take_or_refuse
 from cityeye.api.presenters import (
     STATE_WORDS,
@@ -48,6 +49,7 @@ from cityeye.api.presenters import (
     topic_summary_json,
     turn_json,
 )
+from cityeye.documents.tables import Sheet, local_datetime
 from cityeye.domain.participation import (
     Channel,
     Meeting,
@@ -70,7 +72,6 @@ from cityeye.participation.service import (
     plain,
     text_tools,
 )
-from cityeye.sheets import MEDIA_TYPE, local, xlsx_bytes
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key
 
@@ -392,32 +393,28 @@ def export_suggestions(
         chosen.append(f"{first or '…'} 至 {last or '…'}")
     if where.text:
         chosen.append(f"含“{where.text}”")
-    made = local(service.now(), world.timezone)
+    made = local_datetime(service.now(), world.timezone)
+    assert made is not None
     title = f"社情民意 · {' · '.join(chosen)} · 共 {total} 条（导出于 {made:%Y-%m-%d %H:%M}）"
     rows = [
         [
             s.id,
-            local(s.created_at, world.timezone),
+            local_datetime(s.created_at, world.timezone),
             world.areas[s.area].name if s.area in world.areas else s.area,
             s.channel.zh,
             category_json(s.category)["zh"],
             s.text,
             titles.get(s.group_id or "", ""),
             s.answer or "",
-            local(s.answered_at, world.timezone),
+            local_datetime(s.answered_at, world.timezone),
             s.answered_by or "",
             f"{case.id}（{STATE_WORDS[case.state][0]}）" if case is not None else "",
             s.topic_id or "",
         ]
         for s, case in found
     ]
-    data = xlsx_bytes("社情民意", title, EXPORT_COLUMNS, rows)
-    name = f"suggestions-{made:%Y%m%d-%H%M}.xlsx"
-    return Response(
-        data,
-        media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    sheet = Sheet(title, list(EXPORT_COLUMNS), rows, name="社情民意")
+    return file_response(sheet, "xlsx", f"社情民意-{made:%Y%m%d-%H%M}")
 
 
 #: The export's columns, in Chinese (the sheet is for the street office).

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from cityeye.api.auth import CurrentUser, MaybeUser
 from cityeye.api.deps import Svc
+from cityeye.api.exports import MEDIA
 from cityeye.api.presenters import survey_json, survey_results_json, unit_json
 from cityeye.errors import AuthError, FieldError
 from cityeye.store import survey as survey_db
@@ -31,7 +32,6 @@ from cityeye.survey import service
 router = APIRouter(tags=["survey"])
 
 SurveyId = Annotated[str, Path(max_length=64)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class NewSurvey(BaseModel):
@@ -162,7 +162,7 @@ def export_results(
     stem = quote(f"{found.survey.title}-结果.xlsx")
     return Response(
         buffer.getvalue(),
-        media_type=XLSX,
+        media_type=MEDIA["xlsx"],
         headers={
             "Content-Disposition": (
                 f"attachment; filename=\"survey-{found.survey.id}.xlsx\"; filename*=UTF-8''{stem}"

@@ -24,6 +24,16 @@ Kind = Literal["auto", "hours", "text"]
 Target = Path | IO[bytes]
 
 
+#: How a moment shows in a spreadsheet cell (the cell keeps a date, so it sorts).
+CELL_TIME = "yyyy-mm-dd hh:mm"
+
+
+def local_datetime(value: datetime | None, timezone: str) -> datetime | None:
+    """A moment as the district's naive wall-clock time, for a spreadsheet cell that
+    sorts and filters as a date (openpyxl takes no time zone); never UTC."""
+    return None if value is None else value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
 def local_time(value: datetime | None, timezone: str) -> str | None:
     """A moment as the district reads it (``2026-10-01 11:00``, its local time), not
     a UTC ISO string; ``None`` stays ``None`` (printed "—")."""
@@ -81,8 +91,13 @@ def xlsx_rows(
     """Append a header (bold) and ``rows`` to an openpyxl worksheet, the columns as
     wide as their text; a rate keeps its value (0.5) shown as 50.0%, hours as hours
     (``#,##0.0``). ``kinds`` as :class:`Sheet`."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+
+    def clean(value: Any) -> Any:
+        # a control character (in words someone typed or searched for) is no cell's text
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     kinds = kinds or {}
     sheet.append(list(header))
@@ -93,13 +108,15 @@ def xlsx_rows(
         sheet.cell(row=top, column=column).font = bold
     row_number = top
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([clean(v) for v in row])
         row_number += 1
         for i, value in enumerate(row):
             kind = kinds.get(i, "auto")
             if isinstance(value, float) and kind in ("auto", "hours"):
                 fmt = "#,##0.0" if kind == "hours" else "0.0%"
                 sheet.cell(row=row_number, column=i + 1).number_format = fmt
+            elif isinstance(value, datetime):
+                sheet.cell(row=row_number, column=i + 1).number_format = CELL_TIME
             if i < len(widths) and isinstance(value, str):
                 widths[i] = max(widths[i], min(60, _width(value)))
     for i, width in enumerate(widths, start=1):
@@ -132,12 +149,13 @@ def wrapped(text: str, width: int = 34) -> str:
 def write_xlsx(sheet: Sheet, out: Target) -> None:
     """The table as a workbook: the title and notes on top, then the header and rows."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     book = Workbook()
     ws = book.active
     ws.title = sheet.name[:31]
-    ws.append([sheet.title])
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", sheet.title)])
     ws["A1"].font = Font(bold=True, size=14)
     for note in sheet.notes:
         ws.append([note])
