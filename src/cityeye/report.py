@@ -23,11 +23,15 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cityeye.assessment.rules import Rules, default_rules
+from cityeye.assessment.scoring import STATUS_NAMES, board, period_of
+from cityeye.assessment.source import KpiSource, module_scenarios
 from cityeye.cases.kpi import breakdown, by_area_level, by_day, due_at, kpis
 from cityeye.cases.lifecycle import Note, actor_name
 from cityeye.cases.standards import attainment, standards_for
 from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
 from cityeye.domain import Area, AreaLevel, Case, FieldError, World
+from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store.users import display_names
 
@@ -73,6 +77,10 @@ class MonthlyReport:
     kind: str = "month"
     #: The 督办 and 催办 made in the period (see :func:`supervised_rows`).
     supervised: list[dict[str, Any]] = field(default_factory=list)
+    #: The contest's round the period ends in, and the area among its siblings on that
+    #: round's board (see :func:`ranking_rows`); empty where the area is not ranked.
+    ranking_round: str = ""
+    ranking: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -125,9 +133,12 @@ def period_bounds(period: str, timezone: str) -> tuple[datetime, datetime, str]:
     return (*month_bounds(period, timezone), "month")
 
 
-def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
+def build_report(
+    store: Store, month: str, area_text: str, rules: Rules | None = None
+) -> MonthlyReport:
     """The report of ``month`` (``2026-10``), or the bulletin of a week (``2026-W44``),
-    for the area named or coded ``area_text`` and everything below it."""
+    for the area named or coded ``area_text`` and everything below it; ``rules``: the
+    contest whose board ranks the area (the packaged one by default)."""
     world = store.load_world()
     if world is None:
         raise FieldError("--db", "no world loaded in this database")
@@ -194,7 +205,53 @@ def build_report(store: Store, month: str, area_text: str) -> MonthlyReport:
         standards_rows(world, cases, start, end),
         kind,
         supervised_rows(store, world, cases, start, end),
+        *ranking_rows(store, world, area, end, rules or default_rules()),
     )
+
+
+def ranking_rows(
+    store: Store, world: World, area: Area, end: datetime, rules: Rules
+) -> tuple[str, list[dict[str, Any]]]:
+    """The contest's board (:mod:`cityeye.assessment`) of the round the period ends in
+    — a week's bulletin shows its month so far — among ``area``'s siblings: each one's
+    rank, score, status and rank the round before, ``area`` marked. A street's report
+    ranks the streets, a community's the communities of its street; other levels, or a
+    level the rules do not rank, get none."""
+    level = area.level.value
+    if area.level not in (AreaLevel.STREET, AreaLevel.COMMUNITY) or level not in rules.ranks:
+        return "", []
+    last_day = (end.astimezone(ZoneInfo(world.timezone)) - timedelta(days=1)).date()
+    source = KpiSource(store, world, module_scenarios(load_catalogue()))
+    found = board(rules, source, world, level, period_of(rules.period, last_day), area.parent)
+    rows = [
+        {
+            "rank": s.rank,
+            "name": s.name,
+            "score": s.score,
+            "status": STATUS_NAMES[s.status],
+            "before": s.previous.rank if s.previous is not None else None,
+            "mine": s.unit == area.code,
+        }
+        for s in found.rows
+    ]
+    return f"{rules.name} {found.period.label}", rows
+
+
+def ranking_table(report: MonthlyReport) -> list[list[Any]]:
+    """The ranking, header first, as every format shows it (the area itself starred)."""
+    return [
+        ["名次 rank", "单位 unit", "得分 score", "状态 status", "上期名次 before"],
+        *(
+            [
+                r["rank"] if r["rank"] is not None else "—",
+                ("★ " if r["mine"] else "") + r["name"],
+                r["score"],
+                r["status"],
+                r["before"] if r["before"] is not None else "—",
+            ]
+            for r in report.ranking
+        ),
+    ]
 
 
 def supervised_rows(
@@ -347,6 +404,9 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     xlsx_rows(book.create_sheet("响应标准 Standards"), head, rows)
     head, *rows = supervised_table(report)
     xlsx_rows(book.create_sheet("督办 Supervision"), head, rows)
+    if report.ranking:
+        head, *rows = ranking_table(report)
+        xlsx_rows(book.create_sheet("排名 Ranking"), head, rows, kinds={2: "hours"})
     book.save(path)
 
 
@@ -420,6 +480,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         "standards": "响应标准达标率 · Response standards attained",
         "overdue": "超期最严重的工单 · Worst overdue cases",
         "supervised": "督办与催办 · Supervision and urging",
+        "ranking": f"排名 · Ranking（{report.ranking_round}）",
         "no_supervised": "本期无督办、催办 · none in the period",
     }
     tables: tuple[list[list[Any]], ...] = (
@@ -429,6 +490,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         standards_table(report),
         overdue_rows,
         supervised_table(report),
+        ranking_table(report),
     )
     pdf = Pdf.covering(
         [
@@ -445,6 +507,14 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         pdf.para(intro),
         pdf.para(headings["kpis"], "heading"),
         pdf.table(kpi_rows),
+        *(
+            [
+                pdf.para(headings["ranking"], "heading"),
+                pdf.table(ranking_table(report), {2: "hours"}),
+            ]
+            if report.ranking
+            else []
+        ),
         pdf.para(headings["trend"], "heading"),
     ]
     if report.trend:

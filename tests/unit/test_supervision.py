@@ -316,20 +316,28 @@ def test_the_weekly_bulletin_lists_the_weeks_supervision_by_name(
     # 小河社区's bulletin does not carry 长征桥's case
     assert build_report(desk.store, "2026-W40", "小河社区").supervised == []
 
+    # the contest's round the week ends in (October, so far), the street among the streets
+    assert bulletin.ranking_round == "数字治理赛 2026-10"
+    assert [(r["name"], r["mine"]) for r in bulletin.ranking] == [("小河街道", True)]
+    assert bulletin.ranking[0]["rank"] == 1
+
     html = render_html(bulletin)
     assert "小河街道 · 2026-W40 周通报" in html
+    assert "★ 小河街道" in html
     assert "请今天内修好" in html
     out = tmp_path / "bulletin.pdf"
     write_pdf(bulletin, out)
     assert unembedded_fonts(out) == []
     text = "".join(page.extract_text() for page in PdfReader(out).pages)
-    for needed in ("周通报", "督办与催办", "长征桥李主任", "请今天内修好"):
+    for needed in ("周通报", "督办与催办", "长征桥李主任", "请今天内修好", "排名"):
         assert needed in text, needed
     assert dark_pixels_at_top(out, tmp_path) > 200  # drawn with no Chinese font installed
     book = tmp_path / "bulletin.xlsx"
     write_xlsx(bulletin, book)
     rows = list(load_workbook(book)["督办 Supervision"].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["催办", "督办"]
+    ranked = list(load_workbook(book)["排名 Ranking"].iter_rows(values_only=True))
+    assert ranked[1][:2] == (1, "★ 小河街道")
 
 
 def test_a_week_that_is_not_one_is_named() -> None:

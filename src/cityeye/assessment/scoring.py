@@ -33,6 +33,8 @@ from cityeye.domain import AreaLevel, FieldError, World
 
 #: Worst first: the colour a unit shows is the worst of its terms'.
 STATUSES = ("red", "yellow", "green", "none")
+#: Each status as the Chinese documents print it (the board page says the same).
+STATUS_NAMES = {"green": "达标", "yellow": "接近目标", "red": "未达标", "none": "无数据"}
 
 
 class Counters(Protocol):
