@@ -205,24 +205,26 @@ def build_report(
         standards_rows(world, cases, start, end),
         kind,
         supervised_rows(store, world, cases, start, end),
-        *ranking_rows(store, world, area, end, rules or default_rules()),
+        *ranking_rows(store, world, area, start, end, rules or default_rules()),
     )
 
 
 def ranking_rows(
-    store: Store, world: World, area: Area, end: datetime, rules: Rules
+    store: Store, world: World, area: Area, start: datetime, end: datetime, rules: Rules
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The contest's board (:mod:`cityeye.assessment`) of the round the period ends in
-    — a week's bulletin shows its month so far — among ``area``'s siblings: each one's
+    """The contest's board (:mod:`cityeye.assessment`) of the round ``[start, end)`` falls
+    in — a week's bulletin shows its month so far — among ``area``'s siblings: each one's
     rank, score, status and rank the round before, ``area`` marked. A street's report
     ranks the streets, a community's the communities of its street; other levels, or a
     level the rules do not rank, get none."""
     level = area.level.value
     if area.level not in (AreaLevel.STREET, AreaLevel.COMMUNITY) or level not in rules.ranks:
         return "", []
-    last_day = (end.astimezone(ZoneInfo(world.timezone)) - timedelta(days=1)).date()
+    # the round holding the period's middle: a month is its own; a week is the month its
+    # Thursday is in (as ISO numbers weeks), not the one its Sunday may spill into
+    middle = (start + (end - start) / 2).astimezone(ZoneInfo(world.timezone)).date()
     source = KpiSource(store, world, module_scenarios(load_catalogue()))
-    found = board(rules, source, world, level, period_of(rules.period, last_day), area.parent)
+    found = board(rules, source, world, level, period_of(rules.period, middle), area.parent)
     rows = [
         {
             "rank": s.rank,
