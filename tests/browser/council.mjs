@@ -51,6 +51,9 @@ try {
   report.councilSteps = await shownSteps();
   await staff.click("[data-lang-toggle]");
   await staff.waitForFunction(() => document.documentElement.lang === "en");
+  // the steps are drawn again for the new language: read them once they have been
+  // (a page that kept Chinese beside the English times out here, and fails)
+  await staff.waitForFunction(() => [...document.querySelectorAll("#steps li b")].every((b) => !/[\u4e00-\u9fff]/.test(b.innerText)));
   report.councilStepsEn = await shownSteps();
   await staff.reload();
   await staff.waitForSelector("#topic[data-step=propose]");

@@ -64,12 +64,15 @@ try {
     staff.waitForResponse((r) => r.url().includes("/groups?") && r.url().includes("answered=false")),
     staff.click("#filters [data-action=filter]"),
   ]);
+  // the answer is in; the list is drawn from it a moment later
+  await staff.waitForFunction(() => (document.getElementById("groups").dataset.query || "").includes("answered=false"));
   report.unanswered = await listed(staff);
   await staff.fill("#filters input[name=q]", WORDS);
   await Promise.all([
     staff.waitForResponse((r) => r.url().includes("/groups?") && r.url().includes("q=")),
     staff.press("#filters input[name=q]", "Enter"),
   ]);
+  await staff.waitForFunction(() => (document.getElementById("groups").dataset.query || "").includes("q="));
   report.searched = await listed(staff);
   report.filteredLine = await staff.textContent("#filtered");
   report.exportHref = await staff.getAttribute("#export", "href");

@@ -229,6 +229,7 @@
     exportLink();
     const list = $("groups");
     list.replaceChildren();
+    list.dataset.query = q.toString(); // what the list now shows (a test waits on it)
     const total = groups.reduce((n, g) => n + g.count, 0);
     const open = groups.reduce((n, g) => n + g.unanswered, 0);
     $("groups-count").textContent = String(groups.length);
