@@ -191,6 +191,7 @@ def build_report(
         ),
         key=lambda r: -float(r["overdue_h"] or 0),
     )[:10]
+    names = store.scenario_names()
     return MonthlyReport(
         area,
         month,
@@ -201,10 +202,10 @@ def build_report(
         scenarios,
         children,
         overdue,
-        store.scenario_names(),
+        names,
         standards_rows(world, cases, start, end),
         kind,
-        supervised_rows(store, world, cases, start, end),
+        supervised_rows(store, world, cases, names, start, end),
         *ranking_rows(store, world, area, start, end, rules or default_rules()),
     )
 
@@ -257,7 +258,12 @@ def ranking_table(report: MonthlyReport) -> list[list[Any]]:
 
 
 def supervised_rows(
-    store: Store, world: World, cases: list[Case], start: datetime, end: datetime
+    store: Store,
+    world: World,
+    cases: list[Case],
+    names: dict[str, str],
+    start: datetime,
+    end: datetime,
 ) -> list[dict[str, Any]]:
     """Each 督办 and 催办 made in ``[start, end)`` on the area's cases, newest first: which
     case, who (by name), when (district time), what they asked, and where the case
@@ -265,7 +271,6 @@ def supervised_rows(
     notes = (Note.SUPERVISE, Note.URGE)
     made = [(c, e) for c in cases for e in c.timeline if e.action in notes and start <= e.at < end]
     people = display_names(store, {e.actor for _, e in made})
-    names = store.scenario_names()
     return [
         {
             "id": c.id,
