@@ -24,7 +24,7 @@ from fastapi import Query, Response
 
 from cityeye.cases.kpi import due_at
 from cityeye.documents import Sheet, local_time, write_pdf, write_xlsx
-from cityeye.domain import Case, CaseState, Severity, World
+from cityeye.domain import AreaLevel, Case, CaseState, Severity, World
 from cityeye.domain.scenario import Module
 from cityeye.domain.users import User
 from cityeye.report import KPI_ROWS
@@ -175,11 +175,9 @@ def case_sheet(
     )
 
 
-#: What the cockpit's table groups by, in words.
+#: What the cockpit's table groups by, in words (the area levels by their own names).
 BY_NAMES = {
-    "street": "街道",
-    "community": "社区",
-    "grid": "网格",
+    **{level.value: level.zh for level in (AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID)},
     "scenario": "场景",
     "party": "处置主体",
 }
