@@ -369,7 +369,9 @@ clock_marks = Table(
 #: The notification outbox (``cityeye.cases.outbox``): one row per recipient and
 #: channel, written in the transaction that stores the case change it reports. ``key``
 #: (case, timeline line, channel, recipient) makes a re-feed after a restart write
-#: nothing twice. Desk rows are delivered when written (the desk reads them); webhook
+#: nothing twice. A row about no one case (the 日提醒 daily reminder, a published
+#: bulletin or result: ``cityeye.routine``) has no ``case_id``; its key names the
+#: job and its period instead. Desk rows are delivered when written (the desk reads them); webhook
 #: and SMS rows wait ``pending`` for the sender, which retries with backoff until
 #: ``sent`` or, after the last attempt, ``failed`` (kept, with the last error).
 notifications = Table(
@@ -378,7 +380,7 @@ notifications = Table(
     Column("seq", SeqId, primary_key=True, autoincrement=True),
     Column("key", String(400), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("case_id", String(128), nullable=False),
+    Column("case_id", String(128), nullable=True),
     Column("kind", String(16), nullable=False),
     Column("channel", String(8), nullable=False),
     Column("user_id", String(32), nullable=True),
@@ -652,4 +654,39 @@ survey_comments = Table(
     Column("unit", String(160), nullable=False),
     Column("rating", Integer, nullable=False),
     Column("text", Text, nullable=False),
+)
+
+
+# ---------------------------------------------------------------- 日提醒、周通报、月考核
+# The assessment office's routine (cityeye.routine, issue 19 item 3).
+
+#: Each routine job's run for one period ("reminder" 2026-12-02, "bulletin" 2026-W44,
+#: "result" 2026-10): claimed by inserting the row, done when ``finished_at`` is set,
+#: so a job runs once per period however often ``cityeye assess`` or the scheduler of
+#: ``cityeye serve`` asks (a run that died unfinished is run again; its notifications
+#: are keyed, so nobody hears twice). ``summary``: what the run did.
+routine_runs = Table(
+    "routine_runs",
+    metadata,
+    Column("job", String(16), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("summary", JSONType, nullable=True),
+)
+
+#: 月考核: a contest round's published result, frozen as the board's JSON at
+#: publication (``GET /api/v1/assessment/board``'s shape), so the result a district
+#: circulated stays what it was even when a late correction changes the counters
+#: (the live board recomputes; this does not). One per round, level and area
+#: (``""``: the whole district).
+assessment_results = Table(
+    "assessment_results",
+    metadata,
+    Column("period", String(16), primary_key=True),
+    Column("level", String(16), primary_key=True),
+    Column("area", String(64), primary_key=True),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("contest", String(200), nullable=False),
+    Column("board", JSONType, nullable=False),
 )
