@@ -109,16 +109,20 @@ def signed_json(
 Format = Literal["dingtalk", "wecom", "json"]
 
 
-def markdown(payload: dict[str, Any], base_url: str | None) -> str:
-    """The message as the robots' markdown: title, words, grade and area, a link to the
-    case when the service's address is known."""
-    try:
-        grade = Severity(payload.get("severity", "")).zh
-    except ValueError:
-        grade = str(payload.get("severity", ""))
-    lines = [f"#### {payload['title']}", "", str(payload["text"]), "", f"> 等级：{grade}"]
+def markdown(payload: dict[str, Any], base_url: str | None, *, case: bool = True) -> str:
+    """The message as the robots' markdown: title, words, a case's grade, and a link
+    (to the case, or to what a routine notice is about) when the service's address is
+    known."""
+    lines = [f"#### {payload['title']}", "", str(payload["text"])]
+    if case:
+        try:
+            grade = Severity(payload.get("severity", "")).zh
+        except ValueError:
+            grade = str(payload.get("severity", ""))
+        lines += ["", f"> 等级：{grade}"]
     if base_url and payload.get("url"):
-        lines += ["", f"[打开案件 Open the case]({base_url}{payload['url']})"]
+        link = "打开案件 Open the case" if case else "查看 Open"
+        lines += ["", f"[{link}]({base_url}{payload['url']})"]
     return "\n".join(lines)
 
 
@@ -135,7 +139,7 @@ class Webhook:
     ) -> tuple[str, bytes, dict[str, str]]:
         """(url, body, headers) of one delivery, signed for ``now``."""
         p = row.payload
-        text = markdown(p, base_url)
+        text = markdown(p, base_url, case=row.case_id is not None)
         headers = {"content-type": "application/json; charset=utf-8"}
         if self.format == "dingtalk":
             body = {"msgtype": "markdown", "markdown": {"title": p["title"], "text": text}}

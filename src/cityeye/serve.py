@@ -20,14 +20,15 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cityeye.assessment.rules import Rules
+from cityeye.assessment.rules import Rules, default_rules
 from cityeye.ingest.mqtt import MqttIngest, MqttUrl
 from cityeye.ingest.mqtt_map import MqttMap
 from cityeye.ingest.mqtt_nats import NatsMqttIngest, NatsMqttUrl
-from cityeye.live.clock import ReplayClock
+from cityeye.live.clock import ReplayClock, WallClock
 from cityeye.live.pipeline import LivePipeline, Pipeline
 from cityeye.live.playback import ReplayFeeder, replay_start
 from cityeye.notifiers import NotifyConfig, OutboxSender
+from cityeye.routine.jobs import Routine
 from cityeye.scenarios import LoadedScenario
 from cityeye.store import Store
 
@@ -150,10 +151,12 @@ def serve(
     mqtt: tuple[MqttUrl | NatsMqttUrl, MqttMap] | None = None,
     notify: NotifyConfig | None = None,
     assessment: Rules | None = None,
+    routine: bool = True,
 ) -> None:
     """Run the server until it is stopped: the API and pages, the heartbeat, the MQTT
-    subscriber if any, and the sender of webhook and SMS notifications on its own
-    thread (a slow or dead receiver delays only them, never ingest or the engine)."""
+    subscriber if any, the sender of webhook and SMS notifications on its own
+    thread (a slow or dead receiver delays only them, never ingest or the engine), and
+    with ``routine`` the scheduler of 日提醒、周通报、月考核 on the service's clock."""
     from cityeye.api import server
     from cityeye.api.app import create_app
 
@@ -183,6 +186,10 @@ def serve(
         say(f"mqtt: {broker} as {subscriber.client_id}, QoS 1: {', '.join(subscriber.topics)}")
     sender = OutboxSender(store, notify or NotifyConfig())
     sender.start()
+    scheduler = None
+    if routine:
+        scheduler = Routine(store, assessment or default_rules(), clock or WallClock(), say=say)
+        scheduler.start()
     try:
         server.run(
             app,
@@ -196,6 +203,8 @@ def serve(
     finally:
         if subscriber is not None:
             subscriber.stop()
+        if scheduler is not None:
+            scheduler.stop()
         sender.stop()
 
 

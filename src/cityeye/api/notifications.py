@@ -35,14 +35,18 @@ RECHECK_S = 15.0
 
 class NotificationItem(BaseModel):
     seq: int
-    case_id: str
-    kind: str  # dispatched | critical | escalated | handled | closed | supervised | urged
+    case_id: str | None  # None: the routine's (a daily reminder, a bulletin, a result)
+    # dispatched | critical | escalated | handled | closed | supervised | urged;
+    # reminder | bulletin | result (the routine's: cityeye.routine)
+    kind: str
     title: str
     text: str
     severity: str
     area: str | None
     at: str  # ISO 8601, when it happened (the case's time)
-    url: str  # where to open it: /desk#case=<id> (a resident's: /portal#track=<id>)
+    # where to open it: /desk#case=<id> (a resident's: /portal#track=<id>); the
+    # routine's: /desk#tab=overdue, a bulletin's file, /board?period=<round>
+    url: str
 
 
 class NotificationPage(BaseModel):

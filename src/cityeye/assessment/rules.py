@@ -17,6 +17,8 @@ The packaged ``contest.yaml`` is the default (the demo's); ``cityeye serve
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -119,6 +121,42 @@ class CountItem(_Model):
     max: float | None = Field(default=None, gt=0, le=1000)
 
 
+def _clock(value: Any) -> Any:
+    """``"08:30"`` → 08:30; ``off`` → ``None``. An unquoted 08:30 reaches here as the
+    number 510: YAML 1.1 reads ``H:MM`` as base 60, which is the minutes of the day."""
+    if value is None or value is False or (isinstance(value, str) and value.strip() == "off"):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 24 * 60:
+            raise ValueError(f"{value} is not a time of day such as '08:30'")
+        return time(value // 60, value % 60)
+    if isinstance(value, str):
+        match = _CLOCK.fullmatch(value.strip())
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"{value!r} is not a time of day such as '08:30', or off")
+        return time(int(match[1]), int(match[2]))
+    return value
+
+
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+ClockTime = Annotated[time | None, BeforeValidator(_clock)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Schedule(_Model):
+    """When the routine runs (:mod:`cityeye.routine`), in the district's local time;
+    ``off`` turns a job off. The times are ours: the seeds name the rhythm
+    "日提醒、周通报、月考核" (seed 000), not its hours."""
+
+    #: 日提醒: every day at this time.
+    reminder: ClockTime = time(8, 30)
+    #: 周通报: the week before's bulletin, on ``bulletin_day`` at this time.
+    bulletin: ClockTime = time(9, 0)
+    bulletin_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    #: 月考核: the round before's result, on the first day of a round at this time.
+    result: ClockTime = time(9, 0)
+
+
 class Rules(_Model):
     """The contest's rules (see the module's docstring and docs/assessment.md)."""
 
@@ -135,6 +173,8 @@ class Rules(_Model):
     if_empty: Literal["full", "zero"] = "full"
     #: Whether GET /api/v1/public/board shows the board to everyone.
     public: bool = True
+    #: When the daily reminder, the weekly bulletin and the round's result go out.
+    schedule: Schedule = Schedule()
 
     @property
     def full_marks(self) -> float:

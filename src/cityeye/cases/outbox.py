@@ -24,6 +24,12 @@ the other two are adapters around it:
   urged      a leader's 催办 line                     the same
   ========== ======================================= ==========================
 
+  The assessment office's routine (:mod:`cityeye.routine`) adds notices about no one
+  case — ``reminder`` (日提醒: each handler's and dispatcher's cases due today or
+  overdue), ``bulletin`` (周通报 published) and ``result`` (月考核 result published) —
+  addressed to one user (:attr:`Notice.user`) or to one party's group robot only
+  (:attr:`Notice.robot_only`).
+
 * **A durable outbox** (:mod:`cityeye.store.outbox`). The store turns notices into
   rows of the ``notifications`` table *in the transaction that stores the case
   change*: one per recipient and channel — ``desk`` per user, ``webhook`` per party
@@ -70,6 +76,9 @@ class NoticeKind(Labelled):
     CLOSED = "closed", "已结案", "Closed"
     SUPERVISED = "supervised", "领导督办", "Supervised"
     URGED = "urged", "领导催办", "Urged"
+    REMINDER = "reminder", "每日提醒", "Daily reminder"
+    BULLETIN = "bulletin", "周通报", "Weekly bulletin"
+    RESULT = "result", "考核结果", "Contest result"
 
 
 class Channel(StrEnum):
@@ -89,13 +98,16 @@ class Channels:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """Something to tell about one case, before it is addressed to people.
+    """Something to tell about one case (or, from the routine, about none: ``case_id``
+    ``None``), before it is addressed to people.
 
     ``party``: its handlers hear it (and its webhook, if any); ``dispatchers``: the
     dispatchers whose areas cover ``area`` hear it; ``report``: the id of the portal
-    report whose signed-in reporter hears it."""
+    report whose signed-in reporter hears it; ``user``: this one person only (a daily
+    reminder is written for its reader); ``robot_only``: ``party``'s group robot only,
+    not its people (the party's own digest beside each handler's)."""
 
-    case_id: str
+    case_id: str | None
     kind: NoticeKind
     ref: str  # unique within the case: the timeline line it reports ("dispatch@3")
     at: datetime
@@ -107,6 +119,14 @@ class Notice:
     party: str | None = None
     dispatchers: bool = False
     report: str | None = None
+    user: str | None = None
+    robot_only: bool = False
+
+    @property
+    def key(self) -> str:
+        """What makes the notice one (the row's key adds channel and recipient): the
+        case and its timeline line, or ``-`` and the routine job's own ref."""
+        return f"{self.case_id or '-'}|{self.ref}"
 
     def payload(self) -> dict[str, object]:
         """What every channel is made from (kept as the row's JSON)."""

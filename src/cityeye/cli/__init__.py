@@ -21,7 +21,8 @@ The commands live by family:
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
 - :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
 - :mod:`~cityeye.cli.survey` — ``survey units|create|invite|close|results``.
-- :mod:`~cityeye.cli.assessment` — ``assessment validate|board`` (数字治理赛).
+- :mod:`~cityeye.cli.assessment` — ``assessment validate|board`` (数字治理赛) and
+  ``assess`` (日提醒、周通报、月考核 for cron).
 
 A sub-app's commands are registered where they are defined (``@user_app.command``);
 the top-level commands here, so that this list is the one place to see them all.
@@ -60,6 +61,7 @@ app.command()(live.serve)
 app.command("analysis-process", hidden=True)(live.analysis_process)
 app.command()(live.worker)
 app.command("kinds")(catalogue.kinds)
+app.command()(assessment.assess)
 
 app.add_typer(world.world_app, name="world")
 app.add_typer(catalogue.scenarios_app, name="scenarios")

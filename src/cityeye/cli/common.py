@@ -19,6 +19,7 @@ from cityeye.world import WorldError, load_world
 
 if TYPE_CHECKING:
     from cityeye.live.pipeline import Pipeline
+    from cityeye.notifiers import NotifyConfig
     from cityeye.scenarios import LoadedScenario
 
 err = Console(stderr=True, soft_wrap=True)
@@ -78,6 +79,38 @@ def progress_bar() -> Progress:
         console=err,
         transient=False,
     )
+
+
+NotifyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--notify",
+        envvar="CITYEYE_NOTIFY",
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="YAML: per-party group robots (钉钉/浙政钉, 企业微信, JSON) and an HTTP SMS "
+        "gateway for case notifications; the desk is told without it "
+        "(docs/notifications.md).",
+    ),
+]
+
+
+def notify_or_exit(path: Path | None, store: Store) -> NotifyConfig:
+    """The ``--notify`` file checked against the loaded world (every problem printed,
+    exit 1), and its channels set on ``store`` before any case is saved."""
+    from cityeye.notifiers import NotifyConfig, NotifyError, load_notify
+
+    if path is None:
+        return NotifyConfig()
+    try:
+        config = load_notify(path, store.load_world())
+    except NotifyError as exc:
+        print_problems(exc)
+        err.print(f"[red]✗ {len(exc.problems)} problem(s) in the notify file / 通知配置有误[/red]")
+        raise typer.Exit(1) from None
+    store.channels = config.channels
+    return config
 
 
 def print_problems(exc: ProblemsError) -> None:

@@ -15,12 +15,14 @@ from cityeye.cli.common import (
     BusOption,
     DbOption,
     LatenessOption,
+    NotifyOption,
     PartitionsOption,
     ScenarioDirs,
     WithBuiltinOption,
     err,
     intake_or_exit,
     lateness_or_exit,
+    notify_or_exit,
     own_process,
     print_problems,
     scenarios_or_exit,
@@ -31,43 +33,10 @@ if TYPE_CHECKING:
     from cityeye.ingest.mqtt import MqttUrl
     from cityeye.ingest.mqtt_map import MqttMap
     from cityeye.ingest.mqtt_nats import NatsMqttUrl
-    from cityeye.notifiers import NotifyConfig
-
-
-NotifyOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--notify",
-        envvar="CITYEYE_NOTIFY",
-        exists=True,
-        dir_okay=False,
-        metavar="FILE",
-        help="YAML: per-party group robots (钉钉/浙政钉, 企业微信, JSON) and an HTTP SMS "
-        "gateway for case notifications; the desk is told without it "
-        "(docs/notifications.md).",
-    ),
-]
 
 
 def _say(line: str) -> None:
     err.print(line, markup=False, highlight=False)
-
-
-def _notify_or_exit(path: Path | None, store: Store) -> NotifyConfig:
-    """The ``--notify`` file checked against the loaded world (every problem printed,
-    exit 1), and its channels set on ``store`` before any case is saved."""
-    from cityeye.notifiers import NotifyConfig, NotifyError, load_notify
-
-    if path is None:
-        return NotifyConfig()
-    try:
-        config = load_notify(path, store.load_world())
-    except NotifyError as exc:
-        print_problems(exc)
-        err.print(f"[red]✗ {len(exc.problems)} problem(s) in the notify file / 通知配置有误[/red]")
-        raise typer.Exit(1) from None
-    store.channels = config.channels
-    return config
 
 
 def _mqtt_or_exit(
@@ -215,6 +184,13 @@ def serve(
     ] = None,
     notify: NotifyOption = None,
     assessment: AssessmentOption = None,
+    routine: Annotated[
+        bool,
+        typer.Option(
+            help="Run 日提醒、周通报、月考核 on the rules' schedule (docs/assessment.md); "
+            "--no-routine where `cityeye assess` runs them from cron instead.",
+        ),
+    ] = True,
 ) -> None:
     """Start the web server: status page, API, and the scenario engine running live
     on events posted to /api/v1/events (and, with --mqtt, published over MQTT); with
@@ -242,7 +218,7 @@ def serve(
     own_process()
     rules = rules_or_exit(assessment)
     store = Store.open(db)
-    notify_config = _notify_or_exit(notify, store)
+    notify_config = notify_or_exit(notify, store)
     scenarios = scenarios_or_exit(scenario_paths, with_builtin)
     if analysis == "process":
         lateness_or_exit(lateness)
@@ -302,6 +278,7 @@ def serve(
         mqtt=mqtt_setup,
         notify=notify_config,
         assessment=rules,
+        routine=routine,
     )
 
 
@@ -327,7 +304,7 @@ def analysis_process(
     logging.getLogger("cityeye").setLevel(logging.INFO)
     own_process()
     store = Store.open(db)
-    _notify_or_exit(notify, store)
+    notify_or_exit(notify, store)
     scenarios = scenarios_or_exit(scenario_paths, with_builtin)
     run_analysis(
         store, scenarios, lateness_s=lateness_or_exit(lateness), wall_clock=clock == "wall"
@@ -377,7 +354,7 @@ def worker(
         )
     own_process(gc_thresholds=False)
     store = Store.open(db)
-    _notify_or_exit(notify, store)  # the worker writes the rows; `serve` sends them
+    notify_or_exit(notify, store)  # the worker writes the rows; `serve` sends them
     try:
         work(
             store,

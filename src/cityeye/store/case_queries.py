@@ -26,6 +26,8 @@ class CaseFilter:
     scenario: str | None = None
     areas: Collection[str] | None = None  # already expanded to the areas below
     overdue_at: datetime | None = None  # open and past due at this time
+    due_since: datetime | None = None  # due in [since, before) (the day's reminder)
+    due_before: datetime | None = None
     text: str | None = None
     scenarios: Collection[str] | None = None  # any of these (a module's scenarios)
     party: str | None = None  # the lead or a co-handler
@@ -69,6 +71,10 @@ def _conditions(scope: Scope, where: CaseFilter) -> list[Any]:
         conditions.append(c.area_code.in_(sorted(where.areas)))
     if where.overdue_at is not None:
         conditions += [c.due_at < where.overdue_at, c.state.not_in(TERMINAL)]
+    if where.due_since is not None:
+        conditions.append(c.due_at >= where.due_since)
+    if where.due_before is not None:
+        conditions.append(c.due_at < where.due_before)
     if where.scenarios is not None:
         conditions.append(c.scenario.in_(sorted(where.scenarios)))
     if where.party is not None:

@@ -114,7 +114,13 @@ def add_notices(
         for r in conn.execute(
             select(c.id, c.role, c.party_id, c.areas, c.phone).where(
                 c.disabled_at.is_(None),
-                c.role.in_([UserRole.HANDLER.value, UserRole.DISPATCHER.value]),
+                # leaders: a routine notice may be written for one (a published result)
+                c.role.in_(
+                    [
+                        role.value
+                        for role in (UserRole.HANDLER, UserRole.DISPATCHER, UserRole.LEADER)
+                    ]
+                ),
             )
         )
     ]
@@ -131,10 +137,13 @@ def add_notices(
             )
         }
     rows: list[dict[str, Any]] = []
+    phones = {person.id: person.phone for person in staff}
     for notice in notices:
         around = {a.code for a in world.ancestors(notice.area)} if notice.area else set()
         people: dict[str, str | None] = {}  # user → phone, each once
-        for person in staff:
+        if notice.user is not None:  # written for one reader (a daily reminder)
+            people[notice.user] = phones.get(notice.user)
+        for person in staff if notice.user is None and not notice.robot_only else ():
             handler = (
                 person.role == UserRole.HANDLER
                 and notice.party is not None
@@ -164,6 +173,18 @@ def add_notices(
     return len(rows)
 
 
+def tell(store: Store, notices: Sequence[Notice], world: World, now: datetime) -> int:
+    """Write ``notices`` that belong to no case change (the routine's) in a transaction
+    of their own, on the channels set on ``store``; rings :data:`BELL` when any row
+    was offered. Returns how many rows were offered (a repeat offers them again and
+    stores nothing: the keys)."""
+    with store.engine.begin() as conn:
+        offered = add_notices(conn, notices, world, store.channels, now)
+    if offered:
+        BELL.ring()
+    return offered
+
+
 def _row(
     notice: Notice,
     channel: Channel,
@@ -175,7 +196,7 @@ def _row(
     who = f"u:{user_id}" if user_id is not None else f"p:{party_id}"
     desk = channel == Channel.DESK  # delivered by being written: the desk reads it
     return {
-        "key": f"{notice.case_id}|{notice.ref}|{channel.value}|{who}",
+        "key": f"{notice.key}|{channel.value}|{who}",
         "created_at": now,
         "case_id": notice.case_id,
         "kind": notice.kind.value,
@@ -241,7 +262,7 @@ class OutboxRow:
     """A webhook or SMS row claimed for one attempt (``attempts`` counts it)."""
 
     seq: int
-    case_id: str
+    case_id: str | None
     kind: str
     channel: str
     user_id: str | None

@@ -639,6 +639,9 @@
   const STREAM_TRIES = 3;
   const STREAM_AGAIN_MS = 60000; // while polling: try the stream again this often
   const LOUD = new Set(["dispatched", "critical", "supervised", "urged"]); // the notices that sound and show a banner
+  // the routine's (日提醒、周通报、月考核): a banner and a system notification, no sound —
+  // a morning's reminder is news, not an emergency
+  const ROUTINE = new Set(["reminder", "bulletin", "result"]);
   const MODE = { live: ["实时", "Live"], poll: ["轮询", "Polling"], off: ["离线", "Offline"] };
   const seen = new Set();
   const fresh = new Set(); // cases announced while the desk is open: marked in the list
@@ -681,6 +684,10 @@
         notify(n);
       }
       if (loud.length) beep(loud.some(critical));
+      for (const n of news.filter((n) => ROUTINE.has(n.kind))) {
+        toast(n);
+        notify(n);
+      }
     }
     refreshList(); // handled, closed, escalated: the queue changed too
   }
@@ -754,12 +761,14 @@
 
   // the alert's heading: 紧急工单 Critical case for a critical one, else 新派工单 New case
   function label(n) {
-    const kind = critical(n) ? "critical" : n.kind === "supervised" || n.kind === "urged" ? n.kind : "dispatched";
+    const own = ["supervised", "urged", ...ROUTINE];
+    const kind = critical(n) ? "critical" : own.includes(n.kind) ? n.kind : "dispatched";
     return [names.zh("notice_kinds", kind), names.en("notice_kinds", kind)];
   }
 
   function place(n) {
     // the notice's words name the place (its `area` is a code, not for reading)
+    if (!n.case_id) return time.hm(n.at); // the routine's: about no one case
     return [pick("工单号 ", "Case ") + n.case_id, time.hm(n.at)].join(" · "); // its words already say how urgent
   }
 
@@ -772,12 +781,28 @@
     openCase(id);
   }
 
+  function opened(n) {
+    // a case's notice opens the case; the routine's open what they are about: the
+    // overdue tab (a reminder), the bulletin's file or the board (a result)
+    if (n.case_id) return showCase(n.case_id);
+    const m = (n.url || "").match(/^\/desk#tab=(.+)$/);
+    if (m) return showTab(decodeURIComponent(m[1]));
+    if (n.url) location.assign(n.url);
+  }
+
+  function showTab(key) {
+    if (document.body.dataset.view !== "list") closeCase();
+    tab = key;
+    loadTabs().then(asked);
+  }
+
   function toast(n) {
     const box = document.getElementById("toasts");
-    for (const old of box.querySelectorAll(".toast")) if (old.dataset.case === n.case_id) old.remove();
+    const about = n.case_id || n.kind; // a later notice about the same thing replaces it
+    for (const old of box.querySelectorAll(".toast")) if (old.dataset.case === about) old.remove();
     const t = document.createElement("div");
     t.className = "toast" + (critical(n) ? " critical" : "");
-    t.dataset.case = n.case_id;
+    t.dataset.case = about;
     t.setAttribute("role", "alert");
     const open = document.createElement("button");
     open.type = "button";
@@ -786,7 +811,7 @@
     open.append(text("span", place(n), "meta"), bilingual("span", "点此查看", "Tap to open", "hint"));
     open.addEventListener("click", () => {
       t.remove();
-      showCase(n.case_id);
+      opened(n);
     });
     const close = text("button", "×", "close");
     close.type = "button";
@@ -804,7 +829,7 @@
     const title = n.title + " · " + label(n)[1]; // 新案件 C000123 · New case
     const options = {
       body: [n.text, place(n)].filter(Boolean).join("\n"),
-      tag: "case-" + n.case_id, // a later alert for the same case replaces this one
+      tag: n.case_id ? "case-" + n.case_id : n.kind, // a later alert for the same case replaces this one
       renotify: true,
       requireInteraction: critical(n),
       icon: "/static/desk/icon-192.png",
@@ -816,7 +841,7 @@
       note.addEventListener("click", () => {
         window.focus();
         note.close();
-        showCase(n.case_id);
+        opened(n);
       });
     } catch (e) {
       // phones allow notifications only through the service worker (sw.js opens the case)
@@ -868,11 +893,17 @@
     const m = location.hash.match(/^#case=(.+)$/);
     return m ? decodeURIComponent(m[1]) : null;
   }
+  function tabInHash() {
+    // /desk#tab=overdue: where a daily reminder opens the desk
+    const m = location.hash.match(/^#tab=(.+)$/);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
   window.addEventListener("hashchange", () => {
-    // the browser's back and forward, or a link to a case
+    // the browser's back and forward, or a link to a case or a tab
     if (!me) return;
     const id = caseInHash();
     if (id) openCase(id);
+    else if (tabInHash()) showTab(tabInHash());
     else closeCase();
   });
 
@@ -882,7 +913,9 @@
       // a tapped notification (sw.js): open its case here
       const url = ev.data && ev.data.open ? new URL(ev.data.open) : null;
       const m = url && url.hash.match(/^#case=(.+)$/);
+      const k = url && url.hash.match(/^#tab=(.+)$/);
       if (m) showCase(decodeURIComponent(m[1]));
+      else if (k) showTab(decodeURIComponent(k[1]));
     };
   }
 
@@ -922,6 +955,7 @@
       return;
     }
     me = await r.json();
+    if (tabInHash()) tab = tabInHash(); // opened from a daily reminder
     document.getElementById("who").textContent = me.display_name + pick("（", " (") + names.shown("user_roles", me.role) + pick("）", ")");
     showNet();
     offerAlerts();

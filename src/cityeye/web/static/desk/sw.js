@@ -76,7 +76,8 @@ self.addEventListener("notificationclick", (ev) => {
   ev.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
       const desk = windows.find((w) => new URL(w.url).pathname === "/desk");
-      if (desk) {
+      // a case or a tab opens in the desk in place; a bulletin's file or the board, anew
+      if (desk && new URL(target).pathname === "/desk") {
         desk.postMessage({ open: target }); // the desk opens the case in place (desk.js)
         return desk.focus();
       }
