@@ -101,9 +101,11 @@ def run_in_browser(
     before: Callable[[str], None] | None = None,
     after: Callable[[str], None] | None = None,
     world: Path = FIXTURES / "world_small.yaml",
+    prepare: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, object], str]:
     """A browser test's frame: a database with ``world`` and ``users`` (name → the
-    ``cityeye user add`` options), a real ``cityeye serve`` on it (with ``serve``
+    ``cityeye user add`` options), ``prepare(database_url)`` if given (what must be
+    stored before the server starts), a real ``cityeye serve`` on it (with ``serve``
     options), ``before(base_url)`` if given, then ``tests/browser/<script>`` under node
     with BASE, PASSWORD, CHROMIUM, SHOTS (a folder for screenshots) and ``env``, then
     ``after(database_url)`` if given, while the server still runs (to wait for what
@@ -125,6 +127,8 @@ def run_in_browser(
             input=password + "\n",
         )
         assert added.exit_code == 0, added.output
+    if prepare is not None:
+        prepare(db)
     shots = tmp_path / "shots"
     shots.mkdir(exist_ok=True)
     port = free_port()

@@ -684,10 +684,12 @@
         notify(n);
       }
       if (loud.length) beep(loud.some(critical));
-      for (const n of news.filter((n) => ROUTINE.has(n.kind))) {
+      const routine = news.filter((n) => ROUTINE.has(n.kind));
+      for (const n of routine) {
         toast(n);
         notify(n);
       }
+      remember(routine);
     }
     refreshList(); // handled, closed, escalated: the queue changed too
   }
@@ -743,12 +745,42 @@
     polling = null;
   }
 
+  // The routine's notices (a morning's reminder) are written whether the desk is open
+  // or not: one from the last day that this device has not shown yet is shown as a
+  // banner when the desk opens (quietly: no sound, no system notification), once.
+  const SEEN_ROUTINE = "cityeye.desk.routine-seen";
+  const DAY_MS = 86400000;
+
+  function shownBefore() {
+    try { return new Set(JSON.parse(localStorage.getItem(SEEN_ROUTINE) || "[]")); } catch (e) { return new Set(); }
+  }
+
+  function remember(items) {
+    if (!items.length) return;
+    const all = shownBefore();
+    for (const n of items) all.add(n.seq);
+    localStorage.setItem(SEEN_ROUTINE, JSON.stringify([...all].sort((a, b) => a - b).slice(-50)));
+  }
+
+  function missedRoutine(items) {
+    const before = shownBefore();
+    const since = clock.now() - DAY_MS;
+    const missed = items.filter((n) => ROUTINE.has(n.kind) && !before.has(n.seq) && Date.parse(n.at) > since);
+    for (const n of missed) toast(n);
+    remember(missed);
+  }
+
   async function goLive() {
     // what came before the desk opened is in the queue already: no alert for it, only
-    // for what comes after the newest one now (without `after`, the list gives the newest)
+    // for what comes after the newest one now (without `after`, the list gives the
+    // newest); the day's routine notices not shown here yet are shown once
     try {
-      const r = await api("/api/v1/notifications?limit=1");
-      if (r.ok) cursor = Number((await r.json()).last) || 0;
+      const r = await api("/api/v1/notifications?limit=20");
+      if (r.ok) {
+        const body = await r.json();
+        cursor = Number(body.last) || 0;
+        missedRoutine(body.items);
+      }
     } catch (e) {
       /* the network is away: the stream or the polls will say so */
     }
