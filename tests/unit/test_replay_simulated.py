@@ -83,6 +83,9 @@ def test_kpis_recomputed_from_cases_jsonl(replayed: tuple[Path, Path]) -> None:
         return any(i in world.parties and world.parties[i].non_government for i in ids)
 
     assert kpi["co_governance_rate"] == round(sum(map(social, closed)) / len(closed), 4)
+    # the responders are calibrated to the seeds' published year, "共治率达98.95%"
+    # (003:845), well above the contest's target "90%以上" (003:779)
+    assert kpi["co_governance_rate"] >= 0.95
     dismissed = [c for c in cases if c["final_state"] == "dismissed"]
     assert kpi["dismissed"] == len(dismissed)
     alerts = (out / "alerts.jsonl").read_bytes().count(b"\n")
