@@ -85,8 +85,8 @@ def intro_lines(board: Mapping[str, Any]) -> list[str]:
     lines = [
         f"发布时间 · Published：{published}" if published else "未发布 · Not published",
         f"考核周期 · Round：{period['first']} 至 {period['last']}；"
-        f"排名对象 · Ranked：{board.get('area_name') or ''}{level_zh} {level_en}；"
-        f"满分 · Full marks：{cell_text(board['contest']['full_marks'], 'text')}",
+        f"排名对象 · Ranked：{board.get('area_name') or ''}各{level_zh} · {level_en}；"
+        f"满分 · Full marks：{cell_text(board['contest']['full_marks'], 'points')}",
     ]
     if shown < units:
         lines.append(
@@ -133,9 +133,9 @@ def ranking_table(board: Mapping[str, Any]) -> list[list[Any]]:
 
 
 #: How the ranking's columns read: scores as numbers, never a percentage.
-RANKING_KINDS: dict[int, Kind] = {2: "text", 6: "text"}
+RANKING_KINDS: dict[int, Kind] = {2: "points", 6: "points"}
 #: The terms table: value and target are rates (auto), points and weight numbers.
-TERMS_KINDS: dict[int, Kind] = {4: "text", 5: "text"}
+TERMS_KINDS: dict[int, Kind] = {4: "points", 5: "points"}
 
 
 def terms_table(board: Mapping[str, Any]) -> list[list[Any]]:
@@ -150,7 +150,7 @@ def terms_table(board: Mapping[str, Any]) -> list[list[Any]]:
         "数值 value",
         "目标 target",
         "得分 points",
-        "权重/上限 weight",
+        "权重/上限 weight / cap",
         "状态 status",
     ]
     rows: list[list[Any]] = []
@@ -171,14 +171,15 @@ def terms_table(board: Mapping[str, Any]) -> list[list[Any]]:
         for sign, items in (("扣分", r["deductions"]), ("加分", r["bonus"])):
             for item in items:
                 named = counts.get(item["count"], {})
-                cap = f"，上限 {cell_text(item['max'], 'text')}" if item["max"] is not None else ""
+                most = item["max"]
+                cap = f"，上限 {cell_text(most, 'points')}" if most is not None else ""
                 rows.append(
                     [
                         r["name"],
                         f"{sign}：{named.get('name', item['count'])} {named.get('name_en', '')}",
                         item["n"],
-                        f"每件 {cell_text(item['per'], 'text')} 分{cap}",
-                        item["points"],
+                        f"每件 {cell_text(item['per'], 'points')} 分{cap}",
+                        item["points"] or 0.0,  # never -0.0
                         item["max"],
                         "",
                     ]

@@ -146,6 +146,10 @@ def test_the_pdf_and_html_show_the_result_in_chinese(store: Store, tmp_path: Pat
     page = result_html(frozen)
     assert TITLE in page
     assert "2026-11-01 09:00" in page
+    # scores as scores: no "100.0", no "-0" for a deduction of nothing
+    assert "满分 · Full marks：100</p>" in page
+    assert ">-0<" not in page
+    assert ">0<" in page
     # no internal id or enum value on the Chinese page
     for internal in ("handling_rate", "green", "yellow", ">red<", "supervisions", "C1<"):
         assert internal not in page, internal
