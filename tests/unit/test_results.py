@@ -206,6 +206,10 @@ def test_a_result_is_404_until_published_then_scoped_like_the_board(
     assert mine["units"] == 4
     other = get(client, RESULT, "st_dispatch", level="street").json()
     assert [r["unit"] for r in other["rows"]] == ["S2"]
+    # a handler: the units inside their party's areas (a grid worker's grid: none)
+    handler = get(client, RESULT, "gw1", level="community")
+    assert handler.status_code == 200
+    assert handler.json()["rows"] == []
     assert get(client, RESULT, "resident").status_code == 403
     assert get(client, "/api/v1/assessment/results", "resident").status_code == 403
     assert get(client, RESULT).status_code == 401
