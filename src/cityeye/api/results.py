@@ -49,13 +49,10 @@ router = APIRouter(prefix="/api/v1", tags=["assessment"])
 PeriodPath = Annotated[
     str, PathParam(max_length=16, description="2026-10 (month), 2026-Q4 (quarter) or 2026 (year)")
 ]
-StaffLevel = Annotated[
-    str, Query(pattern="^(street|community|party)$", description="who is ranked")
-]
 PublicLevel = Annotated[str, Query(pattern="^(street|community)$", description="who is ranked")]
 ResultFormat = Annotated[
     str,
-    Query(alias="format", pattern="^(json|html|xlsx|pdf)$", description="json, html, xlsx, pdf"),
+    Query(alias="format", pattern="^(json|html|xlsx|pdf)$", description="json, html, xlsx or pdf"),
 ]
 ReportFormat = Annotated[
     str, Query(alias="format", pattern="^(html|xlsx|pdf)$", description="html, xlsx or pdf")
