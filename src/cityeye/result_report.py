@@ -31,7 +31,8 @@ from cityeye.report import TEMPLATES
 FORMATS = ("html", "xlsx", "pdf")
 #: Who a result ranks, in both languages (parties are not areas).
 LEVEL_NAMES = {
-    **{lv.value: (lv.zh, lv.en.lower() + "s") for lv in (AreaLevel.STREET, AreaLevel.COMMUNITY)},
+    AreaLevel.STREET.value: (AreaLevel.STREET.zh, "streets"),
+    AreaLevel.COMMUNITY.value: (AreaLevel.COMMUNITY.zh, "communities"),
     "party": ("处置主体", "parties"),
 }
 #: What every document says of the formula and of whose numbers the rules are.
@@ -122,7 +123,8 @@ def ranking_table(board: Mapping[str, Any]) -> list[list[Any]]:
             [
                 r["rank"] if r["rank"] is not None else "未排名",
                 r["name"],
-                r["score"],
+                # nothing counted in the round: no score to compare (as on the board)
+                r["score"] if r["rank"] is not None else None,
                 STATUS_NAMES.get(r["status"], r["status"]),
                 moved.get("rank"),
                 movement_text(r),

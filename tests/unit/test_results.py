@@ -142,10 +142,13 @@ def test_the_pdf_and_html_show_the_result_in_chinese(store: Store, tmp_path: Pat
     text = "".join(page.extract_text() for page in PdfReader(path).pages)
     for shown in ("考核结果", "长征桥社区", "未排名", "达标", "上期未排名", "处置率"):
         assert shown in text, shown
+    # 小河社区 had no case: listed, not ranked, no score (not the 100 of empty terms)
+    assert "未排名\n小河社区\n—\n无数据" in text
     assert dark_pixels_at_top(path, tmp_path) > 50
     page = result_html(frozen)
     assert TITLE in page
     assert "2026-11-01 09:00" in page
+    assert "拱墅区各社区 · communities" in page
     # scores as scores: no "100.0", no "-0" for a deduction of nothing
     assert "满分 · Full marks：100</p>" in page
     assert ">-0<" not in page
