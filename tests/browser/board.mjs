@@ -1,7 +1,9 @@
 // The contest board (数字治理赛晾晒台) in a real browser: the public view on a 390×844
 // phone, signed out — streets, then communities, in Chinese and in English — and the
 // staff view of a district leader on a 1920×1080 wall screen, a row opened to its
-// points; the cockpit's header links to the board. Screenshots in SHOTS.
+// points; the cockpit's header links to the board. October's result is published (the
+// test publishes it before the pages open): both views say when, and the leader
+// downloads its PDF and their area's 周通报 and 月报. Screenshots in SHOTS.
 // Prints a JSON report; tests/unit/test_browser_board.py checks it.
 import { chromium } from "playwright-core";
 
@@ -11,7 +13,7 @@ const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 
 async function person(viewport) {
-  const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  const context = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
   const page = await context.newPage();
   page.on("pageerror", (e) => report.errors.push(e.message));
   page.on("request", (r) => {
@@ -43,8 +45,18 @@ function seen(page) {
       head: [...document.querySelectorAll("#table thead th")].map((th) => th.textContent),
       signin: !document.getElementById("signin").hidden,
       who: document.getElementById("who").hidden ? null : document.getElementById("who").textContent,
+      published: document.getElementById("published").hidden ? null : document.getElementById("published").textContent,
+      files: [...document.querySelectorAll("#docs a.file")].filter((a) => a.offsetParent).map((a) => [a.dataset.file, a.textContent]),
     };
   });
+}
+
+// a download's file name (as the browser takes it from Content-Disposition), saved
+async function download(page, kind) {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.click(`a[data-file="${kind}"]`)]);
+  const path = SHOTS + "/" + kind + "." + file.suggestedFilename().split(".").pop();
+  await file.saveAs(path);
+  return { name: file.suggestedFilename(), path };
 }
 
 async function rowsOf(page, n, level) {
@@ -57,6 +69,7 @@ try {
   const phone = await person({ width: 390, height: 844 });
   await phone.goto(new URL("/board", base).href);
   await rowsOf(phone, 2, "street");
+  await phone.waitForSelector("#published:not([hidden])");
   await phone.evaluate(() => document.fonts.ready);
   report.publicStreets = await seen(phone);
   await phone.click("#levels button:nth-child(2)");
@@ -79,6 +92,10 @@ try {
   report.cockpitLink = await wall.evaluate(() => document.querySelector('nav[data-pages] a[href="/board"]').innerText);
   await wall.goto(new URL("/board", base).href);
   await rowsOf(wall, 2, "street");
+  await wall.waitForSelector("#result-files:not([hidden]) a[data-file]");
+  report.staffStreets = await seen(wall);
+  report.downloads = {};
+  for (const kind of ["result-pdf", "result-xlsx", "week", "month"]) report.downloads[kind] = await download(wall, kind);
   await wall.click("#levels button:nth-child(2)");
   await rowsOf(wall, 3, "community");
   await wall.click("#table tbody tr.unit-row");
@@ -87,6 +104,18 @@ try {
   report.staff = await seen(wall);
   report.detail = await wall.evaluate(() => document.querySelector("#table tbody tr.detail").innerText);
   await wall.screenshot({ path: SHOTS + "/board-1920.png" });
+  // a staff phone: the result's and the area's files wrap inside 390 px
+  const pocket = await person({ width: 390, height: 844 });
+  await pocket.goto(new URL("/login?next=/board", base).href);
+  await pocket.fill("input[name=username]", USERNAME);
+  await pocket.fill("input[name=password]", PASSWORD);
+  await pocket.click("form#login button[type=submit]");
+  await pocket.waitForURL(/\/board$/, { waitUntil: "commit" });
+  await rowsOf(pocket, 2, "street");
+  await pocket.waitForSelector("#result-files:not([hidden]) a[data-file]");
+  await pocket.evaluate(() => document.fonts.ready);
+  report.staffPhone = await seen(pocket);
+  await pocket.screenshot({ path: SHOTS + "/board-phone-staff.png" });
   await wall.click("#logout");
   await wall.waitForFunction(() => !document.getElementById("signin").hidden && document.querySelector("#chart[data-drawn]"));
   report.signedOut = await seen(wall);

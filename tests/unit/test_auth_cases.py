@@ -698,6 +698,14 @@ NOT_AREA_SCOPED = {
     "/api/v1/public/board": "public 晾晒台: units' scores and ranks, never a person; no parties "
     "(test_assessment.py)",
     "/api/v1/public/trend": "public 晾晒台's trend: units only, as /api/v1/public/board",
+    "/api/v1/public/results/{period}": "public 晾晒 of a published result: units only, no "
+    "party level (test_results.py)",
+    "/api/v1/assessment/results": "which rounds are published: staff, no unit's figures "
+    "(test_results.py)",
+    "/api/v1/assessment/results/{period}": "a published result: the rows of the caller's "
+    "areas only, by the staff board's rule (test_results.py)",
+    "/api/v1/reports/{period}": "an area's report: its area in the caller's scope or 404, "
+    "handlers 403 (test_results.py tries each boundary)",
     "/api/v1/attachments": "upload by signed-in staff",
     "/api/v1/attachments/{ref}": "content-addressed: known only from a visible case",
     "/api/v1/status": "counts per street, no case or alert content",

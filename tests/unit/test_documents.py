@@ -53,6 +53,14 @@ def test_rates_read_as_percentages_and_hours_as_hours(tmp_path: Path) -> None:
     assert cell_text(0.5) == "50.0%"
     assert cell_text(3208.0, "hours") == "3,208.0"
     assert cell_text(None) == "—"
+    # a score: at most two decimals, never a percentage, no "59.0" nor "-0"
+    assert [cell_text(v, "points") for v in (35.56, 59.0, 100, -0.5, -0.0)] == [
+        "35.56",
+        "59",
+        "100",
+        "-0.5",
+        "0",
+    ]
     sheet = Sheet("标题", ["率", "小时"], [[0.25, 3208.0]], notes=["条件"], kinds={1: "hours"})
     buffer = io.BytesIO()
     write_xlsx(sheet, buffer)

@@ -41,6 +41,7 @@ from cityeye.api import (
     tasks,
 )
 from cityeye.api import clock as clock_api
+from cityeye.api import results as results_api
 from cityeye.api import standards as standards_api
 from cityeye.api.deps import Services
 from cityeye.api.hardening import BodyLimit, SecurityHeaders, content_security_policy
@@ -209,6 +210,7 @@ def create_app(
     app.include_router(attachments_api.router)
     app.include_router(meta.router)
     app.include_router(assessment_api.router)
+    app.include_router(results_api.router)
     app.include_router(pages.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for family, _status in STATUS:

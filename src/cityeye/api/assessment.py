@@ -115,7 +115,7 @@ def _scored(svc: Services, area: str | None, compute: Callable[[], T]) -> T:
         raise HTTPException(422, str(exc)) from None
 
 
-def _staff(
+def staff_view(
     user: User, svc: Services, level: str, area: str | None
 ) -> tuple[Scope, frozenset[str] | None]:
     """The staff views' caller: their scope and the units they may see (residents
@@ -147,7 +147,7 @@ def staff_board(
     """The board for staff: each unit's score, rank, terms (value, target, weight,
     points), deductions, red/yellow/green status and movement since the period before;
     only the units in the caller's areas, ranked among all the units inside ``area``."""
-    scope, shown = _staff(user, svc, level, area)
+    scope, shown = staff_view(user, svc, level, area)
     return _board(svc, level, _period(svc, scope, period), area, shown)
 
 
@@ -194,7 +194,7 @@ def staff_trend(
 ) -> dict[str, Any]:
     """Each unit's score and rank over the last ``rounds`` rounds up to ``period``
     (oldest first), with the same scope as the staff board."""
-    scope, shown = _staff(user, svc, level, area)
+    scope, shown = staff_view(user, svc, level, area)
     return _trend(svc, level, _period(svc, scope, period), rounds, area, shown)
 
 

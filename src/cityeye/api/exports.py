@@ -38,6 +38,7 @@ FORMAT = Query(alias="format", description="xlsx (Excel) or pdf")
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
 }
 CASE_HEADER = [
     "工单编号",
@@ -56,15 +57,22 @@ SORTS = {"opened": "最新立案在前", "due": "期限最近在前"}
 
 
 def file_response(sheet: Sheet, fmt: ExportFormat, stem: str) -> Response:
-    """The sheet as a download named ``stem.fmt`` (the Chinese name for browsers that
-    read ``filename*``, an ASCII one for the rest)."""
+    """The sheet as a download named ``stem.fmt``."""
     buffer = io.BytesIO()
     (write_xlsx if fmt == "xlsx" else write_pdf)(sheet, buffer)
+    return download(buffer.getvalue(), fmt, stem)
+
+
+def download(data: bytes, fmt: str, stem: str) -> Response:
+    """``data`` as a file named ``stem.fmt`` (the Chinese name for browsers that read
+    ``filename*``, an ASCII one for the rest); HTML opens in the browser, the others
+    are saved."""
+    how = "inline" if fmt == "html" else "attachment"
     disposition = (
-        f"attachment; filename=\"cityeye-export.{fmt}\"; filename*=UTF-8''{quote(f'{stem}.{fmt}')}"
+        f"{how}; filename=\"cityeye-export.{fmt}\"; filename*=UTF-8''{quote(f'{stem}.{fmt}')}"
     )
     return Response(
-        buffer.getvalue(),
+        data,
         media_type=MEDIA[fmt],
         headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )

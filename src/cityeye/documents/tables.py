@@ -19,8 +19,10 @@ from zoneinfo import ZoneInfo
 from cityeye.documents.font import pdf_font
 
 #: How a column's cells read: ``auto``: a float is a rate (``12.5%``), anything else as
-#: it is; ``hours``: a number of hours (``3,208.0``, never a percentage); ``text``.
-Kind = Literal["auto", "hours", "text"]
+#: it is; ``hours``: a number of hours (``3,208.0``, never a percentage); ``points``: a
+#: score to two decimals at most (``35.56``, ``59``, never ``59.0`` nor a percentage);
+#: ``text``.
+Kind = Literal["auto", "hours", "points", "text"]
 Target = Path | IO[bytes]
 
 
@@ -48,6 +50,8 @@ def cell_text(value: Any, kind: Kind = "auto") -> str:
         return "—"
     if kind == "hours" and isinstance(value, int | float):
         return f"{value:,.1f}"
+    if kind == "points" and isinstance(value, int | float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"
     if kind == "auto" and isinstance(value, float):
         return f"{value:.1%}"
     return str(value)

@@ -4,9 +4,13 @@
 // communities (parties for staff): a bar chart of the scores coloured by status, and a
 // table of rank, score, movement and each KPI term; a row opens its breakdown (value,
 // target, weight, points; deductions). Chinese first; the 中/EN button redraws.
+// When the round in view has a published result (月考核, frozen at publication:
+// /api/v1/assessment/results/{period}, public /api/v1/public/results/{period}), a line
+// says when it was published; staff download its document (PDF, Excel) there, and a
+// dispatcher, leader or admin their area's 周通报 and 月报 (/api/v1/reports/{period}).
 "use strict";
 (function () {
-  const { request, el, lang, names } = window.cityeye;
+  const { request, el, lang, names, clock, time } = window.cityeye;
   const pick = lang.pick;
   const $ = (id) => document.getElementById(id);
 
@@ -19,7 +23,7 @@
   const COLOURS = { green: "#2ecc71", yellow: "#f5b041", red: "#e74c3c", none: "#7f8c8d" };
   const KINDS = { month: 12, quarter: 8, year: 5 }; // how many rounds the picker offers
 
-  const state = { staff: false, level: "street", kind: "month", period: "", area: "", data: null, streets: [], open: new Set() };
+  const state = { staff: false, me: null, published: null, level: "street", kind: "month", period: "", area: "", data: null, streets: [], open: new Set() };
   let chart = null;
   let trendChart = null;
   const TREND_LINES = 10; // more units than this: the five first and five last of the round
@@ -90,6 +94,80 @@
     if (state.level === "street") state.streets = state.data.rows.map((row) => [row.unit, row.name]);
     draw();
     loadTrend(params);
+    loadPublished(state.data);
+  }
+
+  // ------------------------------------------------------------------ 月考核
+  // whether the round in view has a published result (404: not yet), and when
+  async function loadPublished(data) {
+    const path = (state.staff ? "/api/v1/assessment/results/" : "/api/v1/public/results/") +
+      encodeURIComponent(data.period.label) + "?" + new URLSearchParams({ level: data.level });
+    let found = null;
+    try {
+      const r = await request(path);
+      if (r.ok) found = await r.json();
+      await clock.ready; // the district's time zone, for the time it was published
+    } catch (e) {
+      // offline: say nothing of a result
+    }
+    if (state.data !== data) return; // another round is in view by now
+    state.published = found ? { label: data.period.label, level: data.level, at: found.published_at } : null;
+    drawDocs();
+  }
+
+  // the ISO week (2026-W44) of a day ("2026-10-31"): the week's Thursday's year
+  function isoWeek(day) {
+    const [y, m, d] = day.split("-").map(Number);
+    const t = new Date(Date.UTC(y, m - 1, d));
+    t.setUTCDate(t.getUTCDate() - ((t.getUTCDay() + 6) % 7) + 3);
+    const jan4 = new Date(Date.UTC(t.getUTCFullYear(), 0, 4));
+    const week = 1 + Math.round(((t - jan4) / 86400000 - 3 + ((jan4.getUTCDay() + 6) % 7)) / 7);
+    return t.getUTCFullYear() + "-W" + String(week).padStart(2, "0");
+  }
+
+  function fileLink(href, text, kind) {
+    const a = el("a", text, "file");
+    a.href = href;
+    a.setAttribute("download", "");
+    a.dataset.file = kind; // what it is (tests click it)
+    return a;
+  }
+
+  function drawDocs() {
+    const data = state.data;
+    const done = state.published;
+    const shown = done && data && done.label === data.period.label && done.level === data.level;
+    const when = shown ? time.day(done.at) + " " + time.hm(done.at) : "";
+    $("published").textContent = shown ? pick("已发布 " + when, "Published " + when) : "";
+    $("published").hidden = !shown;
+    const files = $("result-files");
+    files.hidden = !(shown && state.staff);
+    if (shown && state.staff) {
+      const base = "/api/v1/assessment/results/" + encodeURIComponent(done.label) + "?level=" + done.level + "&format=";
+      files.replaceChildren(
+        el("span", pick("考核结果：", "Result: "), "muted"),
+        fileLink(base + "pdf", "PDF", "result-pdf"),
+        fileLink(base + "xlsx", pick("表格", "Excel"), "result-xlsx"),
+      );
+    }
+    // an area's bulletin of the latest week of the round in view, and its month's report
+    const me = state.me;
+    const reports = $("report-files");
+    const mayReport = me && data && (me.role === "admin" || ((me.role === "dispatcher" || me.role === "leader") && me.areas.length > 0));
+    reports.hidden = !mayReport;
+    if (mayReport) {
+      const today = time.day();
+      const day = today < data.period.last ? today : data.period.last;
+      const week = isoWeek(day);
+      const month = day.slice(0, 7);
+      const [wy, wn] = week.split("-W");
+      reports.replaceChildren(
+        el("span", pick("本辖区：", "My area: "), "muted"),
+        fileLink("/api/v1/reports/" + week + "?format=pdf", pick(wy + " 年第 " + Number(wn) + " 周周通报", "Bulletin " + week), "week"),
+        fileLink("/api/v1/reports/" + month + "?format=pdf", pick(roundName(month) + "月报", "Report " + month), "month"),
+      );
+    }
+    $("docs").hidden = files.hidden && reports.hidden && $("published").hidden;
   }
 
   // each unit's score over the last six rounds (the same scope and period)
@@ -373,6 +451,7 @@
     $("view").textContent = where + " · " + (state.staff ? pick("工作人员版", "staff view") : pick("公众版", "public view"));
     drawTable(data);
     drawChart(data);
+    drawDocs();
   }
 
   // ------------------------------------------------------------------ wiring
@@ -411,6 +490,7 @@
       if (r.ok) {
         const me = await r.json();
         state.staff = me.role !== "resident";
+        state.me = state.staff ? me : null;
         $("who").textContent = me.display_name;
         $("who").hidden = $("logout").hidden = false;
       }
