@@ -429,3 +429,98 @@ def test_cityeye_assess_runs_what_is_due_once_and_says_so(office: Office, tmp_pa
     bad = runner.invoke(cli, ["assess", "--db", db, "--job", "bulletin", "--period", "2026-10"])
     assert bad.exit_code == 2
     assert "not an ISO week" in bad.output
+
+
+# ---------------------------------------------------------------------- 月考核
+def test_the_rounds_result_is_published_once_and_each_reader_hears_their_units_place(
+    office: Office,
+) -> None:
+    from cityeye.store.results import get_result
+
+    world = office.store.load_world()
+    assert world is not None
+    rules = default_rules()
+    first = datetime(2026, 11, 1, 9, 0, tzinfo=CST)
+    assert {d.job: d.period for d in due(rules, first, world.timezone)}[Job.RESULT] == "2026-10"
+    outcome = run(office.store, world, rules, asked(Job.RESULT, "2026-10", rules), first)
+    assert outcome.ran
+    assert outcome.summary["boards"] == 2  # streets and communities, as the rules rank
+    streets = get_result(office.store, "2026-10", "street")
+    communities = get_result(office.store, "2026-10", "community")
+    assert streets is not None
+    assert communities is not None
+    rows = office.desk_rows("result")
+    assert set(rows) == {"cz", "xh", "street_boss"}
+    boss = rows["street_boss"]["payload"]
+    assert boss["title"] == "数字治理赛2026年10月考核结果已发布"
+    assert boss["url"] == "/board?period=2026-10"
+    (street,) = streets["rows"]
+    assert boss["text"] == f"小河街道：第 1 名（共 1 个），得分 {street['score']:g}。"
+    # each community's reader hears their own community's place, not the street's
+    cz_row = next(r for r in communities["rows"] if r["unit"] == "330105001001")
+    ranked = sum(1 for r in communities["rows"] if r["rank"] is not None)
+    assert rows["cz"]["payload"]["text"].startswith(
+        f"长征桥社区：第 {cz_row['rank']} 名（共 {ranked} 个）"
+    )
+    # asked again: nothing new is published or told
+    again = run(office.store, world, rules, asked(Job.RESULT, "2026-10", rules), first)
+    assert not again.ran
+    assert len(office.desk_rows("result")) == 3
+
+
+def test_a_round_not_over_is_not_published_and_is_tried_again_later(
+    office: Office, tmp_path: Path
+) -> None:
+    db = office.store.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    early = runner.invoke(
+        cli,
+        [
+            "assess",
+            "--db",
+            db,
+            "--at",
+            "2026-10-20T10:00:00+08:00",
+            "--job",
+            "result",
+            "--period",
+            "2026-10",
+        ],
+    )
+    assert early.exit_code == 1
+    assert "2026-10 has not ended yet" in early.output
+    out = tmp_path / "docs"
+    later = runner.invoke(
+        cli,
+        [
+            "assess",
+            "--db",
+            db,
+            "--at",
+            "2026-11-02T10:00:00+08:00",
+            "--job",
+            "result",
+            "--job",
+            "bulletin",
+            "--out",
+            str(out),
+        ],
+    )
+    assert later.exit_code == 0, later.output
+    assert "result 2026-10: boards 2" in later.output
+    assert "bulletin 2026-W44: people 3" in later.output
+    written = sorted(p.name for p in out.iterdir())
+    assert "考核结果-2026-10-street.pdf" in written
+    assert "考核结果-2026-10-community.xlsx" in written
+    assert "周通报-2026-W44-小河街道.pdf" in written
+    assert "周通报-2026-W44-长征桥社区.xlsx" in written
+
+
+def test_a_round_with_nothing_counted_publishes_no_result(office: Office) -> None:
+    world = office.store.load_world()
+    assert world is not None
+    rules = default_rules()
+    outcome = run(office.store, world, rules, asked(Job.RESULT, "2026-09", rules), local(5, 9))
+    assert outcome.ran
+    assert outcome.summary == {"boards": 0, "people": 0, "rows": 0}
+    assert office.desk_rows("result") == {}

@@ -190,8 +190,14 @@ def assess(
             )
         except FieldError as exc:
             raise typer.BadParameter(exc.reason, param_hint=f"--{exc.field}") from None
+        failed = False
         for item in wanted:
-            outcome = run(store, world, rules, item, now)
+            try:
+                outcome = run(store, world, rules, item, now)
+            except FieldError as exc:  # a round not over yet; the other jobs go on
+                err.print(f"[red]✗ {item.job.value} {item.period}: {exc}[/red]", highlight=False)
+                failed = True
+                continue
             out.print(outcome.line(), markup=False, highlight=False)
             if out_dir is not None:
                 _documents(store, world, item, out_dir)
@@ -199,6 +205,8 @@ def assess(
             _send(store, config)
     finally:
         store.close()
+    if failed:
+        raise typer.Exit(1)
 
 
 def _documents(store: Store, world: World, item: Due, out_dir: Path) -> None:

@@ -42,8 +42,10 @@ from cityeye.domain import FieldError, Severity, World
 from cityeye.domain.users import User, UserRole
 from cityeye.live.clock import Clock
 from cityeye.routine.reminders import reminders
+from cityeye.routine.results import publish_round
 from cityeye.store.outbox import tell
 from cityeye.store.repo import Store
+from cityeye.store.results import get_result
 from cityeye.store.routine import claim_run, finish_run, release_run
 from cityeye.store.users import list_users
 
@@ -230,18 +232,17 @@ def _bulletin(store: Store, world: World, wanted: Due, now: datetime) -> dict[st
 
 
 def _result(store: Store, world: World, rules: Rules, wanted: Due, now: datetime) -> dict[str, Any]:
-    from cityeye.routine.results import publish_round
-
     period = parse_period(wanted.period)
-    boards = publish_round(store, world, rules, period, now)
+    published = publish_round(store, world, rules, period, now)
+    boards = [get_result(store, p.period, p.level, p.area) for p in published]
     places: dict[str, tuple[str, Any, Any, int]] = {}  # unit → (name, rank, score, of)
-    for board in boards:
+    for board in filter(None, boards):
         ranked = sum(1 for row in board["rows"] if row["rank"] is not None)
         for row in board["rows"]:
             places[row["unit"]] = (row["name"], row["rank"], row["score"], ranked)
     label = _round_label(period)
     notices: list[Notice] = []
-    for user in _readers(store):
+    for user in _readers(store) if published else ():
         code = _home(user, world)
         unit = next((a.code for a in world.ancestors(code) if a.code in places), None)
         if unit is not None:
@@ -268,7 +269,7 @@ def _result(store: Store, world: World, rules: Rules, wanted: Due, now: datetime
             )
         )
     rows = tell(store, notices, world, now)
-    return {"boards": len(boards), "people": len(notices), "rows": rows}
+    return {"boards": len(published), "people": len(notices), "rows": rows}
 
 
 def _round_label(period: Period) -> str:

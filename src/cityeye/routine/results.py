@@ -35,8 +35,9 @@ def publish_round(
     modules: Mapping[str, Collection[str]] | None = None,
 ) -> list[Published]:
     """Freeze the district-wide board of each level in ``rules.ranks`` for ``period``
-    (idempotent: a level already published keeps its result) and return the round's
-    published results, one per level; those published by this call have
+    (idempotent: a level already published keeps its result; a level where no unit is
+    ranked — nothing counted, e.g. a round before the platform ran — is not published)
+    and return the round's published results, one per level; those published by this call have
     ``published_at == now``. ``modules``: each module's scenarios, for a term about one
     module (default: the built-in catalogue's).
 
@@ -47,6 +48,8 @@ def publish_round(
     source = KpiSource(store, world, modules or module_scenarios(load_catalogue()))
     for level in rules.ranks:
         found = board(rules, source, world, level, period)
+        if not any(score.rank is not None for score in found.rows):
+            continue  # no unit had anything counted: a round before the platform ran
         publish_result(
             store,
             period=period.label,
