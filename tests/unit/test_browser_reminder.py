@@ -68,7 +68,7 @@ def test_the_mornings_reminder_is_on_the_desk_once_and_opens_the_overdue_cases(
         "desk_reminder.mjs",
         users={"zhang": ("--role", "handler", "--party", "P-GW1", "--name", "张网格员")},
         password=PASSWORD,
-        serve=("--assessment", str(rules)),
+        serve=("--routine", "--assessment", str(rules)),
         env={"USERNAME": "zhang"},
         prepare=lambda db: (prepare(db), db_url.append(db)),  # type: ignore[func-returns-value]
         before=lambda _: written(db_url[0]),

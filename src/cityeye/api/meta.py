@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from cityeye.assessment.scoring import Standing
 from cityeye.cases.lifecycle import Action, Note, Record
 from cityeye.cases.outbox import NoticeKind
 from cityeye.cases.standards import Mark
@@ -61,6 +62,7 @@ GROUPS: dict[str, type[Labelled]] = {
     "suggestion_channels": Channel,
     "place_kinds": PlaceKind,
     "standard_marks": Mark,  # the moments a response standard's steps are measured to
+    "standings": Standing,  # the contest board's colours (达标 / 接近目标 / 未达标)
 }
 
 

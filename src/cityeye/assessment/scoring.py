@@ -30,11 +30,23 @@ from typing import Any, Protocol
 
 from cityeye.assessment.rules import CountItem, KpiTerm, Rules
 from cityeye.domain import AreaLevel, FieldError, World
+from cityeye.domain.labels import Labelled
+
+
+class Standing(Labelled):
+    """A term's or a unit's colour against its targets, with its names: one place for
+    the board page (``/api/v1/meta`` ``standings``), the report and the result."""
+
+    RED = "red", "未达标", "Below target"
+    YELLOW = "yellow", "接近目标", "Near target"
+    GREEN = "green", "达标", "On target"
+    NONE = "none", "无数据", "No data"
+
 
 #: Worst first: the colour a unit shows is the worst of its terms'.
-STATUSES = ("red", "yellow", "green", "none")
-#: Each status as the Chinese documents print it (the board page says the same).
-STATUS_NAMES = {"green": "达标", "yellow": "接近目标", "red": "未达标", "none": "无数据"}
+STATUSES = tuple(s.value for s in Standing)
+#: Each status as the Chinese documents print it.
+STATUS_NAMES = {s.value: s.zh for s in Standing}
 
 
 class Counters(Protocol):

@@ -14,12 +14,8 @@
   const pick = lang.pick;
   const $ = (id) => document.getElementById(id);
 
-  const STATUS = {
-    green: ["达标", "On target"],
-    yellow: ["接近目标", "Near target"],
-    red: ["未达标", "Below target"],
-    none: ["无数据", "No data"],
-  };
+  // the colours' names come from /api/v1/meta (standings), as the documents print them
+  const STATUSES = ["green", "yellow", "red", "none"]; // the legend's order
   const COLOURS = { green: "#2ecc71", yellow: "#f5b041", red: "#e74c3c", none: "#7f8c8d" };
   const KINDS = { month: 12, quarter: 8, year: 5 }; // how many rounds the picker offers
 
@@ -250,7 +246,7 @@
   }
 
   function status(s) {
-    const b = el("span", pick(STATUS[s][0], STATUS[s][1]), "status " + s);
+    const b = el("span", pick(names.zh("standings", s), names.en("standings", s)), "status " + s);
     return b;
   }
 
@@ -309,7 +305,7 @@
     }
     $("table").tBodies[0].replaceChildren(...body);
     $("legend").replaceChildren(
-      ...Object.keys(STATUS).map((s) => status(s)),
+      ...STATUSES.map((s) => status(s)),
       el("span", pick(
         "黄色：低于目标不超过 " + pct(data.contest.yellow_within) + "。点一行看得分明细。",
         "Yellow: under target by at most " + pct(data.contest.yellow_within) + ". Click a row for its points.",
