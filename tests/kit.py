@@ -47,6 +47,17 @@ T0 = datetime(2026, 10, 1, 10, 0, tzinfo=CST)
 _ids = count(1)
 
 
+class SetClock:
+    """The service's "now" (a :class:`cityeye.live.clock.Clock`), set by the test
+    (``clock.at = …``) instead of waited for."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 

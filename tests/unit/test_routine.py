@@ -37,12 +37,12 @@ from cityeye.cli import app as cli
 from cityeye.domain import Case, CaseOrigin, CaseState, Severity
 from cityeye.live.pipeline import LivePipeline
 from cityeye.notifiers import NotifyConfig, OutboxSender, Webhook
-from cityeye.routine.jobs import Due, Job, Routine, asked, due, run
+from cityeye.routine.jobs import Due, Job, Outcome, Routine, asked, due, run
 from cityeye.routine.reminders import reminders
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows
 from cityeye.world import load_world
-from kit import CST, Receiver
+from kit import CST, Receiver, SetClock
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -73,14 +73,6 @@ CASES = [
 ]
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @dataclass
 class Office:
     store: Store
@@ -89,6 +81,13 @@ class Office:
     @property
     def names(self) -> dict[str, str]:
         return {v: k for k, v in self.ids.items()}
+
+    def run(self, job: Job, period: str, now: datetime) -> Outcome:
+        """Ask for ``job``'s ``period`` at ``now``, under the packaged rules."""
+        world = self.store.load_world()
+        assert world is not None
+        rules = default_rules()
+        return run(self.store, world, rules, asked(job, period, rules), now)
 
     def desk_rows(self, kind: str) -> dict[str, dict[str, Any]]:
         """Username → the payload of their desk notification of ``kind``."""
@@ -199,15 +198,7 @@ def test_a_period_asked_for_by_hand_must_be_the_jobs_kind() -> None:
 def test_the_daily_reminder_tells_each_handler_and_dispatcher_what_is_theirs(
     office: Office,
 ) -> None:
-    world = office.store.load_world()
-    assert world is not None
-    outcome = run(
-        office.store,
-        world,
-        default_rules(),
-        asked(Job.REMINDER, "2026-10-05", default_rules()),
-        MORNING,
-    )
+    outcome = office.run(Job.REMINDER, "2026-10-05", MORNING)
     assert outcome.ran
     got = {name: row["payload"]["text"] for name, row in office.desk_rows("reminder").items()}
     # hand-counted from the table in the module's docstring
@@ -247,12 +238,13 @@ def test_each_job_runs_once_per_period_however_often_it_is_asked(office: Office)
     assert "already done" in again.line()
     assert len(office.desk_rows("reminder")) == 5
     # a scheduler in serve and cron both asking: still one reminder each
-    routine = Routine(office.store, rules, Clock(MORNING + timedelta(hours=2)), say=lambda _: None)
+    later = SetClock(MORNING + timedelta(hours=2))
+    routine = Routine(office.store, rules, later, say=lambda _: None)
     ran = routine.run_once()
     assert Job.REMINDER not in {o.due.job for o in ran if o.ran}
     assert len([r for r in notification_rows(office.store) if r["kind"] == "reminder"]) == 5
     # the next day is a new period
-    routine.clock = Clock(MORNING + timedelta(days=1))
+    later.at = MORNING + timedelta(days=1)
     assert Job.REMINDER in {o.due.job for o in routine.run_once() if o.ran}
 
 
@@ -293,7 +285,7 @@ def test_the_reminder_reaches_the_desk_of_its_reader_only(office: Office, tmp_pa
         office.store,
         LivePipeline(office.store, lateness_s=0),
         wall_clock=False,
-        clock=Clock(MORNING),
+        clock=SetClock(MORNING),
     )
     with TestClient(app) as client:
 
@@ -392,15 +384,7 @@ def test_overdue_supervision_tasks_are_in_the_units_reminder(office: Office) -> 
 def test_the_weekly_bulletin_tells_leaders_and_dispatchers_where_their_areas_bulletin_is(
     office: Office,
 ) -> None:
-    world = office.store.load_world()
-    assert world is not None
-    outcome = run(
-        office.store,
-        world,
-        default_rules(),
-        asked(Job.BULLETIN, "2026-W40", default_rules()),
-        MORNING,
-    )
+    outcome = office.run(Job.BULLETIN, "2026-W40", MORNING)
     assert outcome.ran
     rows = office.desk_rows("bulletin")
     assert set(rows) == {"cz", "xh", "street_boss"}  # handlers get the reminder, not this

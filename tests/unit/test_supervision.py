@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store.outbox import notification_rows
 from cityeye.world import load_world
-from kit import at, ev
+from kit import SetClock, at, ev
 from pdfcheck import dark_pixels_at_top, unembedded_fonts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -49,21 +49,11 @@ USERS: dict[str, dict[str, Any]] = {
 CZ, XH = "330105001001", "330105001002"
 
 
-class Clock:
-    """The service's "now", moved by the test (no sleeping)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @dataclass
 class Desk:
     client: TestClient
     store: Store
-    clock: Clock
+    clock: SetClock
     cases: dict[str, str]  # grid → case id
     ids: dict[str, str]  # username → user id
 
@@ -115,7 +105,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     pipeline = LivePipeline(store, lateness_s=0)
     pipeline.ingest([report(1, "G0001"), report(2, "G0003")])
     cases = {c.area or "": c.id for c in store.load_cases()}
-    clock = Clock(at(60))
+    clock = SetClock(at(60))
     app = create_app(store, pipeline, wall_clock=False, clock=clock)
     with TestClient(app) as client:
         yield Desk(client, store, clock, cases, ids)
