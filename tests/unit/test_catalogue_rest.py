@@ -1277,9 +1277,17 @@ def render_row(s: LoadedScenario) -> str:
         trig = render_trigger(up.trigger.model_dump(by_alias=True, exclude_none=True))
         severity += f"; → {up.severity.value}: {trig}"
         severity += " (counted within the alert)" if up.scope == "alert" else ""
+    if c.record_only:
+        listed = ", ".join(level.value for level in c.record_only)
+        severity += f"; 仅记录不派单 record only: {listed}"
     dump = c.resolve.model_dump(by_alias=True, exclude_none=True)
     resolve = "处置结案 handled case" if dump["type"] == "case" else render_trigger(dump)
-    route = f"{c.route.value} {_ROUTE_ZH[c.route.value]}" + (f" (SLA {c.sla})" if c.sla else "")
+    route = f"{c.route.value} {_ROUTE_ZH[c.route.value]}"
+    own = c.own_sla()
+    if own is not None:
+        route += " (SLA " + ", ".join(f"{stage} {_dur(s)}" for stage, s in own.items()) + ")"
+    elif c.sla:
+        route += f" (SLA {c.sla})"
     cells = [f"`{c.id}`", c.name.zh, ", ".join(f"`{r}`" for r in c.reads), key, fires]
     cells += [severity, resolve, route]
     return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"

@@ -38,7 +38,7 @@ def _rng(seed: int, *parts: str) -> random.Random:
 
 def _cases(events: list[dict[str, Any]], world: World) -> list[Case]:
     scenarios = load_catalogue()
-    book = CaseBook(world, {s.id: s.config.route for s in scenarios})
+    book = CaseBook.for_scenarios(world, scenarios)
 
     def on_alert(change: AlertChange) -> None:
         book.on_alert(change.kind, change.alert, change.at)
