@@ -709,6 +709,30 @@ SPECS = [
         resolves=20,
         gap=60,
     ),
+    Spec(
+        "elevator.fault",
+        "EL2",
+        fire=lambda t: [ev("elevator.fault", t, device="EL2", code="door")],
+        opens=0,
+        severity="medium",
+        near={
+            "cleared only": [ev("elevator.fault_cleared", 0, device="EL2")],
+            "e-bikes and uncivil use are counted, not faults": [
+                ev("elevator.ebike_detected", 0, device="EL2"),
+                ev("elevator.incivility_detected", 1, device="EL2", label="door_kicked"),
+            ],
+        },
+        edges=[
+            edge(
+                "a second warning joins the open alert",
+                [ev("elevator.fault", 0, device="EL2"), ev("elevator.fault", 300, device="EL2")],
+                ("EL2", "medium", 0, None),
+            ),
+        ],
+        clear=lambda t: [ev("elevator.fault_cleared", t + 30, device="EL2")],
+        resolves=30,
+        gap=60,
+    ),
     # ------------------------------------------------------------ 市场监管
     Spec(
         "kitchen.violation",
