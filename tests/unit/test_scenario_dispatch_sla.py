@@ -180,3 +180,16 @@ def test_a_trapped_lift_gets_30_minutes_to_arrive() -> None:
     assert book.limits(case)[Severity.CRITICAL][Stage.ARRIVE] == 30 * 60
     book.act(case, Action.ACCEPT, Actor("PM1", Role.HANDLER), at(1))
     assert book.tracking[case.id].deadline == at(30)
+
+
+def test_a_snapshot_keeps_a_recorded_alert_and_an_older_one_still_loads() -> None:
+    """A restart between the record-only alert and its upgrade still opens the case;
+    a book snapshot from before record_only (no recorded alerts in it) loads."""
+    only = {"elevator.ebike": [Severity.MEDIUM]}
+    book = CaseBook(world(), ROUTES, record_only=only)
+    book.on_alert("opened", lift_alert(Severity.MEDIUM), at(0))
+    restarted = CaseBook(world(), ROUTES, record_only=only)
+    restarted.load_state(book.state())
+    assert restarted.on_alert("updated", lift_alert(Severity.HIGH), at(20)) is not None
+    old = {k: v for k, v in CaseBook(world(), ROUTES).state().items() if k != "_recorded"}
+    CaseBook(world(), ROUTES).load_state(old)

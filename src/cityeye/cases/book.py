@@ -145,9 +145,7 @@ class CaseBook:
             {s.id: s.config.route for s in scenarios},
             names={s.id: s.config.name.zh for s in scenarios},
             record_only={s.id: s.config.record_only for s in scenarios},
-            scenario_sla={
-                s.id: own for s in scenarios if (own := s.config.own_sla()) is not None
-            },
+            scenario_sla={s.id: own for s in scenarios if (own := s.config.own_sla()) is not None},
             **options,
         )
 

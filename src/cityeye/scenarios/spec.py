@@ -137,8 +137,7 @@ def _sla(value: Any) -> Any:
     for (a, sa), (b, sb) in pairwise(limits.items()):
         if sb < sa:
             raise ValueError(
-                f"{b} ({sb:g} s) is due before {a} ({sa:g} s); a later stage cannot be "
-                "due earlier"
+                f"{b} ({sb:g} s) is due before {a} ({sa:g} s); a later stage cannot be due earlier"
             )
     return limits
 
