@@ -716,7 +716,6 @@ SPECS = [
         opens=0,
         severity="medium",
         near={
-            "cleared only": [ev("elevator.fault_cleared", 0, device="EL2")],
             "e-bikes and uncivil use are counted, not faults": [
                 ev("elevator.ebike_detected", 0, device="EL2"),
                 ev("elevator.incivility_detected", 1, device="EL2", label="door_kicked"),
@@ -729,7 +728,7 @@ SPECS = [
                 ("EL2", "medium", 0, None),
             ),
         ],
-        clear=lambda t: [ev("elevator.fault_cleared", t + 30, device="EL2")],
+        clear=lambda t: [Handle(t + 30, "EL2")],
         resolves=30,
         gap=60,
     ),

@@ -45,7 +45,6 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("elevator.trapped", "电梯困人", "people trapped in lift", ("persons",)),
         KindInfo("elevator.released", "电梯困人解除", "trapped people released"),
         KindInfo("elevator.fault", "电梯故障预警", "lift fault warning", ("code",)),
-        KindInfo("elevator.fault_cleared", "电梯故障恢复", "lift fault cleared", ("code",)),
         KindInfo(
             "elevator.incivility_detected",
             "不文明乘梯识别",
@@ -171,7 +170,6 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
                 "elevator.trapped",
                 "elevator.released",
                 "elevator.fault",
-                "elevator.fault_cleared",
                 "elevator.incivility_detected",
             ),
         ),
