@@ -84,12 +84,8 @@ class Analysis:
         """``early``: decide on arrival what is certain (a live service, where someone
         waits for the alert; see :class:`~cityeye.scenarios.Engine`)."""
         self.world = world
-        self.book = CaseBook(
-            world,
-            {s.id: s.config.route for s in scenarios},
-            notifier=notifier,
-            id_prefix=case_prefix,
-            names={s.id: s.config.name.zh for s in scenarios},
+        self.book = CaseBook.for_scenarios(
+            world, scenarios, notifier=notifier, id_prefix=case_prefix
         )
         self.engine = Engine(
             scenarios,

@@ -31,6 +31,8 @@ from cityeye.cases.lifecycle import Note, actor_name
 from cityeye.cases.standards import attainment, standards_for
 from cityeye.documents import Pdf, cell_text, local_time, xlsx_rows
 from cityeye.domain import Area, AreaLevel, Case, FieldError, World
+from cityeye.domain.detections import LIFT_TALLIES, TallyBy, tally, totals
+from cityeye.domain.users import below
 from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.store.users import display_names
@@ -81,6 +83,8 @@ class MonthlyReport:
     #: round's board (see :func:`ranking_rows`); empty where the area is not ranked.
     ranking_round: str = ""
     ranking: list[dict[str, Any]] = field(default_factory=list)
+    #: The lifts' counts, not dispatched (see :func:`lift_rows`).
+    lifts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -207,7 +211,28 @@ def build_report(
         kind,
         supervised_rows(store, world, cases, names, start, end),
         *ranking_rows(store, world, area, start, end, rules or default_rules()),
+        lift_rows(store, world, area, start, end),
     )
+
+
+def lift_rows(
+    store: Store, world: World, area: Area, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The lifts' three counts in the area over ``[start, end)``, in the seed's words
+    (阻止电动车上楼 N 次, 劝阻不文明乘梯 N 次, 电梯故障预警 N 次; seed 000:120, 128):
+    counted from the stored events, as nobody is sent to them."""
+    rows = store.detection_rows([t.kind for t in LIFT_TALLIES], start, end)
+    groups = tally(world, rows, TallyBy.COMMUNITY, set(below(world, [area.code])))
+    counted = totals(groups)
+    return [{"name": t.zh, "name_en": t.en, "n": counted[t.kind]} for t in LIFT_TALLIES]
+
+
+def lift_table(report: MonthlyReport) -> list[list[Any]]:
+    """The lifts' counts, header first, as every format shows it."""
+    return [
+        ["项目 item", "次数 times"],
+        *([f"{r['name']} · {r['name_en']}", r["n"]] for r in report.lifts),
+    ]
 
 
 def ranking_rows(
@@ -414,6 +439,8 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
     if report.ranking:
         head, *rows = ranking_table(report)
         xlsx_rows(book.create_sheet("排名 Ranking"), head, rows, kinds={2: "hours"})
+    head, *rows = lift_table(report)
+    xlsx_rows(book.create_sheet("电梯 Lifts"), head, rows)
     book.save(path)
 
 
@@ -489,6 +516,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         "supervised": "督办与催办 · Supervision and urging",
         "ranking": f"排名 · Ranking（{report.ranking_round}）",
         "no_supervised": "本期无督办、催办 · none in the period",
+        "lifts": "电梯安全（计数，不派单）· Lifts (counted, not dispatched)",
     }
     tables: tuple[list[list[Any]], ...] = (
         kpi_rows,
@@ -498,6 +526,7 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
         overdue_rows,
         supervised_table(report),
         ranking_table(report),
+        lift_table(report),
     )
     pdf = Pdf.covering(
         [
@@ -547,6 +576,8 @@ def write_pdf(report: MonthlyReport, path: Path) -> None:
     story += [
         pdf.para(headings["scenarios"], "heading"),
         pdf.table(scenario_table(report)),
+        pdf.para(headings["lifts"], "heading"),
+        pdf.table(lift_table(report)),
     ]
     if report.standards:
         story += [pdf.para(headings["standards"], "heading"), pdf.table(standards_table(report))]

@@ -25,6 +25,7 @@ from cityeye.cases.lifecycle import Role, moves
 from cityeye.demo.users import demo_users
 from cityeye.domain import CaseState, FieldError
 from cityeye.live.pipeline import LivePipeline
+from cityeye.scenarios import load_catalogue
 from cityeye.store import Store
 from cityeye.world import load_world
 from kit import at, photo
@@ -400,7 +401,7 @@ def test_the_map_and_the_rules_are_the_same_for_everyone(
     assert any(a["boundary"] for a in areas)
     assert {p["id"] for p in client.get("/api/v1/parties", headers=auth).json()} >= {"P-GW1"}
     scenarios = client.get("/api/v1/scenarios", headers=auth).json()
-    assert len(scenarios) == 40
+    assert len(scenarios) == len(load_catalogue())
     root = bearer(client, "root")
     district = client.get(
         "/api/v1/kpis", params={"first": "2026-10-01", "last": "2026-10-01"}, headers=root
@@ -617,6 +618,7 @@ AREA_PARAM = {
     "/api/v1/kpis/breakdown": {"by": "grid"},
     "/api/v1/kpis/breakdown/export": {"by": "grid"},
     "/api/v1/kpis/trend": {},
+    "/api/v1/detections": {},
     "/api/v1/map/layers": {},
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},

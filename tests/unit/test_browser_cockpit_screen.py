@@ -44,7 +44,7 @@ RAISES = [
     ("CAM2", "camera.detection", {"label": "fire_lane_blocked", "score": 0.9}),
     ("MH1", "manhole.displaced", {}),
     ("WL1", "water.level", {"cm": 22}),
-    ("EL1", "elevator.ebike_detected", {}),
+    ("EL1", "elevator.fault", {"code": "door"}),  # an e-bike block is counted, no case
     ("TL1", "structure.tilt", {"degrees": 1.5}),
     ("GD1", "gas.alarm", {}),
     ("PM1", "meter.reading", {"current_a": 30}),

@@ -709,6 +709,29 @@ SPECS = [
         resolves=20,
         gap=60,
     ),
+    Spec(
+        "elevator.fault",
+        "EL2",
+        fire=lambda t: [ev("elevator.fault", t, device="EL2", code="door")],
+        opens=0,
+        severity="medium",
+        near={
+            "e-bikes and uncivil use are counted, not faults": [
+                ev("elevator.ebike_detected", 0, device="EL2"),
+                ev("elevator.incivility_detected", 1, device="EL2", label="door_kicked"),
+            ],
+        },
+        edges=[
+            edge(
+                "a second warning joins the open alert",
+                [ev("elevator.fault", 0, device="EL2"), ev("elevator.fault", 300, device="EL2")],
+                ("EL2", "medium", 0, None),
+            ),
+        ],
+        clear=lambda t: [Handle(t + 30, "EL2")],
+        resolves=30,
+        gap=60,
+    ),
     # ------------------------------------------------------------ 市场监管
     Spec(
         "kitchen.violation",
@@ -1277,9 +1300,17 @@ def render_row(s: LoadedScenario) -> str:
         trig = render_trigger(up.trigger.model_dump(by_alias=True, exclude_none=True))
         severity += f"; → {up.severity.value}: {trig}"
         severity += " (counted within the alert)" if up.scope == "alert" else ""
+    if c.record_only:
+        listed = ", ".join(level.value for level in c.record_only)
+        severity += f"; 仅记录不派单 record only: {listed}"
     dump = c.resolve.model_dump(by_alias=True, exclude_none=True)
     resolve = "处置结案 handled case" if dump["type"] == "case" else render_trigger(dump)
-    route = f"{c.route.value} {_ROUTE_ZH[c.route.value]}" + (f" (SLA {c.sla})" if c.sla else "")
+    route = f"{c.route.value} {_ROUTE_ZH[c.route.value]}"
+    own = c.own_sla()
+    if own is not None:
+        route += " (SLA " + ", ".join(f"{stage} {_dur(s)}" for stage, s in own.items()) + ")"
+    elif c.sla:
+        route += f" (SLA {c.sla})"
     cells = [f"`{c.id}`", c.name.zh, ", ".join(f"`{r}`" for r in c.reads), key, fires]
     cells += [severity, resolve, route]
     return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"

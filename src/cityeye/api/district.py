@@ -29,6 +29,7 @@ from cityeye.cases.kpi import breakdown as case_breakdown
 from cityeye.cases.kpi import rate
 from cityeye.domain import AreaLevel, Case, World
 from cityeye.domain.dates import local_date
+from cityeye.domain.detections import LIFT_TALLIES, TallyBy, tally, totals
 from cityeye.domain.users import User, below, scope_of
 from cityeye.store.case_queries import (
     alerts_by_scenario,
@@ -229,6 +230,41 @@ def kpis(
     first, last = period(svc, first, last)
     summary = svc.store.kpi_summary(dim, value, first, last)
     return {"area": area, "first": first.isoformat(), "last": last.isoformat(), **summary}
+
+
+@router.get("/detections")
+def detections(
+    user: CurrentUser,
+    svc: Svc,
+    by: Annotated[str, Query(pattern="^(device|building|community)$")] = "building",
+    area: Annotated[str | None, Query(max_length=128, description="default: all")] = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> dict[str, Any]:
+    """What the lifts counted but nobody was sent to: 阻止电动车上楼, 劝阻不文明乘梯,
+    电梯故障预警 (seed 000's three figures), per lift, building or community, in one
+    area (or the district for those who see all of it) over local days
+    ``first..last`` (default: the last 30 days). Scoped like /kpis: an area outside
+    the caller's is 404, and someone with areas must name one."""
+    world = svc.world
+    first, last = period(svc, first, last)
+    if area is None and scope_of(user, world).areas is not None:
+        raise HTTPException(422, "area: give one of your areas")
+    areas = area_in_scope(world, user, area)
+    start, end = span(svc, first, last)
+    rows = svc.store.detection_rows([t.kind for t in LIFT_TALLIES], start, end)
+    groups = tally(world, rows, TallyBy(by), areas)
+    return {
+        "area": area,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "by": by,
+        "kinds": [{"kind": t.kind, "name_zh": t.zh, "name_en": t.en} for t in LIFT_TALLIES],
+        "totals": totals(groups),
+        "groups": [
+            {"id": g.id, "name": g.name, "counts": g.counts, "total": g.total} for g in groups
+        ],
+    }
 
 
 #: What the cockpit's table groups by, and inside which area.

@@ -8,6 +8,12 @@ the same cases, escalations and KPIs every time.
   (the ``citizen.report`` scenario keys every report apart) is its own case.
 * **Upgrades.** A severity upgrade of the alert raises the case's severity and restarts
   the clock of the current stage at the tighter deadline.
+* **Record only.** A severity a scenario lists in ``record_only`` is recorded, stored,
+  shown and counted but opens no case (the lift blocks the e-bike itself; the seeds
+  count blocks, 000). If that alert is later upgraded to a severity not listed, its
+  case opens at the upgrade, with deadlines from then.
+* **Scenario deadlines.** A scenario's own ``sla:`` (per stage) replaces its
+  severity's limits for its cases: a trapped lift gets 30 min to arrive.
 * **Self-resolved.** An alert that resolves while its case is still waiting for dispatch
   closes the case as self-resolved (counted apart from handled cases).
 * **Routing.** With ``auto_dispatch``, a new case goes straight to the party that
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +63,7 @@ from cityeye.domain import (
 )
 from cityeye.domain.dates import iso_utc
 from cityeye.domain.scenario import REPORT_SCENARIO
+from cityeye.scenarios.spec import LoadedScenario
 
 SYSTEM = Actor("system", Role.SYSTEM)
 
@@ -95,14 +102,25 @@ class CaseBook:
         notifier: Notifier | None = None,
         id_prefix: str = "C",
         names: Mapping[str, str] | None = None,
+        record_only: Mapping[str, Iterable[Severity]] | None = None,
+        scenario_sla: Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
         """``id_prefix``: case ids are the prefix and a running number; books that
-        run side by side (one per bus partition) each get their own prefix."""
+        run side by side (one per bus partition) each get their own prefix.
+        ``record_only``: scenario id → severities that open no case; ``scenario_sla``:
+        scenario id → its own limits (seconds per stage name), in place of the
+        severity's (:meth:`for_scenarios` reads both from the scenario files)."""
         self.world = world
         self.id_prefix = id_prefix
         self.names = dict(names or {})  # scenario id → the name people read (for titles)
         self.routes = dict(routes)
         self.sla = sla or sla_for(world.sla)
+        self.record_only = {k: frozenset(v) for k, v in (record_only or {}).items() if v}
+        # the scenario's limits for every severity, so the book asks one table per case
+        self.scenario_sla: dict[str, dict[Severity, dict[Stage, int]]] = {
+            scenario: {level: {Stage(k): int(v) for k, v in limits.items()} for level in Severity}
+            for scenario, limits in (scenario_sla or {}).items()
+        }
         self.auto_dispatch = auto_dispatch
         self.notifier = notifier
         self.cases: dict[str, Case] = {}
@@ -113,6 +131,32 @@ class CaseBook:
         self._load: Counter[str] = Counter()
         self.clock: datetime | None = None  # the latest event time the book has seen
         self._touched: dict[str, None] = {}  # cases changed since take_touched()
+        #: (scenario, key) → id of its open alert that is recorded only (no case yet)
+        self._recorded: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def for_scenarios(
+        cls, world: World, scenarios: Sequence[LoadedScenario], **options: Any
+    ) -> CaseBook:
+        """A book for these scenarios: their routes, names, record-only severities and
+        own deadlines, as the scenario files give them."""
+        return cls(
+            world,
+            {s.id: s.config.route for s in scenarios},
+            names={s.id: s.config.name.zh for s in scenarios},
+            record_only={s.id: s.config.record_only for s in scenarios},
+            scenario_sla={s.id: own for s in scenarios if (own := s.config.own_sla()) is not None},
+            **options,
+        )
+
+    def limits(self, case: Case) -> dict[Severity, dict[Stage, int]]:
+        """The deadlines that apply to ``case``: its scenario's own, else the book's
+        per severity."""
+        return self.scenario_sla.get(case.scenario or "", self.sla)
+
+    def dispatches(self, alert: Alert) -> bool:
+        """Whether an alert at its present severity becomes (or joins) a case."""
+        return alert.severity not in self.record_only.get(alert.scenario, ())
 
     # ------------------------------------------------------------------ alerts
     def on_alert(
@@ -128,8 +172,25 @@ class CaseBook:
         ``subject`` what it is about in their words (the title of a new case)."""
         self.advance(at)
         key = (alert.scenario, alert.key)
+        if not self.dispatches(alert):
+            # recorded, stored and counted where alerts are; no case (record_only)
+            if kind == "resolved":
+                self._recorded.pop(key, None)
+            else:
+                self._recorded[key] = alert.id
+            return None
         case_id = self._open.get(key)
         case = self.cases.get(case_id) if case_id else None
+        if kind == "updated" and self._recorded.get(key) == alert.id:
+            # upgraded past its record-only severity: dispatched from now
+            del self._recorded[key]
+            kind = "opened"
+            if case is None:
+                case = self._open_case(alert, at, subject, start=at)
+                case.reporter = reporter
+                return case
+        elif kind == "resolved":
+            self._recorded.pop(key, None)
         if kind == "opened":
             if case is None:
                 case = self._open_case(alert, at, subject)
@@ -172,7 +233,17 @@ class CaseBook:
             return "".join(filter(None, (area.name if area else None, kind.zh if kind else "设备")))
         return key
 
-    def _open_case(self, alert: Alert, at: datetime, subject: str | None = None) -> Case:
+    def _open_case(
+        self,
+        alert: Alert,
+        at: datetime,
+        subject: str | None = None,
+        *,
+        start: datetime | None = None,
+    ) -> Case:
+        """``start``: when the case's clock starts, if not when the alert opened (an
+        alert that was recorded only until an upgrade made it a case)."""
+        start = start or alert.opened_at
         case_id = f"{self.id_prefix}{len(self.cases) + 1:06d}"
         origin = CaseOrigin.CITIZEN if alert.scenario == REPORT_SCENARIO else CaseOrigin.ALERT
         what = self._what(alert)
@@ -181,19 +252,22 @@ class CaseBook:
             origin=origin,
             state=CaseState.REPORTED,
             severity=alert.severity,
-            opened_at=alert.opened_at,
+            opened_at=start,
             title=f"{self.names.get(alert.scenario, alert.scenario)} · {subject or what}",
             scenario=alert.scenario,
             key=alert.key,
             area=alert.area,
         )
-        case.due_at = self._handle_deadline(case, alert.opened_at)
+        case.due_at = self._handle_deadline(case, start)
         self.cases[case_id] = case
-        self.tracking[case_id] = Tracking(clock_start=alert.opened_at, alert_ids=[alert.id])
+        self.tracking[case_id] = Tracking(clock_start=start, alert_ids=[alert.id])
         if alert.scenario != REPORT_SCENARIO:
             self._open[(alert.scenario, alert.key)] = case_id
         self._latest[(alert.scenario, alert.key)] = case_id
         self._note(case, at, Record.OPEN, f"由预警 {alert.id} 生成")
+        if start != alert.opened_at:
+            note = f"预警升级为{alert.severity.zh}，此前仅记录、未派遣"
+            self._note(case, at, Record.PRIORITY_RAISED, note)
         if alert.reported_at is not None:
             # raise_late: deadlines run from arrival (opened_at); when it happened stays
             local = alert.reported_at.astimezone(ZoneInfo(self.world.timezone))
@@ -398,7 +472,7 @@ class CaseBook:
         assert track.stage is not None
         kind = track.kind or PartyKind.GRID_WORKER
         target = escalation_target(self.world, kind, track.served, case.area)
-        limit = self.sla.get(case.severity, {}).get(track.stage, 0)
+        limit = self.limits(case).get(case.severity, {}).get(track.stage, 0)
         overdue = (deadline - track.clock_start).total_seconds() - limit
         track.escalations.append(
             Escalation(deadline, track.stage, overdue, target.id if target else None)
@@ -429,7 +503,7 @@ class CaseBook:
                 ),
                 CaseState.REPORTED,
             )
-        stage_limit = next_limit(self.sla, case.severity, stage_of(state))
+        stage_limit = next_limit(self.limits(case), case.severity, stage_of(state))
         if stage_limit is None:
             track.stage, track.deadline = None, None
             return
@@ -445,7 +519,7 @@ class CaseBook:
     def _handle_deadline(self, case: Case, start: datetime) -> datetime:
         """When a case of this severity, with its clock started at ``start``, must be
         handled (its last limit; 72 h for a severity with no limits)."""
-        return start + timedelta(seconds=handle_limit(self.sla, case.severity))
+        return start + timedelta(seconds=handle_limit(self.limits(case), case.severity))
 
     # ------------------------------------------------------------------ helpers
     def _track(self, case: Case) -> Tracking:
@@ -489,7 +563,7 @@ class CaseBook:
         return touched
 
     # ------------------------------------------------------------------ snapshot
-    _STATE = ("cases", "tracking", "_open", "_latest", "_deadlines", "_load", "clock")
+    _STATE = ("cases", "tracking", "_open", "_latest", "_deadlines", "_load", "clock", "_recorded")
 
     def state(self) -> dict[str, Any]:
         """What a restart needs back (the world, routes, deadlines and notifier come
@@ -500,7 +574,8 @@ class CaseBook:
         if state.get("prefix") != self.id_prefix:
             raise ValueError(f"snapshot is of book {state.get('prefix')!r}, not {self.id_prefix!r}")
         for name in self._STATE:
-            setattr(self, name, state[name])
+            # a snapshot from before record_only has no recorded alerts
+            setattr(self, name, state[name] if name != "_recorded" else state.get(name, {}))
         self._touched = {}
 
     def overdue(self, now: datetime) -> list[tuple[Case, timedelta]]:

@@ -49,6 +49,10 @@ class Venue:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Its street address (大关路 12 号), for people; optional.
     address: str | None = None
+    #: Its floor area in m² (the square, the street's walkable area), optional: a
+    #: crowd scenario reads density from it (``venue.area_m2``; 0.5 persons/m² is
+    #: 湖滨's warning value, seed 001).
+    area_m2: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,13 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("elevator.ebike_detected", "电梯电动车识别", "e-bike detected in lift"),
         KindInfo("elevator.trapped", "电梯困人", "people trapped in lift", ("persons",)),
         KindInfo("elevator.released", "电梯困人解除", "trapped people released"),
+        KindInfo("elevator.fault", "电梯故障预警", "lift fault warning", ("code",)),
+        KindInfo(
+            "elevator.incivility_detected",
+            "不文明乘梯识别",
+            "uncivil lift use detected",
+            ("label",),
+        ),
         KindInfo("smoke.alarm", "烟感报警", "smoke alarm", ("building",)),
         KindInfo("temperature.reading", "温感读数", "temperature reading", ("celsius",)),
         KindInfo("gas.alarm", "燃气泄漏报警", "gas leak alarm", ("ppm",)),
@@ -158,7 +165,13 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
             "elevator_monitor",
             "电梯物联网",
             "elevator IoT monitor",
-            ("elevator.ebike_detected", "elevator.trapped", "elevator.released"),
+            (
+                "elevator.ebike_detected",
+                "elevator.trapped",
+                "elevator.released",
+                "elevator.fault",
+                "elevator.incivility_detected",
+            ),
         ),
         DeviceKindInfo("smoke_detector", "烟感", "smoke detector", ("smoke.alarm",)),
         DeviceKindInfo(

@@ -72,7 +72,10 @@ class ScenarioSpec:
     upgrades: tuple[dict[str, Any], ...] = ()
     resolve: dict[str, Any] | None = None
     merge_window_s: float | None = None
-    sla: str | None = None
+    #: A tag, or the scenario's own deadlines (seconds per stage name).
+    sla: str | dict[str, int] | None = None
+    #: Severities recorded and counted but not dispatched (no case).
+    record_only: tuple[Severity, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -7,6 +7,7 @@ A condition is data, not code — a mapping from an event field to a test::
     {attrs.count: {gte: 20}, attrs.elderly_ratio: {gte: 0.6}}     # all must hold
     {attrs.current_a: {gt: {ref: attrs.rated_a, times: 1.2}}}     # compare two fields
     {attrs.new_district: {ne: $district}}                # a world value
+    {attrs.count: {gte: {ref: venue.area_m2, times: 0.5}}}     # the venue's area, from the world
     {time: {outside: ["07:00-09:00", "18:00-20:00"]}}     # local clock windows
     {any: [{...}, {...}]}, {not: {...}}, {expr: 'attrs.level > 90'}   # CEL escape hatch
 
@@ -49,11 +50,39 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
+def _no_area(_ev: Event) -> float | None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class WorldValues:
-    """Values a condition may name with ``$name``."""
+    """What a condition may read from the world: ``$district``, and the floor area of
+    the event's venue (``venue.area_m2``: ``attrs.venue``, else the device's venue)."""
 
     district: str
+    venue_area: Callable[[Event], float | None] = _no_area
+
+
+#: Fields of the event's venue in the world that a condition may name.
+VENUE_FIELDS = ("venue.area_m2",)
+
+
+def world_getter(path: str, where: str, world: WorldValues) -> Callable[[Event], Any]:
+    """:func:`getter`, plus ``venue.area_m2`` looked up in the world (missing when the
+    event has no venue or the venue no area), so a crowd scenario reads density as
+    ``{attrs.count: {gte: {ref: venue.area_m2, times: 0.5}}}``."""
+    if path.startswith("venue."):
+        if path not in VENUE_FIELDS:
+            known = ", ".join(VENUE_FIELDS)
+            raise FieldError(where, f"unknown venue field {path!r}; known: {known}")
+        area = world.venue_area
+
+        def venue_area(ev: Event) -> Any:
+            value = area(ev)
+            return _MISSING if value is None else value
+
+        return venue_area
+    return getter(path, where)
 
 
 def getter(path: str, where: str) -> Callable[[Event], Any]:
@@ -93,7 +122,7 @@ def _operand(raw: Any, where: str, world: WorldValues) -> tuple[bool, Any]:
     if isinstance(raw, Mapping):
         if set(raw) - {"ref", "times", "plus"} or "ref" not in raw:
             raise FieldError(where, "a computed operand is {ref: FIELD, times: N, plus: N}")
-        get = getter(str(raw["ref"]), f"{where}.ref")
+        get = world_getter(str(raw["ref"]), f"{where}.ref", world)
         times, plus = raw.get("times", 1), raw.get("plus", 0)
         if not _is_number(times) or not _is_number(plus):
             raise FieldError(where, "times and plus must be numbers")
@@ -183,7 +212,7 @@ def _time(spec: Any, where: str) -> Predicate:
 def _field_test(path: str, test: Any, where: str, w: WorldValues) -> Predicate:
     if path == "time":
         return _time(test, where)
-    get = getter(path, where)
+    get = world_getter(path, where, w)
     if not isinstance(test, Mapping):
         return _compare(get, "eq", test, where, w)
     preds: list[Predicate] = []

@@ -125,7 +125,7 @@ class CompiledRule:
 
     def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
         cfg = loaded.config
-        values = WorldValues(district=world.district.code)
+        values = WorldValues(district=world.district.code, venue_area=_venue_area(world))
         tz = cfg.timezone or world.timezone
         self.index = index
         self.id = cfg.id
@@ -265,6 +265,21 @@ def _key_function(by: KeyBy, world: World) -> KeyFunction:
         return from_attrs
 
     return lambda ev, resolved: resolved or world.event_area(ev)
+
+
+def _venue_area(world: World) -> Callable[[Event], float | None]:
+    """The floor area of an event's venue (``attrs.venue``, else its device's), as
+    the world file gives it; ``None`` when unknown."""
+    areas = {v.id: v.area_m2 for v in world.venues.values() if v.area_m2 is not None}
+    venue_of = _key_function(KeyBy.VENUE, world)
+
+    def area(ev: Event) -> float | None:
+        if not areas:
+            return None
+        venue = venue_of(ev, None)
+        return areas.get(venue) if venue is not None else None
+
+    return area
 
 
 def _eligible(world: World, key: KeyBy, tags: frozenset[str]) -> frozenset[str]:

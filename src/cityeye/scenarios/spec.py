@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,7 +45,15 @@ from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.errors import ProblemsError
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
 from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger
-from cityeye.sourcefile import Duration, Problem, SourceDoc, SourceError, format_path, read_source
+from cityeye.sourcefile import (
+    Duration,
+    Problem,
+    SourceDoc,
+    SourceError,
+    format_path,
+    parse_duration,
+    read_source,
+)
 
 CATALOGUE = Path(__file__).with_name("catalogue")
 ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
@@ -98,6 +107,41 @@ class Upgrade(BaseModel):
     scope: Literal["key", "alert"] = "key"
 
 
+#: The stages a scenario's own deadlines may name, in the order a case passes them
+#: (the names of :class:`cityeye.cases.sla.Stage`: 响应, 到场, 处置).
+SLA_STAGES = ("accept", "arrive", "handle")
+
+
+def _sla(value: Any) -> Any:
+    """``sla:`` is a tag (the old form, ``sla: emergency``, read by people only) or the
+    scenario's own deadlines per stage (``{arrive: 30m}``): known stages, positive
+    durations, a later stage never due before an earlier one."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"is a tag, or deadlines per stage such as {{arrive: 30m}} (got {value!r})"
+        )
+    if not value:
+        raise ValueError("give at least one stage: accept, arrive or handle")
+    limits: dict[str, float] = {}
+    for stage in value:
+        if stage not in SLA_STAGES:
+            raise ValueError(f"{stage!r} is not a stage; use accept, arrive or handle")
+    for stage in SLA_STAGES:
+        if stage in value:
+            seconds = parse_duration(value[stage])
+            if seconds <= 0:
+                raise ValueError(f"{stage}: a deadline must be longer than 0 s")
+            limits[stage] = float(seconds)
+    for (a, sa), (b, sb) in pairwise(limits.items()):
+        if sb < sa:
+            raise ValueError(
+                f"{b} ({sb:g} s) is due before {a} ({sa:g} s); a later stage cannot be due earlier"
+            )
+    return limits
+
+
 class CaseResolve(BaseModel):
     """Only a handled case (or a dismissal) closes the alert."""
 
@@ -127,7 +171,16 @@ class ScenarioConfig(BaseModel):
     merge_window: Duration | None = None
     split_by: str | None = None
     route: PartyKind
-    sla: str | None = None
+    #: A tag (``emergency``), or the scenario's own deadlines, seconds per stage from
+    #: the case's clock start: they replace the severity's limits for its cases (a
+    #: stage not named has none), so a trapped lift gets 30 min to arrive whatever
+    #: the generic critical limits say (docs/scenarios.md "sla").
+    sla: Annotated[str | dict[str, float] | None, BeforeValidator(_sla)] = None
+    #: Severities recorded, stored, shown and counted but never dispatched: no case
+    #: opens for an alert while its severity is one of these (the issue's
+    #: ``dispatch: false`` per severity; the lift's own e-bike blocks, 000). An upgrade
+    #: to a severity not listed opens the case then, its deadlines running from then.
+    record_only: list[Severity] = Field(default_factory=list)
     reportable: bool = False
     timezone: str | None = None
     #: How long this scenario waits for late events (default: the engine's
@@ -148,6 +201,21 @@ class ScenarioConfig(BaseModel):
                 "event cannot be counted or timed against events already judged)"
             )
         return self
+
+    def severities(self) -> set[Severity]:
+        """Every severity an alert of this scenario can have."""
+        base = (
+            {self.severity}
+            if isinstance(self.severity, Severity)
+            else {*self.severity.map.values(), self.severity.default}
+        )
+        return base | {u.severity for u in self.upgrade}
+
+    def own_sla(self) -> dict[str, int] | None:
+        """The scenario's own deadlines (seconds per stage name), or ``None``."""
+        if isinstance(self.sla, dict):
+            return {stage: round(seconds) for stage, seconds in self.sla.items()}
+        return None
 
     @field_validator("reads")
     @classmethod
@@ -195,7 +263,8 @@ class LoadedScenario:
             upgrades=tuple(u.model_dump(mode="json", by_alias=True) for u in c.upgrade),
             resolve=c.resolve.model_dump(by_alias=True, exclude_none=True),
             merge_window_s=c.merge_window,
-            sla=c.sla,
+            sla=c.sla if isinstance(c.sla, str) or c.sla is None else c.own_sla(),
+            record_only=tuple(c.record_only),
         )
 
 
@@ -245,6 +314,25 @@ def _check_compiles(
     if isinstance(cfg.severity, SeverityMap):
         by = cfg.severity.by
         attempt(("severity",), lambda: getter(by, "severity.by"))
+    problems.extend(_check_record_only(cfg, path, doc))
+    return problems
+
+
+def _check_record_only(
+    cfg: ScenarioConfig, path: tuple[str | int, ...], doc: SourceDoc
+) -> list[Problem]:
+    """Each severity ``record_only`` lists is one the scenario can raise, once: a typo
+    or a stale level would otherwise silently change which alerts reach anyone."""
+    possible = cfg.severities()
+    can = ", ".join(s.value for s in sorted(possible, key=lambda s: s.rank))
+    problems, seen = [], set()
+    for i, level in enumerate(cfg.record_only):
+        if level not in possible:
+            reason = f"{level.value} is not a severity this scenario raises ({can})"
+            problems.append(doc.problem((*path, "record_only", i), reason))
+        elif level in seen:
+            problems.append(doc.problem((*path, "record_only", i), f"{level.value} twice"))
+        seen.add(level)
     return problems
 
 

@@ -355,6 +355,22 @@ class EventRepo(Repo):
                 counts[area.code] += int(n)
         return dict(counts)
 
+    def detection_rows(
+        self, kinds: Sequence[str], start: datetime, end: datetime
+    ) -> list[tuple[str | None, str | None, str, int]]:
+        """(device, area, kind, count) of the stored events of ``kinds`` with event time
+        in ``[start, end)``: the tallies that are counted, not dispatched (the lift's
+        e-bike blocks, :mod:`cityeye.domain.detections`). Read through the (kind, ts)
+        index, so a month of one kind is one range scan, not a pass over all events."""
+        e = t.events.c
+        query = (
+            select(e.device_id, e.area_code, e.kind, func.count())
+            .where(e.kind.in_(list(kinds)), e.ts >= start, e.ts < end)
+            .group_by(e.device_id, e.area_code, e.kind)
+        )
+        with self.engine.connect() as conn:
+            return [(d, a, str(k), int(n)) for d, a, k, n in conn.execute(query)]
+
     def devices_heard_since(self, since: datetime, until: datetime) -> dict[str, datetime]:
         """Each device's latest event time in ``since..until`` (event time), for the
         devices that sent one: what the cockpit's map calls a device "online". The

@@ -22,6 +22,9 @@ from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.store import tables as t
 from cityeye.store.base import Repo
 
+#: Where a venue's floor area (:attr:`Venue.area_m2`) is kept in its ``extra`` column.
+AREA_M2 = "area_m2"
+
 
 class WorldRepo(Repo):
     """The district's world (areas, parties, devices, …) in the database."""
@@ -113,7 +116,9 @@ class WorldRepo(Repo):
                         "tags": list(v.tags),
                         "lat": v.lat,
                         "lon": v.lon,
-                        "extra": v.extra,
+                        # the floor area rides in extra: no column (and no migration)
+                        # for one optional number only a crowd scenario reads
+                        "extra": v.extra | ({AREA_M2: v.area_m2} if v.area_m2 else {}),
                         "address": v.address,
                     }
                     for v in world.venues.values()
@@ -220,8 +225,9 @@ class WorldRepo(Repo):
                     r["name"],
                     r["lat"],
                     r["lon"],
-                    r["extra"],
+                    {k: v for k, v in r["extra"].items() if k != AREA_M2},
                     r["address"],
+                    r["extra"].get(AREA_M2),
                 )
                 for r in conn.execute(select(t.venues)).mappings()
             }

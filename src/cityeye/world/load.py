@@ -293,7 +293,9 @@ def build_world(doc: SourceDoc) -> World:
             s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s)) for _, s in subjects
         },
         venues={
-            v.id: Venue(v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v), v.address)
+            v.id: Venue(
+                v.id, v.area, tuple(v.tags), v.name, v.lat, v.lon, _extra(v), v.address, v.area_m2
+            )
             for _, v in venues
         },
         buildings={

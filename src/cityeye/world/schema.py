@@ -115,6 +115,8 @@ class VenueModel(Located):
     tags: list[Tag] = Field(default_factory=list)
     name: Name | None = None
     address: Address | None = None
+    #: Floor area in m², for crowd density (optional; must be above 0).
+    area_m2: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     _codes = field_validator("id", "area", mode="before")(coerce_code)
 
