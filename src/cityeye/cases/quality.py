@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from cityeye.domain import CaseState, FieldError
+from cityeye.domain import CaseState, FieldError, World
 
 #: The scenario of the maintenance cases the noisy-device rule opens (keyed by device).
 MAINTENANCE_SCENARIO = "device.maintenance"
@@ -175,3 +175,12 @@ def noisy_devices(
             continue
         out.append(device)
     return sorted(out)
+
+
+def device_owner(world: World, device_id: str) -> str | None:
+    """The party that owns or maintains a device: ``owner:`` on the device in the world
+    file (checked there to name a party); ``None`` when it names none, and then the
+    maintenance case goes where its scenario routes (the property company)."""
+    device = world.devices.get(device_id)
+    owner = device.extra.get("owner") if device is not None else None
+    return str(owner) if owner is not None and str(owner) in world.parties else None
