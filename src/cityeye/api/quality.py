@@ -38,6 +38,16 @@ def _outcomes(
     return first, last, alarm_outcomes(svc.store, world, scope, areas, start, end)
 
 
+def _names(svc: Services) -> dict[str, tuple[str, str]]:
+    """Scenario id → (Chinese, English) name: the running scenarios', else the stored
+    Chinese ones (a scenario retired since its alarms)."""
+    names = {sid: (zh, zh) for sid, zh in svc.store.scenario_names().items()}
+    for loaded in svc.live.scenarios:
+        spec = loaded.to_spec()
+        names[spec.id] = (spec.name_zh, spec.name_en)
+    return names
+
+
 @router.get("/scenarios")
 def scenarios(
     user: CurrentUser,
@@ -50,9 +60,14 @@ def scenarios(
     default the last 30) in ``area``, how many were found false (误报) and how many
     real (handled), and the false share of the judged ones."""
     first, last, outcomes = _outcomes(svc, user, area, first, last)
-    names = svc.store.scenario_names()
+    names = _names(svc)
     rows = [
-        {"scenario": sid, "name": names.get(sid, sid), **tally.to_json()}
+        {
+            "scenario": sid,
+            "name": names.get(sid, (sid, sid))[0],
+            "name_en": names.get(sid, (sid, sid))[1],
+            **tally.to_json(),
+        }
         for sid, tally in by_scenario(outcomes).items()
     ]
     return {"area": area, "first": first.isoformat(), "last": last.isoformat(), "rows": rows}
@@ -73,7 +88,7 @@ def devices(
     for maintenance on these figures."""
     first, last, outcomes = _outcomes(svc, user, area, first, last)
     world, rule = svc.world, NoisyRule()
-    names = svc.store.scenario_names()
+    names = _names(svc)
     tallies = by_device(outcomes)
     rows = []
     for device_id, tally in list(tallies.items())[:limit]:
@@ -86,10 +101,11 @@ def devices(
                 "device": device_id,
                 "kind": device.kind if device else None,
                 "kind_name": kind.zh if kind else "设备",
+                "kind_name_en": kind.en if kind else "device",
                 "area": where.code if where else None,
                 "area_name": where.name if where else None,
                 "place": building.name if building and building.name else None,
-                "scenarios": [names.get(s, s) for s in sorted(tally.scenarios)],
+                "scenarios": [names.get(s, (s, s))[0] for s in sorted(tally.scenarios)],
                 **tally.to_json(),
                 "noisy": rule.is_noisy(tally),
             }
