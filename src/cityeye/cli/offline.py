@@ -216,7 +216,11 @@ def backtest(
         return "—" if value is None else f"{100 * value:.1f}%"
 
     def secs(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0f} s"
+        if value is None:
+            return "—"
+        if value >= 3600:
+            return f"{value / 3600:.1f} h"
+        return f"{value / 60:.1f} min" if value >= 60 else f"{value:.0f} s"
 
     run = result.run
     out.print(

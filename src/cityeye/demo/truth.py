@@ -89,7 +89,12 @@ class Row:
 
     @property
     def precision(self) -> float | None:
-        return round(self.true / self.alarms, 4) if self.alarms else None
+        """``None`` without alarms, and for a scenario the simulator plants no truth
+        for (its alerts are neither true nor false by the plan: hotline reports,
+        camera detections of ordinary traffic)."""
+        if not self.alarms or not self.positives:
+            return None
+        return round(self.true / self.alarms, 4)
 
     @property
     def recall(self) -> float | None:
