@@ -31,14 +31,25 @@ from cityeye.domain.errors import FieldError
 from cityeye.store import DEFAULT_URL, Store
 from cityeye.store.db import missing_sqlite_file
 
+#: The simulator's options, shared by ``simulate`` and ``backtest``.
+WorldFile = Annotated[Path, typer.Option("--world", exists=True, dir_okay=False)]
+Hours = Annotated[float, typer.Option(min=0.1, max=24 * 62)]
+Seed = Annotated[int, typer.Option()]
+Start = Annotated[str, typer.Option(help="Event time of the start, ISO-8601 with offset.")]
+
+
+def _start_ts(start: str) -> datetime:
+    try:
+        return parse_ts(start, "--start")
+    except FieldError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--start") from None
+
 
 def simulate(
-    world_file: Annotated[Path, typer.Option("--world", exists=True, dir_okay=False)],
-    hours: Annotated[float, typer.Option(min=0.1, max=24 * 62)] = 24.0,
-    seed: Annotated[int, typer.Option()] = 2021,
-    start: Annotated[
-        str, typer.Option(help="Event time of the start, ISO-8601 with offset.")
-    ] = "2026-10-01T00:00:00+08:00",
+    world_file: WorldFile,
+    hours: Hours = 24.0,
+    seed: Seed = 2021,
+    start: Start = "2026-10-01T00:00:00+08:00",
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of stdout.")
     ] = None,
@@ -61,10 +72,7 @@ def simulate(
     from cityeye.demo.simulator import simulate as run_simulation
     from cityeye.demo.simulator import write_jsonl
 
-    try:
-        start_ts: datetime = parse_ts(start, "--start")
-    except FieldError as exc:
-        raise typer.BadParameter(exc.reason, param_hint="--start") from None
+    start_ts = _start_ts(start)
     world = world_or_exit(world_file)
     events: Iterable[dict[str, Any]] = run_simulation(
         world, start=start_ts, hours=hours, seed=seed, nuisance=nuisance
@@ -183,13 +191,11 @@ def replay(
 
 
 def backtest(
-    world_file: Annotated[Path, typer.Option("--world", exists=True, dir_okay=False)],
+    world_file: WorldFile,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    hours: Annotated[float, typer.Option(min=0.1, max=24 * 62)] = 48.0,
-    seed: Annotated[int, typer.Option()] = 2021,
-    start: Annotated[
-        str, typer.Option(help="Event time of the start, ISO-8601 with offset.")
-    ] = "2026-10-29T00:00:00+08:00",
+    hours: Hours = 48.0,
+    seed: Seed = 2021,
+    start: Start = "2026-10-29T00:00:00+08:00",
     nuisance: Annotated[
         bool,
         typer.Option(
@@ -204,10 +210,7 @@ def backtest(
     catalogue's verified rule. Writes OUT/truth.json beside the replay's files."""
     from cityeye.demo.truth import backtest as run_backtest
 
-    try:
-        start_ts: datetime = parse_ts(start, "--start")
-    except FieldError as exc:
-        raise typer.BadParameter(exc.reason, param_hint="--start") from None
+    start_ts = _start_ts(start)
     world = world_or_exit(world_file)
     own_process(gc_thresholds=False)
     result = run_backtest(world, out_dir, start=start_ts, hours=hours, seed=seed, nuisance=nuisance)
