@@ -32,7 +32,7 @@ from cityeye.domain import Alert, AreaLevel, Event, FieldError, World, is_known_
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.ingest import decode_event
 from cityeye.ingest.batch import dead_letter, read_lines
-from cityeye.scenarios import LoadedScenario, load_catalogue
+from cityeye.scenarios import AlertChange, LoadedScenario, load_catalogue
 from cityeye.store import DeadLetter, Store
 from cityeye.world import GridLocator
 
@@ -131,6 +131,7 @@ class Replay:
         world: World | None,
         scenarios: list[LoadedScenario],
         lateness_s: float = 600,
+        on_change: Callable[[AlertChange], None] | None = None,
     ) -> None:
         self.store = store
         self.world = world
@@ -141,6 +142,8 @@ class Replay:
             scenarios, world or World.empty(), lateness_s=lateness_s, notifier=self.notifier
         )
         self.engine, self.book = self.analysis.engine, self.analysis.book
+        if on_change is not None:  # a ground-truth backtest watches every change
+            self.engine.on_alert = _also(self.engine.on_alert, on_change)
         self._late: list[tuple[str, str]] = []
         self.result = ReplayResult(scenarios=[s.id for s in scenarios])
         self._pending: list[tuple[int, Event]] = []
@@ -256,6 +259,17 @@ class Replay:
         )
 
 
+def _also(
+    first: Callable[[AlertChange], None] | None, then: Callable[[AlertChange], None]
+) -> Callable[[AlertChange], None]:
+    def both(change: AlertChange) -> None:
+        if first is not None:
+            first(change)
+        then(change)
+
+    return both
+
+
 def run_replay(
     events_path: Path,
     out_dir: Path,
@@ -263,10 +277,13 @@ def run_replay(
     progress: Callable[[int], None] | None = None,
     scenarios: list[LoadedScenario] | None = None,
     lateness_s: float = 600,
+    on_change: Callable[[AlertChange], None] | None = None,
 ) -> ReplayResult:
     """Replay ``events_path`` into ``out_dir/cityeye.db`` (made fresh) and write
     ``out_dir/alerts.jsonl`` and ``out_dir/metrics.json``. ``scenarios`` defaults to the
-    built-in catalogue; ``progress`` is told how many bytes were read so far."""
+    built-in catalogue; ``progress`` is told how many bytes were read so far;
+    ``on_change`` is told of every alert change as it happens (when an alert opened,
+    grew or went up in severity: :mod:`cityeye.demo.truth`)."""
     if scenarios is None:
         scenarios = load_catalogue()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -276,7 +293,7 @@ def run_replay(
     try:
         if world is not None:
             store.save_world(world)
-        replay = Replay(store, world, scenarios, lateness_s)
+        replay = Replay(store, world, scenarios, lateness_s, on_change)
         done = 0
         with events_path.open("rb") as stream:
             for number, raw in read_lines(stream):

@@ -619,6 +619,8 @@ AREA_PARAM = {
     "/api/v1/kpis/breakdown/export": {"by": "grid"},
     "/api/v1/kpis/trend": {},
     "/api/v1/detections": {},
+    "/api/v1/quality/scenarios": {},
+    "/api/v1/quality/devices": {},
     "/api/v1/map/layers": {},
     "/api/v1/participation/suggestions": {},
     "/api/v1/participation/groups": {},

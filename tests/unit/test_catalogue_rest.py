@@ -163,6 +163,11 @@ def utility(m: float, status: str, months: int = 0, kind: str = "electricity") -
     return firm("utility", m, utility=kind, status=status, months=months)
 
 
+def due_for_repair(m: float) -> Event:
+    """The noisy-device rule's event (:mod:`cityeye.routine.maintenance`)."""
+    return ev("device.maintenance_due", m, device="SD9", false_alarms=6, false_share=0.9, days=30)
+
+
 # ----------------------------------------------------------------------------- engine
 @dataclass(frozen=True)
 class Handle:
@@ -587,6 +592,24 @@ SPECS = [
         gap=60,
     ),
     # ------------------------------------------------------------ 应急管理
+    Spec(  # issue 20: the alarm-quality rule's maintenance case (cityeye addition)
+        "device.maintenance",
+        "SD9",
+        fire=lambda t: [due_for_repair(t)],
+        opens=0,
+        severity="low",
+        near={"the device's own alarm": [ev("smoke.alarm", 0, device="SD9", building="B1")]},
+        edges=[
+            edge(
+                "asked again while the case is open: one alert, one case",
+                [due_for_repair(0), due_for_repair(D)],
+                ("SD9", "low", 0, None),
+            ),
+        ],
+        clear=lambda t: [Handle(t + 30, "SD9")],
+        resolves=30,
+        gap=60,
+    ),
     Spec(
         "emergency.fire_lane",
         "CAM2",

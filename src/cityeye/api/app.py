@@ -36,6 +36,7 @@ from cityeye.api import (
     participation,
     places,
     portal,
+    quality,
     residents,
     survey,
     tasks,
@@ -196,6 +197,7 @@ def create_app(
         app.include_router(open311.router)
         app.include_router(cases.router)
         app.include_router(district.router)
+        app.include_router(quality.router)
         app.include_router(layers.router)
         app.include_router(portal.router)
         app.include_router(places.router)

@@ -46,6 +46,8 @@ from cityeye.cases.lifecycle import (
     parse_move,
 )
 from cityeye.cases.notify import Notification, Notifier, reporter_text
+from cityeye.cases.quality import MAINTENANCE_SCENARIO as MAINTENANCE
+from cityeye.cases.quality import device_owner
 from cityeye.cases.routing import escalation_target, plan, route
 from cityeye.cases.sla import Stage, handle_limit, next_limit, sla_for, stage_of
 from cityeye.domain import (
@@ -278,7 +280,10 @@ class CaseBook:
         self.tracking[case_id].kind = how.kind
         if not self.auto_dispatch:
             return case
-        if how.party is not None:
+        owner = device_owner(self.world, alert.key) if alert.scenario == MAINTENANCE else None
+        if owner is not None:  # a device's repair goes to whoever owns it (issue 20)
+            lead = self.world.parties.get(owner)
+        elif how.party is not None:
             lead = self.world.parties.get(how.party)
         else:
             lead = route(self.world, how.kind, case.area, self._load) if how.kind else None

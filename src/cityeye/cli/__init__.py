@@ -11,7 +11,7 @@ The commands live by family:
 - :mod:`~cityeye.cli.common` — what they share: the consoles, the common options
   (``--db``, ``--scenarios``, ``--lateness``, ``--bus``…), the progress bar, and the
   checks that print a file's problems and exit.
-- :mod:`~cityeye.cli.offline` — ``simulate``, ``check``, ``replay``, ``report``.
+- :mod:`~cityeye.cli.offline` — ``simulate``, ``check``, ``replay``, ``backtest``, ``report``.
 - :mod:`~cityeye.cli.live` — ``serve``, ``analysis-process`` (hidden), ``worker``;
   they call :mod:`cityeye.serve`, which puts the running parts together.
 - :mod:`~cityeye.cli.catalogue` — ``kinds`` and ``scenarios validate|list``.
@@ -56,6 +56,7 @@ app = typer.Typer(
 app.command()(offline.simulate)
 app.command()(offline.check)
 app.command()(offline.replay)
+app.command()(offline.backtest)
 app.command()(offline.report)
 app.command()(live.serve)
 app.command("analysis-process", hidden=True)(live.analysis_process)

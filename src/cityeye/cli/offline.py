@@ -31,14 +31,25 @@ from cityeye.domain.errors import FieldError
 from cityeye.store import DEFAULT_URL, Store
 from cityeye.store.db import missing_sqlite_file
 
+#: The simulator's options, shared by ``simulate`` and ``backtest``.
+WorldFile = Annotated[Path, typer.Option("--world", exists=True, dir_okay=False)]
+Hours = Annotated[float, typer.Option(min=0.1, max=24 * 62)]
+Seed = Annotated[int, typer.Option()]
+Start = Annotated[str, typer.Option(help="Event time of the start, ISO-8601 with offset.")]
+
+
+def _start_ts(start: str) -> datetime:
+    try:
+        return parse_ts(start, "--start")
+    except FieldError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--start") from None
+
 
 def simulate(
-    world_file: Annotated[Path, typer.Option("--world", exists=True, dir_okay=False)],
-    hours: Annotated[float, typer.Option(min=0.1, max=24 * 62)] = 24.0,
-    seed: Annotated[int, typer.Option()] = 2021,
-    start: Annotated[
-        str, typer.Option(help="Event time of the start, ISO-8601 with offset.")
-    ] = "2026-10-01T00:00:00+08:00",
+    world_file: WorldFile,
+    hours: Hours = 24.0,
+    seed: Seed = 2021,
+    start: Start = "2026-10-01T00:00:00+08:00",
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write here instead of stdout.")
     ] = None,
@@ -49,17 +60,23 @@ def simulate(
             "close, false alarms, co-handling, ratings) so the closed loop runs."
         ),
     ] = True,
+    nuisance: Annotated[
+        bool,
+        typer.Option(
+            help="Add nuisance smoke alarms to the seeds' ratio, 500 per real fire "
+            "(seed 000:287); see `cityeye backtest`."
+        ),
+    ] = False,
 ) -> None:
     """Write a realistic event stream (JSON lines) for every normative scenario."""
     from cityeye.demo.simulator import simulate as run_simulation
     from cityeye.demo.simulator import write_jsonl
 
-    try:
-        start_ts: datetime = parse_ts(start, "--start")
-    except FieldError as exc:
-        raise typer.BadParameter(exc.reason, param_hint="--start") from None
+    start_ts = _start_ts(start)
     world = world_or_exit(world_file)
-    events: Iterable[dict[str, Any]] = run_simulation(world, start=start_ts, hours=hours, seed=seed)
+    events: Iterable[dict[str, Any]] = run_simulation(
+        world, start=start_ts, hours=hours, seed=seed, nuisance=nuisance
+    )
     if responders:
         from cityeye.demo.responders import with_responses
 
@@ -171,6 +188,84 @@ def replay(
     out.print(
         f"  → {out_dir / 'alerts.jsonl'}, {out_dir / 'cases.jsonl'}, {out_dir / 'metrics.json'}"
     )
+
+
+def backtest(
+    world_file: WorldFile,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    hours: Hours = 48.0,
+    seed: Seed = 2021,
+    start: Start = "2026-10-29T00:00:00+08:00",
+    nuisance: Annotated[
+        bool,
+        typer.Option(
+            help="Add nuisance smoke alarms to the seeds' ratio, 500 per real fire "
+            "(seed 000:287: 3,000+ warnings, 6 real fires)."
+        ),
+    ] = True,
+) -> None:
+    """回测对真值 Backtest against the truth: simulate a stream with planted incidents,
+    replay it as `cityeye replay` does, and score every scenario's alerts — precision,
+    recall, time-to-alert — and the fire stream as single-sensor alarming vs the
+    catalogue's verified rule. Writes OUT/truth.json beside the replay's files."""
+    from cityeye.demo.truth import backtest as run_backtest
+
+    start_ts = _start_ts(start)
+    world = world_or_exit(world_file)
+    own_process(gc_thresholds=False)
+    result = run_backtest(world, out_dir, start=start_ts, hours=hours, seed=seed, nuisance=nuisance)
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{100 * value:.1f}%"
+
+    def secs(value: float | None) -> str:
+        if value is None:
+            return "—"
+        if value >= 3600:
+            return f"{value / 3600:.1f} h"
+        return f"{value / 60:.1f} min" if value >= 60 else f"{value:.0f} s"
+
+    run = result.run
+    out.print(
+        f"{run['smoke_alarms']} smoke alarms 烟感报警, {run['real_fires']} real fires 真实火情 "
+        f"({hours:g} h from {start}, seed {seed})",
+        highlight=False,
+    )
+    header = (
+        "alarming 报警方式 | alarms 报警 | true 真 | precision 准确率 | recall 召回率 | "
+        "missed 漏报 | time-to-alert 中位时延"
+    )
+    out.print(header, highlight=False, markup=False)
+    for row in result.fire.values():
+        j = row.to_json()
+        out.print(
+            f"{row.name} | {row.alarms} | {row.true} | {pct(row.precision)} | "
+            f"{pct(row.recall)} | {row.missed} | {secs(j['time_to_alert_median_s'])}",
+            highlight=False,
+            markup=False,
+        )
+    ratio = result.fire_precision_ratio
+    out.print(
+        f"verified vs single-sensor precision 核实报警准确率倍数: "
+        f"{'—' if ratio is None else f'{ratio:g}×'}; real fires missed 漏报火情: "
+        f"{result.fire['verified'].missed}",
+        highlight=False,
+    )
+    out.print(
+        "scenario 场景 | alerts 预警 | true 真 | precision 准确率 | positives 真值 | "
+        "found 命中 | recall 召回率 | time-to-alert 中位时延",
+        markup=False,
+        highlight=False,
+    )
+    for name, row in result.scenarios.items():
+        j = row.to_json()
+        out.print(
+            f"{name} | {row.alarms} | {row.true} | {pct(row.precision)} | {row.positives} | "
+            f"{row.found} | {pct(row.recall)} | {secs(j['time_to_alert_median_s'])}",
+            highlight=False,
+            markup=False,
+        )
+    out.print(f"  → {out_dir / 'truth.json'}", highlight=False)
 
 
 def report(

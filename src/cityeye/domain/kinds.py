@@ -53,6 +53,12 @@ EVENT_KINDS: dict[str, KindInfo] = {
         ),
         KindInfo("smoke.alarm", "烟感报警", "smoke alarm", ("building",)),
         KindInfo("temperature.reading", "温感读数", "temperature reading", ("celsius",)),
+        KindInfo(
+            "device.maintenance_due",
+            "设备频繁误报待检修",
+            "device due for maintenance (frequent false alarms)",
+            ("false_alarms", "false_share", "days"),
+        ),
         KindInfo("gas.alarm", "燃气泄漏报警", "gas leak alarm", ("ppm",)),
         KindInfo(
             "meter.reading",

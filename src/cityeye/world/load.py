@@ -222,6 +222,10 @@ def build_world(doc: SourceDoc) -> World:
         if (d.lat is None) != (d.lon is None):
             check.add(("devices", index), "lat and lon must be given together")
     party_ids = {p.id for _, p in parties}
+    for index, d in devices:
+        owner = (d.model_extra or {}).get("owner")
+        if owner is not None and str(owner) not in party_ids:
+            check.add(("devices", index, "owner"), f"unknown party {owner!r}")
     for index, r in routing:
         area_ref("routing", index, r.area)
         if r.kind is None and r.party is None:

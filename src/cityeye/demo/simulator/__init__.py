@@ -93,8 +93,10 @@ class _Sim:
     in :data:`CHANNELS` order, then delivery. :func:`simulate` and :func:`planted` both
     build one, so the stream and the list of its patterns come from the same plan."""
 
-    def __init__(self, world: World, start: datetime, hours: float, seed: int) -> None:
-        self.stream = Stream(world, start, hours, seed)
+    def __init__(
+        self, world: World, start: datetime, hours: float, seed: int, nuisance: bool = False
+    ) -> None:
+        self.stream = Stream(world, start, hours, seed, nuisance)
         self.plan: Plan = self.stream.plan
 
     def run(self) -> Iterator[dict[str, Any]]:
@@ -106,7 +108,9 @@ class _Sim:
 # --------------------------------------------------------------------------- public
 
 
-def simulate(world: World, *, start: datetime, hours: float, seed: int) -> Iterator[dict[str, Any]]:
+def simulate(
+    world: World, *, start: datetime, hours: float, seed: int, nuisance: bool = False
+) -> Iterator[dict[str, Any]]:
     """Yield a realistic stream of event JSON objects in *arrival* order.
 
     Every object passes :func:`cityeye.domain.parse_event`. Events have ``ts`` in
@@ -115,16 +119,19 @@ def simulate(world: World, *, start: datetime, hours: float, seed: int) -> Itera
     three monthly indicators. About 1 % of events are delivered twice (identical),
     about 2 % arrive 1–8 minutes late (within the engine's 10-minute lateness) and a
     few routine readings arrive 15–30 minutes late (beyond it). Deterministic for
-    (world, start, hours, seed).
+    (world, start, hours, seed, nuisance). ``nuisance`` adds smoke alarms from no fire to
+    the seeds' ratio, 500 per planted real fire (:meth:`.plan.Plan._nuisance`).
     """
-    return _Sim(world, start, hours, seed).run()
+    return _Sim(world, start, hours, seed, nuisance).run()
 
 
-def planted(world: World, *, start: datetime, hours: float, seed: int) -> list[Plant]:
+def planted(
+    world: World, *, start: datetime, hours: float, seed: int, nuisance: bool = False
+) -> list[Plant]:
     """The patterns :func:`simulate` plants for these arguments (only those whose
     first event falls before ``start + hours``), without generating the stream. The
     choice of keys does not depend on ``hours``: a shorter run holds a subset."""
-    sim = _Sim(world, start, hours, seed)
+    sim = _Sim(world, start, hours, seed, nuisance)
     return list(sim.plan.plants)
 
 

@@ -77,6 +77,9 @@ def smoke(sim: Stream) -> None:
         if p.scenario != "fire.smoke":
             continue
         b, t = p.key, int(p.at.timestamp())
+        if p.device:  # a nuisance alarm: its own detector (plan.Plan._nuisance)
+            sim.emit(t, "smoke.alarm", {"building": b}, device=sim.world.devices[p.device])
+            continue
         variant = plan.variants[(p.scenario, b)]
         alarm(b, 0, t)
         if variant == "second":

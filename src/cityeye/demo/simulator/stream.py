@@ -78,7 +78,9 @@ class Stream:
     """One run's window (``start``, ``end`` in epoch seconds, the world's time zone),
     its :class:`Plan`, and the events recorded so far (``raws``, in emission order)."""
 
-    def __init__(self, world: World, start: datetime, hours: float, seed: int) -> None:
+    def __init__(
+        self, world: World, start: datetime, hours: float, seed: int, nuisance: bool = False
+    ) -> None:
         if start.tzinfo is None:
             raise ValueError("start must carry a time zone, e.g. +08:00")
         if hours <= 0:
@@ -88,7 +90,7 @@ class Stream:
         self.tz = ZoneInfo(world.timezone)
         self.start = math.floor(start.timestamp())
         self.end = self.start + math.ceil(hours * HOUR)
-        self.plan = Plan(world, self.start, self.end, self.tz, seed)
+        self.plan = Plan(world, self.start, self.end, self.tz, seed, nuisance)
         self.raws: list[Raw] = []
 
     def rng(self, label: str) -> random.Random:
