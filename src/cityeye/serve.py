@@ -188,7 +188,9 @@ def serve(
     sender.start()
     scheduler = None
     if routine:
-        scheduler = Routine(store, assessment or default_rules(), clock or WallClock(), say=say)
+        rules = assessment or default_rules()
+        now = clock or WallClock()
+        scheduler = Routine(store, rules, now, say=say, ingest=pipeline.ingest)
         scheduler.start()
     try:
         server.run(

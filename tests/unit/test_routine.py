@@ -137,8 +137,14 @@ def test_each_job_is_due_for_its_latest_period_once_its_moment_has_passed() -> N
     # 08:00 on Monday 2 November: today's reminder not yet; the bulletin still the
     # week before last (W43, published last Monday); October's result is out since
     # the 1st (a Sunday) at 09:00
-    assert jobs(monday) == {Job.BULLETIN: "2026-W43", Job.RESULT: "2026-10"}
+    assert jobs(monday) == {
+        Job.MAINTENANCE: "2026-11-02",  # 07:00: before the reminder, which counts its cases
+        Job.BULLETIN: "2026-W43",
+        Job.RESULT: "2026-10",
+    }
+    assert jobs(monday.replace(hour=6, minute=59)).get(Job.MAINTENANCE) is None
     assert jobs(monday.replace(hour=8, minute=30)) == {
+        Job.MAINTENANCE: "2026-11-02",
         Job.REMINDER: "2026-11-02",
         Job.BULLETIN: "2026-W43",
         Job.RESULT: "2026-10",
@@ -155,7 +161,7 @@ def test_each_job_is_due_for_its_latest_period_once_its_moment_has_passed() -> N
     # a quarterly contest publishes its quarter; "off" turns a job off
     quarterly = parse_rules(
         "assessment:\n  period: quarter\n  kpis: [{kpi: handling_rate, weight: 1, at_least: 90%}]\n"
-        "  schedule: {reminder: off, bulletin: '10:15', bulletin_day: fri}\n"
+        "  schedule: {reminder: off, maintenance: off, bulletin: '10:15', bulletin_day: fri}\n"
     )
     found = {
         d.job: d for d in due(quarterly, datetime(2026, 10, 9, 10, 15, tzinfo=CST), "Asia/Shanghai")
@@ -409,7 +415,7 @@ def test_cityeye_assess_runs_what_is_due_once_and_says_so(office: Office, tmp_pa
     bad = runner.invoke(cli, ["assess", "--db", db, "--job", "weekly"])
     assert bad.exit_code == 2
     assert "--job" in bad.output
-    assert "reminder, bulletin or result" in bad.output
+    assert "give reminder, bulletin" in bad.output
     bad = runner.invoke(cli, ["assess", "--db", db, "--job", "bulletin", "--period", "2026-10"])
     assert bad.exit_code == 2
     assert "not an ISO week" in bad.output
@@ -508,3 +514,21 @@ def test_a_round_with_nothing_counted_publishes_no_result(office: Office) -> Non
     assert outcome.ran
     assert outcome.summary == {"boards": 0, "people": 0, "rows": 0}
     assert office.desk_rows("result") == {}
+
+
+def test_the_maintenance_job_runs_where_a_pipeline_takes_its_events(office: Office) -> None:
+    """设备检修 sends its events into the live pipeline: inside `cityeye serve` it runs
+    (here with nothing noisy: no device sent); `cityeye assess` has no pipeline and
+    says so instead of claiming the day."""
+    world = office.store.load_world()
+    assert world is not None
+    rules = default_rules()
+    wanted = asked(Job.MAINTENANCE, "2026-10-05", rules)
+    alone = run(office.store, world, rules, wanted, MORNING)
+    assert not alone.ran
+    assert alone.line() == "maintenance 2026-10-05: runs inside cityeye serve"
+    sent: list[object] = []
+    served = run(office.store, world, rules, wanted, MORNING, ingest=sent.extend)
+    assert served.ran
+    assert served.summary == {"devices": 0}
+    assert sent == []

@@ -155,6 +155,9 @@ class Schedule(_Model):
     bulletin_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     #: 月考核: the round before's result, on the first day of a round at this time.
     result: ClockTime = time(9, 0)
+    #: 设备检修: chronically noisy devices sent for maintenance, daily at this time
+    #: (before the reminder, so the morning's reminder counts the new cases).
+    maintenance: ClockTime = time(7, 0)
 
 
 class Rules(_Model):

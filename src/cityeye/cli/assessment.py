@@ -119,8 +119,9 @@ def assess(
         list[str] | None,
         typer.Option(
             metavar="JOB",
-            help="reminder (日提醒), bulletin (周通报) or result (月考核); repeatable; "
-            "default: every job whose time in the rules' schedule has come.",
+            help="reminder (日提醒), bulletin (周通报), result (月考核) or maintenance "
+            "(设备检修: inside `cityeye serve` only); repeatable; default: every job whose "
+            "time in the rules' schedule has come.",
         ),
     ] = None,
     period: Annotated[
@@ -160,7 +161,7 @@ def assess(
             jobs.append(Job(name))
         except ValueError:
             raise typer.BadParameter(
-                f"{name!r}: give reminder, bulletin or result", param_hint="--job"
+                f"{name!r}: give reminder, bulletin, result or maintenance", param_hint="--job"
             ) from None
     if period is not None and len(jobs) != 1:
         raise typer.BadParameter("give exactly one --job with --period", param_hint="--period")

@@ -38,9 +38,10 @@ from zoneinfo import ZoneInfo
 from cityeye.assessment.rules import WEEKDAYS, Rules
 from cityeye.assessment.scoring import Period, parse_period, period_of
 from cityeye.cases.outbox import Notice, NoticeKind
-from cityeye.domain import FieldError, Severity, World
+from cityeye.domain import Event, FieldError, Severity, World
 from cityeye.domain.users import User, UserRole
 from cityeye.live.clock import Clock
+from cityeye.routine.maintenance import run_maintenance
 from cityeye.routine.reminders import reminders
 from cityeye.routine.results import publish_round
 from cityeye.store.outbox import tell
@@ -51,6 +52,8 @@ from cityeye.store.users import list_users
 
 log = logging.getLogger("cityeye.routine")
 
+#: The live pipeline's ``ingest`` (the maintenance job sends its events through it).
+Ingest = Callable[[Sequence[Event]], object]
 #: A claimed run unfinished this long is taken to have died and may run again.
 STALE = timedelta(minutes=30)
 
@@ -59,6 +62,7 @@ class Job(StrEnum):
     REMINDER = "reminder"
     BULLETIN = "bulletin"
     RESULT = "result"
+    MAINTENANCE = "maintenance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ class Outcome:
 
     def line(self) -> str:
         what = ", ".join(f"{k} {v}" for k, v in self.summary.items())
+        if self.summary.get("skipped"):
+            return f"{self.due.job.value} {self.due.period}: {self.summary['skipped']}"
         state = (what or "done") if self.ran else "already done / 已完成"
         return f"{self.due.job.value} {self.due.period}: {state}"
 
@@ -103,6 +109,8 @@ def due(rules: Rules, now: datetime, timezone: str) -> list[Due]:
     today, clock = local.date(), local.time()
     plan = rules.schedule
     out: list[Due] = []
+    if plan.maintenance is not None and clock >= plan.maintenance:
+        out.append(Due(Job.MAINTENANCE, today.isoformat(), today, today))
     if plan.reminder is not None and clock >= plan.reminder:
         out.append(Due(Job.REMINDER, today.isoformat(), today, today))
     if plan.bulletin is not None:
@@ -125,7 +133,7 @@ def asked(job: Job, period: str, rules: Rules) -> Due:
     """One job's period as a person names it (``cityeye assess --period``);
     :class:`FieldError` naming ``period`` when it is not that job's kind."""
     try:
-        if job == Job.REMINDER:
+        if job in (Job.REMINDER, Job.MAINTENANCE):
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
                 raise ValueError(period)  # fromisoformat also takes 2026-W44
             day = date.fromisoformat(period)
@@ -136,7 +144,8 @@ def asked(job: Job, period: str, rules: Rules) -> Due:
             year, _, week = period.partition("-W")
             return week_of(date.fromisocalendar(int(year), int(week), 1))
     except ValueError:
-        kind = "a day such as 2026-12-02" if job == Job.REMINDER else "an ISO week like 2026-W48"
+        daily = job in (Job.REMINDER, Job.MAINTENANCE)
+        kind = "a day such as 2026-12-02" if daily else "an ISO week like 2026-W48"
         raise FieldError("period", f"{period!r} is not {kind}") from None
     found = parse_period(period)
     if found.kind != rules.period:
@@ -153,12 +162,20 @@ def run(
     rules: Rules,
     wanted: Due,
     now: datetime,
+    ingest: Ingest | None = None,
 ) -> Outcome:
-    """Run ``wanted`` unless it is done or under way elsewhere (:func:`claim_run`)."""
+    """Run ``wanted`` unless it is done or under way elsewhere (:func:`claim_run`).
+    ``ingest``: the live pipeline's, which the maintenance job sends its events into
+    (without one — ``cityeye assess`` — that job is left to ``cityeye serve``)."""
+    if wanted.job == Job.MAINTENANCE and ingest is None:
+        return Outcome(wanted, ran=False, summary={"skipped": "runs inside cityeye serve"})
     if not claim_run(store, wanted.job.value, wanted.period, now, STALE):
         return Outcome(wanted, ran=False)
     try:
-        if wanted.job == Job.REMINDER:
+        if wanted.job == Job.MAINTENANCE:
+            assert ingest is not None
+            summary: dict[str, Any] = {"devices": len(run_maintenance(store, world, ingest, now))}
+        elif wanted.job == Job.REMINDER:
             summary = _remind(store, world, wanted, now)
         elif wanted.job == Job.BULLETIN:
             summary = _bulletin(store, world, wanted, now)
@@ -295,8 +312,10 @@ class Routine:
         *,
         say: Callable[[str], None] = log.info,
         poll_s: float = 5.0,
+        ingest: Ingest | None = None,
     ) -> None:
         self.store, self.rules, self.clock, self.say, self.poll_s = store, rules, clock, say, poll_s
+        self.ingest = ingest
         self._done: set[tuple[Job, str]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -311,7 +330,7 @@ class Routine:
             if (wanted.job, wanted.period) in self._done:
                 continue
             try:
-                outcome = run(self.store, world, self.rules, wanted, now)
+                outcome = run(self.store, world, self.rules, wanted, now, self.ingest)
             except Exception:  # tried again at the next look; the other jobs go on
                 log.exception("routine: %s %s failed", wanted.job.value, wanted.period)
                 continue

@@ -14,8 +14,9 @@ the store — every case comes from events, so a restart's re-feed and ``cityeye
 rebuild it the same. The event's id is the device and the local day: asked twice the
 same day (two processes, a retry), the second is a duplicate and changes nothing.
 
-Not wired into the schedule yet (:mod:`cityeye.routine.jobs`): a daily job only has to
-call :func:`run_maintenance` with the pipeline's ``ingest``.
+It runs as the routine's daily ``maintenance`` job (:mod:`cityeye.routine.jobs`, 07:00
+by default, before the morning's reminder) inside ``cityeye serve``, which hands it the
+pipeline's ``ingest``.
 """
 
 from __future__ import annotations
