@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 
 from cityeye.domain import Module
+from cityeye.domain.participation import TopicStep
 from cityeye.scenarios import LoadedScenario, load_catalogue
 from cityeye.scenarios.spec import ADDITION, Citation, load_scenarios
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+PARTICIPATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "participation.md"
 
 #: v3.0: "分类设定城市管理、治安管理、应急管理、市场监管四个模块…累计场景31个".
 V3_MODULES_SAY = Citation(
@@ -51,7 +53,16 @@ V1_SCENES = (
 V2_SAYS = Citation(ref="000:372-376", says="实现对重点企业搬迁、经营情况异常等 8 种情况及时预警")
 V2_PLATFORM = Citation(ref="000:372", says="“城市眼·云共治”2.0——“城市眼·云共治·小河网驿”平台")
 V2_OPINION = Citation(ref="000:376", says="“城市眼·云共治”社情民意模块")
+#: Where cityeye's deliberation comes from: the six steps are 大关街道's (百姓圆桌会),
+#: the forum and its online platform 小河街道's (红茶议事会); docs/participation.md
+#: says so, and that joining them is ours.
+SIX_STEPS = Citation(ref="000:555", says="提出议题—广开言路—民主协商—拟订方案—居民表决—形成决议")
+SIX_STEPS_FORUM = Citation(ref="000:555", says="运用百姓圆桌会居民自治平台")
+SIX_STEPS_STREET = Citation(ref="000:551", says="【概况】大关街道位于拱墅区南部")
+RED_TEA = Citation(ref="000:360", says="小河街道针对城市居民小区管理难")
+RED_TEA_PLATFORM = Citation(ref="000:360", says="创新推出“红茶议事会”网上平台")
 FRAMING = (V3_MODULES_SAY, V3_COUNT_SAYS, V1_SAYS, V2_SAYS, V2_PLATFORM, V2_OPINION)
+SOURCES = (SIX_STEPS, SIX_STEPS_FORUM, SIX_STEPS_STREET, RED_TEA, RED_TEA_PLATFORM)
 
 
 @functools.cache
@@ -94,7 +105,7 @@ def test_every_builtin_scenario_says_where_the_seeds_name_it_or_that_it_is_ours(
 
 def _all_citations() -> list[tuple[str, Citation]]:
     out = [(s.id, c) for s in catalogue() for c in citations(s)]
-    return out + [("framing", c) for c in FRAMING]
+    return out + [("framing", c) for c in FRAMING] + [("sources", c) for c in SOURCES]
 
 
 @pytest.mark.parametrize(
@@ -130,6 +141,29 @@ def test_v3s_four_modules_hold_at_least_the_seeds_31_scenarios() -> None:
     """The seeds count 31 in v3.0's four modules; the catalogue should have no fewer.
     (Strict: once they are added this passes, and the mark must go.)"""
     assert sum(s.module in V3_MODULES for s in catalogue()) >= V3_COUNT
+
+
+def test_the_six_steps_are_the_seeds_own_in_order_and_from_daguan() -> None:
+    """TopicStep's six names are, in order, 百姓圆桌会's 六步议事法 word for word, and
+    the section that names it is 大关街道's (its 【概况】 opens at SIX_STEPS_STREET, the
+    next street's section only after 000:555)."""
+    assert "—".join(step.zh for step in TopicStep) == SIX_STEPS.says
+    need_seeds()
+    lines = seed_lines("000")
+    a, _ = SIX_STEPS_STREET.lines
+    assert lines[a - 1].startswith("【概况】大关街道")
+    between = lines[a : SIX_STEPS.lines[0] - 1]
+    assert not any(line.startswith("【概况】") for line in between)
+
+
+def test_the_docs_say_where_each_method_comes_from() -> None:
+    text = PARTICIPATION_DOC.read_text(encoding="utf-8")
+    for c in (SIX_STEPS_FORUM, SIX_STEPS, RED_TEA_PLATFORM):
+        assert c.ref in text, f"docs/participation.md does not cite {c.ref}"
+        assert c.says in text, f"docs/participation.md does not quote {c.says!r}"
+    assert "百姓圆桌会" in text
+    assert "大关街道" in text
+    assert '红茶议事会按"六步法"' not in text  # the old claim: the six steps as 红茶议事会's
 
 
 # ------------------------------------------------------------------ the seeds' framing
