@@ -218,6 +218,11 @@ class ScenarioConfig(BaseModel):
     #: count or a duration over a late event has no order to be judged in.
     raise_late: bool = False
 
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The seed lines that name this scenario (none for an addition, or no ``seed``)."""
+        return self.seed if isinstance(self.seed, tuple) else ()
+
     @model_validator(mode="after")
     def _raise_late_needs_threshold(self) -> ScenarioConfig:
         if self.raise_late and self.trigger.type != "threshold":
