@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_catalogue_seeds import render_overview, seed_cell
 
 from cityeye.domain import EVENT_KINDS, Alert, Device, Event, Module, Severity, Subject, Venue
 from cityeye.scenarios import Engine, LoadedScenario, load_catalogue
@@ -1335,7 +1336,7 @@ def render_row(s: LoadedScenario) -> str:
     elif c.sla:
         route += f" (SLA {c.sla})"
     cells = [f"`{c.id}`", c.name.zh, ", ".join(f"`{r}`" for r in c.reads), key, fires]
-    cells += [severity, resolve, route]
+    cells += [severity, resolve, route, seed_cell(s)]
     return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"
 
 
@@ -1345,6 +1346,8 @@ def render_doc_tables() -> str:
         BEGIN,
         "",
         f"共 {len(scenarios)} 个场景 · {len(scenarios)} scenarios in all.",
+        "",
+        *render_overview(scenarios),
     ]
     for module in Module:
         mine = [s for s in scenarios if s.module == module]
@@ -1353,8 +1356,8 @@ def render_doc_tables() -> str:
             f"### {module.zh} · {module.en}（{len(mine)}）",
             "",
             "| id | 中文名 | 读取 reads | 键 key | 触发条件 fires when | 级别 severity"
-            " | 消警 resolves when | 派单 route |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            " | 消警 resolves when | 派单 route | 种子出处 seed |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             *(render_row(s) for s in mine),
             "",
             "说明 · Descriptions:",

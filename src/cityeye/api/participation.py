@@ -1,5 +1,6 @@
 """社情民意 and 红茶议事会 (``/api/v1/participation``): residents' suggestions, and the
-six-step deliberation of a topic up to a vote and a resolution whose actions become
+deliberation of a topic through the six steps (大关街道's 百姓圆桌会 method, see
+:mod:`cityeye.domain.participation`) up to a vote and a resolution whose actions become
 cases in the closed loop.
 
 * **Suggestions** come from the portal (anonymous, or a signed-in resident; limited per

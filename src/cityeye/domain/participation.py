@@ -5,8 +5,11 @@ participation services work on them: the workflow (:mod:`cityeye.participation.w
 decides how a topic moves, the votes (:mod:`cityeye.participation.votes`) who may vote
 and what a ballot decided, the store (``cityeye.store.participation``) keeps them.
 
-The six steps of the 红茶议事会 method, as Xiaohe Street runs it: 提出议题 → 广开言路 →
-民主协商 → 拟订方案 → 居民表决 → 形成决议.
+The six steps are the 六步议事法 of 大关街道's 百姓圆桌会 (seed 000:555): 提出议题 → 广开言路 →
+民主协商 → 拟订方案 → 居民表决 → 形成决议. The 红茶议事会 is 小河街道's forum and its online
+platform (000:360); the seeds do not give it these steps. cityeye runs every topic
+through them: joining the two is our choice (docs/participation.md "Where each method
+comes from").
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ REPORT_SCENARIO = "citizen.report"
 
 
 class Module(Labelled):
-    """The catalogue's modules (v3.0's four, plus 民生服务 and 企业服务)."""
+    """The catalogue's modules: v3.0's four (seed 003:831), then 民生服务 and 企业服务, a
+    grouping of cityeye's own for v1.0's and v2.0's scenes (docs/catalogue.md)."""
 
     CITY_MANAGEMENT = "city_management", "城市管理", "City management"
     PUBLIC_SECURITY = "public_security", "治安管理", "Public security"

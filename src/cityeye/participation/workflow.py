@@ -1,4 +1,5 @@
-"""The six-step 红茶议事会 workflow as an explicit transition table.
+"""The six-step workflow of a topic as an explicit transition table (the 六步议事法 of
+大关街道's 百姓圆桌会, seed 000:555; cityeye uses it for the 红茶议事会's topics).
 
 A topic moves one step at a time, forward only: 提出议题 → 广开言路 → 民主协商 → 拟订方案 →
 居民表决 → 形成决议. Who moves it: a dispatcher whose post covers the topic's area, or an

@@ -6,6 +6,7 @@ A file holds one module's scenarios::
     scenarios:
       - id: fire.smoke
         name: {zh: 智慧消安·烟感报警, en: Smoke alarm}
+        seed: {ref: "000:287", says: 智慧消安管控平台}
         reads: [smoke.alarm, temperature.reading]
         key: building
         trigger: {type: threshold, when: {kind: smoke.alarm}}
@@ -24,6 +25,7 @@ so an integrator's scenario is a first-class citizen and can be backtested with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -152,6 +154,79 @@ class CaseResolve(BaseModel):
 ResolveSpec = Annotated[AnyTrigger | CaseResolve, Field(discriminator="type")]
 
 
+#: ``004:49`` or ``000:372-376``: a seed file's number (``shared/seeds/004_….txt``) and
+#: the line, or first and last lines, where it names the scenario.
+SEED_REF = re.compile(r"(\d{3}):(\d+)(?:-(\d+))?")
+#: ``seed: addition``: the seeds do not name this scenario; cityeye added it.
+ADDITION = "addition"
+
+
+class Citation(BaseModel):
+    """Where a seed names what a scenario watches: ``ref`` the seed file and line(s),
+    ``says`` the seed's own words for it, verbatim from those lines (the lines joined
+    as they are, so words broken over a line end still match). It vouches for *what*
+    the scenario watches, never for its numbers: those are cityeye's unless the cited
+    words give them. tests/unit/test_catalogue_seeds.py checks every ``says`` against
+    the seeds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: str
+    says: str = Field(min_length=2, max_length=40)
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        match = SEED_REF.fullmatch(value)
+        if match is None:
+            raise ValueError(
+                f"must be a seed file's number and line(s), as 004:49 or 000:372-376 "
+                f"(got {value!r})"
+            )
+        first, last = int(match[2]), int(match[3] or match[2])
+        if first < 1 or (match[3] is not None and last <= first):
+            raise ValueError(f"lines must count up from 1, as 000:372-376 (got {value!r})")
+        return value
+
+    @property
+    def file(self) -> str:
+        """The seed file's number, ``004``."""
+        return self.ref.split(":")[0]
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        """First and last line cited (1-based, both included)."""
+        match = SEED_REF.fullmatch(self.ref)
+        assert match is not None  # checked on load
+        return int(match[2]), int(match[3] or match[2])
+
+
+Seed = Literal["addition"] | tuple[Citation, ...]
+
+
+def _seed(value: Any) -> Any:
+    """One clear error for ``seed``: ``addition``, one ``{ref, says}``, or a list of
+    them; a citation's own problem is named with its field."""
+    if value is None or value == ADDITION:
+        return value
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, dict | Citation) for item in items):
+        raise ValueError(
+            "must be 'addition', or {ref, says} naming the seed's line and words, or a "
+            f"list of them (got {value!r})"
+        )
+    out = []
+    for index, item in enumerate(items):
+        try:
+            out.append(Citation.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(part) for part in err["loc"]) or "citation"
+            at = f"[{index}] " if isinstance(value, list) else ""
+            msg = err["msg"].removeprefix("Value error, ")
+            raise ValueError(f"{at}{where}: {msg}") from None
+    return tuple(out)
+
+
 class ScenarioConfig(BaseModel):
     """One scenario as written in YAML."""
 
@@ -159,6 +234,9 @@ class ScenarioConfig(BaseModel):
 
     id: str = Field(pattern=ID_PATTERN, max_length=64)
     name: Names
+    #: Where the seeds name it (:class:`Citation`), or ``addition``; optional for a
+    #: user's scenario, required of the built-in catalogue by its tests.
+    seed: Annotated[Seed | None, BeforeValidator(_seed)] = None
     description: Description | None = None
     reads: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(min_length=1)
     key: KeyBy
@@ -192,6 +270,11 @@ class ScenarioConfig(BaseModel):
     #: ``reported_at`` (SCENARIOS.md "Late events"). Needs a threshold trigger: a
     #: count or a duration over a late event has no order to be judged in.
     raise_late: bool = False
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The seed lines that name this scenario (none for an addition, or no ``seed``)."""
+        return self.seed if isinstance(self.seed, tuple) else ()
 
     @model_validator(mode="after")
     def _raise_late_needs_threshold(self) -> ScenarioConfig:
