@@ -25,6 +25,7 @@ const panel = (page, hidden) => page.evaluate((hidden) => {
     title: document.getElementById("quality-title").innerText,
     scenarios: rows("quality-scenarios"),
     devices: rows("quality-devices"),
+    lifts: rows("quality-lifts"),
     leaks: hidden.split(",").filter((s) => text.includes(s)),
     box: { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width, height: r.height },
     viewport: [innerWidth, innerHeight],
@@ -37,7 +38,7 @@ try {
   const { person, signIn } = people(browser, base, report);
   const page = await person({ width: 1920, height: 1080 }, { timezoneId: "Asia/Shanghai" });
   await signIn(page, USERNAME, PASSWORD, "/cockpit");
-  await page.waitForFunction(() => document.querySelectorAll("#quality-devices li.qrow").length > 0);
+  await page.waitForFunction(() => document.querySelectorAll("#quality-devices li.qrow").length > 0 && document.querySelectorAll("#quality-lifts li.qrow").length > 0);
   await page.evaluate(() => document.fonts.ready);
   report.big = await panel(page, HIDDEN);
   await page.screenshot({ path: SHOTS + "/cockpit-quality-1920.png" });

@@ -16,7 +16,7 @@ import yaml
 from test_cockpit_api import two_streets
 
 from cityeye.cases.lifecycle import Action, Actor, Role, apply
-from cityeye.domain import Case, CaseOrigin, CaseState, Severity
+from cityeye.domain import Case, CaseOrigin, CaseState, Severity, parse_event
 from cityeye.store import Store
 from serving import keep_screenshots, run_in_browser
 
@@ -66,6 +66,22 @@ def test_the_cockpit_shows_false_alarm_rates_and_the_noisiest_devices(tmp_path: 
         store = Store.open(db)
         try:
             store.save_cases(month())
+            # what lift EL9 counted in the month (issue 20: counted, nobody sent):
+            # three e-bikes blocked, one uncivil ride, one fault warning
+            kinds = ["elevator.ebike_detected"] * 3 + ["elevator.incivility_detected"]
+            lifts = [
+                parse_event(
+                    {
+                        "id": f"lift-{i}",
+                        "kind": kind,
+                        "ts": (NOV + timedelta(days=1, minutes=i)).isoformat(),
+                        "source": "lift-box",
+                        "device_id": "EL9",
+                    }
+                )
+                for i, kind in enumerate([*kinds, "elevator.fault"])
+            ]
+            store.add_events(lifts, NOV + timedelta(days=1), areas=["G0101"] * len(lifts))
         finally:
             store.close()
 
@@ -97,6 +113,15 @@ def test_the_cockpit_shows_false_alarm_rates_and_the_noisiest_devices(tmp_path: 
         ("电梯物联网 · 大关社区第1网格", "2 次", None),
     ]
     assert big["leaks"] == []  # no id, code or enum value on the page
+    # 电梯安全: the lifts' counts for the area and period, by the seed's own names
+    lifts = [(r["name"], r["value"]) for r in big["lifts"]]
+    assert lifts[:3] == [
+        ("阻止电动车上楼", "3 次"),
+        ("劝阻不文明乘梯", "1 次"),
+        ("电梯故障预警", "1 次"),
+    ]
+    assert lifts[3][0].startswith("最多：")
+    assert lifts[3][1] == "5 次"
     width, height = big["viewport"]
     box = big["box"]
     assert box["bottom"] <= height

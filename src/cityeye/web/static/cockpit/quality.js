@@ -6,6 +6,9 @@
 // cockpit.js says what is on screen with one event, "cockpit:view" ({area, first, last});
 // this file keeps no other tie to it. Names only — a scenario's, a device kind's, an
 // area's — never an id or a code on the page.
+// Below them, 电梯安全 (issue 20): what the lifts counted and nobody was sent to —
+// 阻止电动车上楼, 劝阻不文明乘梯, 电梯故障预警, seed 000's three figures — and the building
+// with the most, from GET /api/v1/detections.
 (function () {
   const { api, el, bi } = window.cityeye;
   const REFRESH_MS = 60000; // dispositions move slowly
@@ -34,7 +37,10 @@
     s.id = "quality-scenarios";
     const d = el("ol", null, "qlist");
     d.id = "quality-devices";
+    const lifts = el("ol", null, "qlist");
+    lifts.id = "quality-lifts";
     body.append(bi("h3", "分场景", "By scenario"), s, bi("h3", "误报最多的设备", "Noisiest devices"), d);
+    body.append(bi("h3", "电梯安全（只计数）", "Lifts (counted)"), lifts);
     p.append(head, body);
     return p;
   }
@@ -85,9 +91,27 @@
     }
   }
 
-  async function get(path) {
+  function drawLifts(body) {
+    const list = document.getElementById("quality-lifts");
+    list.replaceChildren();
+    if (!body) return empty(list, "暂无电梯数据", "No lift data");
+    for (const k of body.kinds) {
+      const li = el("li", null, "qrow");
+      li.append(bi("span", k.name_zh, k.name_en, "qname"), bi("b", `${body.totals[k.kind] || 0} 次`, `${body.totals[k.kind] || 0}×`));
+      list.append(li);
+    }
+    const top = body.groups.find((g) => g.total > 0);
+    if (top) {
+      const li = el("li", null, "qrow");
+      li.append(bi("span", `最多：${top.name}`, `Most: ${top.name}`, "qname"), bi("b", `${top.total} 次`, `${top.total}×`));
+      list.append(li);
+    }
+  }
+
+  async function get(path, extra = {}) {
     const q = new URLSearchParams();
     for (const k of ["area", "first", "last"]) if (view[k]) q.set(k, view[k]);
+    for (const [k, v] of Object.entries(extra)) q.set(k, v);
     const r = await api(path + "?" + q.toString());
     return r.ok ? r.json() : null;
   }
@@ -97,14 +121,20 @@
     if (!view || !panel()) return;
     const mine = ++gen;
     try {
-      const [s, d] = await Promise.all([get("/api/v1/quality/scenarios"), get("/api/v1/quality/devices")]);
+      const [s, d, l] = await Promise.all([
+        get("/api/v1/quality/scenarios"),
+        get("/api/v1/quality/devices"),
+        get("/api/v1/detections", { by: "building" }),
+      ]);
       if (mine !== gen) return;
       drawScenarios(s);
       drawDevices(d);
+      drawLifts(l);
     } catch (e) {
       if (mine === gen) {
         drawScenarios(null);
         drawDevices(null);
+        drawLifts(null);
       }
     }
     timer = setTimeout(load, REFRESH_MS);
