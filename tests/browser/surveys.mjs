@@ -4,15 +4,18 @@
 // download), three respondents answer through them on the phone page (/survey/<token>),
 // and the office reads the results: the chart sorted by mean, the table's counts, the
 // comments, the xlsx export; screenshots at 390×844, 1920×1080 and 3840×2160, each
-// checked for Latin words on the Chinese page and for sideways scrolling; then closes
-// the survey (asked once more). A district leader reads the results without the forms;
-// a street's dispatcher gets no link in the header and the page says why.
+// checked for Latin words on the Chinese page and for sideways scrolling; an
+// accessibility scan in both languages; then it closes the survey (asked once more).
+// A district leader reads the results without the forms; a street's dispatcher gets no
+// link in the header and the page says why.
 // Prints a JSON report on its last line; tests/unit/test_browser_surveys.py checks it.
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, CHROMIUM, SHOTS, OFFICE, LEADER, STREET, UNTICK, ANSWERS } = process.env;
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const report = { errors: [], external: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -60,6 +63,9 @@ try {
   await office.waitForSelector('#new-survey .error[data-for="closes_at"]:not([hidden])');
   report.closesError = await office.innerText('#new-survey .error[data-for="closes_at"]');
   report.errorsShown = await office.$$eval("#new-survey .error:not([hidden])", (ps) => ps.length);
+  report.createLatin = await office.evaluate(() => [...new Set(document.body.innerText.match(/[A-Za-z_]{4,}/g) || [])]);
+  await office.evaluate(() => document.fonts.ready);
+  if (SHOTS) await office.screenshot({ path: `${SHOTS}/surveys-create.png` });
   const [y, m, d] = opens.slice(0, 10).split("-").map(Number);
   const later = new Date(Date.UTC(y, m - 1, d + 14)).toISOString().slice(0, 10) + opens.slice(10);
   await office.fill("#new-survey input[name=closes_at]", later);
@@ -140,6 +146,32 @@ try {
   await office.waitForFunction(() => document.documentElement.lang === "zh-CN");
   report.steps.push("results");
 
+  // an accessibility scan (axe-core: WCAG 2 A/AA, serious and critical), in Chinese and
+  // in English, of the page with its forms open and the results drawn; the axe script
+  // is put in by the test, past the page's CSP (a context of its own)
+  const scanned = await person(desktop, { bypassCSP: true });
+  await signIn(scanned, OFFICE, "/surveys");
+  await scanned.waitForSelector("#chart svg");
+  await scanned.click("#new-box > summary");
+  await scanned.evaluate(() => document.fonts.ready);
+  await scanned.evaluate(AXE);
+  report.violations = {};
+  for (const language of ["zh", "en"]) {
+    if (language === "en") {
+      await scanned.click("[data-lang-toggle]");
+      await scanned.waitForFunction(() => document.documentElement.lang === "en");
+    }
+    const axe = await scanned.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    report.violations[language] = axe.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  }
+  await scanned.context().close();
+  seen.last = office;
+  report.steps.push("scanned");
+
   // 5. closed early, asked once more first
   await office.click("#close-box [data-action=close]");
   report.confirm = await office.innerText("#close-confirm p");
@@ -156,6 +188,7 @@ try {
   await leader.waitForSelector("nav[data-pages] a[data-page=surveys]", { state: "attached" });
   report.leaderRows = await leader.$$eval("#results-table tbody tr", (trs) => trs.length);
   report.leaderForms = await leader.$$eval("[data-run]:not([hidden])", (xs) => xs.length);
+  if (SHOTS) await leader.screenshot({ path: `${SHOTS}/surveys-leader.png` });
   report.steps.push("leader");
 
   // 7. a street's dispatcher: no link in the header, and the page says why
@@ -166,6 +199,7 @@ try {
   report.streetPages = await street.$$eval("nav[data-pages] a", (as) => as.map((a) => a.dataset.page));
   report.streetNotice = await street.innerText("#notice");
   report.streetWork = await street.$$eval("#work:not([hidden])", (xs) => xs.length);
+  if (SHOTS) await street.screenshot({ path: `${SHOTS}/surveys-refused.png` });
   await street.goto(new URL("/desk", base).href);
   await street.waitForSelector("nav[data-pages] a", { state: "attached" });
   report.streetDeskPages = await street.$$eval("nav[data-pages] a", (as) => as.map((a) => a.dataset.page));

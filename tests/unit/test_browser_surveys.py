@@ -72,6 +72,7 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
         "links",
         "answered",
         "results",
+        "scanned",
         "closed",
         "leader",
         "street refused",
@@ -83,6 +84,7 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
     # a closing time before the opening: refused, said next to that field, in Chinese
     assert report["closesError"] == "结束时间须晚于开始时间。"
     assert report["errorsShown"] == 1
+    assert report["createLatin"] == []  # the form in Chinese: no time zone's English name
     listed = report["listed"]
     for said in ("2026 年度社会评价（测试）", "进行中", "尚未邀请"):
         assert said in listed
@@ -143,6 +145,7 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
         assert seen["chartWidth"] == seen["chartBox"], (size, seen)
     assert report["english"] == "3 responses, 9 ratings in all."
     assert report["englishTicks"] == ["1", "2", "3", "4", "5"]
+    assert report["violations"] == {"zh": [], "en": []}  # axe: nothing serious or critical
     # closed after a second question; no more invitations then
     assert "无法重新开放" in report["confirm"]
     assert report["closedBadge"] == "已结束"
@@ -156,4 +159,4 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
     assert "surveys" not in report["streetDeskPages"]
     assert "区考评办" in report["streetNotice"]
     assert report["streetWork"] == 0
-    keep_screenshots(tmp_path, "surveys-desktop.png", "surveys-phone.png", "surveys-wall.png")
+    keep_screenshots(tmp_path, "surveys-create.png", "surveys-desktop.png", "surveys-phone.png")

@@ -14,7 +14,7 @@
 (function () {
   const API = "/api/v1/surveys";
   const SVG = "http://www.w3.org/2000/svg";
-  const state = { me: null, surveys: [], units: null, areas: [], chosen: null, results: null };
+  const state = { me: null, surveys: [], units: null, areas: [], chosen: null, results: null, closed: new Set() };
   const $ = (id) => document.getElementById(id);
   const { api, clock, time, el, bi, names, lang } = window.cityeye;
   const pick = lang.pick;
@@ -88,9 +88,12 @@
   // ------------------------------------------------------------------ the list
   const when = time.minutes; // 2026/12/01 00:00 on the district's clock
 
-  // not open yet, open, or over (closed early or at its end), by the server's clock
+  // not open yet, open, or over (closed early or at its end), by the server's clock —
+  // and over once this page closed it: the page's estimate of the server's time may
+  // run a few milliseconds behind the closing time the server just wrote
   function phase(s) {
     const now = clock.now();
+    if (state.closed.has(s.id)) return { cls: "over", zh: "已结束", en: "Closed" };
     if (now < Date.parse(s.opens_at)) return { cls: "upcoming", zh: "未开始", en: "Not open yet" };
     if (now < Date.parse(s.closes_at)) return { cls: "open", zh: "进行中", en: "Open" };
     return { cls: "over", zh: "已结束", en: "Closed" };
@@ -196,8 +199,8 @@
     f.elements.namedItem("title").value = pick(`${year} 年度社会评价`, `${year} unit evaluation`);
     f.elements.namedItem("opens_at").value = time.input(now);
     f.elements.namedItem("closes_at").value = time.input(now + 30 * 86400000);
-    const zone = clock.timezone();
-    $("zone-hint").textContent = zone ? pick(`时间按辖区时区（${zone}）填写。`, `Times on the district's clock (${zone}).`) : "";
+    const zone = clock.timezone() || "";
+    $("zone-hint").textContent = pick("按辖区当地时间填写。", `Times on the district's clock (${zone}).`);
   }
 
   $("new-survey").addEventListener("submit", async (ev) => {
@@ -341,6 +344,7 @@
     const r = await busy(closeBox, () => call("POST", `${API}/${encodeURIComponent(state.chosen)}/close`));
     $("close-confirm").hidden = true;
     if (!r.ok) return showError(closeBox, r);
+    state.closed.add(r.body.id);
     await loadResults();
   });
 
