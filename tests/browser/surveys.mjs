@@ -1,7 +1,7 @@
 // 社会评价's staff page (/surveys, issue 19 item 6) in real Chromium: the district's
 // dispatcher (考评办) creates a survey on a 1920×1080 screen — a wrong window first,
 // refused next to its field — makes three one-time links (shown once, to copy or
-// download), three respondents answer through them on the phone page (/survey/<token>),
+// download) and invites 小河's verified residents, three respondents answer through them on the phone page (/survey/<token>),
 // and the office reads the results: the chart sorted by mean, the table's counts, the
 // comments, the xlsx export; screenshots at 390×844, 1920×1080 and 3840×2160, each
 // checked for Latin words on the Chinese page and for sideways scrolling; an
@@ -46,6 +46,13 @@ async function look(page, size, shot) {
 }
 
 try {
+  // signed out: to the sign-in page, and back here after it
+  const stranger = await person(desktop);
+  await stranger.goto(new URL("/surveys", base).href);
+  await stranger.waitForURL(/\/login\?next=%2Fsurveys$/);
+  report.signedOut = new URL(stranger.url()).pathname;
+  await stranger.context().close();
+
   // 1. the office creates a survey
   const office = await person(desktop);
   await signIn(office, OFFICE, "/surveys");
@@ -84,6 +91,12 @@ try {
   const [file] = await Promise.all([office.waitForEvent("download"), office.click("#links-download")]);
   const text = readFileSync(await file.path(), "utf8");
   report.download = { name: file.suggestedFilename(), same: text.trim().split(/\r\n/).join("\n") === links.join("\n") };
+  // and the verified residents of 小河街道, by account
+  report.residentAreas = await office.$$eval("#invite-residents select[name=area] option", (os) => os.map((o) => o.textContent.trim()));
+  await office.selectOption("#invite-residents select[name=area]", { label: "\u3000小河街道" });
+  await office.click("#invite-residents button[type=submit]");
+  await office.waitForSelector("#invite-residents .done:not([hidden])");
+  report.residentsInvited = await office.innerText("#invite-residents .done");
   report.steps.push("links");
 
   // 3. each link answered once on the respondent's page (a phone)
@@ -142,6 +155,7 @@ try {
   await office.waitForFunction(() => !/[\u4e00-\u9fff]/.test(document.getElementById("results-meta").innerText));
   report.english = await office.innerText("#results-meta");
   report.englishTicks = await office.$$eval("#chart svg text.tick", (ts) => ts.map((t) => t.textContent));
+  if (SHOTS) await office.screenshot({ path: `${SHOTS}/surveys-en.png` });
   await office.click("[data-lang-toggle]");
   await office.waitForFunction(() => document.documentElement.lang === "zh-CN");
   report.steps.push("results");

@@ -1,12 +1,13 @@
 """社会评价's staff page in Chromium (issue 19 item 6; tests/browser/surveys.mjs drives
 it): the district's dispatcher creates a survey — a closing time before the opening
 refused next to its field — makes three one-time links (shown once, full URLs, copy and
-.txt download), three respondents answer through them on the phone page, and the page
-shows the right counts, means and intervals, sorted by mean, in a chart and a table,
-with the comments and the xlsx export; the survey is closed after a second question.
-A district leader reads without the forms; a street's dispatcher gets no header link
-and a refusal in words. Screenshots at 390×844, 1920×1080 and 3840×2160: Chinese
-without English words, no sideways scrolling.
+.txt download) and invites 小河's verified residents; three respondents answer through
+the links on the phone page, and the page shows the right counts, means and intervals,
+sorted by mean, in a chart and a table, with the comments and the xlsx export; the
+survey is closed after a second question. A district leader reads without the forms; a
+street's dispatcher gets no header link and a refusal in words. Screenshots at 390×844,
+1920×1080 and 3840×2160: Chinese without English words, no sideways scrolling; an axe
+scan in both languages.
 
 The world: tests/fixtures/world_small.yaml with two more streets and two more
 departments (test names), so the chart has rows to sort."""
@@ -25,6 +26,7 @@ PEOPLE = {
     "office": ("--role", "dispatcher", "--area", "330105", "--name", "考评办"),
     "boss": ("--role", "leader", "--area", "330105", "--name", "区领导"),
     "xh_disp": ("--role", "dispatcher", "--area", "330105001", "--name", "小河调度"),
+    "wang": ("--role", "resident", "--area", "G0001", "--name", "王阿姨"),  # home verified
 }
 #: Each link's answers: unit name → [rating, comment].
 ANSWERS = [
@@ -77,6 +79,7 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
         "leader",
         "street refused",
     ]
+    assert report["signedOut"] == "/login"  # signed out: sent to sign in first
     # the header links the page for the district's office; the units by kind, all ticked
     assert report["officePages"][-1] == "社会评价"
     assert report["kinds"] == ["街道（3）", "政府部门（3）"]
@@ -99,7 +102,10 @@ def test_the_office_runs_a_survey_from_the_browser(tmp_path: Path) -> None:
     assert download["name"].startswith("2026 年度社会评价（测试）")
     assert download["name"].endswith(".txt")
     assert report["linksAfterReload"] == ""  # gone: nobody can see them again
-    assert "已邀请 3 · 已答 3（100%）" in report["listedAfter"]
+    # the verified residents of an area: the district, its streets and communities
+    assert report["residentAreas"][:3] == ["全区（拱墅区）", "小河街道", "长征桥社区"]
+    assert report["residentsInvited"].startswith("已邀请 1 位居民")
+    assert "已邀请 4 · 已答 3（75%）" in report["listedAfter"]
     # the results, highest mean first: 区城管局 5 and 4; 大关 4, 4, 5; 小河 5, 3, 4;
     # 区信访局 3 alone (no interval); 天水街道 none; 区数据局 not in the survey
     assert report["rows"] == [

@@ -502,8 +502,13 @@
     select.replaceChildren(...options);
   }
 
+  function drawWho() {
+    if (state.me) $("who").textContent = state.me.display_name + " (" + names.shown("user_roles", state.me.role) + ")";
+  }
+
   // what the script wrote, again in the chosen language
   lang.onChange(() => {
+    drawWho();
     drawList();
     if (state.units) {
       const ticked = new Set([...$("unit-groups").querySelectorAll("input:checked")].map((x) => x.value));
@@ -526,7 +531,7 @@
   (async function start() {
     const [me] = await Promise.all([get("/api/v1/auth/me"), names.load(), clock.ready]);
     state.me = me;
-    $("who").textContent = me.display_name + " (" + names.shown("user_roles", me.role) + ")";
+    drawWho();
     try {
       await loadList();
     } catch (e) {
