@@ -53,7 +53,7 @@ demo-data: $(STAMP)
 screenshots: $(STAMP)
 	npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts
 	mkdir -p docs/screenshots
-	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py tests/unit/test_browser_council.py tests/unit/test_browser_alerts.py tests/unit/test_browser_desk_work.py tests/unit/test_browser_places.py tests/unit/test_browser_cockpit_period.py tests/unit/test_browser_cockpit_screen.py tests/unit/test_browser_casecard.py tests/unit/test_browser_board.py tests/unit/test_browser_reminder.py tests/unit/test_browser_quality.py
+	CITYEYE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/unit/test_browser.py tests/unit/test_browser_loop.py tests/unit/test_browser_council.py tests/unit/test_browser_alerts.py tests/unit/test_browser_desk_work.py tests/unit/test_browser_places.py tests/unit/test_browser_cockpit_period.py tests/unit/test_browser_cockpit_screen.py tests/unit/test_browser_casecard.py tests/unit/test_browser_board.py tests/unit/test_browser_reminder.py tests/unit/test_browser_quality.py tests/unit/test_browser_surveys.py
 
 ## test: lint, type-check, unit and integration tests
 test: lint typecheck

@@ -244,9 +244,10 @@ def test_me_says_which_staff_pages_a_person_may_open(env: Env) -> None:
         for who in ("root", "xh_disp", "boss", "zhang", "r1")
     }
     assert pages == {
-        "root": ["desk", "council", "cockpit", "board"],
+        # 社会评价 only at a district post: the admin and the district's leader
+        "root": ["desk", "council", "cockpit", "board", "surveys"],
         "xh_disp": ["desk", "council", "cockpit", "board"],
-        "boss": ["desk", "council", "cockpit", "board"],
+        "boss": ["desk", "council", "cockpit", "board", "surveys"],
         "zhang": ["desk"],
         "r1": [],
     }

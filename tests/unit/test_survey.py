@@ -278,7 +278,7 @@ def test_results_and_export_say_nothing_of_who_answered(env: tuple[TestClient, S
     for s in secrets:
         assert not any(s in r for r in answers), s
     for token in tokens:
-        assert not any(token.split("_")[2] in r for r in invitations)
+        assert not any(token.split("_", 2)[2] in r for r in invitations)
 
 
 def test_only_the_district_office_runs_and_reads_surveys(env: tuple[TestClient, Store]) -> None:
@@ -305,6 +305,26 @@ def test_only_the_district_office_runs_and_reads_surveys(env: tuple[TestClient, 
     assert r.json()["detail"].startswith("areas:")
     # signed out: nothing
     assert client.get(f"/api/v1/surveys/{survey}/results").status_code == 401
+
+
+def test_the_header_links_the_surveys_page_to_exactly_those_it_serves(
+    env: tuple[TestClient, Store],
+) -> None:
+    """``/auth/me``'s ``pages`` has 社会评价 for a person if and only if the list of
+    surveys answers them: no header link leads a street's staff to a page of refusals,
+    and nobody who may read results goes without one."""
+    client, _ = env
+    linked = {}
+    for name in PEOPLE:
+        who = auth(client, name)
+        pages = client.get("/api/v1/auth/me", headers=who).json()["pages"]
+        listed = client.get("/api/v1/surveys", headers=who).status_code
+        assert ("surveys" in pages) == (listed == 200), (name, pages, listed)
+        linked[name] = "surveys" in pages
+    assert [name for name, shown in linked.items() if shown] == ["root", "office", "boss"]
+    page = client.get("/surveys")
+    assert page.status_code == 200
+    assert '<script src="/static/surveys/surveys.js"></script>' in page.text
 
 
 def test_the_link_stays_out_of_the_access_log() -> None:

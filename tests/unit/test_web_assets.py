@@ -237,7 +237,9 @@ def test_no_template_or_first_party_asset_references_an_external_host() -> None:
     )
 
 
-@pytest.mark.parametrize("path", ["/", "/docs", "/login", "/desk", "/cockpit", "/council"])
+@pytest.mark.parametrize(
+    "path", ["/", "/docs", "/login", "/desk", "/cockpit", "/council", "/surveys"]
+)
 def test_served_pages_load_nothing_from_another_host(client: TestClient, path: str) -> None:
     """What the browser gets, not only the templates: FastAPI's own /docs page loads
     Swagger UI from a CDN, so cityeye serves its own from the package."""
@@ -257,7 +259,7 @@ def test_every_page_has_the_tab_icon_and_the_status_page_leads_to_the_apps(
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.content == (STATIC / "favicon.ico").read_bytes()
-    for path in ["/", "/docs", "/login", "/desk", "/cockpit", "/council"]:
+    for path in ["/", "/docs", "/login", "/desk", "/cockpit", "/council", "/surveys"]:
         page = client.get(path).text
         assert '<link rel="icon" href="/static/favicon.ico"' in page, path
     links = re.findall(r'<nav class="apps"[^>]*>(.*?)</nav>', client.get("/").text, re.S)
@@ -269,7 +271,7 @@ def test_every_page_has_the_tab_icon_and_the_status_page_leads_to_the_apps(
 
 
 #: Every page: one language at a time (issue 17).
-ONE_LANGUAGE = ["status", "login", "council", "cockpit", "portal", "desk"]
+ONE_LANGUAGE = ["status", "login", "council", "cockpit", "portal", "desk", "surveys"]
 
 
 @pytest.mark.parametrize("page", ONE_LANGUAGE)

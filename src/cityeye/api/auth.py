@@ -279,7 +279,7 @@ def login(body: Login, request: Request, response: Response, svc: Svc) -> dict[s
             secure=secure,
             path=router.prefix,
         )
-    return {"user": user_json(user), "token": token, "csrf_token": csrf}
+    return {"user": user_json(user, svc.world), "token": token, "csrf_token": csrf}
 
 
 @router.post("/logout")
@@ -295,8 +295,8 @@ def logout(request: Request, response: Response, user: CurrentUser, svc: Svc) ->
 
 
 @router.get("/me")
-def me(user: CurrentUser) -> dict[str, Any]:
-    return user_json(user)
+def me(user: CurrentUser, svc: Svc) -> dict[str, Any]:
+    return user_json(user, svc.world)
 
 
 @router.post("/tokens", name="new_token")

@@ -1,5 +1,5 @@
-"""The pages — the status page and the shells of the desk, cockpit, portal, council and
-sign-in, each a template whose script asks the JSON API for the rest — and
+"""The pages — the status page and the shells of the desk, cockpit, portal, council,
+surveys and sign-in, each a template whose script asks the JSON API for the rest — and
 ``GET /api/v1/status``, which shows the status page's snapshot (:mod:`cityeye.api.status`).
 
 Every asset comes from the package (``web/static``, ``web/templates``): government
@@ -142,6 +142,13 @@ def board_page(request: Request) -> HTMLResponse:
     """数字治理赛晾晒台: the contest's ranking board (wall screen and phone); signed-in
     staff see their areas' units, everyone else the public board."""
     return templates.TemplateResponse(request, "board.html", {})
+
+
+@router.get("/surveys", response_class=HTMLResponse, include_in_schema=False)
+def surveys_page(request: Request) -> HTMLResponse:
+    """社会评价 for the assessment office (desktop, also a phone): create a survey, hand
+    out its links, close it, read and export its results; its script signs in."""
+    return templates.TemplateResponse(request, "surveys.html", {})
 
 
 @router.get("/portal", response_class=HTMLResponse, include_in_schema=False)

@@ -245,7 +245,7 @@ def clock_json(clock: Clock, timezone: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- accounts
-def user_json(user: User) -> dict[str, Any]:
+def user_json(user: User, world: World) -> dict[str, Any]:
     return {
         "id": user.id,
         "username": user.username,
@@ -253,7 +253,7 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "party": user.party_id,
         "areas": list(user.areas),
-        "pages": pages_of(user),  # the staff pages a header links for them
+        "pages": pages_of(user, world),  # the staff pages a header links for them
     }
 
 

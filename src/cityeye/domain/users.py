@@ -33,19 +33,31 @@ class UserRole(Labelled):
 #: the desk (the case queues by role: handlers, dispatchers, leaders, admins), the
 #: council (社情民意与议事: staff who answer and run topics, and leaders who look on)
 #: the cockpit (the command centre's screen) and the contest's board (数字治理赛晾晒台,
-#: also open to everyone as its public view). The pages' data APIs still decide
-#: what each person sees there; this only says which links a header shows.
+#: also open to everyone as its public view) and the assessment office's 社会评价
+#: (surveys: run by admins and dispatchers, read by leaders, all at a district post,
+#: :data:`DISTRICT_PAGES`). The pages' data APIs still decide what each person sees
+#: there; this only says which links a header shows.
 PAGES: dict[str, frozenset[UserRole]] = {
     "desk": frozenset({UserRole.HANDLER, UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "council": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "cockpit": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "board": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+    "surveys": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
 }
+#: Pages only a post covering the whole district works on: the surveys rate the
+#: streets, so a street's own post neither runs nor reads them (:func:`covers_district`).
+DISTRICT_PAGES = frozenset({"surveys"})
 
 
-def pages_of(user: User) -> list[str]:
-    """The staff pages ``user`` works on (:data:`PAGES`), in order."""
-    return [page for page, roles in PAGES.items() if user.role in roles]
+def pages_of(user: User, world: World) -> list[str]:
+    """The staff pages ``user`` works on (:data:`PAGES`), in order; a page of
+    :data:`DISTRICT_PAGES` only at a post covering the district, so that no header
+    links a page whose every request would be refused."""
+    return [
+        page
+        for page, roles in PAGES.items()
+        if user.role in roles and (page not in DISTRICT_PAGES or covers_district(user, world))
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +121,11 @@ def scope_of(user: User, world: World) -> Scope:
     if user.role in (UserRole.DISPATCHER, UserRole.LEADER):
         return Scope(below(world, user.areas))
     return Scope(frozenset())
+
+
+def covers_district(user: User, world: World) -> bool:
+    """Whether ``user``'s scope takes in the whole district (an admin, or a post at the
+    district): what the district's own work needs, such as its surveys of the streets,
+    which no street's post may run or read."""
+    allowed = scope_of(user, world).areas
+    return allowed is None or world.district.code in allowed

@@ -36,7 +36,7 @@ from cityeye.accounts import residents_of
 from cityeye.domain import AreaLevel, FieldError, World
 from cityeye.domain.parties import PartyKind
 from cityeye.domain.tokens import hash_secret, new_token, secret_matches, split_token
-from cityeye.domain.users import User, UserRole, scope_of
+from cityeye.domain.users import User, UserRole, covers_district
 from cityeye.errors import ConflictError, NotFoundError, RefusedError
 from cityeye.store import Store
 from cityeye.store import survey as db
@@ -61,8 +61,7 @@ def _district(user: User, world: World, roles: tuple[UserRole, ...], what: str) 
     """Refuse unless ``user`` has one of ``roles`` at a post covering the district."""
     if user.role not in roles:
         raise RefusedError(f"role: only {what}")
-    allowed = scope_of(user, world).areas
-    if allowed is not None and world.district.code not in allowed:
+    if not covers_district(user, world):
         raise RefusedError(
             "areas: surveys of the district's units are run and read at the district, "
             "not by a street or community post"

@@ -156,9 +156,17 @@ window.cityeye.screen = (function () {
     b.textContent = t(s === "muted" ? "sound_off" : s === "ready" ? "sound_on" : "sound_locked");
     b.setAttribute("aria-pressed", String(!muted));
   }
-  // the first click or key anywhere: the browser now lets the page make a sound
-  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { sound.unlock(); showSound(); }, { capture: true });
-  sound.onChange(showSound);
+  // the first click or key anywhere: the browser now lets the page make a sound. A
+  // click's label change waits until the click is done (the next task after the
+  // pointer is up): the shorter label can take a line off the bar, and changed while the
+  // pointer is down it would move the button under it, and the click would be lost
+  let pressing = false;
+  document.addEventListener("pointerdown", () => { pressing = true; sound.unlock(); }, { capture: true });
+  for (const type of ["pointerup", "pointercancel"]) {
+    document.addEventListener(type, () => setTimeout(() => { pressing = false; showSound(); }), { capture: true });
+  }
+  document.addEventListener("keydown", () => { sound.unlock(); showSound(); }, { capture: true });
+  sound.onChange(() => { if (!pressing) showSound(); });
 
   // three beeps, high-low-high; whether they can be heard
   function tone() {
