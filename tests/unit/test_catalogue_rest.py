@@ -64,6 +64,7 @@ WORLD = small_world(
         Device("KC1", "kitchen_camera", "G1", venue="RS1"),
         Device("KC2", "kitchen_camera", "G1", venue="RS1"),
         Device("KC3", "kitchen_camera", "G1", venue="RS2"),
+        Device("SD9", "smoke_detector", "G1", venue="FU1"),  # in a unit, no building
     ],
     subjects=[
         Subject("R1", "G1", ("rental",)),
@@ -79,6 +80,9 @@ WORLD = small_world(
         Venue("RS1", "G1", ("restaurant",)),
         Venue("RS2", "G1", ("restaurant",)),
         Venue("SH1", "G1"),
+        Venue("FU1", "G1", ("fire_safety_unit",)),
+        Venue("SH2", "G1", ("shop",)),
+        Venue("PP1", "G1", ("prepaid_merchant",)),
     ],
 )
 
@@ -144,6 +148,43 @@ def licence(m: float, status: str, venue: str = "RS1") -> Event:
 def complaint(m: float, venue: str | None = "SH1", category: str = "prepaid_card") -> Event:
     where = {"venue": venue} if venue else {}
     return ev("report.hotline", m, source="12345", category=category, text="预付卡", **where)
+
+
+def fire_check(m: float, result: str, hazards: int = 0, venue: str = "FU1") -> Event:
+    return ev(
+        "inspection.result",
+        m,
+        source="xf-platform",
+        venue=venue,
+        scheme="fire_safety",
+        result=result,
+        hazards=hazards,
+    )
+
+
+def shop_check(m: float, result: str, issues: int = 0, key_issue: str | None = None) -> Event:
+    extra = {"key_issue": key_issue} if key_issue else {}
+    return ev(
+        "inspection.result",
+        m,
+        source="wgy-app",
+        venue="SH2",
+        scheme="yima_an",
+        result=result,
+        issues=issues,
+        **extra,
+    )
+
+
+def funds(m: float, deposited: float, insured: float) -> Event:
+    return ev(
+        "prepaid.deposit",
+        m,
+        source="e-fubao",
+        venue="PP1",
+        deposited_ratio=deposited,
+        insured_ratio=insured,
+    )
 
 
 def firm(kind: str, m: float, **attrs: Any) -> Event:
@@ -1030,6 +1071,148 @@ SPECS = [
         resolves=20 * D,
         gap=30 * D,
     ),
+    # ------------------------------------------------------------ colour codes (scores)
+    Spec(
+        "fire.unit_colour",
+        "FU1",
+        # 100 − 2×10 = 80 (yellow) → −5 = 75 → −2×10 = 55 (red)
+        fire=lambda t: [
+            fire_check(t, "fail", 2),
+            ev("smoke.alarm", t + 60, device="SD9"),
+            fire_check(t + D, "fail", 2),
+        ],
+        opens=0,
+        severity="high",
+        near={
+            "one hazard: 90 is green": [fire_check(0, "fail", 1)],
+            "a passed inspection": [fire_check(0, "pass")],
+            "a venue not registered as a unit": [fire_check(0, "fail", 5, venue="SH1")],
+        },
+        edges=[
+            edge("80 exactly is yellow", [fire_check(0, "fail", 2)], ("FU1", "low", 0, None)),
+            edge("60 exactly is yellow", [fire_check(0, "fail", 4)], ("FU1", "low", 0, None)),
+            edge(
+                "55 is red",
+                [fire_check(0, "fail", 4), ev("smoke.alarm", 1, device="SD9")],
+                ("FU1", "high", 0, None),
+            ),
+            edge(
+                "a term still counts 180 days later (inclusive)",
+                [fire_check(0, "fail", 2), tick(180 * D)],
+                ("FU1", "low", 0, None),
+            ),
+            edge(
+                "once the clock has passed 180 days it is gone: green again resolves",
+                [fire_check(0, "fail", 2), tick(180 * D + 1)],
+                ("FU1", "low", 0, 180 * D),
+            ),
+            edge(
+                "passed inspections bring it back: 55 + 6×5 = 85 > 80",
+                [fire_check(0, "fail", 4), ev("smoke.alarm", 1, device="SD9")]
+                + [fire_check(i * D, "pass") for i in range(1, 7)],
+                ("FU1", "high", 0, 6 * D),
+            ),
+        ],
+        # every term leaves the window: 75 at 180 d, 80 at 180 d + 1 h, 100 at 181 d
+        clear=lambda t: [tick(t + 182 * D)],
+        resolves=181 * D,
+        gap=200 * D,
+    ),
+    Spec(
+        "market.yima_an",
+        "SH2",
+        # 100 − 5 = 95 (green) → −41 = 54 (red)
+        fire=lambda t: [
+            complaint(t, "SH2", "noise"),
+            shop_check(t + 60, "fail", 1, "expired_food"),
+        ],
+        opens=60,
+        severity="high",
+        near={
+            "three complaints: 85 is green": [complaint(m, "SH2", "noise") for m in (0, 1, 2)],
+            "a shop not registered": [complaint(m, "SH1", "noise") for m in range(6)],
+        },
+        edges=[
+            edge(
+                "a key issue alone: 59 is red",
+                [shop_check(0, "fail", 1, "no_licence")],
+                ("SH2", "high", 0, None),
+            ),
+            edge(
+                "four complaints: 80 exactly is yellow",
+                [complaint(m, "SH2", "noise") for m in (0, 1, 2, 3)],
+                ("SH2", "low", 3, None),
+            ),
+            edge(
+                "four issues: 60 exactly is yellow",
+                [shop_check(0, "fail", 4)],
+                ("SH2", "low", 0, None),
+            ),
+            edge(
+                "a red shop stays high while yellow; 59 + 5×5 = 84 > 80 resolves",
+                [shop_check(0, "fail", 1, "no_licence")]
+                + [shop_check(i * D, "pass") for i in range(1, 6)],
+                ("SH2", "high", 0, 5 * D),
+            ),
+        ],
+        clear=lambda t: [tick(t + 366 * D)],
+        resolves=365 * D + 60,
+        gap=400 * D,
+        also=frozenset({"citizen.report"}),
+    ),
+    Spec(
+        "market.prepaid_code",
+        "PP1",
+        # funds short: 70 (yellow) → −8 = 62 → −8 = 54 (red)
+        fire=lambda t: [
+            funds(t, 0.1, 0.5),
+            complaint(t + D, "PP1"),
+            complaint(t + 2 * D, "PP1"),
+        ],
+        opens=0,
+        severity="high",
+        near={
+            "two complaints: 84 is green": [complaint(0, "PP1"), complaint(1, "PP1")],
+            "30 % in custody and 70 % insured exactly is covered": [funds(0, 0.3, 0.7)],
+            "complaints of another category": [complaint(m, "PP1", "noise") for m in range(5)],
+        },
+        edges=[
+            edge(
+                "29 % in custody is short: 70 is yellow",
+                [funds(0, 0.29, 0.7)],
+                ("PP1", "low", 0, None),
+            ),
+            edge(
+                "only the latest funds report counts: 70, not 40",
+                [funds(0, 0.1, 0.5), funds(D, 0.1, 0.5)],
+                ("PP1", "low", 0, None),
+            ),
+            edge(
+                "covered again: 100 resolves",
+                [funds(0, 0.1, 0.5), funds(D, 0.3, 0.7)],
+                ("PP1", "low", 0, D),
+            ),
+            edge(
+                "short funds and a suspended licence: 40 is red",
+                [funds(0, 0.1, 0.5), licence(D, "suspended", "PP1")],
+                ("PP1", "high", 0, None),
+            ),
+            edge(
+                "five complaints: 60 exactly is yellow",
+                [complaint(m, "PP1") for m in range(5)],
+                ("PP1", "low", 2, None),
+            ),
+            edge(
+                "six complaints: 52 is red",
+                [complaint(m, "PP1") for m in range(6)],
+                ("PP1", "high", 2, None),
+            ),
+        ],
+        clear=lambda t: [funds(t + 3 * D, 0.3, 0.7)],
+        resolves=3 * D,
+        gap=10 * D,
+        also=frozenset({"citizen.report"}),
+    ),
 ]
 
 BY_ID = {s.sid: s for s in SPECS}
@@ -1300,6 +1483,9 @@ def render_trigger(t: dict[str, Any]) -> str:
         if t.get("below") is not None:
             return f"{field} < {_num(t['below'])} × {mean}"
         return f"{field} ≥ {_num(t['recovered'])} × {mean}"
+    if kind == "score":
+        colours = t["colour"] if isinstance(t["colour"], list) else [t["colour"]]
+        return f"score colour ∈ {{{', '.join(colours)}}}"
     return " or ".join(f"[{render_trigger(p)}]" for p in t["of"])
 
 
@@ -1313,6 +1499,12 @@ def render_row(s: LoadedScenario) -> str:
     fires = render_trigger(c.trigger.model_dump(by_alias=True, exclude_none=True))
     if c.when:
         fires = f"{render_condition(c.when)}: {fires}"
+    if c.score is not None:
+        m = c.score
+        fires = (
+            f"score = {_num(m.base)} + points of {len(m.terms)} terms within "
+            f"{_dur(m.window)}; red < {_num(m.red_below)}, green > {_num(m.green_above)}: " + fires
+        )
     if c.merge_window:
         fires += f"; joins the alert within {_dur(c.merge_window)} of its last match"
     if isinstance(c.severity, Severity):

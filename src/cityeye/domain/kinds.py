@@ -97,6 +97,18 @@ EVENT_KINDS: dict[str, KindInfo] = {
             ("venue", "license", "status"),
         ),
         KindInfo(
+            "inspection.result",
+            "检查结果",
+            "inspection result",
+            ("venue", "scheme", "result", "hazards", "issues", "key_issue"),
+        ),
+        KindInfo(
+            "prepaid.deposit",
+            "预收资金存管状态",
+            "prepaid funds custody status",
+            ("venue", "deposited_ratio", "insured_ratio"),
+        ),
+        KindInfo(
             "enterprise.indicator",
             "企业经营指标",
             "enterprise indicator (monthly)",

@@ -39,6 +39,7 @@ class TriggerType(StrEnum):
     DURATION = "duration"
     COOCCURRENCE = "cooccurrence"
     BASELINE = "baseline"
+    SCORE = "score"
 
 
 class KeyBy(StrEnum):

@@ -828,6 +828,7 @@ class Engine:
         partition's key."""
         if self.owns is not None and not self.owns(rule.id, key):
             return None
+        entity = key
         if rule.split_by is not None:
             part = rule.split_by(ev)
             if isinstance(part, str | int):
@@ -835,8 +836,17 @@ class Engine:
         st = self.states.get((rule.index, key))
         if st is None:
             st = self.states[(rule.index, key)] = KeyMemory(rule.index, key, len(rule.upgrades))
-            st.area = area or self.world.event_area(ev)
+            st.area = area or self.world.event_area(ev) or self._keyed_area(rule, entity)
         return st
+
+    def _keyed_area(self, rule: CompiledRule, key: str) -> str | None:
+        """The area of the registered venue a key names: an event that names only its
+        venue (an inspection, a complaint about a shop) still places the alert, and
+        its case, in the venue's area."""
+        if rule.key_by != KeyBy.VENUE:
+            return None
+        venue = self.world.venues.get(key)
+        return venue.area if venue is not None else None
 
     # ------------------------------------------------------------------ on arrival
     def _arrive(self, lane: Lane, ev: Event, t: float, area: str | None) -> None:

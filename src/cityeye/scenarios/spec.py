@@ -46,7 +46,8 @@ from cityeye.domain import FieldError, KeyBy, Module, PartyKind, ScenarioSpec, S
 from cityeye.domain.dates import DEFAULT_TIMEZONE
 from cityeye.errors import ProblemsError
 from cityeye.scenarios.conditions import WorldValues, compile_condition, getter
-from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyTrigger
+from cityeye.scenarios.scoring import ScoreModel
+from cityeye.scenarios.triggers import TRIGGER_TYPES, AnyOfConfig, AnyTrigger, ScoreConfig
 from cityeye.sourcefile import (
     Duration,
     Problem,
@@ -270,6 +271,22 @@ class ScenarioConfig(BaseModel):
     #: ``reported_at`` (SCENARIOS.md "Late events"). Needs a threshold trigger: a
     #: count or a duration over a late event has no order to be judged in.
     raise_late: bool = False
+    #: A colour code's scoring model (三色预警, 一码安, e付保): what the scenario's
+    #: ``{type: score, colour: …}`` triggers read (:mod:`cityeye.scenarios.scoring`).
+    score: ScoreModel | None = None
+
+    @model_validator(mode="after")
+    def _score_for_score_triggers(self) -> ScenarioConfig:
+        """Give the ``score:`` model to every score trigger, so each role (open, upgrade,
+        resolve) scores the same way from one definition."""
+        found = _score_triggers([self.trigger, *(u.trigger for u in self.upgrade), self.resolve])
+        if found and self.score is None:
+            raise ValueError("a score trigger needs the scenario's score: block")
+        if self.score is not None and not found:
+            raise ValueError("score: is given but no trigger is of type score")
+        for trigger in found:
+            trigger.attach(self.score)
+        return self
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -306,6 +323,17 @@ class ScenarioConfig(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("lists a kind twice")
         return value
+
+
+def _score_triggers(triggers: Iterable[Any]) -> list[ScoreConfig]:
+    """The score triggers among ``triggers``, those inside ``any`` included."""
+    out: list[ScoreConfig] = []
+    for trigger in triggers:
+        if isinstance(trigger, ScoreConfig):
+            out.append(trigger)
+        elif isinstance(trigger, AnyOfConfig):
+            out += _score_triggers(trigger.of)
+    return out
 
 
 class ScenarioFile(BaseModel):
@@ -348,6 +376,7 @@ class LoadedScenario:
             merge_window_s=c.merge_window,
             sla=c.sla if isinstance(c.sla, str) or c.sla is None else c.own_sla(),
             record_only=tuple(c.record_only),
+            extra={"score": c.score.model_dump(mode="json")} if c.score is not None else {},
         )
 
 

@@ -25,10 +25,11 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from cityeye.domain import Event, FieldError
 from cityeye.scenarios.conditions import Predicate, WorldValues, compile_condition, getter
+from cityeye.scenarios.scoring import Colour, CompiledScore, ScoreModel, ScoreState
 from cityeye.sourcefile import Duration as Seconds
 
 Condition = dict[str, Any] | None
@@ -737,6 +738,83 @@ class AnyOf(Trigger[AnyOfState]):
         return AnyOfState([p.load_v2(x) for p, x in zip(self.parts, old, strict=True)])
 
 
+# --------------------------------------------------------------------- score
+class ScoreConfig(TriggerSpec):
+    """The key's colour from its scenario's ``score:`` model (:mod:`.scoring`) is one
+    of ``colour``: ``{type: score, colour: red}`` opens an alert when a unit turns red,
+    ``{type: score, colour: [yellow, green]}`` resolves it when it is red no more.
+
+    Fires on every scored event after which the colour is one of ``colour`` (so an
+    open alert grows with each event that moves a red unit's score), and, by the
+    clock, when an old term leaving the window turns the colour into one of them.
+    The scenario's ``score:`` is given to the trigger when the scenario is validated
+    (:meth:`attach`); a score trigger without one cannot be built."""
+
+    type: Literal["score"]
+    colour: Colour | list[Colour]
+    _model: ScoreModel | None = PrivateAttr(default=None)
+
+    def attach(self, model: ScoreModel | None) -> None:
+        self._model = model
+
+    @property
+    def colours(self) -> frozenset[Colour]:
+        return frozenset([self.colour] if isinstance(self.colour, Colour) else self.colour)
+
+    def build(self, where: str, world: WorldValues, timezone: str) -> Score:
+        if self._model is None:
+            raise FieldError(
+                f"{where}.type",
+                "a score trigger needs the scenario's score: (base, window, red_below, "
+                "green_above, terms)",
+            )
+        return Score(self._model.compile("score", world), self.colours)
+
+
+class Score(Trigger[ScoreState]):
+    """Keeps the key's scored events in the window (:class:`ScoreState`); decides on
+    the clock (a late-arriving earlier event could change the score at any later
+    event), so it is never ``early``. Its deadline is the oldest term's expiry, which
+    the clock must pass: a term counts through ``window`` inclusive."""
+
+    strict = True
+    has_timer = True
+
+    def __init__(self, score: CompiledScore, colours: frozenset[Colour]) -> None:
+        super().__init__(lambda _ev, _t: True)
+        self.score, self.colours = score, colours
+
+    def new_state(self) -> ScoreState:
+        return ScoreState()
+
+    def on_event(
+        self, st: ScoreState | None, ev: Event, t: float, local_s: int
+    ) -> tuple[ScoreState | None, bool]:
+        if st is None and self.score.score_of(ev, local_s) is None:
+            return st, False  # no memory for a key nothing has scored yet
+        s = st if st is not None else ScoreState()
+        expired = self.score.expire(s, t, inclusive=False)
+        scored = self.score.add(s, ev, t, local_s)
+        before, s.colour = s.colour, self.score.colour(s)
+        inside = s.colour in self.colours
+        return s, inside and (scored or (expired and before not in self.colours))
+
+    def on_time(self, st: ScoreState, now: float) -> tuple[ScoreState, bool]:
+        """An old term left the window: fires only if that brought the colour into
+        ``colour`` (red → yellow is no new firing for ``[yellow, red]``)."""
+        self.score.expire(st, now, inclusive=True)
+        before, st.colour = st.colour, self.score.colour(st)
+        return st, st.colour in self.colours and before not in self.colours
+
+    def deadline(self, st: ScoreState | None) -> float | None:
+        return None if st is None else self.score.deadline(st)
+
+    def evidence(self, st: ScoreState, ev: Event | None) -> list[str]:
+        """Every event the score is made of now: together with the model they say
+        why the key has its colour (:func:`cityeye.scenarios.scoring.explain`)."""
+        return [e.id for e in st.entries]
+
+
 # --------------------------------------------------------------------- registry
 AnyTrigger = Annotated[
     ThresholdConfig
@@ -745,8 +823,18 @@ AnyTrigger = Annotated[
     | AbsenceConfig
     | CooccurrenceConfig
     | BaselineConfig
-    | AnyOfConfig,
+    | AnyOfConfig
+    | ScoreConfig,
     Field(discriminator="type"),
 ]
 AnyOfConfig.model_rebuild()
-TRIGGER_TYPES = ("threshold", "count", "duration", "absence", "cooccurrence", "baseline", "any")
+TRIGGER_TYPES = (
+    "threshold",
+    "count",
+    "duration",
+    "absence",
+    "cooccurrence",
+    "baseline",
+    "any",
+    "score",
+)
