@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cityeye.cli import app
-from cityeye.domain import Alert, Device, Event, Subject
-from cityeye.scenarios import Engine, load_catalogue, load_scenarios
+from cityeye.domain import Alert, Device, Event, Module, Subject, Venue
+from cityeye.scenarios import Engine, LoadedScenario, load_catalogue, load_scenarios
+from cityeye.scenarios.spec import ScenarioConfig
 from kit import ev, small_world
 
 LATENESS_MIN = 10
@@ -28,6 +29,44 @@ WORLD = small_world(
         Device("PK0", "parking_sensor", "G1", tags=("filial",)),
     ],
     subjects=[Subject(f"S{i}", "G1", ("elderly_alone",)) for i in range(3)],
+    venues=[Venue(f"U{i}", "G1", ("unit",)) for i in range(2)],
+)
+#: A colour code whose terms leave the window within the stream (issue 20): the
+#: score at a time must not depend on the arrival order within the lateness.
+SCORE = ScenarioConfig.model_validate(
+    {
+        "id": "test.score",
+        "name": {"zh": "测试评分", "en": "test score"},
+        "reads": ["test.points", "test.state"],
+        "key": "venue",
+        "tags": ["unit"],
+        "score": {
+            "base": 100,
+            "window": "2h",
+            "red_below": 60,
+            "green_above": 80,
+            "terms": [
+                {
+                    "label": {"zh": "分", "en": "points"},
+                    "when": {"kind": "test.points"},
+                    "points": 1,
+                    "per": "attrs.points",
+                },
+                {
+                    "label": {"zh": "状态", "en": "state"},
+                    "when": {"kind": "test.state"},
+                    "points": 1,
+                    "per": "attrs.points",
+                    "state": "s",
+                },
+            ],
+        },
+        "trigger": {"type": "score", "colour": ["yellow", "red"]},
+        "severity": "low",
+        "upgrade": [{"severity": "high", "trigger": {"type": "score", "colour": "red"}}],
+        "resolve": {"type": "score", "colour": "green"},
+        "route": "government",
+    }
 )
 SCENARIOS = [
     s
@@ -43,7 +82,7 @@ SCENARIOS = [
         "parking.filial_overstay",
         "access.held_open",
     }
-]
+] + [LoadedScenario(SCORE, Module.EMERGENCY, "test", None)]
 
 # one random event: (minute, kind, device, attrs)
 event_spec = st.one_of(
@@ -62,6 +101,16 @@ event_spec = st.one_of(
     ),
     st.tuples(st.just("door.open"), st.sampled_from(["DS0", "DS1"]), st.just({})),
     st.tuples(st.sampled_from(["parking.occupied", "parking.freed"]), st.just("PK0"), st.just({})),
+    st.tuples(
+        st.sampled_from(["test.points", "test.state"]),
+        st.just(""),
+        st.fixed_dictionaries(
+            {
+                "venue": st.sampled_from(["U0", "U1"]),
+                "points": st.sampled_from([-25, -15.5, -10, -0.01, 5, 20.25]),
+            }
+        ),
+    ),
 )
 streams = st.lists(
     st.tuples(st.floats(0, 36 * 60, allow_nan=False), event_spec), min_size=1, max_size=120
@@ -71,7 +120,7 @@ streams = st.lists(
 def build(stream: list[tuple[float, tuple[str, str, dict[str, Any]]]]) -> list[Event]:
     events = []
     for i, (minute, (kind, device, attrs)) in enumerate(sorted(stream, key=lambda x: x[0])):
-        events.append(ev(kind, round(minute, 2), device=device, event_id=f"x{i}", **attrs))
+        events.append(ev(kind, round(minute, 2), device=device or None, event_id=f"x{i}", **attrs))
     return events
 
 
