@@ -47,6 +47,7 @@ from cityeye.cases.lifecycle import (
 )
 from cityeye.cases.routing import plan, route
 from cityeye.domain import (
+    Alert,
     Case,
     CaseOrigin,
     CaseState,
@@ -61,6 +62,9 @@ from cityeye.domain.scenario import Module
 from cityeye.domain.users import User, UserRole, below, scope_of
 from cityeye.errors import RefusedError
 from cityeye.live.pipeline import Pipeline, wait_applied
+from cityeye.scenarios import LoadedScenario
+from cityeye.scenarios.conditions import WorldValues
+from cityeye.scenarios.scoring import explain
 from cityeye.store.case_queries import (
     CaseFilter,
     case_alert_id,
@@ -473,7 +477,7 @@ def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
         loaded = next((s for s in svc.pipeline.scenarios if s.id == case.scenario), None)
     described = loaded.config.description if loaded is not None else None
     people = display_names(store, {e.actor for e in case.timeline if e.actor not in world.parties})
-    return case_detail_json(
+    detail = case_detail_json(
         case,
         world,
         user,
@@ -484,6 +488,33 @@ def case_detail(svc: Services, case: Case, user: User) -> dict[str, Any]:
         people=people,
         now=svc.clock.now(),
     )
+    why = detail.get("why")
+    if loaded is not None and alert is not None and isinstance(why, dict):
+        card = score_card(svc, loaded, alert)
+        if card is not None:
+            why["score"] = card
+    return detail
+
+
+def score_card(svc: Services, loaded: LoadedScenario, alert: Alert) -> dict[str, Any] | None:
+    """Why a colour code's unit has its colour (issue 20): the score when the alert
+    was resolved (or now), each event with the points it took, from the alert's
+    events and the scenario's ``score:`` model — computed as the engine computed it
+    (:func:`cityeye.scenarios.scoring.explain`). ``None`` for other scenarios."""
+    model = loaded.config.score
+    if model is None:
+        return None
+    at = alert.resolved_at or svc.clock.now()
+    since = alert.opened_at - timedelta(seconds=model.window)
+    events = svc.store.events_among(alert.event_ids, loaded.config.reads, since, at)
+    zone = ZoneInfo(svc.world.timezone)
+
+    def local(t: float) -> int:
+        moment = datetime.fromtimestamp(t, zone)
+        return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+    compiled = model.compile("score", WorldValues(district=svc.world.district.code))
+    return explain(compiled, events, at, local).to_json()
 
 
 @router.get("/{case_id}/candidates")
