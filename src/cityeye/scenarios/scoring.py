@@ -187,8 +187,10 @@ class CompiledScore:
         """Forget entries that are out of the window at ``now``: those more than
         ``window`` old, or (``inclusive``: the clock has passed ``now``) exactly that
         old too. Whether any went."""
-        limit = now - self.window
-        keep = [e for e in st.entries if (e.t > limit if inclusive else e.t >= limit)]
+        # ``e.t + window`` as :meth:`deadline` computes it, never ``now − window``: the
+        # two roundings can differ, and a term due at a deadline must go at it
+        window = self.window
+        keep = [e for e in st.entries if (e.t + window > now if inclusive else e.t + window >= now)]
         if len(keep) == len(st.entries):
             return False
         st.entries = keep
