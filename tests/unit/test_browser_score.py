@@ -1,7 +1,8 @@
 """Why a unit is red, in a real browser (issue 20): tests/browser/desk_score.mjs opens a
-fire-safety unit's colour-code case on the desk; this sets the district up and checks
-that the page shows the score card in Chinese — score, colour, bands, and each event
-with the points it took — with no id, enum value or English field name.
+fire-safety unit's colour-code case on the desk and on the cockpit's case card; this
+sets the district up and checks that both show the score card in Chinese — score,
+colour, bands, and each event with the points it took — with no id, enum value or
+English field name.
 
 The district is tests/fixtures/world_small.yaml with one fire-safety unit, 某餐馆, in
 长征桥社区第1网格; its inspections took it to 55 (red)."""
@@ -18,7 +19,10 @@ import orjson
 from serving import FIXTURES, keep_screenshots, run_in_browser, wait_until
 
 PASSWORD = "desk-score-pass-1"
-PEOPLE = {"cz_disp": ("--role", "dispatcher", "--area", "330105001001", "--name", "王调度")}
+PEOPLE = {
+    "cz_disp": ("--role", "dispatcher", "--area", "330105001001", "--name", "王调度"),
+    "boss": ("--role", "leader", "--area", "330105001", "--name", "王书记"),
+}
 UNIT = "  - {id: FU9, tags: [fire_safety_unit], area: G0001, name: 某餐馆}\n"
 
 
@@ -26,7 +30,7 @@ def test_a_dispatcher_reads_why_a_unit_is_red(tmp_path: Path) -> None:
     text = (FIXTURES / "world_small.yaml").read_text(encoding="utf-8")
     world = tmp_path / "world.yaml"
     world.write_text(text.replace("venues:\n", "venues:\n" + UNIT, 1), encoding="utf-8")
-    env = {"DISPATCHER": "cz_disp"}
+    env = {"DISPATCHER": "cz_disp", "LEADER": "boss"}
     now = datetime.now(UTC).replace(microsecond=0)
 
     def inspections(base: str) -> None:
@@ -96,4 +100,5 @@ def test_a_dispatcher_reads_why_a_unit_is_red(tmp_path: Path) -> None:
     why = str(report["why"])
     for raw in ("x1", "fire_safety", "inspection", "red", "label", "points", "FU9"):
         assert raw not in why, raw
+    assert str(report["cardScore"]) == score  # the cockpit's case card, the same words
     keep_screenshots(tmp_path, "desk-score-390.png")

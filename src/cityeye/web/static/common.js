@@ -466,5 +466,25 @@ window.cityeye = (function () {
     return map;
   }
 
-  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, caseMap, sound, pageLinks };
+  // A colour code's score, term by term (a case's `why.score`, GET /api/v1/cases/{id};
+  // issue 20): the score, its colour, the bands, and each event with the points it
+  // took — why the unit is red. The desk's case view and the cockpit's case card.
+  function scoreCard(s) {
+    const pick = lang.pick;
+    const colour = { red: pick("红码", "red"), yellow: pick("黄码", "yellow"), green: pick("绿码", "green") }[s.colour] || s.colour_zh;
+    const box = el("div", null, "score score-" + s.colour);
+    box.append(el("div", pick(
+      "得分 " + s.score + "（" + colour + "）：基础分 " + s.base + "，低于 " + s.red_below + " 为红码，高于 " + s.green_above + " 为绿码",
+      "Score " + s.score + " (" + colour + "): base " + s.base + ", below " + s.red_below + " red, above " + s.green_above + " green",
+    )));
+    const list = el("ul");
+    for (const t of s.terms) {
+      const points = (t.points > 0 ? "+" : "") + t.points;
+      list.append(el("li", time.minutes(t.ts) + " · " + pick(t.label_zh, t.label_en) + " " + points));
+    }
+    box.append(list);
+    return box;
+  }
+
+  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, caseMap, scoreCard, sound, pageLinks };
 })();

@@ -188,6 +188,7 @@
       counts,
     );
     if (c.why && c.origin !== "citizen") info.append(el("p", pick("为什么立案：", "Why this case: ") + c.why.name + (c.why.text ? " — " + c.why.text : ""), "muted"));
+    if (c.why && c.why.score) info.append(window.cityeye.scoreCard(c.why.score));
     if (c.report_text) info.append(el("p", pick("居民描述：", "Resident said: ") + c.report_text));
     const mapDiv = el("div", null, "cc-map");
     mapDiv.setAttribute("role", "img");

@@ -290,24 +290,6 @@
     return out.reverse();
   }
 
-  // a colour code's score, term by term: why the unit is red (issue 20)
-  function scoreCard(s) {
-    const colour = { red: pick("红码", "red"), yellow: pick("黄码", "yellow"), green: pick("绿码", "green") }[s.colour] || s.colour_zh;
-    const box = document.createElement("div");
-    box.className = "score score-" + s.colour;
-    box.append(text("div", pick(
-      "得分 " + s.score + "（" + colour + "）：基础分 " + s.base + "，低于 " + s.red_below + " 为红码，高于 " + s.green_above + " 为绿码",
-      "Score " + s.score + " (" + colour + "): base " + s.base + ", below " + s.red_below + " red, above " + s.green_above + " green",
-    )));
-    const list = document.createElement("ul");
-    for (const t of s.terms) {
-      const points = (t.points > 0 ? "+" : "") + t.points;
-      list.append(text("li", time.minutes(t.ts) + " · " + pick(t.label_zh, t.label_en) + " " + points));
-    }
-    box.append(list);
-    return box;
-  }
-
   function facts(rows) {
     const dl = document.createElement("dl");
     dl.className = "facts";
@@ -372,7 +354,7 @@
       why.append(text("b", pick("为什么立案：", "Why this case: ") + c.why.name));
       if (c.why.text) why.append(text("span", c.why.text));
       if (c.why.count > 1) why.append(text("div", pick("共发现 " + c.why.count + " 次，首次 ", c.why.count + " times, first at ") + time.minutes(c.why.first_at)));
-      if (c.why.score) why.append(scoreCard(c.why.score));
+      if (c.why.score) why.append(window.cityeye.scoreCard(c.why.score));
       left.append(why);
     }
     if (c.report_text) left.append(facts([[pick("居民描述", "Resident said"), c.report_text]]));
