@@ -297,3 +297,12 @@ def test_a_bad_term_names_its_place(tmp_path: Path) -> None:
 def test_an_unknown_colour_is_refused(tmp_path: Path) -> None:
     problems = _problems(tmp_path, SCENARIO.replace("colour: green}", "colour: blue}"))
     assert any("scenarios[0].resolve.colour" in p and "'blue'" in p for p in problems)
+
+
+def test_a_score_upgrade_counted_within_the_alert_is_refused(tmp_path: Path) -> None:
+    """A score counted only from the alert's opening would forget what made it yellow."""
+    text = SCENARIO.replace(
+        "      - severity: high\n", "      - severity: high\n        scope: alert\n", 1
+    )
+    problems = _problems(tmp_path, text)
+    assert any("scenarios[0]" in p and "needs scope: key" in p for p in problems)

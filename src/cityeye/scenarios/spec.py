@@ -284,6 +284,12 @@ class ScenarioConfig(BaseModel):
             raise ValueError("a score trigger needs the scenario's score: block")
         if self.score is not None and not found:
             raise ValueError("score: is given but no trigger is of type score")
+        for up in self.upgrade:
+            if up.scope == "alert" and _score_triggers([up.trigger]):
+                raise ValueError(
+                    "a score upgrade needs scope: key (a score is the key's whole history "
+                    "in its window, not only what the open alert holds)"
+                )
         for trigger in found:
             trigger.attach(self.score)
         return self
