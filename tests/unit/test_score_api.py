@@ -29,9 +29,10 @@ USERS = {
     "xh_dispatch": {"role": "dispatcher", "areas": ("330105001002",)},  # 小河
 }
 UNIT = "  - {id: FU9, tags: [fire_safety_unit], area: G0001, name: 某餐馆}\n"
+YELLOW = "  - {id: FU8, tags: [fire_safety_unit], area: G0001, name: 某茶室}\n"
 
 
-def inspection(i: int, minute: float, result: str, hazards: int = 0) -> bytes:
+def inspection(i: int, minute: float, result: str, hazards: int = 0, venue: str = "FU9") -> bytes:
     return orjson.dumps(
         {
             "id": f"x{i}",
@@ -39,7 +40,7 @@ def inspection(i: int, minute: float, result: str, hazards: int = 0) -> bytes:
             "ts": at(minute).isoformat(),
             "source": "xf-platform",
             "attrs": {
-                "venue": "FU9",
+                "venue": venue,
                 "scheme": "fire_safety",
                 "result": result,
                 "hazards": hazards,
@@ -52,19 +53,29 @@ def inspection(i: int, minute: float, result: str, hazards: int = 0) -> bytes:
 def desk(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     text = (FIXTURES / "world_small.yaml").read_text(encoding="utf-8")
     world_file = tmp_path / "world.yaml"
-    world_file.write_text(text.replace("venues:\n", "venues:\n" + UNIT, 1), encoding="utf-8")
+    world_file.write_text(
+        text.replace("venues:\n", "venues:\n" + UNIT + YELLOW, 1), encoding="utf-8"
+    )
     store = Store.open(f"sqlite:///{tmp_path / 'desk.db'}")
     world = load_world(world_file)
     store.save_world(world)
     for name, spec in USERS.items():
         create_user(store, world, username=name, password=PASSWORD, **spec)  # type: ignore[arg-type]
     pipeline = LivePipeline(store, lateness_s=0)
-    # 100 − 3×10 = 70 (yellow), + 5 = 75, − 2×10 = 55 (red)
+    # FU9: 100 − 3×10 = 70 (yellow), + 5 = 75, − 2×10 = 55 (red); FU8: 80 (yellow)
     pipeline.ingest_raw(
-        [inspection(1, 0, "fail", 3), inspection(2, 60, "pass"), inspection(3, 120, "fail", 2)],
+        [
+            inspection(1, 0, "fail", 3),
+            inspection(2, 60, "pass"),
+            inspection(3, 120, "fail", 2),
+            inspection(4, 130, "fail", 2, venue="FU8"),
+        ],
         "test",
     )
+    # yellow is recorded, not dispatched: FU8's alert has no case; FU9's opened at red
+    assert {a.key for a in store.alerts() if a.scenario == "fire.unit_colour"} == {"FU8", "FU9"}
     [case] = [c for c in store.load_cases() if c.scenario == "fire.unit_colour"]
+    assert case.key == "FU9"
     with TestClient(create_app(store, pipeline, wall_clock=False)) as client:
         yield client, case.id
     store.close()
