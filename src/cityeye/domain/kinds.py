@@ -68,7 +68,10 @@ EVENT_KINDS: dict[str, KindInfo] = {
         ),
         KindInfo("bin.fill", "垃圾桶满溢度", "bin fill level", ("level",)),
         KindInfo(
-            "camera.detection", "视频智能识别", "camera AI detection", ("label", "score", "plate")
+            "camera.detection",
+            "视频智能识别",
+            "camera AI detection",
+            ("label", "score", "plate", "count", "floor", "window"),
         ),
         KindInfo(
             "camera.cleared",
@@ -90,6 +93,20 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced", ("tilt_deg",)),
         KindInfo("manhole.restored", "井盖复位", "manhole cover back in place"),
         KindInfo("checkin.report", "定期报到签到", "scheduled check-in", ("method",)),
+        KindInfo("wearable.position", "定位手环位置", "wearable position", ("accuracy_m",)),
+        KindInfo(
+            "water.quality",
+            "排水口水质读数",
+            "outfall water-quality reading",
+            ("cod_mg_l", "nh3n_mg_l"),
+        ),
+        KindInfo("charging.started", "充电口开始充电", "charging port: charging started"),
+        KindInfo(
+            "charging.stopped", "充电口结束充电", "charging port: charging stopped", ("reason",)
+        ),
+        KindInfo(
+            "charging.temperature", "充电口温度读数", "charging port temperature", ("celsius",)
+        ),
         KindInfo(
             "license.status",
             "证照状态变更",
