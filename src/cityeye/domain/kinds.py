@@ -228,6 +228,21 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
             "manhole sensor",
             ("manhole.displaced", "manhole.restored"),
         ),
+        DeviceKindInfo(
+            "wearable_locator", "智能定位手环", "wearable locator", ("wearable.position",)
+        ),
+        DeviceKindInfo(
+            "water_quality_sensor",
+            "排水口水质监测仪",
+            "outfall water-quality sensor",
+            ("water.quality",),
+        ),
+        DeviceKindInfo(
+            "charging_port",
+            "智能充电口",
+            "smart charging port",
+            ("charging.started", "charging.stopped", "charging.temperature"),
+        ),
     )
 }
 
