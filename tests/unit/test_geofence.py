@@ -9,14 +9,17 @@ the fence itself must do."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from cityeye.domain import Event, FieldError, Subject
+from cityeye.domain import Device, Event, FieldError, Subject
 from cityeye.scenarios import Engine, load_catalogue
 from cityeye.scenarios.conditions import WorldValues, compile_condition
 from cityeye.scenarios.geofence import EARTH_RADIUS_M, circle, polygon
@@ -158,8 +161,6 @@ WORLD = small_world(
 
 
 def test_the_condition_reads_the_fence_of_the_events_subject() -> None:
-    from cityeye.domain import Device
-
     world = small_world(
         devices=[Device("WB1", "wearable_locator", "G1", subject="E1")],
         subjects=list(WORLD.subjects.values()),
@@ -226,3 +227,70 @@ def test_wandering_off_raises_then_coming_home_resolves_with_a_world_from_a_file
     assert (alert.opened_at - T0).total_seconds() == 20 * 60
     assert alert.resolved_at is not None
     assert (alert.resolved_at - T0).total_seconds() == 40 * 60
+
+
+# ----------------------------------------------------------------------------- order
+FENCED = small_world(
+    devices=[
+        Device("WB1", "wearable_locator", "G1", subject="E1"),
+        Device("WB2", "wearable_locator", "G1", subject="E2"),
+    ],
+    subjects=[
+        Subject("E1", "G1", fence={"lat": 30.3, "lon": 120.1, "radius_m": 500}),
+        Subject("E2", "G1", fence={"lat": 30.3, "lon": 120.1, "radius_m": 500}),
+    ],
+)
+LATENESS_MIN = 10
+#: (minute, watch, metres north of home: inside the fence up to 500)
+positions = st.lists(
+    st.tuples(
+        st.floats(0, 6 * 60, allow_nan=False),
+        st.sampled_from(["WB1", "WB2"]),
+        st.sampled_from([0, 499, 500, 501, 3000]),
+    ),
+    min_size=1,
+    max_size=80,
+)
+
+
+def wandering_alerts(events: list[Event], snapshot_at: int | None = None) -> list[Any]:
+    [scenario] = [s for s in load_catalogue() if s.id == "elderly.wandering"]
+    engine = Engine([scenario], FENCED, lateness_s=LATENESS_MIN * 60)
+    for i, event in enumerate(events):
+        if i == snapshot_at:
+            data = engine.snapshot()
+            engine = Engine([scenario], FENCED, lateness_s=LATENESS_MIN * 60)
+            engine.restore(data)
+        engine.feed(event)
+    engine.finish()
+    return sorted(
+        (a.id, a.severity, a.opened_at, a.resolved_at, a.count, tuple(a.event_ids))
+        for a in engine.alerts
+    )
+
+
+def walk(stream: list[tuple[float, str, int]]) -> list[Event]:
+    return [
+        replace(
+            ev("wearable.position", round(minute, 2), device=watch, event_id=f"p{i}"),
+            lat=30.3 + north * PER_M,
+            lon=120.1,
+        )
+        for i, (minute, watch, north) in enumerate(sorted(stream, key=lambda x: x[0]))
+    ]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=positions, seed=st.integers(0, 2**32 - 1), cut=st.floats(0, 1))
+def test_positions_in_any_order_within_the_lateness_give_the_same_alerts(
+    stream: list[tuple[float, str, int]], seed: int, cut: float
+) -> None:
+    """The fence is a pure test of one event against the world, so the wandering
+    scenario keeps the engine's promise: arrival order within the lateness, or a
+    snapshot and restore part-way, changes no alert."""
+    events = walk(stream)
+    rng = random.Random(seed)
+    arrival = sorted(events, key=lambda e: e.ts.timestamp() + rng.uniform(0, LATENESS_MIN * 60 - 1))
+    in_order = wandering_alerts(events)
+    assert wandering_alerts(arrival) == in_order
+    assert wandering_alerts(events, snapshot_at=int(cut * len(events))) == in_order
