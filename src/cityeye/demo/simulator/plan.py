@@ -78,6 +78,10 @@ class Plan:
         self._choose()
         if self.nuisance:
             self._nuisance()
+        # the added devices' patterns: a module and a random stream of their own
+        from cityeye.demo.simulator.added_devices import choose
+
+        choose(self)
 
     def at(self, clock: str) -> int:
         """Local time ``HH:MM`` on the run's first day (the next day if before start)."""
