@@ -136,10 +136,8 @@ def test_the_framing_citations_are_checked_like_the_scenarios() -> None:
     assert f"累计场景{V3_COUNT}个" == V3_COUNT_SAYS.says
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20: the other parts add the seeds' missing scenarios")
 def test_v3s_four_modules_hold_at_least_the_seeds_31_scenarios() -> None:
-    """The seeds count 31 in v3.0's four modules; the catalogue should have no fewer.
-    (Strict: once they are added this passes, and the mark must go.)"""
+    """The seeds count 31 in v3.0's four modules; the catalogue has no fewer."""
     assert sum(s.module in V3_MODULES for s in catalogue()) >= V3_COUNT
 
 

@@ -165,8 +165,8 @@ def test_the_condition_reads_the_fence_of_the_events_subject() -> None:
         devices=[Device("WB1", "wearable_locator", "G1", subject="E1")],
         subjects=list(WORLD.subjects.values()),
     )
-    outside = compile_condition({"fence": "outside"}, "when", WorldValues("330105", world))
-    inside = compile_condition({"fence": "inside"}, "when", WorldValues("330105", world))
+    outside = compile_condition({"fence": "outside"}, "when", WorldValues("330105", world=world))
+    inside = compile_condition({"fence": "inside"}, "when", WorldValues("330105", world=world))
     far = 30.3 + 2000 * PER_M
     assert outside(at(far, 120.1), 0)  # the device's subject
     assert outside(at(far, 120.1, device=None, subject="E1"), 0)  # the event's own
@@ -182,7 +182,7 @@ def test_the_condition_reads_the_fence_of_the_events_subject() -> None:
 
 def test_a_misspelt_side_is_named() -> None:
     with pytest.raises(FieldError) as info:
-        compile_condition({"fence": "outsde"}, "trigger.when", WorldValues("330105", WORLD))
+        compile_condition({"fence": "outsde"}, "trigger.when", WorldValues("330105", world=WORLD))
     assert (info.value.field, info.value.reason) == (
         "trigger.when.fence",
         "fence takes inside or outside, got 'outsde'",

@@ -76,12 +76,12 @@ class Plan:
         for device in sorted(self.world.devices.values(), key=lambda d: d.id):
             self.by_kind.setdefault(device.kind, []).append(device)
         self._choose()
-        if self.nuisance:
-            self._nuisance()
         # the added devices' patterns: a module and a random stream of their own
         from cityeye.demo.simulator.added_devices import choose
 
         choose(self)
+        if self.nuisance:
+            self._nuisance()
 
     def at(self, clock: str) -> int:
         """Local time ``HH:MM`` on the run's first day (the next day if before start)."""
