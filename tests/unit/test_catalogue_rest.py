@@ -25,7 +25,7 @@ import functools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,34 @@ from kit import NORMATIVE, T0, at, ev, small_world
 H, D = 60, 1440
 WK = 7 * D
 LATE = 10  # the engine's default lateness, minutes
+
+# the scenarios the seeds name (issue 20, part C2): their devices and subjects
+HOME = (30.3, 120.1)  # E1's fence: 500 m around here
+#: degrees of latitude per metre (geofence's measure)
+PER_M = 180 / (3.141592653589793 * 6_371_008.8)
+SQUARE = {  # E2's fence: a polygon (GeoJSON: [lon, lat])
+    "type": "Polygon",
+    "coordinates": [
+        [[120.2, 30.3], [120.21, 30.3], [120.21, 30.31], [120.2, 30.31], [120.2, 30.3]]
+    ],
+}
+C2_DEVICES = [
+    Device("ND1", "camera", "G1", tags=("no_dumping",)),  # on a riverbank
+    Device("FC1", "camera", "G1", building="B7"),  # façade cameras
+    Device("FC2", "camera", "G1", building="B7"),
+    Device("OF1", "water_quality_sensor", "G1"),  # an outfall
+    Device("CP1", "charging_port", "G1"),
+    Device("WB1", "wearable_locator", "G1", subject="E1"),
+    Device("WB2", "wearable_locator", "G1", subject="E2"),
+    Device("WB3", "wearable_locator", "G1", subject="E3"),
+]
+C2_SUBJECTS = [
+    Subject(
+        "E1", "G1", ("elderly_alone",), fence={"lat": HOME[0], "lon": HOME[1], "radius_m": 500}
+    ),
+    Subject("E2", "G1", fence=SQUARE),
+    Subject("E3", "G1", ("elderly_alone",)),  # no fence
+]
 
 
 WORLD = small_world(
@@ -65,6 +93,7 @@ WORLD = small_world(
         Device("KC2", "kitchen_camera", "G1", venue="RS1"),
         Device("KC3", "kitchen_camera", "G1", venue="RS2"),
         Device("SD9", "smoke_detector", "G1", venue="FU1"),  # in a unit, no building
+        *C2_DEVICES,
     ],
     subjects=[
         Subject("R1", "G1", ("rental",)),
@@ -72,6 +101,7 @@ WORLD = small_world(
         Subject("K1", "G1", ("community_correction",)),
         Subject("K2", "G1"),
         Subject("ENT1", "G1", ("enterprise",)),
+        *C2_SUBJECTS,
     ],
     venues=[
         Venue("KTV1", "G1", ("sensitive", "entertainment")),
@@ -208,6 +238,38 @@ def utility(m: float, status: str, months: int = 0, kind: str = "electricity") -
 def due_for_repair(m: float) -> Event:
     """The noisy-device rule's event (:mod:`cityeye.routine.maintenance`)."""
     return ev("device.maintenance_due", m, device="SD9", false_alarms=6, false_share=0.9, days=30)
+
+
+def bikes(m: float, count: int) -> Event:
+    return cam(m, "shared_bikes", count=count)
+
+
+def outfall(m: float, cod: float | None = None, nh3n: float | None = None) -> Event:
+    values = {"cod_mg_l": cod, "nh3n_mg_l": nh3n}
+    return ev(
+        "water.quality", m, device="OF1", **{k: v for k, v in values.items() if v is not None}
+    )
+
+
+def pos(m: float, north_m: float = 0, device: str | None = "WB1", **kw: Any) -> Event:
+    """A wearable's position ``north_m`` metres north of E1's home (its fence: 500 m)."""
+    event = ev("wearable.position", m, device=device, source="yanglao", **kw)
+    return replace(event, lat=HOME[0] + north_m * PER_M, lon=HOME[1])
+
+
+def at_point(m: float, lat: float, lon: float, device: str = "WB2") -> Event:
+    return replace(ev("wearable.position", m, device=device, source="yanglao"), lat=lat, lon=lon)
+
+
+OUT, IN = 2000, 0  # metres from home: outside and inside E1's fence
+
+
+def port(m: float, celsius: float) -> Event:
+    return ev("charging.temperature", m, device="CP1", celsius=celsius)
+
+
+def charge(m: float, started: bool = True) -> Event:
+    return ev(f"charging.{'started' if started else 'stopped'}", m, device="CP1")
 
 
 # ----------------------------------------------------------------------------- engine
@@ -1215,6 +1277,260 @@ SPECS = [
     ),
 ]
 
+# ------------------------------------------------------------ scenarios the seeds name (C2)
+SPECS += [
+    Spec(
+        "city.muck_dumping",
+        "ND1",
+        fire=lambda t: [cam(t + 720, "muck_truck", "ND1"), cam(t + 726, "muck_dumping", "ND1")],
+        opens=725,
+        severity="high",
+        near={
+            "a truck stopping in the daytime": [cam(0, "muck_truck", "ND1"), tick(30)],
+            "gone after 4.9 min": [
+                cam(720, "muck_truck", "ND1"),
+                gone(724.9, "muck_truck", "ND1"),
+                tick(760),
+            ],
+            "a camera not at a no-dumping site": [
+                cam(0, "muck_dumping"),
+                cam(720, "muck_truck"),
+                tick(760),
+            ],
+            "other labels": [cam(720, "street_vending", "ND1"), tick(760)],
+        },
+        edges=[
+            edge(
+                "a stop of 5 min exactly at night",
+                [cam(720, "muck_truck", "ND1"), tick(725)],
+                ("ND1", "medium", 725, None),
+            ),
+            edge(
+                "dumping seen: high at once",
+                [cam(0, "muck_dumping", "ND1")],
+                ("ND1", "high", 0, None),
+            ),
+            edge(
+                "a stop starting at 06:00 is not at night (end exclusive)",
+                [cam(1200, "muck_truck", "ND1"), tick(1240)],
+            ),
+            edge(
+                "an uncovered truck stopping at 05:59 counts",
+                [cam(1199, "muck_truck_uncovered", "ND1"), tick(1204)],
+                ("ND1", "medium", 1204, None),
+            ),
+        ],
+        # the truck leaves (the camera reports it gone), then the case is handled
+        clear=lambda t: [gone(t + 760, "muck_truck", "ND1"), Handle(t + 800, "ND1")],
+        resolves=800,
+        gap=D,
+    ),
+    Spec(
+        "city.bike_piling",
+        "CAM1",
+        fire=lambda t: [bikes(t, 25), bikes(t + 30, 25)],
+        opens=30,
+        severity="low",
+        near={
+            "29.9 min": [bikes(0, 25), bikes(29.9, 25)],
+            "19 bikes": [bikes(0, 19), bikes(30, 19)],
+            "a reading under 20 between": [bikes(0, 25), bikes(15, 19), bikes(30, 25)],
+        },
+        edges=[
+            edge(
+                "20 bikes for 30 min exactly",
+                [bikes(0, 20), bikes(30, 20)],
+                ("CAM1", "low", 30, None),
+            ),
+            edge(
+                "50 for 30 min: medium",
+                [bikes(0, 50), bikes(30, 50)],
+                ("CAM1", "medium", 30, None),
+            ),
+            edge(
+                "10 is not under 10: stays open",
+                [bikes(0, 25), bikes(30, 25), bikes(40, 10)],
+                ("CAM1", "low", 30, None),
+            ),
+            edge(
+                "9 resolves",
+                [bikes(0, 25), bikes(30, 25), bikes(40, 9)],
+                ("CAM1", "low", 30, 40),
+            ),
+        ],
+        clear=lambda t: [bikes(t + 40, 5)],
+        resolves=40,
+        gap=120,
+    ),
+    Spec(
+        "water.sewage_discharge",
+        "OF1",
+        fire=lambda t: [outfall(t, 45, 1), outfall(t + 10, 45, 1)],
+        opens=10,
+        severity="medium",
+        near={
+            "at the limits exactly": [outfall(0, 40, 2), outfall(10, 40, 2)],
+            "one reading back within": [outfall(0, 45, 1), outfall(5, 30, 1), outfall(10, 45, 1)],
+            "9.9 min": [outfall(0, 45, 1), outfall(9.9, 45, 1)],
+        },
+        edges=[
+            edge(
+                "ammonia alone over the limit",
+                [outfall(0, 10, 2.1), outfall(10, 10, 2.1)],
+                ("OF1", "medium", 10, None),
+            ),
+            edge(
+                "COD 200 exactly: high at once",
+                [outfall(0, 200, 1)],
+                ("OF1", "high", 0, None),
+            ),
+            edge(
+                "ammonia 10 exactly: high at once", [outfall(0, nh3n=10)], ("OF1", "high", 0, None)
+            ),
+            edge(
+                "within the limits for 60 min exactly resolves (a reading of COD only counts)",
+                [outfall(0, 250, 12), outfall(10, 30), outfall(70, 30)],
+                ("OF1", "high", 0, 70),
+            ),
+            edge(
+                "59 min within the limits: still open",
+                [outfall(0, 250, 12), outfall(10, 30, 1), outfall(69, 30, 1)],
+                ("OF1", "high", 0, None),
+            ),
+        ],
+        clear=lambda t: [outfall(t + 20, 30, 1), outfall(t + 80, 30, 1)],
+        resolves=80,
+        gap=120,
+    ),
+    Spec(
+        "security.thrown_object",
+        "B7/12",
+        fire=lambda t: [cam(t, "thrown_object", "FC1", floor=12, window="12-03")],
+        opens=0,
+        severity="high",
+        near={
+            "other labels": [cam(0, "street_vending", "FC1")],
+            "a camera on no building": [cam(0, "thrown_object", "CAM1", floor=3)],
+        },
+        edges=[
+            edge(
+                "no floor: per building", [cam(0, "thrown_object", "FC1")], ("B7", "high", 0, None)
+            ),
+            edge(
+                "each floor its own alert",
+                [cam(0, "thrown_object", "FC1", floor=12), cam(1, "thrown_object", "FC1", floor=5)],
+                ("B7/12", "high", 0, None),
+                ("B7/5", "high", 1, None),
+            ),
+            edge(
+                "another camera on the building, same floor: joins",
+                [
+                    cam(0, "thrown_object", "FC1", floor=12),
+                    cam(3, "thrown_object", "FC2", floor=12),
+                ],
+                ("B7/12", "high", 0, None),
+            ),
+            edge(
+                "the event names the building",
+                [cam(0, "thrown_object", "CAM1", building="B9")],
+                ("B9", "high", 0, None),
+            ),
+        ],
+        clear=lambda t: [Handle(t + 10, "B7/12")],
+        resolves=10,
+        gap=60,
+    ),
+    Spec(
+        "elderly.wandering",
+        "E1",
+        fire=lambda t: [pos(t, IN), pos(t + 5, OUT), tick(t + 66)],
+        opens=20,
+        severity="critical",
+        near={
+            "back inside after 14.9 min": [pos(0, OUT), pos(14.9, IN), tick(40)],
+            "499 m from home": [pos(0, 499), tick(30)],
+            "a subject without a fence": [pos(0, OUT, "WB3"), tick(30)],
+            "no position": [ev("wearable.position", 0, device="WB1"), tick(30)],
+            "on the polygon's edge": [at_point(0, 30.3, 120.205), tick(30)],
+        },
+        edges=[
+            edge("15 min exactly", [pos(0, OUT), tick(15)], ("E1", "high", 15, None)),
+            edge(
+                "back inside at 15 min exactly: the timer comes first",
+                [pos(0, OUT), pos(15, IN)],
+                ("E1", "high", 15, 15),
+            ),
+            edge("60 min: critical", [pos(0, OUT), tick(60)], ("E1", "critical", 15, None)),
+            edge("501 m is outside", [pos(0, 501), tick(15)], ("E1", "high", 15, None)),
+            edge(
+                "later positions outside do not restart the timer",
+                [pos(0, OUT), pos(10, OUT + 300), tick(15)],
+                ("E1", "high", 15, None),
+            ),
+            edge(
+                "outside the polygon",
+                [at_point(0, 30.2999, 120.205), tick(15)],
+                ("E2", "high", 15, None),
+            ),
+            edge(
+                "a position sent for the subject, no device",
+                [pos(0, OUT, None, subject="E1"), tick(15)],
+                ("E1", "high", 15, None),
+            ),
+        ],
+        clear=lambda t: [pos(t + 70, IN)],
+        resolves=70,
+        gap=120,
+    ),
+    Spec(
+        "ebike.port_overheat",
+        "CP1",
+        fire=lambda t: [port(t, 50), port(t + 5, 85)],
+        opens=5,
+        severity="critical",
+        near={"59.9 °C": [port(0, 59.9)]},
+        edges=[
+            edge("60 °C exactly", [port(0, 60)], ("CP1", "high", 0, None)),
+            edge("80 °C exactly: critical", [port(0, 80)], ("CP1", "critical", 0, None)),
+            edge(
+                "45 °C is not under 45: stays open",
+                [port(0, 70), port(5, 45), port(15, 45)],
+                ("CP1", "high", 0, None),
+            ),
+            edge(
+                "under 45 °C for 10 min exactly resolves",
+                [port(0, 70), port(5, 40), port(15, 40)],
+                ("CP1", "high", 0, 15),
+            ),
+        ],
+        clear=lambda t: [port(t + 10, 40), port(t + 20, 40)],
+        resolves=20,
+        gap=60,
+    ),
+    Spec(
+        "ebike.charging_overstay",
+        "CP1",
+        fire=lambda t: [charge(t), tick(t + 481)],
+        opens=480,
+        severity="low",
+        near={
+            "8 h exactly is not more than 8 h": [charge(0), tick(480)],
+            "stopped at 8 h exactly": [charge(0), charge(480, started=False), tick(600)],
+        },
+        edges=[
+            edge("8 h and a moment", [charge(0), tick(480.1)], ("CP1", "low", 480, None)),
+            edge(
+                "a second start does not restart the session",
+                [charge(0), charge(60), tick(480.1)],
+                ("CP1", "low", 480, None),
+            ),
+        ],
+        clear=lambda t: [charge(t + 500, started=False)],
+        resolves=500,
+        gap=600,
+    ),
+]
+
 BY_ID = {s.sid: s for s in SPECS}
 NEAR = [(s.sid, note, events) for s in SPECS for note, events in s.near.items()]
 EDGES = [(s.sid, e) for s in SPECS for e in s.edges]
@@ -1440,6 +1756,8 @@ def render_condition(cond: dict[str, Any]) -> str:
             parts.append(f"not ({render_condition(value)})")
         elif key == "expr":
             parts.append(f"`{value}`")
+        elif key == "fence":
+            parts.append(f"position {value} the subject's fence")
         elif key == "time":
             ((mode, windows),) = value.items()
             items = windows if isinstance(windows, list) else [windows]

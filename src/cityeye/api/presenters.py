@@ -389,7 +389,8 @@ def device_name(world: World, device: Device) -> str:
 def case_heading(case: Case, world: World) -> str:
     """The title without a raw id: a case keyed by something the world does not name
     by that key (a camera's alert per plate, an unregistered camera) was titled with the
-    key; it reads the device's point or the area then (and the split part, a plate)."""
+    key; it reads the device's point, the building's name or the area then (and the
+    split part: a plate, a floor)."""
     key = case.key
     if not key or not case.title.endswith(" · " + key) or key in world.areas:
         return case.title
@@ -398,6 +399,10 @@ def case_heading(case: Case, world: World) -> str:
     if device is not None:
         part = key.split("/", 1)[1] if "/" in key and key not in world.devices else ""
         return prefix + device_name(world, device) + (f"（{part}）" if part else "")
+    head, _, part = key.partition("/")
+    building = world.buildings.get(head)  # a building's alert per floor (高空抛物)
+    if building is not None and building.name:
+        return prefix + building.name + (f"（{part}）" if part else "")
     area = world.areas.get(case.area) if case.area else None
     return prefix + (area.name if area else "辖区内")
 

@@ -45,6 +45,7 @@ from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from cityeye.demo.added_devices import add_devices
 from cityeye.demo.buildings import demo_buildings
 from cityeye.domain import DEVICE_KINDS, PartyKind
 from cityeye.domain.dates import DEFAULT_TIMEZONE
@@ -87,6 +88,9 @@ DEVICE_PREFIX: dict[str, str] = {
     "water_level_sensor": "WL",
     "tilt_sensor": "TL",
     "manhole_sensor": "MH",
+    "wearable_locator": "WB",
+    "water_quality_sensor": "WQ",
+    "charging_port": "CP",
 }
 assert set(DEVICE_PREFIX) == set(DEVICE_KINDS), "one prefix per DEVICE_KINDS entry"
 
@@ -1147,4 +1151,5 @@ def build_demo_world(seed: int = 2021) -> dict[str, Any]:
     b.build_devices(sales, sensitive, restaurants)
     world = b.result()
     world["buildings"] = demo_buildings(b, ROADS, seed)  # a random stream of its own
+    add_devices(world, seed, DEVICE_PREFIX)  # and these too (issue 20)
     return world

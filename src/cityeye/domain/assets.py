@@ -34,6 +34,10 @@ class Subject:
     tags: tuple[str, ...] = ()
     name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Where the subject is expected to be (a circle ``{lat, lon, radius_m}`` or a
+    #: GeoJSON Polygon), for a wearable's positions (``{fence: outside}``); private,
+    #: like everything about a subject.
+    fence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,10 @@ EVENT_KINDS: dict[str, KindInfo] = {
         ),
         KindInfo("bin.fill", "垃圾桶满溢度", "bin fill level", ("level",)),
         KindInfo(
-            "camera.detection", "视频智能识别", "camera AI detection", ("label", "score", "plate")
+            "camera.detection",
+            "视频智能识别",
+            "camera AI detection",
+            ("label", "score", "plate", "count", "floor", "window"),
         ),
         KindInfo(
             "camera.cleared",
@@ -90,6 +93,20 @@ EVENT_KINDS: dict[str, KindInfo] = {
         KindInfo("manhole.displaced", "井盖位移", "manhole cover displaced", ("tilt_deg",)),
         KindInfo("manhole.restored", "井盖复位", "manhole cover back in place"),
         KindInfo("checkin.report", "定期报到签到", "scheduled check-in", ("method",)),
+        KindInfo("wearable.position", "定位手环位置", "wearable position", ("accuracy_m",)),
+        KindInfo(
+            "water.quality",
+            "排水口水质读数",
+            "outfall water-quality reading",
+            ("cod_mg_l", "nh3n_mg_l"),
+        ),
+        KindInfo("charging.started", "充电口开始充电", "charging port: charging started"),
+        KindInfo(
+            "charging.stopped", "充电口结束充电", "charging port: charging stopped", ("reason",)
+        ),
+        KindInfo(
+            "charging.temperature", "充电口温度读数", "charging port temperature", ("celsius",)
+        ),
         KindInfo(
             "license.status",
             "证照状态变更",
@@ -222,6 +239,21 @@ DEVICE_KINDS: dict[str, DeviceKindInfo] = {
             "智能井盖",
             "manhole sensor",
             ("manhole.displaced", "manhole.restored"),
+        ),
+        DeviceKindInfo(
+            "wearable_locator", "智能定位手环", "wearable locator", ("wearable.position",)
+        ),
+        DeviceKindInfo(
+            "water_quality_sensor",
+            "排水口水质监测仪",
+            "outfall water-quality sensor",
+            ("water.quality",),
+        ),
+        DeviceKindInfo(
+            "charging_port",
+            "智能充电口",
+            "smart charging port",
+            ("charging.started", "charging.stopped", "charging.temperature"),
         ),
     )
 }

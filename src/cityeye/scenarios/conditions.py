@@ -10,6 +10,7 @@ A condition is data, not code — a mapping from an event field to a test::
     {attrs.count: {gte: {ref: venue.area_m2, times: 0.5}}}     # the venue's area, from the world
     {time: {outside: ["07:00-09:00", "18:00-20:00"]}}     # local clock windows
     {any: [{...}, {...}]}, {not: {...}}, {expr: 'attrs.level > 90'}   # CEL escape hatch
+    {fence: outside}                  # the position against its subject's fence (world)
 
 Structured conditions are compiled once into plain Python closures: the engine checks
 hundreds of thousands of events a second and a closure costs a fraction of a
@@ -30,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cityeye.domain import Event, FieldError
+from cityeye.domain import Event, FieldError, World
 
 #: Test on one event; ``local_s`` is the event's local time of day in seconds.
 Predicate = Callable[[Event, int], bool]
@@ -56,11 +57,15 @@ def _no_area(_ev: Event) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class WorldValues:
-    """What a condition may read from the world: ``$district``, and the floor area of
-    the event's venue (``venue.area_m2``: ``attrs.venue``, else the device's venue)."""
+    """What a condition may read from the world: ``$district``, the floor area of the
+    event's venue (``venue.area_m2``: ``attrs.venue``, else the device's venue), and
+    the subjects' fences (``{fence: outside}``)."""
 
     district: str
     venue_area: Callable[[Event], float | None] = _no_area
+    #: The world, for conditions that look something up in it (``fence``); ``None``
+    #: when a scenario file is only validated.
+    world: World | None = None
 
 
 #: Fields of the event's venue in the world that a condition may name.
@@ -314,6 +319,10 @@ def compile_condition(spec: Any, where: str, world: WorldValues) -> Predicate:
             preds.append(_not(inner))
         elif key == "expr":
             preds.append(_expr(value, sub))
+        elif key == "fence":
+            from cityeye.scenarios.geofence import fence_condition  # shapely, lazily
+
+            preds.append(fence_condition(value, sub, world.world))
         else:
             preds.append(_field_test(str(key), value, sub, world))
     return _all(preds)

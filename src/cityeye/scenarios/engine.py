@@ -125,7 +125,9 @@ class CompiledRule:
 
     def __init__(self, index: int, loaded: LoadedScenario, world: World) -> None:
         cfg = loaded.config
-        values = WorldValues(district=world.district.code, venue_area=_venue_area(world))
+        values = WorldValues(
+            district=world.district.code, venue_area=_venue_area(world), world=world
+        )
         tz = cfg.timezone or world.timezone
         self.index = index
         self.id = cfg.id

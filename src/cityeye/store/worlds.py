@@ -4,6 +4,8 @@ Part of :class:`cityeye.store.Store` (one module per data type; issue 16)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select
 
 from cityeye.domain import (
@@ -24,6 +26,15 @@ from cityeye.store.base import Repo
 
 #: Where a venue's floor area (:attr:`Venue.area_m2`) is kept in its ``extra`` column.
 AREA_M2 = "area_m2"
+#: Where a subject's fence is kept in its row's ``extra`` JSON.
+FENCE_KEY = "fence"
+
+
+def _subject(row: Any) -> Subject:
+    """A subject row back as the world had it: its fence out of ``extra``."""
+    extra = dict(row["extra"] or {})
+    fence = extra.pop(FENCE_KEY, None)
+    return Subject(row["id"], row["area_code"], tuple(row["tags"]), row["name"], extra, fence)
 
 
 class WorldRepo(Repo):
@@ -100,7 +111,9 @@ class WorldRepo(Repo):
                         "area_code": s.area,
                         "name": s.name,
                         "tags": list(s.tags),
-                        "extra": s.extra,
+                        # the fence rides in the JSON column (a world file's subject
+                        # cannot carry an extra field of that name: it is declared)
+                        "extra": s.extra | ({FENCE_KEY: s.fence} if s.fence else {}),
                     }
                     for s in world.subjects.values()
                 ],
@@ -213,10 +226,7 @@ class WorldRepo(Repo):
                 )
                 for r in conn.execute(select(t.parties)).mappings()
             }
-            subjects = {
-                r["id"]: Subject(r["id"], r["area_code"], tuple(r["tags"]), r["name"], r["extra"])
-                for r in conn.execute(select(t.subjects)).mappings()
-            }
+            subjects = {r["id"]: _subject(r) for r in conn.execute(select(t.subjects)).mappings()}
             venues = {
                 r["id"]: Venue(
                     r["id"],

@@ -141,6 +141,35 @@ def _boundary_problem(boundary: dict[str, Any]) -> str | None:
     return None
 
 
+#: The largest circular fence (metres): a fence is a neighbourhood, not a city.
+MAX_FENCE_RADIUS_M = 50_000
+
+
+def _fence_problem(fence: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """What is wrong with a subject's ``fence`` (the place inside it, the reason), if
+    anything: a circle ``{lat, lon, radius_m}`` or a GeoJSON Polygon."""
+    if "type" in fence:
+        if fence["type"] != "Polygon":
+            return (), f"a polygon fence is a GeoJSON Polygon, got type {fence['type']!r}"
+        problem = _boundary_problem(fence)
+        return ((), problem) if problem else None
+    unknown = sorted(set(fence) - {"lat", "lon", "radius_m"})
+    if unknown:
+        return (unknown[0],), "unknown field; a circle is {lat, lon, radius_m}"
+    limits = {"lat": (-90, 90), "lon": (-180, 180), "radius_m": (0, MAX_FENCE_RADIUS_M)}
+    for name, (low, high) in limits.items():
+        value = fence.get(name)
+        if value is None:
+            return (name,), "is required (a circle is {lat, lon, radius_m})"
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return (name,), f"must be a number, got {value!r}"
+        if name == "radius_m" and not 0 < value <= high:
+            return (name,), f"must be more than 0 and at most {high} metres, got {value}"
+        if not low <= value <= high:
+            return (name,), f"must be from {low} to {high}, got {value}"
+    return None
+
+
 def build_world(doc: SourceDoc) -> World:
     """Check a parsed world file and build the :class:`World`, or raise
     :class:`WorldError` with every problem found."""
@@ -234,6 +263,9 @@ def build_world(doc: SourceDoc) -> World:
             check.add(("routing", index, "party"), f"unknown party {r.party!r}")
     for index, s in subjects:
         area_ref("subjects", index, s.area)
+        wrong = _fence_problem(s.fence) if s.fence is not None else None
+        if wrong is not None:
+            check.add(("subjects", index, "fence", *wrong[0]), wrong[1])
     for index, v in venues:
         area_ref("venues", index, v.area)
         if (v.lat is None) != (v.lon is None):
@@ -294,7 +326,8 @@ def build_world(doc: SourceDoc) -> World:
             for _, d in devices
         },
         subjects={
-            s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s)) for _, s in subjects
+            s.id: Subject(s.id, s.area, tuple(s.tags), s.name, _extra(s), s.fence)
+            for _, s in subjects
         },
         venues={
             v.id: Venue(

@@ -105,6 +105,9 @@ class SubjectModel(Item):
     area: Code | None = None
     tags: list[Tag] = Field(default_factory=list)
     name: Name | None = None
+    #: Where the subject is expected to be: ``{lat, lon, radius_m}`` or a GeoJSON
+    #: Polygon (checked by the loader, which names what is wrong).
+    fence: dict[str, Any] | None = None
 
     _codes = field_validator("id", "area", mode="before")(coerce_code)
 

@@ -27,7 +27,8 @@ Where things are: :mod:`.plan` chooses the planted patterns; one module per fami
 event sources writes its devices' day into a :class:`~.stream.Stream` — :mod:`.homes`
 (the elderly living alone), :mod:`.buildings` (lifts, smoke, power, gates),
 :mod:`.cameras`, :mod:`.venues` (crowds), :mod:`.streets` (bins, parking,
-infrastructure), :mod:`.enterprises` and :mod:`.reports` (app and 12345); then
+infrastructure), :mod:`.enterprises`, :mod:`.reports` (app and 12345) and :mod:`.added_devices`
+(locator watches, outfalls, charging ports); then
 :mod:`.delivery` adds what the network does. :mod:`.sources` names the collectors and
 :mod:`.clock` the time units. This module is the public face, and :class:`_Sim` the
 coordinator that runs the channels in their fixed order.
@@ -42,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from cityeye.demo.simulator.added_devices import added
 from cityeye.demo.simulator.buildings import access, elevators, power, smoke
 from cityeye.demo.simulator.cameras import cameras
 from cityeye.demo.simulator.delivery import DUPLICATE_P as DUPLICATE_P
@@ -82,6 +84,7 @@ CHANNELS: tuple[Callable[[Stream], None], ...] = (
     enterprises,
     reports,
     infrastructure,
+    added,
 )
 
 #: bench/soak.py's name for :func:`.reports.report_text` (a resident's report text).

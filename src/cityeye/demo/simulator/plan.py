@@ -76,6 +76,10 @@ class Plan:
         for device in sorted(self.world.devices.values(), key=lambda d: d.id):
             self.by_kind.setdefault(device.kind, []).append(device)
         self._choose()
+        # the added devices' patterns: a module and a random stream of their own
+        from cityeye.demo.simulator.added_devices import choose
+
+        choose(self)
         if self.nuisance:
             self._nuisance()
 
