@@ -30,6 +30,7 @@ from cityeye.domain import (
     PartyKind,
     Severity,
 )
+from cityeye.domain.elections import Matter
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
     SUGGESTION_CATEGORIES,
@@ -63,6 +64,7 @@ GROUPS: dict[str, type[Labelled]] = {
     "place_kinds": PlaceKind,
     "standard_marks": Mark,  # the moments a response standard's steps are measured to
     "standings": Standing,  # the contest board's colours (达标 / 接近目标 / 未达标)
+    "election_matters": Matter,  # what owners decide, by the consent art. 278 asks
 }
 
 
