@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,39 @@ sla:
     assert any("sla.high.handle" in p and "not a duration" in p for p in found), found
     good = build_world(parse_text('district: {code: "1", name: D}\nsla: {critical: {handle: 30m}}'))
     assert good.sla == {"critical": {"handle": 1800}}
+
+
+# ---------------------------------------------------------------- owner households
+def test_households_load_with_exact_areas() -> None:
+    world = load_world(FIXTURES / "world_estate.yaml")
+    h2 = world.households["H2"]
+    assert [(u.building, u.room) for u in h2.units] == [("B1", "102"), ("B2", "101")]
+    assert h2.area_in(frozenset({"B1", "B2"})) == 150
+    assert h2.area_in(frozenset({"B2"})) == 60
+    assert world.households["H7"].units[0].area_m2 == Fraction(177, 2)
+
+
+def test_household_errors_are_named_with_lines() -> None:
+    text = """
+district: {code: "1", name: D}
+areas:
+  - {code: S, name: s, level: street, parent: "1"}
+buildings:
+  - {id: B1, name: 一幢, area: S}
+households:
+  - {id: H1, units: [{building: B1, room: "101", area_m2: 80}]}
+  - {id: H2, units: [{building: B9, room: "101", area_m2: 80}]}
+  - {id: H3, units: [{building: B1, room: "101", area_m2: 70}]}
+  - {id: H4, units: [{building: B1, room: "102", area_m2: 70.125}]}
+  - {id: H5, units: [{building: B1, room: "103", area: 70}]}
+  - {id: H6, units: []}
+"""
+    found = problems_of(text)
+    assert "w.yaml:9: households[1].units[0].building: unknown building 'B9'" in found
+    assert "w.yaml:10: households[2].units[0].room: B1 101 is already owned by household 'H1'" in (
+        found
+    )
+    two = "w.yaml:11: households[3].units[0].area_m2: at most two"
+    assert any(p.startswith(two) for p in found)
+    assert any(p.startswith("w.yaml:12: households[4].units[0]") for p in found)
+    assert any(p.startswith("w.yaml:13: households[5].units") for p in found)

@@ -15,6 +15,7 @@ from typing import Any
 from cityeye.domain.areas import Area, AreaLevel
 from cityeye.domain.assets import Building, Device, Subject, Venue
 from cityeye.domain.dates import DEFAULT_TIMEZONE
+from cityeye.domain.elections import Household
 from cityeye.domain.events import Event
 from cityeye.domain.parties import Party
 from cityeye.domain.routing import RoutingRule
@@ -44,6 +45,8 @@ class World:
     #: seconds); ``None``: the file has no ``standards:`` section, so the built-in ones
     #: apply (:func:`cityeye.cases.standards.standards_for`).
     standards: tuple[dict[str, Any], ...] | None = None
+    #: Owner households and their units (业委会选举); empty when the file lists none.
+    households: dict[str, Household] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, timezone: str = DEFAULT_TIMEZONE) -> World:

@@ -23,12 +23,14 @@ from cityeye.domain import (
     AreaLevel,
     Building,
     Device,
+    FieldError,
     Party,
     RoutingRule,
     Subject,
     Venue,
     World,
 )
+from cityeye.domain.elections import Household, Unit, area_of
 from cityeye.errors import ProblemsError
 from cityeye.sourcefile import DataPath, Problem, SourceDoc, SourceError, read_source
 from cityeye.world.schema import (
@@ -36,6 +38,7 @@ from cityeye.world.schema import (
     BuildingModel,
     DeviceModel,
     DistrictModel,
+    HouseholdModel,
     PartyModel,
     RoutingModel,
     SlaSection,
@@ -61,6 +64,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "buildings": BuildingModel,
     "routing": RoutingModel,
     "standards": StandardModel,
+    "households": HouseholdModel,
 }
 _PARENT_LEVEL = {"street": "district", "community": "street", "grid": "community"}
 
@@ -192,6 +196,7 @@ def build_world(doc: SourceDoc) -> World:
     routing = check.items("routing", RoutingModel)
     standards = check.items("standards", StandardModel)
     _check_standards(check, standards)
+    households = check.items("households", HouseholdModel)
     sla_raw = doc.data.get("sla")
     sla = check.model(_Sla, {"sla": sla_raw}, ()) if sla_raw is not None else None
 
@@ -201,6 +206,7 @@ def build_world(doc: SourceDoc) -> World:
     check.unique("subjects", subjects, "id")
     check.unique("venues", venues, "id")
     check.unique("buildings", buildings, "id")
+    check.unique("households", households, "id")
 
     level_of: dict[str, str] = {a.code: a.level for _, a in areas}
     shapes: dict[str, BaseGeometry] = {}  # the valid boundaries, to place buildings in
@@ -285,6 +291,8 @@ def build_world(doc: SourceDoc) -> World:
                 f"the point ({b.lat}, {b.lon}) lies outside its area {b.area!r}",
             )
 
+    owned = _check_households(check, households, {b.id for _, b in buildings})
+
     if check.problems or district is None:
         check.problems.sort(key=lambda p: (p.line or 0, p.path))
         raise WorldError(doc.source, check.problems)
@@ -352,7 +360,35 @@ def build_world(doc: SourceDoc) -> World:
             if doc.data.get("standards") is not None
             else None
         ),
+        households={h.id: Household(h.id, owned[h.id]) for _, h in households},
     )
+
+
+def _check_households(
+    check: _Checker, households: list[tuple[int, HouseholdModel]], buildings: set[str]
+) -> dict[str, tuple[Unit, ...]]:
+    """Each unit in a declared building, with an exact area, and owned by one household
+    only (a room listed twice would vote twice); the units of each household."""
+    owner: dict[tuple[str, str], str] = {}
+    out: dict[str, tuple[Unit, ...]] = {}
+    for index, h in households:
+        units: list[Unit] = []
+        for j, u in enumerate(h.units):
+            path = ("households", index, "units", j)
+            if u.building not in buildings:
+                check.add((*path, "building"), f"unknown building {u.building!r}")
+            try:
+                area = area_of("area_m2", u.area_m2)
+            except FieldError as err:
+                check.add((*path, "area_m2"), err.reason)
+                continue
+            first = owner.setdefault((u.building, u.room), h.id)
+            if first != h.id or any(v.room == u.room and v.building == u.building for v in units):
+                taken = f"{u.building} {u.room} is already owned by household {first!r}"
+                check.add((*path, "room"), taken)
+            units.append(Unit(u.building, u.room, area))
+        out[h.id] = tuple(units)
+    return out
 
 
 def _check_standards(check: _Checker, standards: list[tuple[int, StandardModel]]) -> None:

@@ -137,6 +137,33 @@ class BuildingModel(Located):
     _codes = field_validator("id", "area", mode="before")(coerce_code)
 
 
+Room = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)]
+
+
+class UnitModel(BaseModel):
+    """One 专有部分 an owner household owns: a room (房号) of a declared building and its
+    floor area in m² (checked exactly by the loader: above 0, at most two decimals).
+    No extra keys: a misspelt ``area_m2`` would otherwise count as no area."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    building: Code
+    room: Room
+    area_m2: int | float | str
+
+    _codes = field_validator("building", mode="before")(coerce_code)
+
+
+class HouseholdModel(Item):
+    """An owner household (业主户): its id and the units it owns. One head, one vote in
+    an owners' election, weighted by its units' area (docs/elections.md)."""
+
+    id: Code
+    units: list[UnitModel] = Field(min_length=1)
+
+    _id = field_validator("id", mode="before")(coerce_code)
+
+
 ScenarioPattern = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.*?\-]{1,128}$")]
 
 
@@ -224,3 +251,5 @@ class WorldFile(BaseModel):
     sla: SlaSection = Field(default_factory=dict)
     #: Response standards; absent: the built-in "135" (cityeye.cases.standards).
     standards: list[StandardModel] | None = None
+    #: Owner households and their units (业委会选举, docs/elections.md); optional.
+    households: list[HouseholdModel] = Field(default_factory=list)
