@@ -690,3 +690,83 @@ assessment_results = Table(
     Column("contest", String(200), nullable=False),
     Column("board", JSONType, nullable=False),
 )
+
+
+# ---------------------------------------------------------------- 业委会换届选举
+# Owners' committee elections (cityeye.participation.elections, issue 21 item 6).
+
+#: An election: the estate (``area``: the community it is run in, for the staff's
+#: scope; ``buildings``: the estate's buildings, whose owner households vote), the
+#: matter (Civil Code art. 278's consent), the seats, the notice period (days), its
+#: state and when each began; ``result``: the count, frozen at closing.
+elections = Table(
+    "elections",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("area", String(64), nullable=False, index=True),
+    Column("buildings", JSONType, nullable=False),
+    Column("matter", String(16), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("notice_days", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("notice_at", UTCDateTime, nullable=True),
+    Column("voting_at", UTCDateTime, nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("result", JSONType, nullable=True),
+)
+
+#: The candidates: each an owner household of the estate, with the name it stands
+#: under and who nominated it.
+election_candidates = Table(
+    "election_candidates",
+    metadata,
+    Column("election_id", ID, ForeignKey("elections.id"), primary_key=True),
+    Column("household", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("nominated_by", String(32), nullable=False),
+    Column("nominated_at", UTCDateTime, nullable=False),
+)
+
+#: One ballot per household and election (the key refuses a second): the candidates
+#: it agreed to (none: took part, agreed to nobody), how it came (online, proxy,
+#: paper), the resident who cast it online or the staff member who recorded it.
+election_ballots = Table(
+    "election_ballots",
+    metadata,
+    Column("election_id", ID, ForeignKey("elections.id"), primary_key=True),
+    Column("household", String(64), primary_key=True),
+    Column("choices", JSONType, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("cast_by", String(32), nullable=False),
+    Column("proxy", String(100), nullable=True),
+    Column("cast_at", UTCDateTime, nullable=False),
+)
+
+#: Which owner household a resident's account votes for (bound by staff, who checked
+#: the 房产证); a resident belongs to one household, a household may have several.
+household_residents = Table(
+    "household_residents",
+    metadata,
+    Column("username", String(32), primary_key=True),
+    Column("household", String(64), nullable=False, index=True),
+    Column("bound_by", String(32), nullable=False),
+    Column("bound_at", UTCDateTime, nullable=False),
+)
+
+#: The audit trail: every step of an election, with who and when (``detail``: what
+#: the step changed — a ballot's choices before a correction, a candidate's name).
+election_audit = Table(
+    "election_audit",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("election_id", ID, ForeignKey("elections.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("household", String(64), nullable=True),
+    Column("detail", JSONType, nullable=False),
+)
