@@ -30,7 +30,7 @@ from cityeye.domain import (
     PartyKind,
     Severity,
 )
-from cityeye.domain.elections import Matter
+from cityeye.domain.elections import AuditAction, BallotChannel, ElectionState, Matter
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
     SUGGESTION_CATEGORIES,
@@ -65,6 +65,9 @@ GROUPS: dict[str, type[Labelled]] = {
     "standard_marks": Mark,  # the moments a response standard's steps are measured to
     "standings": Standing,  # the contest board's colours (达标 / 接近目标 / 未达标)
     "election_matters": Matter,  # what owners decide, by the consent art. 278 asks
+    "election_states": ElectionState,
+    "ballot_channels": BallotChannel,
+    "election_audit": AuditAction,
 }
 
 

@@ -28,7 +28,8 @@ units in the estate — that reading of the rule is ours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -181,3 +182,88 @@ def decide(matter: Matter, eligible: Count, voted: Count, agreed: Count) -> Verd
         consent_heads=consent.met(Fraction(agreed.heads), Fraction(voted.heads)),
         consent_area=consent.met(agreed.area, voted.area),
     )
+
+
+# ---------------------------------------------------------------------- an election
+class ElectionState(Labelled):
+    """The steps of an election, in order (forward only)."""
+
+    NOMINATING = "nominating", "候选人提名", "Nominating candidates"
+    NOTICE = "notice", "候选人公示", "Candidates on public notice"
+    VOTING = "voting", "投票中", "Voting"
+    PUBLISHED = "published", "结果已公布", "Result published"
+
+
+class BallotChannel(Labelled):
+    """How a household's ballot came."""
+
+    ONLINE = "online", "线上投票", "Online"
+    PROXY = "proxy", "委托投票", "By proxy"
+    PAPER = "paper", "纸质选票", "Paper ballot"
+
+
+class AuditAction(Labelled):
+    """A line of an election's audit trail."""
+
+    CREATED = "created", "发起选举", "Election created"
+    NOMINATED = "nominated", "提名候选人", "Candidate nominated"
+    NOTICE = "notice", "开始公示", "Notice period began"
+    VOTING = "voting", "开始投票", "Voting opened"
+    BALLOT = "ballot", "投票", "Ballot cast"
+    CORRECTED = "corrected", "更正选票", "Ballot corrected"
+    PUBLISHED = "published", "计票并公布结果", "Counted and published"
+
+
+@dataclass(frozen=True, slots=True)
+class Election:
+    """An owners' election for one estate (``buildings``) run in ``area`` (a
+    community, or any area the staff's post covers)."""
+
+    id: str
+    title: str
+    area: str
+    buildings: tuple[str, ...]
+    matter: Matter
+    seats: int
+    notice_days: int
+    state: ElectionState
+    created_at: datetime
+    created_by: str
+    notice_at: datetime | None = None
+    voting_at: datetime | None = None
+    closed_at: datetime | None = None
+    result: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    election_id: str
+    household: str
+    name: str
+    statement: str
+    nominated_by: str
+    nominated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A household's ballot: the candidates it agreed to (none: it took part and
+    agreed to nobody)."""
+
+    election_id: str
+    household: str
+    choices: tuple[str, ...]
+    channel: BallotChannel
+    cast_by: str
+    cast_at: datetime
+    proxy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    election_id: str
+    at: datetime
+    actor: str
+    action: AuditAction
+    household: str | None = None
+    detail: dict[str, object] = field(default_factory=dict)
