@@ -177,3 +177,10 @@ def test_a_household_votes_once_however_many_send_at_once(store: Store) -> None:
     assert len(db.ballots(store, eid)) == 1
     ballots = [a for a in db.audit_trail(store, eid) if a.action == AuditAction.BALLOT]
     assert len(ballots) == 1
+
+
+def test_the_households_are_kept_with_the_world_exactly(store: Store) -> None:
+    store.save_world(WORLD)
+    again = store.load_world()
+    assert again is not None
+    assert again.households == WORLD.households

@@ -665,6 +665,21 @@ NOT_AREA_SCOPED = {
     "/api/v1/survey/ballot": "a one-time link's holder: its own questionnaire",
     "/api/v1/survey/mine": "a resident's own invitations",
     "/api/v1/survey/responses": "a link once, or an invited resident once (test_survey.py)",
+    "/api/v1/elections": "业委会选举: staff see their areas' elections (a query by area); a "
+    "resident those of their household's estate (test_elections_api.py)",
+    "/api/v1/elections/{election_id}": "one election: staff of its area, a resident of its "
+    "estate; others 404 (test_elections_api.py)",
+    "/api/v1/elections/{election_id}/audit": "as the election; residents 403",
+    "/api/v1/elections/{election_id}/candidates": "dispatchers and admins of its area; others "
+    "403 or 404 (test_elections_api.py)",
+    "/api/v1/elections/{election_id}/notice": "as candidates",
+    "/api/v1/elections/{election_id}/voting": "as candidates",
+    "/api/v1/elections/{election_id}/ballots": "a resident for their own household only; staff "
+    "of its area record proxy and paper ballots (test_elections_api.py)",
+    "/api/v1/elections/{election_id}/corrections": "as candidates",
+    "/api/v1/elections/{election_id}/close": "as candidates",
+    "/api/v1/households/{household}/residents": "staff whose areas hold one of the household's "
+    "units; others 404 (test_elections_api.py)",
     "/api/v1/events": "ingest: device and source tokens, not people",
     "/open311/v2/services.{fmt}": "the public standard: categories",
     "/open311/v2/services/{code}.{fmt}": "the public standard: a category",

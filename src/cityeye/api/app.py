@@ -42,6 +42,7 @@ from cityeye.api import (
     tasks,
 )
 from cityeye.api import clock as clock_api
+from cityeye.api import elections as elections_api
 from cityeye.api import results as results_api
 from cityeye.api import standards as standards_api
 from cityeye.api.deps import Services
@@ -206,6 +207,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(residents.router)
     app.include_router(survey.router)
+    app.include_router(elections_api.router)
     app.include_router(notifications.router)
     app.include_router(tasks.router)
     app.include_router(clock_api.router)

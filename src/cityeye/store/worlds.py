@@ -4,6 +4,7 @@ Part of :class:`cityeye.store.Store` (one module per data type; issue 16)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -21,6 +22,7 @@ from cityeye.domain import (
     World,
 )
 from cityeye.domain.dates import DEFAULT_TIMEZONE
+from cityeye.domain.elections import Household, Unit
 from cityeye.store import tables as t
 from cityeye.store.base import Repo
 
@@ -191,6 +193,16 @@ class WorldRepo(Repo):
             self._set_meta(conn, "timezone", world.timezone)
             self._set_meta(conn, "sla", world.sla)
             self._set_meta(conn, "standards", world.standards)
+            # owner households in one JSON value (read whole, with the world; areas
+            # as exact fractions "179/2"): no table, since only elections read them
+            self._set_meta(
+                conn,
+                "households",
+                {
+                    h.id: [[u.building, u.room, str(u.area_m2)] for u in h.units]
+                    for h in world.households.values()
+                },
+            )
         self._world = world
 
     def load_world(self) -> World | None:
@@ -284,6 +296,7 @@ class WorldRepo(Repo):
             timezone = self._get_meta(conn, "timezone") or DEFAULT_TIMEZONE
             sla = self._get_meta(conn, "sla") or {}
             standards = self._get_meta(conn, "standards")  # None: the built-in ones
+            households = self._get_meta(conn, "households") or {}
         return World(
             district=area_map[root["code"]],
             timezone=str(timezone),
@@ -296,4 +309,8 @@ class WorldRepo(Repo):
             sla=sla,
             buildings=buildings,
             standards=None if standards is None else tuple(standards),
+            households={
+                hid: Household(hid, tuple(Unit(b, room, Fraction(a)) for b, room, a in units))
+                for hid, units in households.items()
+            },
         )
