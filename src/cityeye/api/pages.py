@@ -151,6 +151,13 @@ def surveys_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "surveys.html", {})
 
 
+@router.get("/elections", response_class=HTMLResponse, include_in_schema=False)
+def elections_page(request: Request) -> HTMLResponse:
+    """业委会换届选举 (desktop and phone): the community's staff run an owners' election,
+    a resident bound to an owner household votes for it; its script signs in."""
+    return templates.TemplateResponse(request, "elections.html", {})
+
+
 @router.get("/portal", response_class=HTMLResponse, include_in_schema=False)
 def portal_page(request: Request) -> HTMLResponse:
     """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""
