@@ -12,7 +12,6 @@ The estate: tests/fixtures/world_estate.yaml (长征桥新村: six owner househo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
 from pathlib import Path
 
 from cityeye.domain.users import UserRole
