@@ -7,10 +7,13 @@
 // the households and the floor area agree to. Screenshots at both sizes, each checked
 // for Latin words on the Chinese page and for sideways scrolling.
 // Prints a JSON report on its last line; tests/unit/test_browser_elections.py checks it.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, CHROMIUM, SHOTS, STAFF, PREPARED } = process.env;
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const report = { errors: [], external: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -76,9 +79,20 @@ try {
   report.nominated = await staff.innerText("#candidates");
   report.steps.push("created");
 
-  // 2. the prepared election: its notice ended, voting opens; paper and proxy ballots
+  // 2. the prepared election: its notice ended, voting opens; paper and proxy ballots;
+  // a resident who registered their home is bound to their household
   await pickElection(staff, PREPARED);
   report.preparedState = await staff.innerText("#one-state");
+  await staff.fill("#bind input[name=username]", "nobody");
+  await staff.click("#bind button[type=submit]");
+  await staff.waitForSelector("#bind .error:not([hidden])");
+  report.bindRefused = await staff.innerText("#bind .error");
+  const h6 = await staff.$eval("#bind select[name=household]", (s) => [...s.options].find((o) => o.textContent.startsWith("长征桥新村12幢 202（")).value);
+  await staff.selectOption("#bind select[name=household]", h6);
+  await staff.fill("#bind input[name=username]", "liu");
+  await staff.click("#bind button[type=submit]");
+  await staff.waitForSelector("#bound:not([hidden])");
+  report.bound = await staff.innerText("#bound");
   await staff.click("#step");
   await staff.waitForFunction(() => document.getElementById("one-state").textContent.startsWith("投票中"));
   await ballot(staff, "长征桥新村3幢 102、长征桥新村12幢 101", ["刘六", "张一"], "paper");
@@ -114,6 +128,29 @@ try {
   await staff.setViewportSize(phone);
   report.staffPhone = await look(staff, "elections-result-phone.png");
   report.steps.push("published");
+
+  // an accessibility scan (axe-core: WCAG 2 A/AA, serious and critical) of the result,
+  // in Chinese and English; the axe script goes in past the page's CSP
+  const scanned = await person(desktop, { bypassCSP: true });
+  await signIn(scanned, STAFF, "/elections");
+  await scanned.waitForSelector("#result:not([hidden])");
+  await scanned.evaluate(() => document.fonts.ready);
+  await scanned.evaluate(AXE);
+  report.violations = {};
+  for (const language of ["zh", "en"]) {
+    if (language === "en") {
+      await scanned.click("[data-lang-toggle]");
+      await scanned.waitForFunction(() => document.documentElement.lang === "en");
+      report.english = await scanned.innerText("#result-table tbody");
+    }
+    const axe = await scanned.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+    );
+    report.violations[language] = axe.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  }
+  await scanned.context().close();
 
   // 5. the resident reads the result
   await zhang.page.reload();

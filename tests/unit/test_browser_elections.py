@@ -5,7 +5,9 @@ two residents vote on phones for their households and a second resident of a hou
 that voted is told so; the count elects only the candidate whom both the households and
 the floor area agree to: 陈三 has 3 of 5 households but 180 of 480 m², 张一 300 of 480 m²
 but 2 of 5 households, 刘六 3 of 5 and 360 of 480 m². Screenshots at 390×844 and
-1920×1080: Chinese without English words, no sideways scrolling.
+1920×1080: Chinese without English words, no sideways scrolling; an axe scan in both
+languages. Staff bind a resident's account to a household (an unknown account refused
+in words).
 
 The estate: tests/fixtures/world_estate.yaml (长征桥新村: six owner households, 600 m²)."""
 
@@ -17,6 +19,7 @@ from pathlib import Path
 from cityeye.domain.users import UserRole
 from cityeye.participation import elections as svc
 from cityeye.store import Store
+from cityeye.store import elections as elections_db
 from cityeye.store.users import list_users
 from cityeye.world import load_world
 from serving import FIXTURES, keep_screenshots, run_in_browser
@@ -29,6 +32,7 @@ PEOPLE = {
     "zhang": ("--role", "resident", "--area", "G0001", "--name", "张一"),
     "zhang2": ("--role", "resident", "--area", "G0001", "--name", "张一的儿子"),
     "chen": ("--role", "resident", "--area", "G0001", "--name", "陈三"),
+    "liu": ("--role", "resident", "--area", "G0001", "--name", "刘六"),
 }
 PREPARED = "长征桥新村第三届业委会换届选举"
 
@@ -53,7 +57,7 @@ def prepare(db: str) -> None:
 
 
 def test_an_election_passes_only_when_households_and_area_both_agree(tmp_path: Path) -> None:
-    report, _ = run_in_browser(
+    report, db = run_in_browser(
         tmp_path,
         "elections.mjs",
         users=PEOPLE,
@@ -73,6 +77,8 @@ def test_an_election_passes_only_when_households_and_area_both_agree(tmp_path: P
     assert choices[0] == "长征桥新村3幢 101（150.00 m²）"
     assert "王五" in str(report["nominated"])
     assert str(report["preparedState"]).startswith("候选人公示")
+    assert report["bindRefused"] == "没有这个居民账号。"
+    assert report["bound"] == "已绑定：liu → 长征桥新村12幢 202（120.00 m²）"
     households = report["households"]
     assert isinstance(households, list)
     assert "纸质选票 · 长征桥社区书记" in households[1]
@@ -93,6 +99,8 @@ def test_an_election_passes_only_when_households_and_area_both_agree(tmp_path: P
         "当选",
     ]
     assert report["residentStaffOnly"] is False
+    assert report["violations"] == {"zh": [], "en": []}  # axe: nothing serious or critical
+    assert "Not elected: consenting area below the threshold" in str(report["english"])
     audit = report["audit"]
     assert isinstance(audit, list)
     assert sum("投票" in line and "开始投票" not in line for line in audit) == 5
@@ -102,4 +110,9 @@ def test_an_election_passes_only_when_households_and_area_both_agree(tmp_path: P
         assert isinstance(seen, dict)
         assert seen["latin"] == [], (shot, seen)
         assert seen["overflow"] <= 0, (shot, seen)
+    store = Store.open(db)
+    try:
+        assert elections_db.household_of(store, "liu") == "H6"  # the binding was kept
+    finally:
+        store.close()
     keep_screenshots(tmp_path, "elections-staff.png", "elections-result.png", "elections-phone.png")

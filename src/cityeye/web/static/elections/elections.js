@@ -256,6 +256,12 @@
       tr.append(el("td", h.units.join("、")), el("td", h.area_m2 + " m²"), el("td", how));
       return tr;
     }));
+    $("bind").hidden = !runs();
+    $("bind").household.replaceChildren(...rows.map((h) => {
+      const o = el("option", h.units.join("、") + "（" + h.area_m2 + " m²）");
+      o.value = h.id;
+      return o;
+    }));
     $("audit").replaceChildren(...state.audit.map((a) => {
       const who = a.household ? " · " + (unitsOf(a.household) || "") : "";
       return el("li", time.minutes(a.at) + " · " + a.actor + " · " + names.shown("election_audit", a.action) + who);
@@ -304,6 +310,20 @@
     showError(f.querySelector(":scope > .error"), "");
     f.proxy.value = "";
     await choose(state.one.id);
+  });
+
+  $("bind").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    $("bound").hidden = true;
+    const username = f.username.value.trim();
+    const r = await call("POST", `/api/v1/households/${encodeURIComponent(f.household.value)}/residents`, { username });
+    if (!r.ok) return showError(f.querySelector(".error"), r.status === 422 ? pick("没有这个居民账号。", "No such resident's account.") : r.error);
+    showError(f.querySelector(".error"), "");
+    const unit = f.household.selectedOptions[0].textContent;
+    $("bound").textContent = pick("已绑定：" + username + " → " + unit, "Bound: " + username + " → " + unit);
+    $("bound").hidden = false;
+    f.username.value = "";
   });
 
   lang.onChange(() => {
