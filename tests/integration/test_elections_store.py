@@ -184,3 +184,21 @@ def test_the_households_are_kept_with_the_world_exactly(store: Store) -> None:
     again = store.load_world()
     assert again is not None
     assert again.households == WORLD.households
+
+
+def test_two_staff_closing_at_once_count_once(store: Store) -> None:
+    eid = voting(store)
+    at = T0 + timedelta(days=8)
+
+    def close(_: int) -> str:
+        try:
+            svc.close(store, WORLD, STAFF, eid, at)
+        except ConflictError:
+            return "refused"
+        return "counted"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(close, range(8)))
+    assert outcomes.count("counted") == 1
+    published = [a for a in db.audit_trail(store, eid) if a.action == AuditAction.PUBLISHED]
+    assert len(published) == 1

@@ -427,7 +427,9 @@ def count(
     """The count by art. 278: the estate's households and area, those that voted, and
     for each candidate those that agreed, with the four checks and the verdict; the
     elected are the candidates who pass, most agreeing households first (then area),
-    up to the seats."""
+    up to the seats. Candidates tied for the last seat (equal households and area)
+    are all left out and listed as ``tied``; a ballot of a household outside the
+    estate (none can be cast) would not count."""
     buildings = frozenset(election.buildings)
     area = {hid: h.area_in(buildings) for hid, h in world.households.items()}
     area = {hid: a for hid, a in area.items() if a > 0}
@@ -454,9 +456,21 @@ def count(
         )
     passing = sorted((r for r in rows if r["passed"]), key=lambda r: r["_rank"], reverse=True)
     elected = [r["household"] for r in passing[: election.seats]]
+    tied: list[str] = []
+    if len(passing) > election.seats:
+        # the last seat between candidates equal in households and area: the count
+        # cannot choose (nomination order would be arbitrary); ours: nobody of them
+        # takes it, and the result says so (a further vote decides)
+        edge = passing[election.seats - 1]["_rank"]
+        tied = [r["household"] for r in passing if r["_rank"] == edge]
+        if len(tied) > 1:
+            elected = [h for h in elected if h not in tied]
+        else:
+            tied = []
     for r in rows:
         del r["_rank"]
         r["elected"] = r["household"] in elected
+        r["tied"] = r["household"] in tied
     probe = decide(election.matter, eligible, voted, NOBODY)
     return {
         "eligible": _count_json(eligible),
@@ -465,6 +479,7 @@ def count(
         "turnout_area": probe.turnout_area,
         "candidates": rows,
         "elected": elected,
+        "tied": tied,
     }
 
 

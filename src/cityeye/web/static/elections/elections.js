@@ -235,7 +235,7 @@
       heads.append(yes(c.consent_households));
       const area = el("td", c.agreed.area_m2 + " / " + r.voted.area_m2 + " m² ");
       area.append(yes(c.consent_area));
-      const outcome = c.elected ? pick("当选", "Elected") : c.passed ? pick("达到票数，名额已满", "Passed; the seats are full") : pick("未当选：", "Not elected: ") + (c.why_not ? pick(c.why_not.split(" · ")[0], c.why_not.split(" · ")[1]) : "");
+      const outcome = c.elected ? pick("当选", "Elected") : c.tied ? pick("与他人同票争最后名额，须另行表决", "Tied for the last seat: a further vote decides") : c.passed ? pick("达到票数，名额已满", "Passed; the seats are full") : pick("未当选：", "Not elected: ") + (c.why_not ? pick(c.why_not.split(" · ")[0], c.why_not.split(" · ")[1]) : "");
       tr.append(el("td", c.name), heads, area, el("td", outcome, c.elected ? "pass" : "fail"));
       tr.dataset.household = c.household;
       return tr;
