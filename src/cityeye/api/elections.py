@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
-from cityeye.domain.elections import AuditEntry, BallotChannel, Election, ElectionState, Matter
+from cityeye.domain.elections import AuditEntry, BallotChannel, Election, ElectionState
 from cityeye.domain.users import User, UserRole
 from cityeye.errors import FieldError
 from cityeye.participation import elections as service
@@ -38,7 +38,6 @@ class NewElection(BaseModel):
     buildings: list[Annotated[str, Field(max_length=64)]] | None = Field(
         default=None, max_length=500, description="the estate's buildings (all with owners if none)"
     )
-    matter: Matter = Matter.ELECTION
     seats: int = Field(default=5, description=f"1 to {service.MAX_SEATS}")
     notice_days: int = Field(default=service.NOTICE_DAYS, description="公示 days (ours: 7)")
 
@@ -175,7 +174,6 @@ def create_election(body: NewElection, user: CurrentUser, svc: Svc) -> dict[str,
         title=body.title,
         area=body.area,
         buildings=body.buildings,
-        matter=body.matter,
         seats=body.seats,
         notice_days=body.notice_days,
         now=svc.clock.now(),

@@ -159,7 +159,6 @@ def create(
     area: str,
     now: datetime,
     buildings: Sequence[str] | None = None,
-    matter: Matter = Matter.ELECTION,
     seats: int = 5,
     notice_days: int = NOTICE_DAYS,
 ) -> Election:
@@ -175,7 +174,9 @@ def create(
         title=words("title", title),
         area=area,
         buildings=estate(world, area, buildings),
-        matter=matter,
+        # an election (art. 278 item 3); the other matters' consent is in Matter, for
+        # the decisions a later workflow may put to the owners
+        matter=Matter.ELECTION,
         seats=seats,
         notice_days=notice_days,
         state=ElectionState.NOMINATING,
