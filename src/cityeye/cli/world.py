@@ -25,6 +25,7 @@ def _summary(world: World) -> str:
         f"{len(world.parties)} parties 主体, {len(world.devices)} devices 设备, "
         f"{len(world.subjects)} subjects 对象, {len(world.venues)} venues 场所"
         + (f", {len(world.buildings)} buildings 楼宇" if world.buildings else "")
+        + (f", {len(world.households)} owner households 业主户" if world.households else "")
     )
 
 
