@@ -185,6 +185,7 @@ def test_a_group_is_filtered_searched_answered_once_and_exported(tmp_path: Path)
         ["/council", "民意议事", "page"],
         ["/cockpit", "驾驶舱", None],
         ["/board", "晾晒台", None],
+        ["/elections", "业委会选举", None],
     ]
     # 小河's two groups, the car park's the biggest; 长征桥's never shown here
     assert [g["n"] for g in report["groupsAtFirst"]] == [6, 2]

@@ -245,9 +245,9 @@ def test_me_says_which_staff_pages_a_person_may_open(env: Env) -> None:
     }
     assert pages == {
         # 社会评价 only at a district post: the admin and the district's leader
-        "root": ["desk", "council", "cockpit", "board", "surveys"],
-        "xh_disp": ["desk", "council", "cockpit", "board"],
-        "boss": ["desk", "council", "cockpit", "board", "surveys"],
+        "root": ["desk", "council", "cockpit", "board", "elections", "surveys"],
+        "xh_disp": ["desk", "council", "cockpit", "board", "elections"],
+        "boss": ["desk", "council", "cockpit", "board", "elections", "surveys"],
         "zhang": ["desk"],
         "r1": [],
     }

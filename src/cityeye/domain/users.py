@@ -42,6 +42,8 @@ PAGES: dict[str, frozenset[UserRole]] = {
     "council": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "cockpit": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "board": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
+    # 业委会换届选举: run by dispatchers and admins of the estate's area, read by leaders
+    "elections": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
     "surveys": frozenset({UserRole.DISPATCHER, UserRole.LEADER, UserRole.ADMIN}),
 }
 #: Pages only a post covering the whole district works on: the surveys rate the

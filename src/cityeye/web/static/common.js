@@ -413,12 +413,12 @@ window.cityeye = (function () {
 
   // ------------------------------------------------------------------ pages
   // The staff pages a person works on — the desk, the council page, the cockpit, the
-  // board, the assessment office's surveys — as links in a page's header
+  // board, the owners' elections, the assessment office's surveys — as links in a page's header
   // (<nav data-pages>): only those the server says they may open (GET
   // /api/v1/auth/me: `pages`, the role rules' own list), the page in view marked.
   // Filled on its own, so a page's script needs no change for it; nothing shows for
   // someone with one page or none, or signed out, or offline.
-  const PAGES = { desk: ["处置端", "Desk"], council: ["民意议事", "Council"], cockpit: ["驾驶舱", "Cockpit"], board: ["晾晒台", "Board"], surveys: ["社会评价", "Surveys"] };
+  const PAGES = { desk: ["处置端", "Desk"], council: ["民意议事", "Council"], cockpit: ["驾驶舱", "Cockpit"], board: ["晾晒台", "Board"], elections: ["业委会选举", "Elections"], surveys: ["社会评价", "Surveys"] };
   function pageLinks(me) {
     const mine = ((me && me.pages) || []).filter((p) => PAGES[p]);
     for (const nav of document.querySelectorAll("nav[data-pages]")) {
