@@ -351,6 +351,10 @@
       throw e;
     }
     $("work").hidden = false;
+    if (resident() && !state.list.length) {
+      notice(pick("您的账号还没有绑定业主户，或您家所在小区暂无选举。业主请带房产证明到社区登记，绑定后即可为本户投票。",
+        "Your account is not bound to an owner household yet, or your estate has no election. Owners: register your home with the community to vote for your household."));
+    }
     if (runs()) {
       const areas = await call("GET", "/api/v1/areas");
       const mine = new Set(me.areas);
