@@ -59,7 +59,7 @@ from cityeye.participation.service import Conflict, NotFound, plain, words
 from cityeye.participation.workflow import MANAGERS, Blocked, Refused
 from cityeye.store import Store
 from cityeye.store import elections as db
-from cityeye.store.users import list_users
+from cityeye.store.users import user_with_hash
 
 #: Notice period (公示) in days by default, and the longest one allowed: ours.
 NOTICE_DAYS = 7
@@ -519,7 +519,8 @@ def bind(
         raise Refused("role", f"a {staff.role.value} may not bind residents to households")
     if not any(scope_of(staff, world).allows(a) for a in areas):
         raise NotFound("household", f"no household {household!r} among yours")
-    user = next((u for u in list_users(store) if u.username == username), None)
+    found = user_with_hash(store, username)
+    user = found[0] if found is not None else None
     if user is None or user.role != UserRole.RESIDENT:
         raise FieldError("username", f"{username!r} is not a resident's account")
     db.bind_resident(store, username, household, staff.username, now)
