@@ -151,6 +151,9 @@ class NewMeeting(BaseModel):
     at: datetime
     place: str = Field(default="", max_length=200)
     agenda: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=30)
+    moderator: str | None = Field(
+        default=None, max_length=64, description="a facilitator of the community who runs it"
+    )
 
 
 class NewParticipant(BaseModel):
@@ -577,9 +580,16 @@ def new_meeting(
     user: CurrentUser,
     service: Service,
 ) -> dict[str, Any]:
-    """A meeting on the topic, online or offline, with its agenda."""
+    """A meeting on the topic, online or offline, with its agenda; a facilitator
+    (促动师) who calls it runs it, or staff name one (``moderator``)."""
     meeting = service.add_meeting(
-        user, topic_id, body.mode, body.at, place=body.place, agenda=body.agenda
+        user,
+        topic_id,
+        body.mode,
+        body.at,
+        place=body.place,
+        agenda=body.agenda,
+        moderator=body.moderator,
     )
     return meeting_json(*meeting_parts(service, meeting))
 
