@@ -943,6 +943,16 @@
     });
   });
 
+  // ------------------------------------------------------------------ more sections
+  // a section of its own script (council/briefings.js: 线上宣讲 and 促动师) reloads with
+  // the page, for the chosen area, with these helpers
+  const sections = [];
+  window.cityeye.council = {
+    call, get, button, field, input, select, errorLine, fail, busy, when, localInput, zoned,
+    areaName, manager, notice, area: () => state.area, me: () => state.me,
+    onLoad: (load) => sections.push(load),
+  };
+
   // ------------------------------------------------------------------ start
   async function loadAll() {
     state.gen += 1;
@@ -951,6 +961,7 @@
       loadTopics(),
       loadGroups().catch((e) => notice(pick("社情民意不可用：", "Suggestions unavailable: ") + e.message)),
       loadResidents().catch((e) => notice(pick("居民核验不可用：", "Residents unavailable: ") + e.message)),
+      ...sections.map((load) => load().catch((e) => notice(e.message))),
     ];
     await Promise.all(jobs).catch((e) => notice(e.message));
     // the right column as it was: the group, or the topic (opened by a link: #topic=)
