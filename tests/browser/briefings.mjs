@@ -2,12 +2,14 @@
 // (1920×1080): the community's dispatcher creates a briefing (its invitation list drawn
 // from the area's enterprises), marks an enterprise as come, records two questions,
 // answers one and turns the other into a case in the closed loop; a leader sees the
-// briefings without the forms. Prints a JSON report on its last line;
+// briefings without the forms. Then 促动师: the dispatcher registers a resident as the
+// community's facilitator, who raises a topic on the portal on a phone, moves it on and
+// calls a meeting, and the council page counts it. Prints a JSON report on its last line;
 // tests/unit/test_browser_briefings.py checks it.
 import { chromium } from "playwright-core";
 import { people } from "./people.mjs";
 
-const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, LEADER } = process.env;
+const { BASE, PASSWORD, SHOTS, CHROMIUM, DISPATCHER, LEADER, RESIDENT } = process.env;
 const report = { external: [], errors: [], steps: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -80,6 +82,42 @@ try {
   report.leader.boxesDisabled = await leader.$$eval("#briefing input[type=checkbox]", (boxes) => boxes.every((b) => b.disabled));
   report.leader.askShown = (await leader.$$("#briefing form.ask")).length;
   report.steps.push("leader");
+
+  // 促动师: the dispatcher registers a resident of 小河 on the council page …
+  const staff = await person(sizes.wide);
+  await signIn(staff, DISPATCHER, "/council");
+  await staff.waitForSelector("#facilitator-new select[name=community] option", { state: "attached" });
+  await staff.fill("#facilitator-new input[name=user]", RESIDENT);
+  await staff.fill("#facilitator-new input[name=note]", "2020 年促动师培训");
+  await staff.click("#facilitator-new [data-action=train-facilitator]");
+  await staff.waitForSelector(`#facilitators li[data-username="${RESIDENT}"]`);
+  // … who, on a phone, raises a topic of their community on the portal, moves it on
+  // and calls a meeting they run
+  const resident = await person(sizes.phone);
+  await signIn(resident, RESIDENT, "/portal");
+  await resident.click("button[data-tab=topics]");
+  await resident.waitForSelector("#facilitator-topic");
+  await resident.fill("#facilitator-topic input[name=title]", "楼道堆物清理");
+  await resident.fill("#facilitator-topic textarea[name=description]", "3 幢楼道堆放杂物，影响消防通道");
+  await resident.click("#facilitator-topic button[type=submit]");
+  await resident.waitForSelector("#topic[data-step=propose] #facilitate");
+  await resident.click("#facilitate [data-action=advance]");
+  await resident.waitForSelector("#topic[data-step=opinions] #facilitate");
+  await resident.fill("#facilitate input[name=place]", "小河社区议事厅");
+  await resident.click("#facilitate [data-action=meeting]");
+  await resident.waitForFunction(() => document.querySelector("#topic").textContent.includes("会议已创建"));
+  report.facilitator = {
+    heading: await resident.textContent("#facilitator-topic h3"),
+    meetings: await resident.$$eval("#topic h3", (hs) => hs.map((h) => h.textContent).filter((t) => t.startsWith("红茶议事会"))),
+    overflow: await resident.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+  };
+  await resident.screenshot({ path: `${SHOTS}/facilitator-phone.png`, fullPage: true });
+  // the council page counts the facilitator and the meeting they ran
+  await staff.click("#reload");
+  await staff.waitForFunction(() => document.querySelector("#facilitators-count").textContent.includes("主持会议 1 场"));
+  report.facilitator.counts = await staff.textContent("#facilitators-count");
+  await staff.locator("#briefings-panel").screenshot({ path: `${SHOTS}/facilitators-wide.png` });
+  report.steps.push("facilitator");
 } catch (e) {
   report.errors.push(String(e));
   const shown = seen.last;

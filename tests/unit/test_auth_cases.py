@@ -744,6 +744,7 @@ NOT_AREA_SCOPED = {
     "/api/v1/briefings/{briefing_id}/questions": "as materials",
     "/api/v1/briefings/{briefing_id}/questions/{n}/answer": "as materials",
     "/api/v1/briefings/{briefing_id}/questions/{n}/case": "as materials",
+    "/api/v1/participation/facilitators/mine": "oneself: whether one is a facilitator",
     "/api/v1/participation/facilitators/{username}": "404 unless a facilitator of a community "
     "in the caller's areas, then dispatcher of it (test_briefings.py)",
 }

@@ -257,6 +257,9 @@ def test_a_facilitator_opens_and_moderates_topics_in_their_community_only(env: E
     )
     assert r.status_code == 201, r.text
     assert r.json()["community"]["name"] == "小河社区"
+    mine = call(client, "GET", "r1", f"{FAC}/mine").json()
+    assert (mine["active"], mine["community"]["code"]) == (True, XIAOHE)
+    assert call(client, "GET", "r_cz", f"{FAC}/mine").json()["active"] is False
     made = topic(client, "r1")
     assert made.status_code == 201, made.text
     tid = made.json()["id"]
@@ -286,6 +289,7 @@ def test_a_facilitator_opens_and_moderates_topics_in_their_community_only(env: E
     # stepping down ends it
     assert call(client, "DELETE", "xh_disp", f"{FAC}/r1").status_code == 200
     assert topic(client, "r1").status_code == 403
+    assert call(client, "GET", "r1", f"{FAC}/mine").json()["active"] is False
     assert call(client, "DELETE", "xh_disp", f"{FAC}/r1").status_code == 409
 
 

@@ -1,7 +1,9 @@
-"""线上宣讲 in real browsers (issue 21 item 5), at 390×844 and 1920×1080: the 小河
-dispatcher creates a briefing on the council page, its invitation list is the area's
-enterprises, an enterprise is marked as come, one question is answered and another
-becomes a case in the closed loop; a leader sees it without the forms.
+"""线上宣讲 and 促动师 in real browsers (issue 21 items 5, 7), at 390×844 and 1920×1080:
+the 小河 dispatcher creates a briefing on the council page, its invitation list is the
+area's enterprises, an enterprise is marked as come, one question is answered and
+another becomes a case in the closed loop; a leader sees it without the forms. Then the
+dispatcher registers a resident as 小河's facilitator, who raises a topic on the
+portal, moves it on and calls a meeting, which the council page counts.
 tests/browser/briefings.mjs drives the pages; this checks what it saw and the database."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ PASSWORD = "briefing-pass-1234"
 PEOPLE = {
     "xh_disp": ("--role", "dispatcher", "--area", "330105001002"),  # 小河社区's post
     "boss": ("--role", "leader", "--area", "330105"),
+    "li": ("--role", "resident", "--area", "G0003"),  # lives in 小河社区
 }
 #: Two more enterprises of 小河社区 beside the fixture's E1, and one of 长征桥 (not invited).
 MORE = [
@@ -54,11 +57,11 @@ def test_a_briefing_from_invitations_to_answers_and_a_case(tmp_path: Path) -> No
         serve=("--lateness", "0s"),
         after=cases_opened,
         world=world_file,
-        env={"DISPATCHER": "xh_disp", "LEADER": "boss"},
+        env={"DISPATCHER": "xh_disp", "LEADER": "boss", "RESIDENT": "li"},
     )
     assert report["errors"] == [], report.get("shown")
     assert report["external"] == []
-    assert report["steps"] == ["phone", "wide", "leader"]
+    assert report["steps"] == ["phone", "wide", "leader", "facilitator"]
     for size in ("phone", "wide"):
         shown: dict[str, object] = report[size]  # type: ignore[assignment]
         assert shown["invited"] == ["E1", "E2", "E3"]  # 小河's, not 长征桥's E9
@@ -76,7 +79,20 @@ def test_a_briefing_from_invitations_to_answers_and_a_case(tmp_path: Path) -> No
         "boxesDisabled": True,
         "askShown": 0,
     }
-    keep_screenshots(tmp_path, "briefing-phone.png", "briefing-wide.png")
+    # 促动师: a resident of 小河 raised a topic, moved it on and ran a meeting, counted
+    facilitator: dict[str, object] = report["facilitator"]  # type: ignore[assignment]
+    assert facilitator["heading"] == "促动师 · 小河社区"
+    assert len(facilitator["meetings"]) == 1  # type: ignore[arg-type]
+    assert facilitator["overflow"] == 0
+    assert "1 人" in str(facilitator["counts"])
+    assert "主持会议 1 场" in str(facilitator["counts"])
+    keep_screenshots(
+        tmp_path,
+        "briefing-phone.png",
+        "briefing-wide.png",
+        "facilitator-phone.png",
+        "facilitators-wide.png",
+    )
     store = Store.open(db)
     cases = briefing_cases(store)
     store.close()

@@ -322,6 +322,16 @@ def list_facilitators(
     }
 
 
+@facilitators.get("/mine")
+def my_facilitation(user: CurrentUser, rules: Rules) -> dict[str, Any]:
+    """Whether the signed-in person is an active facilitator, and of which community
+    (the portal then offers them to open and moderate topics there)."""
+    found = rules.mine(user)
+    if found is None:
+        return {"active": False, "community": None}
+    return facilitator_json(found, user.username, user.display_name, rules.world)
+
+
 @facilitators.post("", status_code=201)
 def train(body: NewFacilitator, user: CurrentUser, rules: Rules) -> dict[str, Any]:
     """Train a resident (whose home is in the community) or a 小区专员 (a handler whose

@@ -339,6 +339,8 @@ class Briefings:
         if found is None:
             raise FieldError("user", f"no user {username[:64]!r}")
         who = found[0]
+        if not who.active:
+            raise FieldError("user", f"{username}'s account is disabled")
         if who.role not in FACILITATOR_ROLES:
             raise FieldError("user", f"a {who.role.value} runs topics by role; no flag needed")
         if who.role == UserRole.RESIDENT and not home_within(who, community, self.world):
@@ -361,6 +363,13 @@ class Briefings:
         ended = db.get_facilitator(self.p.store, who.id)
         assert ended is not None
         return ended
+
+    def mine(self, user: User) -> Facilitator | None:
+        """The signed-in person's own facilitation, while active (what the portal
+        offers them: opening and moderating topics in that community)."""
+        if self.p.moderates(user) is None:
+            return None
+        return db.get_facilitator(self.p.store, user.id)
 
     def facilitator_user(self, username: str) -> User:
         found = user_with_hash(self.p.store, username)
