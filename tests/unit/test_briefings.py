@@ -349,6 +349,7 @@ def test_facilitators_and_the_meetings_they_ran_are_counted(env: Env) -> None:
     assert (rows[XIAOHE]["facilitators"], rows[XIAOHE]["meetings"]) == (1, 2)
     assert (rows[CHANGZHENG]["facilitators"], rows[CHANGZHENG]["meetings"]) == (1, 0)
     assert (listed["facilitators"], listed["meetings"]) == (2, 2)
+    assert (listed["first"], listed["last"]) == (day.isoformat(), day.isoformat())
     mine = call(client, "GET", "xh_disp", FAC).json()
     assert [(f["user"], f["meetings"]) for f in mine["items"]] == [("r1", 2)]
     earlier = day - timedelta(days=3)

@@ -22,9 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Svc
-from cityeye.api.district import period as kpi_period
 from cityeye.api.participation import PREFIX as PARTICIPATION
-from cityeye.api.participation import Service, chosen_period
+from cityeye.api.participation import Service, chosen_period, with_period
 from cityeye.api.presenters import area_ref_json, case_state_json
 from cityeye.domain import Case, World
 from cityeye.domain.briefings import Briefing, Facilitator, Invitation, Question
@@ -217,12 +216,8 @@ def stats(
     """Per period (local days ``first..last``; else all): sessions held, enterprises
     invited and reached (came at least once), attendances, questions asked, answered
     and made cases, and how many of those cases are closed."""
-    chosen = chosen_period(svc, first, last)
-    found = rules.stats(user, area, chosen)
-    if chosen is not None:
-        first, last = kpi_period(svc, first, last)
-        found.update(first=first.isoformat(), last=last.isoformat())
-    return found
+    found = rules.stats(user, area, chosen_period(svc, first, last))
+    return with_period(svc, first, last, found)
 
 
 @router.get("/{briefing_id}")
@@ -309,7 +304,7 @@ def list_facilitators(
     found, rows, ran = rules.facilitators(user, area, chosen)
     world = rules.world
     people = {u.id: u for u in list_users(rules.p.store)}
-    return {
+    listed = {
         "items": [
             facilitator_json(f, people[f.user_id].username, people[f.user_id].display_name, world)
             | {"meetings": ran.get(f.user_id, 0)}
@@ -320,6 +315,7 @@ def list_facilitators(
         "facilitators": sum(r["facilitators"] for r in rows),
         "meetings": sum(r["meetings"] for r in rows),
     }
+    return with_period(svc, first, last, listed)
 
 
 @facilitators.get("/mine")

@@ -478,6 +478,17 @@ def chosen_period(
     return span(svc, *kpi_period(svc, first, last))
 
 
+def with_period(
+    svc: Services, first: date | None, last: date | None, found: dict[str, Any]
+) -> dict[str, Any]:
+    """Figures counted over :func:`chosen_period`, with the days they cover (``first``,
+    ``last``) when a period was asked for."""
+    if first is not None or last is not None:
+        first, last = kpi_period(svc, first, last)
+        found.update(first=first.isoformat(), last=last.isoformat())
+    return found
+
+
 @router.post("/suggestions/{suggestion_id}/answer")
 def answer(
     suggestion_id: Annotated[str, Path(max_length=64)],
@@ -719,9 +730,5 @@ def stats(
     ``first``/``last`` (the cockpit's period): ``suggestions_total`` is the
     suggestions made in those days, and groups, topics, resolutions and actions are
     those of the period; the answer then carries ``first`` and ``last``."""
-    chosen = chosen_period(svc, first, last)
-    found = service.stats(user, area, chosen)
-    if chosen is not None:
-        first, last = kpi_period(svc, first, last)
-        found.update(first=first.isoformat(), last=last.isoformat())
-    return found
+    found = service.stats(user, area, chosen_period(svc, first, last))
+    return with_period(svc, first, last, found)
