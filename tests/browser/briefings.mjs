@@ -112,9 +112,17 @@ try {
     overflow: await resident.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
   };
   await resident.screenshot({ path: `${SHOTS}/facilitator-phone.png`, fullPage: true });
-  // the council page counts the facilitator and the meeting they ran
+  // the dispatcher calls another meeting on the topic and names the facilitator to run it
+  const topic = await resident.getAttribute("#topic", "data-topic");
+  await staff.goto(new URL("/council#topic=" + topic, base).href);
+  await staff.waitForSelector(`#new-meeting select[name=moderator] option[value="${RESIDENT}"]`, { state: "attached" });
+  await staff.selectOption("#new-meeting select[name=moderator]", RESIDENT);
+  await staff.fill("#new-meeting input[name=place]", "线上");
+  await staff.click("#new-meeting [data-action=create-meeting]");
+  await staff.waitForFunction(() => document.querySelectorAll("#meetings li.meeting").length === 2);
+  // the council page counts the facilitator and the meetings they ran
   await staff.click("#reload");
-  await staff.waitForFunction(() => document.querySelector("#facilitators-count").textContent.includes("主持会议 1 场"));
+  await staff.waitForFunction(() => document.querySelector("#facilitators-count").textContent.includes("主持会议 2 场"));
   report.facilitator.counts = await staff.textContent("#facilitators-count");
   await staff.locator("#briefings-panel").screenshot({ path: `${SHOTS}/facilitators-wide.png` });
   report.steps.push("facilitator");

@@ -3,7 +3,8 @@ the 小河 dispatcher creates a briefing on the council page, its invitation lis
 area's enterprises, an enterprise is marked as come, one question is answered and
 another becomes a case in the closed loop; a leader sees it without the forms. Then the
 dispatcher registers a resident as 小河's facilitator, who raises a topic on the
-portal, moves it on and calls a meeting, which the council page counts.
+portal, moves it on and calls a meeting; the dispatcher names them to run another; the
+council page counts both.
 tests/browser/briefings.mjs drives the pages; this checks what it saw and the database."""
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def test_a_briefing_from_invitations_to_answers_and_a_case(tmp_path: Path) -> No
     assert len(facilitator["meetings"]) == 1  # type: ignore[arg-type]
     assert facilitator["overflow"] == 0
     assert "1 人" in str(facilitator["counts"])
-    assert "主持会议 1 场" in str(facilitator["counts"])
+    assert "主持会议 2 场" in str(facilitator["counts"])  # theirs, and the one staff named them to
     keep_screenshots(
         tmp_path,
         "briefing-phone.png",
