@@ -231,6 +231,7 @@
       const r = await c.call("POST", FAC, body);
       if (!r.ok) return c.fail(error, r.error);
       f.elements.namedItem("user").value = "";
+      f.elements.namedItem("note").value = "";
       await loadFacilitators();
     });
   });
