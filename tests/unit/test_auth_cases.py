@@ -626,6 +626,9 @@ AREA_PARAM = {
     "/api/v1/participation/groups": {},
     "/api/v1/participation/suggestions.xlsx": {},
     "/api/v1/participation/stats": {},
+    "/api/v1/participation/facilitators": {},
+    "/api/v1/briefings": {},
+    "/api/v1/briefings/stats": {},
     "/api/v1/residents": {},
     "/api/v1/assessment/board": {"level": "community"},
     "/api/v1/assessment/trend": {"level": "community"},
@@ -735,8 +738,9 @@ NOT_AREA_SCOPED = {
     "/api/v1/participation/topics": "public list of topics (no personal data); creating one "
     "needs a post covering the area (test_participation.py)",
     "/api/v1/participation/topics/{topic_id}": "the public record of a topic",
-    "/api/v1/participation/topics/{topic_id}/advance": "the workflow: dispatcher of the area",
-    "/api/v1/participation/topics/{topic_id}/meetings": "the workflow: dispatcher of the area",
+    "/api/v1/participation/topics/{topic_id}/advance": "the workflow: dispatcher of the area, "
+    "or a facilitator of its community (test_briefings.py)",
+    "/api/v1/participation/topics/{topic_id}/meetings": "as advance",
     "/api/v1/participation/topics/{topic_id}/ballot": "the workflow: dispatcher of the area",
     "/api/v1/participation/topics/{topic_id}/ballot/close": "the workflow: dispatcher of the area",
     "/api/v1/participation/topics/{topic_id}/votes": "verified residents of the area only",
@@ -748,6 +752,16 @@ NOT_AREA_SCOPED = {
     "/api/v1/participation/meetings/{meeting_id}/decisions": "dispatcher of the topic's area",
     "/api/v1/residents/{username}/home": "into the verifier's areas, of residents whose home "
     "is there or unverified (test_residents.py)",
+    "/api/v1/briefings/{briefing_id}": "404 outside the caller's areas, 403 for handlers "
+    "and residents (test_briefings.py tries each boundary)",
+    "/api/v1/briefings/{briefing_id}/materials": "as the briefing, then dispatcher of its area",
+    "/api/v1/briefings/{briefing_id}/invitations/{subject_id}": "as materials",
+    "/api/v1/briefings/{briefing_id}/questions": "as materials",
+    "/api/v1/briefings/{briefing_id}/questions/{n}/answer": "as materials",
+    "/api/v1/briefings/{briefing_id}/questions/{n}/case": "as materials",
+    "/api/v1/participation/facilitators/mine": "oneself: whether one is a facilitator",
+    "/api/v1/participation/facilitators/{username}": "404 unless a facilitator of a community "
+    "in the caller's areas, then dispatcher of it (test_briefings.py)",
 }
 
 

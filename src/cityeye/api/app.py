@@ -41,6 +41,7 @@ from cityeye.api import (
     survey,
     tasks,
 )
+from cityeye.api import briefings as briefings_api
 from cityeye.api import clock as clock_api
 from cityeye.api import elections as elections_api
 from cityeye.api import results as results_api
@@ -203,6 +204,8 @@ def create_app(
         app.include_router(portal.router)
         app.include_router(places.router)
         app.include_router(participation.router)
+        app.include_router(briefings_api.router)
+        app.include_router(briefings_api.facilitators)
         app.include_router(standards_api.router)
     app.include_router(auth.router)
     app.include_router(residents.router)

@@ -151,6 +151,9 @@ class NewMeeting(BaseModel):
     at: datetime
     place: str = Field(default="", max_length=200)
     agenda: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=30)
+    moderator: str | None = Field(
+        default=None, max_length=64, description="a facilitator of the community who runs it"
+    )
 
 
 class NewParticipant(BaseModel):
@@ -475,6 +478,17 @@ def chosen_period(
     return span(svc, *kpi_period(svc, first, last))
 
 
+def with_period(
+    svc: Services, first: date | None, last: date | None, found: dict[str, Any]
+) -> dict[str, Any]:
+    """Figures counted over :func:`chosen_period`, with the days they cover (``first``,
+    ``last``) when a period was asked for."""
+    if first is not None or last is not None:
+        first, last = kpi_period(svc, first, last)
+        found.update(first=first.isoformat(), last=last.isoformat())
+    return found
+
+
 @router.post("/suggestions/{suggestion_id}/answer")
 def answer(
     suggestion_id: Annotated[str, Path(max_length=64)],
@@ -577,9 +591,16 @@ def new_meeting(
     user: CurrentUser,
     service: Service,
 ) -> dict[str, Any]:
-    """A meeting on the topic, online or offline, with its agenda."""
+    """A meeting on the topic, online or offline, with its agenda; a facilitator
+    (促动师) who calls it runs it, or staff name one (``moderator``)."""
     meeting = service.add_meeting(
-        user, topic_id, body.mode, body.at, place=body.place, agenda=body.agenda
+        user,
+        topic_id,
+        body.mode,
+        body.at,
+        place=body.place,
+        agenda=body.agenda,
+        moderator=body.moderator,
     )
     return meeting_json(*meeting_parts(service, meeting))
 
@@ -709,9 +730,5 @@ def stats(
     ``first``/``last`` (the cockpit's period): ``suggestions_total`` is the
     suggestions made in those days, and groups, topics, resolutions and actions are
     those of the period; the answer then carries ``first`` and ``last``."""
-    chosen = chosen_period(svc, first, last)
-    found = service.stats(user, area, chosen)
-    if chosen is not None:
-        first, last = kpi_period(svc, first, last)
-        found.update(first=first.isoformat(), last=last.isoformat())
-    return found
+    found = service.stats(user, area, chosen_period(svc, first, last))
+    return with_period(svc, first, last, found)

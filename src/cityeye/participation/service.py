@@ -34,6 +34,7 @@ import orjson
 
 from cityeye.attachments import AttachmentStore
 from cityeye.domain import REPORT_CATEGORIES, AreaLevel, Case, CaseState, Event, FieldError, World
+from cityeye.domain.briefings import FACILITATOR_ROLES
 from cityeye.domain.dates import iso_utc, local_date
 from cityeye.domain.participation import (
     Ballot,
@@ -68,6 +69,7 @@ from cityeye.participation.workflow import (
     may_manage,
 )
 from cityeye.store import Store
+from cityeye.store import briefings as facilitation
 from cityeye.store import participation as db
 from cityeye.store.requests import cases_by_key
 from cityeye.store.users import list_users, user_with_hash
@@ -284,6 +286,20 @@ class Participation:
     def manage(self, user: User, area: str) -> None:
         """:class:`Refused` unless ``user`` may run topics (and answer) in ``area``."""
         may_manage(user, area, self.world)
+
+    def moderates(self, user: User) -> str | None:
+        """The community ``user`` facilitates (促动师, still active), if any."""
+        if user.role not in FACILITATOR_ROLES:
+            return None
+        found = facilitation.get_facilitator(self.store, user.id)
+        return found.community if found is not None and found.active else None
+
+    def moderate(self, user: User, area: str) -> None:
+        """:class:`Refused` unless ``user`` may open and moderate topics in ``area``:
+        staff who :meth:`manage` it, or a facilitator of its community. Answering
+        suggestions, ballots and resolutions (which send cases to parties) stay with
+        staff."""
+        may_manage(user, area, self.world, self.moderates(user))
 
     def suggestion(self, suggestion_id: str, user: User) -> Suggestion:
         """A suggestion a member of staff may see."""
@@ -544,7 +560,7 @@ class Participation:
         """提出议题: a topic in an area of the user's post, at its first step."""
         self.known_area("area", area)
         rules = self.rules_of(quorum, majority, Rules())
-        self.manage(user, area)
+        self.moderate(user, area)
         at = self.now()
         topic = Topic(
             id=f"T-{local_date(at, self.world.timezone):%Y%m%d}-{secrets.token_hex(4).upper()}",
@@ -577,6 +593,7 @@ class Participation:
             ballot=ballot,
             tally=self.tally_of(topic, ballot),
             days=self.days,
+            moderates=self.moderates(user),
         )
         if not db.move_topic(self.store, topic.step, moved, record):
             raise Conflict("step", "the topic was moved meanwhile; look again")
@@ -591,10 +608,24 @@ class Participation:
         at: datetime,
         place: str = "",
         agenda: Iterable[str] = (),
+        moderator: str | None = None,
     ) -> Meeting:
-        """A meeting on the topic, online or offline, with its agenda."""
+        """A meeting on the topic, online or offline, with its agenda. A facilitator
+        who calls it runs it; staff may name a facilitator of the topic's community
+        to run it (``moderator``, a username): the meetings each facilitator ran are
+        counted."""
         topic = self.topic(topic_id)
-        self.manage(user, topic.area)
+        self.moderate(user, topic.area)
+        runner: str | None = user.id if self.moderates(user) is not None else None
+        if moderator is not None:
+            found = user_with_hash(self.store, moderator)
+            chosen = found[0] if found is not None else None
+            community = self.moderates(chosen) if chosen is not None else None
+            if chosen is None or community is None:
+                raise FieldError("moderator", f"{moderator[:64]!r} is not a facilitator")
+            if not self.world.within(topic.area, community):
+                raise FieldError("moderator", f"{moderator} facilitates {community}, not here")
+            runner = chosen.id
         if topic.step == TopicStep.RESOLVE:
             raise Conflict("step", "the topic is resolved")
         at_utc = when("at", at)
@@ -608,6 +639,8 @@ class Participation:
             agenda=tuple(a for a in items if a),
         )
         db.add_meeting(self.store, meeting)
+        if runner is not None:
+            facilitation.set_moderator(self.store, meeting.id, runner)
         return meeting
 
     def add_participant(
@@ -622,7 +655,7 @@ class Participation:
         """Who takes part: a user (by username, who may then sign in and speak) or
         someone named."""
         meeting, topic = self.meeting(meeting_id)
-        self.manage(user, topic.area)
+        self.moderate(user, topic.area)
         if (username is None) == (name is None):
             raise FieldError("user", "give user or name, one of them")
         who: User | None = None
@@ -669,14 +702,14 @@ class Participation:
     def set_minutes(self, user: User, meeting_id: str, text: str) -> Meeting:
         """The minutes (纪要) of the meeting."""
         meeting, topic = self.meeting(meeting_id)
-        self.manage(user, topic.area)
+        self.moderate(user, topic.area)
         db.set_minutes(self.store, meeting.id, words("text", text))
         return self.meeting(meeting.id)[0]
 
     def add_decision(self, user: User, meeting_id: str, text: str) -> Meeting:
         """A decision the meeting took."""
         meeting, topic = self.meeting(meeting_id)
-        self.manage(user, topic.area)
+        self.moderate(user, topic.area)
         db.add_decision(self.store, meeting.id, words("text", text))
         return self.meeting(meeting.id)[0]
 

@@ -2,8 +2,9 @@
 大关街道's 百姓圆桌会, seed 000:555; cityeye uses it for the 红茶议事会's topics).
 
 A topic moves one step at a time, forward only: 提出议题 → 广开言路 → 民主协商 → 拟订方案 →
-居民表决 → 形成决议. Who moves it: a dispatcher whose post covers the topic's area, or an
-admin; a leader (who looks, never changes) and a resident never do. Each step gets a
+居民表决 → 形成决议. Who moves it: a dispatcher whose post covers the topic's area, an
+admin, or a facilitator (促动师) of the topic's community; a leader (who looks, never
+changes) and any other resident never do. Each step gets a
 deadline (``DEFAULT_DAYS``, configurable); each move appends a :class:`StepRecord` to
 the public record. Two steps have guards:
 
@@ -90,9 +91,15 @@ TRANSITIONS: Mapping[TopicStep, Transition] = {
 }
 
 
-def may_manage(user: User, area: str, world: World) -> None:
-    """Raise :class:`Refused` unless ``user`` may run topics in ``area``."""
+def may_manage(user: User, area: str, world: World, moderates: str | None = None) -> None:
+    """Raise :class:`Refused` unless ``user`` may run topics in ``area``: a manager
+    within their post's areas, or a facilitator (促动师) whose community
+    (``moderates``) holds ``area`` — there and only there."""
     if user.role not in MANAGERS:
+        if moderates is not None and world.within(area, moderates):
+            return
+        if moderates is not None:
+            raise Refused("area", f"{area} is outside {moderates}, the community you facilitate")
         raise Refused("role", f"a {user.role.value} may not run deliberation topics")
     if not scope_of(user, world).allows(area):
         raise Refused("area", f"{area} is outside the areas of your post")
@@ -113,10 +120,11 @@ def advance(
     ballot: Ballot | None = None,
     tally: Tally | None = None,
     days: Mapping[TopicStep, int] = DEFAULT_DAYS,
+    moderates: str | None = None,
 ) -> tuple[Topic, StepRecord]:
     """The topic one step on, and the record of the move; :class:`Refused` or
-    :class:`Blocked` when not."""
-    may_manage(user, topic.area, world)
+    :class:`Blocked` when not. ``moderates``: the community the user facilitates."""
+    may_manage(user, topic.area, world, moderates)
     move = TRANSITIONS.get(topic.step)
     if move is None:
         raise Blocked("step", f"{topic.step.zh} ({topic.step.value}) is the last step")

@@ -769,4 +769,73 @@ election_audit = Table(
     Column("action", String(16), nullable=False),
     Column("household", String(64), nullable=True),
     Column("detail", JSONType, nullable=False),
+
+# ------------------------------------------------- 线上宣讲 briefings, 促动师 facilitators
+# (issue 21 items 5, 7; cityeye.participation.briefings, cityeye.store.briefings)
+
+#: A policy briefing session for enterprises: online (``link``) or on site (``place``),
+#: its materials (uploaded attachments' refs), the area of the post that runs it.
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("place", String(200), nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("area_code", String(64), nullable=False, index=True),
+    Column("materials", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+#: The enterprises invited (world subjects; the name as it was then), whether each
+#: signed up and whether it came.
+briefing_invitations = Table(
+    "briefing_invitations",
+    metadata,
+    Column("briefing_id", ID, ForeignKey("briefings.id"), primary_key=True),
+    Column("subject_id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("area_code", String(64), nullable=True),
+    Column("signed_up_at", UTCDateTime, nullable=True),
+    Column("attended_at", UTCDateTime, nullable=True),
+)
+
+#: The questions asked during a briefing, each answered or made a case (``case_key``).
+briefing_questions = Table(
+    "briefing_questions",
+    metadata,
+    Column("briefing_id", ID, ForeignKey("briefings.id"), primary_key=True),
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    Column("subject_id", ID, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("answered_by", String(64), nullable=True),
+    Column("case_key", String(256), nullable=True),
+)
+
+#: 促动师: a user trained to open and moderate topics in one community (a flag beside
+#: the account, so UserRole, a contract of /api/v1/meta, stays as it is).
+facilitators = Table(
+    "facilitators",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("community", String(64), nullable=False, index=True),
+    Column("since", UTCDateTime, nullable=False),
+    Column("granted_by", String(64), nullable=False),
+    Column("note", String(200), nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+#: Who ran (moderated) a meeting, when a facilitator did: what "meetings they ran" counts.
+meeting_moderators = Table(
+    "meeting_moderators",
+    metadata,
+    Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
+    Column("user_id", String(32), nullable=False, index=True),
 )

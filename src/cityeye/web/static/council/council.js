@@ -654,14 +654,21 @@
     at.value = time.day(clock.now() + 86400000) + "T19:00";
     const place = input("place", { maxlength: "200", placeholder: pick("社区议事厅 / 线上", "place") });
     const agenda = input("agenda", { tag: "textarea", rows: "2", placeholder: pick("每行一项", "one item a line") });
+    // who runs it: staff, or one of the community's facilitators (促动师), counted as theirs
+    const moderator = select("moderator", [["", pick("工作人员", "Staff")]]);
+    let community = t.area.code;
+    while (state.areas[community] && state.areas[community].level === "grid") community = state.areas[community].parent;
+    get("/api/v1/participation/facilitators?area=" + encodeURIComponent(community)).then((found) => {
+      for (const f of found.items.filter((x) => x.active)) moderator.append(Object.assign(el("option", pick("促动师 ", "Facilitator ") + f.name), { value: f.user }));
+    }).catch(() => {});
     const error = errorLine();
-    form.append(bi("h5", "新会议", "New meeting"), field("方式", "Mode", mode), field("时间", "Time", at), field("地点", "Place", place), field("议程", "Agenda", agenda), button("创建会议", "Create meeting", "create-meeting"), error);
+    form.append(bi("h5", "新会议", "New meeting"), field("方式", "Mode", mode), field("时间", "Time", at), field("地点", "Place", place), field("议程", "Agenda", agenda), field("主持", "Run by", moderator), button("创建会议", "Create meeting", "create-meeting"), error);
     form.addEventListener("submit", (ev) => ev.preventDefault());
     form.querySelector("button").addEventListener("click", () => busy(form, async () => {
       error.hidden = true;
       if (!at.value) return fail(error, pick("请选择时间", "Choose the time"));
       const items = agenda.value.split("\n").map((x) => x.trim()).filter(Boolean);
-      const r = await call("POST", API + "/topics/" + encodeURIComponent(t.id) + "/meetings", { mode: mode.value, at: zoned(at.value), place: place.value.trim(), agenda: items });
+      const r = await call("POST", API + "/topics/" + encodeURIComponent(t.id) + "/meetings", { mode: mode.value, at: zoned(at.value), place: place.value.trim(), agenda: items, moderator: moderator.value || null });
       if (!r.ok) return fail(error, r.error);
       openTopic(t.id);
     }));
@@ -943,6 +950,16 @@
     });
   });
 
+  // ------------------------------------------------------------------ more sections
+  // a section of its own script (council/briefings.js: 线上宣讲 and 促动师) reloads with
+  // the page, for the chosen area, with these helpers
+  const sections = [];
+  window.cityeye.council = {
+    call, get, button, field, input, select, errorLine, fail, busy, when, localInput, zoned,
+    areaName, manager, notice, area: () => state.area, me: () => state.me,
+    onLoad: (load) => sections.push(load),
+  };
+
   // ------------------------------------------------------------------ start
   async function loadAll() {
     state.gen += 1;
@@ -951,6 +968,7 @@
       loadTopics(),
       loadGroups().catch((e) => notice(pick("社情民意不可用：", "Suggestions unavailable: ") + e.message)),
       loadResidents().catch((e) => notice(pick("居民核验不可用：", "Residents unavailable: ") + e.message)),
+      ...sections.map((load) => load().catch((e) => notice(e.message))),
     ];
     await Promise.all(jobs).catch((e) => notice(e.message));
     // the right column as it was: the group, or the topic (opened by a link: #topic=)

@@ -705,8 +705,14 @@
       }
       box.append(ul);
     }
+    for (const hook of topicHooks) hook(t, box); // portal/facilitator.js: a facilitator's forms
     box.scrollIntoView({ behavior: "smooth" });
   }
+
+  // a facilitator (促动师) of the topic's community also sees the forms that move it on
+  // (portal/facilitator.js, which reloads the topic and the list through these)
+  const topicHooks = [];
+  window.cityeye.portal = { openTopic, loadTopics, onTopic: (hook) => topicHooks.push(hook) };
 
   function discussion(t, m) {
     // the online meeting: speaker turns in order (residents by their seat number,
