@@ -769,6 +769,8 @@ election_audit = Table(
     Column("action", String(16), nullable=False),
     Column("household", String(64), nullable=True),
     Column("detail", JSONType, nullable=False),
+)
+
 
 # ------------------------------------------------- 线上宣讲 briefings, 促动师 facilitators
 # (issue 21 items 5, 7; cityeye.participation.briefings, cityeye.store.briefings)
