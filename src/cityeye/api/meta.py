@@ -30,6 +30,7 @@ from cityeye.domain import (
     PartyKind,
     Severity,
 )
+from cityeye.domain.enterprises import EnterpriseSize, RiskLevel, WarningOutcome
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
     SUGGESTION_CATEGORIES,
@@ -63,6 +64,10 @@ GROUPS: dict[str, type[Labelled]] = {
     "place_kinds": PlaceKind,
     "standard_marks": Mark,  # the moments a response standard's steps are measured to
     "standings": Standing,  # the contest board's colours (达标 / 接近目标 / 未达标)
+    # 小河网驿 (issue 21): an enterprise's size and risk, a warning visit's outcome
+    "enterprise_sizes": EnterpriseSize,
+    "risk_levels": RiskLevel,
+    "warning_outcomes": WarningOutcome,
 }
 
 
