@@ -22,26 +22,8 @@
     lat: ["定位不完整，请重新打卡。", "Check-in incomplete; check in again."],
   };
 
-  async function call(method, path, body) {
-    const options = { method, headers: {} };
-    if (body !== undefined) {
-      options.headers["content-type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    let r;
-    try {
-      r = await api(path, options);
-    } catch (e) {
-      return { ok: false, status: 0, field: "", error: pick("网络不通，请稍后再试。", "Network error; try again shortly.") };
-    }
-    let data = null;
-    try { data = await r.json(); } catch (e) { data = null; }
-    if (r.ok) return { ok: true, status: r.status, body: data };
-    const d = data && data.detail;
-    const detail = Array.isArray(d) ? d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ") : d;
-    const field = typeof detail === "string" ? detail.split(":")[0].trim().split(".")[0].replace(/\[\d+\]$/, "") : "";
-    return { ok: false, status: r.status, body: data, field, error: lang.refusal(r.status, detail, FIELDS) };
-  }
+  const call = (method, path, body) => window.cityeye.call(method, path, body, FIELDS);
+
 
   function notice(message) {
     $("notice").textContent = message || "";
