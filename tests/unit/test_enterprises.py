@@ -30,6 +30,7 @@ from cityeye.enterprises.registry import import_file
 from cityeye.errors import FieldError, ProblemsError
 from cityeye.store import Store, tables
 from cityeye.store import enterprises as db
+from cityeye.store.users import list_users
 from cityeye.world import load_world
 from kit import photo
 
@@ -492,3 +493,20 @@ def test_the_import_command_says_each_bad_row_and_exits_1(store: Store, tmp_path
     assert "1 created 新增" in r.output
     listed = CliRunner().invoke(app, ["enterprises", "list", "--db", url])
     assert "甲公司" in listed.output
+
+
+def test_the_daily_reminder_tells_each_staff_member_of_their_overdue_visits(
+    client: TestClient, store: Store
+) -> None:
+    from cityeye.routine.reminders import VISITS, reminders
+
+    xh = auth(client, "xh")
+    register(client, xh)  # gw's, medium risk: due 30 days after registration
+    day = NOW.date()
+    assert not [n for n in reminders(store, world(), NOW, day) if n.text and "走访" in n.text]
+    later = NOW + timedelta(days=31)
+    (notice,) = [n for n in reminders(store, world(), later, later.date()) if n.user]
+    gw = next(u for u in list_users(store) if u.username == "gw")
+    assert notice.user == gw.id
+    assert "逾期未走访企业 1 家" in notice.text
+    assert notice.url == VISITS  # nothing else due: the reminder opens the visits page

@@ -223,6 +223,17 @@ def plan(
     )
 
 
+def overdue_by_staff(store: Store, now: datetime) -> dict[str, int]:
+    """staff user id → how many of the enterprises they are responsible for have an
+    overdue visit (the daily reminder's count)."""
+    counts: Counter[str] = Counter()
+    registry = [e for e in db.enterprises(store) if e.staff_id]
+    for row in plan(store, registry):
+        if row.overdue(now) and row.enterprise.staff_id:
+            counts[row.enterprise.staff_id] += 1
+    return dict(counts)
+
+
 @dataclass(slots=True)
 class Coverage:
     """One staff member's or street's figures for a period: enterprises, those due
