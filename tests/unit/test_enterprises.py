@@ -510,3 +510,36 @@ def test_the_daily_reminder_tells_each_staff_member_of_their_overdue_visits(
     assert notice.user == gw.id
     assert "逾期未走访企业 1 家" in notice.text
     assert notice.url == VISITS  # nothing else due: the reminder opens the visits page
+
+
+def test_the_quality_page_counts_what_the_visits_found(store: Store, tmp_path: Path) -> None:
+    """质量统计's scenario rows carry each enterprise scenario's visit outcomes."""
+    from cityeye.live.pipeline import LivePipeline
+
+    pipeline = LivePipeline(store, lateness_s=0)
+    app = create_app(store, pipeline, wall_clock=False, clock=FixedClock(NOW))
+    with TestClient(app) as client:
+        xh = auth(client, "xh")
+        eid = str(register(client, xh)["id"])
+        opened = NOW - timedelta(days=2)
+        store.save_alert(
+            Alert("AL-9", "enterprise.abnormal", "E1/revenue", Severity.MEDIUM, opened)
+        )
+        r = _visit(client, auth(client, "gw"), eid, alert_id="AL-9", outcome="confirmed")
+        assert r.status_code == 201  # type: ignore[attr-defined]
+        rows = client.get(
+            "/api/v1/quality/scenarios", params={"area": "330105001"}, headers=xh
+        ).json()["rows"]
+        (row,) = [r for r in rows if r["scenario"] == "enterprise.abnormal"]
+        assert row["visits"] | {"warnings": 1} == {
+            "warnings": 1,
+            "pending": 0,
+            "lapsed": 0,
+            "resolved": 0,
+            "confirmed": 1,
+            "relocated": 0,
+        }
+        other = client.get(
+            "/api/v1/quality/scenarios", params={"area": "330105001002"}, headers=xh
+        ).json()["rows"]
+        assert all(r["scenario"] != "enterprise.abnormal" for r in other)  # G0001 is not there

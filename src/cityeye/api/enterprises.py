@@ -349,6 +349,15 @@ def list_warnings(
     return {"warnings": out}
 
 
+def visit_outcomes(
+    svc: Svc, user: User, area: str | None, start: dt.datetime, end: dt.datetime
+) -> dict[str, dict[str, int]]:
+    """Per scenario, what the visits found about the warnings opened in ``[start,
+    end)`` about the enterprises the caller may see (the quality page's 走访结果)."""
+    tasks = visits.warning_tasks(svc.store, _registry(svc, user, area))
+    return visits.outcome_counts(t for t in tasks if start <= t.alert.opened_at < end)
+
+
 @router.get("/warnings/stats")
 def warning_stats(user: CurrentUser, svc: Svc, area: AreaQuery = None) -> dict[str, Any]:
     """Per scenario: the warnings about the caller's enterprises and what their visits
