@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from cityeye.accounts import create_user
 from cityeye.api.app import create_app
-from cityeye.domain import Alert, Area, AreaLevel, Event, Severity, World
+from cityeye.domain import Alert, Area, AreaLevel, Event, Severity, Subject, World
 from cityeye.domain.enterprises import (
     Enterprise,
     RiskLevel,
@@ -124,7 +124,13 @@ def world() -> World:
         Area("330105002001", "大关社区", AreaLevel.COMMUNITY, "330105002"),
         Area("G0101", "大关社区第1网格", AreaLevel.GRID, "330105002001"),
     ]
-    return dataclasses.replace(base, areas={**base.areas, **{a.code: a for a in extra}})
+    # an enterprise subject the world file knows by its credit code (named otherwise)
+    e2 = Subject("E2", "G0003", ("enterprise",), "示例集团", {"credit_code": C})
+    return dataclasses.replace(
+        base,
+        areas={**base.areas, **{a.code: a for a in extra}},
+        subjects={**base.subjects, "E2": e2},
+    )
 
 
 USERS = {
@@ -198,6 +204,16 @@ def test_a_street_registers_an_enterprise_and_lists_its_contacts_masked(
     assert one["may_visit"] is True
 
 
+def test_the_world_subject_is_found_by_credit_code_before_name(client: TestClient) -> None:
+    """The warnings key on the world's subject: a code the world file gives links even
+    under another name; a name alone links when no code does."""
+    xh = auth(client, "xh")
+    by_code = register(client, xh, credit_code=C, name="示例集团有限公司", area="G0003", staff="xh")
+    assert by_code["subject"] == "E2"
+    unknown = register(client, xh, credit_code=B, name="无名公司", area="G0003", staff="xh")
+    assert unknown["subject"] is None
+
+
 def test_a_bad_registration_names_its_field(client: TestClient) -> None:
     xh = auth(client, "xh")
     wrong = A[:-1] + ("0" if A[-1] != "0" else "1")
@@ -234,6 +250,10 @@ def test_each_change_is_in_the_history_with_who_and_when(client: TestClient) -> 
     assert r.json()["visit_interval_days"] == 14
     same = client.patch(url, json={"risk": "high"}, headers=xh)  # nothing changes
     assert same.status_code == 200
+    for cleared in ("credit_code", "name", "area"):
+        r = client.patch(url, json={cleared: None}, headers=xh)
+        assert r.status_code == 422, r.text
+        assert f"{cleared}: is required" in r.text
     changes = client.get(f"{url}/history", headers=xh).json()["changes"]
     assert len(changes) == 2
     created, changed = changes

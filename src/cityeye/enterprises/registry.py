@@ -197,10 +197,9 @@ def build(
         id=f"QY-{secrets.token_hex(4).upper()}", credit_code="", name="", area=""
     )
     given = dict(fields)
-    if existing is None:
-        for name in ("credit_code", "name", "area"):
-            if not str(given.get(name) or "").strip():
-                raise FieldError(name, "is required")
+    for name in ("credit_code", "name", "area"):
+        if (existing is None or name in given) and not str(given.get(name) or "").strip():
+            raise FieldError(name, "is required (cannot be empty)")
     code = (
         check_credit_code(str(given["credit_code"])) if "credit_code" in given else base.credit_code
     )
