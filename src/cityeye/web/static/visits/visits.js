@@ -251,6 +251,11 @@
 
   // ------------------------------------------------------------------ start
   $("visit").addEventListener("submit", save);
+  // a field's refusal goes once the person corrects it
+  $("visit").addEventListener("input", (ev) => {
+    const spot = ev.target.name && $("visit").querySelector(`.error[data-for="${ev.target.name}"]`);
+    if (spot) spot.hidden = true;
+  });
   document.querySelector("#visit input[name=photo]").addEventListener("change", (ev) => {
     const n = ev.target.files.length;
     $("photos-chosen").textContent = n ? pick("已选 " + n + " 张", n + " chosen") : "";
