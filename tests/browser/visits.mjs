@@ -13,7 +13,7 @@ import { people } from "./people.mjs";
 
 const { BASE, PASSWORD, CHROMIUM, SHOTS, STAFF, DISPATCHER, PHOTO, LAT, LON } = process.env;
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const report = { errors: [], external: [], latin: [], violations: [], steps: [], list: [], evidence: "", refused: "", saved: "", visits: [], fits: null, desk: [] };
+const report = { errors: [], external: [], latin: [], violations: [], steps: [], list: [], evidence: "", refused: "", saved: "", visits: [], fits: null, desk: [], english: [] };
 const base = new URL(BASE);
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 const { person, signIn } = people(browser, base, report);
@@ -68,6 +68,10 @@ try {
   await desk.waitForSelector("#enterprises li");
   report.desk = await desk.$$eval("#enterprises li", (els) => els.map((e) => e.innerText.replace(/\s+/g, " ").trim()));
   await desk.screenshot({ path: SHOTS + "/visits-desktop.png" });
+  // in English: the page's own words and what the script writes both switch
+  await desk.click("[data-lang-toggle]");
+  await desk.waitForFunction(() => document.documentElement.lang === "en");
+  report.english = [await desk.innerText("#list-title"), await desk.innerText("#enterprises li")];
   report.steps.push("desktop");
 } catch (e) {
   report.errors.push(String(e && e.stack ? e.stack : e));

@@ -126,6 +126,9 @@ def test_the_staff_member_records_a_visit_on_a_phone(tmp_path: Path) -> None:
     assert "杭州示例科技有限公司" in desk[0]
     assert "预警" not in desk[0]
     assert "已逾期" not in desk[0]
+    title, item = report["english"]  # type: ignore[misc]
+    assert title.startswith("My enterprises")
+    assert "Due by" in item
     store = Store.open(url)
     try:
         found = db.by_credit_code(store, CODE)
