@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from openpyxl import Workbook
 from sqlalchemy import update
 
@@ -292,7 +293,7 @@ def test_each_boundary_of_the_registry(client: TestClient) -> None:
     assert client.post("/api/v1/enterprises", json=far, headers=dg).status_code == 201
 
 
-def _visit(client: TestClient, headers: dict[str, str], eid: str, **body: object) -> object:
+def _visit(client: TestClient, headers: dict[str, str], eid: str, **body: object) -> Response:
     payload = {"people_met": "李经理", "situation": "经营正常，订单充足"} | body
     return client.post(f"/api/v1/enterprises/{eid}/visits", json=payload, headers=headers)
 
@@ -305,13 +306,13 @@ def test_a_visit_records_its_check_in_and_photos(client: TestClient) -> None:
         "/api/v1/attachments", content=photo(), headers=gw | {"content-type": "image/png"}
     ).json()["ref"]
     r = _visit(client, gw, eid, problems="用工缺口 20 人", photos=[ref], lat=30.3051, lon=120.1052)
-    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
-    v = r.json()  # type: ignore[attr-defined]
+    assert r.status_code == 201, r.text
+    v = r.json()
     assert v["distance_m"] is not None
     assert v["distance_m"] < 50
     assert v["far"] is False
     assert v["visitor_name"] == "张网格员"
-    far = _visit(client, gw, eid, lat=30.33, lon=120.13).json()  # type: ignore[attr-defined]
+    far = _visit(client, gw, eid, lat=30.33, lon=120.13).json()
     assert far["far"] is True  # some 3.7 km away: flagged
     for body, field in [
         ({"people_met": " "}, "people_met"),
@@ -322,13 +323,13 @@ def test_a_visit_records_its_check_in_and_photos(client: TestClient) -> None:
         ({"at": "2026-12-25T10:00:00+08:00"}, "at"),
     ]:
         bad = _visit(client, gw, eid, **body)
-        assert bad.status_code == 422, (body, bad.text)  # type: ignore[attr-defined]
-        assert field in bad.text  # type: ignore[attr-defined]
+        assert bad.status_code == 422, (body, bad.text)
+        assert field in bad.text
     visits = client.get(f"/api/v1/enterprises/{eid}/visits", headers=xh).json()["visits"]
     assert len(visits) == 2
-    assert _visit(client, auth(client, "boss"), eid).status_code == 403  # type: ignore[attr-defined]
-    assert _visit(client, auth(client, "dg"), eid).status_code == 404  # type: ignore[attr-defined]
-    assert _visit(client, xh, eid).status_code == 201  # type: ignore[attr-defined]
+    assert _visit(client, auth(client, "boss"), eid).status_code == 403
+    assert _visit(client, auth(client, "dg"), eid).status_code == 404
+    assert _visit(client, xh, eid).status_code == 201
 
 
 def test_overdue_visits_and_coverage_per_staff_and_street(client: TestClient, store: Store) -> None:
@@ -346,7 +347,7 @@ def test_overdue_visits_and_coverage_per_staff_and_street(client: TestClient, st
     assert due["by_staff"] == [
         {"staff": due["overdue"][0]["staff"], "staff_name": "张网格员", "overdue": 1}
     ]
-    assert _visit(client, auth(client, "gw"), first).status_code == 201  # type: ignore[attr-defined]
+    assert _visit(client, auth(client, "gw"), first).status_code == 201
     assert client.get("/api/v1/enterprises/visits/due", headers=xh).json()["overdue"] == []
     cov = client.get(
         "/api/v1/enterprises/visits/coverage",
@@ -422,7 +423,7 @@ def test_a_warning_is_a_visit_task_whose_outcome_is_counted(
     }
     gw = auth(client, "gw")
     r = _visit(client, gw, eid, alert_id="AL-1", outcome="relocated", situation="已搬至余杭")
-    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
+    assert r.status_code == 201, r.text
     done = client.get("/api/v1/enterprises/warnings", headers=xh).json()["warnings"][0]
     assert (done["status"], done["outcome"]) == ("done", "relocated")
     stats = client.get("/api/v1/enterprises/warnings/stats", headers=xh).json()["scenarios"]
@@ -546,7 +547,7 @@ def test_the_quality_page_counts_what_the_visits_found(store: Store, tmp_path: P
             Alert("AL-9", "enterprise.abnormal", "E1/revenue", Severity.MEDIUM, opened)
         )
         r = _visit(client, auth(client, "gw"), eid, alert_id="AL-9", outcome="confirmed")
-        assert r.status_code == 201  # type: ignore[attr-defined]
+        assert r.status_code == 201
         rows = client.get(
             "/api/v1/quality/scenarios", params={"area": "330105001"}, headers=xh
         ).json()["rows"]
