@@ -633,6 +633,11 @@ AREA_PARAM = {
     "/api/v1/assessment/board": {"level": "community"},
     "/api/v1/assessment/trend": {"level": "community"},
     "/api/v1/standards/attainment": {},
+    "/api/v1/enterprises": {},
+    "/api/v1/enterprises/visits/due": {},
+    "/api/v1/enterprises/visits/coverage": {},
+    "/api/v1/enterprises/warnings": {},
+    "/api/v1/enterprises/warnings/stats": {},
 }
 #: Endpoints that reach one case (every_case_endpoint tries them across areas).
 ONE_CASE = {
@@ -750,6 +755,11 @@ NOT_AREA_SCOPED = {
     "/api/v1/participation/meetings/{meeting_id}/turns": "the meeting's signed-in participants",
     "/api/v1/participation/meetings/{meeting_id}/minutes": "dispatcher of the topic's area",
     "/api/v1/participation/meetings/{meeting_id}/decisions": "dispatcher of the topic's area",
+    "/api/v1/enterprises/{enterprise_id}": "an enterprise in the caller's areas, or (a "
+    "handler) one they are responsible for; 404 otherwise (test_enterprises.py)",
+    "/api/v1/enterprises/{enterprise_id}/history": "as the enterprise (test_enterprises.py)",
+    "/api/v1/enterprises/{enterprise_id}/visits": "as the enterprise; recording one: its "
+    "包联干部 or a dispatcher of its area (test_enterprises.py)",
     "/api/v1/residents/{username}/home": "into the verifier's areas, of residents whose home "
     "is there or unverified (test_residents.py)",
     "/api/v1/briefings/{briefing_id}": "404 outside the caller's areas, 403 for handlers "

@@ -28,7 +28,7 @@ from cityeye.store import Store
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "cityeye" / "web"
 STATIC = WEB / "static"
-PAGES = ("desk", "portal", "cockpit", "council", "board", "surveys")
+PAGES = ("desk", "portal", "cockpit", "council", "board", "surveys", "visits")
 PAGE_SCRIPTS = sorted(p for page in PAGES for p in (STATIC / page).glob("*.js"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

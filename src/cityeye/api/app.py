@@ -27,6 +27,7 @@ from cityeye.api import (
     auth,
     cases,
     district,
+    enterprises,
     events,
     layers,
     meta,
@@ -213,6 +214,7 @@ def create_app(
     app.include_router(elections_api.router)
     app.include_router(notifications.router)
     app.include_router(tasks.router)
+    app.include_router(enterprises.router)
     app.include_router(clock_api.router)
     app.include_router(attachments_api.router)
     app.include_router(meta.router)

@@ -31,6 +31,7 @@ from cityeye.domain import (
     Severity,
 )
 from cityeye.domain.elections import AuditAction, BallotChannel, ElectionState, Matter
+from cityeye.domain.enterprises import EnterpriseSize, RiskLevel, WarningOutcome
 from cityeye.domain.labels import Labelled
 from cityeye.domain.participation import (
     SUGGESTION_CATEGORIES,
@@ -68,6 +69,10 @@ GROUPS: dict[str, type[Labelled]] = {
     "election_states": ElectionState,
     "ballot_channels": BallotChannel,
     "election_audit": AuditAction,
+    # 小河网驿 (issue 21): an enterprise's size and risk, a warning visit's outcome
+    "enterprise_sizes": EnterpriseSize,
+    "risk_levels": RiskLevel,
+    "warning_outcomes": WarningOutcome,
 }
 
 

@@ -158,6 +158,13 @@ def elections_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "elections.html", {})
 
 
+@router.get("/visits", response_class=HTMLResponse, include_in_schema=False)
+def visits_page(request: Request) -> HTMLResponse:
+    """企业走访 for a 包联干部 on a phone: their enterprises, due first, and a visit's
+    record (people met, situation, problems, photos, check-in, a warning's outcome)."""
+    return templates.TemplateResponse(request, "visits.html", {})
+
+
 @router.get("/portal", response_class=HTMLResponse, include_in_schema=False)
 def portal_page(request: Request) -> HTMLResponse:
     """The resident portal (phone-sized): report, follow, rate; no sign-in needed."""

@@ -15,7 +15,8 @@ from fastapi import APIRouter, HTTPException, Query
 from cityeye.api.auth import CurrentUser
 from cityeye.api.deps import Services, Svc
 from cityeye.api.district import area_in_scope, period, span
-from cityeye.cases.quality import NoisyRule, Outcome, by_device, by_scenario
+from cityeye.api.enterprises import visit_outcomes
+from cityeye.cases.quality import NoisyRule, Outcome, Tally, by_device, by_scenario
 from cityeye.domain import DEVICE_KINDS
 from cityeye.domain.users import User, scope_of
 from cityeye.store.quality import alarm_outcomes
@@ -58,9 +59,16 @@ def scenarios(
 ) -> dict[str, Any]:
     """Per scenario: the alarms whose cases opened in ``first..last`` (local days;
     default the last 30) in ``area``, how many were found false (误报) and how many
-    real (handled), and the false share of the judged ones."""
+    real (handled), and the false share of the judged ones; for an ``enterprise.*``
+    scenario also ``visits``: what the 包联干部's visits found about its warnings of
+    the period (已化解 / 确认风险 / 已迁出, pending, lapsed; docs/enterprises.md)."""
     first, last, outcomes = _outcomes(svc, user, area, first, last)
     names = _names(svc)
+    start, end = span(svc, first, last)
+    visited = visit_outcomes(svc, user, area, start, end)
+    tallies = by_scenario(outcomes)
+    # a scenario whose warnings were visited but whose cases opened outside the period
+    tallies = dict(sorted((tallies | {s: Tally() for s in visited if s not in tallies}).items()))
     rows = [
         {
             "scenario": sid,
@@ -68,7 +76,8 @@ def scenarios(
             "name_en": names.get(sid, (sid, sid))[1],
             **tally.to_json(),
         }
-        for sid, tally in by_scenario(outcomes).items()
+        | ({"visits": visited[sid]} if sid in visited else {})
+        for sid, tally in tallies.items()
     ]
     return {"area": area, "first": first.isoformat(), "last": last.isoformat(), "rows": rows}
 

@@ -21,6 +21,7 @@ The commands live by family:
 - :mod:`~cityeye.cli.participation` — ``participation demo``.
 - :mod:`~cityeye.cli.tasks` — ``tasks import|overdue|stats|export`` (督办).
 - :mod:`~cityeye.cli.survey` — ``survey units|create|invite|close|results``.
+- :mod:`~cityeye.cli.enterprises` — ``enterprises import|list`` (小河网驿's registry).
 - :mod:`~cityeye.cli.assessment` — ``assessment validate|board`` (数字治理赛) and
   ``assess`` (日提醒、周通报、月考核 for cron).
 
@@ -36,6 +37,7 @@ from cityeye.cli import (
     accounts,
     assessment,
     catalogue,
+    enterprises,
     imports,
     live,
     offline,
@@ -74,5 +76,6 @@ app.add_typer(participation.participation_app, name="participation")
 app.add_typer(assessment.assessment_app, name="assessment")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(survey.survey_app, name="survey")
+app.add_typer(enterprises.enterprises_app, name="enterprises")
 
 __all__ = ["app"]

@@ -10,6 +10,8 @@ The street chapters of the seeds describe the rhythm "日提醒、周通报、�
   tasks past their deadline (:mod:`cityeye.tasks`);
 * **a dispatcher** — the open cases in their areas: overdue, due today, and waiting
   to be dispatched (the desk's 待派遣 tab);
+* **a 包联干部** (a handler or dispatcher responsible for key enterprises, issue 21) —
+  also how many of their enterprises' visits are overdue (:mod:`cityeye.enterprises`);
 * nobody with nothing to hear gets a message (a reminder that says "none" every day
   teaches people to ignore it);
 * **each party with a group robot** gets the party's own digest there, beside its
@@ -33,6 +35,7 @@ from cityeye.api.cases import OPEN_STATES, TABS
 from cityeye.cases.outbox import Notice, NoticeKind
 from cityeye.domain import Severity, World
 from cityeye.domain.users import Scope, UserRole, below, scope_of
+from cityeye.enterprises.visits import overdue_by_staff
 from cityeye.store.case_queries import CaseFilter, count_cases, find_cases
 from cityeye.store.repo import Store
 from cityeye.store.tasks import tasks_of
@@ -45,6 +48,8 @@ WORST = 3
 TO_DISPATCH = next(tab["states"] for tab in TABS if tab["key"] == "to_dispatch")
 #: Where a reminder opens the desk: its 超期 tab.
 DESK_OVERDUE = "/desk#tab=overdue"
+#: Where a reminder of overdue visits alone opens: the 包联干部's visits page.
+VISITS = "/visits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +61,22 @@ class Digest:
     to_dispatch: int = 0
     tasks_overdue: int = 0
     worst: tuple[str, ...] = ()  # the most overdue cases' numbers
+    visits_overdue: int = 0  # the person's key enterprises whose visit is overdue
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.due_today or self.to_dispatch or self.tasks_overdue)
+        return not (
+            self.overdue
+            or self.due_today
+            or self.to_dispatch
+            or self.tasks_overdue
+            or self.visits_overdue
+        )
+
+    @property
+    def only_visits(self) -> bool:
+        """Nothing but overdue visits: the reminder opens the visits page, not the desk."""
+        return bool(self.visits_overdue) and replace(self, visits_overdue=0).empty
 
     def text(self, whose: str = "您") -> str:
         """The reminder's words: what is due, most pressing first."""
@@ -73,6 +90,8 @@ class Digest:
             parts.append(f"待派遣 {self.to_dispatch} 件")
         if self.tasks_overdue:
             parts.append(f"超期督办任务 {self.tasks_overdue} 项")
+        if self.visits_overdue:
+            parts.append(f"逾期未走访企业 {self.visits_overdue} 家")
         return f"{whose}今日待办：{'，'.join(parts)}。请及时处置。"
 
 
@@ -135,6 +154,7 @@ def reminders(
     for task in overdue_tasks(tasks_of(store, day.year), now):
         for unit in set(task.party_ids):
             late_tasks[unit] = late_tasks.get(unit, 0) + 1
+    late_visits = overdue_by_staff(store, now)
     out: list[Notice] = []
     for user in list_users(store):
         if not user.active or user.role not in (UserRole.HANDLER, UserRole.DISPATCHER):
@@ -156,11 +176,15 @@ def reminders(
             )
         else:
             digest = digest_of(store, world, scope, now, day_end, dispatching=True)
+        digest = replace(digest, visits_overdue=late_visits.get(user.id, 0))
         if digest.empty:
             continue
         area = user.areas[0] if user.areas else None
         severe = bool(digest.overdue)
-        out.append(_notice(ref, now, title, digest.text(), area, user=user.id, severe=severe))
+        url = VISITS if digest.only_visits else DESK_OVERDUE
+        out.append(
+            _notice(ref, now, title, digest.text(), area, user=user.id, severe=severe, url=url)
+        )
     for party_id in sorted(robots):
         party = world.parties.get(party_id)
         if party is None:
@@ -200,6 +224,7 @@ def _notice(
     user: str | None = None,
     party: str | None = None,
     severe: bool,
+    url: str = DESK_OVERDUE,
 ) -> Notice:
     return Notice(
         None,
@@ -210,7 +235,7 @@ def _notice(
         text,
         Severity.HIGH if severe else Severity.MEDIUM,
         area,
-        DESK_OVERDUE,
+        url,
         party=party,
         user=user,
         robot_only=party is not None,

@@ -840,4 +840,67 @@ meeting_moderators = Table(
     metadata,
     Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
     Column("user_id", String(32), nullable=False, index=True),
+
+
+# ---------------------------------------------------------------- 小河网驿: 重点企业与走访
+# The enterprise registry, its visits and the warnings' visit tasks (issue 21 items 1,
+# 2, 4; cityeye.enterprises).
+
+#: A key enterprise (重点企业): its 统一社会信用代码 (checked, unique), its grid, the
+#: staff member responsible (包联干部, a user id), contacts and tags as JSON lists, the
+#: risk level that sets its visit interval, the world's subject it is (warnings key on it).
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("credit_code", String(18), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, index=True),
+    Column("sector", String(100), nullable=False),
+    Column("size", String(16), nullable=True),
+    Column("address", String(300), nullable=False),
+    Column("area_code", ID, nullable=False, index=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("contacts", JSONType, nullable=False),
+    Column("staff_id", String(32), nullable=True, index=True),
+    Column("tags", JSONType, nullable=False),
+    Column("risk", String(16), nullable=False),
+    Column("subject_id", ID, nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The registry's history: who changed which fields of an enterprise, when, from what
+#: to what (``fields``: ``{name: [before, after]}``; ``actor``: a user id or
+#: ``import:<file>``).
+enterprise_changes = Table(
+    "enterprise_changes",
+    metadata,
+    Column("id", SeqId, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(32), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("fields", JSONType, nullable=False),
+)
+
+#: A visit (走访): who met whom, what they found, the photos (attachment refs), the
+#: phone's check-in and its distance from the enterprise; ``alert_id`` and
+#: ``outcome`` when the visit answered an ``enterprise.*`` warning.
+enterprise_visits = Table(
+    "enterprise_visits",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("enterprise_id", String(32), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("visitor_id", String(32), nullable=False),
+    Column("people_met", String(300), nullable=False),
+    Column("situation", Text, nullable=False),
+    Column("problems", Text, nullable=False),
+    Column("photos", JSONType, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("distance_m", Float, nullable=True),
+    Column("alert_id", ID, nullable=True, index=True),
+    Column("outcome", String(16), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
 )

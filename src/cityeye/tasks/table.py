@@ -17,13 +17,12 @@ the import's "file:line" reports.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cityeye.documents.grid import GridError, csv_rows, decode, xlsx_rows
 from cityeye.errors import Problem, ProblemsError
 
 #: The table's columns, in the order the district's table has them.
@@ -135,21 +134,19 @@ def read_table(path: Path) -> TaskTable:
     name = path.name
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _from_grid(name, _xlsx_rows(path))
+        return _from_grid(name, xlsx_rows(path))
     data = path.read_bytes()
     text = _decode(data, name)
     if suffix == ".csv":
-        return _from_grid(name, _csv_rows(text))
+        return _from_grid(name, csv_rows(text))
     return parse_text(text, name)
 
 
 def _decode(data: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise TaskTableError(name, [Problem("file", "is neither UTF-8 nor GB18030 text")])
+    try:
+        return decode(data, name)
+    except GridError as exc:
+        raise TaskTableError(name, exc.problems) from None
 
 
 def parse_text(text: str, name: str = "(text)") -> TaskTable:
@@ -200,27 +197,6 @@ def _row(where: str, section: Section | None, values: Sequence[str]) -> Row:
         target,
         deadline,
     )
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each record with the line it starts on (a quoted cell may span lines)."""
-    reader = csv.reader(io.StringIO(text))
-    start = 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
-
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if v is None else str(v) for v in values]
-    finally:
-        book.close()
 
 
 def _from_grid(name: str, rows: Iterator[tuple[int, list[str]]]) -> TaskTable:

@@ -3,6 +3,7 @@
 //
 //   request, api, csrf  fetch with the session: a change carries the CSRF value, and
 //                       api() takes a signed-out person (401) to the sign-in page
+//   call                a JSON request for a form: the refused field and the reason in words
 //   clock               the server's time and the district's time zone (GET /api/v1/clock)
 //   time                times and days as the district reads them, whatever the phone's zone
 //   el, bi              the one way to make an element with text (never innerHTML:
@@ -45,6 +46,32 @@ window.cityeye = (function () {
       return new Promise(() => {}); // the page is leaving: nothing more to do here
     }
     return r;
+  }
+
+  // A JSON request as a form needs it: {ok, status, body, field, error}. `field`: the
+  // field the server's reason names (`contacts[0].phone: …` → "contacts"), for the form
+  // to show `error` next to it; `error`: the reason in the person's language (lang.refusal
+  // with the page's `fields` sentences); a network failure is {ok: false, status: 0}.
+  async function call(method, path, body, fields = {}) {
+    const options = { method, headers: {} };
+    if (body !== undefined) {
+      options.headers["content-type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let r;
+    try {
+      r = await api(path, options);
+    } catch (e) {
+      return { ok: false, status: 0, field: "", error: lang.pick("网络不通，请稍后再试。", "Network error; try again shortly.") };
+    }
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    if (r.ok) return { ok: true, status: r.status, body: data };
+    // FastAPI: a string ("closes_at: must be after opens_at"), or the body's field errors
+    const d = data && data.detail;
+    const detail = Array.isArray(d) ? d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ") : d;
+    const field = typeof detail === "string" ? detail.split(":")[0].trim().split(".")[0].replace(/\[\d+\]$/, "") : "";
+    return { ok: false, status: r.status, body: data, field, error: lang.refusal(r.status, detail, fields) };
   }
 
   // ------------------------------------------------------------------ clock
@@ -486,5 +513,5 @@ window.cityeye = (function () {
     return box;
   }
 
-  return { csrf, request, api, clock, time, el, bi, names, lang, tiles, caseMap, scoreCard, sound, pageLinks };
+  return { csrf, request, api, call, clock, time, el, bi, names, lang, tiles, caseMap, scoreCard, sound, pageLinks };
 })();

@@ -33,27 +33,7 @@
   };
 
   // {ok, status, body, field, error}: `field` the one the server's reason names
-  async function call(method, path, body) {
-    const options = { method, headers: {} };
-    if (body !== undefined) {
-      options.headers["content-type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    let r;
-    try {
-      r = await api(path, options);
-    } catch (e) {
-      return { ok: false, status: 0, field: "", error: pick("网络不通，请稍后再试。", "Network error; try again shortly.") };
-    }
-    let data = null;
-    try { data = await r.json(); } catch (e) { data = null; }
-    if (r.ok) return { ok: true, status: r.status, body: data };
-    // FastAPI: a string ("closes_at: must be after opens_at"), or the body's field errors
-    const d = data && data.detail;
-    const detail = Array.isArray(d) ? d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ") : d;
-    const field = typeof detail === "string" ? detail.split(":")[0].trim().split(".")[0] : "";
-    return { ok: false, status: r.status, body: data, field, error: lang.refusal(r.status, detail, FIELDS) };
-  }
+  const call = (method, path, body) => window.cityeye.call(method, path, body, FIELDS);
 
   async function get(path) {
     const r = await call("GET", path);
