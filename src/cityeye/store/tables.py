@@ -840,6 +840,7 @@ meeting_moderators = Table(
     metadata,
     Column("meeting_id", ID, ForeignKey("meetings.id"), primary_key=True),
     Column("user_id", String(32), nullable=False, index=True),
+)
 
 
 # ---------------------------------------------------------------- 小河网驿: 重点企业与走访
