@@ -30,27 +30,15 @@
     role: ["你没有这一步的权限。", "You may not do this."],
   };
 
+  // common.js's call, with one sentence of this page's own: a 409 on notice_days means
+  // the notice period is still running, not that the number is wrong
   async function call(method, path, body) {
-    const options = { method, headers: {} };
-    if (body !== undefined) {
-      options.headers["content-type"] = "application/json";
-      options.body = JSON.stringify(body);
+    const r = await window.cityeye.call(method, path, body, FIELDS);
+    if (!r.ok && r.status === 409 && r.field === "notice_days") {
+      const detail = r.body && r.body.detail;
+      r.error = lang.refusal(409, detail, Object.assign({}, FIELDS, { notice_days: FIELDS.notice_days_running }));
     }
-    let r;
-    try {
-      r = await api(path, options);
-    } catch (e) {
-      return { ok: false, status: 0, error: pick("网络不通，请稍后再试。", "Network error; try again shortly.") };
-    }
-    let data = null;
-    try { data = await r.json(); } catch (e) { data = null; }
-    if (r.ok) return { ok: true, status: r.status, body: data };
-    const d = data && data.detail;
-    const detail = Array.isArray(d) ? d.map((x) => (x.loc || []).slice(1).join(".") + ": " + x.msg).join("; ") : d;
-    let field = typeof detail === "string" ? detail.split(":")[0].trim().replace(/\[\d+\]$/, "") : "";
-    if (field === "notice_days" && r.status === 409) field = "notice_days_running";
-    const fields = Object.assign({}, FIELDS, field === "notice_days_running" ? { notice_days: FIELDS.notice_days_running } : {});
-    return { ok: false, status: r.status, error: lang.refusal(r.status, detail, fields) };
+    return r;
   }
 
   function notice(text) {
