@@ -5,13 +5,29 @@ gives the newest round first."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from cityeye.store import Store
 from cityeye.store.results import find_results, get_result, publish_result
 
 NOW = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = (
+        f"sqlite:///{tmp_path / 'results.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    s = Store.open(url)
+    yield s
+    s.close()
 
 
 def test_simultaneous_publications_of_a_round_leave_one_result(store: Store) -> None:

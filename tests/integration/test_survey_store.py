@@ -5,9 +5,12 @@ say nothing of who gave it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from cityeye.domain.users import User, UserRole
 from cityeye.errors import ConflictError
@@ -19,6 +22,18 @@ from cityeye.world import load_world
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 OFFICE = User("u-office", "office", "考评办", UserRole.ADMIN)
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = (
+        f"sqlite:///{tmp_path / 'survey.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    s = Store.open(url)
+    yield s
+    s.close()
 
 
 def test_simultaneous_sends_of_one_link_count_once(store: Store) -> None:

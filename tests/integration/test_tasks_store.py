@@ -3,7 +3,9 @@ task's progress and completion, the reports read back in order (issue 19 item 5)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +16,18 @@ from cityeye.store import tasks as db
 T0 = datetime(2021, 1, 5, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(store: Store) -> Store:
-    """conftest's store of each kind, with no year of tasks left from another test."""
-    for year in db.years(store):  # the PostgreSQL database is shared by the session
-        db.replace_year(store, year, "", [])
-    return store
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = (
+        f"sqlite:///{tmp_path / 'tasks.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    s = Store.open(url)
+    for year in db.years(s):  # the PostgreSQL database is shared by the session
+        db.replace_year(s, year, "", [])
+    yield s
+    s.close()
 
 
 def task(seq: int, year: int = 2020) -> Task:
