@@ -185,7 +185,7 @@ def run(
         release_run(store, wanted.job.value, wanted.period)  # the next ask tries again
         raise
     finish_run(store, wanted.job.value, wanted.period, now, summary)
-    log.info("routine: %s %s: %s", wanted.job.value, wanted.period, summary)
+    log.debug("routine: %s %s: %s", wanted.job.value, wanted.period, summary)  # serve says it
     return Outcome(wanted, ran=True, summary=summary)
 
 
