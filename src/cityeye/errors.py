@@ -30,6 +30,7 @@ The hierarchy (in brackets: the module that defines a class outside this one)::
     │   ├── Conflict             [participation.service]
     │   ├── Blocked              [participation.workflow]
     │   ├── UserExists (ValueError)  [store.users]
+    │   ├── Taken                [store.elections]  a second ballot or candidate
     │   └── AlreadySeeded        [demo.participation]
     ├── AuthError ·························· 401  not signed in, or wrong credentials
     │   │                                        (also cityeye.accounts.AuthError)

@@ -6,12 +6,29 @@ tests left in the session's PostgreSQL database are not counted."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from cityeye.domain.briefings import Briefing, Facilitator, Invitation, Question
 from cityeye.domain.participation import MeetingMode
 from cityeye.store import Store
 from cityeye.store import briefings as db
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = (
+        f"sqlite:///{tmp_path / 'store.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    s = Store.open(url)
+    yield s
+    s.close()
+
 
 T0 = datetime(2020, 7, 15, 2, 0, tzinfo=UTC)
 

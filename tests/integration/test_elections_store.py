@@ -8,6 +8,7 @@ households, 600 m²; H7 owns in another community."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,19 @@ from cityeye.store import Store
 from cityeye.store import elections as db
 from cityeye.store.users import add_user
 from cityeye.world import load_world
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    url = (
+        f"sqlite:///{tmp_path / 'store.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    s = Store.open(url)
+    yield s
+    s.close()
+
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 WORLD = load_world(FIXTURES / "world_estate.yaml")

@@ -27,11 +27,12 @@ from cityeye.domain.elections import (
     ElectionState,
     Matter,
 )
+from cityeye.errors import ConflictError
 from cityeye.store import tables as t
 from cityeye.store.repo import Store
 
 
-class Taken(Exception):
+class Taken(ConflictError):
     """The row is there already (a second ballot, candidate or election id)."""
 
 
