@@ -41,6 +41,7 @@ from cityeye.cases.outbox import Notice, NoticeKind
 from cityeye.domain import Event, FieldError, Severity, World
 from cityeye.domain.users import User, UserRole
 from cityeye.live.clock import Clock
+from cityeye.result_report import period_names
 from cityeye.routine.maintenance import run_maintenance
 from cityeye.routine.reminders import reminders
 from cityeye.routine.results import publish_round
@@ -257,7 +258,7 @@ def _result(store: Store, world: World, rules: Rules, wanted: Due, now: datetime
         ranked = sum(1 for row in board["rows"] if row["rank"] is not None)
         for row in board["rows"]:
             places[row["unit"]] = (row["name"], row["rank"], row["score"], ranked)
-    label = _round_label(period)
+    label = period_names({"label": period.label, "kind": period.kind})[0]
     notices: list[Notice] = []
     for user in _readers(store) if published else ():
         code = _home(user, world)
@@ -287,14 +288,6 @@ def _result(store: Store, world: World, rules: Rules, wanted: Due, now: datetime
         )
     rows = tell(store, notices, world, now)
     return {"boards": len(published), "people": len(notices), "rows": rows}
-
-
-def _round_label(period: Period) -> str:
-    if period.kind == "month":
-        return f"{period.first.year}年{period.first.month}月"
-    if period.kind == "quarter":
-        return f"{period.first.year}年第{(period.first.month - 1) // 3 + 1}季度"
-    return f"{period.first.year}年度"
 
 
 # ------------------------------------------------------------------ the scheduler
