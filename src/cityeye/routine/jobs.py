@@ -310,18 +310,25 @@ class Routine:
         self.store, self.rules, self.clock, self.say, self.poll_s = store, rules, clock, say, poll_s
         self.ingest = ingest
         self._done: set[tuple[Job, str]] = set()
+        #: The district's time zone as last loaded: a look with nothing new due reads
+        #: no more than the clock (the whole world is loaded only to run a job).
+        self._timezone: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _pending(self, now: datetime, timezone: str) -> list[Due]:
+        return [d for d in due(self.rules, now, timezone) if (d.job, d.period) not in self._done]
+
     def run_once(self) -> list[Outcome]:
+        now = self.clock.now()
+        if self._timezone is not None and not self._pending(now, self._timezone):
+            return []
         world = self.store.load_world()
         if world is None:
             return []
-        now = self.clock.now()
+        self._timezone = world.timezone
         out = []
-        for wanted in due(self.rules, now, world.timezone):
-            if (wanted.job, wanted.period) in self._done:
-                continue
+        for wanted in self._pending(now, world.timezone):
             try:
                 outcome = run(self.store, world, self.rules, wanted, now, self.ingest)
             except Exception:  # tried again at the next look; the other jobs go on
